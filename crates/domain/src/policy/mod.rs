@@ -1,0 +1,1 @@
+//! Policy documents: parsing and validation of AWS's policy grammar.

@@ -1,0 +1,1 @@
+//! Policy evaluation with AWS IAM's semantics (pure; no I/O).

@@ -1,0 +1,1 @@
+//! Views of IAM state built from the event log.
