@@ -1,0 +1,96 @@
+//! Serialization back to AWS JSON: the output parses to an equal document.
+
+use serde_json::{Map, Value};
+
+use super::{
+    ConditionValue, PatternElement, PolicyDocument, PrincipalElement, Principals, Statement,
+    StringList,
+};
+
+fn list(l: &StringList) -> Value {
+    if l.is_array || l.values.len() != 1 {
+        Value::Array(l.values.iter().cloned().map(Value::String).collect())
+    } else {
+        Value::String(l.values[0].clone())
+    }
+}
+
+fn value(v: &ConditionValue) -> Value {
+    match v {
+        ConditionValue::String(s) => Value::String(s.clone()),
+        ConditionValue::Number(n) => Value::Number(n.clone()),
+        ConditionValue::Bool(b) => Value::Bool(*b),
+    }
+}
+
+fn principal(p: &PrincipalElement) -> Value {
+    match &p.principals {
+        Principals::Any => Value::String("*".into()),
+        Principals::Map(entries) => {
+            let mut m = Map::new();
+            for (t, l) in entries {
+                m.insert(t.as_str().to_owned(), list(l));
+            }
+            Value::Object(m)
+        }
+    }
+}
+
+fn pattern(m: &mut Map<String, Value>, name: &str, not_name: &str, p: &PatternElement) {
+    let key = if p.negated { not_name } else { name };
+    m.insert(key.to_owned(), list(&p.patterns));
+}
+
+fn statement(s: &Statement) -> Value {
+    let mut m = Map::new();
+    if let Some(sid) = &s.sid {
+        m.insert("Sid".into(), Value::String(sid.clone()));
+    }
+    m.insert("Effect".into(), Value::String(s.effect.as_str().into()));
+    if let Some(p) = &s.principal {
+        let key = if p.negated {
+            "NotPrincipal"
+        } else {
+            "Principal"
+        };
+        m.insert(key.into(), principal(p));
+    }
+    pattern(&mut m, "Action", "NotAction", &s.action);
+    if let Some(r) = &s.resource {
+        pattern(&mut m, "Resource", "NotResource", r);
+    }
+    if !s.condition.is_empty() {
+        let mut c = Map::new();
+        for block in &s.condition {
+            let mut keys = Map::new();
+            for e in &block.entries {
+                let v = if e.is_array || e.values.len() != 1 {
+                    Value::Array(e.values.iter().map(value).collect())
+                } else {
+                    value(&e.values[0])
+                };
+                keys.insert(e.key.clone(), v);
+            }
+            c.insert(block.operator.name(), Value::Object(keys));
+        }
+        m.insert("Condition".into(), Value::Object(c));
+    }
+    Value::Object(m)
+}
+
+pub(super) fn document_to_json(d: &PolicyDocument) -> Value {
+    let mut m = Map::new();
+    if let Some(v) = d.version {
+        m.insert("Version".into(), Value::String(v.as_str().into()));
+    }
+    if let Some(id) = &d.id {
+        m.insert("Id".into(), Value::String(id.clone()));
+    }
+    let stmts = if d.statement_is_array || d.statements.len() != 1 {
+        Value::Array(d.statements.iter().map(statement).collect())
+    } else {
+        statement(&d.statements[0])
+    };
+    m.insert("Statement".into(), stmts);
+    Value::Object(m)
+}
