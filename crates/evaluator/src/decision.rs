@@ -1,0 +1,246 @@
+//! The decision: how the layers of policies combine.
+//!
+//! Implements the flow of the AWS pages "Policy evaluation logic" and
+//! "Cross-account policy evaluation logic":
+//! 1. an applicable `Deny` in any layer that applies is an explicit deny;
+//! 2. every service-control-policy level must allow (principals with an
+//!    account only), and every resource-control-policy level must allow;
+//! 3. same account: a resource policy naming the caller (or `*`) allows on its
+//!    own; one naming the caller's role allows subject to the permissions
+//!    boundary and session policy; one naming the account only delegates;
+//!    otherwise identity policies must allow, then the boundary, then the
+//!    session policy (a federated user without a session policy gets nothing);
+//! 4. cross account: the identity side (as in 3, without resource policy) and
+//!    the resource side (any grant, account-level included) must both allow;
+//! 5. anonymous callers and service principals have only resource policies.
+
+use iam_domain::policy::Effect;
+
+use crate::policy::{CompiledPolicy, Grant, PolicySet};
+use crate::request::{PrincipalKind, Request};
+
+/// Which layer a statement belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layer {
+    Identity,
+    Resource,
+    PermissionsBoundary,
+    Session,
+    /// Service control policies at the given level (0 = root of the organization).
+    ServiceControl(usize),
+    /// Resource control policies at the given level.
+    ResourceControl(usize),
+}
+
+/// The final answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Allow,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "Allow",
+            Outcome::ExplicitDeny => "ExplicitDeny",
+            Outcome::ImplicitDeny => "ImplicitDeny",
+        }
+    }
+}
+
+/// A statement that took part in the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Matched {
+    pub layer: Layer,
+    /// Index of the policy within its layer (0 for single-policy layers).
+    pub policy: usize,
+    /// Index of the statement within its policy.
+    pub statement: usize,
+    pub effect: Effect,
+}
+
+/// The outcome and the statements that decided it: for `Allow`, every
+/// applicable `Allow` statement of the layers consulted; for `ExplicitDeny`,
+/// every applicable `Deny` statement; for `ImplicitDeny`, none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub matched: Vec<Matched>,
+}
+
+/// All the policies that bear on one principal and one resource.
+#[derive(Debug, Clone, Default)]
+pub struct Authorizer {
+    identity: PolicySet,
+    resource: Option<PolicySet>,
+    boundary: Option<PolicySet>,
+    session: Option<PolicySet>,
+    scps: Vec<PolicySet>,
+    rcps: Vec<PolicySet>,
+}
+
+fn single(p: CompiledPolicy) -> PolicySet {
+    PolicySet::new(vec![p])
+}
+
+impl Authorizer {
+    /// An authorizer with the given identity policies and nothing else.
+    pub fn new(identity: PolicySet) -> Authorizer {
+        Authorizer {
+            identity,
+            ..Authorizer::default()
+        }
+    }
+
+    /// The resource's resource-based policy (or the role's trust policy).
+    pub fn with_resource_policy(mut self, p: CompiledPolicy) -> Self {
+        self.resource = Some(single(p));
+        self
+    }
+
+    /// The principal's permissions boundary.
+    pub fn with_permissions_boundary(mut self, p: CompiledPolicy) -> Self {
+        self.boundary = Some(single(p));
+        self
+    }
+
+    /// The session policy of a role or federated-user session.
+    pub fn with_session_policy(mut self, p: CompiledPolicy) -> Self {
+        self.session = Some(single(p));
+        self
+    }
+
+    /// Service control policies, one set per organization level. A level with
+    /// no policy is ignored (it models "not applicable", not "deny all").
+    pub fn with_service_control_policies(mut self, levels: Vec<PolicySet>) -> Self {
+        self.scps = levels;
+        self
+    }
+
+    /// Resource control policies, one set per organization level; empty
+    /// levels are ignored as for service control policies.
+    pub fn with_resource_control_policies(mut self, levels: Vec<PolicySet>) -> Self {
+        self.rcps = levels;
+        self
+    }
+
+    /// The policy a [`Matched`] refers to.
+    pub fn policy(&self, layer: Layer, policy: usize) -> Option<&CompiledPolicy> {
+        let set = match layer {
+            Layer::Identity => Some(&self.identity),
+            Layer::Resource => self.resource.as_ref(),
+            Layer::PermissionsBoundary => self.boundary.as_ref(),
+            Layer::Session => self.session.as_ref(),
+            Layer::ServiceControl(l) => self.scps.get(l),
+            Layer::ResourceControl(l) => self.rcps.get(l),
+        }?;
+        set.policies.get(policy)
+    }
+
+    /// The `Sid` of a matched statement.
+    pub fn sid(&self, m: &Matched) -> Option<&str> {
+        self.policy(m.layer, m.policy)?.sid(m.statement)
+    }
+
+    /// Decide, allocating the list of matched statements.
+    pub fn evaluate(&self, req: &Request) -> Decision {
+        let mut matched = Vec::new();
+        let outcome = self.evaluate_into(req, &mut matched);
+        Decision { outcome, matched }
+    }
+
+    /// Decide, writing the deciding statements into `matched` (cleared first).
+    /// With a buffer reused across calls this does not allocate.
+    pub fn evaluate_into(&self, req: &Request, matched: &mut Vec<Matched>) -> Outcome {
+        matched.clear();
+        let kind = req.principal().kind();
+        let has_account = req.principal().account().is_some()
+            && !matches!(
+                kind,
+                PrincipalKind::Anonymous | PrincipalKind::Service | PrincipalKind::Other
+            );
+        let mut deny = false;
+
+        let mut scan =
+            |set: &PolicySet, layer: Layer, matched: &mut Vec<Matched>| -> (bool, Option<Grant>) {
+                let mut allow = false;
+                let mut best: Option<Grant> = None;
+                set.for_each_applying(req, |(p, s), effect, grant| {
+                    matched.push(Matched {
+                        layer,
+                        policy: p as usize,
+                        statement: s as usize,
+                        effect,
+                    });
+                    match effect {
+                        Effect::Deny => deny = true,
+                        Effect::Allow => {
+                            allow = true;
+                            best = best.max(Some(grant));
+                        }
+                    }
+                });
+                (allow, best)
+            };
+
+        // Identity-side layers apply to callers with an identity.
+        let (identity_allow, _) = if has_account {
+            scan(&self.identity, Layer::Identity, matched)
+        } else {
+            (false, None)
+        };
+        let boundary_ok = match (&self.boundary, has_account && kind != PrincipalKind::Root) {
+            (Some(b), true) => scan(b, Layer::PermissionsBoundary, matched).0,
+            _ => true,
+        };
+        let session_ok = match (&self.session, req.principal().is_session()) {
+            (Some(s), true) => scan(s, Layer::Session, matched).0,
+            (None, true) => kind != PrincipalKind::FederatedUser,
+            (_, false) => true,
+        };
+        let mut scp_ok = true;
+        if has_account {
+            for (level, set) in self.scps.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
+                scp_ok &= scan(set, Layer::ServiceControl(level), matched).0;
+            }
+        }
+        let mut rcp_ok = true;
+        for (level, set) in self.rcps.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
+            rcp_ok &= scan(set, Layer::ResourceControl(level), matched).0;
+        }
+        let resource_grant = match &self.resource {
+            Some(r) => scan(r, Layer::Resource, matched).1,
+            None => None,
+        };
+
+        if deny {
+            matched.retain(|m| m.effect == Effect::Deny);
+            return Outcome::ExplicitDeny;
+        }
+        let identity_side = (kind == PrincipalKind::Root
+            || identity_allow && boundary_ok && session_ok)
+            && has_account;
+        let allowed = scp_ok
+            && rcp_ok
+            && if !has_account {
+                resource_grant == Some(Grant::Direct)
+            } else if req.is_cross_account() {
+                identity_side && resource_grant.is_some()
+            } else {
+                match resource_grant {
+                    Some(Grant::Direct) => true,
+                    Some(Grant::Role) => boundary_ok && session_ok || identity_side,
+                    _ => identity_side,
+                }
+            };
+        if allowed {
+            matched.retain(|m| m.effect == Effect::Allow);
+            Outcome::Allow
+        } else {
+            matched.clear();
+            Outcome::ImplicitDeny
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! Compiled policies and policy sets.
+//!
+//! A [`CompiledPolicy`] is a [`PolicyDocument`] with every pattern pre-parsed
+//! and every condition value pre-typed. A [`PolicySet`] groups the policies of
+//! one layer (for example all identity policies of a user) and indexes their
+//! statements by the action's service prefix, so a request for `s3:GetObject`
+//! only looks at statements that name `s3:` actions plus the few whose actions
+//! cannot be indexed (`*`, `NotAction`, wildcard service prefixes).
+
+use std::collections::HashMap;
+
+use iam_domain::policy::{Effect, PolicyDocument, PrincipalType, Principals};
+
+use crate::condition::Condition;
+use crate::glob::{Pattern, VarRef, Wildcards};
+use crate::request::{PrincipalKind, Request};
+
+/// How a resource-policy statement's `Principal` relates to the caller; the
+/// decision logic treats these differently (see docs/policy-semantics.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Grant {
+    /// Names the caller's account (ID or `:root` ARN): delegation only.
+    Account,
+    /// Names the role whose session is calling: limited by boundary and session policy.
+    Role,
+    /// Names the caller itself (user, session, federated user, service) or
+    /// everyone (`*`): allows on its own within the account.
+    Direct,
+}
+
+#[derive(Debug, Clone)]
+struct PrincipalMatcher {
+    negated: bool,
+    any: bool,
+    entries: Box<[(PrincipalType, Box<str>)]>,
+}
+
+impl PrincipalMatcher {
+    /// The strongest grant among the listed principals, or `None`.
+    fn grant_for(&self, req: &Request) -> Option<Grant> {
+        if self.any {
+            return Some(Grant::Direct);
+        }
+        let p = req.principal();
+        let mut best: Option<Grant> = None;
+        for (t, v) in self.entries.iter() {
+            let g = match t {
+                PrincipalType::Aws => aws_grant(v, req),
+                _ => (p.kind() != PrincipalKind::Anonymous && **v == *p.arn())
+                    .then_some(Grant::Direct),
+            };
+            best = best.max(g);
+        }
+        let _ = p;
+        best
+    }
+
+    /// For `NotPrincipal`: whether the caller is excluded, which needs every
+    /// identity in its chain (session, role, account) to be listed.
+    fn excludes(&self, req: &Request) -> bool {
+        if self.any {
+            return true;
+        }
+        let p = req.principal();
+        let listed = |s: &str| self.entries.iter().any(|(_, v)| **v == *s);
+        let account_listed = p.account().is_some_and(|a| {
+            self.entries
+                .iter()
+                .any(|(t, v)| *t == PrincipalType::Aws && account_of_root(v) == Some(a))
+        });
+        match p.kind() {
+            PrincipalKind::Anonymous => false,
+            PrincipalKind::Root => account_listed,
+            PrincipalKind::RoleSession => {
+                let role_listed = p.role_arn().is_some_and(|r| {
+                    self.entries
+                        .iter()
+                        .any(|(t, v)| *t == PrincipalType::Aws && same_role(v, r))
+                });
+                (listed(p.arn()) || p.arn() == p.role_arn().unwrap_or(""))
+                    && role_listed
+                    && account_listed
+            }
+            PrincipalKind::User | PrincipalKind::FederatedUser => listed(p.arn()) && account_listed,
+            PrincipalKind::Service | PrincipalKind::Other => listed(p.arn()),
+        }
+    }
+}
+
+/// `123456789012` or `arn:PARTITION:iam::123456789012:root` → the account.
+fn account_of_root(v: &str) -> Option<&str> {
+    if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(v);
+    }
+    let rest = v.strip_prefix("arn:")?;
+    let mut it = rest.splitn(5, ':');
+    let (_partition, service, _region, account, resource) =
+        (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    (service == "iam" && resource == "root").then_some(account)
+}
+
+/// Whether policy principal `v` names role `role_arn` (`arn:...:role/NAME`),
+/// ignoring any role path in `v` (session ARNs carry no path).
+fn same_role(v: &str, role_arn: &str) -> bool {
+    if v == role_arn {
+        return true;
+    }
+    let (Some((vp, vr)), Some((rp, rr))) = (v.split_once(":role/"), role_arn.split_once(":role/"))
+    else {
+        return false;
+    };
+    vp == rp && vr.rsplit('/').next() == rr.rsplit('/').next()
+}
+
+fn aws_grant(v: &str, req: &Request) -> Option<Grant> {
+    let p = req.principal();
+    if v == "*" {
+        return Some(Grant::Direct);
+    }
+    if p.kind() == PrincipalKind::Anonymous {
+        return None;
+    }
+    if *v == *p.arn() {
+        return Some(if p.kind() == PrincipalKind::Root {
+            Grant::Account
+        } else {
+            Grant::Direct
+        });
+    }
+    if let Some(role) = p.role_arn() {
+        if same_role(v, role) {
+            return Some(Grant::Role);
+        }
+    }
+    if let (Some(acct), Some(caller)) = (account_of_root(v), p.account()) {
+        if acct == caller {
+            return Some(Grant::Account);
+        }
+    }
+    None
+}
+
+#[derive(Debug, Clone)]
+struct PatternList {
+    negated: bool,
+    patterns: Box<[Pattern]>,
+}
+
+/// One compiled statement.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledStatement {
+    pub(crate) sid: Option<Box<str>>,
+    pub(crate) effect: Effect,
+    principal: Option<PrincipalMatcher>,
+    actions: PatternList,
+    resources: Option<PatternList>,
+    conditions: Box<[Condition]>,
+    vars: Box<[VarRef]>,
+    /// Service prefixes of the `Action` patterns, when all are literal.
+    services: Option<Box<[Box<str>]>>,
+}
+
+/// Variables resolved once per statement evaluation, without allocating.
+const MAX_INLINE_VARS: usize = 16;
+
+impl CompiledStatement {
+    fn compile(st: &iam_domain::policy::Statement, variables: bool) -> CompiledStatement {
+        let mut vars = Vec::new();
+        let actions = PatternList {
+            negated: st.action.negated,
+            patterns: st
+                .action
+                .patterns
+                .values
+                .iter()
+                .map(|a| Pattern::compile(a, Wildcards::On, true, false, &mut vars))
+                .collect(),
+        };
+        let resources = st.resource.as_ref().map(|r| PatternList {
+            negated: r.negated,
+            patterns: r
+                .patterns
+                .values
+                .iter()
+                .map(|t| Pattern::compile(t, Wildcards::On, false, variables, &mut vars))
+                .collect(),
+        });
+        let principal = st.principal.as_ref().map(|p| match &p.principals {
+            Principals::Any => PrincipalMatcher {
+                negated: p.negated,
+                any: true,
+                entries: Box::new([]),
+            },
+            Principals::Map(m) => PrincipalMatcher {
+                negated: p.negated,
+                any: m
+                    .iter()
+                    .any(|(t, l)| *t == PrincipalType::Aws && l.values.iter().any(|v| v == "*")),
+                entries: m
+                    .iter()
+                    .flat_map(|(t, l)| l.values.iter().map(move |v| (*t, v.as_str().into())))
+                    .collect(),
+            },
+        });
+        let services = st
+            .action
+            .patterns
+            .values
+            .iter()
+            .map(|a| {
+                let (svc, _) = a.split_once(':')?;
+                (!svc.contains(['*', '?'])).then(|| svc.to_ascii_lowercase().into_boxed_str())
+            })
+            .collect::<Option<Box<[Box<str>]>>>();
+        let mut conditions = Vec::new();
+        for block in &st.condition {
+            Condition::compile_block(block, variables, &mut vars, &mut conditions);
+        }
+        CompiledStatement {
+            sid: st.sid.as_deref().map(Into::into),
+            effect: st.effect,
+            principal,
+            actions,
+            resources,
+            conditions: conditions.into_boxed_slice(),
+            vars: vars.into_boxed_slice(),
+            services,
+        }
+    }
+
+    /// The lowercased service prefixes this statement can match, or `None`
+    /// when it cannot be indexed (matches actions of unknown services).
+    fn services(&self) -> Option<Vec<String>> {
+        if self.actions.negated {
+            return None;
+        }
+        self.services
+            .as_ref()
+            .map(|s| s.iter().map(|x| x.to_string()).collect())
+    }
+
+    /// Whether the statement applies to the request, and with which grant
+    /// when it has a `Principal` (`Some(Direct)` when it has none).
+    pub(crate) fn applies(&self, req: &Request) -> Option<Grant> {
+        let action_hit = self
+            .actions
+            .patterns
+            .iter()
+            .any(|p| p.matches(&req.action, &|_| None));
+        if action_hit == self.actions.negated {
+            return None;
+        }
+        let ctx = &req.context;
+        let mut inline: [Option<&str>; MAX_INLINE_VARS] = [None; MAX_INLINE_VARS];
+        for (slot, v) in inline.iter_mut().zip(self.vars.iter()) {
+            *slot = resolve_var(v, req);
+        }
+        let resolve = |i: u16| -> Option<&str> {
+            let i = usize::from(i);
+            if i < MAX_INLINE_VARS {
+                inline[i]
+            } else {
+                self.vars.get(i).and_then(|v| resolve_var(v, req))
+            }
+        };
+        if let Some(r) = &self.resources {
+            let hit = r
+                .patterns
+                .iter()
+                .any(|p| p.matches(&req.resource, &resolve));
+            if hit == r.negated {
+                return None;
+            }
+        }
+        let grant = match &self.principal {
+            None => Grant::Direct,
+            Some(m) if m.negated => {
+                if m.excludes(req) {
+                    return None;
+                }
+                Grant::Direct
+            }
+            Some(m) => m.grant_for(req)?,
+        };
+        if self.conditions.iter().all(|c| c.evaluate(ctx, &resolve)) {
+            Some(grant)
+        } else {
+            None
+        }
+    }
+}
+
+/// The value of a policy variable: the key's single value, else its default.
+/// A multi-valued key cannot be a variable, so it counts as having no value.
+fn resolve_var<'a>(v: &'a VarRef, req: &'a Request) -> Option<&'a str> {
+    match req.context.get_lower(&v.key) {
+        Some([one]) => Some(one.as_str()),
+        _ => v.default.as_deref(),
+    }
+}
+
+/// A policy compiled for evaluation.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    pub(crate) statements: Box<[CompiledStatement]>,
+}
+
+impl CompiledPolicy {
+    /// Compile a parsed document. Compilation cannot fail: everything that
+    /// could be wrong was rejected by the parser.
+    pub fn compile(doc: &PolicyDocument) -> CompiledPolicy {
+        let variables = doc.variables_enabled();
+        CompiledPolicy {
+            statements: doc
+                .statements()
+                .iter()
+                .map(|s| CompiledStatement::compile(s, variables))
+                .collect(),
+        }
+    }
+
+    /// The number of statements.
+    pub fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Whether the policy has no statements (never true for a parsed policy).
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// The `Sid` of statement `i`.
+    pub fn sid(&self, i: usize) -> Option<&str> {
+        self.statements.get(i).and_then(|s| s.sid.as_deref())
+    }
+}
+
+/// A reference to statement `stmt` of policy `policy` within a set.
+pub(crate) type StmtRef = (u32, u32);
+
+/// The policies of one layer with an index of their statements.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    pub(crate) policies: Vec<CompiledPolicy>,
+    by_service: HashMap<Box<str>, Box<[StmtRef]>>,
+    generic: Box<[StmtRef]>,
+}
+
+impl PolicySet {
+    /// Group policies and build the index.
+    pub fn new(policies: Vec<CompiledPolicy>) -> PolicySet {
+        let mut by_service: HashMap<Box<str>, Vec<StmtRef>> = HashMap::new();
+        let mut generic = Vec::new();
+        for (pi, p) in policies.iter().enumerate() {
+            for (si, s) in p.statements.iter().enumerate() {
+                let r = (pi as u32, si as u32);
+                match s.services() {
+                    Some(mut services) => {
+                        services.sort();
+                        services.dedup();
+                        for svc in services {
+                            by_service.entry(svc.into()).or_default().push(r);
+                        }
+                    }
+                    None => generic.push(r),
+                }
+            }
+        }
+        PolicySet {
+            policies,
+            by_service: by_service
+                .into_iter()
+                .map(|(k, v)| (k, v.into_boxed_slice()))
+                .collect(),
+            generic: generic.into_boxed_slice(),
+        }
+    }
+
+    /// The policies, in the order given.
+    pub fn policies(&self) -> &[CompiledPolicy] {
+        &self.policies
+    }
+
+    /// Whether the set has no policy.
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+    }
+
+    /// Call `f` for every statement that applies to `req`, in policy then
+    /// statement order. Only statements the index cannot rule out are tested.
+    pub(crate) fn for_each_applying(
+        &self,
+        req: &Request,
+        mut f: impl FnMut(StmtRef, Effect, Grant),
+    ) {
+        let bucket: &[StmtRef] = self.by_service.get(req.service.as_str()).map_or(&[], |b| b);
+        let generic: &[StmtRef] = &self.generic;
+        let (mut i, mut j) = (0, 0);
+        while i < bucket.len() || j < generic.len() {
+            let r = if j >= generic.len() || (i < bucket.len() && bucket[i] < generic[j]) {
+                i += 1;
+                bucket[i - 1]
+            } else {
+                j += 1;
+                generic[j - 1]
+            };
+            let Some(st) = self
+                .policies
+                .get(r.0 as usize)
+                .and_then(|p| p.statements.get(r.1 as usize))
+            else {
+                continue;
+            };
+            if let Some(g) = st.applies(req) {
+                f(r, st.effect, g);
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The request being authorized: who, what, on which resource, and its
+//! context keys.
+//!
+//! Building a [`Request`] is where allocation happens: keys are lowercased once
+//! (condition keys are case-insensitive) and the global keys that follow from
+//! the principal ARN and the evaluation time are filled in, so evaluation itself
+//! only reads.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// What kind of caller made the request, derived from its ARN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    /// No credentials.
+    Anonymous,
+    /// `arn:aws:iam::ACCOUNT:root`.
+    Root,
+    /// `arn:aws:iam::ACCOUNT:user/PATH/NAME`.
+    User,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` (or a bare role ARN).
+    RoleSession,
+    /// `arn:aws:sts::ACCOUNT:federated-user/NAME` (`GetFederationToken`).
+    FederatedUser,
+    /// An AWS service principal such as `s3.amazonaws.com`.
+    Service,
+    /// Anything else: matched only by exact text or `*`.
+    Other,
+}
+
+/// The caller, parsed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    kind: PrincipalKind,
+    /// The ARN (or service name) exactly as given; empty for anonymous.
+    arn: String,
+    /// The caller's account, when the ARN names one.
+    account: Option<String>,
+    /// For role sessions, the role's ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
+    role_arn: Option<String>,
+    /// For IAM users, the user name (last path segment).
+    user_name: Option<String>,
+}
+
+impl Principal {
+    /// The anonymous caller.
+    pub fn anonymous() -> Principal {
+        Principal {
+            kind: PrincipalKind::Anonymous,
+            arn: String::new(),
+            account: None,
+            role_arn: None,
+            user_name: None,
+        }
+    }
+
+    /// Parse a caller ARN (or service principal name).
+    pub fn parse(arn: &str) -> Principal {
+        let mut p = Principal {
+            kind: PrincipalKind::Other,
+            arn: arn.to_owned(),
+            account: None,
+            role_arn: None,
+            user_name: None,
+        };
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        if parts.len() == 6 && parts[0] == "arn" {
+            let (partition, service, account, resource) = (parts[1], parts[2], parts[4], parts[5]);
+            if !account.is_empty() {
+                p.account = Some(account.to_owned());
+            }
+            match (service, resource) {
+                ("iam", "root") => p.kind = PrincipalKind::Root,
+                ("iam", r) if r.starts_with("user/") => {
+                    p.kind = PrincipalKind::User;
+                    p.user_name = r.rsplit('/').next().map(str::to_owned);
+                }
+                ("iam", r) if r.starts_with("role/") => {
+                    p.kind = PrincipalKind::RoleSession;
+                    p.role_arn = Some(arn.to_owned());
+                }
+                ("sts", r) if r.starts_with("assumed-role/") => {
+                    p.kind = PrincipalKind::RoleSession;
+                    let mut segs = r["assumed-role/".len()..].split('/');
+                    if let Some(role) = segs.next().filter(|s| !s.is_empty()) {
+                        p.role_arn = Some(format!("arn:{partition}:iam::{account}:role/{role}"));
+                    }
+                }
+                ("sts", r) if r.starts_with("federated-user/") => {
+                    p.kind = PrincipalKind::FederatedUser
+                }
+                _ => {}
+            }
+        } else if !arn.contains(':') && arn.contains('.') {
+            p.kind = PrincipalKind::Service;
+        }
+        p
+    }
+
+    pub fn kind(&self) -> PrincipalKind {
+        self.kind
+    }
+
+    /// The ARN as given (empty for anonymous).
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.account.as_deref()
+    }
+
+    /// For a role session, the role's ARN.
+    pub fn role_arn(&self) -> Option<&str> {
+        self.role_arn.as_deref()
+    }
+
+    /// Whether this caller is a session (role session or federated user), the
+    /// only callers a session policy applies to.
+    pub fn is_session(&self) -> bool {
+        matches!(
+            self.kind,
+            PrincipalKind::RoleSession | PrincipalKind::FederatedUser
+        )
+    }
+
+    /// The `aws:PrincipalType` value.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            PrincipalKind::Anonymous => "Anonymous",
+            PrincipalKind::Root => "Account",
+            PrincipalKind::User => "User",
+            PrincipalKind::RoleSession => "AssumedRole",
+            PrincipalKind::FederatedUser => "FederatedUser",
+            PrincipalKind::Service => "Service",
+            PrincipalKind::Other => "Other",
+        }
+    }
+
+    /// The ARN that `aws:PrincipalArn` reports: the role ARN for role sessions.
+    pub fn principal_arn(&self) -> &str {
+        self.role_arn.as_deref().unwrap_or(&self.arn)
+    }
+}
+
+/// The values of one context key. A key with an empty list of values is
+/// treated exactly like an absent key (see docs/policy-semantics.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextValue {
+    values: Vec<String>,
+}
+
+impl ContextValue {
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+}
+
+/// Condition keys and their values; key lookups ignore case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    map: HashMap<Box<str>, ContextValue>,
+}
+
+impl Context {
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Set a single-valued key (replacing any earlier value).
+    pub fn insert(&mut self, key: &str, value: impl Into<String>) {
+        self.map.insert(
+            key.to_ascii_lowercase().into(),
+            ContextValue {
+                values: vec![value.into()],
+            },
+        );
+    }
+
+    /// Set a multi-valued key.
+    pub fn insert_many(&mut self, key: &str, values: Vec<String>) {
+        self.map
+            .insert(key.to_ascii_lowercase().into(), ContextValue { values });
+    }
+
+    /// Whether a key is set (in any case).
+    pub fn contains(&self, key: &str) -> bool {
+        self.map.contains_key(key.to_ascii_lowercase().as_str())
+    }
+
+    /// The values of a key already lowercased; `None` when absent or empty.
+    pub(crate) fn get_lower(&self, lower_key: &str) -> Option<&[String]> {
+        self.map
+            .get(lower_key)
+            .map(|v| v.values.as_slice())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The values of a key in any case.
+    pub fn get(&self, key: &str) -> Option<&[String]> {
+        self.get_lower(&key.to_ascii_lowercase())
+    }
+}
+
+/// A request to authorize.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub(crate) principal: Principal,
+    pub(crate) action: String,
+    /// The action's service prefix, lowercased (index lookups).
+    pub(crate) service: String,
+    pub(crate) resource: String,
+    pub(crate) resource_account: Option<String>,
+    pub(crate) context: Context,
+}
+
+impl Request {
+    /// Build a request. Global keys derivable from the principal
+    /// (`aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
+    /// `aws:username` for IAM users) and from `now` (`aws:CurrentTime`,
+    /// `aws:EpochTime`) are added unless `context` already has them.
+    /// `resource_account` defaults to the principal's account.
+    pub fn new(
+        principal: Principal,
+        action: &str,
+        resource: &str,
+        resource_account: Option<String>,
+        mut context: Context,
+        now: DateTime<Utc>,
+    ) -> Request {
+        let mut fill = |key: &str, value: &str| {
+            if !context.contains(key) {
+                context.insert(key, value);
+            }
+        };
+        if principal.kind != PrincipalKind::Anonymous {
+            fill("aws:PrincipalArn", principal.principal_arn());
+            if let Some(acct) = principal.account() {
+                fill("aws:PrincipalAccount", acct);
+            }
+        }
+        fill("aws:PrincipalType", principal.type_name());
+        if let Some(name) = &principal.user_name {
+            fill("aws:username", name);
+        }
+        fill(
+            "aws:CurrentTime",
+            &now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        );
+        fill("aws:EpochTime", &now.timestamp().to_string());
+        let service = action
+            .split_once(':')
+            .map_or("", |(s, _)| s)
+            .to_ascii_lowercase();
+        let resource_account = resource_account.or_else(|| principal.account.clone());
+        Request {
+            principal,
+            action: action.to_owned(),
+            service,
+            resource: resource.to_owned(),
+            resource_account,
+            context,
+        }
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    pub fn resource_account(&self) -> Option<&str> {
+        self.resource_account.as_deref()
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// Whether the principal and the resource are in different accounts (an
+    /// anonymous caller is never cross-account: it has no account).
+    pub fn is_cross_account(&self) -> bool {
+        match (self.principal.account(), self.resource_account()) {
+            (Some(p), Some(r)) => p != r,
+            _ => false,
+        }
+    }
+}
