@@ -1,0 +1,206 @@
+//! Commands: one variant per IAM change, as the server hands them to
+//! [`crate::decide`].
+//!
+//! A command carries every non-deterministic input already decided by the
+//! shell: generated unique ids and access key ids, the request time `now`,
+//! the sealed secret, the password hash. That is what keeps `decide` pure and
+//! replayable. Names, paths and ARNs are already-validated newtypes; policy
+//! documents are the JSON text as submitted, validated by `decide`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::arn::Arn;
+use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
+use crate::names::{
+    Description, GroupName, IamPath, InlinePolicyName, MfaDeviceName, PolicyName, RoleName, Tag, TagKey,
+    UserName,
+};
+use crate::password_policy::PasswordPolicy;
+use crate::secrets::{PasswordHash, SealedSecret};
+use crate::state::{AccessKeyStatus, CredentialOwner};
+
+/// A request to change one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[allow(missing_docs)] // field names mirror the AWS API parameters
+pub enum Command {
+    /// Creates the account and its root user (the stream's first event).
+    CreateAccount { account_id: AccountId, now: DateTime<Utc> },
+
+    CreateUser {
+        user_name: UserName,
+        path: Option<IamPath>,
+        user_id: UserId,
+        permissions_boundary: Option<Arn>,
+        tags: Vec<Tag>,
+        now: DateTime<Utc>,
+    },
+    /// Renames and/or moves a user.
+    UpdateUser { user_name: UserName, new_user_name: Option<UserName>, new_path: Option<IamPath> },
+    DeleteUser { user_name: UserName },
+
+    CreateGroup { group_name: GroupName, path: Option<IamPath>, group_id: GroupId, now: DateTime<Utc> },
+    /// Renames and/or moves a group.
+    UpdateGroup { group_name: GroupName, new_group_name: Option<GroupName>, new_path: Option<IamPath> },
+    DeleteGroup { group_name: GroupName },
+    AddUserToGroup { group_name: GroupName, user_name: UserName },
+    RemoveUserFromGroup { group_name: GroupName, user_name: UserName },
+
+    CreateRole {
+        role_name: RoleName,
+        path: Option<IamPath>,
+        role_id: RoleId,
+        assume_role_policy_document: String,
+        description: Option<Description>,
+        /// Seconds, 3600..=43200; `None` = 3600.
+        max_session_duration: Option<u32>,
+        permissions_boundary: Option<Arn>,
+        tags: Vec<Tag>,
+        now: DateTime<Utc>,
+    },
+    /// Sets the description and/or the maximum session duration.
+    UpdateRole { role_name: RoleName, description: Option<Description>, max_session_duration: Option<u32> },
+    UpdateAssumeRolePolicy { role_name: RoleName, policy_document: String },
+    UpdateRoleDescription { role_name: RoleName, description: Description },
+    DeleteRole { role_name: RoleName },
+
+    CreatePolicy {
+        policy_name: PolicyName,
+        path: Option<IamPath>,
+        policy_id: PolicyId,
+        policy_document: String,
+        description: Option<Description>,
+        tags: Vec<Tag>,
+        now: DateTime<Utc>,
+    },
+    DeletePolicy { policy_arn: Arn },
+    CreatePolicyVersion { policy_arn: Arn, policy_document: String, set_as_default: bool, now: DateTime<Utc> },
+    DeletePolicyVersion { policy_arn: Arn, version_id: PolicyVersionId },
+    SetDefaultPolicyVersion { policy_arn: Arn, version_id: PolicyVersionId, now: DateTime<Utc> },
+
+    AttachUserPolicy { user_name: UserName, policy_arn: Arn },
+    DetachUserPolicy { user_name: UserName, policy_arn: Arn },
+    AttachGroupPolicy { group_name: GroupName, policy_arn: Arn },
+    DetachGroupPolicy { group_name: GroupName, policy_arn: Arn },
+    AttachRolePolicy { role_name: RoleName, policy_arn: Arn },
+    DetachRolePolicy { role_name: RoleName, policy_arn: Arn },
+
+    PutUserPolicy { user_name: UserName, policy_name: InlinePolicyName, policy_document: String },
+    DeleteUserPolicy { user_name: UserName, policy_name: InlinePolicyName },
+    PutGroupPolicy { group_name: GroupName, policy_name: InlinePolicyName, policy_document: String },
+    DeleteGroupPolicy { group_name: GroupName, policy_name: InlinePolicyName },
+    PutRolePolicy { role_name: RoleName, policy_name: InlinePolicyName, policy_document: String },
+    DeleteRolePolicy { role_name: RoleName, policy_name: InlinePolicyName },
+
+    PutUserPermissionsBoundary { user_name: UserName, permissions_boundary: Arn },
+    DeleteUserPermissionsBoundary { user_name: UserName },
+    PutRolePermissionsBoundary { role_name: RoleName, permissions_boundary: Arn },
+    DeleteRolePermissionsBoundary { role_name: RoleName },
+
+    TagUser { user_name: UserName, tags: Vec<Tag> },
+    UntagUser { user_name: UserName, tag_keys: Vec<TagKey> },
+    TagRole { role_name: RoleName, tags: Vec<Tag> },
+    UntagRole { role_name: RoleName, tag_keys: Vec<TagKey> },
+    TagPolicy { policy_arn: Arn, tags: Vec<Tag> },
+    UntagPolicy { policy_arn: Arn, tag_keys: Vec<TagKey> },
+
+    /// `owner` is resolved by the shell (AWS: the caller when `UserName` is omitted).
+    CreateAccessKey { owner: CredentialOwner, access_key_id: AccessKeyId, secret: SealedSecret, now: DateTime<Utc> },
+    UpdateAccessKey { owner: CredentialOwner, access_key_id: AccessKeyId, status: AccessKeyStatus },
+    DeleteAccessKey { owner: CredentialOwner, access_key_id: AccessKeyId },
+    /// Records a successful authentication with the key (GetAccessKeyLastUsed).
+    RecordAccessKeyUse { access_key_id: AccessKeyId, used_at: DateTime<Utc>, service_name: String, region: String },
+
+    /// The shell checked the plaintext with `check_password` and hashed it.
+    CreateLoginProfile {
+        user_name: UserName,
+        password_hash: PasswordHash,
+        password_reset_required: bool,
+        now: DateTime<Utc>,
+    },
+    UpdateLoginProfile {
+        user_name: UserName,
+        password_hash: Option<PasswordHash>,
+        password_reset_required: Option<bool>,
+    },
+    DeleteLoginProfile { user_name: UserName },
+
+    CreateVirtualMfaDevice {
+        device_name: MfaDeviceName,
+        path: Option<IamPath>,
+        /// The base32 TOTP seed, sealed by the shell with the serial number as AAD.
+        seed: SealedSecret,
+        now: DateTime<Utc>,
+    },
+    /// The shell verified the two consecutive TOTP codes against the seed.
+    EnableMfaDevice { owner: CredentialOwner, serial_number: Arn, now: DateTime<Utc> },
+    DeactivateMfaDevice { owner: CredentialOwner, serial_number: Arn },
+    DeleteVirtualMfaDevice { serial_number: Arn },
+
+    UpdateAccountPasswordPolicy { policy: PasswordPolicy },
+    DeleteAccountPasswordPolicy,
+}
+
+impl Command {
+    /// The AWS action name (`iam:<name>`), for logs and authorization.
+    pub fn action_name(&self) -> &'static str {
+        use Command::*;
+        match self {
+            CreateAccount { .. } => "CreateAccount",
+            CreateUser { .. } => "CreateUser",
+            UpdateUser { .. } => "UpdateUser",
+            DeleteUser { .. } => "DeleteUser",
+            CreateGroup { .. } => "CreateGroup",
+            UpdateGroup { .. } => "UpdateGroup",
+            DeleteGroup { .. } => "DeleteGroup",
+            AddUserToGroup { .. } => "AddUserToGroup",
+            RemoveUserFromGroup { .. } => "RemoveUserFromGroup",
+            CreateRole { .. } => "CreateRole",
+            UpdateRole { .. } => "UpdateRole",
+            UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
+            UpdateRoleDescription { .. } => "UpdateRoleDescription",
+            DeleteRole { .. } => "DeleteRole",
+            CreatePolicy { .. } => "CreatePolicy",
+            DeletePolicy { .. } => "DeletePolicy",
+            CreatePolicyVersion { .. } => "CreatePolicyVersion",
+            DeletePolicyVersion { .. } => "DeletePolicyVersion",
+            SetDefaultPolicyVersion { .. } => "SetDefaultPolicyVersion",
+            AttachUserPolicy { .. } => "AttachUserPolicy",
+            DetachUserPolicy { .. } => "DetachUserPolicy",
+            AttachGroupPolicy { .. } => "AttachGroupPolicy",
+            DetachGroupPolicy { .. } => "DetachGroupPolicy",
+            AttachRolePolicy { .. } => "AttachRolePolicy",
+            DetachRolePolicy { .. } => "DetachRolePolicy",
+            PutUserPolicy { .. } => "PutUserPolicy",
+            DeleteUserPolicy { .. } => "DeleteUserPolicy",
+            PutGroupPolicy { .. } => "PutGroupPolicy",
+            DeleteGroupPolicy { .. } => "DeleteGroupPolicy",
+            PutRolePolicy { .. } => "PutRolePolicy",
+            DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            PutUserPermissionsBoundary { .. } => "PutUserPermissionsBoundary",
+            DeleteUserPermissionsBoundary { .. } => "DeleteUserPermissionsBoundary",
+            PutRolePermissionsBoundary { .. } => "PutRolePermissionsBoundary",
+            DeleteRolePermissionsBoundary { .. } => "DeleteRolePermissionsBoundary",
+            TagUser { .. } => "TagUser",
+            UntagUser { .. } => "UntagUser",
+            TagRole { .. } => "TagRole",
+            UntagRole { .. } => "UntagRole",
+            TagPolicy { .. } => "TagPolicy",
+            UntagPolicy { .. } => "UntagPolicy",
+            CreateAccessKey { .. } => "CreateAccessKey",
+            UpdateAccessKey { .. } => "UpdateAccessKey",
+            DeleteAccessKey { .. } => "DeleteAccessKey",
+            RecordAccessKeyUse { .. } => "RecordAccessKeyUse",
+            CreateLoginProfile { .. } => "CreateLoginProfile",
+            UpdateLoginProfile { .. } => "UpdateLoginProfile",
+            DeleteLoginProfile { .. } => "DeleteLoginProfile",
+            CreateVirtualMfaDevice { .. } => "CreateVirtualMFADevice",
+            EnableMfaDevice { .. } => "EnableMFADevice",
+            DeactivateMfaDevice { .. } => "DeactivateMFADevice",
+            DeleteVirtualMfaDevice { .. } => "DeleteVirtualMFADevice",
+            UpdateAccountPasswordPolicy { .. } => "UpdateAccountPasswordPolicy",
+            DeleteAccountPasswordPolicy => "DeleteAccountPasswordPolicy",
+        }
+    }
+}

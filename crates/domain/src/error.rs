@@ -1,0 +1,82 @@
+//! The domain's one error type, shaped after the error codes IAM returns.
+//!
+//! Every rejection `decide` (or a validating constructor) can produce maps to
+//! one AWS error code, so the HTTP layer needs a single `match` on
+//! [`DomainError::code`] to pick the status and the `<Code>` element.
+
+use thiserror::Error;
+
+/// Why a command (or a value) was rejected. The message is AWS-style prose
+/// meant for the client; it never contains secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DomainError {
+    /// The entity (user, group, role, policy, key, device, ...) already exists.
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    /// The entity the command refers to does not exist.
+    #[error("{0}")]
+    NoSuchEntity(String),
+    /// Deleting would leave dangling references (keys, policies, members, ...).
+    #[error("{0}")]
+    DeleteConflict(String),
+    /// A quota from [`crate::Quotas`] would be exceeded.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// A parameter is well-formed but not acceptable in this state.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// A parameter breaks AWS's syntactic rules (length, characters, pattern).
+    #[error("{0}")]
+    ValidationError(String),
+    /// A policy document does not parse or breaks the grammar for its kind.
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    /// A password does not satisfy the account's password policy.
+    #[error("{0}")]
+    PasswordPolicyViolation(String),
+}
+
+impl DomainError {
+    /// The AWS error code, as it appears in `<Error><Code>`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::EntityAlreadyExists(_) => "EntityAlreadyExists",
+            DomainError::NoSuchEntity(_) => "NoSuchEntity",
+            DomainError::DeleteConflict(_) => "DeleteConflict",
+            DomainError::LimitExceeded(_) => "LimitExceeded",
+            DomainError::InvalidInput(_) => "InvalidInput",
+            DomainError::ValidationError(_) => "ValidationError",
+            DomainError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            DomainError::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
+        }
+    }
+
+    /// The AWS-style human-readable message, as it appears in `<Error><Message>`.
+    pub fn message(&self) -> &str {
+        match self {
+            DomainError::EntityAlreadyExists(m)
+            | DomainError::NoSuchEntity(m)
+            | DomainError::DeleteConflict(m)
+            | DomainError::LimitExceeded(m)
+            | DomainError::InvalidInput(m)
+            | DomainError::ValidationError(m)
+            | DomainError::MalformedPolicyDocument(m)
+            | DomainError::PasswordPolicyViolation(m) => m,
+        }
+    }
+
+    /// The HTTP status IAM uses for this code (400 for client errors, 404 for
+    /// missing entities, 409 for conflicts), so the server need not guess.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            DomainError::NoSuchEntity(_) => 404,
+            DomainError::EntityAlreadyExists(_) | DomainError::DeleteConflict(_) => 409,
+            DomainError::LimitExceeded(_) => 409,
+            _ => 400,
+        }
+    }
+
+    pub(crate) fn validation(msg: impl Into<String>) -> Self {
+        DomainError::ValidationError(msg.into())
+    }
+}

@@ -1,0 +1,270 @@
+//! Events: the past-tense facts `decide` emits and `evolve` applies, and their
+//! stable stored form.
+//!
+//! Stored form: an event type string ([`Event::event_type`]), a schema version
+//! ([`SCHEMA_VERSION`]) and a JSON payload ([`Event::to_payload`]) whose field
+//! names are part of the storage contract and never change meaning. Every
+//! payload carries `account_id`, so a projection can route an event without
+//! knowing its stream (`account-<ID>`). Older payloads are brought forward by
+//! [`Event::from_stored`]'s upcasters.
+//!
+//! Nothing secret appears here: access-key secrets and MFA seeds only as
+//! [`SealedSecret`], passwords only as argon2id [`PasswordHash`].
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::arn::Arn;
+use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
+use crate::names::{Description, GroupName, IamPath, InlinePolicyName, PolicyName, RoleName, Tag, TagKey, UserName};
+use crate::password_policy::PasswordPolicy;
+use crate::secrets::{PasswordHash, SealedSecret};
+use crate::state::{AccessKeyStatus, CredentialOwner, EntityRef};
+
+/// The payload schema version this build writes.
+///
+/// History: **1** — `RoleCreated` had no `max_session_duration` nor
+/// `description`, and `AccessKeyCreated` named its owner by `user_name` (root
+/// keys did not exist). **2** — current.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// One fact about one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The account whose stream (`account-<ID>`) the event belongs to.
+    pub account_id: AccountId,
+    /// What happened.
+    #[serde(flatten)]
+    pub data: EventData,
+}
+
+/// What happened. The variant name is the stored event type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[allow(missing_docs)] // field names are the stored payload's
+pub enum EventData {
+    AccountCreated { created_at: DateTime<Utc> },
+
+    UserCreated {
+        user_name: UserName,
+        user_id: UserId,
+        path: IamPath,
+        permissions_boundary: Option<Arn>,
+        tags: Vec<Tag>,
+        created_at: DateTime<Utc>,
+    },
+    UserUpdated { user_name: UserName, new_user_name: Option<UserName>, new_path: Option<IamPath> },
+    UserDeleted { user_name: UserName, user_id: UserId },
+
+    GroupCreated { group_name: GroupName, group_id: GroupId, path: IamPath, created_at: DateTime<Utc> },
+    GroupUpdated { group_name: GroupName, new_group_name: Option<GroupName>, new_path: Option<IamPath> },
+    GroupDeleted { group_name: GroupName, group_id: GroupId },
+    UserAddedToGroup { group_name: GroupName, user_name: UserName },
+    UserRemovedFromGroup { group_name: GroupName, user_name: UserName },
+
+    RoleCreated {
+        role_name: RoleName,
+        role_id: RoleId,
+        path: IamPath,
+        assume_role_policy_document: String,
+        description: Option<Description>,
+        max_session_duration: u32,
+        permissions_boundary: Option<Arn>,
+        tags: Vec<Tag>,
+        created_at: DateTime<Utc>,
+    },
+    RoleUpdated { role_name: RoleName, description: Option<Description>, max_session_duration: Option<u32> },
+    RoleTrustPolicyUpdated { role_name: RoleName, policy_document: String },
+    RoleDescriptionUpdated { role_name: RoleName, description: Description },
+    RoleDeleted { role_name: RoleName, role_id: RoleId },
+
+    /// Creates the policy with version `v1` as its default.
+    PolicyCreated {
+        policy_name: PolicyName,
+        policy_id: PolicyId,
+        path: IamPath,
+        description: Option<Description>,
+        policy_document: String,
+        tags: Vec<Tag>,
+        created_at: DateTime<Utc>,
+    },
+    PolicyDeleted { policy_name: PolicyName, policy_id: PolicyId },
+    PolicyVersionCreated {
+        policy_name: PolicyName,
+        version_id: PolicyVersionId,
+        policy_document: String,
+        set_as_default: bool,
+        created_at: DateTime<Utc>,
+    },
+    PolicyVersionDeleted { policy_name: PolicyName, version_id: PolicyVersionId },
+    PolicyDefaultVersionSet { policy_name: PolicyName, version_id: PolicyVersionId, updated_at: DateTime<Utc> },
+
+    ManagedPolicyAttached { target: EntityRef, policy_arn: Arn },
+    ManagedPolicyDetached { target: EntityRef, policy_arn: Arn },
+    InlinePolicyPut { target: EntityRef, policy_name: InlinePolicyName, policy_document: String },
+    InlinePolicyDeleted { target: EntityRef, policy_name: InlinePolicyName },
+    PermissionsBoundarySet { target: EntityRef, permissions_boundary: Arn },
+    PermissionsBoundaryDeleted { target: EntityRef },
+    EntityTagged { target: EntityRef, tags: Vec<Tag> },
+    EntityUntagged { target: EntityRef, tag_keys: Vec<TagKey> },
+
+    AccessKeyCreated { owner: CredentialOwner, access_key_id: AccessKeyId, secret: SealedSecret, created_at: DateTime<Utc> },
+    AccessKeyStatusUpdated { owner: CredentialOwner, access_key_id: AccessKeyId, status: AccessKeyStatus },
+    AccessKeyDeleted { owner: CredentialOwner, access_key_id: AccessKeyId },
+    AccessKeyUsed { access_key_id: AccessKeyId, used_at: DateTime<Utc>, service_name: String, region: String },
+
+    LoginProfileCreated {
+        user_name: UserName,
+        password_hash: PasswordHash,
+        password_reset_required: bool,
+        created_at: DateTime<Utc>,
+    },
+    LoginProfileUpdated { user_name: UserName, password_hash: Option<PasswordHash>, password_reset_required: Option<bool> },
+    LoginProfileDeleted { user_name: UserName },
+
+    VirtualMfaDeviceCreated { serial_number: Arn, seed: SealedSecret, created_at: DateTime<Utc> },
+    MfaDeviceEnabled { owner: CredentialOwner, serial_number: Arn, enabled_at: DateTime<Utc> },
+    MfaDeviceDeactivated { owner: CredentialOwner, serial_number: Arn },
+    VirtualMfaDeviceDeleted { serial_number: Arn },
+
+    PasswordPolicyUpdated { policy: PasswordPolicy },
+    PasswordPolicyDeleted {},
+}
+
+/// Why a stored event could not be turned back into an [`Event`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpcastError {
+    /// The schema version is newer than this build or not a known one.
+    #[error("event {event_type}: unsupported schema version {version}")]
+    UnsupportedVersion {
+        /// The stored type.
+        event_type: String,
+        /// The stored version.
+        version: u32,
+    },
+    /// The payload does not fit the (upcast) schema.
+    #[error("event {event_type}: malformed payload: {message}")]
+    Malformed {
+        /// The stored type.
+        event_type: String,
+        /// What serde said.
+        message: String,
+    },
+}
+
+impl Event {
+    /// The stored event type, e.g. `"UserCreated"` (the variant name).
+    pub fn event_type(&self) -> &'static str {
+        self.data.event_type()
+    }
+
+    /// The stream this event is appended to: `account-<ID>`.
+    pub fn stream_name(&self) -> String {
+        self.account_id.stream_name()
+    }
+
+    /// The JSON payload to store beside [`Event::event_type`] and
+    /// [`SCHEMA_VERSION`]: the event's fields plus `account_id`, without the
+    /// type tag.
+    pub fn to_payload(&self) -> Value {
+        let mut v = serde_json::to_value(self).expect("events always serialize");
+        if let Value::Object(m) = &mut v {
+            m.remove("type");
+        }
+        v
+    }
+
+    /// Rebuilds an event from its stored form, upcasting payloads written
+    /// under an older schema version.
+    pub fn from_stored(event_type: &str, schema_version: u32, payload: &Value) -> Result<Event, UpcastError> {
+        let malformed = |message: String| UpcastError::Malformed { event_type: event_type.to_owned(), message };
+        if schema_version == 0 || schema_version > SCHEMA_VERSION {
+            return Err(UpcastError::UnsupportedVersion { event_type: event_type.to_owned(), version: schema_version });
+        }
+        let Value::Object(obj) = payload else {
+            return Err(malformed("payload is not a JSON object".into()));
+        };
+        let mut obj = obj.clone();
+        let mut version = schema_version;
+        while version < SCHEMA_VERSION {
+            match version {
+                1 => upcast_v1_to_v2(event_type, &mut obj).map_err(malformed)?,
+                _ => unreachable!("every version below SCHEMA_VERSION has an upcaster"),
+            }
+            version += 1;
+        }
+        obj.insert("type".into(), Value::String(event_type.to_owned()));
+        serde_json::from_value(Value::Object(obj)).map_err(|e| malformed(e.to_string()))
+    }
+}
+
+/// Version 1 → 2: `RoleCreated` gains `max_session_duration` (AWS's default,
+/// 3600 s) and `description` (none); `AccessKeyCreated` and the other access
+/// key events replace `user_name` by an `owner` object.
+fn upcast_v1_to_v2(event_type: &str, obj: &mut Map<String, Value>) -> Result<(), String> {
+    match event_type {
+        "RoleCreated" => {
+            obj.entry("max_session_duration").or_insert(Value::from(3600));
+            obj.entry("description").or_insert(Value::Null);
+        }
+        "AccessKeyCreated" | "AccessKeyStatusUpdated" | "AccessKeyDeleted" => {
+            let user = obj.remove("user_name").ok_or("v1 access key event without user_name")?;
+            let mut owner = Map::new();
+            owner.insert("kind".into(), Value::from("user"));
+            owner.insert("user_name".into(), user);
+            obj.insert("owner".into(), Value::Object(owner));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+impl EventData {
+    /// The variant name, which is the stored event type.
+    pub fn event_type(&self) -> &'static str {
+        use EventData::*;
+        match self {
+            AccountCreated { .. } => "AccountCreated",
+            UserCreated { .. } => "UserCreated",
+            UserUpdated { .. } => "UserUpdated",
+            UserDeleted { .. } => "UserDeleted",
+            GroupCreated { .. } => "GroupCreated",
+            GroupUpdated { .. } => "GroupUpdated",
+            GroupDeleted { .. } => "GroupDeleted",
+            UserAddedToGroup { .. } => "UserAddedToGroup",
+            UserRemovedFromGroup { .. } => "UserRemovedFromGroup",
+            RoleCreated { .. } => "RoleCreated",
+            RoleUpdated { .. } => "RoleUpdated",
+            RoleTrustPolicyUpdated { .. } => "RoleTrustPolicyUpdated",
+            RoleDescriptionUpdated { .. } => "RoleDescriptionUpdated",
+            RoleDeleted { .. } => "RoleDeleted",
+            PolicyCreated { .. } => "PolicyCreated",
+            PolicyDeleted { .. } => "PolicyDeleted",
+            PolicyVersionCreated { .. } => "PolicyVersionCreated",
+            PolicyVersionDeleted { .. } => "PolicyVersionDeleted",
+            PolicyDefaultVersionSet { .. } => "PolicyDefaultVersionSet",
+            ManagedPolicyAttached { .. } => "ManagedPolicyAttached",
+            ManagedPolicyDetached { .. } => "ManagedPolicyDetached",
+            InlinePolicyPut { .. } => "InlinePolicyPut",
+            InlinePolicyDeleted { .. } => "InlinePolicyDeleted",
+            PermissionsBoundarySet { .. } => "PermissionsBoundarySet",
+            PermissionsBoundaryDeleted { .. } => "PermissionsBoundaryDeleted",
+            EntityTagged { .. } => "EntityTagged",
+            EntityUntagged { .. } => "EntityUntagged",
+            AccessKeyCreated { .. } => "AccessKeyCreated",
+            AccessKeyStatusUpdated { .. } => "AccessKeyStatusUpdated",
+            AccessKeyDeleted { .. } => "AccessKeyDeleted",
+            AccessKeyUsed { .. } => "AccessKeyUsed",
+            LoginProfileCreated { .. } => "LoginProfileCreated",
+            LoginProfileUpdated { .. } => "LoginProfileUpdated",
+            LoginProfileDeleted { .. } => "LoginProfileDeleted",
+            VirtualMfaDeviceCreated { .. } => "VirtualMfaDeviceCreated",
+            MfaDeviceEnabled { .. } => "MfaDeviceEnabled",
+            MfaDeviceDeactivated { .. } => "MfaDeviceDeactivated",
+            VirtualMfaDeviceDeleted { .. } => "VirtualMfaDeviceDeleted",
+            PasswordPolicyUpdated { .. } => "PasswordPolicyUpdated",
+            PasswordPolicyDeleted { .. } => "PasswordPolicyDeleted",
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The state of one account, as `evolve` builds it from events and `decide`
+//! reads it to check commands.
+//!
+//! Every collection is a `BTreeMap`/`BTreeSet` keyed by a case-folded
+//! [`NameKey`] (or an id), so iteration order, listings and equality are
+//! deterministic, and two entities whose names differ only in case cannot
+//! coexist. Cross-references (memberships, attachments) are stored by key on
+//! both sides where a projection needs both directions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::arn::Arn;
+use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
+use crate::names::{
+    Description, GroupName, IamPath, InlinePolicyName, MfaDeviceName, NameKey, PolicyName, RoleName, Tag,
+    UserName,
+};
+use crate::password_policy::PasswordPolicy;
+use crate::secrets::{PasswordHash, SealedSecret};
+
+/// Everything IAM knows about one account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountState {
+    /// The account itself; `None` until `AccountCreated`.
+    pub account: Option<Account>,
+    /// IAM users by folded name.
+    pub users: BTreeMap<NameKey, User>,
+    /// Groups by folded name.
+    pub groups: BTreeMap<NameKey, Group>,
+    /// Roles by folded name.
+    pub roles: BTreeMap<NameKey, Role>,
+    /// Customer managed policies by folded name.
+    pub policies: BTreeMap<NameKey, ManagedPolicy>,
+    /// Long-term access keys of users and of the root user, by id.
+    pub access_keys: BTreeMap<AccessKeyId, AccessKey>,
+    /// Virtual MFA devices by folded device name.
+    pub mfa_devices: BTreeMap<NameKey, VirtualMfaDevice>,
+    /// The custom password policy, if one is set.
+    pub password_policy: Option<PasswordPolicy>,
+}
+
+/// The account and its root user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The 12-digit id.
+    pub id: AccountId,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// MFA devices enabled for the root user (folded device names).
+    pub root_mfa_devices: BTreeSet<NameKey>,
+}
+
+/// Who owns a credential (an access key or an MFA device).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CredentialOwner {
+    /// The account's root user.
+    Root,
+    /// An IAM user.
+    User {
+        /// The user's name.
+        user_name: UserName,
+    },
+}
+
+/// The entity a policy, boundary or tag change applies to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EntityRef {
+    /// An IAM user.
+    User {
+        /// The user's name.
+        user_name: UserName,
+    },
+    /// A group.
+    Group {
+        /// The group's name.
+        group_name: GroupName,
+    },
+    /// A role.
+    Role {
+        /// The role's name.
+        role_name: RoleName,
+    },
+    /// A customer managed policy.
+    Policy {
+        /// The policy's name.
+        policy_name: PolicyName,
+    },
+}
+
+/// An inline policy embedded in a user, group or role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlinePolicy {
+    /// Its name (case preserved).
+    pub name: InlinePolicyName,
+    /// The JSON document as submitted.
+    pub document: String,
+}
+
+/// An IAM user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Name (case preserved).
+    pub name: UserName,
+    /// Unique id (`AIDA...`), never reused.
+    pub id: UserId,
+    /// Path.
+    pub path: IamPath,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Groups the user belongs to (folded group names).
+    pub groups: BTreeSet<NameKey>,
+    /// Inline policies by folded name.
+    pub inline_policies: BTreeMap<NameKey, InlinePolicy>,
+    /// Attached customer managed policies (folded policy names).
+    pub attached_policies: BTreeSet<NameKey>,
+    /// Permissions boundary (a managed policy ARN).
+    pub permissions_boundary: Option<Arn>,
+    /// Tags by folded key.
+    pub tags: BTreeMap<NameKey, Tag>,
+    /// Console password, if any.
+    pub login_profile: Option<LoginProfile>,
+    /// Enabled MFA devices (folded device names).
+    pub mfa_devices: BTreeSet<NameKey>,
+}
+
+/// A group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// Name (case preserved).
+    pub name: GroupName,
+    /// Unique id (`AGPA...`).
+    pub id: GroupId,
+    /// Path.
+    pub path: IamPath,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Members (folded user names).
+    pub members: BTreeSet<NameKey>,
+    /// Inline policies by folded name.
+    pub inline_policies: BTreeMap<NameKey, InlinePolicy>,
+    /// Attached customer managed policies (folded policy names).
+    pub attached_policies: BTreeSet<NameKey>,
+}
+
+/// A role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    /// Name (case preserved).
+    pub name: RoleName,
+    /// Unique id (`AROA...`).
+    pub id: RoleId,
+    /// Path.
+    pub path: IamPath,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// The trust policy, as submitted.
+    pub assume_role_policy_document: String,
+    /// Description.
+    pub description: Option<Description>,
+    /// Maximum session duration in seconds, 3600..=43200.
+    pub max_session_duration: u32,
+    /// Inline policies by folded name.
+    pub inline_policies: BTreeMap<NameKey, InlinePolicy>,
+    /// Attached customer managed policies (folded policy names).
+    pub attached_policies: BTreeSet<NameKey>,
+    /// Permissions boundary (a managed policy ARN).
+    pub permissions_boundary: Option<Arn>,
+    /// Tags by folded key.
+    pub tags: BTreeMap<NameKey, Tag>,
+}
+
+/// A customer managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedPolicy {
+    /// Name (case preserved).
+    pub name: PolicyName,
+    /// Unique id (`ANPA...`).
+    pub id: PolicyId,
+    /// Path.
+    pub path: IamPath,
+    /// Description (immutable after creation, as in AWS).
+    pub description: Option<Description>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Time of the last version change.
+    pub updated_at: DateTime<Utc>,
+    /// The operative version; always a key of `versions`.
+    pub default_version: PolicyVersionId,
+    /// Stored versions.
+    pub versions: BTreeMap<PolicyVersionId, PolicyVersion>,
+    /// The number the next version gets (numbers are never reused).
+    pub next_version: u32,
+    /// Tags by folded key.
+    pub tags: BTreeMap<NameKey, Tag>,
+}
+
+/// One stored version of a managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    /// `v1`, `v2`, ...
+    pub id: PolicyVersionId,
+    /// The JSON document as submitted.
+    pub document: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether an access key may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum AccessKeyStatus {
+    /// Usable.
+    Active,
+    /// Kept but unusable (still counts against the quota).
+    Inactive,
+}
+
+/// A long-term access key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKey {
+    /// `AKIA...`.
+    pub id: AccessKeyId,
+    /// Root or a user.
+    pub owner: CredentialOwner,
+    /// Active or Inactive.
+    pub status: AccessKeyStatus,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// The secret access key, sealed under the master key (AAD: the key id).
+    pub secret: SealedSecret,
+    /// The last recorded use.
+    pub last_used: Option<AccessKeyLastUsed>,
+}
+
+/// When and where an access key was last used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKeyLastUsed {
+    /// Time of use.
+    pub used_at: DateTime<Utc>,
+    /// Service called (e.g. `iam`).
+    pub service_name: String,
+    /// Region called (e.g. `us-east-1`).
+    pub region: String,
+}
+
+/// A user's console password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginProfile {
+    /// argon2id PHC hash.
+    pub password_hash: PasswordHash,
+    /// The user must choose a new password at next sign-in.
+    pub password_reset_required: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A virtual MFA device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualMfaDevice {
+    /// Device name (case preserved).
+    pub name: MfaDeviceName,
+    /// Path.
+    pub path: IamPath,
+    /// The TOTP seed, sealed under the master key (AAD: the serial number).
+    pub seed: SealedSecret,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// The owner it is enabled for, if any.
+    pub assignment: Option<MfaAssignment>,
+}
+
+/// An MFA device's assignment to a user or the root user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaAssignment {
+    /// Who uses it.
+    pub owner: CredentialOwner,
+    /// When it was enabled.
+    pub enabled_at: DateTime<Utc>,
+}
+
+impl AccountState {
+    /// The account id, once created.
+    pub fn account_id(&self) -> Option<&AccountId> {
+        self.account.as_ref().map(|a| &a.id)
+    }
+
+    /// A user's ARN.
+    pub fn user_arn(&self, user: &User) -> Option<Arn> {
+        Some(Arn::user(self.account_id()?, &user.path, &user.name))
+    }
+    /// A group's ARN.
+    pub fn group_arn(&self, group: &Group) -> Option<Arn> {
+        Some(Arn::group(self.account_id()?, &group.path, &group.name))
+    }
+    /// A role's ARN.
+    pub fn role_arn(&self, role: &Role) -> Option<Arn> {
+        Some(Arn::role(self.account_id()?, &role.path, &role.name))
+    }
+    /// A managed policy's ARN.
+    pub fn policy_arn(&self, policy: &ManagedPolicy) -> Option<Arn> {
+        Some(Arn::policy(self.account_id()?, &policy.path, &policy.name))
+    }
+    /// A virtual MFA device's serial number.
+    pub fn mfa_arn(&self, device: &VirtualMfaDevice) -> Option<Arn> {
+        Some(Arn::mfa(self.account_id()?, &device.path, &device.name))
+    }
+
+    /// The managed policy an ARN names, if it is in this account and exists
+    /// (name matched case-insensitively, path exactly).
+    pub fn policy_by_arn(&self, arn: &Arn) -> Option<&ManagedPolicy> {
+        let Arn::Policy { account, path, name } = arn else { return None };
+        if Some(account) != self.account_id() {
+            return None;
+        }
+        self.policies.get(&name.key()).filter(|p| &p.path == path)
+    }
+
+    /// The virtual MFA device a serial number names, if it exists.
+    pub fn mfa_by_arn(&self, arn: &Arn) -> Option<&VirtualMfaDevice> {
+        let Arn::Mfa { account, path, name } = arn else { return None };
+        if Some(account) != self.account_id() {
+            return None;
+        }
+        self.mfa_devices.get(&name.key()).filter(|d| &d.path == path)
+    }
+
+    /// Access keys owned by `owner`, in id order.
+    pub fn access_keys_of<'a>(&'a self, owner: &'a CredentialOwner) -> impl Iterator<Item = &'a AccessKey> + 'a {
+        self.access_keys.values().filter(move |k| owner_eq(&k.owner, owner))
+    }
+
+    /// How many users, groups and roles have the policy attached.
+    pub fn policy_attachment_count(&self, policy: &NameKey) -> usize {
+        self.users.values().filter(|u| u.attached_policies.contains(policy)).count()
+            + self.groups.values().filter(|g| g.attached_policies.contains(policy)).count()
+            + self.roles.values().filter(|r| r.attached_policies.contains(policy)).count()
+    }
+
+    /// How many users and roles use the policy as their permissions boundary.
+    pub fn policy_boundary_usage_count(&self, policy: &NameKey) -> usize {
+        let uses = |b: &Option<Arn>| matches!(b, Some(Arn::Policy { name, .. }) if &name.key() == policy);
+        self.users.values().filter(|u| uses(&u.permissions_boundary)).count()
+            + self.roles.values().filter(|r| uses(&r.permissions_boundary)).count()
+    }
+}
+
+/// Owner equality with user names compared case-insensitively.
+pub(crate) fn owner_eq(a: &CredentialOwner, b: &CredentialOwner) -> bool {
+    match (a, b) {
+        (CredentialOwner::Root, CredentialOwner::Root) => true,
+        (CredentialOwner::User { user_name: x }, CredentialOwner::User { user_name: y }) => x.key() == y.key(),
+        _ => false,
+    }
+}
