@@ -1,0 +1,426 @@
+//! The PostgreSQL backend: the production log.
+//!
+//! Appends serialize on one head row (`event_log_head`), locked for the
+//! length of the append transaction. The row holds the head position, the
+//! last hash and the last `recorded_at`, so the next event's position, hash
+//! and timestamp are computed under the lock and commit order equals position
+//! order. An append is four round trips: `BEGIN`, lock the head, one
+//! statement that checks the expected version and idempotency and inserts the
+//! batch, updates the head and sends `NOTIFY`, and `COMMIT`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::error::{redact_url, Result, StoreError};
+use crate::event::{AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot};
+use crate::hash::Hash;
+use crate::prepare::{prepare_batch, truncate_to_micros, PreparedEvent};
+use crate::store::EventStore;
+
+/// The channel appends NOTIFY on; the payload is the new head position.
+pub const NOTIFY_CHANNEL: &str = "iamd_events";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+pub struct PostgresStore {
+    pool: PgPool,
+    database: String,
+    signal: Arc<watch::Sender<Position>>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl PostgresStore {
+    /// Connects and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let store = Self::connect_without_migrating(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema.
+    pub async fn connect_without_migrating(url: &str) -> Result<Self> {
+        let database = redact_url(url);
+        let options: PgConnectOptions = url.parse().map_err(|source| StoreError::Connect {
+            database: database.clone(),
+            source,
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                database: database.clone(),
+                source,
+            })?;
+        Ok(Self::from_pool(pool, database))
+    }
+
+    /// Wraps an existing pool (the schema must already be migrated).
+    pub fn from_pool(pool: PgPool, database: String) -> Self {
+        let (sender, _) = watch::channel(Position::START);
+        let signal = Arc::new(sender);
+        let listener = tokio::spawn(listen(pool.clone(), Arc::downgrade(&signal)));
+        PostgresStore {
+            pool,
+            database,
+            signal,
+            listener,
+        }
+    }
+
+    /// Applies pending migrations; harmless when there are none.
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(|source| StoreError::Migrate {
+            database: self.database.clone(),
+            source,
+        })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn db_err(&self, source: sqlx::Error) -> StoreError {
+        StoreError::Database {
+            database: self.database.clone(),
+            source,
+        }
+    }
+
+    fn decode(&self, row: &PgRow) -> Result<RecordedEvent> {
+        let position: i64 = row.try_get("position").map_err(|e| self.db_err(e))?;
+        let hash_bytes: Vec<u8> = row.try_get("hash").map_err(|e| self.db_err(e))?;
+        let hash = Hash::from_slice(&hash_bytes).ok_or_else(|| StoreError::Corrupt {
+            database: self.database.clone(),
+            position: position as u64,
+            reason: format!("hash has {} bytes, not 32", hash_bytes.len()),
+        })?;
+        let get = |e| self.db_err(e);
+        Ok(RecordedEvent {
+            position: Position(position as u64),
+            stream_id: row.try_get("stream_id").map_err(get)?,
+            stream_version: row.try_get::<i64, _>("stream_version").map_err(get)? as u64,
+            event_id: row.try_get("event_id").map_err(get)?,
+            event_type: row.try_get("event_type").map_err(get)?,
+            schema_version: row.try_get::<i32, _>("schema_version").map_err(get)? as u32,
+            payload: row.try_get("payload").map_err(get)?,
+            metadata: row.try_get("metadata").map_err(get)?,
+            recorded_at: row.try_get("recorded_at").map_err(get)?,
+            hash,
+        })
+    }
+
+    async fn original_outcome(&self, stream: &str, ids: &[Uuid]) -> Result<AppendOutcome> {
+        let rows = sqlx::query(
+            "SELECT position, stream_id, stream_version, event_id, recorded_at FROM events \
+             WHERE event_id = ANY($1) ORDER BY position",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        let mut stored = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let position: i64 = row.try_get("position").map_err(|e| self.db_err(e))?;
+            let stream_id: String = row.try_get("stream_id").map_err(|e| self.db_err(e))?;
+            let version: i64 = row.try_get("stream_version").map_err(|e| self.db_err(e))?;
+            let event_id: Uuid = row.try_get("event_id").map_err(|e| self.db_err(e))?;
+            let recorded_at: DateTime<Utc> = row.try_get("recorded_at").map_err(|e| self.db_err(e))?;
+            stored.push((position as u64, stream_id, version as u64, event_id, recorded_at));
+        }
+        crate::prepare::original_outcome(stream, ids, &stored)
+    }
+}
+
+/// Follows `NOTIFY` on [`NOTIFY_CHANNEL`] and forwards positions to the
+/// store's signal; reconnects after errors. Subscribers poll as well, so
+/// this only makes them faster.
+async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) {
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(error) => {
+                tracing::warn!(%error, "cannot LISTEN for appends; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if signal.strong_count() == 0 {
+                    return;
+                }
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(NOTIFY_CHANNEL).await {
+            tracing::warn!(%error, "LISTEN failed; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    let Some(sender) = signal.upgrade() else { return };
+                    if let Ok(p) = notification.payload().parse::<u64>() {
+                        sender.send_if_modified(|head| {
+                            let newer = p > head.0;
+                            if newer {
+                                *head = Position(p);
+                            }
+                            newer
+                        });
+                    }
+                }
+                // The connection was lost: wake subscribers so they re-read,
+                // then reconnect.
+                Ok(None) => {
+                    let Some(sender) = signal.upgrade() else { return };
+                    sender.send_modify(|_| {});
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "notification connection failed; reconnecting");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+const SELECT_EVENT: &str = "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
+                            payload, metadata, recorded_at, hash FROM events";
+
+const INSERT_BATCH: &str = r#"
+WITH cur AS (SELECT coalesce(max(stream_version), 0) AS v FROM events WHERE stream_id = $1),
+dup AS (SELECT count(*) AS n FROM events WHERE event_id = ANY($3::uuid[])),
+ok AS (SELECT 1 FROM cur, dup WHERE cur.v = $2 AND dup.n = 0),
+ins AS (
+    INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version,
+                        payload, metadata, recorded_at, hash)
+    SELECT t.position, $1, t.stream_version, t.event_id, t.event_type, t.schema_version,
+           t.payload::jsonb, t.metadata::jsonb, $9, t.hash
+    FROM unnest($10::bigint[], $11::bigint[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bytea[])
+         AS t(position, stream_version, event_id, event_type, schema_version, payload, metadata, hash)
+    WHERE EXISTS (SELECT 1 FROM ok)
+    RETURNING 1
+),
+upd AS (
+    UPDATE event_log_head SET position = $12, hash = $13, recorded_at = $9
+    WHERE EXISTS (SELECT 1 FROM ok)
+    RETURNING 1
+),
+notify AS (SELECT pg_notify('iamd_events', $12::text) FROM ok)
+SELECT cur.v, dup.n, (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM upd) AS updated,
+       (SELECT count(*) FROM notify) AS notified
+FROM cur, dup
+"#;
+
+#[async_trait]
+impl EventStore for PostgresStore {
+    async fn append(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
+        crate::prepare::validate(stream, &events)?;
+        let mut tx = self.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let head = sqlx::query(
+            "SELECT position, hash, recorded_at, clock_timestamp() AS now FROM event_log_head FOR UPDATE",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        let head_position: i64 = head.try_get("position").map_err(|e| self.db_err(e))?;
+        let head_hash: Vec<u8> = head.try_get("hash").map_err(|e| self.db_err(e))?;
+        let head_time: Option<DateTime<Utc>> = head.try_get("recorded_at").map_err(|e| self.db_err(e))?;
+        let now: DateTime<Utc> = head.try_get("now").map_err(|e| self.db_err(e))?;
+        let head_hash = Hash::from_slice(&head_hash).ok_or_else(|| StoreError::Corrupt {
+            database: self.database.clone(),
+            position: head_position as u64,
+            reason: "head hash is not 32 bytes".into(),
+        })?;
+        let recorded_at = match head_time {
+            Some(last) if last > now => last,
+            _ => truncate_to_micros(now),
+        };
+
+        let current = match expected.required() {
+            Some(v) => v,
+            // No check wanted: read the version under the lock so the batch
+            // continues the stream.
+            None => {
+                let v: i64 = sqlx::query_scalar(
+                    "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
+                )
+                .bind(stream)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| self.db_err(e))?;
+                v as u64
+            }
+        };
+
+        let batch = prepare_batch(stream, current, head_position as u64, &head_hash, recorded_at, &events);
+        let last = batch.last().map(|e| (e.position, e.hash)).unwrap_or((head_position as u64, head_hash));
+        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let row = sqlx::query(INSERT_BATCH)
+            .bind(stream)
+            .bind(current as i64)
+            .bind(&ids)
+            .bind(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.schema_version as i32).collect::<Vec<_>>())
+            .bind(batch.iter().map(|e: &PreparedEvent| e.payload_json.as_str()).collect::<Vec<_>>())
+            .bind(batch.iter().map(|e| e.metadata_json.as_str()).collect::<Vec<_>>())
+            .bind(batch.iter().map(|e| e.hash.0.to_vec()).collect::<Vec<_>>())
+            .bind(recorded_at)
+            .bind(batch.iter().map(|e| e.position as i64).collect::<Vec<_>>())
+            .bind(batch.iter().map(|e| e.stream_version as i64).collect::<Vec<_>>())
+            .bind(last.0 as i64)
+            .bind(last.1 .0.to_vec())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        let actual: i64 = row.try_get(0).map_err(|e| self.db_err(e))?;
+        let duplicates: i64 = row.try_get(1).map_err(|e| self.db_err(e))?;
+        let inserted: i64 = row.try_get(2).map_err(|e| self.db_err(e))?;
+
+        if duplicates > 0 {
+            tx.rollback().await.map_err(|e| self.db_err(e))?;
+            return self.original_outcome(stream, &ids).await;
+        }
+        if inserted as usize != events.len() {
+            tx.rollback().await.map_err(|e| self.db_err(e))?;
+            return Err(StoreError::Conflict {
+                stream: stream.to_owned(),
+                expected,
+                actual: actual as u64,
+            });
+        }
+        tx.commit().await.map_err(|e| self.db_err(e))?;
+        self.signal.send_if_modified(|head| {
+            let newer = last.0 > head.0;
+            if newer {
+                *head = Position(last.0);
+            }
+            newer
+        });
+        Ok(AppendOutcome {
+            first_position: Position(batch[0].position),
+            last_position: Position(last.0),
+            stream_version: current + events.len() as u64,
+            recorded_at,
+            duplicate: false,
+        })
+    }
+
+    async fn read_stream(&self, stream: &str, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version LIMIT $3"
+        ))
+        .bind(stream)
+        .bind(after_version as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        rows.iter().map(|r| self.decode(r)).collect()
+    }
+
+    async fn stream_version(&self, stream: &str) -> Result<u64> {
+        let v: i64 = sqlx::query_scalar("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1")
+            .bind(stream)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        Ok(v as u64)
+    }
+
+    async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
+        let rows = sqlx::query(&format!("{SELECT_EVENT} WHERE position > $1 ORDER BY position LIMIT $2"))
+            .bind(after.0 as i64)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        rows.iter().map(|r| self.decode(r)).collect()
+    }
+
+    async fn position_at(&self, time: DateTime<Utc>) -> Result<Position> {
+        let p: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM events WHERE recorded_at <= $1 ORDER BY recorded_at DESC, position DESC LIMIT 1",
+        )
+        .bind(time)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        Ok(Position(p.unwrap_or(0) as u64))
+    }
+
+    async fn head(&self) -> Result<Head> {
+        let row = sqlx::query("SELECT position, hash, recorded_at FROM event_log_head")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        let position: i64 = row.try_get("position").map_err(|e| self.db_err(e))?;
+        let hash: Vec<u8> = row.try_get("hash").map_err(|e| self.db_err(e))?;
+        Ok(Head {
+            position: Position(position as u64),
+            hash: Hash::from_slice(&hash).ok_or_else(|| StoreError::Corrupt {
+                database: self.database.clone(),
+                position: position as u64,
+                reason: "head hash is not 32 bytes".into(),
+            })?,
+            recorded_at: row.try_get("recorded_at").map_err(|e| self.db_err(e))?,
+        })
+    }
+
+    fn append_signal(&self) -> watch::Receiver<Position> {
+        self.signal.subscribe()
+    }
+
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO snapshots (name, position, schema_version, data) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name, position) DO UPDATE SET schema_version = EXCLUDED.schema_version, \
+             data = EXCLUDED.data, created_at = now()",
+        )
+        .bind(&snapshot.name)
+        .bind(snapshot.position.0 as i64)
+        .bind(snapshot.schema_version as i32)
+        .bind(&snapshot.data)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        Ok(())
+    }
+
+    async fn load_snapshot(&self, name: &str, at_or_before: Position) -> Result<Option<Snapshot>> {
+        let row = sqlx::query(
+            "SELECT name, position, schema_version, data FROM snapshots \
+             WHERE name = $1 AND position <= $2 ORDER BY position DESC LIMIT 1",
+        )
+        .bind(name)
+        .bind(at_or_before.0 as i64)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        row.map(|row| {
+            Ok(Snapshot {
+                name: row.try_get("name").map_err(|e| self.db_err(e))?,
+                position: Position(row.try_get::<i64, _>("position").map_err(|e| self.db_err(e))? as u64),
+                schema_version: row.try_get::<i32, _>("schema_version").map_err(|e| self.db_err(e))? as u32,
+                data: row.try_get("data").map_err(|e| self.db_err(e))?,
+            })
+        })
+        .transpose()
+    }
+
+    fn database(&self) -> &str {
+        &self.database
+    }
+}

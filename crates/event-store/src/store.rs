@@ -1,0 +1,74 @@
+//! The one trait every backend implements.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::error::Result;
+use crate::event::{AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot, Until};
+
+/// An append-only, hash-chained, totally ordered event log.
+///
+/// Guarantees every backend gives (checked by the contract suite in
+/// `tests/contract.rs`):
+/// - positions start at 1 and increase by one with no gaps; commit order is
+///   position order, so a reader tailing by position never skips an event;
+/// - `recorded_at` never decreases along the log;
+/// - an append is atomic and checks the expected version of its stream;
+/// - appending already-stored event ids writes nothing and returns the
+///   original outcome;
+/// - each event's hash is `SHA-256(previous hash || canonical encoding)`.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` (at least one) to `stream` atomically.
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome>;
+
+    /// Events of one stream with `stream_version > after_version`, in order,
+    /// at most `limit`.
+    async fn read_stream(&self, stream: &str, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>>;
+
+    /// The stream's current version (0 when it does not exist).
+    async fn stream_version(&self, stream: &str) -> Result<u64>;
+
+    /// Events of the global log after `after`, in position order, at most `limit`.
+    async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>>;
+
+    /// Like `read_all`, but stops at a position or time (inclusive).
+    async fn read_all_until(&self, after: Position, until: Until, limit: usize) -> Result<Vec<RecordedEvent>> {
+        let end = match until {
+            Until::Position(p) => p,
+            Until::Time(t) => self.position_at(t).await?,
+        };
+        if end <= after {
+            return Ok(Vec::new());
+        }
+        let span = usize::try_from(end.0 - after.0).unwrap_or(usize::MAX);
+        self.read_all(after, limit.min(span)).await
+    }
+
+    /// The last position recorded at or before `time` (`Position::START` if none).
+    async fn position_at(&self, time: DateTime<Utc>) -> Result<Position>;
+
+    /// The end of the log.
+    async fn head(&self) -> Result<Head>;
+
+    /// A channel that carries the head position whenever an append is known to
+    /// have happened (in this process, or — on PostgreSQL — in any process
+    /// through LISTEN/NOTIFY). Subscribers also poll, so a missed wake-up
+    /// only delays them.
+    fn append_signal(&self) -> watch::Receiver<Position>;
+
+    /// Saves a projection snapshot (replacing one of the same name and position).
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<()>;
+
+    /// The newest snapshot called `name` taken at or before `at_or_before`.
+    async fn load_snapshot(&self, name: &str, at_or_before: Position) -> Result<Option<Snapshot>>;
+
+    /// The database this store talks to, for messages (password removed).
+    fn database(&self) -> &str;
+}
