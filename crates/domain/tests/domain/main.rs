@@ -1,0 +1,8 @@
+//! Integration tests of the IAM domain, one binary with a module per topic:
+//! table tests calling `decide` directly, event storage and upcasting, and
+//! the property test over random command sequences.
+
+mod common;
+mod table;
+mod events;
+mod property;
