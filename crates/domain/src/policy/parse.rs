@@ -105,7 +105,7 @@ pub(super) fn parse_document(text: &str) -> Result<PolicyDocument, PolicyError> 
     let mut sids = HashSet::new();
     for (i, raw) in raw_statements.into_iter().enumerate() {
         let path = format!("Statement[{i}]");
-        let st = parse_statement(&path, raw)?;
+        let st = parse_statement(&path, raw, version == Some(Version::V2012_10_17))?;
         if let Some(sid) = &st.sid {
             if !sids.insert(sid.clone()) {
                 return Err(err(&join(&path, "Sid"), format!("duplicate Sid \"{sid}\"")));
@@ -133,7 +133,7 @@ const STATEMENT_ELEMENTS: [&str; 9] = [
     "Condition",
 ];
 
-fn parse_statement(path: &str, raw: &Json) -> Result<Statement, PolicyError> {
+fn parse_statement(path: &str, raw: &Json, variables: bool) -> Result<Statement, PolicyError> {
     let Json::Object(entries) = raw else {
         return Err(err(
             path,
@@ -212,7 +212,7 @@ fn parse_statement(path: &str, raw: &Json) -> Result<Statement, PolicyError> {
     };
     let condition = match get(entries, "Condition") {
         None => Vec::new(),
-        Some(c) => parse_condition(&join(path, "Condition"), c)?,
+        Some(c) => parse_condition(&join(path, "Condition"), c, variables)?,
     };
     Ok(Statement {
         sid,
@@ -349,7 +349,11 @@ fn parse_principals(path: &str, v: &Json) -> Result<Principals, PolicyError> {
     }
 }
 
-fn parse_condition(path: &str, v: &Json) -> Result<Vec<ConditionBlock>, PolicyError> {
+fn parse_condition(
+    path: &str,
+    v: &Json,
+    variables: bool,
+) -> Result<Vec<ConditionBlock>, PolicyError> {
     let Json::Object(ops) = v else {
         return Err(err(
             path,
@@ -409,7 +413,7 @@ fn parse_condition(path: &str, v: &Json) -> Result<Vec<ConditionBlock>, PolicyEr
                 } else {
                     key_path.clone()
                 };
-                check_typed(&at, operator, &val.as_text())?;
+                check_typed(&at, operator, &val.as_text(), variables)?;
             }
             entries.push(ConditionEntry {
                 key: key.clone(),
@@ -439,7 +443,17 @@ fn scalar(path: &str, v: &Json) -> Result<ConditionValue, PolicyError> {
 
 /// Typed operators get typed values: a `NumericLessThan` on `"ten"` can never
 /// match, so it is rejected up front rather than silently failing closed.
-fn check_typed(path: &str, op: ConditionOperator, text: &str) -> Result<(), PolicyError> {
+fn check_typed(
+    path: &str,
+    op: ConditionOperator,
+    text: &str,
+    variables: bool,
+) -> Result<(), PolicyError> {
+    // `Bool` accepts policy variables (the condition-operators page says so);
+    // their value is only known per request.
+    if variables && op.base.value_type() == ValueType::Bool && text.contains("${") {
+        return Ok(());
+    }
     let ok = match op.base.value_type() {
         ValueType::Numeric => parse_number(text).is_some(),
         ValueType::Date => parse_date(text).is_some(),
