@@ -131,20 +131,46 @@ impl Arn {
                 let path = IamPath::parse(&path).map_err(|_| invalid(s))?;
                 let e = |_| invalid(s);
                 Ok(match kind {
-                    "user" => Arn::User { account, path, name: UserName::parse(name).map_err(e)? },
-                    "group" => Arn::Group { account, path, name: GroupName::parse(name).map_err(e)? },
-                    "role" => Arn::Role { account, path, name: RoleName::parse(name).map_err(e)? },
-                    "policy" => Arn::Policy { account, path, name: PolicyName::parse(name).map_err(e)? },
-                    "mfa" => Arn::Mfa { account, path, name: MfaDeviceName::parse(name).map_err(e)? },
+                    "user" => Arn::User {
+                        account,
+                        path,
+                        name: UserName::parse(name).map_err(e)?,
+                    },
+                    "group" => Arn::Group {
+                        account,
+                        path,
+                        name: GroupName::parse(name).map_err(e)?,
+                    },
+                    "role" => Arn::Role {
+                        account,
+                        path,
+                        name: RoleName::parse(name).map_err(e)?,
+                    },
+                    "policy" => Arn::Policy {
+                        account,
+                        path,
+                        name: PolicyName::parse(name).map_err(e)?,
+                    },
+                    "mfa" => Arn::Mfa {
+                        account,
+                        path,
+                        name: MfaDeviceName::parse(name).map_err(e)?,
+                    },
                     _ => return Err(invalid(s)),
                 })
             }
             "sts" => {
-                let rest = resource.strip_prefix("assumed-role/").ok_or_else(|| invalid(s))?;
+                let rest = resource
+                    .strip_prefix("assumed-role/")
+                    .ok_or_else(|| invalid(s))?;
                 let (role, session) = rest.split_once('/').ok_or_else(|| invalid(s))?;
                 let role_name = RoleName::parse(role).map_err(|_| invalid(s))?;
                 check_session_name(session).map_err(|_| invalid(s))?;
-                Ok(Arn::AssumedRole { account, role_name, session_name: session.to_owned() })
+                Ok(Arn::AssumedRole {
+                    account,
+                    role_name,
+                    session_name: session.to_owned(),
+                })
             }
             _ => Err(invalid(s)),
         }
@@ -165,23 +191,43 @@ impl Arn {
 
     /// A user's ARN.
     pub fn user(account: &AccountId, path: &IamPath, name: &UserName) -> Arn {
-        Arn::User { account: account.clone(), path: path.clone(), name: name.clone() }
+        Arn::User {
+            account: account.clone(),
+            path: path.clone(),
+            name: name.clone(),
+        }
     }
     /// A group's ARN.
     pub fn group(account: &AccountId, path: &IamPath, name: &GroupName) -> Arn {
-        Arn::Group { account: account.clone(), path: path.clone(), name: name.clone() }
+        Arn::Group {
+            account: account.clone(),
+            path: path.clone(),
+            name: name.clone(),
+        }
     }
     /// A role's ARN.
     pub fn role(account: &AccountId, path: &IamPath, name: &RoleName) -> Arn {
-        Arn::Role { account: account.clone(), path: path.clone(), name: name.clone() }
+        Arn::Role {
+            account: account.clone(),
+            path: path.clone(),
+            name: name.clone(),
+        }
     }
     /// A managed policy's ARN.
     pub fn policy(account: &AccountId, path: &IamPath, name: &PolicyName) -> Arn {
-        Arn::Policy { account: account.clone(), path: path.clone(), name: name.clone() }
+        Arn::Policy {
+            account: account.clone(),
+            path: path.clone(),
+            name: name.clone(),
+        }
     }
     /// A virtual MFA device's ARN (its serial number).
     pub fn mfa(account: &AccountId, path: &IamPath, name: &MfaDeviceName) -> Arn {
-        Arn::Mfa { account: account.clone(), path: path.clone(), name: name.clone() }
+        Arn::Mfa {
+            account: account.clone(),
+            path: path.clone(),
+            name: name.clone(),
+        }
     }
 }
 
@@ -189,13 +235,40 @@ impl fmt::Display for Arn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Arn::Root { account } => write!(f, "arn:aws:iam::{account}:root"),
-            Arn::User { account, path, name } => write!(f, "arn:aws:iam::{account}:user{path}{name}"),
-            Arn::Group { account, path, name } => write!(f, "arn:aws:iam::{account}:group{path}{name}"),
-            Arn::Role { account, path, name } => write!(f, "arn:aws:iam::{account}:role{path}{name}"),
-            Arn::Policy { account, path, name } => write!(f, "arn:aws:iam::{account}:policy{path}{name}"),
-            Arn::Mfa { account, path, name } => write!(f, "arn:aws:iam::{account}:mfa{path}{name}"),
-            Arn::AssumedRole { account, role_name, session_name } => {
-                write!(f, "arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}")
+            Arn::User {
+                account,
+                path,
+                name,
+            } => write!(f, "arn:aws:iam::{account}:user{path}{name}"),
+            Arn::Group {
+                account,
+                path,
+                name,
+            } => write!(f, "arn:aws:iam::{account}:group{path}{name}"),
+            Arn::Role {
+                account,
+                path,
+                name,
+            } => write!(f, "arn:aws:iam::{account}:role{path}{name}"),
+            Arn::Policy {
+                account,
+                path,
+                name,
+            } => write!(f, "arn:aws:iam::{account}:policy{path}{name}"),
+            Arn::Mfa {
+                account,
+                path,
+                name,
+            } => write!(f, "arn:aws:iam::{account}:mfa{path}{name}"),
+            Arn::AssumedRole {
+                account,
+                role_name,
+                session_name,
+            } => {
+                write!(
+                    f,
+                    "arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"
+                )
             }
         }
     }
@@ -243,8 +316,11 @@ mod tests {
 
     #[test]
     fn paths_are_split_off() {
-        let arn = Arn::parse("arn:aws:iam::123456789012:user/division_abc/subdivision_xyz/JaneDoe").unwrap();
-        let Arn::User { path, name, .. } = arn else { panic!() };
+        let arn = Arn::parse("arn:aws:iam::123456789012:user/division_abc/subdivision_xyz/JaneDoe")
+            .unwrap();
+        let Arn::User { path, name, .. } = arn else {
+            panic!()
+        };
         assert_eq!(path.as_str(), "/division_abc/subdivision_xyz/");
         assert_eq!(name.as_str(), "JaneDoe");
     }

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::arn::Arn;
 use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
 use crate::names::{
-    Description, GroupName, IamPath, InlinePolicyName, MfaDeviceName, PolicyName, RoleName, Tag, TagKey,
-    UserName,
+    Description, GroupName, IamPath, InlinePolicyName, MfaDeviceName, PolicyName, RoleName, Tag,
+    TagKey, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -26,7 +26,10 @@ use crate::state::{AccessKeyStatus, CredentialOwner};
 #[allow(missing_docs)] // field names mirror the AWS API parameters
 pub enum Command {
     /// Creates the account and its root user (the stream's first event).
-    CreateAccount { account_id: AccountId, now: DateTime<Utc> },
+    CreateAccount {
+        account_id: AccountId,
+        now: DateTime<Utc>,
+    },
 
     CreateUser {
         user_name: UserName,
@@ -37,15 +40,38 @@ pub enum Command {
         now: DateTime<Utc>,
     },
     /// Renames and/or moves a user.
-    UpdateUser { user_name: UserName, new_user_name: Option<UserName>, new_path: Option<IamPath> },
-    DeleteUser { user_name: UserName },
+    UpdateUser {
+        user_name: UserName,
+        new_user_name: Option<UserName>,
+        new_path: Option<IamPath>,
+    },
+    DeleteUser {
+        user_name: UserName,
+    },
 
-    CreateGroup { group_name: GroupName, path: Option<IamPath>, group_id: GroupId, now: DateTime<Utc> },
+    CreateGroup {
+        group_name: GroupName,
+        path: Option<IamPath>,
+        group_id: GroupId,
+        now: DateTime<Utc>,
+    },
     /// Renames and/or moves a group.
-    UpdateGroup { group_name: GroupName, new_group_name: Option<GroupName>, new_path: Option<IamPath> },
-    DeleteGroup { group_name: GroupName },
-    AddUserToGroup { group_name: GroupName, user_name: UserName },
-    RemoveUserFromGroup { group_name: GroupName, user_name: UserName },
+    UpdateGroup {
+        group_name: GroupName,
+        new_group_name: Option<GroupName>,
+        new_path: Option<IamPath>,
+    },
+    DeleteGroup {
+        group_name: GroupName,
+    },
+    AddUserToGroup {
+        group_name: GroupName,
+        user_name: UserName,
+    },
+    RemoveUserFromGroup {
+        group_name: GroupName,
+        user_name: UserName,
+    },
 
     CreateRole {
         role_name: RoleName,
@@ -60,10 +86,22 @@ pub enum Command {
         now: DateTime<Utc>,
     },
     /// Sets the description and/or the maximum session duration.
-    UpdateRole { role_name: RoleName, description: Option<Description>, max_session_duration: Option<u32> },
-    UpdateAssumeRolePolicy { role_name: RoleName, policy_document: String },
-    UpdateRoleDescription { role_name: RoleName, description: Description },
-    DeleteRole { role_name: RoleName },
+    UpdateRole {
+        role_name: RoleName,
+        description: Option<Description>,
+        max_session_duration: Option<u32>,
+    },
+    UpdateAssumeRolePolicy {
+        role_name: RoleName,
+        policy_document: String,
+    },
+    UpdateRoleDescription {
+        role_name: RoleName,
+        description: Description,
+    },
+    DeleteRole {
+        role_name: RoleName,
+    },
 
     CreatePolicy {
         policy_name: PolicyName,
@@ -74,43 +112,141 @@ pub enum Command {
         tags: Vec<Tag>,
         now: DateTime<Utc>,
     },
-    DeletePolicy { policy_arn: Arn },
-    CreatePolicyVersion { policy_arn: Arn, policy_document: String, set_as_default: bool, now: DateTime<Utc> },
-    DeletePolicyVersion { policy_arn: Arn, version_id: PolicyVersionId },
-    SetDefaultPolicyVersion { policy_arn: Arn, version_id: PolicyVersionId, now: DateTime<Utc> },
+    DeletePolicy {
+        policy_arn: Arn,
+    },
+    CreatePolicyVersion {
+        policy_arn: Arn,
+        policy_document: String,
+        set_as_default: bool,
+        now: DateTime<Utc>,
+    },
+    DeletePolicyVersion {
+        policy_arn: Arn,
+        version_id: PolicyVersionId,
+    },
+    SetDefaultPolicyVersion {
+        policy_arn: Arn,
+        version_id: PolicyVersionId,
+        now: DateTime<Utc>,
+    },
 
-    AttachUserPolicy { user_name: UserName, policy_arn: Arn },
-    DetachUserPolicy { user_name: UserName, policy_arn: Arn },
-    AttachGroupPolicy { group_name: GroupName, policy_arn: Arn },
-    DetachGroupPolicy { group_name: GroupName, policy_arn: Arn },
-    AttachRolePolicy { role_name: RoleName, policy_arn: Arn },
-    DetachRolePolicy { role_name: RoleName, policy_arn: Arn },
+    AttachUserPolicy {
+        user_name: UserName,
+        policy_arn: Arn,
+    },
+    DetachUserPolicy {
+        user_name: UserName,
+        policy_arn: Arn,
+    },
+    AttachGroupPolicy {
+        group_name: GroupName,
+        policy_arn: Arn,
+    },
+    DetachGroupPolicy {
+        group_name: GroupName,
+        policy_arn: Arn,
+    },
+    AttachRolePolicy {
+        role_name: RoleName,
+        policy_arn: Arn,
+    },
+    DetachRolePolicy {
+        role_name: RoleName,
+        policy_arn: Arn,
+    },
 
-    PutUserPolicy { user_name: UserName, policy_name: InlinePolicyName, policy_document: String },
-    DeleteUserPolicy { user_name: UserName, policy_name: InlinePolicyName },
-    PutGroupPolicy { group_name: GroupName, policy_name: InlinePolicyName, policy_document: String },
-    DeleteGroupPolicy { group_name: GroupName, policy_name: InlinePolicyName },
-    PutRolePolicy { role_name: RoleName, policy_name: InlinePolicyName, policy_document: String },
-    DeleteRolePolicy { role_name: RoleName, policy_name: InlinePolicyName },
+    PutUserPolicy {
+        user_name: UserName,
+        policy_name: InlinePolicyName,
+        policy_document: String,
+    },
+    DeleteUserPolicy {
+        user_name: UserName,
+        policy_name: InlinePolicyName,
+    },
+    PutGroupPolicy {
+        group_name: GroupName,
+        policy_name: InlinePolicyName,
+        policy_document: String,
+    },
+    DeleteGroupPolicy {
+        group_name: GroupName,
+        policy_name: InlinePolicyName,
+    },
+    PutRolePolicy {
+        role_name: RoleName,
+        policy_name: InlinePolicyName,
+        policy_document: String,
+    },
+    DeleteRolePolicy {
+        role_name: RoleName,
+        policy_name: InlinePolicyName,
+    },
 
-    PutUserPermissionsBoundary { user_name: UserName, permissions_boundary: Arn },
-    DeleteUserPermissionsBoundary { user_name: UserName },
-    PutRolePermissionsBoundary { role_name: RoleName, permissions_boundary: Arn },
-    DeleteRolePermissionsBoundary { role_name: RoleName },
+    PutUserPermissionsBoundary {
+        user_name: UserName,
+        permissions_boundary: Arn,
+    },
+    DeleteUserPermissionsBoundary {
+        user_name: UserName,
+    },
+    PutRolePermissionsBoundary {
+        role_name: RoleName,
+        permissions_boundary: Arn,
+    },
+    DeleteRolePermissionsBoundary {
+        role_name: RoleName,
+    },
 
-    TagUser { user_name: UserName, tags: Vec<Tag> },
-    UntagUser { user_name: UserName, tag_keys: Vec<TagKey> },
-    TagRole { role_name: RoleName, tags: Vec<Tag> },
-    UntagRole { role_name: RoleName, tag_keys: Vec<TagKey> },
-    TagPolicy { policy_arn: Arn, tags: Vec<Tag> },
-    UntagPolicy { policy_arn: Arn, tag_keys: Vec<TagKey> },
+    TagUser {
+        user_name: UserName,
+        tags: Vec<Tag>,
+    },
+    UntagUser {
+        user_name: UserName,
+        tag_keys: Vec<TagKey>,
+    },
+    TagRole {
+        role_name: RoleName,
+        tags: Vec<Tag>,
+    },
+    UntagRole {
+        role_name: RoleName,
+        tag_keys: Vec<TagKey>,
+    },
+    TagPolicy {
+        policy_arn: Arn,
+        tags: Vec<Tag>,
+    },
+    UntagPolicy {
+        policy_arn: Arn,
+        tag_keys: Vec<TagKey>,
+    },
 
     /// `owner` is resolved by the shell (AWS: the caller when `UserName` is omitted).
-    CreateAccessKey { owner: CredentialOwner, access_key_id: AccessKeyId, secret: SealedSecret, now: DateTime<Utc> },
-    UpdateAccessKey { owner: CredentialOwner, access_key_id: AccessKeyId, status: AccessKeyStatus },
-    DeleteAccessKey { owner: CredentialOwner, access_key_id: AccessKeyId },
+    CreateAccessKey {
+        owner: CredentialOwner,
+        access_key_id: AccessKeyId,
+        secret: SealedSecret,
+        now: DateTime<Utc>,
+    },
+    UpdateAccessKey {
+        owner: CredentialOwner,
+        access_key_id: AccessKeyId,
+        status: AccessKeyStatus,
+    },
+    DeleteAccessKey {
+        owner: CredentialOwner,
+        access_key_id: AccessKeyId,
+    },
     /// Records a successful authentication with the key (GetAccessKeyLastUsed).
-    RecordAccessKeyUse { access_key_id: AccessKeyId, used_at: DateTime<Utc>, service_name: String, region: String },
+    RecordAccessKeyUse {
+        access_key_id: AccessKeyId,
+        used_at: DateTime<Utc>,
+        service_name: String,
+        region: String,
+    },
 
     /// The shell checked the plaintext with `check_password` and hashed it.
     CreateLoginProfile {
@@ -124,7 +260,9 @@ pub enum Command {
         password_hash: Option<PasswordHash>,
         password_reset_required: Option<bool>,
     },
-    DeleteLoginProfile { user_name: UserName },
+    DeleteLoginProfile {
+        user_name: UserName,
+    },
 
     CreateVirtualMfaDevice {
         device_name: MfaDeviceName,
@@ -134,11 +272,22 @@ pub enum Command {
         now: DateTime<Utc>,
     },
     /// The shell verified the two consecutive TOTP codes against the seed.
-    EnableMfaDevice { owner: CredentialOwner, serial_number: Arn, now: DateTime<Utc> },
-    DeactivateMfaDevice { owner: CredentialOwner, serial_number: Arn },
-    DeleteVirtualMfaDevice { serial_number: Arn },
+    EnableMfaDevice {
+        owner: CredentialOwner,
+        serial_number: Arn,
+        now: DateTime<Utc>,
+    },
+    DeactivateMfaDevice {
+        owner: CredentialOwner,
+        serial_number: Arn,
+    },
+    DeleteVirtualMfaDevice {
+        serial_number: Arn,
+    },
 
-    UpdateAccountPasswordPolicy { policy: PasswordPolicy },
+    UpdateAccountPasswordPolicy {
+        policy: PasswordPolicy,
+    },
     DeleteAccountPasswordPolicy,
 }
 

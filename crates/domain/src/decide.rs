@@ -31,9 +31,15 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
     use Command::*;
     if let CreateAccount { account_id, now } = command {
         if let Some(a) = &state.account {
-            return Err(DomainError::EntityAlreadyExists(format!("Account {} already exists.", a.id)));
+            return Err(DomainError::EntityAlreadyExists(format!(
+                "Account {} already exists.",
+                a.id
+            )));
         }
-        return Ok(vec![ev(account_id, EventData::AccountCreated { created_at: *now })]);
+        return Ok(vec![ev(
+            account_id,
+            EventData::AccountCreated { created_at: *now },
+        )]);
     }
     let account = state
         .account_id()
@@ -44,7 +50,14 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         CreateAccount { .. } => unreachable!("handled above"),
 
         // ---- users ----
-        CreateUser { user_name, path, user_id, permissions_boundary, tags, now } => {
+        CreateUser {
+            user_name,
+            path,
+            user_id,
+            permissions_boundary,
+            tags,
+            now,
+        } => {
             if state.users.contains_key(&user_name.key()) {
                 return Err(exists("User", user_name.as_str()));
             }
@@ -64,9 +77,15 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                 created_at: *now,
             })
         }
-        UpdateUser { user_name, new_user_name, new_path } => {
+        UpdateUser {
+            user_name,
+            new_user_name,
+            new_path,
+        } => {
             let user = user(state, user_name)?;
-            let rename = new_user_name.as_ref().filter(|n| n.as_str() != user.name.as_str());
+            let rename = new_user_name
+                .as_ref()
+                .filter(|n| n.as_str() != user.name.as_str());
             if let Some(n) = rename {
                 if n.key() != user.name.key() && state.users.contains_key(&n.key()) {
                     return Err(exists("User", n.as_str()));
@@ -84,8 +103,14 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         }
         DeleteUser { user_name } => {
             let user = user(state, user_name)?;
-            let owner = CredentialOwner::User { user_name: user.name.clone() };
-            let conflict = |what: &str| Err(DomainError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
+            let owner = CredentialOwner::User {
+                user_name: user.name.clone(),
+            };
+            let conflict = |what: &str| {
+                Err(DomainError::DeleteConflict(format!(
+                    "Cannot delete entity, must {what} first."
+                )))
+            };
             if user.login_profile.is_some() {
                 return conflict("delete login profile");
             }
@@ -104,11 +129,19 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if !user.groups.is_empty() {
                 return conflict("remove user from all groups");
             }
-            one(EventData::UserDeleted { user_name: user.name.clone(), user_id: user.id.clone() })
+            one(EventData::UserDeleted {
+                user_name: user.name.clone(),
+                user_id: user.id.clone(),
+            })
         }
 
         // ---- groups ----
-        CreateGroup { group_name, path, group_id, now } => {
+        CreateGroup {
+            group_name,
+            path,
+            group_id,
+            now,
+        } => {
             if state.groups.contains_key(&group_name.key()) {
                 return Err(exists("Group", group_name.as_str()));
             }
@@ -122,9 +155,15 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                 created_at: *now,
             })
         }
-        UpdateGroup { group_name, new_group_name, new_path } => {
+        UpdateGroup {
+            group_name,
+            new_group_name,
+            new_path,
+        } => {
             let group = group(state, group_name)?;
-            let rename = new_group_name.as_ref().filter(|n| n.as_str() != group.name.as_str());
+            let rename = new_group_name
+                .as_ref()
+                .filter(|n| n.as_str() != group.name.as_str());
             if let Some(n) = rename {
                 if n.key() != group.name.key() && state.groups.contains_key(&n.key()) {
                     return Err(exists("Group", n.as_str()));
@@ -143,17 +182,29 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         DeleteGroup { group_name } => {
             let group = group(state, group_name)?;
             if !group.members.is_empty() {
-                return Err(DomainError::DeleteConflict("Cannot delete entity, must remove users from group first.".into()));
+                return Err(DomainError::DeleteConflict(
+                    "Cannot delete entity, must remove users from group first.".into(),
+                ));
             }
             if !group.inline_policies.is_empty() {
-                return Err(DomainError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+                return Err(DomainError::DeleteConflict(
+                    "Cannot delete entity, must delete policies first.".into(),
+                ));
             }
             if !group.attached_policies.is_empty() {
-                return Err(DomainError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
+                return Err(DomainError::DeleteConflict(
+                    "Cannot delete entity, must detach all policies first.".into(),
+                ));
             }
-            one(EventData::GroupDeleted { group_name: group.name.clone(), group_id: group.id.clone() })
+            one(EventData::GroupDeleted {
+                group_name: group.name.clone(),
+                group_id: group.id.clone(),
+            })
         }
-        AddUserToGroup { group_name, user_name } => {
+        AddUserToGroup {
+            group_name,
+            user_name,
+        } => {
             let group = group(state, group_name)?;
             let user = user(state, user_name)?;
             if user.groups.contains(&group.name.key()) {
@@ -162,9 +213,15 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if user.groups.len() >= quotas.groups_per_user {
                 return Err(limit("GroupsPerUser", quotas.groups_per_user));
             }
-            one(EventData::UserAddedToGroup { group_name: group.name.clone(), user_name: user.name.clone() })
+            one(EventData::UserAddedToGroup {
+                group_name: group.name.clone(),
+                user_name: user.name.clone(),
+            })
         }
-        RemoveUserFromGroup { group_name, user_name } => {
+        RemoveUserFromGroup {
+            group_name,
+            user_name,
+        } => {
             let group = group(state, group_name)?;
             let user = user(state, user_name)?;
             if !user.groups.contains(&group.name.key()) {
@@ -173,7 +230,10 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                     user.name, group.name
                 )));
             }
-            one(EventData::UserRemovedFromGroup { group_name: group.name.clone(), user_name: user.name.clone() })
+            one(EventData::UserRemovedFromGroup {
+                group_name: group.name.clone(),
+                user_name: user.name.clone(),
+            })
         }
 
         // ---- roles ----
@@ -213,12 +273,18 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                 created_at: *now,
             })
         }
-        UpdateRole { role_name, description, max_session_duration } => {
+        UpdateRole {
+            role_name,
+            description,
+            max_session_duration,
+        } => {
             let role = role(state, role_name)?;
             if let Some(m) = max_session_duration {
                 check_session_duration(*m)?;
             }
-            let description = description.as_ref().filter(|d| role.description.as_ref() != Some(*d));
+            let description = description
+                .as_ref()
+                .filter(|d| role.description.as_ref() != Some(*d));
             let max = max_session_duration.filter(|m| *m != role.max_session_duration);
             if description.is_none() && max.is_none() {
                 return Ok(vec![]);
@@ -229,35 +295,65 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                 max_session_duration: max,
             })
         }
-        UpdateAssumeRolePolicy { role_name, policy_document } => {
+        UpdateAssumeRolePolicy {
+            role_name,
+            policy_document,
+        } => {
             let role = role(state, role_name)?;
             check_trust_policy(policy_document, quotas)?;
-            one(EventData::RoleTrustPolicyUpdated { role_name: role.name.clone(), policy_document: policy_document.clone() })
+            one(EventData::RoleTrustPolicyUpdated {
+                role_name: role.name.clone(),
+                policy_document: policy_document.clone(),
+            })
         }
-        UpdateRoleDescription { role_name, description } => {
+        UpdateRoleDescription {
+            role_name,
+            description,
+        } => {
             let role = role(state, role_name)?;
-            one(EventData::RoleDescriptionUpdated { role_name: role.name.clone(), description: description.clone() })
+            one(EventData::RoleDescriptionUpdated {
+                role_name: role.name.clone(),
+                description: description.clone(),
+            })
         }
         DeleteRole { role_name } => {
             let role = role(state, role_name)?;
             if !role.inline_policies.is_empty() {
-                return Err(DomainError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+                return Err(DomainError::DeleteConflict(
+                    "Cannot delete entity, must delete policies first.".into(),
+                ));
             }
             if !role.attached_policies.is_empty() {
-                return Err(DomainError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
+                return Err(DomainError::DeleteConflict(
+                    "Cannot delete entity, must detach all policies first.".into(),
+                ));
             }
-            one(EventData::RoleDeleted { role_name: role.name.clone(), role_id: role.id.clone() })
+            one(EventData::RoleDeleted {
+                role_name: role.name.clone(),
+                role_id: role.id.clone(),
+            })
         }
 
         // ---- managed policies ----
-        CreatePolicy { policy_name, path, policy_id, policy_document, description, tags, now } => {
+        CreatePolicy {
+            policy_name,
+            path,
+            policy_id,
+            policy_document,
+            description,
+            tags,
+            now,
+        } => {
             if state.policies.contains_key(&policy_name.key()) {
                 return Err(DomainError::EntityAlreadyExists(format!(
                     "A policy called {policy_name} already exists. Duplicate names are not allowed."
                 )));
             }
             if state.policies.len() >= quotas.customer_managed_policies_per_account {
-                return Err(limit("PoliciesPerAccount", quotas.customer_managed_policies_per_account));
+                return Err(limit(
+                    "PoliciesPerAccount",
+                    quotas.customer_managed_policies_per_account,
+                ));
             }
             check_managed_document(policy_document, quotas)?;
             check_new_tags(&Default::default(), tags, quotas)?;
@@ -275,7 +371,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             let p = existing_policy(state, policy_arn)?;
             let key = p.name.key();
             if state.policy_attachment_count(&key) > 0 {
-                return Err(DomainError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
+                return Err(DomainError::DeleteConflict(
+                    "Cannot delete a policy attached to entities.".into(),
+                ));
             }
             if state.policy_boundary_usage_count(&key) > 0 {
                 return Err(DomainError::DeleteConflict(
@@ -287,9 +385,17 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                     "This policy has more than one version. Before you delete a policy, you must delete the policy's non-default versions.".into(),
                 ));
             }
-            one(EventData::PolicyDeleted { policy_name: p.name.clone(), policy_id: p.id.clone() })
+            one(EventData::PolicyDeleted {
+                policy_name: p.name.clone(),
+                policy_id: p.id.clone(),
+            })
         }
-        CreatePolicyVersion { policy_arn, policy_document, set_as_default, now } => {
+        CreatePolicyVersion {
+            policy_arn,
+            policy_document,
+            set_as_default,
+            now,
+        } => {
             let p = existing_policy(state, policy_arn)?;
             if p.versions.len() >= quotas.versions_per_managed_policy {
                 return Err(DomainError::LimitExceeded(format!(
@@ -307,17 +413,29 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                 created_at: *now,
             })
         }
-        DeletePolicyVersion { policy_arn, version_id } => {
+        DeletePolicyVersion {
+            policy_arn,
+            version_id,
+        } => {
             let p = existing_policy(state, policy_arn)?;
             if !p.versions.contains_key(version_id) {
                 return Err(no_version(policy_arn, *version_id));
             }
             if p.default_version == *version_id {
-                return Err(DomainError::DeleteConflict("Cannot delete the default version of a policy.".into()));
+                return Err(DomainError::DeleteConflict(
+                    "Cannot delete the default version of a policy.".into(),
+                ));
             }
-            one(EventData::PolicyVersionDeleted { policy_name: p.name.clone(), version_id: *version_id })
+            one(EventData::PolicyVersionDeleted {
+                policy_name: p.name.clone(),
+                version_id: *version_id,
+            })
         }
-        SetDefaultPolicyVersion { policy_arn, version_id, now } => {
+        SetDefaultPolicyVersion {
+            policy_arn,
+            version_id,
+            now,
+        } => {
             let p = existing_policy(state, policy_arn)?;
             if !p.versions.contains_key(version_id) {
                 return Err(no_version(policy_arn, *version_id));
@@ -325,69 +443,196 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if p.default_version == *version_id {
                 return Ok(vec![]);
             }
-            one(EventData::PolicyDefaultVersionSet { policy_name: p.name.clone(), version_id: *version_id, updated_at: *now })
+            one(EventData::PolicyDefaultVersionSet {
+                policy_name: p.name.clone(),
+                version_id: *version_id,
+                updated_at: *now,
+            })
         }
 
         // ---- attachments ----
-        AttachUserPolicy { user_name, policy_arn } => {
+        AttachUserPolicy {
+            user_name,
+            policy_arn,
+        } => {
             let u = user(state, user_name)?;
-            attach(state, account, user_ref(u), &u.attached_policies, policy_arn, quotas.managed_policies_per_user, "PolicyAttachmentsPerUser")
+            attach(
+                state,
+                account,
+                user_ref(u),
+                &u.attached_policies,
+                policy_arn,
+                quotas.managed_policies_per_user,
+                "PolicyAttachmentsPerUser",
+            )
         }
-        AttachGroupPolicy { group_name, policy_arn } => {
+        AttachGroupPolicy {
+            group_name,
+            policy_arn,
+        } => {
             let g = group(state, group_name)?;
-            attach(state, account, group_ref(g), &g.attached_policies, policy_arn, quotas.managed_policies_per_group, "PolicyAttachmentsPerGroup")
+            attach(
+                state,
+                account,
+                group_ref(g),
+                &g.attached_policies,
+                policy_arn,
+                quotas.managed_policies_per_group,
+                "PolicyAttachmentsPerGroup",
+            )
         }
-        AttachRolePolicy { role_name, policy_arn } => {
+        AttachRolePolicy {
+            role_name,
+            policy_arn,
+        } => {
             let r = role(state, role_name)?;
-            attach(state, account, role_ref(r), &r.attached_policies, policy_arn, quotas.managed_policies_per_role, "PolicyAttachmentsPerRole")
+            attach(
+                state,
+                account,
+                role_ref(r),
+                &r.attached_policies,
+                policy_arn,
+                quotas.managed_policies_per_role,
+                "PolicyAttachmentsPerRole",
+            )
         }
-        DetachUserPolicy { user_name, policy_arn } => {
+        DetachUserPolicy {
+            user_name,
+            policy_arn,
+        } => {
             let u = user(state, user_name)?;
-            detach(state, account, user_ref(u), &u.attached_policies, policy_arn)
+            detach(
+                state,
+                account,
+                user_ref(u),
+                &u.attached_policies,
+                policy_arn,
+            )
         }
-        DetachGroupPolicy { group_name, policy_arn } => {
+        DetachGroupPolicy {
+            group_name,
+            policy_arn,
+        } => {
             let g = group(state, group_name)?;
-            detach(state, account, group_ref(g), &g.attached_policies, policy_arn)
+            detach(
+                state,
+                account,
+                group_ref(g),
+                &g.attached_policies,
+                policy_arn,
+            )
         }
-        DetachRolePolicy { role_name, policy_arn } => {
+        DetachRolePolicy {
+            role_name,
+            policy_arn,
+        } => {
             let r = role(state, role_name)?;
-            detach(state, account, role_ref(r), &r.attached_policies, policy_arn)
+            detach(
+                state,
+                account,
+                role_ref(r),
+                &r.attached_policies,
+                policy_arn,
+            )
         }
 
         // ---- inline policies ----
-        PutUserPolicy { user_name, policy_name, policy_document } => {
+        PutUserPolicy {
+            user_name,
+            policy_name,
+            policy_document,
+        } => {
             let u = user(state, user_name)?;
-            put_inline(account, user_ref(u), &u.inline_policies, policy_name, policy_document, quotas.user_inline_policy_size, "UserPolicySize")
+            put_inline(
+                account,
+                user_ref(u),
+                &u.inline_policies,
+                policy_name,
+                policy_document,
+                quotas.user_inline_policy_size,
+                "UserPolicySize",
+            )
         }
-        PutGroupPolicy { group_name, policy_name, policy_document } => {
+        PutGroupPolicy {
+            group_name,
+            policy_name,
+            policy_document,
+        } => {
             let g = group(state, group_name)?;
-            put_inline(account, group_ref(g), &g.inline_policies, policy_name, policy_document, quotas.group_inline_policy_size, "GroupPolicySize")
+            put_inline(
+                account,
+                group_ref(g),
+                &g.inline_policies,
+                policy_name,
+                policy_document,
+                quotas.group_inline_policy_size,
+                "GroupPolicySize",
+            )
         }
-        PutRolePolicy { role_name, policy_name, policy_document } => {
+        PutRolePolicy {
+            role_name,
+            policy_name,
+            policy_document,
+        } => {
             let r = role(state, role_name)?;
-            put_inline(account, role_ref(r), &r.inline_policies, policy_name, policy_document, quotas.role_inline_policy_size, "RolePolicySize")
+            put_inline(
+                account,
+                role_ref(r),
+                &r.inline_policies,
+                policy_name,
+                policy_document,
+                quotas.role_inline_policy_size,
+                "RolePolicySize",
+            )
         }
-        DeleteUserPolicy { user_name, policy_name } => {
+        DeleteUserPolicy {
+            user_name,
+            policy_name,
+        } => {
             let u = user(state, user_name)?;
             delete_inline(account, user_ref(u), &u.inline_policies, policy_name)
         }
-        DeleteGroupPolicy { group_name, policy_name } => {
+        DeleteGroupPolicy {
+            group_name,
+            policy_name,
+        } => {
             let g = group(state, group_name)?;
             delete_inline(account, group_ref(g), &g.inline_policies, policy_name)
         }
-        DeleteRolePolicy { role_name, policy_name } => {
+        DeleteRolePolicy {
+            role_name,
+            policy_name,
+        } => {
             let r = role(state, role_name)?;
             delete_inline(account, role_ref(r), &r.inline_policies, policy_name)
         }
 
         // ---- permissions boundaries ----
-        PutUserPermissionsBoundary { user_name, permissions_boundary } => {
+        PutUserPermissionsBoundary {
+            user_name,
+            permissions_boundary,
+        } => {
             let u = user(state, user_name)?;
-            put_boundary(state, account, user_ref(u), &u.permissions_boundary, permissions_boundary)
+            put_boundary(
+                state,
+                account,
+                user_ref(u),
+                &u.permissions_boundary,
+                permissions_boundary,
+            )
         }
-        PutRolePermissionsBoundary { role_name, permissions_boundary } => {
+        PutRolePermissionsBoundary {
+            role_name,
+            permissions_boundary,
+        } => {
             let r = role(state, role_name)?;
-            put_boundary(state, account, role_ref(r), &r.permissions_boundary, permissions_boundary)
+            put_boundary(
+                state,
+                account,
+                role_ref(r),
+                &r.permissions_boundary,
+                permissions_boundary,
+            )
         }
         DeleteUserPermissionsBoundary { user_name } => {
             let u = user(state, user_name)?;
@@ -409,23 +654,52 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         }
         TagPolicy { policy_arn, tags } => {
             let p = existing_policy(state, policy_arn)?;
-            tag(account, EntityRef::Policy { policy_name: p.name.clone() }, &p.tags, tags, quotas)
+            tag(
+                account,
+                EntityRef::Policy {
+                    policy_name: p.name.clone(),
+                },
+                &p.tags,
+                tags,
+                quotas,
+            )
         }
-        UntagUser { user_name, tag_keys } => {
+        UntagUser {
+            user_name,
+            tag_keys,
+        } => {
             let u = user(state, user_name)?;
             untag(account, user_ref(u), &u.tags, tag_keys)
         }
-        UntagRole { role_name, tag_keys } => {
+        UntagRole {
+            role_name,
+            tag_keys,
+        } => {
             let r = role(state, role_name)?;
             untag(account, role_ref(r), &r.tags, tag_keys)
         }
-        UntagPolicy { policy_arn, tag_keys } => {
+        UntagPolicy {
+            policy_arn,
+            tag_keys,
+        } => {
             let p = existing_policy(state, policy_arn)?;
-            untag(account, EntityRef::Policy { policy_name: p.name.clone() }, &p.tags, tag_keys)
+            untag(
+                account,
+                EntityRef::Policy {
+                    policy_name: p.name.clone(),
+                },
+                &p.tags,
+                tag_keys,
+            )
         }
 
         // ---- access keys ----
-        CreateAccessKey { owner, access_key_id, secret, now } => {
+        CreateAccessKey {
+            owner,
+            access_key_id,
+            secret,
+            now,
+        } => {
             let owner = resolve_owner(state, owner)?;
             if access_key_id.is_temporary() {
                 return Err(DomainError::InvalidInput(format!(
@@ -433,7 +707,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                 )));
             }
             if state.access_keys.contains_key(access_key_id) {
-                return Err(DomainError::EntityAlreadyExists(format!("Access key {access_key_id} already exists.")));
+                return Err(DomainError::EntityAlreadyExists(format!(
+                    "Access key {access_key_id} already exists."
+                )));
             }
             let (max, quota) = match owner {
                 CredentialOwner::Root => (quotas.access_keys_per_root, "AccessKeysPerRoot"),
@@ -442,24 +718,55 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if state.access_keys_of(&owner).count() >= max {
                 return Err(limit(quota, max));
             }
-            one(EventData::AccessKeyCreated { owner, access_key_id: access_key_id.clone(), secret: secret.clone(), created_at: *now })
+            one(EventData::AccessKeyCreated {
+                owner,
+                access_key_id: access_key_id.clone(),
+                secret: secret.clone(),
+                created_at: *now,
+            })
         }
-        UpdateAccessKey { owner, access_key_id, status } => {
+        UpdateAccessKey {
+            owner,
+            access_key_id,
+            status,
+        } => {
             let owner = resolve_owner(state, owner)?;
             let key = owned_key(state, &owner, access_key_id)?;
             if key.status == *status {
                 return Ok(vec![]);
             }
-            one(EventData::AccessKeyStatusUpdated { owner, access_key_id: access_key_id.clone(), status: *status })
+            one(EventData::AccessKeyStatusUpdated {
+                owner,
+                access_key_id: access_key_id.clone(),
+                status: *status,
+            })
         }
-        DeleteAccessKey { owner, access_key_id } => {
+        DeleteAccessKey {
+            owner,
+            access_key_id,
+        } => {
             let owner = resolve_owner(state, owner)?;
             owned_key(state, &owner, access_key_id)?;
-            one(EventData::AccessKeyDeleted { owner, access_key_id: access_key_id.clone() })
+            one(EventData::AccessKeyDeleted {
+                owner,
+                access_key_id: access_key_id.clone(),
+            })
         }
-        RecordAccessKeyUse { access_key_id, used_at, service_name, region } => {
-            let key = state.access_keys.get(access_key_id).ok_or_else(|| no_key(access_key_id))?;
-            if key.last_used.as_ref().is_some_and(|l| l.used_at >= *used_at) {
+        RecordAccessKeyUse {
+            access_key_id,
+            used_at,
+            service_name,
+            region,
+        } => {
+            let key = state
+                .access_keys
+                .get(access_key_id)
+                .ok_or_else(|| no_key(access_key_id))?;
+            if key
+                .last_used
+                .as_ref()
+                .is_some_and(|l| l.used_at >= *used_at)
+            {
                 // Uses recorded out of order (racing nodes) never move "last used" back.
                 return Ok(vec![]);
             }
@@ -472,10 +779,18 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         }
 
         // ---- login profiles ----
-        CreateLoginProfile { user_name, password_hash, password_reset_required, now } => {
+        CreateLoginProfile {
+            user_name,
+            password_hash,
+            password_reset_required,
+            now,
+        } => {
             let u = user(state, user_name)?;
             if u.login_profile.is_some() {
-                return Err(DomainError::EntityAlreadyExists(format!("Login Profile for user {} already exists.", u.name)));
+                return Err(DomainError::EntityAlreadyExists(format!(
+                    "Login Profile for user {} already exists.",
+                    u.name
+                )));
             }
             one(EventData::LoginProfileCreated {
                 user_name: u.name.clone(),
@@ -484,9 +799,16 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                 created_at: *now,
             })
         }
-        UpdateLoginProfile { user_name, password_hash, password_reset_required } => {
+        UpdateLoginProfile {
+            user_name,
+            password_hash,
+            password_reset_required,
+        } => {
             let u = user(state, user_name)?;
-            let lp = u.login_profile.as_ref().ok_or_else(|| no_login_profile(&u.name))?;
+            let lp = u
+                .login_profile
+                .as_ref()
+                .ok_or_else(|| no_login_profile(&u.name))?;
             let reset = password_reset_required.filter(|r| *r != lp.password_reset_required);
             if password_hash.is_none() && reset.is_none() {
                 return Ok(vec![]);
@@ -502,49 +824,103 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if u.login_profile.is_none() {
                 return Err(no_login_profile(&u.name));
             }
-            one(EventData::LoginProfileDeleted { user_name: u.name.clone() })
+            one(EventData::LoginProfileDeleted {
+                user_name: u.name.clone(),
+            })
         }
 
         // ---- MFA ----
-        CreateVirtualMfaDevice { device_name, path, seed, now } => {
+        CreateVirtualMfaDevice {
+            device_name,
+            path,
+            seed,
+            now,
+        } => {
             if state.mfa_devices.contains_key(&device_name.key()) {
-                return Err(DomainError::EntityAlreadyExists(format!("MFADevice entity at the same path and name already exists: {device_name}.")));
+                return Err(DomainError::EntityAlreadyExists(format!(
+                    "MFADevice entity at the same path and name already exists: {device_name}."
+                )));
             }
             if state.mfa_devices.len() >= quotas.virtual_mfa_devices() {
-                return Err(limit("VirtualMFADevicesPerAccount", quotas.virtual_mfa_devices()));
+                return Err(limit(
+                    "VirtualMFADevicesPerAccount",
+                    quotas.virtual_mfa_devices(),
+                ));
             }
             let path = path.clone().unwrap_or_else(IamPath::root);
-            one(EventData::VirtualMfaDeviceCreated { serial_number: Arn::mfa(account, &path, device_name), seed: seed.clone(), created_at: *now })
+            one(EventData::VirtualMfaDeviceCreated {
+                serial_number: Arn::mfa(account, &path, device_name),
+                seed: seed.clone(),
+                created_at: *now,
+            })
         }
-        EnableMfaDevice { owner, serial_number, now } => {
+        EnableMfaDevice {
+            owner,
+            serial_number,
+            now,
+        } => {
             let owner = resolve_owner(state, owner)?;
-            let dev = state.mfa_by_arn(serial_number).ok_or_else(|| no_mfa(serial_number))?;
+            let dev = state
+                .mfa_by_arn(serial_number)
+                .ok_or_else(|| no_mfa(serial_number))?;
             if dev.assignment.is_some() {
-                return Err(DomainError::EntityAlreadyExists("MFA device is already in use.".into()));
+                return Err(DomainError::EntityAlreadyExists(
+                    "MFA device is already in use.".into(),
+                ));
             }
             let in_use = match &owner {
-                CredentialOwner::Root => state.account.as_ref().map_or(0, |a| a.root_mfa_devices.len()),
-                CredentialOwner::User { user_name } => state.users.get(&user_name.key()).map_or(0, |u| u.mfa_devices.len()),
+                CredentialOwner::Root => state
+                    .account
+                    .as_ref()
+                    .map_or(0, |a| a.root_mfa_devices.len()),
+                CredentialOwner::User { user_name } => state
+                    .users
+                    .get(&user_name.key())
+                    .map_or(0, |u| u.mfa_devices.len()),
             };
             if in_use >= quotas.mfa_devices_per_user {
                 return Err(limit("MFADevicesPerUser", quotas.mfa_devices_per_user));
             }
-            one(EventData::MfaDeviceEnabled { owner, serial_number: state.mfa_arn(dev).unwrap_or_else(|| serial_number.clone()), enabled_at: *now })
+            one(EventData::MfaDeviceEnabled {
+                owner,
+                serial_number: state.mfa_arn(dev).unwrap_or_else(|| serial_number.clone()),
+                enabled_at: *now,
+            })
         }
-        DeactivateMfaDevice { owner, serial_number } => {
+        DeactivateMfaDevice {
+            owner,
+            serial_number,
+        } => {
             let owner = resolve_owner(state, owner)?;
-            let dev = state.mfa_by_arn(serial_number).ok_or_else(|| no_mfa(serial_number))?;
-            if !dev.assignment.as_ref().is_some_and(|a| owner_eq(&a.owner, &owner)) {
-                return Err(DomainError::NoSuchEntity(format!("MFA device {serial_number} is not enabled for this principal.")));
+            let dev = state
+                .mfa_by_arn(serial_number)
+                .ok_or_else(|| no_mfa(serial_number))?;
+            if !dev
+                .assignment
+                .as_ref()
+                .is_some_and(|a| owner_eq(&a.owner, &owner))
+            {
+                return Err(DomainError::NoSuchEntity(format!(
+                    "MFA device {serial_number} is not enabled for this principal."
+                )));
             }
-            one(EventData::MfaDeviceDeactivated { owner, serial_number: state.mfa_arn(dev).unwrap_or_else(|| serial_number.clone()) })
+            one(EventData::MfaDeviceDeactivated {
+                owner,
+                serial_number: state.mfa_arn(dev).unwrap_or_else(|| serial_number.clone()),
+            })
         }
         DeleteVirtualMfaDevice { serial_number } => {
-            let dev = state.mfa_by_arn(serial_number).ok_or_else(|| no_mfa(serial_number))?;
+            let dev = state
+                .mfa_by_arn(serial_number)
+                .ok_or_else(|| no_mfa(serial_number))?;
             if dev.assignment.is_some() {
-                return Err(DomainError::DeleteConflict("MFA device is still in use; deactivate it first.".into()));
+                return Err(DomainError::DeleteConflict(
+                    "MFA device is still in use; deactivate it first.".into(),
+                ));
             }
-            one(EventData::VirtualMfaDeviceDeleted { serial_number: state.mfa_arn(dev).unwrap_or_else(|| serial_number.clone()) })
+            one(EventData::VirtualMfaDeviceDeleted {
+                serial_number: state.mfa_arn(dev).unwrap_or_else(|| serial_number.clone()),
+            })
         }
 
         // ---- password policy ----
@@ -553,7 +929,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if state.password_policy.as_ref() == Some(policy) {
                 return Ok(vec![]);
             }
-            one(EventData::PasswordPolicyUpdated { policy: policy.clone() })
+            one(EventData::PasswordPolicyUpdated {
+                policy: policy.clone(),
+            })
         }
         DeleteAccountPasswordPolicy => {
             if state.password_policy.is_none() {
@@ -567,7 +945,10 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
 }
 
 fn ev(account: &AccountId, data: EventData) -> Event {
-    Event { account_id: account.clone(), data }
+    Event {
+        account_id: account.clone(),
+        data,
+    }
 }
 
 fn exists(kind: &str, name: &str) -> DomainError {
@@ -579,45 +960,53 @@ fn limit(quota: &str, max: usize) -> DomainError {
 }
 
 fn user<'a>(state: &'a AccountState, name: &UserName) -> Result<&'a User, DomainError> {
-    state
-        .users
-        .get(&name.key())
-        .ok_or_else(|| DomainError::NoSuchEntity(format!("The user with name {name} cannot be found.")))
+    state.users.get(&name.key()).ok_or_else(|| {
+        DomainError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+    })
 }
 
 fn group<'a>(state: &'a AccountState, name: &GroupName) -> Result<&'a Group, DomainError> {
-    state
-        .groups
-        .get(&name.key())
-        .ok_or_else(|| DomainError::NoSuchEntity(format!("The group with name {name} cannot be found.")))
+    state.groups.get(&name.key()).ok_or_else(|| {
+        DomainError::NoSuchEntity(format!("The group with name {name} cannot be found."))
+    })
 }
 
 fn role<'a>(state: &'a AccountState, name: &RoleName) -> Result<&'a Role, DomainError> {
-    state
-        .roles
-        .get(&name.key())
-        .ok_or_else(|| DomainError::NoSuchEntity(format!("The role with name {name} cannot be found.")))
+    state.roles.get(&name.key()).ok_or_else(|| {
+        DomainError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+    })
 }
 
 fn user_ref(u: &User) -> EntityRef {
-    EntityRef::User { user_name: u.name.clone() }
+    EntityRef::User {
+        user_name: u.name.clone(),
+    }
 }
 fn group_ref(g: &Group) -> EntityRef {
-    EntityRef::Group { group_name: g.name.clone() }
+    EntityRef::Group {
+        group_name: g.name.clone(),
+    }
 }
 fn role_ref(r: &Role) -> EntityRef {
-    EntityRef::Role { role_name: r.name.clone() }
+    EntityRef::Role {
+        role_name: r.name.clone(),
+    }
 }
 
 /// The managed policy `arn` names: `InvalidInput` if it is not a policy ARN,
 /// `NoSuchEntity` if it is not an existing policy of this account.
-fn existing_policy<'a>(state: &'a AccountState, arn: &Arn) -> Result<&'a ManagedPolicy, DomainError> {
+fn existing_policy<'a>(
+    state: &'a AccountState,
+    arn: &Arn,
+) -> Result<&'a ManagedPolicy, DomainError> {
     if !matches!(arn, Arn::Policy { .. }) {
-        return Err(DomainError::InvalidInput(format!("ARN {arn} is not valid.")));
+        return Err(DomainError::InvalidInput(format!(
+            "ARN {arn} is not valid."
+        )));
     }
-    state
-        .policy_by_arn(arn)
-        .ok_or_else(|| DomainError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable.")))
+    state.policy_by_arn(arn).ok_or_else(|| {
+        DomainError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
+    })
 }
 
 fn no_version(arn: &Arn, v: PolicyVersionId) -> DomainError {
@@ -630,7 +1019,9 @@ fn no_login_profile(u: &UserName) -> DomainError {
     DomainError::NoSuchEntity(format!("Login Profile for User {u} cannot be found."))
 }
 fn no_mfa(arn: &Arn) -> DomainError {
-    DomainError::NoSuchEntity(format!("MFA device with serial number {arn} cannot be found."))
+    DomainError::NoSuchEntity(format!(
+        "MFA device with serial number {arn} cannot be found."
+    ))
 }
 
 fn check_session_duration(secs: u32) -> Result<(), DomainError> {
@@ -692,16 +1083,30 @@ fn attach(
         return Err(limit(quota, max));
     }
     let policy_arn = state.policy_arn(p).unwrap_or_else(|| arn.clone());
-    Ok(vec![ev(account, EventData::ManagedPolicyAttached { target, policy_arn })])
+    Ok(vec![ev(
+        account,
+        EventData::ManagedPolicyAttached { target, policy_arn },
+    )])
 }
 
-fn detach(state: &AccountState, account: &AccountId, target: EntityRef, attached: &BTreeSet<NameKey>, arn: &Arn) -> Decision {
+fn detach(
+    state: &AccountState,
+    account: &AccountId,
+    target: EntityRef,
+    attached: &BTreeSet<NameKey>,
+    arn: &Arn,
+) -> Decision {
     let p = existing_policy(state, arn)?;
     if !attached.contains(&p.name.key()) {
-        return Err(DomainError::NoSuchEntity(format!("Policy {arn} was not found.")));
+        return Err(DomainError::NoSuchEntity(format!(
+            "Policy {arn} was not found."
+        )));
     }
     let policy_arn = state.policy_arn(p).unwrap_or_else(|| arn.clone());
-    Ok(vec![ev(account, EventData::ManagedPolicyDetached { target, policy_arn })])
+    Ok(vec![ev(
+        account,
+        EventData::ManagedPolicyDetached { target, policy_arn },
+    )])
 }
 
 fn put_inline(
@@ -723,8 +1128,17 @@ fn put_inline(
         return Err(limit(quota, max));
     }
     // Re-putting under a different case keeps the stored spelling (case-insensitive names).
-    let policy_name = existing.get(&name.key()).map_or_else(|| name.clone(), |p| p.name.clone());
-    Ok(vec![ev(account, EventData::InlinePolicyPut { target, policy_name, policy_document: doc.to_owned() })])
+    let policy_name = existing
+        .get(&name.key())
+        .map_or_else(|| name.clone(), |p| p.name.clone());
+    Ok(vec![ev(
+        account,
+        EventData::InlinePolicyPut {
+            target,
+            policy_name,
+            policy_document: doc.to_owned(),
+        },
+    )])
 }
 
 fn delete_inline(
@@ -733,26 +1147,49 @@ fn delete_inline(
     existing: &std::collections::BTreeMap<NameKey, InlinePolicy>,
     name: &crate::names::InlinePolicyName,
 ) -> Decision {
-    let p = existing
-        .get(&name.key())
-        .ok_or_else(|| DomainError::NoSuchEntity(format!("The policy with name {name} cannot be found.")))?;
-    Ok(vec![ev(account, EventData::InlinePolicyDeleted { target, policy_name: p.name.clone() })])
+    let p = existing.get(&name.key()).ok_or_else(|| {
+        DomainError::NoSuchEntity(format!("The policy with name {name} cannot be found."))
+    })?;
+    Ok(vec![ev(
+        account,
+        EventData::InlinePolicyDeleted {
+            target,
+            policy_name: p.name.clone(),
+        },
+    )])
 }
 
-fn put_boundary(state: &AccountState, account: &AccountId, target: EntityRef, current: &Option<Arn>, arn: &Arn) -> Decision {
+fn put_boundary(
+    state: &AccountState,
+    account: &AccountId,
+    target: EntityRef,
+    current: &Option<Arn>,
+    arn: &Arn,
+) -> Decision {
     let p = existing_policy(state, arn)?;
     let arn = state.policy_arn(p).unwrap_or_else(|| arn.clone());
     if current.as_ref() == Some(&arn) {
         return Ok(vec![]);
     }
-    Ok(vec![ev(account, EventData::PermissionsBoundarySet { target, permissions_boundary: arn })])
+    Ok(vec![ev(
+        account,
+        EventData::PermissionsBoundarySet {
+            target,
+            permissions_boundary: arn,
+        },
+    )])
 }
 
 fn delete_boundary(account: &AccountId, target: EntityRef, current: &Option<Arn>) -> Decision {
     if current.is_none() {
-        return Err(DomainError::NoSuchEntity("The entity has no permissions boundary.".into()));
+        return Err(DomainError::NoSuchEntity(
+            "The entity has no permissions boundary.".into(),
+        ));
     }
-    Ok(vec![ev(account, EventData::PermissionsBoundaryDeleted { target })])
+    Ok(vec![ev(
+        account,
+        EventData::PermissionsBoundaryDeleted { target },
+    )])
 }
 
 /// Checks a tag set to add: no duplicate keys (case-insensitively) and the
@@ -788,7 +1225,13 @@ fn tag(
     if tags.iter().all(|t| existing.get(&t.key.key()) == Some(t)) {
         return Ok(vec![]);
     }
-    Ok(vec![ev(account, EventData::EntityTagged { target, tags: tags.to_vec() })])
+    Ok(vec![ev(
+        account,
+        EventData::EntityTagged {
+            target,
+            tags: tags.to_vec(),
+        },
+    )])
 }
 
 fn untag(
@@ -797,24 +1240,41 @@ fn untag(
     existing: &std::collections::BTreeMap<NameKey, Tag>,
     keys: &[crate::names::TagKey],
 ) -> Decision {
-    let present: Vec<_> = keys.iter().filter(|k| existing.contains_key(&k.key())).cloned().collect();
+    let present: Vec<_> = keys
+        .iter()
+        .filter(|k| existing.contains_key(&k.key()))
+        .cloned()
+        .collect();
     if present.is_empty() {
         return Ok(vec![]);
     }
-    Ok(vec![ev(account, EventData::EntityUntagged { target, tag_keys: present })])
+    Ok(vec![ev(
+        account,
+        EventData::EntityUntagged {
+            target,
+            tag_keys: present,
+        },
+    )])
 }
 
 /// The owner with the user's stored spelling; `NoSuchEntity` for a missing user.
-fn resolve_owner(state: &AccountState, owner: &CredentialOwner) -> Result<CredentialOwner, DomainError> {
+fn resolve_owner(
+    state: &AccountState,
+    owner: &CredentialOwner,
+) -> Result<CredentialOwner, DomainError> {
     match owner {
         CredentialOwner::Root => Ok(CredentialOwner::Root),
-        CredentialOwner::User { user_name } => {
-            Ok(CredentialOwner::User { user_name: user(state, user_name)?.name.clone() })
-        }
+        CredentialOwner::User { user_name } => Ok(CredentialOwner::User {
+            user_name: user(state, user_name)?.name.clone(),
+        }),
     }
 }
 
-fn owned_key<'a>(state: &'a AccountState, owner: &CredentialOwner, id: &crate::ids::AccessKeyId) -> Result<&'a AccessKey, DomainError> {
+fn owned_key<'a>(
+    state: &'a AccountState,
+    owner: &CredentialOwner,
+    id: &crate::ids::AccessKeyId,
+) -> Result<&'a AccessKey, DomainError> {
     state
         .access_keys
         .get(id)

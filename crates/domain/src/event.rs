@@ -17,7 +17,9 @@ use serde_json::{Map, Value};
 
 use crate::arn::Arn;
 use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
-use crate::names::{Description, GroupName, IamPath, InlinePolicyName, PolicyName, RoleName, Tag, TagKey, UserName};
+use crate::names::{
+    Description, GroupName, IamPath, InlinePolicyName, PolicyName, RoleName, Tag, TagKey, UserName,
+};
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
 use crate::state::{AccessKeyStatus, CredentialOwner, EntityRef};
@@ -44,7 +46,9 @@ pub struct Event {
 #[serde(tag = "type")]
 #[allow(missing_docs)] // field names are the stored payload's
 pub enum EventData {
-    AccountCreated { created_at: DateTime<Utc> },
+    AccountCreated {
+        created_at: DateTime<Utc>,
+    },
 
     UserCreated {
         user_name: UserName,
@@ -54,14 +58,39 @@ pub enum EventData {
         tags: Vec<Tag>,
         created_at: DateTime<Utc>,
     },
-    UserUpdated { user_name: UserName, new_user_name: Option<UserName>, new_path: Option<IamPath> },
-    UserDeleted { user_name: UserName, user_id: UserId },
+    UserUpdated {
+        user_name: UserName,
+        new_user_name: Option<UserName>,
+        new_path: Option<IamPath>,
+    },
+    UserDeleted {
+        user_name: UserName,
+        user_id: UserId,
+    },
 
-    GroupCreated { group_name: GroupName, group_id: GroupId, path: IamPath, created_at: DateTime<Utc> },
-    GroupUpdated { group_name: GroupName, new_group_name: Option<GroupName>, new_path: Option<IamPath> },
-    GroupDeleted { group_name: GroupName, group_id: GroupId },
-    UserAddedToGroup { group_name: GroupName, user_name: UserName },
-    UserRemovedFromGroup { group_name: GroupName, user_name: UserName },
+    GroupCreated {
+        group_name: GroupName,
+        group_id: GroupId,
+        path: IamPath,
+        created_at: DateTime<Utc>,
+    },
+    GroupUpdated {
+        group_name: GroupName,
+        new_group_name: Option<GroupName>,
+        new_path: Option<IamPath>,
+    },
+    GroupDeleted {
+        group_name: GroupName,
+        group_id: GroupId,
+    },
+    UserAddedToGroup {
+        group_name: GroupName,
+        user_name: UserName,
+    },
+    UserRemovedFromGroup {
+        group_name: GroupName,
+        user_name: UserName,
+    },
 
     RoleCreated {
         role_name: RoleName,
@@ -74,10 +103,23 @@ pub enum EventData {
         tags: Vec<Tag>,
         created_at: DateTime<Utc>,
     },
-    RoleUpdated { role_name: RoleName, description: Option<Description>, max_session_duration: Option<u32> },
-    RoleTrustPolicyUpdated { role_name: RoleName, policy_document: String },
-    RoleDescriptionUpdated { role_name: RoleName, description: Description },
-    RoleDeleted { role_name: RoleName, role_id: RoleId },
+    RoleUpdated {
+        role_name: RoleName,
+        description: Option<Description>,
+        max_session_duration: Option<u32>,
+    },
+    RoleTrustPolicyUpdated {
+        role_name: RoleName,
+        policy_document: String,
+    },
+    RoleDescriptionUpdated {
+        role_name: RoleName,
+        description: Description,
+    },
+    RoleDeleted {
+        role_name: RoleName,
+        role_id: RoleId,
+    },
 
     /// Creates the policy with version `v1` as its default.
     PolicyCreated {
@@ -89,7 +131,10 @@ pub enum EventData {
         tags: Vec<Tag>,
         created_at: DateTime<Utc>,
     },
-    PolicyDeleted { policy_name: PolicyName, policy_id: PolicyId },
+    PolicyDeleted {
+        policy_name: PolicyName,
+        policy_id: PolicyId,
+    },
     PolicyVersionCreated {
         policy_name: PolicyName,
         version_id: PolicyVersionId,
@@ -97,22 +142,70 @@ pub enum EventData {
         set_as_default: bool,
         created_at: DateTime<Utc>,
     },
-    PolicyVersionDeleted { policy_name: PolicyName, version_id: PolicyVersionId },
-    PolicyDefaultVersionSet { policy_name: PolicyName, version_id: PolicyVersionId, updated_at: DateTime<Utc> },
+    PolicyVersionDeleted {
+        policy_name: PolicyName,
+        version_id: PolicyVersionId,
+    },
+    PolicyDefaultVersionSet {
+        policy_name: PolicyName,
+        version_id: PolicyVersionId,
+        updated_at: DateTime<Utc>,
+    },
 
-    ManagedPolicyAttached { target: EntityRef, policy_arn: Arn },
-    ManagedPolicyDetached { target: EntityRef, policy_arn: Arn },
-    InlinePolicyPut { target: EntityRef, policy_name: InlinePolicyName, policy_document: String },
-    InlinePolicyDeleted { target: EntityRef, policy_name: InlinePolicyName },
-    PermissionsBoundarySet { target: EntityRef, permissions_boundary: Arn },
-    PermissionsBoundaryDeleted { target: EntityRef },
-    EntityTagged { target: EntityRef, tags: Vec<Tag> },
-    EntityUntagged { target: EntityRef, tag_keys: Vec<TagKey> },
+    ManagedPolicyAttached {
+        target: EntityRef,
+        policy_arn: Arn,
+    },
+    ManagedPolicyDetached {
+        target: EntityRef,
+        policy_arn: Arn,
+    },
+    InlinePolicyPut {
+        target: EntityRef,
+        policy_name: InlinePolicyName,
+        policy_document: String,
+    },
+    InlinePolicyDeleted {
+        target: EntityRef,
+        policy_name: InlinePolicyName,
+    },
+    PermissionsBoundarySet {
+        target: EntityRef,
+        permissions_boundary: Arn,
+    },
+    PermissionsBoundaryDeleted {
+        target: EntityRef,
+    },
+    EntityTagged {
+        target: EntityRef,
+        tags: Vec<Tag>,
+    },
+    EntityUntagged {
+        target: EntityRef,
+        tag_keys: Vec<TagKey>,
+    },
 
-    AccessKeyCreated { owner: CredentialOwner, access_key_id: AccessKeyId, secret: SealedSecret, created_at: DateTime<Utc> },
-    AccessKeyStatusUpdated { owner: CredentialOwner, access_key_id: AccessKeyId, status: AccessKeyStatus },
-    AccessKeyDeleted { owner: CredentialOwner, access_key_id: AccessKeyId },
-    AccessKeyUsed { access_key_id: AccessKeyId, used_at: DateTime<Utc>, service_name: String, region: String },
+    AccessKeyCreated {
+        owner: CredentialOwner,
+        access_key_id: AccessKeyId,
+        secret: SealedSecret,
+        created_at: DateTime<Utc>,
+    },
+    AccessKeyStatusUpdated {
+        owner: CredentialOwner,
+        access_key_id: AccessKeyId,
+        status: AccessKeyStatus,
+    },
+    AccessKeyDeleted {
+        owner: CredentialOwner,
+        access_key_id: AccessKeyId,
+    },
+    AccessKeyUsed {
+        access_key_id: AccessKeyId,
+        used_at: DateTime<Utc>,
+        service_name: String,
+        region: String,
+    },
 
     LoginProfileCreated {
         user_name: UserName,
@@ -120,15 +213,36 @@ pub enum EventData {
         password_reset_required: bool,
         created_at: DateTime<Utc>,
     },
-    LoginProfileUpdated { user_name: UserName, password_hash: Option<PasswordHash>, password_reset_required: Option<bool> },
-    LoginProfileDeleted { user_name: UserName },
+    LoginProfileUpdated {
+        user_name: UserName,
+        password_hash: Option<PasswordHash>,
+        password_reset_required: Option<bool>,
+    },
+    LoginProfileDeleted {
+        user_name: UserName,
+    },
 
-    VirtualMfaDeviceCreated { serial_number: Arn, seed: SealedSecret, created_at: DateTime<Utc> },
-    MfaDeviceEnabled { owner: CredentialOwner, serial_number: Arn, enabled_at: DateTime<Utc> },
-    MfaDeviceDeactivated { owner: CredentialOwner, serial_number: Arn },
-    VirtualMfaDeviceDeleted { serial_number: Arn },
+    VirtualMfaDeviceCreated {
+        serial_number: Arn,
+        seed: SealedSecret,
+        created_at: DateTime<Utc>,
+    },
+    MfaDeviceEnabled {
+        owner: CredentialOwner,
+        serial_number: Arn,
+        enabled_at: DateTime<Utc>,
+    },
+    MfaDeviceDeactivated {
+        owner: CredentialOwner,
+        serial_number: Arn,
+    },
+    VirtualMfaDeviceDeleted {
+        serial_number: Arn,
+    },
 
-    PasswordPolicyUpdated { policy: PasswordPolicy },
+    PasswordPolicyUpdated {
+        policy: PasswordPolicy,
+    },
     PasswordPolicyDeleted {},
 }
 
@@ -177,10 +291,20 @@ impl Event {
 
     /// Rebuilds an event from its stored form, upcasting payloads written
     /// under an older schema version.
-    pub fn from_stored(event_type: &str, schema_version: u32, payload: &Value) -> Result<Event, UpcastError> {
-        let malformed = |message: String| UpcastError::Malformed { event_type: event_type.to_owned(), message };
+    pub fn from_stored(
+        event_type: &str,
+        schema_version: u32,
+        payload: &Value,
+    ) -> Result<Event, UpcastError> {
+        let malformed = |message: String| UpcastError::Malformed {
+            event_type: event_type.to_owned(),
+            message,
+        };
         if schema_version == 0 || schema_version > SCHEMA_VERSION {
-            return Err(UpcastError::UnsupportedVersion { event_type: event_type.to_owned(), version: schema_version });
+            return Err(UpcastError::UnsupportedVersion {
+                event_type: event_type.to_owned(),
+                version: schema_version,
+            });
         }
         let Value::Object(obj) = payload else {
             return Err(malformed("payload is not a JSON object".into()));
@@ -205,11 +329,14 @@ impl Event {
 fn upcast_v1_to_v2(event_type: &str, obj: &mut Map<String, Value>) -> Result<(), String> {
     match event_type {
         "RoleCreated" => {
-            obj.entry("max_session_duration").or_insert(Value::from(3600));
+            obj.entry("max_session_duration")
+                .or_insert(Value::from(3600));
             obj.entry("description").or_insert(Value::Null);
         }
         "AccessKeyCreated" | "AccessKeyStatusUpdated" | "AccessKeyDeleted" => {
-            let user = obj.remove("user_name").ok_or("v1 access key event without user_name")?;
+            let user = obj
+                .remove("user_name")
+                .ok_or("v1 access key event without user_name")?;
             let mut owner = Map::new();
             owner.insert("kind".into(), Value::from("user"));
             owner.insert("user_name".into(), user);

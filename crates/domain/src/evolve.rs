@@ -33,7 +33,14 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
     }
     match &event.data {
         AccountCreated { .. } => {}
-        UserCreated { user_name, user_id, path, permissions_boundary, tags, created_at } => {
+        UserCreated {
+            user_name,
+            user_id,
+            path,
+            permissions_boundary,
+            tags,
+            created_at,
+        } => {
             state.users.entry(user_name.key()).or_insert_with(|| User {
                 name: user_name.clone(),
                 id: user_id.clone(),
@@ -48,9 +55,15 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 mfa_devices: BTreeSet::new(),
             });
         }
-        UserUpdated { user_name, new_user_name, new_path } => {
+        UserUpdated {
+            user_name,
+            new_user_name,
+            new_path,
+        } => {
             let old = user_name.key();
-            let Some(mut user) = state.users.remove(&old) else { return };
+            let Some(mut user) = state.users.remove(&old) else {
+                return;
+            };
             if let Some(p) = new_path {
                 user.path = p.clone();
             }
@@ -73,15 +86,19 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                     }
                 }
             }
-            let new_owner = CredentialOwner::User { user_name: user.name.clone() };
+            let new_owner = CredentialOwner::User {
+                user_name: user.name.clone(),
+            };
             for key in state.access_keys.values_mut() {
-                if matches!(&key.owner, CredentialOwner::User { user_name } if user_name.key() == old) {
+                if matches!(&key.owner, CredentialOwner::User { user_name } if user_name.key() == old)
+                {
                     key.owner = new_owner.clone();
                 }
             }
             for dev in state.mfa_devices.values_mut() {
                 if let Some(a) = &mut dev.assignment {
-                    if matches!(&a.owner, CredentialOwner::User { user_name } if user_name.key() == old) {
+                    if matches!(&a.owner, CredentialOwner::User { user_name } if user_name.key() == old)
+                    {
                         a.owner = new_owner.clone();
                     }
                 }
@@ -96,29 +113,49 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                         group.members.remove(&key);
                     }
                 }
-                let owner = CredentialOwner::User { user_name: user.name.clone() };
+                let owner = CredentialOwner::User {
+                    user_name: user.name.clone(),
+                };
                 state.access_keys.retain(|_, k| !owner_eq(&k.owner, &owner));
                 for dev in state.mfa_devices.values_mut() {
-                    if dev.assignment.as_ref().is_some_and(|a| owner_eq(&a.owner, &owner)) {
+                    if dev
+                        .assignment
+                        .as_ref()
+                        .is_some_and(|a| owner_eq(&a.owner, &owner))
+                    {
                         dev.assignment = None;
                     }
                 }
             }
         }
-        GroupCreated { group_name, group_id, path, created_at } => {
-            state.groups.entry(group_name.key()).or_insert_with(|| Group {
-                name: group_name.clone(),
-                id: group_id.clone(),
-                path: path.clone(),
-                created_at: *created_at,
-                members: BTreeSet::new(),
-                inline_policies: BTreeMap::new(),
-                attached_policies: BTreeSet::new(),
-            });
+        GroupCreated {
+            group_name,
+            group_id,
+            path,
+            created_at,
+        } => {
+            state
+                .groups
+                .entry(group_name.key())
+                .or_insert_with(|| Group {
+                    name: group_name.clone(),
+                    id: group_id.clone(),
+                    path: path.clone(),
+                    created_at: *created_at,
+                    members: BTreeSet::new(),
+                    inline_policies: BTreeMap::new(),
+                    attached_policies: BTreeSet::new(),
+                });
         }
-        GroupUpdated { group_name, new_group_name, new_path } => {
+        GroupUpdated {
+            group_name,
+            new_group_name,
+            new_path,
+        } => {
             let old = group_name.key();
-            let Some(mut group) = state.groups.remove(&old) else { return };
+            let Some(mut group) = state.groups.remove(&old) else {
+                return;
+            };
             if let Some(p) = new_path {
                 group.path = p.clone();
             }
@@ -150,7 +187,10 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 }
             }
         }
-        UserAddedToGroup { group_name, user_name } => {
+        UserAddedToGroup {
+            group_name,
+            user_name,
+        } => {
             let (g, u) = (group_name.key(), user_name.key());
             if state.groups.contains_key(&g) && state.users.contains_key(&u) {
                 if let Some(group) = state.groups.get_mut(&g) {
@@ -161,7 +201,10 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 }
             }
         }
-        UserRemovedFromGroup { group_name, user_name } => {
+        UserRemovedFromGroup {
+            group_name,
+            user_name,
+        } => {
             let (g, u) = (group_name.key(), user_name.key());
             if let Some(group) = state.groups.get_mut(&g) {
                 group.members.remove(&u);
@@ -195,7 +238,11 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 tags: tag_map(tags),
             });
         }
-        RoleUpdated { role_name, description, max_session_duration } => {
+        RoleUpdated {
+            role_name,
+            description,
+            max_session_duration,
+        } => {
             if let Some(role) = state.roles.get_mut(&role_name.key()) {
                 if let Some(d) = description {
                     role.description = Some(d.clone());
@@ -205,12 +252,18 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 }
             }
         }
-        RoleTrustPolicyUpdated { role_name, policy_document } => {
+        RoleTrustPolicyUpdated {
+            role_name,
+            policy_document,
+        } => {
             if let Some(role) = state.roles.get_mut(&role_name.key()) {
                 role.assume_role_policy_document = policy_document.clone();
             }
         }
-        RoleDescriptionUpdated { role_name, description } => {
+        RoleDescriptionUpdated {
+            role_name,
+            description,
+        } => {
             if let Some(role) = state.roles.get_mut(&role_name.key()) {
                 role.description = Some(description.clone());
             }
@@ -218,23 +271,38 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         RoleDeleted { role_name, .. } => {
             state.roles.remove(&role_name.key());
         }
-        PolicyCreated { policy_name, policy_id, path, description, policy_document, tags, created_at } => {
+        PolicyCreated {
+            policy_name,
+            policy_id,
+            path,
+            description,
+            policy_document,
+            tags,
+            created_at,
+        } => {
             let v1 = PolicyVersionId::new(1).expect("1 is a valid version");
-            state.policies.entry(policy_name.key()).or_insert_with(|| ManagedPolicy {
-                name: policy_name.clone(),
-                id: policy_id.clone(),
-                path: path.clone(),
-                description: description.clone(),
-                created_at: *created_at,
-                updated_at: *created_at,
-                default_version: v1,
-                versions: BTreeMap::from([(
-                    v1,
-                    PolicyVersion { id: v1, document: policy_document.clone(), created_at: *created_at },
-                )]),
-                next_version: 2,
-                tags: tag_map(tags),
-            });
+            state
+                .policies
+                .entry(policy_name.key())
+                .or_insert_with(|| ManagedPolicy {
+                    name: policy_name.clone(),
+                    id: policy_id.clone(),
+                    path: path.clone(),
+                    description: description.clone(),
+                    created_at: *created_at,
+                    updated_at: *created_at,
+                    default_version: v1,
+                    versions: BTreeMap::from([(
+                        v1,
+                        PolicyVersion {
+                            id: v1,
+                            document: policy_document.clone(),
+                            created_at: *created_at,
+                        },
+                    )]),
+                    next_version: 2,
+                    tags: tag_map(tags),
+                });
         }
         PolicyDeleted { policy_name, .. } => {
             let key = policy_name.key();
@@ -251,14 +319,24 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 }
             }
         }
-        PolicyVersionCreated { policy_name, version_id, policy_document, set_as_default, created_at } => {
+        PolicyVersionCreated {
+            policy_name,
+            version_id,
+            policy_document,
+            set_as_default,
+            created_at,
+        } => {
             if let Some(p) = state.policies.get_mut(&policy_name.key()) {
                 if p.versions.contains_key(version_id) {
                     return;
                 }
                 p.versions.insert(
                     *version_id,
-                    PolicyVersion { id: *version_id, document: policy_document.clone(), created_at: *created_at },
+                    PolicyVersion {
+                        id: *version_id,
+                        document: policy_document.clone(),
+                        created_at: *created_at,
+                    },
                 );
                 p.next_version = p.next_version.max(version_id.number().saturating_add(1));
                 if *set_as_default {
@@ -267,14 +345,21 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 p.updated_at = *created_at;
             }
         }
-        PolicyVersionDeleted { policy_name, version_id } => {
+        PolicyVersionDeleted {
+            policy_name,
+            version_id,
+        } => {
             if let Some(p) = state.policies.get_mut(&policy_name.key()) {
                 if p.default_version != *version_id {
                     p.versions.remove(version_id);
                 }
             }
         }
-        PolicyDefaultVersionSet { policy_name, version_id, updated_at } => {
+        PolicyDefaultVersionSet {
+            policy_name,
+            version_id,
+            updated_at,
+        } => {
             if let Some(p) = state.policies.get_mut(&policy_name.key()) {
                 if p.versions.contains_key(version_id) {
                     p.default_version = *version_id;
@@ -283,31 +368,48 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             }
         }
         ManagedPolicyAttached { target, policy_arn } => {
-            let Some(key) = policy_key(state, policy_arn) else { return };
+            let Some(key) = policy_key(state, policy_arn) else {
+                return;
+            };
             if let Some(set) = attached_set(state, target) {
                 set.insert(key);
             }
         }
         ManagedPolicyDetached { target, policy_arn } => {
-            let Arn::Policy { name, .. } = policy_arn else { return };
+            let Arn::Policy { name, .. } = policy_arn else {
+                return;
+            };
             if let Some(set) = attached_set(state, target) {
                 set.remove(&name.key());
             }
         }
-        InlinePolicyPut { target, policy_name, policy_document } => {
+        InlinePolicyPut {
+            target,
+            policy_name,
+            policy_document,
+        } => {
             if let Some(map) = inline_map(state, target) {
                 map.insert(
                     policy_name.key(),
-                    InlinePolicy { name: policy_name.clone(), document: policy_document.clone() },
+                    InlinePolicy {
+                        name: policy_name.clone(),
+                        document: policy_document.clone(),
+                    },
                 );
             }
         }
-        InlinePolicyDeleted { target, policy_name } => {
+        InlinePolicyDeleted {
+            target,
+            policy_name,
+        } => {
             if let Some(map) = inline_map(state, target) {
                 map.remove(&policy_name.key());
             }
         }
-        PermissionsBoundarySet { target, permissions_boundary } => {
+        PermissionsBoundarySet {
+            target,
+            permissions_boundary,
+        } => {
             if policy_key(state, permissions_boundary).is_none() {
                 return;
             }
@@ -334,7 +436,12 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 }
             }
         }
-        AccessKeyCreated { owner, access_key_id, secret, created_at } => {
+        AccessKeyCreated {
+            owner,
+            access_key_id,
+            secret,
+            created_at,
+        } => {
             if owner_exists(state, owner) && !state.access_keys.contains_key(access_key_id) {
                 state.access_keys.insert(
                     access_key_id.clone(),
@@ -349,7 +456,11 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 );
             }
         }
-        AccessKeyStatusUpdated { access_key_id, status, .. } => {
+        AccessKeyStatusUpdated {
+            access_key_id,
+            status,
+            ..
+        } => {
             if let Some(k) = state.access_keys.get_mut(access_key_id) {
                 k.status = *status;
             }
@@ -357,7 +468,12 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         AccessKeyDeleted { access_key_id, .. } => {
             state.access_keys.remove(access_key_id);
         }
-        AccessKeyUsed { access_key_id, used_at, service_name, region } => {
+        AccessKeyUsed {
+            access_key_id,
+            used_at,
+            service_name,
+            region,
+        } => {
             if let Some(k) = state.access_keys.get_mut(access_key_id) {
                 k.last_used = Some(AccessKeyLastUsed {
                     used_at: *used_at,
@@ -366,7 +482,12 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 });
             }
         }
-        LoginProfileCreated { user_name, password_hash, password_reset_required, created_at } => {
+        LoginProfileCreated {
+            user_name,
+            password_hash,
+            password_reset_required,
+            created_at,
+        } => {
             if let Some(u) = state.users.get_mut(&user_name.key()) {
                 u.login_profile = Some(LoginProfile {
                     password_hash: password_hash.clone(),
@@ -375,8 +496,16 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 });
             }
         }
-        LoginProfileUpdated { user_name, password_hash, password_reset_required } => {
-            if let Some(lp) = state.users.get_mut(&user_name.key()).and_then(|u| u.login_profile.as_mut()) {
+        LoginProfileUpdated {
+            user_name,
+            password_hash,
+            password_reset_required,
+        } => {
+            if let Some(lp) = state
+                .users
+                .get_mut(&user_name.key())
+                .and_then(|u| u.login_profile.as_mut())
+            {
                 if let Some(h) = password_hash {
                     lp.password_hash = h.clone();
                 }
@@ -390,37 +519,66 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 u.login_profile = None;
             }
         }
-        VirtualMfaDeviceCreated { serial_number, seed, created_at } => {
-            let Arn::Mfa { path, name, .. } = serial_number else { return };
-            state.mfa_devices.entry(name.key()).or_insert_with(|| VirtualMfaDevice {
-                name: name.clone(),
-                path: path.clone(),
-                seed: seed.clone(),
-                created_at: *created_at,
-                assignment: None,
-            });
+        VirtualMfaDeviceCreated {
+            serial_number,
+            seed,
+            created_at,
+        } => {
+            let Arn::Mfa { path, name, .. } = serial_number else {
+                return;
+            };
+            state
+                .mfa_devices
+                .entry(name.key())
+                .or_insert_with(|| VirtualMfaDevice {
+                    name: name.clone(),
+                    path: path.clone(),
+                    seed: seed.clone(),
+                    created_at: *created_at,
+                    assignment: None,
+                });
         }
-        MfaDeviceEnabled { owner, serial_number, enabled_at } => {
-            let Arn::Mfa { name, .. } = serial_number else { return };
+        MfaDeviceEnabled {
+            owner,
+            serial_number,
+            enabled_at,
+        } => {
+            let Arn::Mfa { name, .. } = serial_number else {
+                return;
+            };
             let key = name.key();
             if !owner_exists(state, owner) {
                 return;
             }
             let owner = canonical_owner(state, owner);
-            let Some(dev) = state.mfa_devices.get_mut(&key) else { return };
+            let Some(dev) = state.mfa_devices.get_mut(&key) else {
+                return;
+            };
             if dev.assignment.is_some() {
                 return;
             }
-            dev.assignment = Some(MfaAssignment { owner: owner.clone(), enabled_at: *enabled_at });
+            dev.assignment = Some(MfaAssignment {
+                owner: owner.clone(),
+                enabled_at: *enabled_at,
+            });
             if let Some(set) = owner_mfa_set(state, &owner) {
                 set.insert(key);
             }
         }
-        MfaDeviceDeactivated { owner, serial_number } => {
-            let Arn::Mfa { name, .. } = serial_number else { return };
+        MfaDeviceDeactivated {
+            owner,
+            serial_number,
+        } => {
+            let Arn::Mfa { name, .. } = serial_number else {
+                return;
+            };
             let key = name.key();
             if let Some(dev) = state.mfa_devices.get_mut(&key) {
-                if dev.assignment.as_ref().is_some_and(|a| owner_eq(&a.owner, owner)) {
+                if dev
+                    .assignment
+                    .as_ref()
+                    .is_some_and(|a| owner_eq(&a.owner, owner))
+                {
                     dev.assignment = None;
                 }
             }
@@ -429,9 +587,15 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             }
         }
         VirtualMfaDeviceDeleted { serial_number } => {
-            let Arn::Mfa { name, .. } = serial_number else { return };
+            let Arn::Mfa { name, .. } = serial_number else {
+                return;
+            };
             let key = name.key();
-            if state.mfa_devices.get(&key).is_some_and(|d| d.assignment.is_none()) {
+            if state
+                .mfa_devices
+                .get(&key)
+                .is_some_and(|d| d.assignment.is_none())
+            {
                 state.mfa_devices.remove(&key);
             }
         }
@@ -449,37 +613,76 @@ fn policy_key(state: &AccountState, arn: &Arn) -> Option<NameKey> {
     state.policy_by_arn(arn).map(|p| p.name.key())
 }
 
-fn attached_set<'a>(state: &'a mut AccountState, target: &EntityRef) -> Option<&'a mut BTreeSet<NameKey>> {
+fn attached_set<'a>(
+    state: &'a mut AccountState,
+    target: &EntityRef,
+) -> Option<&'a mut BTreeSet<NameKey>> {
     match target {
-        EntityRef::User { user_name } => state.users.get_mut(&user_name.key()).map(|u| &mut u.attached_policies),
-        EntityRef::Group { group_name } => state.groups.get_mut(&group_name.key()).map(|g| &mut g.attached_policies),
-        EntityRef::Role { role_name } => state.roles.get_mut(&role_name.key()).map(|r| &mut r.attached_policies),
+        EntityRef::User { user_name } => state
+            .users
+            .get_mut(&user_name.key())
+            .map(|u| &mut u.attached_policies),
+        EntityRef::Group { group_name } => state
+            .groups
+            .get_mut(&group_name.key())
+            .map(|g| &mut g.attached_policies),
+        EntityRef::Role { role_name } => state
+            .roles
+            .get_mut(&role_name.key())
+            .map(|r| &mut r.attached_policies),
         EntityRef::Policy { .. } => None,
     }
 }
 
-fn inline_map<'a>(state: &'a mut AccountState, target: &EntityRef) -> Option<&'a mut BTreeMap<NameKey, InlinePolicy>> {
+fn inline_map<'a>(
+    state: &'a mut AccountState,
+    target: &EntityRef,
+) -> Option<&'a mut BTreeMap<NameKey, InlinePolicy>> {
     match target {
-        EntityRef::User { user_name } => state.users.get_mut(&user_name.key()).map(|u| &mut u.inline_policies),
-        EntityRef::Group { group_name } => state.groups.get_mut(&group_name.key()).map(|g| &mut g.inline_policies),
-        EntityRef::Role { role_name } => state.roles.get_mut(&role_name.key()).map(|r| &mut r.inline_policies),
+        EntityRef::User { user_name } => state
+            .users
+            .get_mut(&user_name.key())
+            .map(|u| &mut u.inline_policies),
+        EntityRef::Group { group_name } => state
+            .groups
+            .get_mut(&group_name.key())
+            .map(|g| &mut g.inline_policies),
+        EntityRef::Role { role_name } => state
+            .roles
+            .get_mut(&role_name.key())
+            .map(|r| &mut r.inline_policies),
         EntityRef::Policy { .. } => None,
     }
 }
 
-fn boundary_slot<'a>(state: &'a mut AccountState, target: &EntityRef) -> Option<&'a mut Option<Arn>> {
+fn boundary_slot<'a>(
+    state: &'a mut AccountState,
+    target: &EntityRef,
+) -> Option<&'a mut Option<Arn>> {
     match target {
-        EntityRef::User { user_name } => state.users.get_mut(&user_name.key()).map(|u| &mut u.permissions_boundary),
-        EntityRef::Role { role_name } => state.roles.get_mut(&role_name.key()).map(|r| &mut r.permissions_boundary),
+        EntityRef::User { user_name } => state
+            .users
+            .get_mut(&user_name.key())
+            .map(|u| &mut u.permissions_boundary),
+        EntityRef::Role { role_name } => state
+            .roles
+            .get_mut(&role_name.key())
+            .map(|r| &mut r.permissions_boundary),
         _ => None,
     }
 }
 
-fn tag_slot<'a>(state: &'a mut AccountState, target: &EntityRef) -> Option<&'a mut BTreeMap<NameKey, Tag>> {
+fn tag_slot<'a>(
+    state: &'a mut AccountState,
+    target: &EntityRef,
+) -> Option<&'a mut BTreeMap<NameKey, Tag>> {
     match target {
         EntityRef::User { user_name } => state.users.get_mut(&user_name.key()).map(|u| &mut u.tags),
         EntityRef::Role { role_name } => state.roles.get_mut(&role_name.key()).map(|r| &mut r.tags),
-        EntityRef::Policy { policy_name } => state.policies.get_mut(&policy_name.key()).map(|p| &mut p.tags),
+        EntityRef::Policy { policy_name } => state
+            .policies
+            .get_mut(&policy_name.key())
+            .map(|p| &mut p.tags),
         EntityRef::Group { .. } => None,
     }
 }
@@ -496,14 +699,24 @@ fn canonical_owner(state: &AccountState, owner: &CredentialOwner) -> CredentialO
     match owner {
         CredentialOwner::Root => CredentialOwner::Root,
         CredentialOwner::User { user_name } => CredentialOwner::User {
-            user_name: state.users.get(&user_name.key()).map(|u| u.name.clone()).unwrap_or_else(|| user_name.clone()),
+            user_name: state
+                .users
+                .get(&user_name.key())
+                .map(|u| u.name.clone())
+                .unwrap_or_else(|| user_name.clone()),
         },
     }
 }
 
-fn owner_mfa_set<'a>(state: &'a mut AccountState, owner: &CredentialOwner) -> Option<&'a mut BTreeSet<NameKey>> {
+fn owner_mfa_set<'a>(
+    state: &'a mut AccountState,
+    owner: &CredentialOwner,
+) -> Option<&'a mut BTreeSet<NameKey>> {
     match owner {
         CredentialOwner::Root => state.account.as_mut().map(|a| &mut a.root_mfa_devices),
-        CredentialOwner::User { user_name } => state.users.get_mut(&user_name.key()).map(|u| &mut u.mfa_devices),
+        CredentialOwner::User { user_name } => state
+            .users
+            .get_mut(&user_name.key())
+            .map(|u| &mut u.mfa_devices),
     }
 }

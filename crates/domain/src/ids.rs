@@ -171,7 +171,9 @@ impl PolicyVersionId {
     /// Version `n` (n ≥ 1).
     pub fn new(n: u32) -> Result<Self, DomainError> {
         if n == 0 {
-            return Err(DomainError::validation("Policy version numbers start at 1."));
+            return Err(DomainError::validation(
+                "Policy version numbers start at 1.",
+            ));
         }
         Ok(PolicyVersionId(n))
     }
@@ -179,7 +181,10 @@ impl PolicyVersionId {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let err = || DomainError::validation(format!("Invalid policy version id '{s}'."));
         let digits = s.strip_prefix('v').ok_or_else(err)?;
-        if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.is_empty()
+            || digits.starts_with('0')
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(err());
         }
         let n: u32 = digits.parse().map_err(|_| err())?;
@@ -221,10 +226,19 @@ mod tests {
     fn account_ids() {
         assert!(AccountId::parse("123456789012").is_ok());
         assert!(AccountId::parse("000000000000").is_ok());
-        for bad in ["12345678901", "1234567890123", "12345678901a", "", " 23456789012"] {
+        for bad in [
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "",
+            " 23456789012",
+        ] {
             assert!(AccountId::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(AccountId::parse("123456789012").unwrap().stream_name(), "account-123456789012");
+        assert_eq!(
+            AccountId::parse("123456789012").unwrap().stream_name(),
+            "account-123456789012"
+        );
     }
 
     #[test]
@@ -237,7 +251,9 @@ mod tests {
         assert!(UserId::parse("AIDAshort").is_err());
         assert!(UserId::parse("AIDAckcevsq6c2example").is_err());
         assert!(AccessKeyId::parse("AKIAIOSFODNN7EXAMPLE").is_ok());
-        assert!(AccessKeyId::parse("ASIAIOSFODNN7EXAMPLE").unwrap().is_temporary());
+        assert!(AccessKeyId::parse("ASIAIOSFODNN7EXAMPLE")
+            .unwrap()
+            .is_temporary());
         assert!(AccessKeyId::parse("AIDAIOSFODNN7EXAMPLE").is_err());
         assert!(AccessKeyId::parse(&format!("AKIA{}", "A".repeat(125))).is_err());
         assert!(AccessKeyId::parse(&format!("AKIA{}", "A".repeat(124))).is_ok());

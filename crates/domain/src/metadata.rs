@@ -69,13 +69,18 @@ mod tests {
             causation_id: None,
         };
         let j = m.to_json();
-        assert_eq!(j["actor"]["principal_arn"], "arn:aws:iam::123456789012:user/alice");
+        assert_eq!(
+            j["actor"]["principal_arn"],
+            "arn:aws:iam::123456789012:user/alice"
+        );
         assert_eq!(j["actor"]["access_key_id"], "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(j["request_id"], "req-1");
         assert_eq!(j["source_ip"], "192.0.2.1");
         assert_eq!(serde_json::from_value::<EventMetadata>(j).unwrap(), m);
-        let minimal: EventMetadata =
-            serde_json::from_str(r#"{"actor":{"principal_arn":"iamd:bootstrap"},"request_id":"r"}"#).unwrap();
+        let minimal: EventMetadata = serde_json::from_str(
+            r#"{"actor":{"principal_arn":"iamd:bootstrap"},"request_id":"r"}"#,
+        )
+        .unwrap();
         assert_eq!(minimal.source_ip, None);
     }
 }

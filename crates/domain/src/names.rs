@@ -165,7 +165,14 @@ macro_rules! keyed {
         }
     )*};
 }
-keyed!(UserName, GroupName, RoleName, PolicyName, InlinePolicyName, MfaDeviceName);
+keyed!(
+    UserName,
+    GroupName,
+    RoleName,
+    PolicyName,
+    InlinePolicyName,
+    MfaDeviceName
+);
 
 fn is_tag_char(c: char) -> bool {
     c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
@@ -245,7 +252,10 @@ mod tests {
         for bad in ["", "a b", "a/b", "a*b", "ä", "a:b"] {
             assert!(UserName::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(UserName::parse("ADMINS").unwrap().key(), UserName::parse("admins").unwrap().key());
+        assert_eq!(
+            UserName::parse("ADMINS").unwrap().key(),
+            UserName::parse("admins").unwrap().key()
+        );
     }
 
     #[test]

@@ -51,16 +51,22 @@ impl PasswordPolicy {
     /// Checks the ranges AWS allows for a custom policy.
     pub fn validate(&self) -> Result<(), DomainError> {
         if !(6..=128).contains(&self.minimum_password_length) {
-            return Err(DomainError::validation("MinimumPasswordLength must be between 6 and 128."));
+            return Err(DomainError::validation(
+                "MinimumPasswordLength must be between 6 and 128.",
+            ));
         }
         if let Some(d) = self.max_password_age {
             if !(1..=1095).contains(&d) {
-                return Err(DomainError::validation("MaxPasswordAge must be between 1 and 1095."));
+                return Err(DomainError::validation(
+                    "MaxPasswordAge must be between 1 and 1095.",
+                ));
             }
         }
         if let Some(n) = self.password_reuse_prevention {
             if !(1..=24).contains(&n) {
-                return Err(DomainError::validation("PasswordReusePrevention must be between 1 and 24."));
+                return Err(DomainError::validation(
+                    "PasswordReusePrevention must be between 1 and 24.",
+                ));
             }
         }
         Ok(())
@@ -69,13 +75,20 @@ impl PasswordPolicy {
     /// Checks a plaintext password against this policy. `is_default` selects
     /// the default policy's "three of four character classes" rule.
     fn check_with(&self, password: &str, is_default: bool) -> Result<(), DomainError> {
-        let fail = |why: &str| Err(DomainError::PasswordPolicyViolation(format!("Password does not conform to the account password policy: {why}.")));
+        let fail = |why: &str| {
+            Err(DomainError::PasswordPolicyViolation(format!(
+                "Password does not conform to the account password policy: {why}."
+            )))
+        };
         let n = password.chars().count();
         if n > 128 || !password.is_ascii() {
             return fail("it must be at most 128 Basic Latin characters");
         }
         if n < self.minimum_password_length as usize {
-            return fail(&format!("it must be at least {} characters", self.minimum_password_length));
+            return fail(&format!(
+                "it must be at least {} characters",
+                self.minimum_password_length
+            ));
         }
         let upper = password.chars().any(|c| c.is_ascii_uppercase());
         let lower = password.chars().any(|c| c.is_ascii_lowercase());
@@ -127,15 +140,28 @@ mod tests {
 
     #[test]
     fn custom_policy() {
-        let p = PasswordPolicy { minimum_password_length: 6, require_symbols: true, ..PasswordPolicy::aws_default() };
+        let p = PasswordPolicy {
+            minimum_password_length: 6,
+            require_symbols: true,
+            ..PasswordPolicy::aws_default()
+        };
         assert!(p.validate().is_ok());
         assert!(check_password(Some(&p), "abcde!").is_ok());
         assert!(check_password(Some(&p), "abcdef").is_err());
-        let bad = PasswordPolicy { minimum_password_length: 5, ..PasswordPolicy::aws_default() };
+        let bad = PasswordPolicy {
+            minimum_password_length: 5,
+            ..PasswordPolicy::aws_default()
+        };
         assert!(bad.validate().is_err());
-        let bad = PasswordPolicy { max_password_age: Some(1096), ..PasswordPolicy::aws_default() };
+        let bad = PasswordPolicy {
+            max_password_age: Some(1096),
+            ..PasswordPolicy::aws_default()
+        };
         assert!(bad.validate().is_err());
-        let bad = PasswordPolicy { password_reuse_prevention: Some(25), ..PasswordPolicy::aws_default() };
+        let bad = PasswordPolicy {
+            password_reuse_prevention: Some(25),
+            ..PasswordPolicy::aws_default()
+        };
         assert!(bad.validate().is_err());
     }
 }

@@ -83,7 +83,8 @@ impl Default for Quotas {
 impl Quotas {
     /// The virtual MFA device quota, resolving "equal to the user quota".
     pub fn virtual_mfa_devices(&self) -> usize {
-        self.virtual_mfa_devices_per_account.unwrap_or(self.users_per_account)
+        self.virtual_mfa_devices_per_account
+            .unwrap_or(self.users_per_account)
     }
 }
 
@@ -91,7 +92,10 @@ impl Quotas {
 /// not counting white space (we drop every space, tab, CR and LF, also inside
 /// strings; docs/domain.md).
 pub fn policy_size(document: &str) -> usize {
-    document.chars().filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')).count()
+    document
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n'))
+        .count()
 }
 
 #[cfg(test)]

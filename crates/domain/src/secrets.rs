@@ -11,7 +11,9 @@ use std::fmt;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use argon2::password_hash::{PasswordHash as PhcHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    PasswordHash as PhcHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 
@@ -71,7 +73,13 @@ pub enum SecretError {
 pub fn seal(key: &MasterKey, nonce: [u8; 12], aad: &[u8], plaintext: &[u8]) -> SealedSecret {
     let cipher = Aes256Gcm::new((&key.0).into());
     let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         // INVARIANT: AES-GCM encryption fails only for messages over 64 GiB.
         .expect("AES-GCM encryption of a short secret cannot fail");
     SealedSecret { nonce, ciphertext }
@@ -83,13 +91,20 @@ pub fn open(key: &MasterKey, sealed: &SealedSecret, aad: &[u8]) -> Result<Vec<u8
     cipher
         .decrypt(
             Nonce::from_slice(&sealed.nonce),
-            Payload { msg: &sealed.ciphertext, aad },
+            Payload {
+                msg: &sealed.ciphertext,
+                aad,
+            },
         )
         .map_err(|_| SecretError::Open)
 }
 
 /// [`open`] for text secrets (secret access keys, base32 MFA seeds).
-pub fn open_string(key: &MasterKey, sealed: &SealedSecret, aad: &[u8]) -> Result<String, SecretError> {
+pub fn open_string(
+    key: &MasterKey,
+    sealed: &SealedSecret,
+    aad: &[u8],
+) -> Result<String, SecretError> {
     String::from_utf8(open(key, sealed, aad)?).map_err(|_| SecretError::NotUtf8)
 }
 
@@ -120,7 +135,9 @@ pub fn hash_password(password: &str, salt: &[u8; 16]) -> PasswordHash {
 /// Whether `password` matches `hash`.
 pub fn verify_password(hash: &PasswordHash, password: &str) -> bool {
     match PhcHash::new(hash.as_str()) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -133,7 +150,8 @@ mod hex_array {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 12], D::Error> {
         let s = String::deserialize(d)?;
         let v = hex::decode(s).map_err(D::Error::custom)?;
-        v.try_into().map_err(|_| D::Error::custom("nonce must be 12 bytes"))
+        v.try_into()
+            .map_err(|_| D::Error::custom("nonce must be 12 bytes"))
     }
 }
 mod hex_vec {
@@ -156,15 +174,26 @@ mod tests {
 
     #[test]
     fn seal_open_round_trip() {
-        let s = seal(&key(), [1; 12], b"AKIAIOSFODNN7EXAMPLE", b"wJalrXUtnFEMI/K7MDENG");
+        let s = seal(
+            &key(),
+            [1; 12],
+            b"AKIAIOSFODNN7EXAMPLE",
+            b"wJalrXUtnFEMI/K7MDENG",
+        );
         assert_ne!(s.ciphertext, b"wJalrXUtnFEMI/K7MDENG");
-        assert_eq!(open_string(&key(), &s, b"AKIAIOSFODNN7EXAMPLE").unwrap(), "wJalrXUtnFEMI/K7MDENG");
+        assert_eq!(
+            open_string(&key(), &s, b"AKIAIOSFODNN7EXAMPLE").unwrap(),
+            "wJalrXUtnFEMI/K7MDENG"
+        );
     }
 
     #[test]
     fn wrong_key_aad_or_tamper_fails() {
         let s = seal(&key(), [1; 12], b"a", b"secret");
-        assert_eq!(open(&MasterKey::from_bytes([8; 32]), &s, b"a"), Err(SecretError::Open));
+        assert_eq!(
+            open(&MasterKey::from_bytes([8; 32]), &s, b"a"),
+            Err(SecretError::Open)
+        );
         assert_eq!(open(&key(), &s, b"b"), Err(SecretError::Open));
         let mut t = s.clone();
         t.ciphertext[0] ^= 1;
@@ -182,7 +211,10 @@ mod tests {
     #[test]
     fn master_key_hex() {
         assert!(MasterKey::from_hex(&"ab".repeat(32)).is_ok());
-        assert_eq!(MasterKey::from_hex("abcd").unwrap_err(), SecretError::BadKey);
+        assert_eq!(
+            MasterKey::from_hex("abcd").unwrap_err(),
+            SecretError::BadKey
+        );
         assert_eq!(format!("{:?}", key()), "MasterKey(..)");
     }
 
@@ -194,6 +226,8 @@ mod tests {
         assert!(!verify_password(&h, "correct-horse-9"));
         assert!(PasswordHash::parse(h.as_str()).is_ok());
         assert!(PasswordHash::parse("plaintext").is_err());
-        assert!(PasswordHash::parse("$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo").is_err());
+        assert!(
+            PasswordHash::parse("$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo").is_err()
+        );
     }
 }

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::arn::Arn;
 use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
 use crate::names::{
-    Description, GroupName, IamPath, InlinePolicyName, MfaDeviceName, NameKey, PolicyName, RoleName, Tag,
-    UserName,
+    Description, GroupName, IamPath, InlinePolicyName, MfaDeviceName, NameKey, PolicyName,
+    RoleName, Tag, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -312,7 +312,14 @@ impl AccountState {
     /// The managed policy an ARN names, if it is in this account and exists
     /// (name matched case-insensitively, path exactly).
     pub fn policy_by_arn(&self, arn: &Arn) -> Option<&ManagedPolicy> {
-        let Arn::Policy { account, path, name } = arn else { return None };
+        let Arn::Policy {
+            account,
+            path,
+            name,
+        } = arn
+        else {
+            return None;
+        };
         if Some(account) != self.account_id() {
             return None;
         }
@@ -321,30 +328,63 @@ impl AccountState {
 
     /// The virtual MFA device a serial number names, if it exists.
     pub fn mfa_by_arn(&self, arn: &Arn) -> Option<&VirtualMfaDevice> {
-        let Arn::Mfa { account, path, name } = arn else { return None };
+        let Arn::Mfa {
+            account,
+            path,
+            name,
+        } = arn
+        else {
+            return None;
+        };
         if Some(account) != self.account_id() {
             return None;
         }
-        self.mfa_devices.get(&name.key()).filter(|d| &d.path == path)
+        self.mfa_devices
+            .get(&name.key())
+            .filter(|d| &d.path == path)
     }
 
     /// Access keys owned by `owner`, in id order.
-    pub fn access_keys_of<'a>(&'a self, owner: &'a CredentialOwner) -> impl Iterator<Item = &'a AccessKey> + 'a {
-        self.access_keys.values().filter(move |k| owner_eq(&k.owner, owner))
+    pub fn access_keys_of<'a>(
+        &'a self,
+        owner: &'a CredentialOwner,
+    ) -> impl Iterator<Item = &'a AccessKey> + 'a {
+        self.access_keys
+            .values()
+            .filter(move |k| owner_eq(&k.owner, owner))
     }
 
     /// How many users, groups and roles have the policy attached.
     pub fn policy_attachment_count(&self, policy: &NameKey) -> usize {
-        self.users.values().filter(|u| u.attached_policies.contains(policy)).count()
-            + self.groups.values().filter(|g| g.attached_policies.contains(policy)).count()
-            + self.roles.values().filter(|r| r.attached_policies.contains(policy)).count()
+        self.users
+            .values()
+            .filter(|u| u.attached_policies.contains(policy))
+            .count()
+            + self
+                .groups
+                .values()
+                .filter(|g| g.attached_policies.contains(policy))
+                .count()
+            + self
+                .roles
+                .values()
+                .filter(|r| r.attached_policies.contains(policy))
+                .count()
     }
 
     /// How many users and roles use the policy as their permissions boundary.
     pub fn policy_boundary_usage_count(&self, policy: &NameKey) -> usize {
-        let uses = |b: &Option<Arn>| matches!(b, Some(Arn::Policy { name, .. }) if &name.key() == policy);
-        self.users.values().filter(|u| uses(&u.permissions_boundary)).count()
-            + self.roles.values().filter(|r| uses(&r.permissions_boundary)).count()
+        let uses =
+            |b: &Option<Arn>| matches!(b, Some(Arn::Policy { name, .. }) if &name.key() == policy);
+        self.users
+            .values()
+            .filter(|u| uses(&u.permissions_boundary))
+            .count()
+            + self
+                .roles
+                .values()
+                .filter(|r| uses(&r.permissions_boundary))
+                .count()
     }
 }
 
@@ -352,7 +392,9 @@ impl AccountState {
 pub(crate) fn owner_eq(a: &CredentialOwner, b: &CredentialOwner) -> bool {
     match (a, b) {
         (CredentialOwner::Root, CredentialOwner::Root) => true,
-        (CredentialOwner::User { user_name: x }, CredentialOwner::User { user_name: y }) => x.key() == y.key(),
+        (CredentialOwner::User { user_name: x }, CredentialOwner::User { user_name: y }) => {
+            x.key() == y.key()
+        }
         _ => false,
     }
 }

@@ -14,7 +14,8 @@ use iam_domain::{decide, evolve, AccountState, Command, DomainError, Event, Quot
 
 pub const ACCOUNT: &str = "123456789012";
 pub const ALLOW: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
-pub const DENY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+pub const DENY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
 pub const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 pub fn account() -> AccountId {
@@ -58,18 +59,28 @@ pub fn akid(n: u32) -> AccessKeyId {
     AccessKeyId::parse(&format!("AKIA{n:016}")).unwrap()
 }
 pub fn sealed(aad: &str) -> SealedSecret {
-    seal(&MasterKey::from_bytes([9; 32]), [1; 12], aad.as_bytes(), b"not-a-real-secret-key")
+    seal(
+        &MasterKey::from_bytes([9; 32]),
+        [1; 12],
+        aad.as_bytes(),
+        b"not-a-real-secret-key",
+    )
 }
 pub fn phc() -> PasswordHash {
     // A fixed, valid argon2id PHC string (hashing in every test would be slow).
     PasswordHash::parse("$argon2id$v=19$m=19456,t=2,p=1$AwMDAwMDAwMDAwMDAwMDAw$qbNs1C7WbnCMxH+UQK2kv0V1KF1Ts0hQ9K9j6TK5dG8").unwrap()
 }
 pub fn user_owner(name: &str) -> CredentialOwner {
-    CredentialOwner::User { user_name: un(name) }
+    CredentialOwner::User {
+        user_name: un(name),
+    }
 }
 
 pub fn create_account() -> Command {
-    Command::CreateAccount { account_id: account(), now: now() }
+    Command::CreateAccount {
+        account_id: account(),
+        now: now(),
+    }
 }
 pub fn create_user(name: &str) -> Command {
     Command::CreateUser {
@@ -82,7 +93,12 @@ pub fn create_user(name: &str) -> Command {
     }
 }
 pub fn create_group(name: &str) -> Command {
-    Command::CreateGroup { group_name: gn(name), path: None, group_id: GroupId::parse(&uid("AGPA", 1)).unwrap(), now: now() }
+    Command::CreateGroup {
+        group_name: gn(name),
+        path: None,
+        group_id: GroupId::parse(&uid("AGPA", 1)).unwrap(),
+        now: now(),
+    }
 }
 pub fn create_role(name: &str) -> Command {
     Command::CreateRole {
@@ -109,7 +125,12 @@ pub fn create_policy(name: &str) -> Command {
     }
 }
 pub fn create_key(user: &str, n: u32) -> Command {
-    Command::CreateAccessKey { owner: user_owner(user), access_key_id: akid(n), secret: sealed("k"), now: now() }
+    Command::CreateAccessKey {
+        owner: user_owner(user),
+        access_key_id: akid(n),
+        secret: sealed("k"),
+        now: now(),
+    }
 }
 pub fn create_mfa(name: &str) -> Command {
     Command::CreateVirtualMfaDevice {
@@ -133,7 +154,11 @@ impl World {
         Self::with_quotas(Quotas::default())
     }
     pub fn with_quotas(quotas: Quotas) -> Self {
-        let mut w = World { state: AccountState::default(), quotas, log: vec![] };
+        let mut w = World {
+            state: AccountState::default(),
+            quotas,
+            log: vec![],
+        };
         w.ok(create_account());
         w
     }

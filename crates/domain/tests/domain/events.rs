@@ -29,7 +29,10 @@ fn payload_shape_is_stable() {
             "created_at": "2026-01-02T03:04:05Z"
         })
     );
-    assert_eq!(Event::from_stored("UserCreated", SCHEMA_VERSION, &p).unwrap(), *e);
+    assert_eq!(
+        Event::from_stored("UserCreated", SCHEMA_VERSION, &p).unwrap(),
+        *e
+    );
 }
 
 #[test]
@@ -37,7 +40,10 @@ fn attachment_payload_names_target_and_arn() {
     let mut w = World::new();
     w.ok(create_role("r"));
     w.ok(create_policy("p"));
-    w.ok(Command::AttachRolePolicy { role_name: rn("r"), policy_arn: parn("p") });
+    w.ok(Command::AttachRolePolicy {
+        role_name: rn("r"),
+        policy_arn: parn("p"),
+    });
     let p = w.log.last().unwrap().to_payload();
     assert_eq!(p["target"], json!({"kind": "role", "role_name": "r"}));
     assert_eq!(p["policy_arn"], "arn:aws:iam::123456789012:policy/p");
@@ -56,11 +62,21 @@ fn upcast_v1_role_created() {
         "created_at": "2026-01-02T03:04:05Z"
     });
     let e = Event::from_stored("RoleCreated", 1, &v1).unwrap();
-    let EventData::RoleCreated { max_session_duration, description, .. } = &e.data else { panic!() };
+    let EventData::RoleCreated {
+        max_session_duration,
+        description,
+        ..
+    } = &e.data
+    else {
+        panic!()
+    };
     assert_eq!(*max_session_duration, 3600);
     assert_eq!(*description, None);
     // The same payload is not a valid v2 payload.
-    assert!(matches!(Event::from_stored("RoleCreated", 2, &v1), Err(UpcastError::Malformed { .. })));
+    assert!(matches!(
+        Event::from_stored("RoleCreated", 2, &v1),
+        Err(UpcastError::Malformed { .. })
+    ));
 }
 
 #[test]
@@ -73,8 +89,15 @@ fn upcast_v1_access_key_owner() {
         "created_at": "2026-01-02T03:04:05Z"
     });
     let e = Event::from_stored("AccessKeyCreated", 1, &v1).unwrap();
-    let EventData::AccessKeyCreated { owner, .. } = &e.data else { panic!() };
-    assert_eq!(*owner, CredentialOwner::User { user_name: un("alice") });
+    let EventData::AccessKeyCreated { owner, .. } = &e.data else {
+        panic!()
+    };
+    assert_eq!(
+        *owner,
+        CredentialOwner::User {
+            user_name: un("alice")
+        }
+    );
     let d = json!({"account_id": "123456789012", "user_name": "alice", "access_key_id": "AKIA0000000000000001"});
     assert!(Event::from_stored("AccessKeyDeleted", 1, &d).is_ok());
 }
@@ -82,10 +105,22 @@ fn upcast_v1_access_key_owner() {
 #[test]
 fn unknown_versions_and_types_are_errors() {
     let p = json!({"account_id": "123456789012"});
-    assert!(matches!(Event::from_stored("UserCreated", 0, &p), Err(UpcastError::UnsupportedVersion { .. })));
-    assert!(matches!(Event::from_stored("UserCreated", SCHEMA_VERSION + 1, &p), Err(UpcastError::UnsupportedVersion { .. })));
-    assert!(matches!(Event::from_stored("NoSuchEvent", SCHEMA_VERSION, &p), Err(UpcastError::Malformed { .. })));
-    assert!(matches!(Event::from_stored("UserCreated", SCHEMA_VERSION, &json!([])), Err(UpcastError::Malformed { .. })));
+    assert!(matches!(
+        Event::from_stored("UserCreated", 0, &p),
+        Err(UpcastError::UnsupportedVersion { .. })
+    ));
+    assert!(matches!(
+        Event::from_stored("UserCreated", SCHEMA_VERSION + 1, &p),
+        Err(UpcastError::UnsupportedVersion { .. })
+    ));
+    assert!(matches!(
+        Event::from_stored("NoSuchEvent", SCHEMA_VERSION, &p),
+        Err(UpcastError::Malformed { .. })
+    ));
+    assert!(matches!(
+        Event::from_stored("UserCreated", SCHEMA_VERSION, &json!([])),
+        Err(UpcastError::Malformed { .. })
+    ));
     // Invalid names are rejected on the way in, not trusted.
     let bad = json!({"account_id": "123456789012", "user_name": "a b", "user_id": "AIDA00000000000000005",
         "path": "/", "permissions_boundary": null, "tags": [], "created_at": "2026-01-02T03:04:05Z"});
@@ -103,13 +138,23 @@ fn no_plaintext_secret_in_any_event() {
     w.ok(Command::CreateAccessKey {
         owner: user_owner("alice"),
         access_key_id: akid(1),
-        secret: seal(&key, [5; 12], akid(1).as_str().as_bytes(), secret.as_bytes()),
+        secret: seal(
+            &key,
+            [5; 12],
+            akid(1).as_str().as_bytes(),
+            secret.as_bytes(),
+        ),
         now: now(),
     });
     w.ok(Command::CreateVirtualMfaDevice {
         device_name: iam_domain::names::MfaDeviceName::parse("alice-phone").unwrap(),
         path: None,
-        seed: seal(&key, [6; 12], mfa_arn("alice-phone").to_string().as_bytes(), seed.as_bytes()),
+        seed: seal(
+            &key,
+            [6; 12],
+            mfa_arn("alice-phone").to_string().as_bytes(),
+            seed.as_bytes(),
+        ),
         now: now(),
     });
     w.ok(Command::CreateLoginProfile {
@@ -126,5 +171,8 @@ fn no_plaintext_secret_in_any_event() {
     }
     // ...but the server can read back what it needs.
     let k = &w.state.access_keys[&akid(1)];
-    assert_eq!(open_string(&key, &k.secret, akid(1).as_str().as_bytes()).unwrap(), secret);
+    assert_eq!(
+        open_string(&key, &k.secret, akid(1).as_str().as_bytes()).unwrap(),
+        secret
+    );
 }

@@ -3,6 +3,6 @@
 //! the property test over random command sequences.
 
 mod common;
-mod table;
 mod events;
 mod property;
+mod table;

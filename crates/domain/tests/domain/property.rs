@@ -71,18 +71,31 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
     let inline = || ipn(pick(&INLINE, b));
     let doc = || DOCS[c as usize % DOCS.len()].to_owned();
     let tag_list = || {
-        vec![Tag::new(pick(&TAG_KEYS, b), "v").unwrap(), Tag::new(pick(&TAG_KEYS, c), if flag { "x" } else { "y" }).unwrap()]
+        vec![
+            Tag::new(pick(&TAG_KEYS, b), "v").unwrap(),
+            Tag::new(pick(&TAG_KEYS, c), if flag { "x" } else { "y" }).unwrap(),
+        ]
     };
     let keys = || vec![TagKey::parse(pick(&TAG_KEYS, b)).unwrap()];
     let t = at(n as i64);
     let version = || PolicyVersionId::new(1 + b as u32 % 4).unwrap();
-    let path = || if flag { Some(IamPath::parse("/eng/").unwrap()) } else { None };
+    let path = || {
+        if flag {
+            Some(IamPath::parse("/eng/").unwrap())
+        } else {
+            None
+        }
+    };
     match op {
         0 => Command::CreateUser {
             user_name: user(),
             path: path(),
             user_id: UserId::parse(&uid("AIDA", n)).unwrap(),
-            permissions_boundary: if c % 3 == 0 { Some(policy()) } else { None },
+            permissions_boundary: if c.is_multiple_of(3) {
+                Some(policy())
+            } else {
+                None
+            },
             tags: if flag { tag_list() } else { vec![] },
             now: t,
         },
@@ -92,24 +105,52 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
             new_path: path(),
         },
         2 => Command::DeleteUser { user_name: user() },
-        3 => Command::CreateGroup { group_name: group(), path: path(), group_id: GroupId::parse(&uid("AGPA", n)).unwrap(), now: t },
-        4 => Command::UpdateGroup { group_name: group(), new_group_name: Some(gn(pick(&GROUPS, c))), new_path: None },
-        5 => Command::DeleteGroup { group_name: group() },
-        6 => Command::AddUserToGroup { group_name: group(), user_name: user() },
-        7 => Command::RemoveUserFromGroup { group_name: group(), user_name: user() },
+        3 => Command::CreateGroup {
+            group_name: group(),
+            path: path(),
+            group_id: GroupId::parse(&uid("AGPA", n)).unwrap(),
+            now: t,
+        },
+        4 => Command::UpdateGroup {
+            group_name: group(),
+            new_group_name: Some(gn(pick(&GROUPS, c))),
+            new_path: None,
+        },
+        5 => Command::DeleteGroup {
+            group_name: group(),
+        },
+        6 => Command::AddUserToGroup {
+            group_name: group(),
+            user_name: user(),
+        },
+        7 => Command::RemoveUserFromGroup {
+            group_name: group(),
+            user_name: user(),
+        },
         8 => Command::CreateRole {
             role_name: role(),
             path: path(),
             role_id: RoleId::parse(&uid("AROA", n)).unwrap(),
-            assume_role_policy_document: if c % 4 == 3 { ALLOW.into() } else { TRUST.into() },
+            assume_role_policy_document: if c % 4 == 3 {
+                ALLOW.into()
+            } else {
+                TRUST.into()
+            },
             description: None,
             max_session_duration: Some(3600 * (1 + b as u32 % 13)),
             permissions_boundary: None,
             tags: vec![],
             now: t,
         },
-        9 => Command::UpdateRole { role_name: role(), description: Some(Description::parse("d").unwrap()), max_session_duration: Some(7200) },
-        10 => Command::UpdateAssumeRolePolicy { role_name: role(), policy_document: TRUST.into() },
+        9 => Command::UpdateRole {
+            role_name: role(),
+            description: Some(Description::parse("d").unwrap()),
+            max_session_duration: Some(7200),
+        },
+        10 => Command::UpdateAssumeRolePolicy {
+            role_name: role(),
+            policy_document: TRUST.into(),
+        },
         11 => Command::DeleteRole { role_name: role() },
         12 => Command::CreatePolicy {
             policy_name: pn(pick(&POLICIES, c)),
@@ -120,51 +161,172 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
             tags: vec![],
             now: t,
         },
-        13 => Command::DeletePolicy { policy_arn: policy() },
-        14 => Command::CreatePolicyVersion { policy_arn: policy(), policy_document: DOCS[a as usize % 2].into(), set_as_default: flag, now: t },
-        15 => Command::DeletePolicyVersion { policy_arn: policy(), version_id: version() },
-        16 => Command::SetDefaultPolicyVersion { policy_arn: policy(), version_id: version(), now: t },
-        17 => Command::AttachUserPolicy { user_name: user(), policy_arn: policy() },
-        18 => Command::DetachUserPolicy { user_name: user(), policy_arn: policy() },
-        19 => Command::AttachGroupPolicy { group_name: group(), policy_arn: policy() },
-        20 => Command::DetachGroupPolicy { group_name: group(), policy_arn: policy() },
-        21 => Command::AttachRolePolicy { role_name: role(), policy_arn: policy() },
-        22 => Command::DetachRolePolicy { role_name: role(), policy_arn: policy() },
-        23 => Command::PutUserPolicy { user_name: user(), policy_name: inline(), policy_document: doc() },
-        24 => Command::DeleteUserPolicy { user_name: user(), policy_name: inline() },
-        25 => Command::PutGroupPolicy { group_name: group(), policy_name: inline(), policy_document: doc() },
-        26 => Command::DeleteGroupPolicy { group_name: group(), policy_name: inline() },
-        27 => Command::PutRolePolicy { role_name: role(), policy_name: inline(), policy_document: doc() },
-        28 => Command::DeleteRolePolicy { role_name: role(), policy_name: inline() },
-        29 => Command::PutUserPermissionsBoundary { user_name: user(), permissions_boundary: policy() },
+        13 => Command::DeletePolicy {
+            policy_arn: policy(),
+        },
+        14 => Command::CreatePolicyVersion {
+            policy_arn: policy(),
+            policy_document: DOCS[a as usize % 2].into(),
+            set_as_default: flag,
+            now: t,
+        },
+        15 => Command::DeletePolicyVersion {
+            policy_arn: policy(),
+            version_id: version(),
+        },
+        16 => Command::SetDefaultPolicyVersion {
+            policy_arn: policy(),
+            version_id: version(),
+            now: t,
+        },
+        17 => Command::AttachUserPolicy {
+            user_name: user(),
+            policy_arn: policy(),
+        },
+        18 => Command::DetachUserPolicy {
+            user_name: user(),
+            policy_arn: policy(),
+        },
+        19 => Command::AttachGroupPolicy {
+            group_name: group(),
+            policy_arn: policy(),
+        },
+        20 => Command::DetachGroupPolicy {
+            group_name: group(),
+            policy_arn: policy(),
+        },
+        21 => Command::AttachRolePolicy {
+            role_name: role(),
+            policy_arn: policy(),
+        },
+        22 => Command::DetachRolePolicy {
+            role_name: role(),
+            policy_arn: policy(),
+        },
+        23 => Command::PutUserPolicy {
+            user_name: user(),
+            policy_name: inline(),
+            policy_document: doc(),
+        },
+        24 => Command::DeleteUserPolicy {
+            user_name: user(),
+            policy_name: inline(),
+        },
+        25 => Command::PutGroupPolicy {
+            group_name: group(),
+            policy_name: inline(),
+            policy_document: doc(),
+        },
+        26 => Command::DeleteGroupPolicy {
+            group_name: group(),
+            policy_name: inline(),
+        },
+        27 => Command::PutRolePolicy {
+            role_name: role(),
+            policy_name: inline(),
+            policy_document: doc(),
+        },
+        28 => Command::DeleteRolePolicy {
+            role_name: role(),
+            policy_name: inline(),
+        },
+        29 => Command::PutUserPermissionsBoundary {
+            user_name: user(),
+            permissions_boundary: policy(),
+        },
         30 => Command::DeleteUserPermissionsBoundary { user_name: user() },
-        31 => Command::PutRolePermissionsBoundary { role_name: role(), permissions_boundary: policy() },
+        31 => Command::PutRolePermissionsBoundary {
+            role_name: role(),
+            permissions_boundary: policy(),
+        },
         32 => Command::DeleteRolePermissionsBoundary { role_name: role() },
-        33 => Command::TagUser { user_name: user(), tags: tag_list() },
-        34 => Command::UntagUser { user_name: user(), tag_keys: keys() },
-        35 => Command::TagRole { role_name: role(), tags: tag_list() },
-        36 => Command::TagPolicy { policy_arn: policy(), tags: tag_list() },
-        37 => Command::UntagPolicy { policy_arn: policy(), tag_keys: keys() },
-        38 => Command::CreateAccessKey { owner: owner(a), access_key_id: akid(n % 6), secret: sealed("k"), now: t },
+        33 => Command::TagUser {
+            user_name: user(),
+            tags: tag_list(),
+        },
+        34 => Command::UntagUser {
+            user_name: user(),
+            tag_keys: keys(),
+        },
+        35 => Command::TagRole {
+            role_name: role(),
+            tags: tag_list(),
+        },
+        36 => Command::TagPolicy {
+            policy_arn: policy(),
+            tags: tag_list(),
+        },
+        37 => Command::UntagPolicy {
+            policy_arn: policy(),
+            tag_keys: keys(),
+        },
+        38 => Command::CreateAccessKey {
+            owner: owner(a),
+            access_key_id: akid(n % 6),
+            secret: sealed("k"),
+            now: t,
+        },
         39 => Command::UpdateAccessKey {
             owner: owner(a),
             access_key_id: akid(b as u32 % 6),
-            status: if flag { AccessKeyStatus::Inactive } else { AccessKeyStatus::Active },
+            status: if flag {
+                AccessKeyStatus::Inactive
+            } else {
+                AccessKeyStatus::Active
+            },
         },
-        40 => Command::DeleteAccessKey { owner: owner(a), access_key_id: akid(b as u32 % 6) },
-        41 => Command::RecordAccessKeyUse { access_key_id: akid(b as u32 % 6), used_at: t, service_name: "iam".into(), region: "us-east-1".into() },
-        42 => Command::CreateLoginProfile { user_name: user(), password_hash: phc(), password_reset_required: flag, now: t },
-        43 => Command::UpdateLoginProfile { user_name: user(), password_hash: None, password_reset_required: Some(flag) },
+        40 => Command::DeleteAccessKey {
+            owner: owner(a),
+            access_key_id: akid(b as u32 % 6),
+        },
+        41 => Command::RecordAccessKeyUse {
+            access_key_id: akid(b as u32 % 6),
+            used_at: t,
+            service_name: "iam".into(),
+            region: "us-east-1".into(),
+        },
+        42 => Command::CreateLoginProfile {
+            user_name: user(),
+            password_hash: phc(),
+            password_reset_required: flag,
+            now: t,
+        },
+        43 => Command::UpdateLoginProfile {
+            user_name: user(),
+            password_hash: None,
+            password_reset_required: Some(flag),
+        },
         44 => Command::DeleteLoginProfile { user_name: user() },
-        45 => Command::CreateVirtualMfaDevice { device_name: MfaDeviceName::parse(pick(&DEVICES, b)).unwrap(), path: None, seed: sealed("d"), now: t },
-        46 => Command::EnableMfaDevice { owner: owner(a), serial_number: mfa_arn(pick(&DEVICES, b)), now: t },
-        47 => Command::DeactivateMfaDevice { owner: owner(a), serial_number: mfa_arn(pick(&DEVICES, b)) },
-        48 => Command::DeleteVirtualMfaDevice { serial_number: mfa_arn(pick(&DEVICES, b)) },
+        45 => Command::CreateVirtualMfaDevice {
+            device_name: MfaDeviceName::parse(pick(&DEVICES, b)).unwrap(),
+            path: None,
+            seed: sealed("d"),
+            now: t,
+        },
+        46 => Command::EnableMfaDevice {
+            owner: owner(a),
+            serial_number: mfa_arn(pick(&DEVICES, b)),
+            now: t,
+        },
+        47 => Command::DeactivateMfaDevice {
+            owner: owner(a),
+            serial_number: mfa_arn(pick(&DEVICES, b)),
+        },
+        48 => Command::DeleteVirtualMfaDevice {
+            serial_number: mfa_arn(pick(&DEVICES, b)),
+        },
         49 => Command::UpdateAccountPasswordPolicy {
-            policy: PasswordPolicy { minimum_password_length: 6 + c % 100, require_symbols: flag, ..PasswordPolicy::aws_default() },
+            policy: PasswordPolicy {
+                minimum_password_length: 6 + c % 100,
+                require_symbols: flag,
+                ..PasswordPolicy::aws_default()
+            },
         },
         50 => Command::DeleteAccountPasswordPolicy,
-        _ => Command::UpdateRoleDescription { role_name: role(), description: Description::parse("x").unwrap() },
+        _ => Command::UpdateRoleDescription {
+            role_name: role(),
+            description: Description::parse("x").unwrap(),
+        },
     }
 }
 
@@ -178,27 +340,64 @@ fn check_invariants(s: &AccountState, q: &Quotas) -> Result<(), String> {
     ensure!(s.users.len() <= q.users_per_account, "too many users");
     ensure!(s.groups.len() <= q.groups_per_account, "too many groups");
     ensure!(s.roles.len() <= q.roles_per_account, "too many roles");
-    ensure!(s.policies.len() <= q.customer_managed_policies_per_account, "too many policies");
-    ensure!(s.mfa_devices.len() <= q.virtual_mfa_devices(), "too many devices");
+    ensure!(
+        s.policies.len() <= q.customer_managed_policies_per_account,
+        "too many policies"
+    );
+    ensure!(
+        s.mfa_devices.len() <= q.virtual_mfa_devices(),
+        "too many devices"
+    );
     let boundary_ok = |b: &Option<Arn>| b.as_ref().is_none_or(|arn| s.policy_by_arn(arn).is_some());
 
     for (k, u) in &s.users {
         ensure!(*k == u.name.key(), "user key {k} != name {}", u.name);
-        ensure!(u.groups.len() <= q.groups_per_user, "user {k} in too many groups");
+        ensure!(
+            u.groups.len() <= q.groups_per_user,
+            "user {k} in too many groups"
+        );
         for g in &u.groups {
-            ensure!(s.groups.get(g).is_some_and(|g| g.members.contains(k)), "membership {k}->{g} not mirrored");
+            ensure!(
+                s.groups.get(g).is_some_and(|g| g.members.contains(k)),
+                "membership {k}->{g} not mirrored"
+            );
         }
-        ensure!(u.attached_policies.len() <= q.managed_policies_per_user, "user {k} too many attachments");
+        ensure!(
+            u.attached_policies.len() <= q.managed_policies_per_user,
+            "user {k} too many attachments"
+        );
         for p in &u.attached_policies {
-            ensure!(s.policies.contains_key(p), "user {k} attached to missing {p}");
+            ensure!(
+                s.policies.contains_key(p),
+                "user {k} attached to missing {p}"
+            );
         }
-        ensure!(boundary_ok(&u.permissions_boundary), "user {k} boundary dangles");
+        ensure!(
+            boundary_ok(&u.permissions_boundary),
+            "user {k} boundary dangles"
+        );
         ensure!(u.tags.len() <= q.tags_per_entity, "user {k} too many tags");
-        ensure!(u.tags.iter().all(|(tk, t)| *tk == t.key.key()), "user {k} tag key");
-        ensure!(u.inline_policies.iter().all(|(ik, p)| *ik == p.name.key()), "user {k} inline key");
-        let size: usize = u.inline_policies.values().map(|p| policy_size(&p.document)).sum();
-        ensure!(size <= q.user_inline_policy_size, "user {k} inline size {size}");
-        ensure!(u.mfa_devices.len() <= q.mfa_devices_per_user, "user {k} too many MFA");
+        ensure!(
+            u.tags.iter().all(|(tk, t)| *tk == t.key.key()),
+            "user {k} tag key"
+        );
+        ensure!(
+            u.inline_policies.iter().all(|(ik, p)| *ik == p.name.key()),
+            "user {k} inline key"
+        );
+        let size: usize = u
+            .inline_policies
+            .values()
+            .map(|p| policy_size(&p.document))
+            .sum();
+        ensure!(
+            size <= q.user_inline_policy_size,
+            "user {k} inline size {size}"
+        );
+        ensure!(
+            u.mfa_devices.len() <= q.mfa_devices_per_user,
+            "user {k} too many MFA"
+        );
         for d in &u.mfa_devices {
             let assigned = s.mfa_devices.get(d).and_then(|d| d.assignment.as_ref());
             ensure!(
@@ -206,34 +405,82 @@ fn check_invariants(s: &AccountState, q: &Quotas) -> Result<(), String> {
                 "user {k} MFA {d} not assigned to them"
             );
         }
-        let keys = s.access_keys_of(&CredentialOwner::User { user_name: u.name.clone() }).count();
+        let keys = s
+            .access_keys_of(&CredentialOwner::User {
+                user_name: u.name.clone(),
+            })
+            .count();
         ensure!(keys <= q.access_keys_per_user, "user {k} has {keys} keys");
     }
     for (k, g) in &s.groups {
         ensure!(*k == g.name.key(), "group key");
         for m in &g.members {
-            ensure!(s.users.get(m).is_some_and(|u| u.groups.contains(k)), "member {m} of {k} not mirrored");
+            ensure!(
+                s.users.get(m).is_some_and(|u| u.groups.contains(k)),
+                "member {m} of {k} not mirrored"
+            );
         }
-        ensure!(g.attached_policies.len() <= q.managed_policies_per_group, "group {k} attachments");
-        ensure!(g.attached_policies.iter().all(|p| s.policies.contains_key(p)), "group {k} dangling attachment");
-        let size: usize = g.inline_policies.values().map(|p| policy_size(&p.document)).sum();
+        ensure!(
+            g.attached_policies.len() <= q.managed_policies_per_group,
+            "group {k} attachments"
+        );
+        ensure!(
+            g.attached_policies
+                .iter()
+                .all(|p| s.policies.contains_key(p)),
+            "group {k} dangling attachment"
+        );
+        let size: usize = g
+            .inline_policies
+            .values()
+            .map(|p| policy_size(&p.document))
+            .sum();
         ensure!(size <= q.group_inline_policy_size, "group {k} inline size");
     }
     for (k, r) in &s.roles {
         ensure!(*k == r.name.key(), "role key");
-        ensure!((3600..=43200).contains(&r.max_session_duration), "role {k} session duration");
-        ensure!(r.attached_policies.len() <= q.managed_policies_per_role, "role {k} attachments");
-        ensure!(r.attached_policies.iter().all(|p| s.policies.contains_key(p)), "role {k} dangling attachment");
-        ensure!(boundary_ok(&r.permissions_boundary), "role {k} boundary dangles");
+        ensure!(
+            (3600..=43200).contains(&r.max_session_duration),
+            "role {k} session duration"
+        );
+        ensure!(
+            r.attached_policies.len() <= q.managed_policies_per_role,
+            "role {k} attachments"
+        );
+        ensure!(
+            r.attached_policies
+                .iter()
+                .all(|p| s.policies.contains_key(p)),
+            "role {k} dangling attachment"
+        );
+        ensure!(
+            boundary_ok(&r.permissions_boundary),
+            "role {k} boundary dangles"
+        );
         ensure!(r.tags.len() <= q.tags_per_entity, "role {k} tags");
-        let size: usize = r.inline_policies.values().map(|p| policy_size(&p.document)).sum();
+        let size: usize = r
+            .inline_policies
+            .values()
+            .map(|p| policy_size(&p.document))
+            .sum();
         ensure!(size <= q.role_inline_policy_size, "role {k} inline size");
     }
     for (k, p) in &s.policies {
         ensure!(*k == p.name.key(), "policy key");
-        ensure!(p.versions.contains_key(&p.default_version), "policy {k} default version missing");
-        ensure!(!p.versions.is_empty() && p.versions.len() <= q.versions_per_managed_policy, "policy {k} versions");
-        ensure!(p.versions.iter().all(|(v, pv)| *v == pv.id && v.number() < p.next_version), "policy {k} version numbering");
+        ensure!(
+            p.versions.contains_key(&p.default_version),
+            "policy {k} default version missing"
+        );
+        ensure!(
+            !p.versions.is_empty() && p.versions.len() <= q.versions_per_managed_policy,
+            "policy {k} versions"
+        );
+        ensure!(
+            p.versions
+                .iter()
+                .all(|(v, pv)| *v == pv.id && v.number() < p.next_version),
+            "policy {k} version numbering"
+        );
         ensure!(p.tags.len() <= q.tags_per_entity, "policy {k} tags");
     }
     let mut owners = BTreeSet::new();
@@ -242,24 +489,41 @@ fn check_invariants(s: &AccountState, q: &Quotas) -> Result<(), String> {
         match &key.owner {
             CredentialOwner::Root => {}
             CredentialOwner::User { user_name } => {
-                ensure!(s.users.get(&user_name.key()).is_some_and(|u| u.name == *user_name), "key {id} owner missing or misspelt")
+                ensure!(
+                    s.users
+                        .get(&user_name.key())
+                        .is_some_and(|u| u.name == *user_name),
+                    "key {id} owner missing or misspelt"
+                )
             }
         }
         owners.insert(key.owner.clone());
     }
-    ensure!(s.access_keys_of(&CredentialOwner::Root).count() <= q.access_keys_per_root, "root keys");
+    ensure!(
+        s.access_keys_of(&CredentialOwner::Root).count() <= q.access_keys_per_root,
+        "root keys"
+    );
     for (k, d) in &s.mfa_devices {
         ensure!(*k == d.name.key(), "device key");
         if let Some(a) = &d.assignment {
             let held = match &a.owner {
-                CredentialOwner::Root => s.account.as_ref().is_some_and(|acc| acc.root_mfa_devices.contains(k)),
-                CredentialOwner::User { user_name } => s.users.get(&user_name.key()).is_some_and(|u| u.mfa_devices.contains(k)),
+                CredentialOwner::Root => s
+                    .account
+                    .as_ref()
+                    .is_some_and(|acc| acc.root_mfa_devices.contains(k)),
+                CredentialOwner::User { user_name } => s
+                    .users
+                    .get(&user_name.key())
+                    .is_some_and(|u| u.mfa_devices.contains(k)),
             };
             ensure!(held, "device {k} assignment not mirrored");
         }
     }
     if let Some(acc) = &s.account {
-        ensure!(acc.root_mfa_devices.len() <= q.mfa_devices_per_user, "root MFA quota");
+        ensure!(
+            acc.root_mfa_devices.len() <= q.mfa_devices_per_user,
+            "root MFA quota"
+        );
     }
     Ok(())
 }
@@ -268,7 +532,8 @@ fn round_trip(e: &Event) -> Result<(), String> {
     let payload = e.to_payload();
     let text = serde_json::to_string(&payload).map_err(|x| x.to_string())?;
     let back: serde_json::Value = serde_json::from_str(&text).map_err(|x| x.to_string())?;
-    let e2 = Event::from_stored(e.event_type(), SCHEMA_VERSION, &back).map_err(|x| x.to_string())?;
+    let e2 =
+        Event::from_stored(e.event_type(), SCHEMA_VERSION, &back).map_err(|x| x.to_string())?;
     if e2 != *e {
         return Err(format!("round trip changed {e:?} into {e2:?}"));
     }
