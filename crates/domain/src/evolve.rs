@@ -317,6 +317,17 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 for r in state.roles.values_mut() {
                     r.attached_policies.remove(&key);
                 }
+                let uses = |b: &Option<Arn>| matches!(b, Some(Arn::Policy { name, .. }) if name.key() == key);
+                for u in state.users.values_mut() {
+                    if uses(&u.permissions_boundary) {
+                        u.permissions_boundary = None;
+                    }
+                }
+                for r in state.roles.values_mut() {
+                    if uses(&r.permissions_boundary) {
+                        r.permissions_boundary = None;
+                    }
+                }
             }
         }
         PolicyVersionCreated {
