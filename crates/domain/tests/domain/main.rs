@@ -4,5 +4,6 @@
 
 mod common;
 mod events;
+mod evolve;
 mod property;
 mod table;
