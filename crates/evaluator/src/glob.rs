@@ -287,8 +287,7 @@ fn glob<'a>(
             Atom::One => false,
             Atom::Byte(b)
                 if i < input.len()
-                    && (b == input[i]
-                        || fold && b.to_ascii_lowercase() == input[i].to_ascii_lowercase()) =>
+                    && (b == input[i] || fold && b.eq_ignore_ascii_case(&input[i])) =>
             {
                 i += 1;
                 p = next;

@@ -247,12 +247,15 @@ impl PolicyDocument {
 
     /// The document as AWS-style JSON (equivalent to the parsed input).
     pub fn to_json(&self) -> serde_json::Value {
-        serialize::document_to_json(self)
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }
 
 impl serde::Serialize for PolicyDocument {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(s)
+        serialize::document_to_json(self).serialize(s)
     }
 }
+
+#[cfg(test)]
+mod tests;

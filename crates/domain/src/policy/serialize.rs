@@ -1,6 +1,8 @@
-//! Serialization back to AWS JSON: the output parses to an equal document.
+//! Serialization back to AWS JSON: the output parses to an equal document,
+//! with elements in AWS's customary order and condition operators in the
+//! order they were written.
 
-use serde_json::{Map, Value};
+use super::json::Json as Value;
 
 use super::{
     ConditionValue, PatternElement, PolicyDocument, PrincipalElement, Principals, Statement,
@@ -27,70 +29,70 @@ fn principal(p: &PrincipalElement) -> Value {
     match &p.principals {
         Principals::Any => Value::String("*".into()),
         Principals::Map(entries) => {
-            let mut m = Map::new();
+            let mut m: Vec<(String, Value)> = Vec::new();
             for (t, l) in entries {
-                m.insert(t.as_str().to_owned(), list(l));
+                m.push((t.as_str().to_owned(), list(l)));
             }
             Value::Object(m)
         }
     }
 }
 
-fn pattern(m: &mut Map<String, Value>, name: &str, not_name: &str, p: &PatternElement) {
+fn pattern(m: &mut Vec<(String, Value)>, name: &str, not_name: &str, p: &PatternElement) {
     let key = if p.negated { not_name } else { name };
-    m.insert(key.to_owned(), list(&p.patterns));
+    m.push((key.to_owned(), list(&p.patterns)));
 }
 
 fn statement(s: &Statement) -> Value {
-    let mut m = Map::new();
+    let mut m: Vec<(String, Value)> = Vec::new();
     if let Some(sid) = &s.sid {
-        m.insert("Sid".into(), Value::String(sid.clone()));
+        m.push(("Sid".to_owned(), Value::String(sid.clone())));
     }
-    m.insert("Effect".into(), Value::String(s.effect.as_str().into()));
+    m.push(("Effect".to_owned(), Value::String(s.effect.as_str().into())));
     if let Some(p) = &s.principal {
         let key = if p.negated {
             "NotPrincipal"
         } else {
             "Principal"
         };
-        m.insert(key.into(), principal(p));
+        m.push((key.to_owned(), principal(p)));
     }
     pattern(&mut m, "Action", "NotAction", &s.action);
     if let Some(r) = &s.resource {
         pattern(&mut m, "Resource", "NotResource", r);
     }
     if !s.condition.is_empty() {
-        let mut c = Map::new();
+        let mut c: Vec<(String, Value)> = Vec::new();
         for block in &s.condition {
-            let mut keys = Map::new();
+            let mut keys: Vec<(String, Value)> = Vec::new();
             for e in &block.entries {
                 let v = if e.is_array || e.values.len() != 1 {
                     Value::Array(e.values.iter().map(value).collect())
                 } else {
                     value(&e.values[0])
                 };
-                keys.insert(e.key.clone(), v);
+                keys.push((e.key.clone(), v));
             }
-            c.insert(block.operator.name(), Value::Object(keys));
+            c.push((block.operator.name(), Value::Object(keys)));
         }
-        m.insert("Condition".into(), Value::Object(c));
+        m.push(("Condition".to_owned(), Value::Object(c)));
     }
     Value::Object(m)
 }
 
 pub(super) fn document_to_json(d: &PolicyDocument) -> Value {
-    let mut m = Map::new();
+    let mut m: Vec<(String, Value)> = Vec::new();
     if let Some(v) = d.version {
-        m.insert("Version".into(), Value::String(v.as_str().into()));
+        m.push(("Version".to_owned(), Value::String(v.as_str().into())));
     }
     if let Some(id) = &d.id {
-        m.insert("Id".into(), Value::String(id.clone()));
+        m.push(("Id".to_owned(), Value::String(id.clone())));
     }
     let stmts = if d.statement_is_array || d.statements.len() != 1 {
         Value::Array(d.statements.iter().map(statement).collect())
     } else {
         statement(&d.statements[0])
     };
-    m.insert("Statement".into(), stmts);
+    m.push(("Statement".to_owned(), stmts));
     Value::Object(m)
 }
