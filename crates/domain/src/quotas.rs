@@ -6,11 +6,11 @@
 //! there (user inline 2,048, group inline 5,120, role inline 10,240, managed
 //! 6,144 characters), recorded in docs/domain.md.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The limits `decide` enforces. `Default` is AWS's defaults; deserialize a
 /// partial table to override some (missing fields keep the default).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Quotas {
     /// IAM users in an account (5,000).

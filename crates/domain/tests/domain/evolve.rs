@@ -173,3 +173,63 @@ fn deleting_a_user_cleans_up_after_it() {
     assert!(w.state.groups[&gn("g").key()].members.is_empty());
     assert!(w.state.access_keys.is_empty());
 }
+
+/// A rough in-memory figure for `evolve` (the real benchmark belongs to the
+/// projection crate): `cargo test --release -p iam-domain --test domain -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn evolve_throughput() {
+    use iam_domain::names::Tag;
+    let mut log = vec![event(EventData::AccountCreated { created_at: now() })];
+    for i in 0..200_000u32 {
+        let name = format!("user{i}");
+        log.push(event(EventData::UserCreated {
+            user_name: un(&name),
+            user_id: UserId::parse(&uid("AIDA", i)).unwrap(),
+            path: path("/"),
+            permissions_boundary: None,
+            tags: vec![Tag::new("team", "a").unwrap()],
+            created_at: now(),
+        }));
+        log.push(event(EventData::InlinePolicyPut {
+            target: EntityRef::User {
+                user_name: un(&name),
+            },
+            policy_name: ipn("p"),
+            policy_document: ALLOW.into(),
+        }));
+    }
+    // A first, untimed pass, so the timed one does not pay for fresh pages.
+    let mut s = AccountState::default();
+    for e in &log {
+        evolve(&mut s, e);
+    }
+    drop(s);
+    let start = std::time::Instant::now();
+    let mut s = AccountState::default();
+    for e in &log {
+        evolve(&mut s, e);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "evolve: {} events in {secs:.3} s = {:.0} events/s",
+        log.len(),
+        log.len() as f64 / secs
+    );
+    assert_eq!(s.users.len(), 200_000);
+}
+
+#[test]
+#[ignore]
+fn sizes() {
+    use iam_domain::state::*;
+    eprintln!(
+        "User {} Group {} Role {} ManagedPolicy {} AccessKey {} Arn {}",
+        std::mem::size_of::<User>(),
+        std::mem::size_of::<Group>(),
+        std::mem::size_of::<Role>(),
+        std::mem::size_of::<ManagedPolicy>(),
+        std::mem::size_of::<AccessKey>(),
+        std::mem::size_of::<iam_domain::Arn>()
+    );
+}
