@@ -81,6 +81,15 @@ pub async fn open(url: &str) -> Result<Arc<dyn EventStore>> {
     })
 }
 
+/// Connects to the database at `url` without touching its schema (for
+/// read-only tools such as `iamd verify`).
+pub async fn open_existing(url: &str) -> Result<Arc<dyn EventStore>> {
+    Ok(match Backend::from_url(url)? {
+        Backend::Postgres => Arc::new(PostgresStore::connect_without_migrating(url).await?),
+        Backend::Sqlite => Arc::new(SqliteStore::connect_without_migrating(url).await?),
+    })
+}
+
 /// Applies pending migrations to the database at `url`; harmless when none
 /// are pending.
 pub async fn migrate(url: &str) -> Result<()> {

@@ -1,0 +1,9 @@
+//! The iamd server and command line: the only crate that knows HTTP, the AWS
+//! wire protocols and the process environment.
+//!
+//! [`app::router`] builds the HTTP application (testable without a socket),
+//! [`app::Application`] binds it to an address, and [`cli`] holds the
+//! subcommands of the `iamd` binary.
+
+pub mod app;
+pub mod cli;

@@ -1,0 +1,122 @@
+//! Benchmarks (never timed tests): `cargo xtask bench <what>`.
+//!
+//! `event-store` measures the store on a durable throwaway PostgreSQL (or
+//! `DATABASE_URL`) and, in the same run, PostgreSQL's own ceiling: pgbench
+//! running the equivalent single-row locked-insert transaction. Figures are
+//! printed as a Markdown table for BENCHMARKS.md, with ratios.
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::postgres::{self, Purpose};
+
+pub fn run(args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("event-store") => event_store(&args[1..]),
+        Some("evaluator") => crate::status(crate::cargo().args(["bench", "-p", "iam-bench"]).args(&args[1..])),
+        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | evaluator)"),
+    }
+}
+
+/// The transaction pgbench runs: lock the head row, insert one event-sized
+/// row, move the head — what an append does, minus our hashing and checks.
+const CEILING_SCRIPT: &str = r#"BEGIN;
+SELECT position AS pos FROM ceiling_head WHERE id = 1 FOR UPDATE \gset
+INSERT INTO ceiling_events (position, stream_id, payload, metadata) VALUES (:pos + 1, 'bench', '{"n": 1, "name": "user-000001", "path": "/engineering/", "tags": {"team": "platform"}}', '{"actor": "arn:aws:iam::123456789012:root", "request_id": "0b7a9c9e-1111-2222-3333-444455556666"}');
+UPDATE ceiling_head SET position = :pos + 1 WHERE id = 1;
+END;
+"#;
+
+const CEILING_SETUP: &str = "DROP TABLE IF EXISTS ceiling_head, ceiling_events; \
+    CREATE TABLE ceiling_head (id int PRIMARY KEY, position bigint NOT NULL); \
+    INSERT INTO ceiling_head VALUES (1, 0); \
+    CREATE TABLE ceiling_events (position bigint PRIMARY KEY, stream_id text NOT NULL, payload jsonb NOT NULL, metadata jsonb NOT NULL);";
+
+fn event_store(args: &[String]) -> Result<()> {
+    let seconds = match args {
+        [flag, n] if flag == "--seconds" => n.parse::<u64>().context("--seconds takes a number")?,
+        [] => 10,
+        _ => bail!("usage: cargo xtask bench event-store [--seconds N]"),
+    };
+    // Build first, so compilation doesn't overlap the measurements.
+    crate::status(crate::cargo().args(["bench", "-p", "iam-event-store", "--bench", "throughput", "--no-run"]))?;
+
+    let pg = postgres::acquire(Purpose::Benchmarks)?;
+    eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
+    let bin = pg.bin_dir.clone().context("pgbench not found (install PostgreSQL's client tools)")?;
+    let psql = |sql: &str| -> Result<()> {
+        let out = Command::new(bin.join("psql"))
+            .args([pg.url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()?;
+        if !out.status.success() {
+            bail!("psql: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    };
+    let script = std::env::temp_dir().join(format!("iamd-ceiling-{}.sql", std::process::id()));
+    std::fs::write(&script, CEILING_SCRIPT)?;
+    let mut ceiling = Vec::new();
+    for clients in [1u32, 16] {
+        psql(CEILING_SETUP)?;
+        let out = Command::new(bin.join("pgbench"))
+            .args(["-n", "-f"])
+            .arg(&script)
+            .args(["-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), pg.url.as_str()])
+            .output()
+            .context("cannot run pgbench")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            bail!("pgbench failed: {}{}", text, String::from_utf8_lossy(&out.stderr));
+        }
+        let tps = text
+            .lines()
+            .find(|l| l.starts_with("tps = "))
+            .and_then(|l| l.split_whitespace().nth(2))
+            .and_then(|v| v.parse::<f64>().ok())
+            .context("pgbench printed no tps")?;
+        eprintln!("xtask: pgbench ceiling with {clients} client(s): {tps:.0} tx/s");
+        ceiling.push(tps);
+    }
+    psql("DROP TABLE IF EXISTS ceiling_head, ceiling_events")?;
+    let _ = std::fs::remove_file(&script);
+
+    let out = crate::cargo()
+        .args(["bench", "-p", "iam-event-store", "--bench", "throughput", "--", "--seconds", &seconds.to_string()])
+        .env("DATABASE_URL", &pg.url)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!("the benchmark failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let figure = |name: &str| -> Result<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .with_context(|| format!("the benchmark printed no {name}:\n{text}"))
+    };
+    let single1 = figure("append_single_1_writer")?;
+    let single16 = figure("append_single_16_writers")?;
+    let batch = figure("append_batch_100")?;
+    let replay = figure("replay")?;
+    let verify = figure("verify")?;
+    let events = figure("log_events")?;
+
+    println!("| measurement | iamd | PostgreSQL ceiling (pgbench) | ratio | target |");
+    println!("|---|---:|---:|---:|---|");
+    println!(
+        "| single-event appends, 1 writer | {single1:.0} events/s | {:.0} tx/s | {:.0}% | ≥ 70% |",
+        ceiling[0],
+        100.0 * single1 / ceiling[0]
+    );
+    println!(
+        "| single-event appends, 16 writers | {single16:.0} events/s | {:.0} tx/s | {:.0}% | ≥ 70% |",
+        ceiling[1],
+        100.0 * single16 / ceiling[1]
+    );
+    println!("| 100-event batches, 1 writer | {batch:.0} events/s | | | ≥ 20,000 events/s |");
+    println!("| full-log replay ({events:.0} events) | {replay:.0} events/s | | | ≥ 200,000 events/s |");
+    println!("| verify ({events:.0} events) | {verify:.0} events/s | | | ≥ 100,000 events/s |");
+    println!("\n{} s per measurement; {}", seconds, pg.description);
+    Ok(())
+}
