@@ -61,6 +61,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if state.users.contains_key(&user_name.key()) {
                 return Err(exists("User", user_name.as_str()));
             }
+            if state.users.values().any(|u| u.id == *user_id) {
+                return Err(id_taken(user_id.as_str()));
+            }
             if state.users.len() >= quotas.users_per_account {
                 return Err(limit("UsersPerAccount", quotas.users_per_account));
             }
@@ -144,6 +147,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         } => {
             if state.groups.contains_key(&group_name.key()) {
                 return Err(exists("Group", group_name.as_str()));
+            }
+            if state.groups.values().any(|g| g.id == *group_id) {
+                return Err(id_taken(group_id.as_str()));
             }
             if state.groups.len() >= quotas.groups_per_account {
                 return Err(limit("GroupsPerAccount", quotas.groups_per_account));
@@ -251,6 +257,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if state.roles.contains_key(&role_name.key()) {
                 return Err(exists("Role", role_name.as_str()));
             }
+            if state.roles.values().any(|r| r.id == *role_id) {
+                return Err(id_taken(role_id.as_str()));
+            }
             if state.roles.len() >= quotas.roles_per_account {
                 return Err(limit("RolesPerAccount", quotas.roles_per_account));
             }
@@ -348,6 +357,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                 return Err(DomainError::EntityAlreadyExists(format!(
                     "A policy called {policy_name} already exists. Duplicate names are not allowed."
                 )));
+            }
+            if state.policies.values().any(|p| p.id == *policy_id) {
+                return Err(id_taken(policy_id.as_str()));
             }
             if state.policies.len() >= quotas.customer_managed_policies_per_account {
                 return Err(limit(
@@ -953,6 +965,12 @@ fn ev(account: &AccountId, data: EventData) -> Event {
 
 fn exists(kind: &str, name: &str) -> DomainError {
     DomainError::EntityAlreadyExists(format!("{kind} with name {name} already exists."))
+}
+
+/// A generated unique id that is already in use: a shell bug (ids are random
+/// and never reused), refused so that ids stay unique among live entities.
+fn id_taken(id: &str) -> DomainError {
+    DomainError::EntityAlreadyExists(format!("Unique id {id} is already in use."))
 }
 
 fn limit(quota: &str, max: usize) -> DomainError {

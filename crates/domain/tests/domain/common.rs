@@ -55,6 +55,15 @@ pub fn mfa_arn(name: &str) -> Arn {
 pub fn uid(prefix: &str, n: u32) -> String {
     format!("{prefix}{n:017}")
 }
+/// A deterministic unique id derived from a name (FNV-1a), so distinct names
+/// get distinct ids.
+pub fn uid_of(prefix: &str, name: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in name.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+    }
+    format!("{prefix}{:017}", h % 100_000_000_000_000_000)
+}
 pub fn akid(n: u32) -> AccessKeyId {
     AccessKeyId::parse(&format!("AKIA{n:016}")).unwrap()
 }
@@ -86,7 +95,7 @@ pub fn create_user(name: &str) -> Command {
     Command::CreateUser {
         user_name: un(name),
         path: None,
-        user_id: UserId::parse(&uid("AIDA", name.len() as u32)).unwrap(),
+        user_id: UserId::parse(&uid_of("AIDA", name)).unwrap(),
         permissions_boundary: None,
         tags: vec![],
         now: now(),
@@ -96,7 +105,7 @@ pub fn create_group(name: &str) -> Command {
     Command::CreateGroup {
         group_name: gn(name),
         path: None,
-        group_id: GroupId::parse(&uid("AGPA", 1)).unwrap(),
+        group_id: GroupId::parse(&uid_of("AGPA", name)).unwrap(),
         now: now(),
     }
 }
@@ -104,7 +113,7 @@ pub fn create_role(name: &str) -> Command {
     Command::CreateRole {
         role_name: rn(name),
         path: None,
-        role_id: RoleId::parse(&uid("AROA", 1)).unwrap(),
+        role_id: RoleId::parse(&uid_of("AROA", name)).unwrap(),
         assume_role_policy_document: TRUST.into(),
         description: None,
         max_session_duration: None,
@@ -117,7 +126,7 @@ pub fn create_policy(name: &str) -> Command {
     Command::CreatePolicy {
         policy_name: pn(name),
         path: None,
-        policy_id: PolicyId::parse(&uid("ANPA", 1)).unwrap(),
+        policy_id: PolicyId::parse(&uid_of("ANPA", name)).unwrap(),
         policy_document: ALLOW.into(),
         description: None,
         tags: vec![],

@@ -22,7 +22,7 @@ fn payload_shape_is_stable() {
         json!({
             "account_id": "123456789012",
             "user_name": "alice",
-            "user_id": "AIDA00000000000000005",
+            "user_id": uid_of("AIDA", "alice"),
             "path": "/",
             "permissions_boundary": null,
             "tags": [],
@@ -122,7 +122,7 @@ fn unknown_versions_and_types_are_errors() {
         Err(UpcastError::Malformed { .. })
     ));
     // Invalid names are rejected on the way in, not trusted.
-    let bad = json!({"account_id": "123456789012", "user_name": "a b", "user_id": "AIDA00000000000000005",
+    let bad = json!({"account_id": "123456789012", "user_name": "a b", "user_id": uid_of("AIDA", "alice"),
         "path": "/", "permissions_boundary": null, "tags": [], "created_at": "2026-01-02T03:04:05Z"});
     assert!(Event::from_stored("UserCreated", SCHEMA_VERSION, &bad).is_err());
 }

@@ -348,6 +348,13 @@ fn check_invariants(s: &AccountState, q: &Quotas) -> Result<(), String> {
         s.mfa_devices.len() <= q.virtual_mfa_devices(),
         "too many devices"
     );
+    let user_ids: BTreeSet<_> = s.users.values().map(|u| u.id.clone()).collect();
+    ensure!(user_ids.len() == s.users.len(), "user ids not unique");
+    let policy_ids: BTreeSet<_> = s.policies.values().map(|p| p.id.clone()).collect();
+    ensure!(
+        policy_ids.len() == s.policies.len(),
+        "policy ids not unique"
+    );
     let boundary_ok = |b: &Option<Arn>| b.as_ref().is_none_or(|arn| s.policy_by_arn(arn).is_some());
 
     for (k, u) in &s.users {

@@ -89,6 +89,38 @@ fn tags(pairs: &[(&str, &str)]) -> Vec<Tag> {
 }
 
 #[test]
+fn generated_ids_must_be_unused() {
+    let mut w = World::new();
+    w.ok(create_user("alice"));
+    let Command::CreateUser { user_id, .. } = create_user("alice") else {
+        unreachable!()
+    };
+    let bob = Command::CreateUser {
+        user_name: un("bob"),
+        path: None,
+        user_id,
+        permissions_boundary: None,
+        tags: vec![],
+        now: now(),
+    };
+    assert_eq!(w.err(bob), "EntityAlreadyExists");
+    w.ok(create_policy("p"));
+    let Command::CreatePolicy { policy_id, .. } = create_policy("p") else {
+        unreachable!()
+    };
+    let q = Command::CreatePolicy {
+        policy_name: pn("q"),
+        path: None,
+        policy_id,
+        policy_document: ALLOW.into(),
+        description: None,
+        tags: vec![],
+        now: now(),
+    };
+    assert_eq!(w.err(q), "EntityAlreadyExists");
+}
+
+#[test]
 fn no_account_yet() {
     let e = decide(
         &AccountState::default(),
@@ -256,8 +288,17 @@ fn rename_keeps_references() {
     let u = &w.state.users[&un("alicia").key()];
     assert!(u.groups.contains(&gn("h").key()));
     assert_eq!(w.state.access_keys[&akid(1)].owner, user_owner("alicia"));
-    // the old name is free again, the key follows the user
-    w.ok(create_user("alice"));
+    // The renamed user keeps its unique id, so reusing it is refused...
+    assert_eq!(w.err(create_user("alice")), "EntityAlreadyExists");
+    // ...but the old name is free again with a new id, and the key follows the renamed user.
+    w.ok(Command::CreateUser {
+        user_name: un("alice"),
+        path: None,
+        user_id: UserId::parse(&uid_of("AIDA", "alice-2")).unwrap(),
+        permissions_boundary: None,
+        tags: vec![],
+        now: now(),
+    });
     assert_eq!(
         w.err(Command::DeleteAccessKey {
             owner: user_owner("alice"),
