@@ -41,8 +41,18 @@ enum PatternKind {
     Any,
     /// No wildcards and no variables: a plain comparison.
     Exact(Box<str>),
-    /// The general case.
-    Tokens(Box<[Token]>),
+    /// The general case. `prefix` and `suffix` are the literal text before the
+    /// first and after the last wildcard or variable: checking them with one
+    /// slice comparison rejects most non-matching inputs without running the
+    /// glob.
+    Tokens {
+        tokens: Box<[Token]>,
+        prefix: Box<str>,
+        suffix: Box<str>,
+        /// `prefix*suffix` with a single `*` and nothing else: the prefix and
+        /// suffix check is the whole match (the common `s3:Get*` shape).
+        single_star: bool,
+    },
 }
 
 /// Whether `*` and `?` in policy text are wildcards.
@@ -138,7 +148,29 @@ impl Pattern {
             [] => PatternKind::Exact("".into()),
             [Token::Lit(s)] => PatternKind::Exact(s.clone()),
             [Token::Star] => PatternKind::Any,
-            _ => PatternKind::Tokens(tokens.into_boxed_slice()),
+            _ => {
+                let prefix = match tokens.first() {
+                    Some(Token::Lit(s)) => s.clone(),
+                    _ => "".into(),
+                };
+                let suffix = match tokens.last() {
+                    Some(Token::Lit(s)) if tokens.len() > 1 => s.clone(),
+                    _ => "".into(),
+                };
+                let single_star = match tokens.as_slice() {
+                    [Token::Star] | [Token::Lit(_), Token::Star] | [Token::Star, Token::Lit(_)] => {
+                        true
+                    }
+                    [Token::Lit(_), Token::Star, Token::Lit(_)] => true,
+                    _ => false,
+                };
+                PatternKind::Tokens {
+                    tokens: tokens.into_boxed_slice(),
+                    prefix,
+                    suffix,
+                    single_star,
+                }
+            }
         };
         Pattern { kind, fold }
     }
@@ -163,7 +195,28 @@ impl Pattern {
                     **s == *input
                 }
             }
-            PatternKind::Tokens(tokens) => {
+            PatternKind::Tokens {
+                tokens,
+                prefix,
+                suffix,
+                single_star,
+            } => {
+                let (i, p, x) = (input.as_bytes(), prefix.as_bytes(), suffix.as_bytes());
+                if i.len() < p.len() + x.len() {
+                    return false;
+                }
+                let (head, tail) = (&i[..p.len()], &i[i.len() - x.len()..]);
+                let fixed = if self.fold {
+                    head.eq_ignore_ascii_case(p) && tail.eq_ignore_ascii_case(x)
+                } else {
+                    head == p && tail == x
+                };
+                if !fixed {
+                    return false;
+                }
+                if *single_star {
+                    return true;
+                }
                 // Resolve variables up front: a missing one means no match.
                 for t in tokens.iter() {
                     if let Token::Var(i) = t {

@@ -251,9 +251,13 @@ impl CompiledStatement {
             return None;
         }
         let ctx = &req.context;
+        // Resolve the statement's variables once; most statements have none,
+        // and then nothing is resolved at all.
         let mut inline: [Option<&str>; MAX_INLINE_VARS] = [None; MAX_INLINE_VARS];
-        for (slot, v) in inline.iter_mut().zip(self.vars.iter()) {
-            *slot = resolve_var(v, req);
+        if !self.vars.is_empty() {
+            for (slot, v) in inline.iter_mut().zip(self.vars.iter()) {
+                *slot = resolve_var(v, req);
+            }
         }
         let resolve = |i: u16| -> Option<&str> {
             let i = usize::from(i);

@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""Print the markdown table of the last `cargo bench -p iam-bench` run.
+
+Usage: python3 crates/bench/report.py [CRITERION_DIR]   (default: target/criterion)
+"""
+import json, os, sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
+
+def est(n, engine, case):
+    with open(os.path.join(root, f"n{n}", engine, case, "new", "estimates.json")) as f:
+        e = json.load(f)
+    return e["median"]["point_estimate"], e["mean"]["point_estimate"]
+
+def fmt(ns):
+    return f"{ns/1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+
+print("| N | request | iamd p50 | iamd mean | cedar p50 | cedar mean | cedar / iamd (p50) |")
+print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+for n in (10, 100, 1000):
+    for case in ("allowed", "denied"):
+        i50, imean = est(n, "iamd", case)
+        c50, cmean = est(n, "cedar", case)
+        print(f"| {n:,} | {case} | {fmt(i50)} | {fmt(imean)} | {fmt(c50)} | {fmt(cmean)} | {c50/i50:.0f}× |")
