@@ -21,9 +21,13 @@ pub fn run(args: &[String]) -> Result<()> {
 
 /// The transaction pgbench runs: lock the head row, insert one event-sized
 /// row, move the head — what an append does, minus our hashing and checks.
+/// The transaction pgbench runs: lock the head row, insert one event-sized
+/// row into a table with the same columns, constraints and indexes as
+/// `events`, move the head — what an append does, minus our hashing, checks
+/// and client library.
 const CEILING_SCRIPT: &str = r#"BEGIN;
 SELECT position AS pos FROM ceiling_head WHERE id = 1 FOR UPDATE \gset
-INSERT INTO ceiling_events (position, stream_id, payload, metadata) VALUES (:pos + 1, 'bench', '{"n": 1, "name": "user-000001", "path": "/engineering/", "tags": {"team": "platform"}}', '{"actor": "arn:aws:iam::123456789012:root", "request_id": "0b7a9c9e-1111-2222-3333-444455556666"}');
+INSERT INTO ceiling_events (position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, recorded_at, hash) VALUES (:pos + 1, 'bench-' || :client_id, :pos + 1, gen_random_uuid(), 'UserCreated', 1, '{"n": 1, "name": "user-000001", "path": "/engineering/", "tags": {"team": "platform"}}', '{"actor": "arn:aws:iam::123456789012:root", "request_id": "0b7a9c9e-1111-2222-3333-444455556666"}', clock_timestamp(), sha256('x'::bytea));
 UPDATE ceiling_head SET position = :pos + 1 WHERE id = 1;
 END;
 "#;
@@ -31,7 +35,12 @@ END;
 const CEILING_SETUP: &str = "DROP TABLE IF EXISTS ceiling_head, ceiling_events; \
     CREATE TABLE ceiling_head (id int PRIMARY KEY, position bigint NOT NULL); \
     INSERT INTO ceiling_head VALUES (1, 0); \
-    CREATE TABLE ceiling_events (position bigint PRIMARY KEY, stream_id text NOT NULL, payload jsonb NOT NULL, metadata jsonb NOT NULL);";
+    CREATE TABLE ceiling_events (position bigint PRIMARY KEY, stream_id text NOT NULL, \
+      stream_version bigint NOT NULL, event_id uuid NOT NULL UNIQUE, event_type text NOT NULL, \
+      schema_version int NOT NULL, payload jsonb NOT NULL, metadata jsonb NOT NULL, \
+      recorded_at timestamptz NOT NULL, hash bytea NOT NULL, UNIQUE (stream_id, stream_version)); \
+    CREATE INDEX ON ceiling_events (recorded_at, position); \
+    CREATE INDEX ON ceiling_events (event_type, position);";
 
 fn event_store(args: &[String]) -> Result<()> {
     let seconds = match args {

@@ -76,7 +76,14 @@ fn find_bin_dir() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("PATH") {
         for dir in std::env::split_paths(&path) {
             if dir.join("initdb").is_file() && dir.join("pg_ctl").is_file() {
-                return Some(dir);
+                // Follow links (/usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb)
+                // so pgbench and psql are found beside the server binaries.
+                return dir
+                    .join("initdb")
+                    .canonicalize()
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .or(Some(dir));
             }
         }
     }

@@ -34,7 +34,7 @@ async fn appends(store: Arc<PostgresStore>, writers: u64, batch: u64, seconds: u
     for w in 0..writers {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            let stream = format!("bench-{w}-{batch}");
+            let stream = format!("bench-{writers}-{w}-{batch}");
             let mut version = 0;
             let mut written = 0u64;
             while Instant::now() < deadline {

@@ -48,6 +48,10 @@ pub enum StoreError {
         source: sqlx::Error,
     },
 
+    /// A bug or a runtime failure inside the store (for example a panicked task).
+    #[error("internal error in the event store: {0}")]
+    Internal(String),
+
     /// A stored row that cannot be decoded (for example a hash of the wrong length).
     #[error("database {database}: stored event at position {position} is unreadable: {reason}")]
     Corrupt {

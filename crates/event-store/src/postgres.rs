@@ -29,16 +29,21 @@ pub const NOTIFY_CHANNEL: &str = "iamd_events";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
+/// Cheap to clone: clones share the pool, the LISTEN task and the signal.
+#[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
     database: String,
     signal: Arc<watch::Sender<Position>>,
-    listener: tokio::task::JoinHandle<()>,
+    _listener: Arc<ListenerTask>,
 }
 
-impl Drop for PostgresStore {
+/// Stops the LISTEN task when the last clone of the store goes away.
+struct ListenerTask(tokio::task::JoinHandle<()>);
+
+impl Drop for ListenerTask {
     fn drop(&mut self) {
-        self.listener.abort();
+        self.0.abort();
     }
 }
 
@@ -60,6 +65,10 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings every connection it hands out by default: one more
+            // round trip per append. A dead connection fails the statement
+            // instead, which surfaces as an error and is retried by callers.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Connect {
@@ -78,7 +87,7 @@ impl PostgresStore {
             pool,
             database,
             signal,
-            listener,
+            _listener: Arc::new(ListenerTask(listener)),
         }
     }
 
@@ -226,98 +235,17 @@ FROM cur, dup
 
 #[async_trait]
 impl EventStore for PostgresStore {
+    /// Runs in its own task, so a cancelled caller never abandons a
+    /// transaction halfway: it commits or rolls back on its own, and a retry
+    /// with the same event ids returns its outcome.
     async fn append(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
         crate::prepare::validate(stream, &events)?;
-        let mut tx = self.pool.begin().await.map_err(|e| self.db_err(e))?;
-        let head = sqlx::query(
-            "SELECT position, hash, recorded_at, clock_timestamp() AS now FROM event_log_head FOR UPDATE",
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| self.db_err(e))?;
-        let head_position: i64 = head.try_get("position").map_err(|e| self.db_err(e))?;
-        let head_hash: Vec<u8> = head.try_get("hash").map_err(|e| self.db_err(e))?;
-        let head_time: Option<DateTime<Utc>> = head.try_get("recorded_at").map_err(|e| self.db_err(e))?;
-        let now: DateTime<Utc> = head.try_get("now").map_err(|e| self.db_err(e))?;
-        let head_hash = Hash::from_slice(&head_hash).ok_or_else(|| StoreError::Corrupt {
-            database: self.database.clone(),
-            position: head_position as u64,
-            reason: "head hash is not 32 bytes".into(),
-        })?;
-        let recorded_at = match head_time {
-            Some(last) if last > now => last,
-            _ => truncate_to_micros(now),
-        };
-
-        let current = match expected.required() {
-            Some(v) => v,
-            // No check wanted: read the version under the lock so the batch
-            // continues the stream.
-            None => {
-                let v: i64 = sqlx::query_scalar(
-                    "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
-                )
-                .bind(stream)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| self.db_err(e))?;
-                v as u64
-            }
-        };
-
-        let batch = prepare_batch(stream, current, head_position as u64, &head_hash, recorded_at, &events);
-        let last = batch.last().map(|e| (e.position, e.hash)).unwrap_or((head_position as u64, head_hash));
-        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-        let row = sqlx::query(INSERT_BATCH)
-            .bind(stream)
-            .bind(current as i64)
-            .bind(&ids)
-            .bind(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.schema_version as i32).collect::<Vec<_>>())
-            .bind(batch.iter().map(|e: &PreparedEvent| e.payload_json.as_str()).collect::<Vec<_>>())
-            .bind(batch.iter().map(|e| e.metadata_json.as_str()).collect::<Vec<_>>())
-            .bind(batch.iter().map(|e| e.hash.0.to_vec()).collect::<Vec<_>>())
-            .bind(recorded_at)
-            .bind(batch.iter().map(|e| e.position as i64).collect::<Vec<_>>())
-            .bind(batch.iter().map(|e| e.stream_version as i64).collect::<Vec<_>>())
-            .bind(last.0 as i64)
-            .bind(last.1 .0.to_vec())
-            .fetch_one(&mut *tx)
+        let this = self.clone();
+        let stream = stream.to_owned();
+        tokio::spawn(async move { this.append_in_task(&stream, expected, events).await })
             .await
-            .map_err(|e| self.db_err(e))?;
-        let actual: i64 = row.try_get(0).map_err(|e| self.db_err(e))?;
-        let duplicates: i64 = row.try_get(1).map_err(|e| self.db_err(e))?;
-        let inserted: i64 = row.try_get(2).map_err(|e| self.db_err(e))?;
-
-        if duplicates > 0 {
-            tx.rollback().await.map_err(|e| self.db_err(e))?;
-            return self.original_outcome(stream, &ids).await;
-        }
-        if inserted as usize != events.len() {
-            tx.rollback().await.map_err(|e| self.db_err(e))?;
-            return Err(StoreError::Conflict {
-                stream: stream.to_owned(),
-                expected,
-                actual: actual as u64,
-            });
-        }
-        tx.commit().await.map_err(|e| self.db_err(e))?;
-        self.signal.send_if_modified(|head| {
-            let newer = last.0 > head.0;
-            if newer {
-                *head = Position(last.0);
-            }
-            newer
-        });
-        Ok(AppendOutcome {
-            first_position: Position(batch[0].position),
-            last_position: Position(last.0),
-            stream_version: current + events.len() as u64,
-            recorded_at,
-            duplicate: false,
-        })
+            .map_err(|e| StoreError::Internal(format!("the append task failed: {e}")))?
     }
-
     async fn read_stream(&self, stream: &str, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
         let rows = sqlx::query(&format!(
             "{SELECT_EVENT} WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version LIMIT $3"
@@ -422,5 +350,98 @@ impl EventStore for PostgresStore {
 
     fn database(&self) -> &str {
         &self.database
+    }
+}
+
+impl PostgresStore {
+    async fn append_in_task(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.db_err(e))?;
+        let head = sqlx::query(
+            "SELECT position, hash, recorded_at, clock_timestamp() AS now FROM event_log_head FOR UPDATE",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        let head_position: i64 = head.try_get("position").map_err(|e| self.db_err(e))?;
+        let head_hash: Vec<u8> = head.try_get("hash").map_err(|e| self.db_err(e))?;
+        let head_time: Option<DateTime<Utc>> = head.try_get("recorded_at").map_err(|e| self.db_err(e))?;
+        let now: DateTime<Utc> = head.try_get("now").map_err(|e| self.db_err(e))?;
+        let head_hash = Hash::from_slice(&head_hash).ok_or_else(|| StoreError::Corrupt {
+            database: self.database.clone(),
+            position: head_position as u64,
+            reason: "head hash is not 32 bytes".into(),
+        })?;
+        let recorded_at = match head_time {
+            Some(last) if last > now => last,
+            _ => truncate_to_micros(now),
+        };
+
+        let current = match expected.required() {
+            Some(v) => v,
+            // No check wanted: read the version under the lock so the batch
+            // continues the stream.
+            None => {
+                let v: i64 = sqlx::query_scalar(
+                    "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
+                )
+                .bind(stream)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| self.db_err(e))?;
+                v as u64
+            }
+        };
+
+        let batch = prepare_batch(stream, current, head_position as u64, &head_hash, recorded_at, &events);
+        let last = batch.last().map(|e| (e.position, e.hash)).unwrap_or((head_position as u64, head_hash));
+        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let row = sqlx::query(INSERT_BATCH)
+            .bind(stream)
+            .bind(current as i64)
+            .bind(&ids)
+            .bind(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| e.schema_version as i32).collect::<Vec<_>>())
+            .bind(batch.iter().map(|e: &PreparedEvent| e.payload_json.as_str()).collect::<Vec<_>>())
+            .bind(batch.iter().map(|e| e.metadata_json.as_str()).collect::<Vec<_>>())
+            .bind(batch.iter().map(|e| e.hash.0.to_vec()).collect::<Vec<_>>())
+            .bind(recorded_at)
+            .bind(batch.iter().map(|e| e.position as i64).collect::<Vec<_>>())
+            .bind(batch.iter().map(|e| e.stream_version as i64).collect::<Vec<_>>())
+            .bind(last.0 as i64)
+            .bind(last.1 .0.to_vec())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        let actual: i64 = row.try_get(0).map_err(|e| self.db_err(e))?;
+        let duplicates: i64 = row.try_get(1).map_err(|e| self.db_err(e))?;
+        let inserted: i64 = row.try_get(2).map_err(|e| self.db_err(e))?;
+
+        if duplicates > 0 {
+            tx.rollback().await.map_err(|e| self.db_err(e))?;
+            return self.original_outcome(stream, &ids).await;
+        }
+        if inserted as usize != events.len() {
+            tx.rollback().await.map_err(|e| self.db_err(e))?;
+            return Err(StoreError::Conflict {
+                stream: stream.to_owned(),
+                expected,
+                actual: actual as u64,
+            });
+        }
+        tx.commit().await.map_err(|e| self.db_err(e))?;
+        self.signal.send_if_modified(|head| {
+            let newer = last.0 > head.0;
+            if newer {
+                *head = Position(last.0);
+            }
+            newer
+        });
+        Ok(AppendOutcome {
+            first_position: Position(batch[0].position),
+            last_position: Position(last.0),
+            stream_version: current + events.len() as u64,
+            recorded_at,
+            duplicate: false,
+        })
     }
 }

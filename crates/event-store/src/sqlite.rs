@@ -26,11 +26,13 @@ use crate::store::EventStore;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
+/// Cheap to clone: clones share the pool, the wake-up signal and the writer lock.
+#[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
     database: String,
     signal: Arc<watch::Sender<Position>>,
-    write_lock: Mutex<()>,
+    write_lock: Arc<Mutex<()>>,
 }
 
 fn micros(t: DateTime<Utc>) -> i64 {
@@ -86,7 +88,7 @@ impl SqliteStore {
             pool,
             database,
             signal: Arc::new(sender),
-            write_lock: Mutex::new(()),
+            write_lock: Arc::new(Mutex::new(())),
         })
     }
 
@@ -172,96 +174,17 @@ const SELECT_EVENT: &str = "SELECT position, stream_id, stream_version, event_id
 
 #[async_trait]
 impl EventStore for SqliteStore {
+    /// Runs in its own task: a caller that is cancelled mid-append cannot
+    /// leave a half-done transaction holding SQLite's write lock; the append
+    /// commits or rolls back on its own, and a retry with the same event ids
+    /// returns its outcome.
     async fn append(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
         crate::prepare::validate(stream, &events)?;
-        let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| self.db_err(e))?;
-        let head = sqlx::query("SELECT position, hash, recorded_at FROM event_log_head")
-            .fetch_one(&mut *tx)
+        let this = self.clone();
+        let stream = stream.to_owned();
+        tokio::spawn(async move { this.append_in_task(&stream, expected, events).await })
             .await
-            .map_err(|e| self.db_err(e))?;
-        let head_position: i64 = head.try_get("position").map_err(|e| self.db_err(e))?;
-        let head_hash: Vec<u8> = head.try_get("hash").map_err(|e| self.db_err(e))?;
-        let head_time: Option<i64> = head.try_get("recorded_at").map_err(|e| self.db_err(e))?;
-        let head_hash = Hash::from_slice(&head_hash).ok_or_else(|| self.corrupt(head_position, "head hash is not 32 bytes"))?;
-        let now = truncate_to_micros(Utc::now());
-        let recorded_at = match head_time.map(from_micros) {
-            Some(last) if last > now => last,
-            _ => now,
-        };
-
-        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-        let id_list = serde_json::to_string(&ids.iter().map(|i| i.to_string()).collect::<Vec<_>>()).unwrap_or_default();
-        let duplicates: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE event_id IN (SELECT value FROM json_each(?1))")
-                .bind(&id_list)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| self.db_err(e))?;
-        if duplicates > 0 {
-            tx.rollback().await.map_err(|e| self.db_err(e))?;
-            return self.original_outcome(stream, &ids).await;
-        }
-        let actual: i64 = sqlx::query_scalar("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?1")
-            .bind(stream)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        let current = actual as u64;
-        if let Some(required) = expected.required() {
-            if required != current {
-                tx.rollback().await.map_err(|e| self.db_err(e))?;
-                return Err(StoreError::Conflict {
-                    stream: stream.to_owned(),
-                    expected,
-                    actual: current,
-                });
-            }
-        }
-
-        let batch = prepare_batch(stream, current, head_position as u64, &head_hash, recorded_at, &events);
-        for (prepared, event) in batch.iter().zip(&events) {
-            sqlx::query(
-                "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, \
-                 payload, metadata, recorded_at, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .bind(prepared.position as i64)
-            .bind(stream)
-            .bind(prepared.stream_version as i64)
-            .bind(event.event_id.to_string())
-            .bind(&event.event_type)
-            .bind(event.schema_version as i64)
-            .bind(&prepared.payload_json)
-            .bind(&prepared.metadata_json)
-            .bind(micros(recorded_at))
-            .bind(prepared.hash.0.as_slice())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        }
-        let last = batch.last().map(|e| (e.position, e.hash)).unwrap_or((head_position as u64, head_hash));
-        sqlx::query("UPDATE event_log_head SET position = ?1, hash = ?2, recorded_at = ?3")
-            .bind(last.0 as i64)
-            .bind(last.1 .0.as_slice())
-            .bind(micros(recorded_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        tx.commit().await.map_err(|e| self.db_err(e))?;
-        self.signal.send_if_modified(|head| {
-            let newer = last.0 > head.0;
-            if newer {
-                *head = Position(last.0);
-            }
-            newer
-        });
-        Ok(AppendOutcome {
-            first_position: Position(batch[0].position),
-            last_position: Position(last.0),
-            stream_version: current + events.len() as u64,
-            recorded_at,
-            duplicate: false,
-        })
+            .map_err(|e| StoreError::Internal(format!("the append task failed: {e}")))?
     }
 
     async fn read_stream(&self, stream: &str, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
@@ -367,5 +290,98 @@ impl EventStore for SqliteStore {
 
     fn database(&self) -> &str {
         &self.database
+    }
+}
+
+impl SqliteStore {
+    async fn append_in_task(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| self.db_err(e))?;
+        let head = sqlx::query("SELECT position, hash, recorded_at FROM event_log_head")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        let head_position: i64 = head.try_get("position").map_err(|e| self.db_err(e))?;
+        let head_hash: Vec<u8> = head.try_get("hash").map_err(|e| self.db_err(e))?;
+        let head_time: Option<i64> = head.try_get("recorded_at").map_err(|e| self.db_err(e))?;
+        let head_hash = Hash::from_slice(&head_hash).ok_or_else(|| self.corrupt(head_position, "head hash is not 32 bytes"))?;
+        let now = truncate_to_micros(Utc::now());
+        let recorded_at = match head_time.map(from_micros) {
+            Some(last) if last > now => last,
+            _ => now,
+        };
+
+        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let id_list = serde_json::to_string(&ids.iter().map(|i| i.to_string()).collect::<Vec<_>>()).unwrap_or_default();
+        let duplicates: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE event_id IN (SELECT value FROM json_each(?1))")
+                .bind(&id_list)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| self.db_err(e))?;
+        if duplicates > 0 {
+            tx.rollback().await.map_err(|e| self.db_err(e))?;
+            return self.original_outcome(stream, &ids).await;
+        }
+        let actual: i64 = sqlx::query_scalar("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?1")
+            .bind(stream)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        let current = actual as u64;
+        if let Some(required) = expected.required() {
+            if required != current {
+                tx.rollback().await.map_err(|e| self.db_err(e))?;
+                return Err(StoreError::Conflict {
+                    stream: stream.to_owned(),
+                    expected,
+                    actual: current,
+                });
+            }
+        }
+
+        let batch = prepare_batch(stream, current, head_position as u64, &head_hash, recorded_at, &events);
+        for (prepared, event) in batch.iter().zip(&events) {
+            sqlx::query(
+                "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, \
+                 payload, metadata, recorded_at, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .bind(prepared.position as i64)
+            .bind(stream)
+            .bind(prepared.stream_version as i64)
+            .bind(event.event_id.to_string())
+            .bind(&event.event_type)
+            .bind(event.schema_version as i64)
+            .bind(&prepared.payload_json)
+            .bind(&prepared.metadata_json)
+            .bind(micros(recorded_at))
+            .bind(prepared.hash.0.as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        }
+        let last = batch.last().map(|e| (e.position, e.hash)).unwrap_or((head_position as u64, head_hash));
+        sqlx::query("UPDATE event_log_head SET position = ?1, hash = ?2, recorded_at = ?3")
+            .bind(last.0 as i64)
+            .bind(last.1 .0.as_slice())
+            .bind(micros(recorded_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        tx.commit().await.map_err(|e| self.db_err(e))?;
+        self.signal.send_if_modified(|head| {
+            let newer = last.0 > head.0;
+            if newer {
+                *head = Position(last.0);
+            }
+            newer
+        });
+        Ok(AppendOutcome {
+            first_position: Position(batch[0].position),
+            last_position: Position(last.0),
+            stream_version: current + events.len() as u64,
+            recorded_at,
+            duplicate: false,
+        })
     }
 }

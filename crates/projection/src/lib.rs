@@ -1,1 +1,32 @@
-//! Views of IAM state built from the event log.
+//! Views of IAM state built from the event log: the current view of every
+//! account (kept up to date by following the log), the view of an account as
+//! of any past position or time, and the write path that turns commands into
+//! appended events.
+//!
+//! - [`AccountView`]: one account's [`AccountState`](iam_domain::AccountState)
+//!   at a log position, with derived indexes for hot paths (the compiled
+//!   effective policies of a principal; access key id → key via the state).
+//! - [`Projection`]: every account's current view; [`Projection::catch_up`]
+//!   reads what is new, [`Projection::follow`] keeps reading as events arrive
+//!   (from this process or, on PostgreSQL, any other).
+//! - [`Projection::execute`]: decide against the view at version V, append
+//!   with expected version V, on a conflict catch up and retry (bounded).
+//! - [`history::account_as_of`]: time travel from the nearest snapshot plus
+//!   replay.
+//!
+//! **Architecture invariant:** views are only ever built by `evolve` over
+//! stored events; nothing writes state any other way, so a view rebuilt from
+//! the log always equals the live one.
+
+mod effective;
+mod error;
+pub mod history;
+mod projection;
+pub mod report;
+pub mod snapshot;
+mod view;
+
+pub use effective::{EffectivePolicies, PrincipalKey};
+pub use error::ProjectionError;
+pub use projection::{CommandOutcome, Projection, ProjectionConfig};
+pub use view::AccountView;

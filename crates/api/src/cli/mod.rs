@@ -3,6 +3,7 @@
 
 mod eval;
 mod migrate;
+mod replay;
 mod serve;
 mod verify;
 
@@ -36,6 +37,8 @@ pub enum Command {
         /// Scenario file, or `-` for standard input.
         file: PathBuf,
     },
+    /// Print an account's view as of a past time or log position (JSON).
+    Replay(replay::ReplayArgs),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
 }
@@ -45,6 +48,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { file } => eval::run(&file),
         Command::Migrate(db) => runtime()?.block_on(migrate::run(&db.database_url)),
         Command::Verify(db) => runtime()?.block_on(verify::run(&db.database_url)),
+        Command::Replay(args) => runtime()?.block_on(replay::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
     }
 }

@@ -1,0 +1,48 @@
+//! `iamd replay`: an account's view as of a past time or log position,
+//! printed as JSON (users with their groups, policies, boundary and tags;
+//! groups; roles; managed policies with versions and default version).
+
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use iam_domain::ids::AccountId;
+use iam_event_store::{Position, Until};
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("cut").required(true).args(["as_of", "position"])))]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub db: super::DatabaseArgs,
+    /// The 12-digit account id.
+    #[arg(long)]
+    pub account: String,
+    /// Every event recorded at or before this instant (RFC 3339).
+    #[arg(long = "as-of")]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Every event at or before this log position.
+    #[arg(long)]
+    pub position: Option<u64>,
+}
+
+pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let account = match AccountId::parse(&args.account) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("iamd replay: --account: {}", e.message());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let until = match (args.as_of, args.position) {
+        (Some(t), _) => Until::Time(t),
+        (None, Some(p)) => Until::Position(Position(p)),
+        (None, None) => {
+            eprintln!("iamd replay: give --as-of TIME or --position N");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let store = iam_event_store::open_existing(&args.db.database_url).await?;
+    let view = iam_projection::history::account_as_of(store.as_ref(), &account, until).await?;
+    let report = iam_projection::report::account_report(&view);
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,279 @@
+//! The current view of every account, kept up to date by following the log,
+//! and the write path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use iam_domain::ids::AccountId;
+use iam_domain::{decide, Command, Event, EventMetadata, Quotas, SCHEMA_VERSION};
+use iam_event_store::{EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, StoreError};
+use tokio::sync::watch;
+
+use crate::error::ProjectionError;
+use crate::snapshot;
+use crate::view::{domain_event, AccountView};
+
+/// How a projection behaves.
+#[derive(Debug, Clone)]
+pub struct ProjectionConfig {
+    /// Save an account's snapshot every this many of its events (0: never).
+    pub snapshot_every: u64,
+    /// Attempts of one command before giving up under contention.
+    pub max_attempts: u32,
+    /// The IAM quotas `decide` enforces.
+    pub quotas: Quotas,
+    /// How often a follower polls when no wake-up arrives.
+    pub poll_interval: Duration,
+}
+
+impl Default for ProjectionConfig {
+    fn default() -> Self {
+        ProjectionConfig {
+            snapshot_every: 1000,
+            max_attempts: 30,
+            quotas: Quotas::default(),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What a successful command did.
+#[derive(Debug, Clone)]
+pub struct CommandOutcome {
+    /// The events appended (empty for a command that changed nothing).
+    pub events: Vec<Event>,
+    /// The log position of the last appended event — or, when nothing was
+    /// appended, of the view the command was decided against. A client can
+    /// wait for any node to reach it to read its own write.
+    pub position: Position,
+    /// How many attempts it took (1 without contention).
+    pub attempts: u32,
+}
+
+struct Inner {
+    position: Position,
+    accounts: HashMap<String, Arc<AccountView>>,
+    snapshotted: HashMap<String, u64>,
+}
+
+/// Every account's current view.
+pub struct Projection {
+    store: Arc<dyn EventStore>,
+    config: ProjectionConfig,
+    inner: RwLock<Inner>,
+    /// One catch-up at a time, so events are applied once and in order.
+    applying: tokio::sync::Mutex<()>,
+    reached: watch::Sender<Position>,
+}
+
+const ACCOUNT_STREAM_PREFIX: &str = "account-";
+
+impl Projection {
+    pub fn new(store: Arc<dyn EventStore>, config: ProjectionConfig) -> Arc<Projection> {
+        Arc::new(Projection {
+            store,
+            config,
+            inner: RwLock::new(Inner {
+                position: Position::START,
+                accounts: HashMap::new(),
+                snapshotted: HashMap::new(),
+            }),
+            applying: tokio::sync::Mutex::new(()),
+            reached: watch::channel(Position::START).0,
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &ProjectionConfig {
+        &self.config
+    }
+
+    /// The last log position applied.
+    pub fn position(&self) -> Position {
+        self.read().position
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current view of an account (`None` if nothing was ever recorded for it).
+    pub fn view(&self, account: &AccountId) -> Option<Arc<AccountView>> {
+        self.read().accounts.get(&account.stream_name()).cloned()
+    }
+
+    /// Accounts with at least one event.
+    pub fn accounts(&self) -> Vec<AccountId> {
+        self.read()
+            .accounts
+            .values()
+            .filter_map(|v| v.account_id.clone())
+            .collect()
+    }
+
+    /// Applies everything appended since the last catch-up; returns the new
+    /// position.
+    pub async fn catch_up(&self) -> Result<Position, ProjectionError> {
+        let _applying = self.applying.lock().await;
+        loop {
+            let from = self.position();
+            let batch = self.store.read_all(from, 2000).await?;
+            if batch.is_empty() {
+                return Ok(from);
+            }
+            let to_snapshot = self.apply_batch(&batch)?;
+            for (account, view) in to_snapshot {
+                if let Err(error) = self.store.save_snapshot(&snapshot::encode(&account, &view)).await {
+                    // A missing snapshot only costs replay time later.
+                    tracing::warn!(%error, %account, "could not save a snapshot");
+                }
+            }
+        }
+    }
+
+    /// Applies a batch read from the global log (in order, starting right
+    /// after the current position). Returns views due for a snapshot.
+    fn apply_batch(&self, batch: &[RecordedEvent]) -> Result<Vec<(AccountId, Arc<AccountView>)>, ProjectionError> {
+        // Decode outside the lock; readers keep reading meanwhile.
+        let mut decoded = Vec::with_capacity(batch.len());
+        for recorded in batch {
+            if recorded.stream_id.starts_with(ACCOUNT_STREAM_PREFIX) {
+                decoded.push((recorded, Some(domain_event(recorded)?)));
+            } else {
+                decoded.push((recorded, None));
+            }
+        }
+        let mut due = Vec::new();
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let inner = &mut *inner;
+        for (recorded, event) in decoded {
+            if let Some(event) = event {
+                let view = inner.accounts.entry(recorded.stream_id.clone()).or_default();
+                // Copy-on-write: readers holding the old Arc keep a consistent view.
+                Arc::make_mut(view).apply_event(&event, recorded.stream_version, recorded.position);
+                if self.config.snapshot_every > 0 {
+                    let last = inner.snapshotted.entry(recorded.stream_id.clone()).or_insert(0);
+                    if recorded.stream_version >= *last + self.config.snapshot_every {
+                        *last = recorded.stream_version;
+                        due.push((event.account_id.clone(), view.clone()));
+                    }
+                }
+            }
+            inner.position = recorded.position;
+        }
+        let position = inner.position;
+        self.reached.send_replace(position);
+        Ok(due)
+    }
+
+    /// Keeps the views current until an error: applies new events as the
+    /// store signals appends, and polls as the safety net.
+    pub async fn follow(self: Arc<Self>) -> Result<(), ProjectionError> {
+        let mut signal = self.store.append_signal();
+        loop {
+            signal.borrow_and_update();
+            self.catch_up().await?;
+            tokio::select! {
+                _ = signal.changed() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+        }
+    }
+
+    /// Waits until the views include log position `position`.
+    pub async fn wait_for(&self, position: Position, timeout: Duration) -> Result<(), ProjectionError> {
+        let mut reached = self.reached.subscribe();
+        let wait = async {
+            loop {
+                if *reached.borrow_and_update() >= position {
+                    return;
+                }
+                if reached.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, wait).await;
+        let now = self.position();
+        if now >= position {
+            Ok(())
+        } else {
+            Err(ProjectionError::NotCaughtUp {
+                wanted: position.0,
+                reached: now.0,
+            })
+        }
+    }
+
+    /// Decides `command` against the account's view at version V and appends
+    /// the events with expected version V. Another writer may have appended
+    /// first (on this node or another): then the view catches up and the
+    /// command is decided again, at most `max_attempts` times. On success the
+    /// view already includes the new events (read your own writes).
+    pub async fn execute(
+        &self,
+        account: &AccountId,
+        command: &Command,
+        metadata: &EventMetadata,
+    ) -> Result<CommandOutcome, ProjectionError> {
+        let stream = account.stream_name();
+        let metadata = metadata.to_json();
+        for attempt in 1..=self.config.max_attempts {
+            let view = self.view(account).unwrap_or_default();
+            let events = match decide(&view.state, command, &self.config.quotas) {
+                Ok(events) => events,
+                // A refusal decided on a stale view (another node created the
+                // entity a moment ago) is not the answer: catch up and decide
+                // again. Only a refusal on the latest state is returned.
+                Err(refusal) => {
+                    if self.store.stream_version(&stream).await? > view.stream_version {
+                        self.catch_up().await?;
+                        continue;
+                    }
+                    return Err(refusal.into());
+                }
+            };
+            if events.is_empty() {
+                return Ok(CommandOutcome {
+                    events,
+                    position: view.position.max(self.position()),
+                    attempts: attempt,
+                });
+            }
+            let new_events: Vec<NewEvent> = events
+                .iter()
+                .map(|e| NewEvent::new(e.event_type(), SCHEMA_VERSION, e.to_payload()).with_metadata(metadata.clone()))
+                .collect();
+            let expected = match view.stream_version {
+                0 => ExpectedVersion::NoStream,
+                v => ExpectedVersion::Exact(v),
+            };
+            match self.store.append(&stream, expected, new_events).await {
+                Ok(outcome) => {
+                    self.catch_up().await?;
+                    return Ok(CommandOutcome {
+                        events,
+                        position: outcome.last_position,
+                        attempts: attempt,
+                    });
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    self.catch_up().await?;
+                    // Jittered backoff, so writers racing for one account
+                    // don't collide again in lockstep.
+                    let jitter = uuid::Uuid::new_v4().as_u128() % 1000;
+                    let micros = (200 * u64::from(attempt.min(10))) * (500 + jitter as u64) / 1000;
+                    tokio::time::sleep(Duration::from_micros(micros)).await;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(ProjectionError::Contention {
+            attempts: self.config.max_attempts,
+        })
+    }
+}

@@ -1,0 +1,355 @@
+//! Projections on PostgreSQL and SQLite: views from commands, rebuilds,
+//! two nodes racing on one database, time travel, snapshots, a killed writer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use iam_domain::ids::{AccountId, GroupId, PolicyId, UserId};
+use iam_domain::metadata::{Actor, EventMetadata};
+use iam_domain::names::{GroupName, IamPath, InlinePolicyName, PolicyName, UserName};
+use iam_domain::{AccountState, Arn, Command};
+use iam_event_store::testing::TestDatabase;
+use iam_event_store::{verify, EventStore, ExpectedVersion, NewEvent, Position, Snapshot, Until, Verification};
+use iam_evaluator::{Context, Outcome, Principal, Request};
+use iam_projection::history::account_as_of;
+use iam_projection::{report, snapshot, Projection, ProjectionConfig, ProjectionError, PrincipalKey};
+
+const ACCOUNT: &str = "123456789012";
+const READ_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}"#;
+const DENY_SECRET: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::secret/*"}]}"#;
+
+fn account() -> AccountId {
+    AccountId::parse(ACCOUNT).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap()
+}
+
+fn meta() -> EventMetadata {
+    EventMetadata {
+        actor: Actor {
+            principal_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
+            principal_id: Some(ACCOUNT.into()),
+            access_key_id: None,
+            session_name: None,
+        },
+        request_id: uuid::Uuid::new_v4().to_string(),
+        source_ip: Some("127.0.0.1".into()),
+        user_agent: Some("projection-test".into()),
+        correlation_id: None,
+        causation_id: None,
+    }
+}
+
+fn create_account() -> Command {
+    Command::CreateAccount { account_id: account(), now: now() }
+}
+
+fn create_user(name: &str, n: u32) -> Command {
+    Command::CreateUser {
+        user_name: UserName::parse(name).unwrap(),
+        path: None,
+        user_id: UserId::parse(&format!("AIDA{n:016}")).unwrap(),
+        permissions_boundary: None,
+        tags: vec![],
+        now: now(),
+    }
+}
+
+fn create_group(name: &str, n: u32) -> Command {
+    Command::CreateGroup {
+        group_name: GroupName::parse(name).unwrap(),
+        path: None,
+        group_id: GroupId::parse(&format!("AGPA{n:016}")).unwrap(),
+        now: now(),
+    }
+}
+
+fn create_policy(name: &str, n: u32, document: &str) -> Command {
+    Command::CreatePolicy {
+        policy_name: PolicyName::parse(name).unwrap(),
+        path: None,
+        policy_id: PolicyId::parse(&format!("ANPA{n:016}")).unwrap(),
+        policy_document: document.into(),
+        description: None,
+        tags: vec![],
+        now: now(),
+    }
+}
+
+fn policy_arn(name: &str) -> Arn {
+    Arn::policy(&account(), &IamPath::root(), &PolicyName::parse(name).unwrap())
+}
+
+fn add_to_group(user: &str, group: &str) -> Command {
+    Command::AddUserToGroup { group_name: GroupName::parse(group).unwrap(), user_name: UserName::parse(user).unwrap() }
+}
+
+fn config() -> ProjectionConfig {
+    ProjectionConfig { snapshot_every: 3, poll_interval: Duration::from_millis(50), ..ProjectionConfig::default() }
+}
+
+async fn exec(p: &Projection, c: Command) -> Position {
+    p.execute(&account(), &c, &meta()).await.unwrap().position
+}
+
+async fn commands_build_views(store: Arc<dyn EventStore>) {
+    let p = Projection::new(store.clone(), config());
+    exec(&p, create_account()).await;
+    exec(&p, create_user("alice", 1)).await;
+    exec(&p, create_group("devs", 1)).await;
+    exec(&p, add_to_group("alice", "devs")).await;
+    exec(&p, create_policy("ReadAll", 1, READ_ALL)).await;
+    let last = exec(&p, Command::AttachGroupPolicy { group_name: GroupName::parse("devs").unwrap(), policy_arn: policy_arn("ReadAll") }).await;
+
+    // Read your own writes: the view already has the change.
+    let view = p.view(&account()).unwrap();
+    assert_eq!(view.position, last);
+    assert_eq!(view.stream_version, 6);
+    let alice = &view.state.users[&UserName::parse("alice").unwrap().key()];
+    assert_eq!(alice.groups.len(), 1);
+
+    // A refused command writes nothing.
+    let head = store.head().await.unwrap();
+    let err = p.execute(&account(), &create_user("ALICE", 2), &meta()).await.unwrap_err();
+    assert!(matches!(&err, ProjectionError::Domain(e) if e.code() == "EntityAlreadyExists"), "{err}");
+    assert_eq!(store.head().await.unwrap(), head);
+
+    // Metadata travels with every event.
+    let stored = store.read_all(Position::START, 100).await.unwrap();
+    assert!(stored.iter().all(|e| e.metadata["actor"]["principal_arn"] == format!("arn:aws:iam::{ACCOUNT}:root")));
+    assert_eq!(stored[1].event_type, "UserCreated");
+
+    // The derived index: alice's effective policies come from her group.
+    let effective = view.effective_policies(&PrincipalKey::User(UserName::parse("alice").unwrap().key())).unwrap();
+    assert_eq!(effective.sources, vec!["policy/readall".to_string()]);
+    let request = |resource: &str| {
+        Request::new(
+            Principal::parse(&format!("arn:aws:iam::{ACCOUNT}:user/alice")),
+            "s3:GetObject",
+            resource,
+            None,
+            Context::new(),
+            now(),
+        )
+    };
+    assert_eq!(effective.authorizer.evaluate(&request("arn:aws:s3:::secret/x")).outcome, Outcome::Allow);
+
+    // A change to the account drops the cached set: an inline deny now wins.
+    exec(
+        &p,
+        Command::PutUserPolicy {
+            user_name: UserName::parse("alice").unwrap(),
+            policy_name: InlinePolicyName::parse("NoSecrets").unwrap(),
+            policy_document: DENY_SECRET.into(),
+        },
+    )
+    .await;
+    let view = p.view(&account()).unwrap();
+    let effective = view.effective_policies(&PrincipalKey::User(UserName::parse("alice").unwrap().key())).unwrap();
+    assert_eq!(effective.authorizer.evaluate(&request("arn:aws:s3:::secret/x")).outcome, Outcome::ExplicitDeny);
+    assert_eq!(effective.authorizer.evaluate(&request("arn:aws:s3:::public/x")).outcome, Outcome::Allow);
+
+    // A second projection rebuilt from the log equals the live one.
+    let fresh = Projection::new(store.clone(), config());
+    fresh.catch_up().await.unwrap();
+    assert_eq!(*fresh.view(&account()).unwrap(), *p.view(&account()).unwrap());
+    assert_eq!(fresh.position(), p.position());
+}
+
+async fn two_nodes_converge_under_racing_writes(store_a: Arc<dyn EventStore>, store_b: Arc<dyn EventStore>) {
+    let a = Projection::new(store_a, config());
+    let b = Projection::new(store_b, config());
+    exec(&a, create_account()).await;
+    let follower_a = tokio::spawn(a.clone().follow());
+    let follower_b = tokio::spawn(b.clone().follow());
+
+    let mut tasks = Vec::new();
+    for (node, projection) in [(0u32, a.clone()), (1u32, b.clone())] {
+        for worker in 0..3u32 {
+            let projection = projection.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut attempts = 0;
+                for i in 0..10u32 {
+                    let n = node * 1000 + worker * 100 + i;
+                    let outcome =
+                        projection.execute(&account(), &create_user(&format!("user-{n}"), n), &meta()).await.unwrap();
+                    attempts += outcome.attempts;
+                }
+                attempts
+            }));
+        }
+    }
+    let mut total_attempts = 0;
+    for t in tasks {
+        total_attempts += t.await.unwrap();
+    }
+    // 60 creates; racing writers on one stream must have conflicted and retried.
+    assert!(total_attempts > 60, "expected retries after conflicts, got {total_attempts} attempts");
+
+    let head = a.store().head().await.unwrap().position;
+    a.wait_for(head, Duration::from_secs(10)).await.unwrap();
+    b.wait_for(head, Duration::from_secs(10)).await.unwrap();
+    let va = a.view(&account()).unwrap();
+    let vb = b.view(&account()).unwrap();
+    assert_eq!(va.state.users.len(), 60, "no write lost");
+    assert_eq!(*va, *vb, "both nodes converge");
+    follower_a.abort();
+    follower_b.abort();
+}
+
+async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
+    let p = Projection::new(store.clone(), config());
+    let script = vec![
+        create_account(),
+        create_user("alice", 1),
+        create_group("devs", 1),
+        add_to_group("alice", "devs"),
+        create_policy("ReadAll", 1, READ_ALL),
+        Command::AttachUserPolicy { user_name: UserName::parse("alice").unwrap(), policy_arn: policy_arn("ReadAll") },
+        create_user("bob", 2),
+        Command::DetachUserPolicy { user_name: UserName::parse("alice").unwrap(), policy_arn: policy_arn("ReadAll") },
+        Command::RemoveUserFromGroup { group_name: GroupName::parse("devs").unwrap(), user_name: UserName::parse("alice").unwrap() },
+        Command::DeleteUser { user_name: UserName::parse("alice").unwrap() },
+    ];
+    // Expected states come from the pure core alone.
+    let mut expected_states = vec![(Position::START, AccountState::default())];
+    let mut times = Vec::new();
+    for command in &script {
+        let position = exec(&p, command.clone()).await;
+        expected_states.push((position, p.view(&account()).unwrap().state.clone()));
+        times.push(store.read_all(Position(position.0 - 1), 1).await.unwrap()[0].recorded_at);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut pure = AccountState::default();
+    for (i, command) in script.iter().enumerate() {
+        for e in iam_domain::decide(&pure, command, &iam_domain::Quotas::default()).unwrap() {
+            iam_domain::evolve(&mut pure, &e);
+        }
+        assert_eq!(pure, expected_states[i + 1].1, "step {i}");
+    }
+    // Snapshots were written along the way (every 3 events).
+    assert!(store.load_snapshot(&snapshot::name(&account()), Position(100)).await.unwrap().is_some());
+
+    for (i, (position, expected)) in expected_states.iter().enumerate() {
+        let view = account_as_of(store.as_ref(), &account(), Until::Position(*position)).await.unwrap();
+        assert_eq!(&view.state, expected, "as of position {position} (step {i})");
+        if i > 0 {
+            let by_time = account_as_of(store.as_ref(), &account(), Until::Time(times[i - 1])).await.unwrap();
+            assert_eq!(&by_time.state, expected, "as of time {} (step {i})", times[i - 1]);
+        }
+    }
+    // Before anything happened: empty.
+    let before = account_as_of(store.as_ref(), &account(), Until::Time(times[0] - chrono::Duration::seconds(1)))
+        .await
+        .unwrap();
+    assert_eq!(before.state, AccountState::default());
+
+    // The report names what the auditor asks about.
+    let at_step_6 = account_as_of(store.as_ref(), &account(), Until::Position(expected_states[6].0)).await.unwrap();
+    let json = report::account_report(&at_step_6);
+    assert_eq!(json["users"][0]["user_name"], "alice");
+    assert_eq!(json["users"][0]["groups"][0], "devs");
+    assert_eq!(json["users"][0]["attached_policies"][0], format!("arn:aws:iam::{ACCOUNT}:policy/ReadAll"));
+    assert_eq!(json["policies"][0]["default_version"], "v1");
+}
+
+async fn untrusted_snapshots_are_ignored(store: Arc<dyn EventStore>) {
+    let p = Projection::new(store.clone(), ProjectionConfig { snapshot_every: 0, ..config() });
+    exec(&p, create_account()).await;
+    let at = exec(&p, create_user("alice", 1)).await;
+    // A snapshot from a future build (unknown schema) and a corrupt one.
+    for (version, data) in [(snapshot::schema_version() + 1, b"{}".to_vec()), (snapshot::schema_version(), b"garbage".to_vec())] {
+        store
+            .save_snapshot(&Snapshot { name: snapshot::name(&account()), position: at, schema_version: version, data })
+            .await
+            .unwrap();
+        let view = account_as_of(store.as_ref(), &account(), Until::Position(at)).await.unwrap();
+        assert_eq!(view.state, p.view(&account()).unwrap().state, "rebuilt from the log");
+    }
+}
+
+async fn a_cancelled_writer_leaves_log_and_views_consistent(store: Arc<dyn EventStore>) {
+    let p = Projection::new(store.clone(), config());
+    exec(&p, create_account()).await;
+    // A writer is cancelled (its task aborted) in the middle of appending a
+    // large batch. Appends run in their own task, so the batch commits or
+    // rolls back as a whole and nothing is left holding a lock.
+    let writer_store = store.clone();
+    let writer = tokio::spawn(async move {
+        let events: Vec<NewEvent> = (0..5000)
+            .map(|i| NewEvent::new("Filler", 1, serde_json::json!({"i": i, "pad": "x".repeat(200)})))
+            .collect();
+        writer_store.append("unrelated", ExpectedVersion::Any, events).await
+    });
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    writer.abort();
+    let _ = writer.await;
+    // Whatever happened, it happened entirely or not at all.
+    let unrelated = store.stream_version("unrelated").await.unwrap();
+    assert!(unrelated == 0 || unrelated == 5000, "partial batch: {unrelated}");
+    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { .. }));
+    // Writes go on, and a rebuilt view equals the live one.
+    exec(&p, create_user("carol", 3)).await;
+    let fresh = Projection::new(store.clone(), config());
+    fresh.catch_up().await.unwrap();
+    assert_eq!(*fresh.view(&account()).unwrap(), *p.view(&account()).unwrap());
+}
+
+async fn wait_for_times_out_clearly(store: Arc<dyn EventStore>) {
+    let p = Projection::new(store, config());
+    let err = p.wait_for(Position(99), Duration::from_millis(20)).await.unwrap_err();
+    assert_eq!(err.to_string(), "the view did not reach log position 99 within the wait (it is at 0)");
+}
+
+macro_rules! on_both {
+    ($($test:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let db = iam_event_store::testing::TestDatabase::postgres().await;
+                    super::$test(iam_event_store::open(db.url()).await.unwrap()).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let db = iam_event_store::testing::TestDatabase::sqlite().await;
+                    super::$test(iam_event_store::open(db.url()).await.unwrap()).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    commands_build_views,
+    time_travel_at_every_step,
+    untrusted_snapshots_are_ignored,
+    a_cancelled_writer_leaves_log_and_views_consistent,
+    wait_for_times_out_clearly,
+);
+
+/// Two nodes: two separate connection pools (two stores, as two processes
+/// would have) on one database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_two_nodes_converge_under_racing_writes() {
+    let db = TestDatabase::postgres().await;
+    let a = iam_event_store::open(db.url()).await.unwrap();
+    let b = iam_event_store::open(db.url()).await.unwrap();
+    two_nodes_converge_under_racing_writes(a, b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_two_nodes_converge_under_racing_writes() {
+    let db = TestDatabase::sqlite().await;
+    let a = iam_event_store::open(db.url()).await.unwrap();
+    let b = iam_event_store::open(db.url()).await.unwrap();
+    two_nodes_converge_under_racing_writes(a, b).await;
+}
