@@ -56,28 +56,11 @@ pub struct HashInput<'a> {
 impl HashInput<'_> {
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(512);
-        out.extend_from_slice(b"{\"event_id\":\"");
-        out.extend_from_slice(self.event_id.hyphenated().to_string().as_bytes());
-        out.extend_from_slice(b"\",\"event_type\":");
-        write_value(&serde_json::Value::String(self.event_type.to_owned()), &mut out);
-        out.extend_from_slice(b",\"metadata\":");
-        write_value(self.metadata, &mut out);
-        out.extend_from_slice(b",\"payload\":");
-        write_value(self.payload, &mut out);
-        out.extend_from_slice(b",\"position\":");
+        out.extend_from_slice(&canonical_prefix(self.event_id, self.event_type, self.metadata, self.payload));
         out.extend_from_slice(self.position.to_string().as_bytes());
         out.extend_from_slice(b",\"recorded_at\":\"");
-        out.extend_from_slice(
-            self.recorded_at
-                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-                .to_string()
-                .as_bytes(),
-        );
-        out.extend_from_slice(b"\",\"schema_version\":");
-        out.extend_from_slice(self.schema_version.to_string().as_bytes());
-        out.extend_from_slice(b",\"stream_id\":");
-        write_value(&serde_json::Value::String(self.stream_id.to_owned()), &mut out);
-        out.extend_from_slice(b",\"stream_version\":");
+        out.extend_from_slice(format_recorded_at(self.recorded_at).as_bytes());
+        out.extend_from_slice(&canonical_middle(self.schema_version, self.stream_id));
         out.extend_from_slice(self.stream_version.to_string().as_bytes());
         out.push(b'}');
         out
@@ -90,6 +73,46 @@ impl HashInput<'_> {
         hasher.update(self.canonical_bytes());
         Hash(hasher.finalize().into())
     }
+}
+
+/// The canonical bytes before the position: everything the writer knows
+/// before it holds the head lock. The PostgreSQL append function completes
+/// the encoding under the lock (see migrations/postgres), so these pieces are
+/// the single definition both sides use.
+pub(crate) fn canonical_prefix(
+    event_id: &uuid::Uuid,
+    event_type: &str,
+    metadata: &serde_json::Value,
+    payload: &serde_json::Value,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(b"{\"event_id\":\"");
+    out.extend_from_slice(event_id.hyphenated().to_string().as_bytes());
+    out.extend_from_slice(b"\",\"event_type\":");
+    write_value(&serde_json::Value::String(event_type.to_owned()), &mut out);
+    out.extend_from_slice(b",\"metadata\":");
+    write_value(metadata, &mut out);
+    out.extend_from_slice(b",\"payload\":");
+    write_value(payload, &mut out);
+    out.extend_from_slice(b",\"position\":");
+    out
+}
+
+/// The canonical bytes between `recorded_at`'s value and the stream version.
+pub(crate) fn canonical_middle(schema_version: u32, stream_id: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"\",\"schema_version\":");
+    out.extend_from_slice(schema_version.to_string().as_bytes());
+    out.extend_from_slice(b",\"stream_id\":");
+    write_value(&serde_json::Value::String(stream_id.to_owned()), &mut out);
+    out.extend_from_slice(b",\"stream_version\":");
+    out
+}
+
+/// `recorded_at` as hashed: RFC 3339, UTC, exactly six fractional digits
+/// (PostgreSQL: `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`).
+pub(crate) fn format_recorded_at(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 impl<'a> From<&'a RecordedEvent> for HashInput<'a> {

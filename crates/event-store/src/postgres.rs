@@ -4,9 +4,11 @@
 //! length of the append transaction. The row holds the head position, the
 //! last hash and the last `recorded_at`, so the next event's position, hash
 //! and timestamp are computed under the lock and commit order equals position
-//! order. An append is four round trips: `BEGIN`, lock the head, one
-//! statement that checks the expected version and idempotency and inserts the
-//! batch, updates the head and sends `NOTIFY`, and `COMMIT`.
+//! order. An append is one round trip: the `iamd_append` function (see
+//! migrations/postgres) locks the head, checks idempotency and the expected
+//! version, completes the canonical encoding and chains the hashes, inserts
+//! the batch, moves the head and sends `NOTIFY`, all in one autocommitted
+//! statement, so the lock is never held across client round trips.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +23,8 @@ use uuid::Uuid;
 use crate::error::{redact_url, Result, StoreError};
 use crate::event::{AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot};
 use crate::hash::Hash;
-use crate::prepare::{prepare_batch, truncate_to_micros, PreparedEvent};
+use crate::canonical::to_canonical_string;
+use crate::hash::{canonical_middle, canonical_prefix};
 use crate::store::EventStore;
 
 /// The channel appends NOTIFY on; the payload is the new head position.
@@ -208,31 +211,6 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
 const SELECT_EVENT: &str = "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
                             payload, metadata, recorded_at, hash FROM events";
 
-const INSERT_BATCH: &str = r#"
-WITH cur AS (SELECT coalesce(max(stream_version), 0) AS v FROM events WHERE stream_id = $1),
-dup AS (SELECT count(*) AS n FROM events WHERE event_id = ANY($3::uuid[])),
-ok AS (SELECT 1 FROM cur, dup WHERE cur.v = $2 AND dup.n = 0),
-ins AS (
-    INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version,
-                        payload, metadata, recorded_at, hash)
-    SELECT t.position, $1, t.stream_version, t.event_id, t.event_type, t.schema_version,
-           t.payload::jsonb, t.metadata::jsonb, $9, t.hash
-    FROM unnest($10::bigint[], $11::bigint[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bytea[])
-         AS t(position, stream_version, event_id, event_type, schema_version, payload, metadata, hash)
-    WHERE EXISTS (SELECT 1 FROM ok)
-    RETURNING 1
-),
-upd AS (
-    UPDATE event_log_head SET position = $12, hash = $13, recorded_at = $9
-    WHERE EXISTS (SELECT 1 FROM ok)
-    RETURNING 1
-),
-notify AS (SELECT pg_notify('iamd_events', $12::text) FROM ok)
-SELECT cur.v, dup.n, (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM upd) AS updated,
-       (SELECT count(*) FROM notify) AS notified
-FROM cur, dup
-"#;
-
 #[async_trait]
 impl EventStore for PostgresStore {
     /// Runs in its own task, so a cancelled caller never abandons a
@@ -354,94 +332,73 @@ impl EventStore for PostgresStore {
 }
 
 impl PostgresStore {
+    /// One round trip: `iamd_append` (migrations/postgres) does the whole
+    /// append under the head lock inside the database.
     async fn append_in_task(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
-        let mut tx = self.pool.begin().await.map_err(|e| self.db_err(e))?;
-        let head = sqlx::query(
-            "SELECT position, hash, recorded_at, clock_timestamp() AS now FROM event_log_head FOR UPDATE",
+        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let mut prefixes = Vec::with_capacity(events.len());
+        let mut middles = Vec::with_capacity(events.len());
+        let mut payloads = Vec::with_capacity(events.len());
+        let mut metadata = Vec::with_capacity(events.len());
+        for e in &events {
+            prefixes.push(utf8(canonical_prefix(&e.event_id, &e.event_type, &e.metadata, &e.payload)));
+            middles.push(utf8(canonical_middle(e.schema_version, stream)));
+            payloads.push(to_canonical_string(&e.payload));
+            metadata.push(to_canonical_string(&e.metadata));
+        }
+        let row = sqlx::query(
+            "SELECT status, first_position, last_position, stream_version, recorded_at \
+             FROM iamd_append($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .fetch_one(&mut *tx)
+        .bind(stream)
+        .bind(expected.required().map(|v| v as i64).unwrap_or(-1))
+        .bind(&ids)
+        .bind(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.schema_version as i32).collect::<Vec<_>>())
+        .bind(&payloads)
+        .bind(&metadata)
+        .bind(&prefixes)
+        .bind(&middles)
+        .fetch_one(&self.pool)
         .await
         .map_err(|e| self.db_err(e))?;
-        let head_position: i64 = head.try_get("position").map_err(|e| self.db_err(e))?;
-        let head_hash: Vec<u8> = head.try_get("hash").map_err(|e| self.db_err(e))?;
-        let head_time: Option<DateTime<Utc>> = head.try_get("recorded_at").map_err(|e| self.db_err(e))?;
-        let now: DateTime<Utc> = head.try_get("now").map_err(|e| self.db_err(e))?;
-        let head_hash = Hash::from_slice(&head_hash).ok_or_else(|| StoreError::Corrupt {
-            database: self.database.clone(),
-            position: head_position as u64,
-            reason: "head hash is not 32 bytes".into(),
-        })?;
-        let recorded_at = match head_time {
-            Some(last) if last > now => last,
-            _ => truncate_to_micros(now),
-        };
-
-        let current = match expected.required() {
-            Some(v) => v,
-            // No check wanted: read the version under the lock so the batch
-            // continues the stream.
-            None => {
-                let v: i64 = sqlx::query_scalar(
-                    "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
-                )
-                .bind(stream)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| self.db_err(e))?;
-                v as u64
+        let status: String = row.try_get("status").map_err(|e| self.db_err(e))?;
+        match status.as_str() {
+            "appended" => {
+                let first: i64 = row.try_get("first_position").map_err(|e| self.db_err(e))?;
+                let last: i64 = row.try_get("last_position").map_err(|e| self.db_err(e))?;
+                let version: i64 = row.try_get("stream_version").map_err(|e| self.db_err(e))?;
+                let recorded_at: DateTime<Utc> = row.try_get("recorded_at").map_err(|e| self.db_err(e))?;
+                self.signal.send_if_modified(|head| {
+                    let newer = last as u64 > head.0;
+                    if newer {
+                        *head = Position(last as u64);
+                    }
+                    newer
+                });
+                Ok(AppendOutcome {
+                    first_position: Position(first as u64),
+                    last_position: Position(last as u64),
+                    stream_version: version as u64,
+                    recorded_at,
+                    duplicate: false,
+                })
             }
-        };
-
-        let batch = prepare_batch(stream, current, head_position as u64, &head_hash, recorded_at, &events);
-        let last = batch.last().map(|e| (e.position, e.hash)).unwrap_or((head_position as u64, head_hash));
-        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-        let row = sqlx::query(INSERT_BATCH)
-            .bind(stream)
-            .bind(current as i64)
-            .bind(&ids)
-            .bind(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.schema_version as i32).collect::<Vec<_>>())
-            .bind(batch.iter().map(|e: &PreparedEvent| e.payload_json.as_str()).collect::<Vec<_>>())
-            .bind(batch.iter().map(|e| e.metadata_json.as_str()).collect::<Vec<_>>())
-            .bind(batch.iter().map(|e| e.hash.0.to_vec()).collect::<Vec<_>>())
-            .bind(recorded_at)
-            .bind(batch.iter().map(|e| e.position as i64).collect::<Vec<_>>())
-            .bind(batch.iter().map(|e| e.stream_version as i64).collect::<Vec<_>>())
-            .bind(last.0 as i64)
-            .bind(last.1 .0.to_vec())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| self.db_err(e))?;
-        let actual: i64 = row.try_get(0).map_err(|e| self.db_err(e))?;
-        let duplicates: i64 = row.try_get(1).map_err(|e| self.db_err(e))?;
-        let inserted: i64 = row.try_get(2).map_err(|e| self.db_err(e))?;
-
-        if duplicates > 0 {
-            tx.rollback().await.map_err(|e| self.db_err(e))?;
-            return self.original_outcome(stream, &ids).await;
-        }
-        if inserted as usize != events.len() {
-            tx.rollback().await.map_err(|e| self.db_err(e))?;
-            return Err(StoreError::Conflict {
-                stream: stream.to_owned(),
-                expected,
-                actual: actual as u64,
-            });
-        }
-        tx.commit().await.map_err(|e| self.db_err(e))?;
-        self.signal.send_if_modified(|head| {
-            let newer = last.0 > head.0;
-            if newer {
-                *head = Position(last.0);
+            "duplicate" => self.original_outcome(stream, &ids).await,
+            "conflict" => {
+                let actual: i64 = row.try_get("stream_version").map_err(|e| self.db_err(e))?;
+                Err(StoreError::Conflict {
+                    stream: stream.to_owned(),
+                    expected,
+                    actual: actual as u64,
+                })
             }
-            newer
-        });
-        Ok(AppendOutcome {
-            first_position: Position(batch[0].position),
-            last_position: Position(last.0),
-            stream_version: current + events.len() as u64,
-            recorded_at,
-            duplicate: false,
-        })
+            other => Err(StoreError::Internal(format!("iamd_append returned status {other:?}"))),
+        }
     }
+}
+
+/// The canonical encoder writes UTF-8 only.
+fn utf8(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_default()
 }
