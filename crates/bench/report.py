@@ -13,6 +13,8 @@ def est(n, engine, case):
     return e["median"]["point_estimate"], e["mean"]["point_estimate"]
 
 def fmt(ns):
+    if ns >= 1_000_000:
+        return f"{ns/1_000_000:.2f} ms"
     return f"{ns/1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
 
 print("| N | request | iamd p50 | iamd mean | cedar p50 | cedar mean | cedar / iamd (p50) |")

@@ -36,6 +36,15 @@
 //!
 //! The `iamd eval` command is [`scenario::run_scenarios`] over JSON.
 //!
+//! # Conformance cases
+//!
+//! `tests/conformance/*.json` hold the expected answers, written from the AWS
+//! documentation: each case is a scenario (the `iamd eval` format), the
+//! expected decision, optionally the deciding statements, and the page and
+//! passage it comes from. `tests/conformance.rs` loads them (unknown fields are
+//! an error) through a small runner trait so that another implementation can
+//! answer the same files. `tests/conformance/generate.py` writes the files.
+//!
 //! # Fuzzing the policy parser
 //!
 //! The repository has a `cargo fuzz` target outside the workspace:
