@@ -8,8 +8,12 @@ use iam_evaluator::{Authorizer, CompiledPolicy, Context, PolicySet, Principal, R
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(doc) = PolicyDocument::parse(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(doc) = PolicyDocument::parse(text) else {
+        return;
+    };
     let again = serde_json::to_string(&doc).expect("a parsed policy serializes");
     let reparsed = PolicyDocument::parse(&again).expect("a serialized policy parses");
     assert_eq!(doc, reparsed);
@@ -24,7 +28,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = doc.validate_for(kind);
     }
     let compiled = CompiledPolicy::compile(&doc);
-    let auth = Authorizer::new(PolicySet::new(vec![compiled.clone()])).with_resource_policy(compiled);
+    let auth =
+        Authorizer::new(PolicySet::new(vec![compiled.clone()])).with_resource_policy(compiled);
     let mut ctx = Context::new();
     ctx.insert("aws:SourceIp", "10.0.0.1");
     ctx.insert_many("aws:TagKeys", vec!["a".into(), "b".into()]);
