@@ -14,8 +14,9 @@ use crate::postgres::{self, Purpose};
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("event-store") => event_store(&args[1..]),
+        Some("projection") => projection(),
         Some("evaluator") => crate::status(crate::cargo().args(["bench", "-p", "iam-bench"]).args(&args[1..])),
-        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | evaluator)"),
+        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | projection | evaluator)"),
     }
 }
 
@@ -127,5 +128,38 @@ fn event_store(args: &[String]) -> Result<()> {
     println!("| full-log replay ({events:.0} events) | {replay:.0} events/s | | | ≥ 200,000 events/s |");
     println!("| verify ({events:.0} events) | {verify:.0} events/s | | | ≥ 100,000 events/s |");
     println!("\n{} s per measurement; {}", seconds, pg.description);
+    Ok(())
+}
+
+/// Projection figures (issue 4): in-memory `evolve`, rebuilding a
+/// 200,000-event account from PostgreSQL, time travel in a 1,000,000-event
+/// log with snapshots, and the memory the account's view takes.
+fn projection() -> Result<()> {
+    crate::status(crate::cargo().args(["bench", "-p", "iam-projection", "--bench", "rebuild", "--no-run"]))?;
+    let pg = postgres::acquire(Purpose::Benchmarks)?;
+    eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
+    let out = crate::cargo()
+        .args(["bench", "-p", "iam-projection", "--bench", "rebuild"])
+        .env("DATABASE_URL", &pg.url)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!("the benchmark failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let figure = |name: &str| -> Result<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .with_context(|| format!("the benchmark printed no {name}:\n{text}"))
+    };
+    println!("| measurement | figure | target |");
+    println!("|---|---:|---|");
+    println!("| `evolve` in memory ({:.0} events) | {:.0} events/s | ≥ 1,000,000 events/s |", figure("account_events")?, figure("evolve_events_per_s")?);
+    println!("| rebuild the account from PostgreSQL (no snapshot) | {:.2} s | < 2 s |", figure("rebuild_account_s")?);
+    println!("| projection catch-up over the whole log ({:.0} events) | {:.2} s | |", figure("log_events")?, figure("projection_catch_up_s")?);
+    println!("| view as of an arbitrary time, p50 of 25 | {:.1} ms | < 100 ms |", figure("as_of_p50_ms")?);
+    println!("| view as of an arbitrary time, max of 25 | {:.1} ms | < 100 ms |", figure("as_of_max_ms")?);
+    println!("| memory of the account's view (RSS growth) | {:.1} MiB | |", figure("view_memory_mib")?);
+    println!("\n{}", pg.description);
     Ok(())
 }

@@ -1,0 +1,216 @@
+//! Projection benchmarks on PostgreSQL (`DATABASE_URL`); run through
+//! `cargo xtask bench projection`. Prints `name value` lines.
+//!
+//! The account: 10,000 users, 500 groups, 2,000 roles, 1,500 managed
+//! policies, with memberships, attachments, inline policies, tags and policy
+//! versions — about 200,000 events, all produced by `decide`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use iam_domain::ids::{AccountId, GroupId, PolicyId, RoleId, UserId};
+use iam_domain::names::{GroupName, IamPath, InlinePolicyName, PolicyName, RoleName, Tag, UserName};
+use iam_domain::{decide, evolve, AccountState, Arn, Command, Event, Quotas, SCHEMA_VERSION};
+use iam_event_store::{EventStore, ExpectedVersion, NewEvent, Position, PostgresStore, Until};
+use iam_projection::history::account_as_of;
+use iam_projection::{AccountView, Projection, ProjectionConfig};
+use sqlx::{Connection, Executor};
+
+const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*"],"Resource":"arn:aws:s3:::bucket/${aws:username}/*"}]}"#;
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+fn account() -> AccountId {
+    AccountId::parse("123456789012").unwrap()
+}
+
+fn commands() -> Vec<Command> {
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let policy_arn = |i: u32| Arn::policy(&account(), &IamPath::root(), &PolicyName::parse(&format!("policy-{i}")).unwrap());
+    let mut c = vec![Command::CreateAccount { account_id: account(), now }];
+    for i in 0..1500u32 {
+        c.push(Command::CreatePolicy {
+            policy_name: PolicyName::parse(&format!("policy-{i}")).unwrap(),
+            path: None,
+            policy_id: PolicyId::parse(&format!("ANPA{i:016}")).unwrap(),
+            policy_document: DOC.into(),
+            description: None,
+            tags: vec![],
+            now,
+        });
+        for _ in 0..4 {
+            c.push(Command::CreatePolicyVersion { policy_arn: policy_arn(i), policy_document: DOC.into(), set_as_default: true, now });
+        }
+    }
+    for g in 0..500u32 {
+        let group_name = GroupName::parse(&format!("group-{g}")).unwrap();
+        c.push(Command::CreateGroup { group_name: group_name.clone(), path: None, group_id: GroupId::parse(&format!("AGPA{g:016}")).unwrap(), now });
+        for k in 0..5 {
+            c.push(Command::AttachGroupPolicy { group_name: group_name.clone(), policy_arn: policy_arn((g * 3 + k) % 1500) });
+        }
+    }
+    for u in 0..10_000u32 {
+        let user_name = UserName::parse(&format!("user-{u}")).unwrap();
+        c.push(Command::CreateUser {
+            user_name: user_name.clone(),
+            path: None,
+            user_id: UserId::parse(&format!("AIDA{u:016}")).unwrap(),
+            permissions_boundary: None,
+            tags: vec![],
+            now,
+        });
+        for k in 0..6 {
+            c.push(Command::AddUserToGroup { group_name: GroupName::parse(&format!("group-{}", (u * 7 + k * 13) % 500)).unwrap(), user_name: user_name.clone() });
+        }
+        for k in 0..5 {
+            c.push(Command::AttachUserPolicy { user_name: user_name.clone(), policy_arn: policy_arn((u * 5 + k) % 1500) });
+        }
+        for k in 0..2 {
+            c.push(Command::PutUserPolicy {
+                user_name: user_name.clone(),
+                policy_name: InlinePolicyName::parse(&format!("inline-{k}")).unwrap(),
+                policy_document: DOC.into(),
+            });
+        }
+        for k in 0..2 {
+            c.push(Command::TagUser { user_name: user_name.clone(), tags: vec![Tag::new(&format!("tag{k}"), "value").unwrap()] });
+        }
+    }
+    for r in 0..2000u32 {
+        let role_name = RoleName::parse(&format!("role-{r}")).unwrap();
+        c.push(Command::CreateRole {
+            role_name: role_name.clone(),
+            path: None,
+            role_id: RoleId::parse(&format!("AROA{r:016}")).unwrap(),
+            assume_role_policy_document: TRUST.into(),
+            description: None,
+            max_session_duration: None,
+            permissions_boundary: None,
+            tags: vec![],
+            now,
+        });
+        for k in 0..5 {
+            c.push(Command::AttachRolePolicy { role_name: role_name.clone(), policy_arn: policy_arn((r * 11 + k) % 1500) });
+        }
+        c.push(Command::PutRolePolicy {
+            role_name: role_name.clone(),
+            policy_name: InlinePolicyName::parse("inline").unwrap(),
+            policy_document: DOC.into(),
+        });
+    }
+    c
+}
+
+fn events() -> Vec<Event> {
+    let quotas = Quotas::default();
+    let mut state = AccountState::default();
+    let mut out = Vec::new();
+    for command in commands() {
+        let events = decide(&state, &command, &quotas).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+        for e in events {
+            evolve(&mut state, &e);
+            out.push(e);
+        }
+    }
+    out
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+async fn fresh_store(admin_url: &str) -> Arc<PostgresStore> {
+    let name = "iamd_bench_projection";
+    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect");
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.unwrap();
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(name);
+    Arc::new(PostgresStore::connect(url.as_str()).await.expect("open"))
+}
+
+fn to_new(e: &Event) -> NewEvent {
+    NewEvent::new(e.event_type(), SCHEMA_VERSION, e.to_payload())
+        .with_metadata(serde_json::json!({"actor": {"principal_arn": "arn:aws:iam::123456789012:root"}, "request_id": "bench"}))
+}
+
+#[tokio::main]
+async fn main() {
+    let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL=postgres://...");
+    let events = events();
+    println!("account_events {}", events.len());
+
+    // In memory: evolve only (best of three passes).
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let mut state = AccountState::default();
+        for e in &events {
+            evolve(&mut state, e);
+        }
+        best = best.min(start.elapsed().as_secs_f64());
+        std::hint::black_box(&state);
+    }
+    println!("evolve_events_per_s {:.0}", events.len() as f64 / best);
+
+    // Memory of the account's view (resident set growth while building it).
+    let before = rss_bytes();
+    let mut view = AccountView::default();
+    for (i, e) in events.iter().enumerate() {
+        view.apply_event(e, i as u64 + 1, Position(i as u64 + 1));
+    }
+    let after = rss_bytes();
+    println!("view_memory_mib {:.1}", (after.saturating_sub(before)) as f64 / (1024.0 * 1024.0));
+    drop(view);
+
+    // The log: the account's events spread through 1,000,000 events of other streams.
+    let store = fresh_store(&admin_url).await;
+    let stream = account().stream_name();
+    let filler_per_chunk = 4000usize;
+    let mut filler = 0u64;
+    for chunk in events.chunks(1000) {
+        store.append(&stream, ExpectedVersion::Any, chunk.iter().map(to_new).collect()).await.unwrap();
+        let f: Vec<NewEvent> = (0..filler_per_chunk)
+            .map(|i| NewEvent::new("Filler", 1, serde_json::json!({"i": i, "note": "another tenant's change"})))
+            .collect();
+        store.append(&format!("other-{filler}"), ExpectedVersion::NoStream, f).await.unwrap();
+        filler += 1;
+    }
+    let head = store.head().await.unwrap().position;
+    println!("log_events {}", head.0);
+
+    // Rebuild the account's view from PostgreSQL, no snapshot (its stream only).
+    let start = Instant::now();
+    let rebuilt = account_as_of(store.as_ref(), &account(), Until::Position(head)).await.unwrap();
+    let rebuild = start.elapsed().as_secs_f64();
+    assert_eq!(rebuilt.stream_version, events.len() as u64);
+    println!("rebuild_account_s {rebuild:.3}");
+
+    // A projection following the whole log, saving snapshots every 10,000 account events.
+    let projection = Projection::new(
+        store.clone(),
+        ProjectionConfig { snapshot_every: 10_000, ..ProjectionConfig::default() },
+    );
+    let start = Instant::now();
+    projection.catch_up().await.unwrap();
+    println!("projection_catch_up_s {:.3}", start.elapsed().as_secs_f64());
+    assert_eq!(projection.view(&account()).unwrap().state, rebuilt.state);
+
+    // As of arbitrary times: 25 cuts spread over the log.
+    let mut times = Vec::new();
+    for k in 1..=25u64 {
+        let p = Position(head.0 * k / 26);
+        let at = store.read_all(Position(p.0 - 1), 1).await.unwrap()[0].recorded_at;
+        let start = Instant::now();
+        let view = account_as_of(store.as_ref(), &account(), Until::Time(at)).await.unwrap();
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(view);
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!("as_of_p50_ms {:.1}", times[times.len() / 2]);
+    println!("as_of_max_ms {:.1}", times[times.len() - 1]);
+}
