@@ -157,13 +157,13 @@ impl Pattern {
                     Some(Token::Lit(s)) if tokens.len() > 1 => s.clone(),
                     _ => "".into(),
                 };
-                let single_star = match tokens.as_slice() {
-                    [Token::Star] | [Token::Lit(_), Token::Star] | [Token::Star, Token::Lit(_)] => {
-                        true
-                    }
-                    [Token::Lit(_), Token::Star, Token::Lit(_)] => true,
-                    _ => false,
-                };
+                let single_star = matches!(
+                    tokens.as_slice(),
+                    [Token::Star]
+                        | [Token::Lit(_), Token::Star]
+                        | [Token::Star, Token::Lit(_)]
+                        | [Token::Lit(_), Token::Star, Token::Lit(_)]
+                );
                 PatternKind::Tokens {
                     tokens: tokens.into_boxed_slice(),
                     prefix,
