@@ -12,12 +12,29 @@
 //!    session policy (a federated user without a session policy gets nothing);
 //! 4. cross account: the identity side (as in 3, without resource policy) and
 //!    the resource side (any grant, account-level included) must both allow;
+//!    the same holds within the account for role trust policies
+//!    (`sts:AssumeRole*`) and KMS key policies (`kms:`), which must allow;
 //! 5. anonymous callers and service principals have only resource policies.
 
 use iam_domain::policy::Effect;
 
 use crate::policy::{CompiledPolicy, Grant, PolicySet};
 use crate::request::{PrincipalKind, Request};
+
+/// Role trust policies and KMS key policies "must explicitly allow access for
+/// principals" even within the account (evaluation-logic page): for
+/// `sts:AssumeRole*` and `kms:` actions the resource side is required as for a
+/// cross-account request, so an identity policy alone never suffices and an
+/// account-root grant delegates to identity policies.
+fn needs_resource_grant(req: &Request) -> bool {
+    let Some((service, name)) = req.action().split_once(':') else {
+        return false;
+    };
+    service.eq_ignore_ascii_case("kms")
+        || service.eq_ignore_ascii_case("sts")
+            && name.len() >= 10
+            && name.as_bytes()[..10].eq_ignore_ascii_case(b"assumerole")
+}
 
 /// Which layer a statement belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -232,7 +249,8 @@ impl Authorizer {
                 match resource_grant {
                     Some(Grant::Direct) => true,
                     Some(Grant::Role) => boundary_ok && session_ok || identity_side,
-                    _ => identity_side,
+                    Some(Grant::Account) => identity_side,
+                    None => identity_side && !needs_resource_grant(req),
                 }
             };
         if allowed {

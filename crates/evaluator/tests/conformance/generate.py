@@ -610,7 +610,7 @@ for name, action, req_action, expected in [
     ("prefix wildcard no match", "s3:Get*", "s3:PutObject", "ImplicitDeny"),
     ("infix wildcard", "iam:*AccessKey*", "iam:CreateAccessKey", "Allow"),
     ("infix wildcard list", "iam:*AccessKey*", "iam:ListAccessKeys", "Allow"),
-    ("star matches all", "*", "kms:Decrypt", "Allow"),
+    ("star matches all", "*", "sqs:SendMessage", "Allow"),
     ("question mark", "s3:Get?bject", "s3:GetObject", "Allow"),
     ("question mark one char only", "s3:Get?bject", "s3:GetObbject", "ImplicitDeny"),
     ("exact action only", "s3:GetObject", "s3:GetObjectAcl", "ImplicitDeny"),
@@ -697,7 +697,7 @@ for name, identity, boundary, action, expected in [
     ("boundary alone grants nothing", [], pol(st(action="s3:*")), "s3:GetObject", "ImplicitDeny"),
     ("identity allows iam, boundary only s3", [pol(st(action="iam:*"))], pol(st(action="s3:*")), "iam:CreateUser", "ImplicitDeny"),
     ("boundary explicit deny", [pol(st(action="*"))], pol(st(action="*"), st("Deny", "s3:GetObject")), "s3:GetObject", "ExplicitDeny"),
-    ("boundary with wildcard allows", [pol(st(action="*"))], pol(st(action="*")), "kms:Decrypt", "Allow"),
+    ("boundary with wildcard allows", [pol(st(action="*"))], pol(st(action="*")), "sqs:SendMessage", "Allow"),
     ("boundary condition fails", [pol(st(action="*"))], pol(st(action="*", cond={"StringEquals": {"aws:RequestedRegion": "us-east-1"}})), "s3:GetObject", "ImplicitDeny"),
 ]:
     add(F, name, BOUND + "#access_policies_boundaries-eval-logic", P_B, sc(req(action=action), identity=identity, boundary=boundary), expected)
@@ -916,6 +916,25 @@ add(F, "trust policy for a service", PRINCIPAL, "Service roles must include a tr
 add(F, "trust policy with external id condition", "id_roles_create_for-user_externalid.md", "sts:ExternalId must match",
     sc(req(principal=XUSER, action="sts:AssumeRole", resource=RROLE, resource_account=ACCT, context={"sts:ExternalId": "wrong"}), identity=[pol(st(action="sts:AssumeRole", resource=RROLE))],
        resource=pol(st("Allow", "sts:AssumeRole", principal={"AWS": OTHER}, no_resource=True, cond={"StringEquals": {"sts:ExternalId": "12345"}}))), "ImplicitDeny")
+
+P_TRUSTKMS = "For most resources, you only need an explicit allow for the principal in either an identity-based policy or a resource-based policy to grant access. IAM role trust policies and KMS key policies are exceptions to this logic, because they must explicitly allow access for principals."
+SROLE = f"arn:aws:iam::{ACCT}:role/Local"
+KEY = f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+for name, action, resource, identity, rp, expected in [
+    ("same-account assume role needs the trust policy", "sts:AssumeRole", SROLE, [pol(st(action="sts:AssumeRole", resource=SROLE))], None, "ImplicitDeny"),
+    ("same-account trust policy naming the account delegates", "sts:AssumeRole", SROLE, [pol(st(action="sts:AssumeRole", resource=SROLE))],
+     pol(st("Allow", "sts:AssumeRole", principal={"AWS": ROOT}, no_resource=True)), "Allow"),
+    ("same-account trust policy naming the account, no identity allow", "sts:AssumeRole", SROLE, [],
+     pol(st("Allow", "sts:AssumeRole", principal={"AWS": ROOT}, no_resource=True)), "ImplicitDeny"),
+    ("same-account trust policy naming the user", "sts:AssumeRole", SROLE, [],
+     pol(st("Allow", "sts:AssumeRole", principal={"AWS": ALICE}, no_resource=True)), "Allow"),
+    ("KMS needs the key policy", "kms:Decrypt", KEY, [pol(st(action="kms:*"))], None, "ImplicitDeny"),
+    ("KMS key policy enabling IAM policies", "kms:Decrypt", KEY, [pol(st(action="kms:*"))], pol(st(action="kms:*", principal={"AWS": ROOT})), "Allow"),
+    ("KMS key policy enabling IAM policies, no identity allow", "kms:Decrypt", KEY, [], pol(st(action="kms:*", principal={"AWS": ROOT})), "ImplicitDeny"),
+    ("KMS key policy naming the user", "KMS:decrypt", KEY, [], pol(st(action="kms:Decrypt", principal={"AWS": ALICE})), "Allow"),
+    ("other sts actions do not need a resource grant", "sts:GetCallerIdentity", "*", [pol(st(action="sts:GetCallerIdentity"))], None, "Allow"),
+]:
+    add(F, name, EVAL + "#policy-eval-denyallow", P_TRUSTKMS, sc(req(action=action, resource=resource), identity=identity, resource=rp), expected)
 
 # -------------------------------------------------------------- malformed
 F = "malformed.json"
