@@ -10,10 +10,9 @@ use super::{
 };
 
 fn list(l: &StringList) -> Value {
-    if l.is_array || l.values.len() != 1 {
-        Value::Array(l.values.iter().cloned().map(Value::String).collect())
-    } else {
-        Value::String(l.values[0].clone())
+    match l.values.as_slice() {
+        [one] if !l.is_array => Value::String(one.clone()),
+        all => Value::Array(all.iter().cloned().map(Value::String).collect()),
     }
 }
 
@@ -66,10 +65,9 @@ fn statement(s: &Statement) -> Value {
         for block in &s.condition {
             let mut keys: Vec<(String, Value)> = Vec::new();
             for e in &block.entries {
-                let v = if e.is_array || e.values.len() != 1 {
-                    Value::Array(e.values.iter().map(value).collect())
-                } else {
-                    value(&e.values[0])
+                let v = match e.values.as_slice() {
+                    [one] if !e.is_array => value(one),
+                    all => Value::Array(all.iter().map(value).collect()),
                 };
                 keys.push((e.key.clone(), v));
             }
@@ -88,10 +86,9 @@ pub(super) fn document_to_json(d: &PolicyDocument) -> Value {
     if let Some(id) = &d.id {
         m.push(("Id".to_owned(), Value::String(id.clone())));
     }
-    let stmts = if d.statement_is_array || d.statements.len() != 1 {
-        Value::Array(d.statements.iter().map(statement).collect())
-    } else {
-        statement(&d.statements[0])
+    let stmts = match d.statements.as_slice() {
+        [one] if !d.statement_is_array => statement(one),
+        all => Value::Array(all.iter().map(statement).collect()),
     };
     m.push(("Statement".to_owned(), stmts));
     Value::Object(m)
