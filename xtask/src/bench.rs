@@ -159,7 +159,7 @@ fn projection() -> Result<()> {
     println!("| projection catch-up over the whole log ({:.0} events) | {:.2} s | |", figure("log_events")?, figure("projection_catch_up_s")?);
     println!("| view as of an arbitrary time, p50 of 25 | {:.1} ms | < 100 ms |", figure("as_of_p50_ms")?);
     println!("| view as of an arbitrary time, max of 25 | {:.1} ms | < 100 ms |", figure("as_of_max_ms")?);
-    println!("| memory of the account's view (RSS growth) | {:.1} MiB | |", figure("view_memory_mib")?);
+    println!("| memory of the account's view (live heap bytes) | {:.1} MiB | |", figure("view_memory_mib")?);
     println!("\n{}", pg.description);
     Ok(())
 }

@@ -296,6 +296,16 @@ impl Event {
         schema_version: u32,
         payload: &Value,
     ) -> Result<Event, UpcastError> {
+        Event::from_stored_owned(event_type, schema_version, payload.clone())
+    }
+
+    /// [`Event::from_stored`] taking the payload by value, so replaying a
+    /// log does not copy every payload once more.
+    pub fn from_stored_owned(
+        event_type: &str,
+        schema_version: u32,
+        payload: Value,
+    ) -> Result<Event, UpcastError> {
         let malformed = |message: String| UpcastError::Malformed {
             event_type: event_type.to_owned(),
             message,
@@ -306,15 +316,16 @@ impl Event {
                 version: schema_version,
             });
         }
-        let Value::Object(obj) = payload else {
+        let Value::Object(mut obj) = payload else {
             return Err(malformed("payload is not a JSON object".into()));
         };
-        let mut obj = obj.clone();
         let mut version = schema_version;
         while version < SCHEMA_VERSION {
             match version {
                 1 => upcast_v1_to_v2(event_type, &mut obj).map_err(malformed)?,
-                _ => unreachable!("every version below SCHEMA_VERSION has an upcaster"),
+                _ => {
+                    return Err(malformed(format!("no upcaster from schema version {version}")));
+                }
             }
             version += 1;
         }

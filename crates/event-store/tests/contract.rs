@@ -425,6 +425,51 @@ async fn migrating_twice_is_harmless(store: Store, db: &TestDatabase) {
     assert_eq!(store.head().await.unwrap().position, Position(1));
 }
 
+/// A writer process killed with SIGKILL in the middle of its appends leaves
+/// whole batches only, and the chain verifies.
+async fn killed_writer_process(store: Store, db: &TestDatabase) {
+    // The example is built by `cargo test` next to this test binary.
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
+    let writer = examples.join("append_forever");
+    assert!(writer.exists(), "{} is missing (cargo test builds examples)", writer.display());
+    let mut child = std::process::Command::new(&writer)
+        .arg(db.url())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let it commit a few batches, then kill it at a random point.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while store.stream_version("crash").await.unwrap() < 4000 {
+        assert!(std::time::Instant::now() < deadline, "the writer made no progress");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(uuid::Uuid::new_v4().as_u128() as u64 % 50)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A PostgreSQL server may still finish (and commit) the statement the
+    // dead client sent last: its outcome was never known to the client, like
+    // any append whose connection breaks. Wait for the log to settle.
+    let mut head = store.head().await.unwrap().position;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = store.head().await.unwrap().position;
+        if now == head {
+            break;
+        }
+        head = now;
+    }
+
+    let version = store.stream_version("crash").await.unwrap();
+    assert_eq!(version % 2000, 0, "only whole batches survive: {version}");
+    let head = store.head().await.unwrap();
+    assert_eq!(head.position.0, version);
+    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { events, .. } if events == version));
+    // And the log takes appends again.
+    store.append("after", ExpectedVersion::NoStream, events(0..1)).await.unwrap();
+    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { .. }));
+}
+
 macro_rules! contract {
     ($backend:ident, $($test:ident),* $(,)?) => {
         mod $backend {
@@ -464,6 +509,7 @@ all_backends!(
     snapshots,
     empty_log,
     migrating_twice_is_harmless,
+    killed_writer_process,
 );
 
 #[tokio::test]

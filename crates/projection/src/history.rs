@@ -6,6 +6,8 @@
 //! trusted snapshot at or before the cut and replays the account's stream
 //! from there, stopping at the first event past the cut.
 
+use std::sync::Arc;
+
 use iam_domain::ids::AccountId;
 use iam_event_store::{EventStore, Position, Until};
 
@@ -16,7 +18,7 @@ use crate::view::AccountView;
 /// The view of `account` with every event at or before `until` applied and
 /// nothing after.
 pub async fn account_as_of(
-    store: &dyn EventStore,
+    store: &Arc<dyn EventStore>,
     account: &AccountId,
     until: Until,
 ) -> Result<AccountView, ProjectionError> {
@@ -29,20 +31,37 @@ pub async fn account_as_of(
         None => AccountView::default(),
     };
     let stream = account.stream_name();
-    loop {
-        let batch = store.read_stream(&stream, view.stream_version, 1000).await?;
-        if batch.is_empty() {
-            break;
+    // Read the next batch (in its own task) while the current one is applied,
+    // so the database and the decoding run on both cores at once.
+    let read = |after: u64| {
+        let store = store.clone();
+        let stream = stream.clone();
+        tokio::spawn(async move { store.read_stream(&stream, after, BATCH).await })
+    };
+    let mut pending = Some(read(view.stream_version));
+    while let Some(task) = pending.take() {
+        let batch = task
+            .await
+            .map_err(|e| ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string())))??;
+        let Some(last) = batch.last() else { break };
+        if last.position <= cut && batch.len() == BATCH {
+            pending = Some(read(last.stream_version));
         }
-        for event in &batch {
+        for event in batch {
             if event.position > cut {
+                if let Some(task) = pending {
+                    task.abort();
+                }
                 return Ok(view);
             }
-            view.apply(event)?;
+            view.apply_owned(event)?;
         }
     }
     Ok(view)
 }
+
+/// Events read per query while replaying a stream.
+const BATCH: usize = 5000;
 
 /// The log position a view as of `until` is cut at.
 pub async fn cut_position(store: &dyn EventStore, until: Until) -> Result<Position, ProjectionError> {

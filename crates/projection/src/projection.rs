@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::error::ProjectionError;
 use crate::snapshot;
-use crate::view::{domain_event, AccountView};
+use crate::view::{take_domain_event, AccountView};
 
 /// How a projection behaves.
 #[derive(Debug, Clone)]
@@ -121,11 +121,11 @@ impl Projection {
         let _applying = self.applying.lock().await;
         loop {
             let from = self.position();
-            let batch = self.store.read_all(from, 2000).await?;
+            let batch = self.store.read_all(from, 5000).await?;
             if batch.is_empty() {
                 return Ok(from);
             }
-            let to_snapshot = self.apply_batch(&batch)?;
+            let to_snapshot = self.apply_batch(batch)?;
             for (account, view) in to_snapshot {
                 if let Err(error) = self.store.save_snapshot(&snapshot::encode(&account, &view)).await {
                     // A missing snapshot only costs replay time later.
@@ -137,12 +137,13 @@ impl Projection {
 
     /// Applies a batch read from the global log (in order, starting right
     /// after the current position). Returns views due for a snapshot.
-    fn apply_batch(&self, batch: &[RecordedEvent]) -> Result<Vec<(AccountId, Arc<AccountView>)>, ProjectionError> {
+    fn apply_batch(&self, batch: Vec<RecordedEvent>) -> Result<Vec<(AccountId, Arc<AccountView>)>, ProjectionError> {
         // Decode outside the lock; readers keep reading meanwhile.
         let mut decoded = Vec::with_capacity(batch.len());
-        for recorded in batch {
+        for mut recorded in batch {
             if recorded.stream_id.starts_with(ACCOUNT_STREAM_PREFIX) {
-                decoded.push((recorded, Some(domain_event(recorded)?)));
+                let event = take_domain_event(&mut recorded)?;
+                decoded.push((recorded, Some(event)));
             } else {
                 decoded.push((recorded, None));
             }

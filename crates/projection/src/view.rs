@@ -47,13 +47,23 @@ impl PartialEq for AccountView {
 
 /// Reads a stored event as a domain event.
 pub fn domain_event(recorded: &RecordedEvent) -> Result<Event, ProjectionError> {
-    Event::from_stored(&recorded.event_type, recorded.schema_version, &recorded.payload).map_err(|e| {
-        ProjectionError::Unreadable {
-            position: recorded.position.0,
-            event_type: recorded.event_type.clone(),
-            reason: e.to_string(),
-        }
-    })
+    Event::from_stored(&recorded.event_type, recorded.schema_version, &recorded.payload)
+        .map_err(|e| unreadable(recorded, e))
+}
+
+/// Like [`domain_event`], taking the payload out of the stored event.
+pub fn take_domain_event(recorded: &mut RecordedEvent) -> Result<Event, ProjectionError> {
+    let payload = std::mem::take(&mut recorded.payload);
+    Event::from_stored_owned(&recorded.event_type, recorded.schema_version, payload)
+        .map_err(|e| unreadable(recorded, e))
+}
+
+fn unreadable(recorded: &RecordedEvent, e: iam_domain::UpcastError) -> ProjectionError {
+    ProjectionError::Unreadable {
+        position: recorded.position.0,
+        event_type: recorded.event_type.clone(),
+        reason: e.to_string(),
+    }
 }
 
 impl AccountView {
@@ -71,6 +81,13 @@ impl AccountView {
     /// Applies the next event of this account's stream.
     pub fn apply(&mut self, recorded: &RecordedEvent) -> Result<(), ProjectionError> {
         let event = domain_event(recorded)?;
+        self.apply_event(&event, recorded.stream_version, recorded.position);
+        Ok(())
+    }
+
+    /// Applies the next event, consuming the stored form.
+    pub fn apply_owned(&mut self, mut recorded: RecordedEvent) -> Result<(), ProjectionError> {
+        let event = take_domain_event(&mut recorded)?;
         self.apply_event(&event, recorded.stream_version, recorded.position);
         Ok(())
     }

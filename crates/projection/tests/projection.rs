@@ -235,21 +235,21 @@ async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
     assert!(store.load_snapshot(&snapshot::name(&account()), Position(100)).await.unwrap().is_some());
 
     for (i, (position, expected)) in expected_states.iter().enumerate() {
-        let view = account_as_of(store.as_ref(), &account(), Until::Position(*position)).await.unwrap();
+        let view = account_as_of(&store, &account(), Until::Position(*position)).await.unwrap();
         assert_eq!(&view.state, expected, "as of position {position} (step {i})");
         if i > 0 {
-            let by_time = account_as_of(store.as_ref(), &account(), Until::Time(times[i - 1])).await.unwrap();
+            let by_time = account_as_of(&store, &account(), Until::Time(times[i - 1])).await.unwrap();
             assert_eq!(&by_time.state, expected, "as of time {} (step {i})", times[i - 1]);
         }
     }
     // Before anything happened: empty.
-    let before = account_as_of(store.as_ref(), &account(), Until::Time(times[0] - chrono::Duration::seconds(1)))
+    let before = account_as_of(&store, &account(), Until::Time(times[0] - chrono::Duration::seconds(1)))
         .await
         .unwrap();
     assert_eq!(before.state, AccountState::default());
 
     // The report names what the auditor asks about.
-    let at_step_6 = account_as_of(store.as_ref(), &account(), Until::Position(expected_states[6].0)).await.unwrap();
+    let at_step_6 = account_as_of(&store, &account(), Until::Position(expected_states[6].0)).await.unwrap();
     let json = report::account_report(&at_step_6);
     assert_eq!(json["users"][0]["user_name"], "alice");
     assert_eq!(json["users"][0]["groups"][0], "devs");
@@ -267,7 +267,7 @@ async fn untrusted_snapshots_are_ignored(store: Arc<dyn EventStore>) {
             .save_snapshot(&Snapshot { name: snapshot::name(&account()), position: at, schema_version: version, data })
             .await
             .unwrap();
-        let view = account_as_of(store.as_ref(), &account(), Until::Position(at)).await.unwrap();
+        let view = account_as_of(&store, &account(), Until::Position(at)).await.unwrap();
         assert_eq!(view.state, p.view(&account()).unwrap().state, "rebuilt from the log");
     }
 }

@@ -41,7 +41,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let store = iam_event_store::open_existing(&args.db.database_url).await?;
-    let view = iam_projection::history::account_as_of(store.as_ref(), &account, until).await?;
+    let view = iam_projection::history::account_as_of(&store, &account, until).await?;
     let report = iam_projection::report::account_report(&view);
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
