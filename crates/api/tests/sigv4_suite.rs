@@ -21,15 +21,16 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use iam_api::sigv4::{
-    self, presign, prepare, sign, AuthKind, Credentials, HttpRequest, Secret, SigV4Error, SigningParams,
-    SigningSettings, VerifyConfig,
+    self, prepare, presign, sign, AuthKind, Credentials, HttpRequest, Secret, SigV4Error,
+    SigningParams, SigningSettings, VerifyConfig,
 };
 
 /// Cases deliberately not run, with the reason. Empty: every case applies.
 const EXCLUDED: &[(&str, &str)] = &[];
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/aws-signing-test-suite/v4")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference/aws-signing-test-suite/v4")
 }
 
 /// A request as in `request.txt` / `*-signed-request.txt`.
@@ -51,7 +52,9 @@ impl RawRequest {
         let mut lines = head.lines();
         let request_line = lines.next().expect("request line");
         let (method, rest) = request_line.split_once(' ').expect("method");
-        let target = rest.strip_suffix(" HTTP/1.1").expect("HTTP/1.1 request line");
+        let target = rest
+            .strip_suffix(" HTTP/1.1")
+            .expect("HTTP/1.1 request line");
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
         for line in lines {
@@ -75,7 +78,10 @@ impl RawRequest {
     }
 
     fn header_refs(&self) -> Vec<(&str, &[u8])> {
-        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect()
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect()
     }
 
     fn header(&self, name: &str) -> Option<String> {
@@ -108,7 +114,9 @@ fn load_context(dir: &Path) -> Context {
         token: json["credentials"]["token"].as_str().map(str::to_owned),
         region: s(&json["region"]),
         service: s(&json["service"]),
-        time: DateTime::parse_from_rfc3339(json["timestamp"].as_str().unwrap()).unwrap().with_timezone(&Utc),
+        time: DateTime::parse_from_rfc3339(json["timestamp"].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&Utc),
         expires: json["expiration_in_seconds"].as_u64().unwrap(),
         normalize: json["normalize"].as_bool().unwrap(),
         sign_body: json["sign_body"].as_bool().unwrap(),
@@ -128,9 +136,15 @@ fn expected(dir: &Path, file: &str) -> String {
 fn case_dirs() -> Vec<PathBuf> {
     let dir = suite_dir();
     let entries = fs::read_dir(&dir).unwrap_or_else(|e| {
-        panic!("the AWS signing test suite must be at {} (a sibling `shared/` of the checkout): {e}", dir.display())
+        panic!(
+            "the AWS signing test suite must be at {} (a sibling `shared/` of the checkout): {e}",
+            dir.display()
+        )
     });
-    let mut dirs: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     assert!(!dirs.is_empty(), "no test case in {}", dir.display());
     dirs
@@ -160,14 +174,19 @@ struct Tally {
 impl Tally {
     fn check(&mut self, case: &str, what: &str, ok: bool, detail: impl FnOnce() -> String) {
         if !ok {
-            self.failures.entry(case.to_owned()).or_default().push(format!("{what}: {}", detail()));
+            self.failures
+                .entry(case.to_owned())
+                .or_default()
+                .push(format!("{what}: {}", detail()));
         }
     }
 }
 
 fn eq_check(tally: &mut Tally, case: &str, what: &str, got: &str, want: &str) -> bool {
     let ok = got == want;
-    tally.check(case, what, ok, || format!("\n--- got\n{got}\n--- want\n{want}"));
+    tally.check(case, what, ok, || {
+        format!("\n--- got\n{got}\n--- want\n{want}")
+    });
     ok
 }
 
@@ -200,15 +219,44 @@ fn run_header_case(tally: &mut Tally, case: &str, dir: &Path, ctx: &Context) -> 
 
     // The signer.
     let out = sign(&req, &params);
-    ok &= eq_check(tally, case, "header: sign canonical request", &out.canonical_request, &expected(dir, "header-canonical-request.txt"));
-    ok &= eq_check(tally, case, "header: sign string to sign", &out.string_to_sign, &expected(dir, "header-string-to-sign.txt"));
-    ok &= eq_check(tally, case, "header: sign signature", &out.signature, &expected(dir, "header-signature.txt"));
+    ok &= eq_check(
+        tally,
+        case,
+        "header: sign canonical request",
+        &out.canonical_request,
+        &expected(dir, "header-canonical-request.txt"),
+    );
+    ok &= eq_check(
+        tally,
+        case,
+        "header: sign string to sign",
+        &out.string_to_sign,
+        &expected(dir, "header-string-to-sign.txt"),
+    );
+    ok &= eq_check(
+        tally,
+        case,
+        "header: sign signature",
+        &out.signature,
+        &expected(dir, "header-signature.txt"),
+    );
 
     // The verifier, on the expected signed request.
     let signed = RawRequest::parse(&read(dir, "header-signed-request.txt"));
     let auth = signed.header("authorization").unwrap_or_default();
-    let produced_auth = out.headers.iter().find(|(n, _)| n == "Authorization").map(|(_, v)| v.clone()).unwrap_or_default();
-    ok &= eq_check(tally, case, "header: sign Authorization header", &produced_auth, &auth);
+    let produced_auth = out
+        .headers
+        .iter()
+        .find(|(n, _)| n == "Authorization")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    ok &= eq_check(
+        tally,
+        case,
+        "header: sign Authorization header",
+        &produced_auth,
+        &auth,
+    );
 
     let signed_headers = signed.header_refs();
     let sreq = HttpRequest {
@@ -221,20 +269,35 @@ fn run_header_case(tally: &mut Tally, case: &str, dir: &Path, ctx: &Context) -> 
     let config = verify_config(ctx);
     match prepare(&sreq, &config, ctx.time) {
         Ok(pending) => {
-            ok &= eq_check(tally, case, "header: verify canonical request", &pending.canonical_request(), &expected(dir, "header-canonical-request.txt"));
-            ok &= eq_check(tally, case, "header: verify string to sign", &pending.string_to_sign(), &expected(dir, "header-string-to-sign.txt"));
+            ok &= eq_check(
+                tally,
+                case,
+                "header: verify canonical request",
+                &pending.canonical_request(),
+                &expected(dir, "header-canonical-request.txt"),
+            );
+            ok &= eq_check(
+                tally,
+                case,
+                "header: verify string to sign",
+                &pending.string_to_sign(),
+                &expected(dir, "header-string-to-sign.txt"),
+            );
             match pending.complete(Some(&Secret::new(ctx.secret.clone()))) {
                 Ok(caller) => {
                     let good = caller.access_key_id == ctx.access_key_id
                         && caller.region == ctx.region
                         && caller.service == ctx.service
                         && caller.security_token == ctx.token
-                        && caller.security_token_signed == (ctx.token.is_some() && !ctx.omit_session_token)
+                        && caller.security_token_signed
+                            == (ctx.token.is_some() && !ctx.omit_session_token)
                         && caller.signed_at == ctx.time
                         && caller.kind == AuthKind::Header
                         && caller.expires_at.is_none();
                     ok &= good;
-                    tally.check(case, "header: verified caller", good, || format!("{caller:?}"));
+                    tally.check(case, "header: verified caller", good, || {
+                        format!("{caller:?}")
+                    });
                 }
                 Err(e) => {
                     ok = false;
@@ -252,13 +315,32 @@ fn run_header_case(tally: &mut Tally, case: &str, dir: &Path, ctx: &Context) -> 
     let bad_auth = corrupt_signature(&auth);
     let bad_headers: Vec<(&str, &[u8])> = signed_headers
         .iter()
-        .map(|(n, v)| if n.eq_ignore_ascii_case("authorization") { (*n, bad_auth.as_bytes()) } else { (*n, *v) })
+        .map(|(n, v)| {
+            if n.eq_ignore_ascii_case("authorization") {
+                (*n, bad_auth.as_bytes())
+            } else {
+                (*n, *v)
+            }
+        })
         .collect();
-    let bad = HttpRequest { headers: &bad_headers, ..sreq };
-    let result = sigv4::verify(&bad, &config, |_| Some(Secret::new(ctx.secret.clone())), ctx.time);
+    let bad = HttpRequest {
+        headers: &bad_headers,
+        ..sreq
+    };
+    let result = sigv4::verify(
+        &bad,
+        &config,
+        |_| Some(Secret::new(ctx.secret.clone())),
+        ctx.time,
+    );
     let rejected = matches!(&result, Err(e @ SigV4Error::SignatureDoesNotMatch(_)) if e.code() == "SignatureDoesNotMatch");
     ok &= rejected;
-    tally.check(case, "header: corrupted signature rejected", rejected, || format!("{result:?}"));
+    tally.check(
+        case,
+        "header: corrupted signature rejected",
+        rejected,
+        || format!("{result:?}"),
+    );
     ok
 }
 
@@ -290,12 +372,36 @@ fn run_query_case(tally: &mut Tally, case: &str, dir: &Path, ctx: &Context) -> b
     };
 
     let out = presign(&req, &params, ctx.expires);
-    ok &= eq_check(tally, case, "query: sign canonical request", &out.canonical_request, &expected(dir, "query-canonical-request.txt"));
-    ok &= eq_check(tally, case, "query: sign string to sign", &out.string_to_sign, &expected(dir, "query-string-to-sign.txt"));
-    ok &= eq_check(tally, case, "query: sign signature", &out.signature, &expected(dir, "query-signature.txt"));
+    ok &= eq_check(
+        tally,
+        case,
+        "query: sign canonical request",
+        &out.canonical_request,
+        &expected(dir, "query-canonical-request.txt"),
+    );
+    ok &= eq_check(
+        tally,
+        case,
+        "query: sign string to sign",
+        &out.string_to_sign,
+        &expected(dir, "query-string-to-sign.txt"),
+    );
+    ok &= eq_check(
+        tally,
+        case,
+        "query: sign signature",
+        &out.signature,
+        &expected(dir, "query-signature.txt"),
+    );
 
     let signed = RawRequest::parse(&read(dir, "query-signed-request.txt"));
-    ok &= eq_check(tally, case, "query: sign query string", &out.query, &signed.query);
+    ok &= eq_check(
+        tally,
+        case,
+        "query: sign query string",
+        &out.query,
+        &signed.query,
+    );
 
     let signed_headers = signed.header_refs();
     let sreq = HttpRequest {
@@ -311,8 +417,20 @@ fn run_query_case(tally: &mut Tally, case: &str, dir: &Path, ctx: &Context) -> b
             if !ctx.omit_session_token {
                 // With the token left out of the signature, the verifier's
                 // first attempt includes it; only the retry matches.
-                ok &= eq_check(tally, case, "query: verify canonical request", &pending.canonical_request(), &expected(dir, "query-canonical-request.txt"));
-                ok &= eq_check(tally, case, "query: verify string to sign", &pending.string_to_sign(), &expected(dir, "query-string-to-sign.txt"));
+                ok &= eq_check(
+                    tally,
+                    case,
+                    "query: verify canonical request",
+                    &pending.canonical_request(),
+                    &expected(dir, "query-canonical-request.txt"),
+                );
+                ok &= eq_check(
+                    tally,
+                    case,
+                    "query: verify string to sign",
+                    &pending.string_to_sign(),
+                    &expected(dir, "query-string-to-sign.txt"),
+                );
             }
             match pending.complete(Some(&Secret::new(ctx.secret.clone()))) {
                 Ok(caller) => {
@@ -321,12 +439,15 @@ fn run_query_case(tally: &mut Tally, case: &str, dir: &Path, ctx: &Context) -> b
                         && caller.region == ctx.region
                         && caller.service == ctx.service
                         && caller.security_token == ctx.token
-                        && caller.security_token_signed == (ctx.token.is_some() && !ctx.omit_session_token)
+                        && caller.security_token_signed
+                            == (ctx.token.is_some() && !ctx.omit_session_token)
                         && caller.signed_at == ctx.time
                         && caller.kind == AuthKind::Presigned
                         && caller.expires_at == Some(expires_at);
                     ok &= good;
-                    tally.check(case, "query: verified caller", good, || format!("{caller:?}"));
+                    tally.check(case, "query: verified caller", good, || {
+                        format!("{caller:?}")
+                    });
                 }
                 Err(e) => {
                     ok = false;
@@ -342,20 +463,50 @@ fn run_query_case(tally: &mut Tally, case: &str, dir: &Path, ctx: &Context) -> b
 
     // Still valid at the last second of the window, expired one second later.
     let last = ctx.time + chrono::Duration::seconds(ctx.expires as i64);
-    let still = sigv4::verify(&sreq, &config, |_| Some(Secret::new(ctx.secret.clone())), last);
+    let still = sigv4::verify(
+        &sreq,
+        &config,
+        |_| Some(Secret::new(ctx.secret.clone())),
+        last,
+    );
     ok &= still.is_ok();
-    tally.check(case, "query: valid until X-Amz-Expires", still.is_ok(), || format!("{still:?}"));
-    let late = sigv4::verify(&sreq, &config, |_| Some(Secret::new(ctx.secret.clone())), last + chrono::Duration::seconds(1));
+    tally.check(
+        case,
+        "query: valid until X-Amz-Expires",
+        still.is_ok(),
+        || format!("{still:?}"),
+    );
+    let late = sigv4::verify(
+        &sreq,
+        &config,
+        |_| Some(Secret::new(ctx.secret.clone())),
+        last + chrono::Duration::seconds(1),
+    );
     let expired = matches!(late, Err(SigV4Error::RequestExpired(_)));
     ok &= expired;
-    tally.check(case, "query: expired after X-Amz-Expires", expired, || format!("{late:?}"));
+    tally.check(case, "query: expired after X-Amz-Expires", expired, || {
+        format!("{late:?}")
+    });
 
     let bad_query = corrupt_signature(&signed.query);
-    let bad = HttpRequest { query: &bad_query, ..sreq };
-    let result = sigv4::verify(&bad, &config, |_| Some(Secret::new(ctx.secret.clone())), ctx.time);
+    let bad = HttpRequest {
+        query: &bad_query,
+        ..sreq
+    };
+    let result = sigv4::verify(
+        &bad,
+        &config,
+        |_| Some(Secret::new(ctx.secret.clone())),
+        ctx.time,
+    );
     let rejected = matches!(result, Err(SigV4Error::SignatureDoesNotMatch(_)));
     ok &= rejected;
-    tally.check(case, "query: corrupted signature rejected", rejected, || format!("{result:?}"));
+    tally.check(
+        case,
+        "query: corrupted signature rejected",
+        rejected,
+        || format!("{result:?}"),
+    );
     ok
 }
 
@@ -397,13 +548,19 @@ fn aws_signing_test_suite_v4() {
     }
     assert_eq!(ran + EXCLUDED.len(), dirs.len());
     // Guard against the suite silently shrinking.
-    assert!(ran >= 38, "expected the 38 cases of the v4 suite, ran {ran}");
+    assert!(
+        ran >= 38,
+        "expected the 38 cases of the v4 suite, ran {ran}"
+    );
 }
 
 #[test]
 fn excluded_cases_exist() {
     let dirs = case_dirs();
     for (name, _) in EXCLUDED {
-        assert!(dirs.iter().any(|d| d.file_name().unwrap() == *name), "excluded case {name} is not in the suite");
+        assert!(
+            dirs.iter().any(|d| d.file_name().unwrap() == *name),
+            "excluded case {name} is not in the suite"
+        );
     }
 }

@@ -98,7 +98,10 @@ pub fn parse_query(query: &str) -> Vec<QueryParam> {
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            QueryParam { name: percent_decode(name), value: percent_decode(value) }
+            QueryParam {
+                name: percent_decode(name),
+                value: percent_decode(value),
+            }
         })
         .collect()
 }
@@ -213,7 +216,10 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// The string to sign: algorithm, timestamp (`YYYYMMDDTHHMMSSZ`), scope and
 /// the hex SHA-256 of the canonical request.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &[u8]) -> String {
-    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", sha256_hex(canonical_request))
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        sha256_hex(canonical_request)
+    )
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {

@@ -66,8 +66,9 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use subtle::ConstantTimeEq;
 
 pub use canonical::{
-    canonical_header_value, canonical_query, canonical_request, canonical_uri, normalize_path, parse_query,
-    sha256_hex, signing_key, string_to_sign, uri_encode, QueryParam, ALGORITHM, EMPTY_SHA256, TERMINATOR,
+    canonical_header_value, canonical_query, canonical_request, canonical_uri, normalize_path,
+    parse_query, sha256_hex, signing_key, string_to_sign, uri_encode, QueryParam, ALGORITHM,
+    EMPTY_SHA256, TERMINATOR,
 };
 pub use error::{SigV4Error, SIGNATURE_DOES_NOT_MATCH_MESSAGE};
 pub use sign::{presign, sign, Credentials, SigningOutput, SigningParams, SigningSettings};
@@ -227,16 +228,26 @@ const X_AMZ_SIGNATURE: &[u8] = b"X-Amz-Signature";
 const X_AMZ_EXPIRES: &[u8] = b"X-Amz-Expires";
 const X_AMZ_SECURITY_TOKEN: &[u8] = b"X-Amz-Security-Token";
 
-fn header_values<'h>(headers: &'h [(&'h str, &'h [u8])], name: &'h str) -> impl Iterator<Item = &'h [u8]> + 'h {
-    headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+fn header_values<'h>(
+    headers: &'h [(&'h str, &'h [u8])],
+    name: &'h str,
+) -> impl Iterator<Item = &'h [u8]> + 'h {
+    headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v)
 }
 
 /// At most one header of that name, as trimmed UTF-8.
 fn single_header(headers: &[(&str, &[u8])], name: &str) -> Result<Option<String>, SigV4Error> {
     let mut values = header_values(headers, name);
-    let Some(first) = values.next() else { return Ok(None) };
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
     if values.next().is_some() {
-        return Err(SigV4Error::incomplete(format!("The request must not contain more than one '{name}' header.")));
+        return Err(SigV4Error::incomplete(format!(
+            "The request must not contain more than one '{name}' header."
+        )));
     }
     let text = std::str::from_utf8(first)
         .map_err(|_| SigV4Error::incomplete(format!("The '{name}' header is not valid UTF-8.")))?;
@@ -247,13 +258,19 @@ fn single_header(headers: &[(&str, &[u8])], name: &str) -> Result<Option<String>
 fn single_param(params: &[QueryParam], name: &[u8]) -> Result<Option<String>, SigV4Error> {
     let display = String::from_utf8_lossy(name);
     let mut values = params.iter().filter(|p| p.name == name);
-    let Some(first) = values.next() else { return Ok(None) };
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
     if values.next().is_some() {
-        return Err(SigV4Error::incomplete(format!("The query string must not contain more than one '{display}' parameter.")));
+        return Err(SigV4Error::incomplete(format!(
+            "The query string must not contain more than one '{display}' parameter."
+        )));
     }
     String::from_utf8(first.value.clone())
         .map(Some)
-        .map_err(|_| SigV4Error::incomplete(format!("The '{display}' parameter is not valid UTF-8.")))
+        .map_err(|_| {
+            SigV4Error::incomplete(format!("The '{display}' parameter is not valid UTF-8."))
+        })
 }
 
 /// `Credential=AKID/YYYYMMDD/REGION/SERVICE/aws4_request`.
@@ -285,13 +302,20 @@ fn parse_credential(credential: &str) -> Result<CredentialScope, SigV4Error> {
 }
 
 fn parse_signed_headers(list: &str) -> Result<Vec<String>, SigV4Error> {
-    let names: Vec<String> = list.split(';').map(|n| n.trim().to_ascii_lowercase()).collect();
+    let names: Vec<String> = list
+        .split(';')
+        .map(|n| n.trim().to_ascii_lowercase())
+        .collect();
     let valid = |n: &String| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic() && b != b':');
     if !names.iter().all(valid) {
-        return Err(SigV4Error::incomplete(format!("SignedHeaders '{list}' is malformed.")));
+        return Err(SigV4Error::incomplete(format!(
+            "SignedHeaders '{list}' is malformed."
+        )));
     }
     if !names.iter().any(|n| n == "host") {
-        return Err(SigV4Error::incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."));
+        return Err(SigV4Error::incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
     }
     Ok(names)
 }
@@ -304,7 +328,11 @@ fn parse_amz_date(value: &str) -> Result<DateTime<Utc>, SigV4Error> {
         && b[8] == b'T'
         && b[9..15].iter().all(u8::is_ascii_digit)
         && b[15] == b'Z';
-    let parsed = if shape_ok { NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%SZ").ok() } else { None };
+    let parsed = if shape_ok {
+        NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%SZ").ok()
+    } else {
+        None
+    };
     parsed.map(|t| t.and_utc()).ok_or_else(|| {
         SigV4Error::incomplete(format!(
             "X-Amz-Date must be in the ISO8601 basic format \"yyyyMMdd'T'HHmmss'Z'\", got '{value}'."
@@ -359,21 +387,31 @@ fn parse_authorization(value: &[u8]) -> Result<AuthorizationHeader, SigV4Error> 
             _ => continue,
         };
         if slot.is_some() {
-            return Err(SigV4Error::incomplete(format!("Authorization header contains '{key}' more than once.")));
+            return Err(SigV4Error::incomplete(format!(
+                "Authorization header contains '{key}' more than once."
+            )));
         }
         *slot = Some(val.trim().to_owned());
     }
     let mut missing = String::new();
-    for (present, name) in
-        [(credential.is_some(), "Credential"), (signature.is_some(), "Signature"), (signed_headers.is_some(), "SignedHeaders")]
-    {
+    for (present, name) in [
+        (credential.is_some(), "Credential"),
+        (signature.is_some(), "Signature"),
+        (signed_headers.is_some(), "SignedHeaders"),
+    ] {
         if !present {
-            missing.push_str(&format!("Authorization header requires '{name}' parameter. "));
+            missing.push_str(&format!(
+                "Authorization header requires '{name}' parameter. "
+            ));
         }
     }
     match (credential, signed_headers, signature) {
         (Some(credential), Some(signed_headers), Some(signature)) if missing.is_empty() => {
-            Ok(AuthorizationHeader { credential, signed_headers, signature })
+            Ok(AuthorizationHeader {
+                credential,
+                signed_headers,
+                signature,
+            })
         }
         _ => Err(SigV4Error::incomplete(missing.trim_end().to_owned())),
     }
@@ -386,9 +424,9 @@ pub fn prepare<'a>(
     now: DateTime<Utc>,
 ) -> Result<PendingVerification<'a>, SigV4Error> {
     let params = canonical::parse_query(req.query);
-    let presigned = params
-        .iter()
-        .any(|p| p.name == X_AMZ_ALGORITHM || p.name == X_AMZ_SIGNATURE || p.name == X_AMZ_CREDENTIAL);
+    let presigned = params.iter().any(|p| {
+        p.name == X_AMZ_ALGORITHM || p.name == X_AMZ_SIGNATURE || p.name == X_AMZ_CREDENTIAL
+    });
     let has_header = header_values(req.headers, "authorization").next().is_some();
 
     let header_token = single_header(req.headers, "x-amz-security-token")?;
@@ -455,7 +493,9 @@ pub fn prepare<'a>(
     let scope = parse_credential(&credential)?;
     let signed_headers = parse_signed_headers(&signed_headers)?;
     if kind == AuthKind::Header && signature.is_empty() {
-        return Err(SigV4Error::incomplete("Authorization header requires 'Signature' parameter."));
+        return Err(SigV4Error::incomplete(
+            "Authorization header requires 'Signature' parameter.",
+        ));
     }
     let signed_at = parse_amz_date(&amz_date)?;
 
@@ -466,8 +506,12 @@ pub fn prepare<'a>(
             scope.terminator
         )));
     }
-    if !config.allowed_services.iter().any(|s| *s == scope.service) {
-        let expected: Vec<String> = config.allowed_services.iter().map(|s| format!("'{s}'")).collect();
+    if !config.allowed_services.contains(&scope.service) {
+        let expected: Vec<String> = config
+            .allowed_services
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect();
         return Err(SigV4Error::SignatureDoesNotMatch(format!(
             "Credential should be scoped to correct service: {}.",
             expected.join(" or ")
@@ -509,11 +553,15 @@ pub fn prepare<'a>(
         Some(expires) => {
             // `expires` is at most `max_presign_expires_seconds`; keep the
             // arithmetic checked anyway.
-            let window = Duration::try_seconds(i64::try_from(expires).unwrap_or(i64::MAX)).unwrap_or(Duration::MAX);
+            let window = Duration::try_seconds(i64::try_from(expires).unwrap_or(i64::MAX))
+                .unwrap_or(Duration::MAX);
             let expires_at = signed_at.checked_add_signed(window);
             if let Some(expires_at) = expires_at {
                 if now > expires_at {
-                    let earliest = now.checked_sub_signed(window).map(|t| fmt_amz(&t)).unwrap_or_default();
+                    let earliest = now
+                        .checked_sub_signed(window)
+                        .map(|t| fmt_amz(&t))
+                        .unwrap_or_default();
                     return Err(SigV4Error::RequestExpired(format!(
                         "Signature expired: {amz_date} is now earlier than {earliest} ({now_s} - {expires} sec.)"
                     )));
@@ -529,14 +577,19 @@ pub fn prepare<'a>(
         None => body_hash,
         Some(declared) if declared == "UNSIGNED-PAYLOAD" => {
             if kind != AuthKind::Presigned {
-                return Err(SigV4Error::incomplete("UNSIGNED-PAYLOAD is accepted only for presigned requests."));
+                return Err(SigV4Error::incomplete(
+                    "UNSIGNED-PAYLOAD is accepted only for presigned requests.",
+                ));
             }
             declared
         }
-        Some(declared) if declared.len() == 64 && declared.bytes().all(|b| b.is_ascii_hexdigit()) => {
+        Some(declared)
+            if declared.len() == 64 && declared.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
             if !declared.eq_ignore_ascii_case(&body_hash) {
                 return Err(SigV4Error::SignatureDoesNotMatch(
-                    "The provided 'x-amz-content-sha256' header does not match what was computed.".to_owned(),
+                    "The provided 'x-amz-content-sha256' header does not match what was computed."
+                        .to_owned(),
                 ));
             }
             declared
@@ -552,7 +605,9 @@ pub fn prepare<'a>(
     let token_unsigned_header =
         header_token.is_some() && !signed_headers.iter().any(|h| h == "x-amz-security-token");
     if token_unsigned_header && !config.accept_unsigned_security_token {
-        return Err(SigV4Error::incomplete("'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization."));
+        return Err(SigV4Error::incomplete(
+            "'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
     }
     let token_in_presigned_query = kind == AuthKind::Presigned && query_token.is_some();
     let security_token = header_token.or(query_token);
@@ -598,18 +653,26 @@ impl<'a> PendingVerification<'a> {
 
     /// The string to sign for the request; for diagnostics.
     pub fn string_to_sign(&self) -> String {
-        canonical::string_to_sign(&self.amz_date, &self.scope(), &self.canonical_request_bytes(false))
+        canonical::string_to_sign(
+            &self.amz_date,
+            &self.scope(),
+            &self.canonical_request_bytes(false),
+        )
     }
 
     fn scope(&self) -> String {
-        format!("{}/{}/{}/{TERMINATOR}", self.scope_date, self.region, self.service)
+        format!(
+            "{}/{}/{}/{TERMINATOR}",
+            self.scope_date, self.region, self.service
+        )
     }
 
     fn canonical_request_bytes(&self, leave_out_token: bool) -> Vec<u8> {
         let presigned = self.kind == AuthKind::Presigned;
         let uri = canonical::canonical_uri(self.req.path, self.normalize_path);
         let query = canonical::canonical_query(&self.params, |p| {
-            (presigned && p.name == X_AMZ_SIGNATURE) || (leave_out_token && p.name == X_AMZ_SECURITY_TOKEN)
+            (presigned && p.name == X_AMZ_SIGNATURE)
+                || (leave_out_token && p.name == X_AMZ_SECURITY_TOKEN)
         });
         canonical::canonical_request(
             self.req.method,
@@ -624,15 +687,28 @@ impl<'a> PendingVerification<'a> {
     /// Finishes verification with the secret of the access key (`None` when
     /// the key is unknown).
     pub fn complete(self, secret: Option<&Secret>) -> Result<VerifiedCaller, SigV4Error> {
-        let Some(secret) = secret else { return Err(SigV4Error::InvalidClientTokenId) };
-        let key = canonical::signing_key(secret.expose(), &self.scope_date, &self.region, &self.service);
+        let Some(secret) = secret else {
+            return Err(SigV4Error::InvalidClientTokenId);
+        };
+        let key = canonical::signing_key(
+            secret.expose(),
+            &self.scope_date,
+            &self.region,
+            &self.service,
+        );
         let scope = self.scope();
         let provided: Option<[u8; 32]> = {
             let mut out = [0u8; 32];
-            hex::decode_to_slice(self.signature.as_bytes(), &mut out).ok().map(|()| out)
+            hex::decode_to_slice(self.signature.as_bytes(), &mut out)
+                .ok()
+                .map(|()| out)
         };
         let matches = |leave_out_token: bool| -> bool {
-            let sts = canonical::string_to_sign(&self.amz_date, &scope, &self.canonical_request_bytes(leave_out_token));
+            let sts = canonical::string_to_sign(
+                &self.amz_date,
+                &scope,
+                &self.canonical_request_bytes(leave_out_token),
+            );
             let expected = canonical::signature(&key, &sts);
             match &provided {
                 Some(provided) => bool::from(expected.ct_eq(provided)),

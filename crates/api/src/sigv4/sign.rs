@@ -42,7 +42,11 @@ pub struct SigningSettings {
 
 impl Default for SigningSettings {
     fn default() -> Self {
-        SigningSettings { normalize_path: true, sign_content_sha256: false, omit_session_token: false }
+        SigningSettings {
+            normalize_path: true,
+            sign_content_sha256: false,
+            omit_session_token: false,
+        }
     }
 }
 
@@ -90,7 +94,9 @@ fn request_header_names(req: &HttpRequest<'_>) -> Vec<String> {
         .headers
         .iter()
         .map(|(n, _)| n.to_ascii_lowercase())
-        .filter(|n| !UNSIGNED_HEADERS.contains(&n.as_str()) && !SIGNER_HEADERS.contains(&n.as_str()))
+        .filter(|n| {
+            !UNSIGNED_HEADERS.contains(&n.as_str()) && !SIGNER_HEADERS.contains(&n.as_str())
+        })
         .collect();
     names.sort();
     names.dedup();
@@ -106,13 +112,35 @@ fn finish(
     payload_hash: &str,
 ) -> (String, String, String, String) {
     let date = amz_date(&params.time);
-    let scope = format!("{}/{}/{}/{TERMINATOR}", &date[..8], params.region, params.service);
+    let scope = format!(
+        "{}/{}/{}/{TERMINATOR}",
+        &date[..8],
+        params.region,
+        params.service
+    );
     let uri = canonical::canonical_uri(req.path, params.settings.normalize_path);
-    let creq = canonical::canonical_request(req.method, &uri, canonical_query, signed_headers, headers, payload_hash);
+    let creq = canonical::canonical_request(
+        req.method,
+        &uri,
+        canonical_query,
+        signed_headers,
+        headers,
+        payload_hash,
+    );
     let sts = canonical::string_to_sign(&date, &scope, &creq);
-    let key = canonical::signing_key(params.credentials.secret_access_key, &date[..8], params.region, params.service);
+    let key = canonical::signing_key(
+        params.credentials.secret_access_key,
+        &date[..8],
+        params.region,
+        params.service,
+    );
     let signature = hex::encode(canonical::signature(&key, &sts));
-    (String::from_utf8_lossy(&creq).into_owned(), sts, signature, scope)
+    (
+        String::from_utf8_lossy(&creq).into_owned(),
+        sts,
+        signature,
+        scope,
+    )
 }
 
 /// Signs `req` with an `Authorization` header.
@@ -158,7 +186,13 @@ pub fn sign(req: &HttpRequest<'_>, params: &SigningParams<'_>) -> SigningOutput 
         signed.join(";")
     );
     added.push(("Authorization".into(), authorization));
-    SigningOutput { canonical_request, string_to_sign, signature, headers: added, query: req.query.to_owned() }
+    SigningOutput {
+        canonical_request,
+        string_to_sign,
+        signature,
+        headers: added,
+        query: req.query.to_owned(),
+    }
 }
 
 fn encode_component(value: &str) -> String {
@@ -172,11 +206,20 @@ fn encode_component(value: &str) -> String {
 /// `X-Amz-SignedHeaders`, `X-Amz-Expires`, `X-Amz-Security-Token`,
 /// `X-Amz-Signature`). The payload hash is that of the body, as AWS's
 /// suite does for non-S3 services.
-pub fn presign(req: &HttpRequest<'_>, params: &SigningParams<'_>, expires_in_seconds: u64) -> SigningOutput {
+pub fn presign(
+    req: &HttpRequest<'_>,
+    params: &SigningParams<'_>,
+    expires_in_seconds: u64,
+) -> SigningOutput {
     let date = amz_date(&params.time);
     let payload_hash = canonical::sha256_hex(req.body);
     let signed = request_header_names(req);
-    let scope = format!("{}/{}/{}/{TERMINATOR}", &date[..8], params.region, params.service);
+    let scope = format!(
+        "{}/{}/{}/{TERMINATOR}",
+        &date[..8],
+        params.region,
+        params.service
+    );
     let credential = format!("{}/{scope}", params.credentials.access_key_id);
     let signed_joined = signed.join(";");
     let expires = expires_in_seconds.to_string();
@@ -197,7 +240,10 @@ pub fn presign(req: &HttpRequest<'_>, params: &SigningParams<'_>, expires_in_sec
         if *name == "X-Amz-Security-Token" && params.settings.omit_session_token {
             continue;
         }
-        query_params.push(QueryParam { name: name.as_bytes().to_vec(), value: value.as_bytes().to_vec() });
+        query_params.push(QueryParam {
+            name: name.as_bytes().to_vec(),
+            value: value.as_bytes().to_vec(),
+        });
     }
     let cquery = canonical::canonical_query(&query_params, |_| false);
     let headers: Vec<(&str, &[u8])> = req.headers.to_vec();
@@ -205,7 +251,11 @@ pub fn presign(req: &HttpRequest<'_>, params: &SigningParams<'_>, expires_in_sec
         finish(req, params, &cquery, &signed, &headers, &payload_hash);
 
     let mut query = req.query.to_owned();
-    for (name, value) in auth_params.iter().copied().chain(std::iter::once(("X-Amz-Signature", signature.as_str()))) {
+    for (name, value) in auth_params
+        .iter()
+        .copied()
+        .chain(std::iter::once(("X-Amz-Signature", signature.as_str())))
+    {
         if !query.is_empty() {
             query.push('&');
         }
@@ -213,5 +263,11 @@ pub fn presign(req: &HttpRequest<'_>, params: &SigningParams<'_>, expires_in_sec
         query.push('=');
         query.push_str(&encode_component(value));
     }
-    SigningOutput { canonical_request, string_to_sign, signature, headers: Vec::new(), query }
+    SigningOutput {
+        canonical_request,
+        string_to_sign,
+        signature,
+        headers: Vec::new(),
+        query,
+    }
 }

@@ -39,12 +39,19 @@ impl Req {
 
     fn iam_post() -> Req {
         let mut r = Req::new("POST", "/", "", b"Action=GetUser&Version=2010-05-08");
-        r.headers.push(("Content-Type".into(), b"application/x-www-form-urlencoded; charset=utf-8".to_vec()));
+        r.headers.push((
+            "Content-Type".into(),
+            b"application/x-www-form-urlencoded; charset=utf-8".to_vec(),
+        ));
         r
     }
 
     fn with<R>(&self, f: impl FnOnce(&HttpRequest<'_>) -> R) -> R {
-        let headers: Vec<(&str, &[u8])> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+        let headers: Vec<(&str, &[u8])> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
         let req = HttpRequest {
             method: &self.method,
             path: &self.path,
@@ -68,7 +75,11 @@ impl Req {
             .unwrap_or_default()
     }
 
-    fn verify_at(&self, config: &VerifyConfig, now: DateTime<Utc>) -> Result<VerifiedCaller, SigV4Error> {
+    fn verify_at(
+        &self,
+        config: &VerifyConfig,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedCaller, SigV4Error> {
         self.with(|r| verify(r, config, lookup, now))
     }
 
@@ -79,7 +90,11 @@ impl Req {
 
 fn params<'a>(region: &'a str, service: &'a str, token: Option<&'a str>) -> SigningParams<'a> {
     SigningParams {
-        credentials: Credentials { access_key_id: AKID, secret_access_key: SECRET, security_token: token },
+        credentials: Credentials {
+            access_key_id: AKID,
+            secret_access_key: SECRET,
+            security_token: token,
+        },
         region,
         service,
         time: t0(),
@@ -158,7 +173,12 @@ fn header_round_trip_with_token_query_and_content_sha256() {
 
 #[test]
 fn presigned_round_trip() {
-    let mut req = Req::new("GET", "/", "Action=GetCallerIdentity&Version=2011-06-15", b"");
+    let mut req = Req::new(
+        "GET",
+        "/",
+        "Action=GetCallerIdentity&Version=2011-06-15",
+        b"",
+    );
     req = presigned_with(req, &params("us-west-2", "sts", Some("tok")), 900);
     let caller = req.verify().unwrap();
     assert_eq!(caller.kind, AuthKind::Presigned);
@@ -169,14 +189,30 @@ fn presigned_round_trip() {
 
 #[test]
 fn presigned_accepts_unsigned_payload_and_the_max_window() {
-    let mut req = presigned_with(Req::new("GET", "/", "", b""), &params("us-east-1", "iam", None), 604_800);
+    let mut req = presigned_with(
+        Req::new("GET", "/", "", b""),
+        &params("us-east-1", "iam", None),
+        604_800,
+    );
     req.set_header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
     // The signer hashed the (empty) body, so the signature no longer matches
     // with UNSIGNED-PAYLOAD in place of the hash: the header is honoured.
     assert_eq!(code(req.verify()), "SignatureDoesNotMatch");
-    let req = presigned_with(Req::new("GET", "/", "", b""), &params("us-east-1", "iam", None), 604_800);
-    assert!(req.verify_at(&VerifyConfig::default(), t0() + Duration::days(7)).is_ok());
-    assert_eq!(code(req.verify_at(&VerifyConfig::default(), t0() + Duration::days(7) + Duration::seconds(1))), "RequestExpired");
+    let req = presigned_with(
+        Req::new("GET", "/", "", b""),
+        &params("us-east-1", "iam", None),
+        604_800,
+    );
+    assert!(req
+        .verify_at(&VerifyConfig::default(), t0() + Duration::days(7))
+        .is_ok());
+    assert_eq!(
+        code(req.verify_at(
+            &VerifyConfig::default(),
+            t0() + Duration::days(7) + Duration::seconds(1)
+        )),
+        "RequestExpired"
+    );
 }
 
 #[test]
@@ -186,7 +222,9 @@ fn verification_in_two_halves_for_an_async_lookup() {
         let pending = prepare(r, &VerifyConfig::default(), t0()).unwrap();
         assert_eq!(pending.access_key_id(), AKID);
         assert_eq!(pending.security_token(), None);
-        assert!(pending.string_to_sign().starts_with("AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/aws4_request\n"));
+        assert!(pending.string_to_sign().starts_with(
+            "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/aws4_request\n"
+        ));
         let caller = pending.complete(Some(&Secret::new(SECRET))).unwrap();
         assert_eq!(caller.access_key_id, AKID);
     });
@@ -197,10 +235,15 @@ fn lookup_is_asked_for_the_access_key_of_the_credential() {
     let req = signed(Req::iam_post());
     let mut asked = None;
     let result = req.with(|r| {
-        verify(r, &VerifyConfig::default(), |k| {
-            asked = Some(k.to_owned());
-            Some(Secret::new(SECRET))
-        }, t0())
+        verify(
+            r,
+            &VerifyConfig::default(),
+            |k| {
+                asked = Some(k.to_owned());
+                Some(Secret::new(SECRET))
+            },
+            t0(),
+        )
     });
     assert!(result.is_ok());
     assert_eq!(asked.as_deref(), Some(AKID));
@@ -211,7 +254,10 @@ fn signature_hex_case_does_not_matter_but_its_value_does() {
     let mut req = signed(Req::iam_post());
     let auth = req.header("authorization");
     let (head, sig) = auth.split_once("Signature=").unwrap();
-    req.set_header("Authorization", &format!("{head}Signature={}", sig.to_uppercase()));
+    req.set_header(
+        "Authorization",
+        &format!("{head}Signature={}", sig.to_uppercase()),
+    );
     assert!(req.verify().is_ok());
     req.set_header("Authorization", &format!("{head}Signature={}", &sig[..63]));
     assert_eq!(code(req.verify()), "SignatureDoesNotMatch");
@@ -228,7 +274,10 @@ fn missing_authentication_token() {
     let req = Req::iam_post();
     let e = err(req.verify());
     assert_eq!(e, SigV4Error::MissingAuthenticationToken);
-    assert_eq!((e.code(), e.http_status()), ("MissingAuthenticationToken", 403));
+    assert_eq!(
+        (e.code(), e.http_status()),
+        ("MissingAuthenticationToken", 403)
+    );
     assert_eq!(e.message(), "Request is missing Authentication Token");
     // X-Amz-Date alone, or a security token alone, is not authentication.
     let mut req = Req::iam_post();
@@ -254,9 +303,18 @@ fn incomplete_signature_for_missing_parts_of_the_authorization_header() {
         "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter."
     );
     let e = err(with_authorization("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host").verify());
-    assert_eq!(e.message(), "Authorization header requires 'Signature' parameter.");
-    let e = err(with_authorization("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, Signature=00").verify());
-    assert_eq!(e.message(), "Authorization header requires 'SignedHeaders' parameter.");
+    assert_eq!(
+        e.message(),
+        "Authorization header requires 'Signature' parameter."
+    );
+    let e = err(with_authorization(
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, Signature=00",
+    )
+    .verify());
+    assert_eq!(
+        e.message(),
+        "Authorization header requires 'SignedHeaders' parameter."
+    );
     for bad in [
         "",
         "   ",
@@ -282,15 +340,26 @@ fn incomplete_signature_when_host_is_not_signed() {
     )
     .verify());
     assert_eq!(e.code(), "IncompleteSignature");
-    assert_eq!(e.message(), "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+    assert_eq!(
+        e.message(),
+        "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+    );
 }
 
 #[test]
 fn incomplete_signature_for_a_missing_or_malformed_date() {
     let mut req = signed(Req::iam_post());
-    req.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("x-amz-date"));
+    req.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("x-amz-date"));
     assert_eq!(code(req.verify()), "IncompleteSignature");
-    for bad in ["2015-08-30T12:36:00Z", "20150830T123600", "20151330T123600Z", "20150830T250000Z", "", "2015083０T123600Z"] {
+    for bad in [
+        "2015-08-30T12:36:00Z",
+        "20150830T123600",
+        "20151330T123600Z",
+        "20150830T250000Z",
+        "",
+        "2015083０T123600Z",
+    ] {
         let mut req = signed(Req::iam_post());
         req.set_header("X-Amz-Date", bad);
         assert_eq!(code(req.verify()), "IncompleteSignature", "{bad:?}");
@@ -301,16 +370,20 @@ fn incomplete_signature_for_a_missing_or_malformed_date() {
 fn incomplete_signature_for_repeated_or_non_utf8_auth_headers() {
     let mut req = signed(Req::iam_post());
     let auth = req.header("authorization");
-    req.headers.push(("authorization".into(), auth.into_bytes()));
+    req.headers
+        .push(("authorization".into(), auth.into_bytes()));
     assert_eq!(code(req.verify()), "IncompleteSignature");
 
     let mut req = signed(Req::iam_post());
-    req.headers.push(("X-Amz-Date".into(), b"20150830T123600Z".to_vec()));
+    req.headers
+        .push(("X-Amz-Date".into(), b"20150830T123600Z".to_vec()));
     assert_eq!(code(req.verify()), "IncompleteSignature");
 
     let mut req = signed(Req::iam_post());
-    req.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
-    req.headers.push(("Authorization".into(), vec![0xff, 0xfe, b' ', 0x80]));
+    req.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+    req.headers
+        .push(("Authorization".into(), vec![0xff, 0xfe, b' ', 0x80]));
     assert_eq!(code(req.verify()), "IncompleteSignature");
 }
 
@@ -325,9 +398,21 @@ fn incomplete_signature_for_header_and_query_auth_together() {
 #[test]
 fn incomplete_signature_for_missing_or_bad_presigned_parameters() {
     let base = presigned(Req::new("GET", "/", "Action=GetCallerIdentity", b""));
-    for drop in ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires", "X-Amz-Signature"] {
+    for drop in [
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Expires",
+        "X-Amz-Signature",
+    ] {
         let mut req = base.clone();
-        req.query = req.query.split('&').filter(|p| !p.starts_with(&format!("{drop}="))).collect::<Vec<_>>().join("&");
+        req.query = req
+            .query
+            .split('&')
+            .filter(|p| !p.starts_with(&format!("{drop}=")))
+            .collect::<Vec<_>>()
+            .join("&");
         let e = err(req.verify());
         assert_eq!(e.code(), "IncompleteSignature", "without {drop}");
     }
@@ -346,7 +431,13 @@ fn incomplete_signature_for_missing_or_bad_presigned_parameters() {
         req.query = req
             .query
             .split('&')
-            .map(|p| if p.starts_with(&format!("{name}=")) { format!("{name}={bad}") } else { p.to_owned() })
+            .map(|p| {
+                if p.starts_with(&format!("{name}=")) {
+                    format!("{name}={bad}")
+                } else {
+                    p.to_owned()
+                }
+            })
             .collect::<Vec<_>>()
             .join("&");
         assert_eq!(code(req.verify()), "IncompleteSignature", "{name}={bad}");
@@ -365,7 +456,11 @@ fn incomplete_signature_for_missing_or_bad_presigned_parameters() {
 fn incomplete_signature_for_bad_content_sha256() {
     let mut req = signed(Req::iam_post());
     req.set_header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
-    assert_eq!(code(req.verify()), "IncompleteSignature", "UNSIGNED-PAYLOAD only for presigned");
+    assert_eq!(
+        code(req.verify()),
+        "IncompleteSignature",
+        "UNSIGNED-PAYLOAD only for presigned"
+    );
     req.set_header("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
     assert_eq!(code(req.verify()), "IncompleteSignature");
 }
@@ -377,7 +472,10 @@ fn incomplete_signature_for_an_unsigned_token_when_not_accepted() {
     let caller = req.verify().unwrap();
     assert_eq!(caller.security_token.as_deref(), Some("added-later"));
     assert!(!caller.security_token_signed);
-    let config = VerifyConfig { accept_unsigned_security_token: false, ..VerifyConfig::default() };
+    let config = VerifyConfig {
+        accept_unsigned_security_token: false,
+        ..VerifyConfig::default()
+    };
     assert_eq!(code(req.verify_at(&config, t0())), "IncompleteSignature");
 
     let mut p = params("us-east-1", "sts", Some("tok"));
@@ -404,18 +502,28 @@ fn invalid_client_token_id() {
     let req = signed_with(
         Req::iam_post(),
         &SigningParams {
-            credentials: Credentials { access_key_id: "AKIAUNKNOWN", secret_access_key: SECRET, security_token: None },
+            credentials: Credentials {
+                access_key_id: "AKIAUNKNOWN",
+                secret_access_key: SECRET,
+                security_token: None,
+            },
             ..params("us-east-1", "iam", None)
         },
     );
     let e = err(req.verify());
     assert_eq!(e, SigV4Error::InvalidClientTokenId);
     assert_eq!((e.code(), e.http_status()), ("InvalidClientTokenId", 403));
-    assert_eq!(e.message(), "The security token included in the request is invalid.");
+    assert_eq!(
+        e.message(),
+        "The security token included in the request is invalid."
+    );
     req.with(|r| {
         let pending = prepare(r, &VerifyConfig::default(), t0()).unwrap();
         assert_eq!(pending.access_key_id(), "AKIAUNKNOWN");
-        assert_eq!(pending.complete(None), Err(SigV4Error::InvalidClientTokenId));
+        assert_eq!(
+            pending.complete(None),
+            Err(SigV4Error::InvalidClientTokenId)
+        );
     });
 }
 
@@ -424,7 +532,14 @@ fn invalid_client_token_id() {
 #[test]
 fn signature_does_not_match_for_a_wrong_secret() {
     let req = signed(Req::iam_post());
-    let result = req.with(|r| verify(r, &VerifyConfig::default(), |_| Some(Secret::new("not-the-secret")), t0()));
+    let result = req.with(|r| {
+        verify(
+            r,
+            &VerifyConfig::default(),
+            |_| Some(Secret::new("not-the-secret")),
+            t0(),
+        )
+    });
     let e = err(result);
     assert_eq!((e.code(), e.http_status()), ("SignatureDoesNotMatch", 403));
     assert_eq!(
@@ -460,12 +575,15 @@ fn signature_does_not_match_for_tampering() {
     assert!(extra.verify().is_ok());
     // A signed header that is missing.
     let mut gone = base.clone();
-    gone.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+    gone.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
     assert_eq!(code(gone.verify()), "SignatureDoesNotMatch");
     // The presigned query string.
     let pre = presigned(Req::new("GET", "/", "Action=GetCallerIdentity", b""));
     let mut q = pre.clone();
-    q.query = q.query.replace("Action=GetCallerIdentity", "Action=AssumeRole");
+    q.query = q
+        .query
+        .replace("Action=GetCallerIdentity", "Action=AssumeRole");
     assert_eq!(code(q.verify()), "SignatureDoesNotMatch");
     let mut q = pre.clone();
     q.query = q.query.replace("X-Amz-Expires=900", "X-Amz-Expires=901");
@@ -481,23 +599,39 @@ fn signature_does_not_match_for_a_body_that_differs_from_its_declared_hash() {
     req.body = b"Action=DeleteUser".to_vec();
     let e = err(req.verify());
     assert_eq!(e.code(), "SignatureDoesNotMatch");
-    assert_eq!(e.message(), "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    assert_eq!(
+        e.message(),
+        "The provided 'x-amz-content-sha256' header does not match what was computed."
+    );
 }
 
 #[test]
 fn signature_does_not_match_for_a_wrong_scope() {
     let e = err(signed_with(Req::iam_post(), &params("us-east-1", "ec2", None)).verify());
     assert_eq!(e.code(), "SignatureDoesNotMatch");
-    assert_eq!(e.message(), "Credential should be scoped to correct service: 'iam' or 'sts'.");
+    assert_eq!(
+        e.message(),
+        "Credential should be scoped to correct service: 'iam' or 'sts'."
+    );
     // The allowed services are a parameter.
     let ec2 = VerifyConfig::for_services(&["ec2"]);
-    assert!(signed_with(Req::iam_post(), &params("us-east-1", "ec2", None)).verify_at(&ec2, t0()).is_ok());
-    assert_eq!(code(signed(Req::iam_post()).verify_at(&ec2, t0())), "SignatureDoesNotMatch");
+    assert!(
+        signed_with(Req::iam_post(), &params("us-east-1", "ec2", None))
+            .verify_at(&ec2, t0())
+            .is_ok()
+    );
+    assert_eq!(
+        code(signed(Req::iam_post()).verify_at(&ec2, t0())),
+        "SignatureDoesNotMatch"
+    );
 
     let auth = signed(Req::iam_post()).header("authorization");
     let e = err(with_authorization(&auth.replace("/aws4_request", "/aws5_request")).verify());
     assert_eq!(e.code(), "SignatureDoesNotMatch");
-    assert_eq!(e.message(), "Credential should be scoped with a valid terminator: 'aws4_request', not 'aws5_request'.");
+    assert_eq!(
+        e.message(),
+        "Credential should be scoped with a valid terminator: 'aws4_request', not 'aws5_request'."
+    );
 
     let e = err(with_authorization(&auth.replace("/20150830/", "/20150829/")).verify());
     assert_eq!(e.code(), "SignatureDoesNotMatch");
@@ -510,7 +644,9 @@ fn signature_does_not_match_for_a_wrong_scope() {
 #[test]
 fn any_region_is_accepted() {
     for region in ["us-east-1", "eu-central-1", "ap-southeast-2", "local", "x"] {
-        let caller = signed_with(Req::iam_post(), &params(region, "iam", None)).verify().unwrap();
+        let caller = signed_with(Req::iam_post(), &params(region, "iam", None))
+            .verify()
+            .unwrap();
         assert_eq!(caller.region, region);
     }
 }
@@ -536,15 +672,23 @@ fn request_expired_outside_the_clock_skew() {
         e.message(),
         "Signature not yet current: 20150830T123600Z is still later than 20150830T123559Z (20150830T122059Z + 15 min.)"
     );
-    let five = VerifyConfig { max_clock_skew: Duration::minutes(5), ..VerifyConfig::default() };
-    assert_eq!(code(req.verify_at(&five, t0() + Duration::minutes(6))), "RequestExpired");
+    let five = VerifyConfig {
+        max_clock_skew: Duration::minutes(5),
+        ..VerifyConfig::default()
+    };
+    assert_eq!(
+        code(req.verify_at(&five, t0() + Duration::minutes(6))),
+        "RequestExpired"
+    );
 }
 
 #[test]
 fn request_expired_for_a_presigned_request() {
     let req = presigned(Req::new("GET", "/", "", b""));
     let config = VerifyConfig::default();
-    assert!(req.verify_at(&config, t0() + Duration::seconds(900)).is_ok());
+    assert!(req
+        .verify_at(&config, t0() + Duration::seconds(900))
+        .is_ok());
     let e = err(req.verify_at(&config, t0() + Duration::seconds(901)));
     assert_eq!(e.code(), "RequestExpired");
     assert_eq!(
@@ -552,22 +696,43 @@ fn request_expired_for_a_presigned_request() {
         "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z (20150830T125101Z - 900 sec.)"
     );
     // Signed in the future, beyond the skew.
-    assert_eq!(code(req.verify_at(&config, t0() - Duration::minutes(16))), "RequestExpired");
+    assert_eq!(
+        code(req.verify_at(&config, t0() - Duration::minutes(16))),
+        "RequestExpired"
+    );
 }
 
 #[test]
 fn extreme_clocks_do_not_panic() {
     let req = signed(Req::iam_post());
     let pre = presigned(Req::new("GET", "/", "", b""));
-    for now in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::UNIX_EPOCH] {
-        assert_eq!(code(req.verify_at(&VerifyConfig::default(), now)), "RequestExpired");
-        assert_eq!(code(pre.verify_at(&VerifyConfig::default(), now)), "RequestExpired");
+    for now in [
+        DateTime::<Utc>::MIN_UTC,
+        DateTime::<Utc>::MAX_UTC,
+        DateTime::<Utc>::UNIX_EPOCH,
+    ] {
+        assert_eq!(
+            code(req.verify_at(&VerifyConfig::default(), now)),
+            "RequestExpired"
+        );
+        assert_eq!(
+            code(pre.verify_at(&VerifyConfig::default(), now)),
+            "RequestExpired"
+        );
     }
-    let huge = VerifyConfig { max_clock_skew: Duration::MAX, ..VerifyConfig::default() };
+    let huge = VerifyConfig {
+        max_clock_skew: Duration::MAX,
+        ..VerifyConfig::default()
+    };
     assert!(req.verify_at(&huge, DateTime::<Utc>::MAX_UTC).is_ok());
-    let huge = VerifyConfig { max_presign_expires_seconds: u64::MAX, ..VerifyConfig::default() };
+    let huge = VerifyConfig {
+        max_presign_expires_seconds: u64::MAX,
+        ..VerifyConfig::default()
+    };
     let mut far = pre.clone();
-    far.query = far.query.replace("X-Amz-Expires=900", &format!("X-Amz-Expires={}", u64::MAX));
+    far.query = far
+        .query
+        .replace("X-Amz-Expires=900", &format!("X-Amz-Expires={}", u64::MAX));
     assert_eq!(code(far.verify_at(&huge, t0())), "SignatureDoesNotMatch");
 }
 
@@ -593,7 +758,10 @@ fn path_normalization() {
 fn canonical_uri_encodes_the_wire_path_again() {
     // A path percent-encoded on the wire is encoded once more (non-S3 SDKs'
     // double encoding): `%` becomes `%25`.
-    assert_eq!(canonical_uri("/a%20b/%E1%88%B4", true), "/a%2520b/%25E1%2588%25B4");
+    assert_eq!(
+        canonical_uri("/a%20b/%E1%88%B4", true),
+        "/a%2520b/%25E1%2588%25B4"
+    );
     assert_eq!(canonical_uri("/a b/ሴ", true), "/a%20b/%E1%88%B4");
     assert_eq!(canonical_uri("/a//b/../c", false), "/a//b/../c");
     assert_eq!(canonical_uri("/-._~!*'()", true), "/-._~%21%2A%27%28%29");
@@ -636,13 +804,25 @@ fn repeated_headers_are_joined_in_order() {
     req.headers.push(("X-Custom".into(), b"b".to_vec()));
     req.headers.push(("x-custom".into(), b" a ".to_vec()));
     let req = signed(req);
-    let creq = req.with(|r| prepare(r, &VerifyConfig::default(), t0()).unwrap().canonical_request());
+    let creq = req.with(|r| {
+        prepare(r, &VerifyConfig::default(), t0())
+            .unwrap()
+            .canonical_request()
+    });
     assert!(creq.contains("\nx-custom:b,a\n"), "{creq}");
     assert!(req.verify().is_ok());
     let mut swapped = req.clone();
     let n = swapped.headers.len();
-    let a = swapped.headers.iter().position(|(h, _)| h == "X-Custom").unwrap();
-    let b = swapped.headers.iter().position(|(h, _)| h == "x-custom").unwrap();
+    let a = swapped
+        .headers
+        .iter()
+        .position(|(h, _)| h == "X-Custom")
+        .unwrap();
+    let b = swapped
+        .headers
+        .iter()
+        .position(|(h, _)| h == "x-custom")
+        .unwrap();
     swapped.headers.swap(a, b);
     assert_eq!(swapped.headers.len(), n);
     assert_eq!(code(swapped.verify()), "SignatureDoesNotMatch");
@@ -660,7 +840,8 @@ fn header_names_match_case_insensitively() {
 #[test]
 fn non_utf8_header_values_are_signed_as_bytes() {
     let mut req = Req::iam_post();
-    req.headers.push(("X-Bytes".into(), vec![0xff, b' ', b' ', 0x80]));
+    req.headers
+        .push(("X-Bytes".into(), vec![0xff, b' ', b' ', 0x80]));
     let req = signed(req);
     assert!(req.verify().is_ok());
 }
@@ -668,9 +849,16 @@ fn non_utf8_header_values_are_signed_as_bytes() {
 #[test]
 fn secrets_do_not_leak_into_debug_output() {
     assert_eq!(format!("{:?}", Secret::new(SECRET)), "Secret(***)");
-    let creds = Credentials { access_key_id: AKID, secret_access_key: SECRET, security_token: Some("SESSION-TOKEN-123") };
+    let creds = Credentials {
+        access_key_id: AKID,
+        secret_access_key: SECRET,
+        security_token: Some("SESSION-TOKEN-123"),
+    };
     let shown = format!("{creds:?}");
-    assert!(!shown.contains(SECRET) && !shown.contains("SESSION-TOKEN-123"), "{shown}");
+    assert!(
+        !shown.contains(SECRET) && !shown.contains("SESSION-TOKEN-123"),
+        "{shown}"
+    );
 }
 
 // ---- garbage in, an error out (no panics) ---------------------------------
@@ -694,7 +882,13 @@ impl Rng {
         const INTERESTING: &[u8] = b"/=&,; %\t\n\r.:?+~AWS4-HMAC-SHA256Credential=SignedHeaders=Signature=aws4_requestX-Amz-0123456789TZ\xff\xc3\xa9\xe1\x88\xb4";
         let len = self.below(max + 1);
         (0..len)
-            .map(|_| if self.below(3) == 0 { self.next() as u8 } else { INTERESTING[self.below(INTERESTING.len())] })
+            .map(|_| {
+                if self.below(3) == 0 {
+                    self.next() as u8
+                } else {
+                    INTERESTING[self.below(INTERESTING.len())]
+                }
+            })
             .collect()
     }
 
@@ -710,8 +904,14 @@ fn garbage_requests_yield_errors_not_panics() {
     for _ in 0..5_000 {
         let mut req = Req::new(&rng.text(8), &rng.text(40), &rng.text(120), &rng.bytes(40));
         for _ in 0..rng.below(6) {
-            let name = ["Authorization", "X-Amz-Date", "X-Amz-Security-Token", "x-amz-content-sha256", "Host", "X-Other"]
-                [rng.below(6)];
+            let name = [
+                "Authorization",
+                "X-Amz-Date",
+                "X-Amz-Security-Token",
+                "x-amz-content-sha256",
+                "Host",
+                "X-Other",
+            ][rng.below(6)];
             req.headers.push((name.into(), rng.bytes(120)));
         }
         if rng.below(2) == 0 {
@@ -756,14 +956,28 @@ fn every_corruption_of_a_signed_request_is_rejected() {
     for cut in 0..auth.len() {
         let mut req = base.clone();
         req.set_header("Authorization", &auth[..cut]);
-        assert!(req.verify().is_err(), "truncated at {cut}: {:?}", &auth[..cut]);
+        assert!(
+            req.verify().is_err(),
+            "truncated at {cut}: {:?}",
+            &auth[..cut]
+        );
     }
     // Every single-byte substitution of the Authorization header and X-Amz-Date.
     for (name, value) in [("Authorization", &auth), ("X-Amz-Date", &date)] {
         for at in 0..value.len() {
             for _ in 0..4 {
                 let mut bytes = value.as_bytes().to_vec();
-                let replacement = [b'0', b'a', b'Z', b'/', b',', b' ', b'=', 0xff, rng.next() as u8][rng.below(9)];
+                let replacement = [
+                    b'0',
+                    b'a',
+                    b'Z',
+                    b'/',
+                    b',',
+                    b' ',
+                    b'=',
+                    0xff,
+                    rng.next() as u8,
+                ][rng.below(9)];
                 if bytes[at] == replacement {
                     continue;
                 }
@@ -778,7 +992,7 @@ fn every_corruption_of_a_signed_request_is_rejected() {
                 let lossy = String::from_utf8_lossy(&bytes).into_owned();
                 let squeeze = |s: &str| s.replace([' ', ','], "");
                 let harmless =
-                    lossy.to_ascii_lowercase() == value.to_ascii_lowercase() || squeeze(&lossy) == squeeze(value);
+                    lossy.eq_ignore_ascii_case(value) || squeeze(&lossy) == squeeze(value);
                 if !harmless {
                     assert!(result.is_err(), "{name} = {lossy:?} was accepted");
                 }
