@@ -6,16 +6,23 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use iam_bench::Fixture;
+use iam_bench::{Fixture, Shape};
 
 fn bench(c: &mut Criterion) {
-    for n in [10usize, 100, 1_000] {
-        let f = Fixture::new(n);
+    for (shape, n) in [10usize, 100, 1_000]
+        .into_iter()
+        .flat_map(|n| [(Shape::Distinct, n), (Shape::Wildcard, n)])
+    {
+        let f = Fixture::with_shape(n, shape);
         assert_eq!(f.iamd_decide(true), "Allow");
         assert_eq!(f.iamd_decide(false), "ExplicitDeny");
         assert_eq!(f.cedar_decide(true), "Allow");
         assert_eq!(f.cedar_decide(false), "Deny");
-        let mut group = c.benchmark_group(format!("n{n}"));
+        let name = match shape {
+            Shape::Distinct => format!("n{n}"),
+            Shape::Wildcard => format!("n{n}-wildcard"),
+        };
+        let mut group = c.benchmark_group(name);
         for (label, allowed) in [("allowed", true), ("denied", false)] {
             let mut buf = Vec::with_capacity(64);
             group.bench_with_input(BenchmarkId::new("iamd", label), &allowed, |b, &a| {

@@ -17,6 +17,9 @@
 //! assert_eq!(f.iamd_decide(false), "ExplicitDeny");
 //! assert_eq!(f.cedar_decide(true), "Allow");
 //! assert_eq!(f.cedar_decide(false), "Deny");
+//! let w = iam_bench::Fixture::with_shape(10, iam_bench::Shape::Wildcard);
+//! assert_eq!(w.iamd_decide(true), "Allow");
+//! assert_eq!(w.cedar_decide(true), "Allow");
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -31,33 +34,59 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp(1_768_478_400, 0).unwrap_or_default()
 }
 
-/// The IAM JSON of identity policy `i` of `n`.
-pub fn iam_policy(i: usize, n: usize) -> serde_json::Value {
+/// The shape of the resource patterns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `arn:aws:s3:::bucket-7/*`: every policy names its own bucket, which
+    /// iamd's resource-prefix index exploits.
+    Distinct,
+    /// `arn:aws:s3:::*bucket-7/*`: a wildcard right after the common
+    /// `arn:aws:s3:::` defeats the resource index, so iamd scans every `s3`
+    /// statement (the worst case of the index).
+    Wildcard,
+}
+
+impl Shape {
+    fn bucket(self, i: usize) -> String {
+        match self {
+            Shape::Distinct => format!("bucket-{i}"),
+            Shape::Wildcard => format!("*bucket-{i}"),
+        }
+    }
+}
+
+/// The IAM JSON of identity policy `i`.
+pub fn iam_policy(i: usize, shape: Shape) -> serde_json::Value {
+    let b = shape.bucket(i);
     let mut statements = vec![
         json!({"Sid": format!("Read{i}"), "Effect": "Allow", "Action": ["s3:Get*", "s3:List*"],
-               "Resource": [format!("arn:aws:s3:::bucket-{i}"), format!("arn:aws:s3:::bucket-{i}/*")]}),
+               "Resource": [format!("arn:aws:s3:::{b}"), format!("arn:aws:s3:::{b}/*")]}),
         json!({"Sid": format!("Table{i}"), "Effect": "Allow", "Action": "dynamodb:*",
                "Resource": format!("arn:aws:dynamodb:*:*:table/t{i}"),
                "Condition": {"StringEquals": {"aws:PrincipalTag/team": format!("team{}", i % 10)}}}),
         json!({"Sid": format!("Describe{i}"), "Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*",
                "Condition": {"IpAddress": {"aws:SourceIp": format!("10.{}.0.0/16", i % 256)}}}),
         json!({"Sid": format!("Put{i}"), "Effect": "Allow", "Action": "s3:Put*",
-               "Resource": format!("arn:aws:s3:::bucket-{i}/uploads/*")}),
+               "Resource": format!("arn:aws:s3:::{b}/uploads/*")}),
     ];
     if i == 0 {
         statements.push(json!({"Sid": "DenyDeletes", "Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"}));
     }
-    let _ = n;
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
 /// The Cedar text equivalent to [`iam_policy`].
-pub fn cedar_policy(i: usize) -> String {
+pub fn cedar_policy(i: usize, shape: Shape) -> String {
+    let b = shape.bucket(i);
+    let exact = match shape {
+        Shape::Distinct => format!(r#"context.resource == "arn:aws:s3:::{b}""#),
+        Shape::Wildcard => format!(r#"context.resource like "arn:aws:s3:::{b}""#),
+    };
     let mut s = format!(
-        r#"permit(principal, action, resource) when {{ (context.action like "s3:get*" || context.action like "s3:list*") && (context.resource == "arn:aws:s3:::bucket-{i}" || context.resource like "arn:aws:s3:::bucket-{i}/*") }};
+        r#"permit(principal, action, resource) when {{ (context.action like "s3:get*" || context.action like "s3:list*") && ({exact} || context.resource like "arn:aws:s3:::{b}/*") }};
 permit(principal, action, resource) when {{ context.action like "dynamodb:*" && context.resource like "arn:aws:dynamodb:*:*:table/t{i}" && context has team && context.team == "team{team}" }};
 permit(principal, action, resource) when {{ context.action like "ec2:describe*" && ip(context.source_ip).isInRange(ip("10.{oct}.0.0/16")) }};
-permit(principal, action, resource) when {{ context.action like "s3:put*" && context.resource like "arn:aws:s3:::bucket-{i}/uploads/*" }};
+permit(principal, action, resource) when {{ context.action like "s3:put*" && context.resource like "arn:aws:s3:::{b}/uploads/*" }};
 "#,
         team = i % 10,
         oct = i % 256
@@ -98,14 +127,21 @@ fn request_parts(n: usize, allowed: bool) -> (&'static str, String) {
 }
 
 impl Fixture {
-    /// Build N policies for both engines (N ≥ 1).
+    /// Build N policies of the [`Shape::Distinct`] shape (N ≥ 1).
     pub fn new(n: usize) -> Fixture {
+        Fixture::with_shape(n, Shape::Distinct)
+    }
+
+    /// Build N policies of the given shape for both engines (N ≥ 1).
+    pub fn with_shape(n: usize, shape: Shape) -> Fixture {
         let n = n.max(1);
         let compiled: Vec<CompiledPolicy> = (0..n)
             .map(|i| {
-                let doc =
-                    PolicyDocument::parse_for(&iam_policy(i, n).to_string(), PolicyKind::Identity)
-                        .unwrap_or_else(|e| panic!("fixture policy {i}: {e}"));
+                let doc = PolicyDocument::parse_for(
+                    &iam_policy(i, shape).to_string(),
+                    PolicyKind::Identity,
+                )
+                .unwrap_or_else(|e| panic!("fixture policy {i}: {e}"));
                 CompiledPolicy::compile(&doc)
             })
             .collect();
@@ -124,7 +160,7 @@ impl Fixture {
                 now(),
             )
         };
-        let text: String = (0..n).map(cedar_policy).collect();
+        let text: String = (0..n).map(|i| cedar_policy(i, shape)).collect();
         let cedar_policies: cedar_policy::PolicySet = text
             .parse()
             .unwrap_or_else(|e| panic!("cedar policies: {e:?}"));

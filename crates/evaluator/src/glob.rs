@@ -175,6 +175,16 @@ impl Pattern {
         Pattern { kind, fold }
     }
 
+    /// The literal text every match must start with (empty when the pattern
+    /// starts with a wildcard or a variable). Used by the resource index.
+    pub(crate) fn literal_prefix(&self) -> &str {
+        match &self.kind {
+            PatternKind::Any => "",
+            PatternKind::Exact(s) => s,
+            PatternKind::Tokens { prefix, .. } => prefix,
+        }
+    }
+
     /// Match `input`. `resolve(i)` gives the value of variable `i`, or `None`
     /// when it has no value, in which case the pattern matches nothing.
     pub(crate) fn matches<'a>(

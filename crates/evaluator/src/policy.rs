@@ -239,6 +239,23 @@ impl CompiledStatement {
             .map(|s| s.iter().map(|x| x.to_string()).collect())
     }
 
+    /// The literal prefixes every matching resource starts with, one per
+    /// `Resource` pattern, or `None` when some resource cannot be narrowed.
+    fn resource_prefixes(&self) -> Option<Vec<String>> {
+        let r = self.resources.as_ref()?;
+        if r.negated {
+            return None;
+        }
+        r.patterns
+            .iter()
+            .map(|p| {
+                Some(p.literal_prefix())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
     /// Whether the statement applies to the request, and with which grant
     /// when it has a `Principal` (`Some(Direct)` when it has none).
     pub(crate) fn applies(&self, req: &Request) -> Option<Grant> {
@@ -342,12 +359,130 @@ impl CompiledPolicy {
 /// A reference to statement `stmt` of policy `policy` within a set.
 pub(crate) type StmtRef = (u32, u32);
 
+/// The most candidate lists one lookup merges before falling back to a scan.
+const MAX_LISTS: usize = 16;
+
+/// Statements of one action bucket, further indexed by the literal prefix of
+/// their `Resource` patterns: a request for `arn:aws:s3:::bucket-7/x` only
+/// looks at statements whose resources start like it.
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    /// Every statement of the bucket, in order (the fallback scan).
+    all: Box<[StmtRef]>,
+    /// Statements the resource index cannot narrow: no `Resource`,
+    /// `NotResource`, or a pattern starting with a wildcard or variable.
+    any_resource: Box<[StmtRef]>,
+    /// Statements by the literal prefix of each of their resource patterns.
+    by_prefix: HashMap<Box<str>, Box<[StmtRef]>>,
+    /// The distinct prefix lengths of `by_prefix`, ascending.
+    lens: Box<[usize]>,
+}
+
+impl Bucket {
+    fn build(refs: Vec<StmtRef>, policies: &[CompiledPolicy]) -> Bucket {
+        let mut any_resource = Vec::new();
+        let mut by_prefix: HashMap<Box<str>, Vec<StmtRef>> = HashMap::new();
+        for &r in &refs {
+            let prefixes = policies
+                .get(r.0 as usize)
+                .and_then(|p| p.statements.get(r.1 as usize))
+                .and_then(CompiledStatement::resource_prefixes);
+            match prefixes {
+                Some(mut ps) => {
+                    ps.sort();
+                    ps.dedup();
+                    for p in ps {
+                        by_prefix.entry(p.into()).or_default().push(r);
+                    }
+                }
+                None => any_resource.push(r),
+            }
+        }
+        let mut lens: Vec<usize> = by_prefix.keys().map(|k| k.len()).collect();
+        lens.sort_unstable();
+        lens.dedup();
+        Bucket {
+            all: refs.into_boxed_slice(),
+            any_resource: any_resource.into_boxed_slice(),
+            by_prefix: by_prefix
+                .into_iter()
+                .map(|(k, v)| (k, v.into_boxed_slice()))
+                .collect(),
+            lens: lens.into_boxed_slice(),
+        }
+    }
+
+    /// Add the candidate lists for `resource`; `false` when they do not fit.
+    fn candidates<'a>(&'a self, resource: &str, lists: &mut Lists<'a>) -> bool {
+        if !lists.push(&self.any_resource) {
+            return false;
+        }
+        for &len in self.lens.iter() {
+            let Some(head) = resource.get(..len) else {
+                if len > resource.len() {
+                    break;
+                }
+                continue;
+            };
+            if let Some(hit) = self.by_prefix.get(head) {
+                if !lists.push(hit) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// A fixed set of sorted candidate lists, merged without allocating.
+struct Lists<'a> {
+    items: [&'a [StmtRef]; MAX_LISTS],
+    len: usize,
+}
+
+impl<'a> Lists<'a> {
+    fn new() -> Self {
+        Lists {
+            items: [&[]; MAX_LISTS],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, list: &'a [StmtRef]) -> bool {
+        if list.is_empty() {
+            return true;
+        }
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                *slot = list;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The next smallest statement across the lists, each once.
+    fn next(&mut self) -> Option<StmtRef> {
+        let live = &mut self.items[..self.len];
+        let min = live.iter().filter_map(|l| l.first()).min().copied()?;
+        for l in live.iter_mut() {
+            if l.first() == Some(&min) {
+                *l = &l[1..];
+            }
+        }
+        Some(min)
+    }
+}
+
 /// The policies of one layer with an index of their statements.
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet {
     pub(crate) policies: Vec<CompiledPolicy>,
-    by_service: HashMap<Box<str>, Box<[StmtRef]>>,
-    generic: Box<[StmtRef]>,
+    /// Statements whose actions all name one of a few literal service prefixes.
+    by_service: HashMap<Box<str>, Bucket>,
+    /// Statements that may match any service (`*`, `NotAction`, `*:Get*`).
+    generic: Bucket,
 }
 
 impl PolicySet {
@@ -370,13 +505,15 @@ impl PolicySet {
                 }
             }
         }
+        let by_service = by_service
+            .into_iter()
+            .map(|(k, v)| (k, Bucket::build(v, &policies)))
+            .collect();
+        let generic = Bucket::build(generic, &policies);
         PolicySet {
             policies,
-            by_service: by_service
-                .into_iter()
-                .map(|(k, v)| (k, v.into_boxed_slice()))
-                .collect(),
-            generic: generic.into_boxed_slice(),
+            by_service,
+            generic,
         }
     }
 
@@ -397,17 +534,17 @@ impl PolicySet {
         req: &Request,
         mut f: impl FnMut(StmtRef, Effect, Grant),
     ) {
-        let bucket: &[StmtRef] = self.by_service.get(req.service.as_str()).map_or(&[], |b| b);
-        let generic: &[StmtRef] = &self.generic;
-        let (mut i, mut j) = (0, 0);
-        while i < bucket.len() || j < generic.len() {
-            let r = if j >= generic.len() || (i < bucket.len() && bucket[i] < generic[j]) {
-                i += 1;
-                bucket[i - 1]
-            } else {
-                j += 1;
-                generic[j - 1]
-            };
+        let bucket = self.by_service.get(req.service.as_str());
+        let mut lists = Lists::new();
+        let fits = bucket.is_none_or(|b| b.candidates(&req.resource, &mut lists))
+            && self.generic.candidates(&req.resource, &mut lists);
+        if !fits {
+            // Too many candidate lists: scan both buckets whole instead.
+            lists = Lists::new();
+            lists.push(bucket.map_or(&[], |b| &b.all));
+            lists.push(&self.generic.all);
+        }
+        while let Some(r) = lists.next() {
             let Some(st) = self
                 .policies
                 .get(r.0 as usize)
@@ -417,6 +554,98 @@ impl PolicySet {
             };
             if let Some(g) = st.applies(req) {
                 f(r, st.effect, g);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{Context, Principal};
+
+    /// The index must find exactly the statements a full scan finds.
+    #[test]
+    fn index_agrees_with_a_full_scan() {
+        let resources = [
+            "*",
+            "arn:aws:s3:::b",
+            "arn:aws:s3:::b/*",
+            "arn:aws:s3:::b/k",
+            "arn:aws:s3:::b*",
+            "arn:aws:s3:::*/k",
+            "arn:aws:s3:::${aws:username}/*",
+            "arn:aws:s3:::é/*",
+            "arn:aws:s3:::other/?",
+        ];
+        let actions = [
+            "*",
+            "s3:*",
+            "s3:Get*",
+            "*:GetObject",
+            "ec2:*",
+            "s3:GetObject",
+        ];
+        let mut policies = Vec::new();
+        let mut n = 0usize;
+        for a in actions {
+            for r in resources {
+                for not_resource in [false, true] {
+                    n += 1;
+                    // Pad prefixes of many lengths to overflow MAX_LISTS sometimes.
+                    let extra = format!("arn:aws:s3:::b/{}", "x".repeat(n % 24));
+                    let key = if not_resource {
+                        "NotResource"
+                    } else {
+                        "Resource"
+                    };
+                    let text = format!(
+                        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{a}","{key}":["{r}","{extra}"]}},{{"Effect":"Deny","Action":"{a}","Resource":"{r}"}}]}}"#
+                    );
+                    let doc = iam_domain::policy::PolicyDocument::parse(&text).expect("valid");
+                    policies.push(CompiledPolicy::compile(&doc));
+                }
+            }
+        }
+        let set = PolicySet::new(policies.clone());
+        let small = PolicySet::new(policies[..5].to_vec());
+        for action in [
+            "s3:GetObject",
+            "S3:getobject",
+            "ec2:RunInstances",
+            "iam:GetUser",
+        ] {
+            for resource in [
+                "arn:aws:s3:::b/k",
+                "arn:aws:s3:::b",
+                "arn:aws:s3:::bb",
+                "arn:aws:s3:::alice/k",
+                "arn:aws:s3:::é/k",
+                "arn:aws:s3:::other/x",
+                "arn:aws:s3:::b/xxxxxxxxxxxxxxxxxxxxxxx",
+                "",
+            ] {
+                let req = Request::new(
+                    Principal::parse("arn:aws:iam::111122223333:user/alice"),
+                    action,
+                    resource,
+                    None,
+                    Context::new(),
+                    chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+                );
+                for s in [&set, &small] {
+                    let mut indexed = Vec::new();
+                    s.for_each_applying(&req, |r, _, _| indexed.push(r));
+                    let mut scanned = Vec::new();
+                    for (pi, p) in s.policies.iter().enumerate() {
+                        for (si, st) in p.statements.iter().enumerate() {
+                            if st.applies(&req).is_some() {
+                                scanned.push((pi as u32, si as u32));
+                            }
+                        }
+                    }
+                    assert_eq!(indexed, scanned, "{action} on {resource}");
+                }
             }
         }
     }
