@@ -49,9 +49,12 @@ enum PatternKind {
         tokens: Box<[Token]>,
         prefix: Box<str>,
         suffix: Box<str>,
-        /// `prefix*suffix` with a single `*` and nothing else: the prefix and
-        /// suffix check is the whole match (the common `s3:Get*` shape).
-        single_star: bool,
+        /// For patterns made only of literals and `*` (the common shapes
+        /// `s3:Get*`, `arn:aws:s3:::*log*`): the literals between the prefix
+        /// and the suffix, which match when found in order (leftmost-first is
+        /// exact for star-only patterns). `None` when `?` or variables need
+        /// the general glob.
+        middles: Option<Box<[Box<str>]>>,
     },
 }
 
@@ -157,18 +160,25 @@ impl Pattern {
                     Some(Token::Lit(s)) if tokens.len() > 1 => s.clone(),
                     _ => "".into(),
                 };
-                let single_star = matches!(
-                    tokens.as_slice(),
-                    [Token::Star]
-                        | [Token::Lit(_), Token::Star]
-                        | [Token::Star, Token::Lit(_)]
-                        | [Token::Lit(_), Token::Star, Token::Lit(_)]
-                );
+                let star_only = tokens
+                    .iter()
+                    .all(|t| matches!(t, Token::Lit(_) | Token::Star));
+                let last = tokens.len() - 1;
+                let middles = star_only.then(|| {
+                    tokens
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, t)| match t {
+                            Token::Lit(s) if k != 0 && k != last => Some(s.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                });
                 PatternKind::Tokens {
                     tokens: tokens.into_boxed_slice(),
                     prefix,
                     suffix,
-                    single_star,
+                    middles,
                 }
             }
         };
@@ -209,7 +219,7 @@ impl Pattern {
                 tokens,
                 prefix,
                 suffix,
-                single_star,
+                middles,
             } => {
                 let (i, p, x) = (input.as_bytes(), prefix.as_bytes(), suffix.as_bytes());
                 if i.len() < p.len() + x.len() {
@@ -224,7 +234,14 @@ impl Pattern {
                 if !fixed {
                     return false;
                 }
-                if *single_star {
+                if let Some(middles) = middles {
+                    let mut hay = &i[p.len()..i.len() - x.len()];
+                    for m in middles.iter() {
+                        match find(hay, m.as_bytes(), self.fold) {
+                            Some(at) => hay = &hay[at + m.len()..],
+                            None => return false,
+                        }
+                    }
                     return true;
                 }
                 // Resolve variables up front: a missing one means no match.
@@ -240,6 +257,24 @@ impl Pattern {
             }
         }
     }
+}
+
+/// The first position of `needle` in `hay` (ASCII case-insensitively with
+/// `fold`; the needle is then already lowercase).
+fn find(hay: &[u8], needle: &[u8], fold: bool) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    if needle.len() > hay.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| {
+        if fold {
+            w.eq_ignore_ascii_case(needle)
+        } else {
+            w == needle
+        }
+    })
 }
 
 /// A position inside the pattern: token index and byte offset in that token.
@@ -413,5 +448,28 @@ mod tests {
         let mut vars = Vec::new();
         let p = Pattern::compile("x/${aws:username}*", Wildcards::On, false, true, &mut vars);
         assert!(!p.matches("x/", &|_| None));
+    }
+
+    /// A slow, obviously correct glob matcher over characters.
+    fn reference(p: &[char], s: &[char]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some(('*', rest)) => (0..=s.len()).any(|k| reference(rest, &s[k..])),
+            Some(('?', rest)) => !s.is_empty() && reference(rest, &s[1..]),
+            Some((c, rest)) => s.first() == Some(c) && reference(rest, &s[1..]),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+        /// Every fast path agrees with the reference matcher.
+        #[test]
+        fn agrees_with_reference(p in "[ab*?é]{0,8}", s in "[abé]{0,10}") {
+            let mut vars = Vec::new();
+            let compiled = Pattern::compile(&p, Wildcards::On, false, false, &mut vars);
+            let pc: Vec<char> = p.chars().collect();
+            let sc: Vec<char> = s.chars().collect();
+            proptest::prop_assert_eq!(compiled.matches(&s, &|_| None), reference(&pc, &sc), "{} vs {}", p, s);
+        }
     }
 }
