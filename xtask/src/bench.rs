@@ -15,7 +15,11 @@ pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("event-store") => event_store(&args[1..]),
         Some("projection") => projection(),
-        Some("evaluator") => crate::status(crate::cargo().args(["bench", "-p", "iam-bench"]).args(&args[1..])),
+        Some("evaluator") => crate::status(
+            crate::cargo()
+                .args(["bench", "-p", "iam-bench"])
+                .args(&args[1..]),
+        ),
         _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | projection | evaluator)"),
     }
 }
@@ -50,11 +54,21 @@ fn event_store(args: &[String]) -> Result<()> {
         _ => bail!("usage: cargo xtask bench event-store [--seconds N]"),
     };
     // Build first, so compilation doesn't overlap the measurements.
-    crate::status(crate::cargo().args(["bench", "-p", "iam-event-store", "--bench", "throughput", "--no-run"]))?;
+    crate::status(crate::cargo().args([
+        "bench",
+        "-p",
+        "iam-event-store",
+        "--bench",
+        "throughput",
+        "--no-run",
+    ]))?;
 
     let pg = postgres::acquire(Purpose::Benchmarks)?;
     eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
-    let bin = pg.bin_dir.clone().context("pgbench not found (install PostgreSQL's client tools)")?;
+    let bin = pg
+        .bin_dir
+        .clone()
+        .context("pgbench not found (install PostgreSQL's client tools)")?;
     let psql = |sql: &str| -> Result<()> {
         let out = Command::new(bin.join("psql"))
             .args([pg.url.as_str(), "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
@@ -72,12 +86,24 @@ fn event_store(args: &[String]) -> Result<()> {
         let out = Command::new(bin.join("pgbench"))
             .args(["-n", "-f"])
             .arg(&script)
-            .args(["-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), pg.url.as_str()])
+            .args([
+                "-c",
+                &clients.to_string(),
+                "-j",
+                "2",
+                "-T",
+                &seconds.to_string(),
+                pg.url.as_str(),
+            ])
             .output()
             .context("cannot run pgbench")?;
         let text = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() {
-            bail!("pgbench failed: {}{}", text, String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "pgbench failed: {}{}",
+                text,
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let tps = text
             .lines()
@@ -92,12 +118,24 @@ fn event_store(args: &[String]) -> Result<()> {
     let _ = std::fs::remove_file(&script);
 
     let out = crate::cargo()
-        .args(["bench", "-p", "iam-event-store", "--bench", "throughput", "--", "--seconds", &seconds.to_string()])
+        .args([
+            "bench",
+            "-p",
+            "iam-event-store",
+            "--bench",
+            "throughput",
+            "--",
+            "--seconds",
+            &seconds.to_string(),
+        ])
         .env("DATABASE_URL", &pg.url)
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        bail!("the benchmark failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "the benchmark failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let figure = |name: &str| -> Result<f64> {
         text.lines()
@@ -125,7 +163,9 @@ fn event_store(args: &[String]) -> Result<()> {
         100.0 * single16 / ceiling[1]
     );
     println!("| 100-event batches, 1 writer | {batch:.0} events/s | | | ≥ 20,000 events/s |");
-    println!("| full-log replay ({events:.0} events) | {replay:.0} events/s | | | ≥ 200,000 events/s |");
+    println!(
+        "| full-log replay ({events:.0} events) | {replay:.0} events/s | | | ≥ 200,000 events/s |"
+    );
     println!("| verify ({events:.0} events) | {verify:.0} events/s | | | ≥ 100,000 events/s |");
     println!("\n{} s per measurement; {}", seconds, pg.description);
     Ok(())
@@ -135,7 +175,14 @@ fn event_store(args: &[String]) -> Result<()> {
 /// 200,000-event account from PostgreSQL, time travel in a 1,000,000-event
 /// log with snapshots, and the memory the account's view takes.
 fn projection() -> Result<()> {
-    crate::status(crate::cargo().args(["bench", "-p", "iam-projection", "--bench", "rebuild", "--no-run"]))?;
+    crate::status(crate::cargo().args([
+        "bench",
+        "-p",
+        "iam-projection",
+        "--bench",
+        "rebuild",
+        "--no-run",
+    ]))?;
     let pg = postgres::acquire(Purpose::Benchmarks)?;
     eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
     let out = crate::cargo()
@@ -144,7 +191,10 @@ fn projection() -> Result<()> {
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        bail!("the benchmark failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "the benchmark failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let figure = |name: &str| -> Result<f64> {
         text.lines()
@@ -154,12 +204,46 @@ fn projection() -> Result<()> {
     };
     println!("| measurement | figure | target |");
     println!("|---|---:|---|");
-    println!("| `evolve` in memory ({:.0} events) | {:.0} events/s | ≥ 1,000,000 events/s |", figure("account_events")?, figure("evolve_events_per_s")?);
-    println!("| rebuild the account from PostgreSQL (no snapshot) | {:.2} s | < 2 s |", figure("rebuild_account_s")?);
-    println!("| projection catch-up over the whole log ({:.0} events) | {:.2} s | |", figure("log_events")?, figure("projection_catch_up_s")?);
-    println!("| view as of an arbitrary time, p50 of 25 | {:.1} ms | < 100 ms |", figure("as_of_p50_ms")?);
-    println!("| view as of an arbitrary time, max of 25 | {:.1} ms | < 100 ms |", figure("as_of_max_ms")?);
-    println!("| memory of the account's view (live heap bytes) | {:.1} MiB | |", figure("view_memory_mib")?);
+    println!(
+        "| `evolve` in memory ({:.0} events) | {:.0} events/s | ≥ 1,000,000 events/s |",
+        figure("account_events")?,
+        figure("evolve_events_per_s")?
+    );
+    println!(
+        "| decoding stored payloads into events | {:.0} events/s | |",
+        figure("decode_events_per_s")?
+    );
+    println!(
+        "| reading the account's stream from PostgreSQL (no decoding) | {:.2} s | |",
+        figure("read_stream_s")?
+    );
+    println!(
+        "| rebuild the account from PostgreSQL (no snapshot) | {:.2} s | < 2 s |",
+        figure("rebuild_account_s")?
+    );
+    println!(
+        "| projection catch-up over the whole log ({:.0} events) | {:.2} s | |",
+        figure("log_events")?,
+        figure("projection_catch_up_s")?
+    );
+    println!(
+        "| largest snapshot: size / load / decode | {:.1} MiB / {:.0} ms / {:.0} ms | |",
+        figure("snapshot_mib")?,
+        figure("snapshot_load_ms")?,
+        figure("snapshot_decode_ms")?
+    );
+    println!(
+        "| view as of an arbitrary time, p50 of 25 | {:.1} ms | < 100 ms |",
+        figure("as_of_p50_ms")?
+    );
+    println!(
+        "| view as of an arbitrary time, max of 25 | {:.1} ms | < 100 ms |",
+        figure("as_of_max_ms")?
+    );
+    println!(
+        "| memory of the account's view (live heap bytes) | {:.1} MiB | |",
+        figure("view_memory_mib")?
+    );
     println!("\n{}", pg.description);
     Ok(())
 }

@@ -23,7 +23,9 @@ pub struct Postgres {
     cluster: Option<Cluster>,
     #[cfg(feature = "docker")]
     _container: Option<
-        testcontainers_modules::testcontainers::Container<testcontainers_modules::postgres::Postgres>,
+        testcontainers_modules::testcontainers::Container<
+            testcontainers_modules::postgres::Postgres,
+        >,
     >,
 }
 
@@ -152,12 +154,17 @@ fn free_port() -> Result<u16> {
 
 fn start_cluster(bin_dir: &Path, purpose: Purpose) -> Result<Postgres> {
     let as_postgres = is_root();
-    let root_dir = std::env::temp_dir().join(format!("iamd-pg-{}-{}", std::process::id(), free_port()?));
+    let root_dir =
+        std::env::temp_dir().join(format!("iamd-pg-{}-{}", std::process::id(), free_port()?));
     let data_dir = root_dir.join("data");
     std::fs::create_dir_all(&root_dir)?;
     if as_postgres {
-        status_quiet(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&root_dir))
-            .context("cannot hand the temporary directory to the postgres user")?;
+        status_quiet(
+            Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&root_dir),
+        )
+        .context("cannot hand the temporary directory to the postgres user")?;
     }
     let cluster = Cluster {
         bin_dir: bin_dir.to_path_buf(),
@@ -210,7 +217,11 @@ fn start_cluster(bin_dir: &Path, purpose: Purpose) -> Result<Postgres> {
             "throwaway cluster from {} on port {port} in {}{}",
             bin_dir.display(),
             root_dir.display(),
-            if as_postgres { " (as user postgres)" } else { "" }
+            if as_postgres {
+                " (as user postgres)"
+            } else {
+                ""
+            }
         ),
         bin_dir: Some(bin_dir.to_path_buf()),
         cluster: Some(cluster),
@@ -245,10 +256,20 @@ fn docker(_purpose: Purpose) -> Result<Postgres> {
         bail!("{NO_POSTGRES}");
     }
     // Re-run this very command with Docker support compiled in.
-    eprintln!("xtask: no local PostgreSQL binaries; using Docker (building xtask with --features docker)");
+    eprintln!(
+        "xtask: no local PostgreSQL binaries; using Docker (building xtask with --features docker)"
+    );
     let args: Vec<String> = std::env::args().skip(1).collect();
     let status = crate::cargo()
-        .args(["run", "--quiet", "--package", "xtask", "--features", "docker", "--"])
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--features",
+            "docker",
+            "--",
+        ])
         .args(&args)
         .status()?;
     std::process::exit(status.code().unwrap_or(1));

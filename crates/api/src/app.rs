@@ -41,10 +41,16 @@ async fn healthz() -> &'static str {
 /// The event store answers.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
     match state.store.head().await {
-        Ok(head) => (StatusCode::OK, format!("ok: log position {}", head.position)),
+        Ok(head) => (
+            StatusCode::OK,
+            format!("ok: log position {}", head.position),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "not ready: event store unreachable".into())
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: event store unreachable".into(),
+            )
         }
     }
 }
@@ -80,7 +86,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await?;

@@ -25,18 +25,27 @@ async fn seed(url: &str, n: u64) {
     let events = (0..n)
         .map(|i| NewEvent::new("UserCreated", 1, json!({"user": format!("u{i}")})))
         .collect();
-    store.append("account-123456789012", ExpectedVersion::NoStream, events).await.unwrap();
+    store
+        .append("account-123456789012", ExpectedVersion::NoStream, events)
+        .await
+        .unwrap();
 }
 
 async fn migrate_and_verify(db: TestDatabase) {
     let first = iamd(&["migrate", "--database-url", db.url()]);
     assert!(first.status.success(), "{first:?}");
     let second = iamd(&["migrate", "--database-url", db.url()]);
-    assert!(second.status.success(), "migrating twice is harmless: {second:?}");
+    assert!(
+        second.status.success(),
+        "migrating twice is harmless: {second:?}"
+    );
 
     let empty = iamd(&["verify", "--database-url", db.url()]);
     assert_eq!(empty.status.code(), Some(0));
-    assert_eq!(stdout(&empty), format!("ok: 0 events, head {}\n", "0".repeat(64)));
+    assert_eq!(
+        stdout(&empty),
+        format!("ok: 0 events, head {}\n", "0".repeat(64))
+    );
 
     seed(db.url(), 5).await;
     let ok = iamd(&["verify", "--database-url", db.url()]);
@@ -61,13 +70,19 @@ async fn verify_names_the_first_tampered_position_and_exits_1() {
     let db = TestDatabase::postgres().await;
     seed(db.url(), 4).await;
     let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
-    conn.execute("SET session_replication_role = replica").await.unwrap();
+    conn.execute("SET session_replication_role = replica")
+        .await
+        .unwrap();
     conn.execute("UPDATE events SET payload = '{\"user\": \"mallory\"}' WHERE position = 3")
         .await
         .unwrap();
     let out = iamd(&["verify", "--database-url", db.url()]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    assert!(stdout(&out).starts_with("broken at position 3:"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("broken at position 3:"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -86,10 +101,17 @@ fn database_url_falls_back_to_the_environment() {
 
 #[test]
 fn an_unreachable_database_is_a_clear_error_not_a_panic() {
-    let out = iamd(&["verify", "--database-url", "postgres://iamd:hunter2@127.0.0.1:1/iam"]);
+    let out = iamd(&[
+        "verify",
+        "--database-url",
+        "postgres://iamd:hunter2@127.0.0.1:1/iam",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("127.0.0.1:1/iam") && !err.contains("hunter2") && !err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("127.0.0.1:1/iam") && !err.contains("hunter2") && !err.contains("panicked"),
+        "{err}"
+    );
     let out = iamd(&["migrate", "--database-url", "mysql://x/y"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
@@ -109,7 +131,12 @@ fn eval_reads_stdin_and_prints_json() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(scenario.to_string().as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(scenario.to_string().as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -168,7 +195,10 @@ mod replay {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap();
         let mut positions = Vec::new();
         for c in [
-            Command::CreateAccount { account_id: account.clone(), now },
+            Command::CreateAccount {
+                account_id: account.clone(),
+                now,
+            },
             Command::CreateUser {
                 user_name: UserName::parse("alice").unwrap(),
                 path: None,
@@ -183,13 +213,22 @@ mod replay {
                 group_id: GroupId::parse("AGPA0000000000000001").unwrap(),
                 now,
             },
-            Command::AddUserToGroup { group_name: GroupName::parse("devs").unwrap(), user_name: UserName::parse("alice").unwrap() },
+            Command::AddUserToGroup {
+                group_name: GroupName::parse("devs").unwrap(),
+                user_name: UserName::parse("alice").unwrap(),
+            },
         ] {
             positions.push(p.execute(&account, &c, &meta()).await.unwrap().position);
         }
 
         let at = |args: &[&str]| {
-            let mut all = vec!["replay", "--database-url", db.url(), "--account", "123456789012"];
+            let mut all = vec![
+                "replay",
+                "--database-url",
+                db.url(),
+                "--account",
+                "123456789012",
+            ];
             all.extend_from_slice(args);
             let out = iamd(&all);
             assert!(out.status.success(), "{out:?}");
@@ -197,23 +236,44 @@ mod replay {
         };
         let before_membership = at(&["--position", &positions[2].0.to_string()]);
         assert_eq!(before_membership["users"][0]["user_name"], "alice");
-        assert_eq!(before_membership["users"][0]["groups"], serde_json::json!([]));
+        assert_eq!(
+            before_membership["users"][0]["groups"],
+            serde_json::json!([])
+        );
         assert_eq!(before_membership["groups"][0]["group_name"], "devs");
         let now_view = at(&["--position", &positions[3].0.to_string()]);
         assert_eq!(now_view["users"][0]["groups"], serde_json::json!(["devs"]));
         assert_eq!(now_view["position"], positions[3].0);
 
         // By time: just after the last event is the whole history; long before, nothing.
-        let last = store.read_all(iam_event_store::Position(positions[3].0 - 1), 1).await.unwrap()[0].recorded_at;
+        let last = store
+            .read_all(iam_event_store::Position(positions[3].0 - 1), 1)
+            .await
+            .unwrap()[0]
+            .recorded_at;
         let by_time = at(&["--as-of", &last.to_rfc3339()]);
         assert_eq!(by_time["users"][0]["groups"], serde_json::json!(["devs"]));
         let empty = at(&["--as-of", "2000-01-01T00:00:00Z"]);
         assert_eq!(empty["users"], serde_json::json!([]));
 
         // Exactly one of --as-of and --position; a bad account id is a clear error.
-        let neither = iamd(&["replay", "--database-url", db.url(), "--account", "123456789012"]);
+        let neither = iamd(&[
+            "replay",
+            "--database-url",
+            db.url(),
+            "--account",
+            "123456789012",
+        ]);
         assert_eq!(neither.status.code(), Some(2));
-        let bad = iamd(&["replay", "--database-url", db.url(), "--account", "12", "--position", "1"]);
+        let bad = iamd(&[
+            "replay",
+            "--database-url",
+            db.url(),
+            "--account",
+            "12",
+            "--position",
+            "1",
+        ]);
         assert_eq!(bad.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&bad.stderr).contains("--account"));
     }

@@ -12,7 +12,9 @@ async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
         .await
         .unwrap();
     let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
@@ -20,20 +22,36 @@ async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
 async fn healthz_and_readyz_on_postgres() {
     let db = TestDatabase::postgres().await;
     let store = iam_event_store::open(db.url()).await.unwrap();
-    let app = router(AppState { store, account_id: "123456789012".into() });
-    assert_eq!(get(app.clone(), "/healthz").await, (StatusCode::OK, "ok".into()));
-    assert_eq!(get(app, "/readyz").await, (StatusCode::OK, "ok: log position 0".into()));
+    let app = router(AppState {
+        store,
+        account_id: "123456789012".into(),
+    });
+    assert_eq!(
+        get(app.clone(), "/healthz").await,
+        (StatusCode::OK, "ok".into())
+    );
+    assert_eq!(
+        get(app, "/readyz").await,
+        (StatusCode::OK, "ok: log position 0".into())
+    );
 }
 
 #[tokio::test]
 async fn readyz_is_503_when_the_database_is_gone() {
     let db = TestDatabase::postgres().await;
     let store = iam_event_store::open(db.url()).await.unwrap();
-    let app = router(AppState { store, account_id: "123456789012".into() });
+    let app = router(AppState {
+        store,
+        account_id: "123456789012".into(),
+    });
     assert_eq!(get(app.clone(), "/readyz").await.0, StatusCode::OK);
     drop(db); // DROP DATABASE ... WITH (FORCE) terminates the pool's connections
     let (status, body) = get(app.clone(), "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body, "not ready: event store unreachable");
-    assert_eq!(get(app, "/healthz").await.0, StatusCode::OK, "liveness does not depend on the store");
+    assert_eq!(
+        get(app, "/healthz").await.0,
+        StatusCode::OK,
+        "liveness does not depend on the store"
+    );
 }

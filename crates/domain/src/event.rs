@@ -324,13 +324,24 @@ impl Event {
             match version {
                 1 => upcast_v1_to_v2(event_type, &mut obj).map_err(malformed)?,
                 _ => {
-                    return Err(malformed(format!("no upcaster from schema version {version}")));
+                    return Err(malformed(format!(
+                        "no upcaster from schema version {version}"
+                    )));
                 }
             }
             version += 1;
         }
+        // Deserialize the account id and the data separately: going through
+        // `Event`'s `#[serde(flatten)]` would buffer the payload twice.
+        let account_id = obj
+            .remove("account_id")
+            .ok_or_else(|| malformed("missing field `account_id`".into()))?;
+        let account_id: AccountId =
+            serde_json::from_value(account_id).map_err(|e| malformed(e.to_string()))?;
         obj.insert("type".into(), Value::String(event_type.to_owned()));
-        serde_json::from_value(Value::Object(obj)).map_err(|e| malformed(e.to_string()))
+        let data: EventData =
+            serde_json::from_value(Value::Object(obj)).map_err(|e| malformed(e.to_string()))?;
+        Ok(Event { account_id, data })
     }
 }
 

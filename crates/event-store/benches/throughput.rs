@@ -19,9 +19,15 @@ fn event(n: u64) -> NewEvent {
 }
 
 async fn fresh_store(admin_url: &str, name: &str) -> Arc<PostgresStore> {
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect");
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.unwrap();
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect");
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
     let mut url = url::Url::parse(admin_url).unwrap();
     url.set_path(name);
     Arc::new(PostgresStore::connect(url.as_str()).await.expect("open"))
@@ -68,16 +74,29 @@ async fn main() {
     let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL=postgres://...");
 
     let store = fresh_store(&admin_url, "iamd_bench_store").await;
-    println!("append_single_1_writer {:.1}", appends(store.clone(), 1, 1, seconds).await);
-    println!("append_single_16_writers {:.1}", appends(store.clone(), 16, 1, seconds).await);
-    println!("append_batch_100 {:.1}", appends(store.clone(), 1, 100, seconds).await);
+    println!(
+        "append_single_1_writer {:.1}",
+        appends(store.clone(), 1, 1, seconds).await
+    );
+    println!(
+        "append_single_16_writers {:.1}",
+        appends(store.clone(), 16, 1, seconds).await
+    );
+    println!(
+        "append_batch_100 {:.1}",
+        appends(store.clone(), 1, 100, seconds).await
+    );
     // Grow the log to at least 200,000 events for the read-side figures.
     let mut head = store.head().await.unwrap().position.0;
     let mut filler = 0u64;
     while head < 200_000 {
         let events: Vec<NewEvent> = (0..1000).map(event).collect();
         head = store
-            .append(&format!("filler-{filler}"), ExpectedVersion::NoStream, events)
+            .append(
+                &format!("filler-{filler}"),
+                ExpectedVersion::NoStream,
+                events,
+            )
             .await
             .unwrap()
             .last_position
@@ -100,6 +119,9 @@ async fn main() {
     let start = Instant::now();
     let result = verify(store.as_ref()).await.unwrap();
     let elapsed = start.elapsed().as_secs_f64();
-    assert!(matches!(result, iam_event_store::Verification::Intact { .. }), "{result:?}");
+    assert!(
+        matches!(result, iam_event_store::Verification::Intact { .. }),
+        "{result:?}"
+    );
     println!("verify {:.1}", head as f64 / elapsed);
 }

@@ -143,10 +143,16 @@ mod tests {
 
     #[test]
     fn sorts_keys_by_utf16_and_drops_whitespace() {
-        let v: Value = serde_json::from_str(r#"{ "b": 1, "a": [true, null, "x"], "\u20ac": 1, "\ud83d\ude00": 2 }"#).unwrap();
+        let v: Value = serde_json::from_str(
+            r#"{ "b": 1, "a": [true, null, "x"], "\u20ac": 1, "\ud83d\ude00": 2 }"#,
+        )
+        .unwrap();
         // U+1F600 is a surrogate pair (0xD83D...) and sorts before U+20AC? No:
         // 0x20AC < 0xD83D, so the euro sign comes first.
-        assert_eq!(to_canonical_string(&v), "{\"a\":[true,null,\"x\"],\"b\":1,\"\u{20ac}\":1,\"\u{1f600}\":2}");
+        assert_eq!(
+            to_canonical_string(&v),
+            "{\"a\":[true,null,\"x\"],\"b\":1,\"\u{20ac}\":1,\"\u{1f600}\":2}"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use crate::hash::Hash;
 /// A place in the global log. Position 1 is the first event; `Position::START`
 /// (0) means "before the first event", so `read_all(Position::START, ..)` reads
 /// from the beginning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Position(pub u64);
 
@@ -79,7 +81,11 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// An event with a fresh (time-ordered) id and empty metadata.
-    pub fn new(event_type: impl Into<String>, schema_version: u32, payload: serde_json::Value) -> Self {
+    pub fn new(
+        event_type: impl Into<String>,
+        schema_version: u32,
+        payload: serde_json::Value,
+    ) -> Self {
         NewEvent {
             event_id: Uuid::now_v7(),
             event_type: event_type.into(),

@@ -56,7 +56,12 @@ pub struct HashInput<'a> {
 impl HashInput<'_> {
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(512);
-        out.extend_from_slice(&canonical_prefix(self.event_id, self.event_type, self.metadata, self.payload));
+        out.extend_from_slice(&canonical_prefix(
+            self.event_id,
+            self.event_type,
+            self.metadata,
+            self.payload,
+        ));
         out.extend_from_slice(self.position.to_string().as_bytes());
         out.extend_from_slice(b",\"recorded_at\":\"");
         out.extend_from_slice(format_recorded_at(self.recorded_at).as_bytes());
@@ -161,6 +166,9 @@ mod tests {
             "recorded_at": "2023-11-14T22:13:20.000123Z",
         });
         assert_eq!(input.canonical_bytes(), to_canonical_bytes(&object));
-        assert_ne!(input.chain(&Hash::GENESIS), input.chain(&input.chain(&Hash::GENESIS)));
+        assert_ne!(
+            input.chain(&Hash::GENESIS),
+            input.chain(&input.chain(&Hash::GENESIS))
+        );
     }
 }

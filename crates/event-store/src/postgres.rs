@@ -20,10 +20,12 @@ use sqlx::{PgPool, Row};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::error::{redact_url, Result, StoreError};
-use crate::event::{AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot};
-use crate::hash::Hash;
 use crate::canonical::to_canonical_string;
+use crate::error::{redact_url, Result, StoreError};
+use crate::event::{
+    AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot,
+};
+use crate::hash::Hash;
 use crate::hash::{canonical_middle, canonical_prefix};
 use crate::store::EventStore;
 
@@ -96,10 +98,13 @@ impl PostgresStore {
 
     /// Applies pending migrations; harmless when there are none.
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|source| StoreError::Migrate {
-            database: self.database.clone(),
-            source,
-        })
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                database: self.database.clone(),
+                source,
+            })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -151,8 +156,15 @@ impl PostgresStore {
             let stream_id: String = row.try_get("stream_id").map_err(|e| self.db_err(e))?;
             let version: i64 = row.try_get("stream_version").map_err(|e| self.db_err(e))?;
             let event_id: Uuid = row.try_get("event_id").map_err(|e| self.db_err(e))?;
-            let recorded_at: DateTime<Utc> = row.try_get("recorded_at").map_err(|e| self.db_err(e))?;
-            stored.push((position as u64, stream_id, version as u64, event_id, recorded_at));
+            let recorded_at: DateTime<Utc> =
+                row.try_get("recorded_at").map_err(|e| self.db_err(e))?;
+            stored.push((
+                position as u64,
+                stream_id,
+                version as u64,
+                event_id,
+                recorded_at,
+            ));
         }
         crate::prepare::original_outcome(stream, ids, &stored)
     }
@@ -182,7 +194,9 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => {
-                    let Some(sender) = signal.upgrade() else { return };
+                    let Some(sender) = signal.upgrade() else {
+                        return;
+                    };
                     if let Ok(p) = notification.payload().parse::<u64>() {
                         sender.send_if_modified(|head| {
                             let newer = p > head.0;
@@ -196,7 +210,9 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
                 // The connection was lost: wake subscribers so they re-read,
                 // then reconnect.
                 Ok(None) => {
-                    let Some(sender) = signal.upgrade() else { return };
+                    let Some(sender) = signal.upgrade() else {
+                        return;
+                    };
                     sender.send_modify(|_| {});
                 }
                 Err(error) => {
@@ -208,7 +224,8 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
     }
 }
 
-const SELECT_EVENT: &str = "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
+const SELECT_EVENT: &str =
+    "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
                             payload, metadata, recorded_at, hash FROM events";
 
 #[async_trait]
@@ -216,7 +233,12 @@ impl EventStore for PostgresStore {
     /// Runs in its own task, so a cancelled caller never abandons a
     /// transaction halfway: it commits or rolls back on its own, and a retry
     /// with the same event ids returns its outcome.
-    async fn append(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome> {
         crate::prepare::validate(stream, &events)?;
         let this = self.clone();
         let stream = stream.to_owned();
@@ -224,7 +246,12 @@ impl EventStore for PostgresStore {
             .await
             .map_err(|e| StoreError::Internal(format!("the append task failed: {e}")))?
     }
-    async fn read_stream(&self, stream: &str, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
+    async fn read_stream(
+        &self,
+        stream: &str,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
         let rows = sqlx::query(&format!(
             "{SELECT_EVENT} WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version LIMIT $3"
         ))
@@ -238,21 +265,25 @@ impl EventStore for PostgresStore {
     }
 
     async fn stream_version(&self, stream: &str) -> Result<u64> {
-        let v: i64 = sqlx::query_scalar("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1")
-            .bind(stream)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| self.db_err(e))?;
+        let v: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
+        )
+        .bind(stream)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
         Ok(v as u64)
     }
 
     async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
-        let rows = sqlx::query(&format!("{SELECT_EVENT} WHERE position > $1 ORDER BY position LIMIT $2"))
-            .bind(after.0 as i64)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.db_err(e))?;
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE position > $1 ORDER BY position LIMIT $2"
+        ))
+        .bind(after.0 as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
         rows.iter().map(|r| self.decode(r)).collect()
     }
 
@@ -318,8 +349,13 @@ impl EventStore for PostgresStore {
         row.map(|row| {
             Ok(Snapshot {
                 name: row.try_get("name").map_err(|e| self.db_err(e))?,
-                position: Position(row.try_get::<i64, _>("position").map_err(|e| self.db_err(e))? as u64),
-                schema_version: row.try_get::<i32, _>("schema_version").map_err(|e| self.db_err(e))? as u32,
+                position: Position(
+                    row.try_get::<i64, _>("position")
+                        .map_err(|e| self.db_err(e))? as u64,
+                ),
+                schema_version: row
+                    .try_get::<i32, _>("schema_version")
+                    .map_err(|e| self.db_err(e))? as u32,
                 data: row.try_get("data").map_err(|e| self.db_err(e))?,
             })
         })
@@ -334,14 +370,24 @@ impl EventStore for PostgresStore {
 impl PostgresStore {
     /// One round trip: `iamd_append` (migrations/postgres) does the whole
     /// append under the head lock inside the database.
-    async fn append_in_task(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
+    async fn append_in_task(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome> {
         let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
         let mut prefixes = Vec::with_capacity(events.len());
         let mut middles = Vec::with_capacity(events.len());
         let mut payloads = Vec::with_capacity(events.len());
         let mut metadata = Vec::with_capacity(events.len());
         for e in &events {
-            prefixes.push(utf8(canonical_prefix(&e.event_id, &e.event_type, &e.metadata, &e.payload)));
+            prefixes.push(utf8(canonical_prefix(
+                &e.event_id,
+                &e.event_type,
+                &e.metadata,
+                &e.payload,
+            )));
             middles.push(utf8(canonical_middle(e.schema_version, stream)));
             payloads.push(to_canonical_string(&e.payload));
             metadata.push(to_canonical_string(&e.metadata));
@@ -353,8 +399,18 @@ impl PostgresStore {
         .bind(stream)
         .bind(expected.required().map(|v| v as i64).unwrap_or(-1))
         .bind(&ids)
-        .bind(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.schema_version as i32).collect::<Vec<_>>())
+        .bind(
+            events
+                .iter()
+                .map(|e| e.event_type.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            events
+                .iter()
+                .map(|e| e.schema_version as i32)
+                .collect::<Vec<_>>(),
+        )
         .bind(&payloads)
         .bind(&metadata)
         .bind(&prefixes)
@@ -368,7 +424,8 @@ impl PostgresStore {
                 let first: i64 = row.try_get("first_position").map_err(|e| self.db_err(e))?;
                 let last: i64 = row.try_get("last_position").map_err(|e| self.db_err(e))?;
                 let version: i64 = row.try_get("stream_version").map_err(|e| self.db_err(e))?;
-                let recorded_at: DateTime<Utc> = row.try_get("recorded_at").map_err(|e| self.db_err(e))?;
+                let recorded_at: DateTime<Utc> =
+                    row.try_get("recorded_at").map_err(|e| self.db_err(e))?;
                 self.signal.send_if_modified(|head| {
                     let newer = last as u64 > head.0;
                     if newer {
@@ -393,7 +450,9 @@ impl PostgresStore {
                     actual: actual as u64,
                 })
             }
-            other => Err(StoreError::Internal(format!("iamd_append returned status {other:?}"))),
+            other => Err(StoreError::Internal(format!(
+                "iamd_append returned status {other:?}"
+            ))),
         }
     }
 }

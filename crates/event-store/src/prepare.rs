@@ -31,7 +31,9 @@ pub(crate) fn validate(stream: &str, events: &[NewEvent]) -> Result<()> {
         ));
     }
     if events.is_empty() {
-        return Err(StoreError::InvalidEvent("an append needs at least one event".into()));
+        return Err(StoreError::InvalidEvent(
+            "an append needs at least one event".into(),
+        ));
     }
     if events.len() > MAX_BATCH {
         return Err(StoreError::InvalidEvent(format!(
@@ -46,7 +48,9 @@ pub(crate) fn validate(stream: &str, events: &[NewEvent]) -> Result<()> {
             )));
         }
         if !e.metadata.is_object() {
-            return Err(StoreError::InvalidEvent(format!("event {i}: metadata must be a JSON object")));
+            return Err(StoreError::InvalidEvent(format!(
+                "event {i}: metadata must be a JSON object"
+            )));
         }
         if contains_nul(&e.payload) || contains_nul(&e.metadata) {
             return Err(StoreError::InvalidEvent(format!(
@@ -127,7 +131,10 @@ pub(crate) fn original_outcome(
     stored: &[(u64, String, u64, Uuid, DateTime<Utc>)],
 ) -> Result<AppendOutcome> {
     let same = stored.len() == ids.len()
-        && stored.iter().zip(ids).all(|(row, id)| row.1 == stream && row.3 == *id)
+        && stored
+            .iter()
+            .zip(ids)
+            .all(|(row, id)| row.1 == stream && row.3 == *id)
         && stored.windows(2).all(|w| w[1].0 == w[0].0 + 1);
     match (same, stored.first(), stored.last()) {
         (true, Some(first), Some(last)) => Ok(AppendOutcome {
@@ -138,7 +145,11 @@ pub(crate) fn original_outcome(
             duplicate: true,
         }),
         _ => Err(StoreError::IdempotencyMismatch {
-            event_id: stored.first().map(|r| r.3).or_else(|| ids.first().copied()).unwrap_or_default(),
+            event_id: stored
+                .first()
+                .map(|r| r.3)
+                .or_else(|| ids.first().copied())
+                .unwrap_or_default(),
         }),
     }
 }

@@ -13,13 +13,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use tokio::sync::{watch, Mutex};
 use uuid::Uuid;
 
 use crate::error::{redact_url, Result, StoreError};
-use crate::event::{AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot};
+use crate::event::{
+    AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot,
+};
 use crate::hash::Hash;
 use crate::prepare::{prepare_batch, truncate_to_micros};
 use crate::store::EventStore;
@@ -78,8 +82,16 @@ impl SqliteStore {
             // An in-memory database exists per connection: keep exactly one.
             .max_connections(if in_memory { 1 } else { 8 })
             .min_connections(if in_memory { 1 } else { 0 })
-            .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(1800)) })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(1800))
+            })
             .connect_with(options)
             .await
             .map_err(connect_err)?;
@@ -93,10 +105,13 @@ impl SqliteStore {
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|source| StoreError::Migrate {
-            database: self.database.clone(),
-            source,
-        })
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                database: self.database.clone(),
+                source,
+            })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -122,8 +137,12 @@ impl SqliteStore {
         let get = |e| self.db_err(e);
         let position: i64 = row.try_get("position").map_err(get)?;
         let hash_bytes: Vec<u8> = row.try_get("hash").map_err(get)?;
-        let hash = Hash::from_slice(&hash_bytes)
-            .ok_or_else(|| self.corrupt(position, format!("hash has {} bytes, not 32", hash_bytes.len())))?;
+        let hash = Hash::from_slice(&hash_bytes).ok_or_else(|| {
+            self.corrupt(
+                position,
+                format!("hash has {} bytes, not 32", hash_bytes.len()),
+            )
+        })?;
         let event_id: String = row.try_get("event_id").map_err(get)?;
         let payload: String = row.try_get("payload").map_err(get)?;
         let metadata: String = row.try_get("metadata").map_err(get)?;
@@ -131,10 +150,12 @@ impl SqliteStore {
             position: Position(position as u64),
             stream_id: row.try_get("stream_id").map_err(get)?,
             stream_version: row.try_get::<i64, _>("stream_version").map_err(get)? as u64,
-            event_id: Uuid::parse_str(&event_id).map_err(|e| self.corrupt(position, format!("event id: {e}")))?,
+            event_id: Uuid::parse_str(&event_id)
+                .map_err(|e| self.corrupt(position, format!("event id: {e}")))?,
             event_type: row.try_get("event_type").map_err(get)?,
             schema_version: row.try_get::<i64, _>("schema_version").map_err(get)? as u32,
-            payload: serde_json::from_str(&payload).map_err(|e| self.corrupt(position, format!("payload: {e}")))?,
+            payload: serde_json::from_str(&payload)
+                .map_err(|e| self.corrupt(position, format!("payload: {e}")))?,
             metadata: serde_json::from_str(&metadata)
                 .map_err(|e| self.corrupt(position, format!("metadata: {e}")))?,
             recorded_at: from_micros(row.try_get("recorded_at").map_err(get)?),
@@ -143,7 +164,8 @@ impl SqliteStore {
     }
 
     async fn original_outcome(&self, stream: &str, ids: &[Uuid]) -> Result<AppendOutcome> {
-        let id_list = serde_json::to_string(&ids.iter().map(|i| i.to_string()).collect::<Vec<_>>()).unwrap_or_default();
+        let id_list = serde_json::to_string(&ids.iter().map(|i| i.to_string()).collect::<Vec<_>>())
+            .unwrap_or_default();
         let rows = sqlx::query(
             "SELECT position, stream_id, stream_version, event_id, recorded_at FROM events \
              WHERE event_id IN (SELECT value FROM json_each(?1)) ORDER BY position",
@@ -169,7 +191,8 @@ impl SqliteStore {
     }
 }
 
-const SELECT_EVENT: &str = "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
+const SELECT_EVENT: &str =
+    "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
                             payload, metadata, recorded_at, hash FROM events";
 
 #[async_trait]
@@ -178,7 +201,12 @@ impl EventStore for SqliteStore {
     /// leave a half-done transaction holding SQLite's write lock; the append
     /// commits or rolls back on its own, and a retry with the same event ids
     /// returns its outcome.
-    async fn append(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome> {
         crate::prepare::validate(stream, &events)?;
         let this = self.clone();
         let stream = stream.to_owned();
@@ -187,7 +215,12 @@ impl EventStore for SqliteStore {
             .map_err(|e| StoreError::Internal(format!("the append task failed: {e}")))?
     }
 
-    async fn read_stream(&self, stream: &str, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
+    async fn read_stream(
+        &self,
+        stream: &str,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
         let rows = sqlx::query(&format!(
             "{SELECT_EVENT} WHERE stream_id = ?1 AND stream_version > ?2 ORDER BY stream_version LIMIT ?3"
         ))
@@ -201,21 +234,25 @@ impl EventStore for SqliteStore {
     }
 
     async fn stream_version(&self, stream: &str) -> Result<u64> {
-        let v: i64 = sqlx::query_scalar("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?1")
-            .bind(stream)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| self.db_err(e))?;
+        let v: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?1",
+        )
+        .bind(stream)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
         Ok(v as u64)
     }
 
     async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>> {
-        let rows = sqlx::query(&format!("{SELECT_EVENT} WHERE position > ?1 ORDER BY position LIMIT ?2"))
-            .bind(after.0 as i64)
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.db_err(e))?;
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE position > ?1 ORDER BY position LIMIT ?2"
+        ))
+        .bind(after.0 as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
         rows.iter().map(|r| self.decode(r)).collect()
     }
 
@@ -240,7 +277,8 @@ impl EventStore for SqliteStore {
         let recorded_at: Option<i64> = row.try_get("recorded_at").map_err(|e| self.db_err(e))?;
         Ok(Head {
             position: Position(position as u64),
-            hash: Hash::from_slice(&hash).ok_or_else(|| self.corrupt(position, "head hash is not 32 bytes"))?,
+            hash: Hash::from_slice(&hash)
+                .ok_or_else(|| self.corrupt(position, "head hash is not 32 bytes"))?,
             recorded_at: recorded_at.map(from_micros),
         })
     }
@@ -294,9 +332,18 @@ impl EventStore for SqliteStore {
 }
 
 impl SqliteStore {
-    async fn append_in_task(&self, stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome> {
+    async fn append_in_task(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome> {
         let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(|e| self.db_err(e))?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| self.db_err(e))?;
         let head = sqlx::query("SELECT position, hash, recorded_at FROM event_log_head")
             .fetch_one(&mut *tx)
             .await
@@ -304,7 +351,8 @@ impl SqliteStore {
         let head_position: i64 = head.try_get("position").map_err(|e| self.db_err(e))?;
         let head_hash: Vec<u8> = head.try_get("hash").map_err(|e| self.db_err(e))?;
         let head_time: Option<i64> = head.try_get("recorded_at").map_err(|e| self.db_err(e))?;
-        let head_hash = Hash::from_slice(&head_hash).ok_or_else(|| self.corrupt(head_position, "head hash is not 32 bytes"))?;
+        let head_hash = Hash::from_slice(&head_hash)
+            .ok_or_else(|| self.corrupt(head_position, "head hash is not 32 bytes"))?;
         let now = truncate_to_micros(Utc::now());
         let recorded_at = match head_time.map(from_micros) {
             Some(last) if last > now => last,
@@ -312,22 +360,26 @@ impl SqliteStore {
         };
 
         let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-        let id_list = serde_json::to_string(&ids.iter().map(|i| i.to_string()).collect::<Vec<_>>()).unwrap_or_default();
-        let duplicates: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE event_id IN (SELECT value FROM json_each(?1))")
-                .bind(&id_list)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| self.db_err(e))?;
+        let id_list = serde_json::to_string(&ids.iter().map(|i| i.to_string()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let duplicates: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM events WHERE event_id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(&id_list)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| self.db_err(e))?;
         if duplicates > 0 {
             tx.rollback().await.map_err(|e| self.db_err(e))?;
             return self.original_outcome(stream, &ids).await;
         }
-        let actual: i64 = sqlx::query_scalar("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?1")
-            .bind(stream)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| self.db_err(e))?;
+        let actual: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?1",
+        )
+        .bind(stream)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| self.db_err(e))?;
         let current = actual as u64;
         if let Some(required) = expected.required() {
             if required != current {
@@ -340,7 +392,14 @@ impl SqliteStore {
             }
         }
 
-        let batch = prepare_batch(stream, current, head_position as u64, &head_hash, recorded_at, &events);
+        let batch = prepare_batch(
+            stream,
+            current,
+            head_position as u64,
+            &head_hash,
+            recorded_at,
+            &events,
+        );
         for (prepared, event) in batch.iter().zip(&events) {
             sqlx::query(
                 "INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, \
@@ -360,7 +419,10 @@ impl SqliteStore {
             .await
             .map_err(|e| self.db_err(e))?;
         }
-        let last = batch.last().map(|e| (e.position, e.hash)).unwrap_or((head_position as u64, head_hash));
+        let last = batch
+            .last()
+            .map(|e| (e.position, e.hash))
+            .unwrap_or((head_position as u64, head_hash));
         sqlx::query("UPDATE event_log_head SET position = ?1, hash = ?2, recorded_at = ?3")
             .bind(last.0 as i64)
             .bind(last.1 .0.as_slice())

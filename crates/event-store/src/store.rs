@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::error::Result;
-use crate::event::{AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot, Until};
+use crate::event::{
+    AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot, Until,
+};
 
 /// An append-only, hash-chained, totally ordered event log.
 ///
@@ -30,7 +32,12 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Events of one stream with `stream_version > after_version`, in order,
     /// at most `limit`.
-    async fn read_stream(&self, stream: &str, after_version: u64, limit: usize) -> Result<Vec<RecordedEvent>>;
+    async fn read_stream(
+        &self,
+        stream: &str,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>>;
 
     /// The stream's current version (0 when it does not exist).
     async fn stream_version(&self, stream: &str) -> Result<u64>;
@@ -39,7 +46,12 @@ pub trait EventStore: Send + Sync + 'static {
     async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>>;
 
     /// Like `read_all`, but stops at a position or time (inclusive).
-    async fn read_all_until(&self, after: Position, until: Until, limit: usize) -> Result<Vec<RecordedEvent>> {
+    async fn read_all_until(
+        &self,
+        after: Position,
+        until: Until,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
         let end = match until {
             Until::Position(p) => p,
             Until::Time(t) => self.position_at(t).await?,

@@ -78,13 +78,18 @@ impl Drop for TestDatabase {
                 let admin_url = admin_url.clone();
                 let name = name.clone();
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
                         return;
                     };
                     rt.block_on(async {
                         if let Ok(mut conn) = PgConnection::connect(&admin_url).await {
                             let _ = conn
-                                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                                .execute(
+                                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                                )
                                 .await;
                         }
                     });

@@ -29,14 +29,21 @@ pub async fn verify(store: &dyn EventStore) -> Result<Verification> {
             if event.position != cursor.next() {
                 return Ok(Verification::Broken {
                     position: cursor.next(),
-                    reason: format!("position {} is missing (next stored is {})", cursor.next(), event.position),
+                    reason: format!(
+                        "position {} is missing (next stored is {})",
+                        cursor.next(),
+                        event.position
+                    ),
                 });
             }
             let expected = HashInput::from(event).chain(&previous);
             if expected != event.hash {
                 return Ok(Verification::Broken {
                     position: event.position,
-                    reason: format!("stored hash {} does not match recomputed {}", event.hash, expected),
+                    reason: format!(
+                        "stored hash {} does not match recomputed {}",
+                        event.hash, expected
+                    ),
                 });
             }
             previous = event.hash;
@@ -53,5 +60,8 @@ pub async fn verify(store: &dyn EventStore) -> Result<Verification> {
             ),
         });
     }
-    Ok(Verification::Intact { events: cursor.0, head: previous })
+    Ok(Verification::Intact {
+        events: cursor.0,
+        head: previous,
+    })
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use iam_event_store::testing::TestDatabase;
 use iam_event_store::{
-    open, verify, Backend, EventStore, ExpectedVersion, Hash, HashInput, NewEvent, Position, Snapshot, StoreError,
-    Subscription, Until, Verification,
+    open, verify, Backend, EventStore, ExpectedVersion, Hash, HashInput, NewEvent, Position,
+    Snapshot, StoreError, Subscription, Until, Verification,
 };
 use serde_json::json;
 use sqlx::{Connection, Executor};
@@ -17,8 +17,14 @@ use sqlx::{Connection, Executor};
 type Store = Arc<dyn EventStore>;
 
 fn event(n: u64) -> NewEvent {
-    NewEvent::new("Tested", 1, json!({"n": n, "z": "last", "a": [1.5, "é", {"y": null, "b": true}]}))
-        .with_metadata(json!({"actor": "arn:aws:iam::123456789012:root", "request_id": format!("req-{n}")}))
+    NewEvent::new(
+        "Tested",
+        1,
+        json!({"n": n, "z": "last", "a": [1.5, "é", {"y": null, "b": true}]}),
+    )
+    .with_metadata(
+        json!({"actor": "arn:aws:iam::123456789012:root", "request_id": format!("req-{n}")}),
+    )
 }
 
 fn events(range: std::ops::Range<u64>) -> Vec<NewEvent> {
@@ -33,13 +39,19 @@ async fn tamper(db: &TestDatabase, sql: &str) {
             let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
             // Replica mode skips ordinary triggers; only a superuser (an
             // attacker with full access) can do this.
-            conn.execute("SET session_replication_role = replica").await.unwrap();
+            conn.execute("SET session_replication_role = replica")
+                .await
+                .unwrap();
             conn.execute(sql).await.unwrap();
         }
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
-            conn.execute("DROP TRIGGER IF EXISTS events_append_only_update").await.unwrap();
-            conn.execute("DROP TRIGGER IF EXISTS events_append_only_delete").await.unwrap();
+            conn.execute("DROP TRIGGER IF EXISTS events_append_only_update")
+                .await
+                .unwrap();
+            conn.execute("DROP TRIGGER IF EXISTS events_append_only_delete")
+                .await
+                .unwrap();
             conn.execute(sql).await.unwrap();
         }
     }
@@ -57,29 +69,59 @@ async fn raw_error(db: &TestDatabase, sql: &str) -> String {
             conn.execute(sql).await.map(drop)
         }
     };
-    result.expect_err("the statement should have been rejected").to_string()
+    result
+        .expect_err("the statement should have been rejected")
+        .to_string()
 }
 
 async fn ordering(store: Store, _db: &TestDatabase) {
-    store.append("a", ExpectedVersion::NoStream, events(0..3)).await.unwrap();
-    store.append("b", ExpectedVersion::NoStream, events(3..5)).await.unwrap();
-    let outcome = store.append("a", ExpectedVersion::Exact(3), events(5..6)).await.unwrap();
-    assert_eq!((outcome.first_position, outcome.last_position, outcome.stream_version), (Position(6), Position(6), 4));
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..3))
+        .await
+        .unwrap();
+    store
+        .append("b", ExpectedVersion::NoStream, events(3..5))
+        .await
+        .unwrap();
+    let outcome = store
+        .append("a", ExpectedVersion::Exact(3), events(5..6))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            outcome.first_position,
+            outcome.last_position,
+            outcome.stream_version
+        ),
+        (Position(6), Position(6), 4)
+    );
 
     let all = store.read_all(Position::START, 100).await.unwrap();
-    assert_eq!(all.iter().map(|e| e.position.0).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(
-        all.iter().map(|e| (e.stream_id.as_str(), e.stream_version)).collect::<Vec<_>>(),
+        all.iter().map(|e| e.position.0).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(
+        all.iter()
+            .map(|e| (e.stream_id.as_str(), e.stream_version))
+            .collect::<Vec<_>>(),
         vec![("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2), ("a", 4)]
     );
     for (i, e) in all.iter().enumerate() {
-        assert_eq!(e.payload["n"], json!(i as u64), "payload survives the round trip");
+        assert_eq!(
+            e.payload["n"],
+            json!(i as u64),
+            "payload survives the round trip"
+        );
         assert_eq!(e.metadata["request_id"], json!(format!("req-{i}")));
     }
     assert!(all.windows(2).all(|w| w[0].recorded_at <= w[1].recorded_at));
 
     let a = store.read_stream("a", 0, 100).await.unwrap();
-    assert_eq!(a.iter().map(|e| e.stream_version).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        a.iter().map(|e| e.stream_version).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     let tail = store.read_stream("a", 2, 1).await.unwrap();
     assert_eq!(tail.len(), 1);
     assert_eq!(tail[0].stream_version, 3);
@@ -87,56 +129,107 @@ async fn ordering(store: Store, _db: &TestDatabase) {
     assert_eq!(store.stream_version("nope").await.unwrap(), 0);
 
     let page = store.read_all(Position(2), 3).await.unwrap();
-    assert_eq!(page.iter().map(|e| e.position.0).collect::<Vec<_>>(), vec![3, 4, 5]);
+    assert_eq!(
+        page.iter().map(|e| e.position.0).collect::<Vec<_>>(),
+        vec![3, 4, 5]
+    );
     let head = store.head().await.unwrap();
     assert_eq!(head.position, Position(6));
     assert_eq!(head.hash, all[5].hash);
 
     // Any appends after whatever is there.
-    let any = store.append("b", ExpectedVersion::Any, events(6..7)).await.unwrap();
+    let any = store
+        .append("b", ExpectedVersion::Any, events(6..7))
+        .await
+        .unwrap();
     assert_eq!(any.stream_version, 3);
 }
 
 async fn conflicts(store: Store, _db: &TestDatabase) {
-    store.append("s", ExpectedVersion::NoStream, events(0..2)).await.unwrap();
+    store
+        .append("s", ExpectedVersion::NoStream, events(0..2))
+        .await
+        .unwrap();
     let head_before = store.head().await.unwrap();
 
-    match store.append("s", ExpectedVersion::NoStream, events(2..3)).await {
-        Err(StoreError::Conflict { expected, actual, .. }) => {
+    match store
+        .append("s", ExpectedVersion::NoStream, events(2..3))
+        .await
+    {
+        Err(StoreError::Conflict {
+            expected, actual, ..
+        }) => {
             assert_eq!((expected, actual), (ExpectedVersion::NoStream, 2))
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-    match store.append("s", ExpectedVersion::Exact(1), events(3..5)).await {
-        Err(StoreError::Conflict { expected, actual, .. }) => {
+    match store
+        .append("s", ExpectedVersion::Exact(1), events(3..5))
+        .await
+    {
+        Err(StoreError::Conflict {
+            expected, actual, ..
+        }) => {
             assert_eq!((expected, actual), (ExpectedVersion::Exact(1), 2))
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-    match store.append("t", ExpectedVersion::Exact(4), events(5..6)).await {
+    match store
+        .append("t", ExpectedVersion::Exact(4), events(5..6))
+        .await
+    {
         Err(StoreError::Conflict { actual, .. }) => assert_eq!(actual, 0),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert_eq!(store.head().await.unwrap(), head_before, "a conflict writes nothing");
+    assert_eq!(
+        store.head().await.unwrap(),
+        head_before,
+        "a conflict writes nothing"
+    );
     assert_eq!(store.read_all(Position::START, 100).await.unwrap().len(), 2);
     // The conflict message is readable.
-    let err = store.append("s", ExpectedVersion::Exact(7), events(6..7)).await.unwrap_err();
-    assert_eq!(err.to_string(), "stream \"s\": expected version 7, but the stream is at version 2");
+    let err = store
+        .append("s", ExpectedVersion::Exact(7), events(6..7))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "stream \"s\": expected version 7, but the stream is at version 2"
+    );
 }
 
 async fn idempotency(store: Store, _db: &TestDatabase) {
     let batch = events(0..3);
-    let first = store.append("s", ExpectedVersion::NoStream, batch.clone()).await.unwrap();
+    let first = store
+        .append("s", ExpectedVersion::NoStream, batch.clone())
+        .await
+        .unwrap();
     assert!(!first.duplicate);
-    store.append("other", ExpectedVersion::NoStream, events(3..4)).await.unwrap();
+    store
+        .append("other", ExpectedVersion::NoStream, events(3..4))
+        .await
+        .unwrap();
 
     // The same append again (a retry after a lost response): nothing written,
     // the original outcome returned, even though the expected version is now stale.
-    let again = store.append("s", ExpectedVersion::NoStream, batch.clone()).await.unwrap();
+    let again = store
+        .append("s", ExpectedVersion::NoStream, batch.clone())
+        .await
+        .unwrap();
     assert!(again.duplicate);
     assert_eq!(
-        (again.first_position, again.last_position, again.stream_version, again.recorded_at),
-        (first.first_position, first.last_position, first.stream_version, first.recorded_at)
+        (
+            again.first_position,
+            again.last_position,
+            again.stream_version,
+            again.recorded_at
+        ),
+        (
+            first.first_position,
+            first.last_position,
+            first.stream_version,
+            first.recorded_at
+        )
     );
     assert_eq!(store.head().await.unwrap().position, Position(4));
 
@@ -148,18 +241,29 @@ async fn idempotency(store: Store, _db: &TestDatabase) {
     ));
     // Nor is the same id sent to another stream.
     assert!(matches!(
-        store.append("elsewhere", ExpectedVersion::Any, vec![batch[1].clone()]).await,
+        store
+            .append("elsewhere", ExpectedVersion::Any, vec![batch[1].clone()])
+            .await,
         Err(StoreError::IdempotencyMismatch { .. })
     ));
     assert_eq!(store.head().await.unwrap().position, Position(4));
 }
 
 async fn atomic_batches(store: Store, _db: &TestDatabase) {
-    let outcome = store.append("big", ExpectedVersion::NoStream, events(0..100)).await.unwrap();
-    assert_eq!((outcome.first_position, outcome.last_position), (Position(1), Position(100)));
+    let outcome = store
+        .append("big", ExpectedVersion::NoStream, events(0..100))
+        .await
+        .unwrap();
+    assert_eq!(
+        (outcome.first_position, outcome.last_position),
+        (Position(1), Position(100))
+    );
     let all = store.read_all(Position::START, 1000).await.unwrap();
     assert_eq!(all.len(), 100);
-    assert!(all.iter().all(|e| e.recorded_at == outcome.recorded_at), "one batch, one instant");
+    assert!(
+        all.iter().all(|e| e.recorded_at == outcome.recorded_at),
+        "one batch, one instant"
+    );
 
     // A bad event anywhere in the batch rejects the whole batch.
     let mut bad = events(100..110);
@@ -170,18 +274,33 @@ async fn atomic_batches(store: Store, _db: &TestDatabase) {
     ));
     let mut bad_meta = events(110..112);
     bad_meta[1].metadata = json!("not an object");
-    assert!(matches!(store.append("big", ExpectedVersion::Any, bad_meta).await, Err(StoreError::InvalidEvent(_))));
+    assert!(matches!(
+        store.append("big", ExpectedVersion::Any, bad_meta).await,
+        Err(StoreError::InvalidEvent(_))
+    ));
     // A batch whose last event collides with a stored id is rejected whole.
     let mut colliding = events(112..120);
     colliding[7] = all[0].clone_as_new();
-    assert!(store.append("big", ExpectedVersion::Any, colliding).await.is_err());
-    assert!(matches!(store.append("big", ExpectedVersion::Any, vec![]).await, Err(StoreError::InvalidEvent(_))));
+    assert!(store
+        .append("big", ExpectedVersion::Any, colliding)
+        .await
+        .is_err());
+    assert!(matches!(
+        store.append("big", ExpectedVersion::Any, vec![]).await,
+        Err(StoreError::InvalidEvent(_))
+    ));
     let mut twice = events(120..122);
     twice[1].event_id = twice[0].event_id;
-    assert!(matches!(store.append("big", ExpectedVersion::Any, twice).await, Err(StoreError::InvalidEvent(_))));
+    assert!(matches!(
+        store.append("big", ExpectedVersion::Any, twice).await,
+        Err(StoreError::InvalidEvent(_))
+    ));
 
     assert_eq!(store.head().await.unwrap().position, Position(100));
-    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { events: 100, .. }));
+    assert!(matches!(
+        verify(store.as_ref()).await.unwrap(),
+        Verification::Intact { events: 100, .. }
+    ));
 }
 
 trait CloneAsNew {
@@ -201,31 +320,72 @@ impl CloneAsNew for iam_event_store::RecordedEvent {
 }
 
 async fn read_by_time(store: Store, _db: &TestDatabase) {
-    let first = store.append("s", ExpectedVersion::Any, events(0..2)).await.unwrap();
+    let first = store
+        .append("s", ExpectedVersion::Any, events(0..2))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let second = store.append("s", ExpectedVersion::Any, events(2..3)).await.unwrap();
+    let second = store
+        .append("s", ExpectedVersion::Any, events(2..3))
+        .await
+        .unwrap();
     assert!(second.recorded_at > first.recorded_at);
 
     let cut = first.recorded_at;
     assert_eq!(store.position_at(cut).await.unwrap(), Position(2));
-    assert_eq!(store.position_at(cut - chrono::Duration::seconds(1)).await.unwrap(), Position::START);
-    assert_eq!(store.position_at(second.recorded_at).await.unwrap(), Position(3));
+    assert_eq!(
+        store
+            .position_at(cut - chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        Position::START
+    );
+    assert_eq!(
+        store.position_at(second.recorded_at).await.unwrap(),
+        Position(3)
+    );
 
-    let upto = store.read_all_until(Position::START, Until::Time(cut), 100).await.unwrap();
-    assert_eq!(upto.iter().map(|e| e.position.0).collect::<Vec<_>>(), vec![1, 2]);
-    let upto = store.read_all_until(Position(1), Until::Position(Position(2)), 100).await.unwrap();
-    assert_eq!(upto.iter().map(|e| e.position.0).collect::<Vec<_>>(), vec![2]);
-    let none = store.read_all_until(Position(2), Until::Time(cut), 100).await.unwrap();
+    let upto = store
+        .read_all_until(Position::START, Until::Time(cut), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        upto.iter().map(|e| e.position.0).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    let upto = store
+        .read_all_until(Position(1), Until::Position(Position(2)), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        upto.iter().map(|e| e.position.0).collect::<Vec<_>>(),
+        vec![2]
+    );
+    let none = store
+        .read_all_until(Position(2), Until::Time(cut), 100)
+        .await
+        .unwrap();
     assert!(none.is_empty());
 }
 
 async fn hash_chain(store: Store, _db: &TestDatabase) {
-    store.append("a", ExpectedVersion::NoStream, events(0..5)).await.unwrap();
-    store.append("b", ExpectedVersion::NoStream, events(5..8)).await.unwrap();
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..5))
+        .await
+        .unwrap();
+    store
+        .append("b", ExpectedVersion::NoStream, events(5..8))
+        .await
+        .unwrap();
     let all = store.read_all(Position::START, 100).await.unwrap();
     let mut previous = Hash::GENESIS;
     for e in &all {
-        assert_eq!(HashInput::from(e).chain(&previous), e.hash, "position {}", e.position);
+        assert_eq!(
+            HashInput::from(e).chain(&previous),
+            e.hash,
+            "position {}",
+            e.position
+        );
         previous = e.hash;
     }
     match verify(store.as_ref()).await.unwrap() {
@@ -240,7 +400,10 @@ async fn hash_chain(store: Store, _db: &TestDatabase) {
 }
 
 async fn tamper_detection(store: Store, db: &TestDatabase) {
-    store.append("a", ExpectedVersion::NoStream, events(0..6)).await.unwrap();
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..6))
+        .await
+        .unwrap();
     let payload = match Backend::from_url(db.url()).unwrap() {
         Backend::Postgres => "UPDATE events SET payload = '{\"n\": 99}' WHERE position = 4",
         Backend::Sqlite => "UPDATE events SET payload = '{\"n\":99}' WHERE position = 4",
@@ -253,7 +416,10 @@ async fn tamper_detection(store: Store, db: &TestDatabase) {
 }
 
 async fn tamper_by_deletion(store: Store, db: &TestDatabase) {
-    store.append("a", ExpectedVersion::NoStream, events(0..6)).await.unwrap();
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..6))
+        .await
+        .unwrap();
     tamper(db, "DELETE FROM events WHERE position = 3").await;
     match verify(store.as_ref()).await.unwrap() {
         Verification::Broken { position, reason } => {
@@ -264,46 +430,90 @@ async fn tamper_by_deletion(store: Store, db: &TestDatabase) {
 }
 
 async fn tamper_with_time(store: Store, db: &TestDatabase) {
-    store.append("a", ExpectedVersion::NoStream, events(0..3)).await.unwrap();
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..3))
+        .await
+        .unwrap();
     let sql = match Backend::from_url(db.url()).unwrap() {
-        Backend::Postgres => "UPDATE events SET recorded_at = recorded_at - interval '1 day' WHERE position = 2",
-        Backend::Sqlite => "UPDATE events SET recorded_at = recorded_at - 86400000000 WHERE position = 2",
+        Backend::Postgres => {
+            "UPDATE events SET recorded_at = recorded_at - interval '1 day' WHERE position = 2"
+        }
+        Backend::Sqlite => {
+            "UPDATE events SET recorded_at = recorded_at - 86400000000 WHERE position = 2"
+        }
     };
     tamper(db, sql).await;
     assert!(matches!(
         verify(store.as_ref()).await.unwrap(),
-        Verification::Broken { position: Position(2), .. }
+        Verification::Broken {
+            position: Position(2),
+            ..
+        }
     ));
 }
 
 async fn append_only_triggers(store: Store, db: &TestDatabase) {
-    store.append("a", ExpectedVersion::NoStream, events(0..2)).await.unwrap();
-    let update = raw_error(db, "UPDATE events SET event_type = 'Forged' WHERE position = 1").await;
-    assert!(update.contains("append-only") && update.contains("UPDATE"), "{update}");
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..2))
+        .await
+        .unwrap();
+    let update = raw_error(
+        db,
+        "UPDATE events SET event_type = 'Forged' WHERE position = 1",
+    )
+    .await;
+    assert!(
+        update.contains("append-only") && update.contains("UPDATE"),
+        "{update}"
+    );
     let delete = raw_error(db, "DELETE FROM events WHERE position = 2").await;
-    assert!(delete.contains("append-only") && delete.contains("DELETE"), "{delete}");
+    assert!(
+        delete.contains("append-only") && delete.contains("DELETE"),
+        "{delete}"
+    );
     if Backend::from_url(db.url()).unwrap() == Backend::Postgres {
         let truncate = raw_error(db, "TRUNCATE events").await;
-        assert!(truncate.contains("append-only") && truncate.contains("TRUNCATE"), "{truncate}");
+        assert!(
+            truncate.contains("append-only") && truncate.contains("TRUNCATE"),
+            "{truncate}"
+        );
     }
     assert_eq!(store.read_all(Position::START, 10).await.unwrap().len(), 2);
-    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { events: 2, .. }));
+    assert!(matches!(
+        verify(store.as_ref()).await.unwrap(),
+        Verification::Intact { events: 2, .. }
+    ));
 }
 
 async fn subscription_catches_up_then_follows(store: Store, _db: &TestDatabase) {
-    store.append("a", ExpectedVersion::NoStream, events(0..5)).await.unwrap();
-    let mut sub = Subscription::new(store.clone(), Position(2)).with_poll_interval(Duration::from_secs(30));
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..5))
+        .await
+        .unwrap();
+    let mut sub =
+        Subscription::new(store.clone(), Position(2)).with_poll_interval(Duration::from_secs(30));
     for expected in 3..=5 {
         assert_eq!(sub.next().await.unwrap().position, Position(expected));
     }
-    assert!(sub.next_timeout(Duration::from_millis(50)).await.unwrap().is_none());
+    assert!(sub
+        .next_timeout(Duration::from_millis(50))
+        .await
+        .unwrap()
+        .is_none());
     // Live: the append wakes the subscriber long before the 30 s poll.
     let writer = store.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        writer.append("a", ExpectedVersion::Exact(5), events(5..7)).await.unwrap();
+        writer
+            .append("a", ExpectedVersion::Exact(5), events(5..7))
+            .await
+            .unwrap();
     });
-    let live = sub.next_timeout(Duration::from_secs(10)).await.unwrap().expect("live event");
+    let live = sub
+        .next_timeout(Duration::from_secs(10))
+        .await
+        .unwrap()
+        .expect("live event");
     assert_eq!(live.position, Position(6));
     assert_eq!(sub.next().await.unwrap().position, Position(7));
     assert_eq!(sub.position(), Position(7));
@@ -315,7 +525,8 @@ async fn concurrent_writers_and_a_follower(store: Store, _db: &TestDatabase) {
     let total = WRITERS * EACH;
     let follower_store = store.clone();
     let follower = tokio::spawn(async move {
-        let mut sub = Subscription::new(follower_store, Position::START).with_poll_interval(Duration::from_millis(100));
+        let mut sub = Subscription::new(follower_store, Position::START)
+            .with_poll_interval(Duration::from_millis(100));
         let mut seen = Vec::with_capacity(total as usize);
         while (seen.len() as u64) < total {
             let e = sub
@@ -333,8 +544,15 @@ async fn concurrent_writers_and_a_follower(store: Store, _db: &TestDatabase) {
         writers.push(tokio::spawn(async move {
             let stream = format!("writer-{w}");
             for i in 0..EACH {
-                let expected = if i == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(i) };
-                store.append(&stream, expected, vec![event(w * 1000 + i)]).await.unwrap();
+                let expected = if i == 0 {
+                    ExpectedVersion::NoStream
+                } else {
+                    ExpectedVersion::Exact(i)
+                };
+                store
+                    .append(&stream, expected, vec![event(w * 1000 + i)])
+                    .await
+                    .unwrap();
             }
         }));
     }
@@ -344,7 +562,11 @@ async fn concurrent_writers_and_a_follower(store: Store, _db: &TestDatabase) {
     let seen = follower.await.unwrap();
     assert_eq!(seen.len() as u64, total);
     let positions: Vec<u64> = seen.iter().map(|e| e.position.0).collect();
-    assert_eq!(positions, (1..=total).collect::<Vec<_>>(), "every event once, in position order");
+    assert_eq!(
+        positions,
+        (1..=total).collect::<Vec<_>>(),
+        "every event once, in position order"
+    );
     let ids: HashSet<_> = seen.iter().map(|e| e.event_id).collect();
     assert_eq!(ids.len() as u64, total);
     // Each writer's stream is complete and in order.
@@ -356,8 +578,12 @@ async fn concurrent_writers_and_a_follower(store: Store, _db: &TestDatabase) {
             .collect();
         assert_eq!(versions, (1..=EACH).collect::<Vec<_>>());
     }
-    assert!(seen.windows(2).all(|w| w[0].recorded_at <= w[1].recorded_at));
-    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { events, .. } if events == total));
+    assert!(seen
+        .windows(2)
+        .all(|w| w[0].recorded_at <= w[1].recorded_at));
+    assert!(
+        matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { events, .. } if events == total)
+    );
 }
 
 async fn racing_writers_on_one_stream(store: Store, _db: &TestDatabase) {
@@ -372,7 +598,10 @@ async fn racing_writers_on_one_stream(store: Store, _db: &TestDatabase) {
                 let e = event(w * 100 + i);
                 loop {
                     let v = store.stream_version("shared").await.unwrap();
-                    match store.append("shared", ExpectedVersion::Exact(v), vec![e.clone()]).await {
+                    match store
+                        .append("shared", ExpectedVersion::Exact(v), vec![e.clone()])
+                        .await
+                    {
                         Ok(_) => break,
                         Err(StoreError::Conflict { .. }) => conflicts += 1,
                         Err(other) => panic!("{other}"),
@@ -387,39 +616,82 @@ async fn racing_writers_on_one_stream(store: Store, _db: &TestDatabase) {
     }
     let stream = store.read_stream("shared", 0, 1000).await.unwrap();
     assert_eq!(stream.len(), 80);
-    assert_eq!(stream.iter().map(|e| e.stream_version).collect::<Vec<_>>(), (1..=80).collect::<Vec<_>>());
+    assert_eq!(
+        stream.iter().map(|e| e.stream_version).collect::<Vec<_>>(),
+        (1..=80).collect::<Vec<_>>()
+    );
 }
 
 async fn snapshots(store: Store, _db: &TestDatabase) {
-    assert_eq!(store.load_snapshot("view", Position(100)).await.unwrap(), None);
+    assert_eq!(
+        store.load_snapshot("view", Position(100)).await.unwrap(),
+        None
+    );
     for (p, byte) in [(10u64, 1u8), (20, 2), (30, 3)] {
         store
-            .save_snapshot(&Snapshot { name: "view".into(), position: Position(p), schema_version: 1, data: vec![byte; 4] })
+            .save_snapshot(&Snapshot {
+                name: "view".into(),
+                position: Position(p),
+                schema_version: 1,
+                data: vec![byte; 4],
+            })
             .await
             .unwrap();
     }
-    let s = store.load_snapshot("view", Position(25)).await.unwrap().unwrap();
+    let s = store
+        .load_snapshot("view", Position(25))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((s.position, s.data), (Position(20), vec![2; 4]));
-    assert_eq!(store.load_snapshot("view", Position(9)).await.unwrap(), None);
-    assert_eq!(store.load_snapshot("other", Position(99)).await.unwrap(), None);
+    assert_eq!(
+        store.load_snapshot("view", Position(9)).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.load_snapshot("other", Position(99)).await.unwrap(),
+        None
+    );
     // Saving again at the same position replaces it.
     store
-        .save_snapshot(&Snapshot { name: "view".into(), position: Position(30), schema_version: 2, data: vec![9] })
+        .save_snapshot(&Snapshot {
+            name: "view".into(),
+            position: Position(30),
+            schema_version: 2,
+            data: vec![9],
+        })
         .await
         .unwrap();
-    let s = store.load_snapshot("view", Position(1000)).await.unwrap().unwrap();
+    let s = store
+        .load_snapshot("view", Position(1000))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((s.schema_version, s.data), (2, vec![9]));
 }
 
 async fn empty_log(store: Store, _db: &TestDatabase) {
     let head = store.head().await.unwrap();
-    assert_eq!((head.position, head.hash, head.recorded_at), (Position::START, Hash::GENESIS, None));
-    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { events: 0, .. }));
-    assert!(store.read_all(Position::START, 10).await.unwrap().is_empty());
+    assert_eq!(
+        (head.position, head.hash, head.recorded_at),
+        (Position::START, Hash::GENESIS, None)
+    );
+    assert!(matches!(
+        verify(store.as_ref()).await.unwrap(),
+        Verification::Intact { events: 0, .. }
+    ));
+    assert!(store
+        .read_all(Position::START, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn migrating_twice_is_harmless(store: Store, db: &TestDatabase) {
-    store.append("a", ExpectedVersion::NoStream, events(0..1)).await.unwrap();
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..1))
+        .await
+        .unwrap();
     iam_event_store::migrate(db.url()).await.unwrap();
     iam_event_store::migrate(db.url()).await.unwrap();
     assert_eq!(store.head().await.unwrap().position, Position(1));
@@ -432,7 +704,11 @@ async fn killed_writer_process(store: Store, db: &TestDatabase) {
     let exe = std::env::current_exe().unwrap();
     let examples = exe.parent().unwrap().parent().unwrap().join("examples");
     let writer = examples.join("append_forever");
-    assert!(writer.exists(), "{} is missing (cargo test builds examples)", writer.display());
+    assert!(
+        writer.exists(),
+        "{} is missing (cargo test builds examples)",
+        writer.display()
+    );
     let mut child = std::process::Command::new(&writer)
         .arg(db.url())
         .stdout(std::process::Stdio::null())
@@ -441,10 +717,16 @@ async fn killed_writer_process(store: Store, db: &TestDatabase) {
     // Let it commit a few batches, then kill it at a random point.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while store.stream_version("crash").await.unwrap() < 4000 {
-        assert!(std::time::Instant::now() < deadline, "the writer made no progress");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer made no progress"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tokio::time::sleep(Duration::from_millis(uuid::Uuid::new_v4().as_u128() as u64 % 50)).await;
+    tokio::time::sleep(Duration::from_millis(
+        uuid::Uuid::new_v4().as_u128() as u64 % 50,
+    ))
+    .await;
     child.kill().unwrap();
     child.wait().unwrap();
     // A PostgreSQL server may still finish (and commit) the statement the
@@ -464,10 +746,18 @@ async fn killed_writer_process(store: Store, db: &TestDatabase) {
     assert_eq!(version % 2000, 0, "only whole batches survive: {version}");
     let head = store.head().await.unwrap();
     assert_eq!(head.position.0, version);
-    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { events, .. } if events == version));
+    assert!(
+        matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { events, .. } if events == version)
+    );
     // And the log takes appends again.
-    store.append("after", ExpectedVersion::NoStream, events(0..1)).await.unwrap();
-    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { .. }));
+    store
+        .append("after", ExpectedVersion::NoStream, events(0..1))
+        .await
+        .unwrap();
+    assert!(matches!(
+        verify(store.as_ref()).await.unwrap(),
+        Verification::Intact { .. }
+    ));
 }
 
 macro_rules! contract {
@@ -521,11 +811,17 @@ async fn unsupported_urls_are_named() {
 
 #[tokio::test]
 async fn an_unreachable_database_is_a_clear_error_naming_it() {
-    let err = open("postgres://iamd:secret@127.0.0.1:1/nowhere").await.err().unwrap();
+    let err = open("postgres://iamd:secret@127.0.0.1:1/nowhere")
+        .await
+        .err()
+        .unwrap();
     let text = err.to_string();
     assert!(matches!(err, StoreError::Connect { .. }), "{text}");
     assert!(text.contains("127.0.0.1:1/nowhere"), "{text}");
-    assert!(!text.contains("secret"), "the password is not shown: {text}");
+    assert!(
+        !text.contains("secret"),
+        "the password is not shown: {text}"
+    );
 }
 
 #[tokio::test]

@@ -13,7 +13,9 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use iam_domain::ids::{AccountId, GroupId, PolicyId, RoleId, UserId};
-use iam_domain::names::{GroupName, IamPath, InlinePolicyName, PolicyName, RoleName, Tag, UserName};
+use iam_domain::names::{
+    GroupName, IamPath, InlinePolicyName, PolicyName, RoleName, Tag, UserName,
+};
 use iam_domain::{decide, evolve, AccountState, Arn, Command, Event, Quotas, SCHEMA_VERSION};
 use iam_event_store::{EventStore, ExpectedVersion, NewEvent, Position, PostgresStore, Until};
 use iam_projection::history::account_as_of;
@@ -29,8 +31,17 @@ fn account() -> AccountId {
 
 fn commands() -> Vec<Command> {
     let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let policy_arn = |i: u32| Arn::policy(&account(), &IamPath::root(), &PolicyName::parse(&format!("policy-{i}")).unwrap());
-    let mut c = vec![Command::CreateAccount { account_id: account(), now }];
+    let policy_arn = |i: u32| {
+        Arn::policy(
+            &account(),
+            &IamPath::root(),
+            &PolicyName::parse(&format!("policy-{i}")).unwrap(),
+        )
+    };
+    let mut c = vec![Command::CreateAccount {
+        account_id: account(),
+        now,
+    }];
     for i in 0..1500u32 {
         c.push(Command::CreatePolicy {
             policy_name: PolicyName::parse(&format!("policy-{i}")).unwrap(),
@@ -42,14 +53,27 @@ fn commands() -> Vec<Command> {
             now,
         });
         for _ in 0..4 {
-            c.push(Command::CreatePolicyVersion { policy_arn: policy_arn(i), policy_document: DOC.into(), set_as_default: true, now });
+            c.push(Command::CreatePolicyVersion {
+                policy_arn: policy_arn(i),
+                policy_document: DOC.into(),
+                set_as_default: true,
+                now,
+            });
         }
     }
     for g in 0..500u32 {
         let group_name = GroupName::parse(&format!("group-{g}")).unwrap();
-        c.push(Command::CreateGroup { group_name: group_name.clone(), path: None, group_id: GroupId::parse(&format!("AGPA{g:016}")).unwrap(), now });
+        c.push(Command::CreateGroup {
+            group_name: group_name.clone(),
+            path: None,
+            group_id: GroupId::parse(&format!("AGPA{g:016}")).unwrap(),
+            now,
+        });
         for k in 0..5 {
-            c.push(Command::AttachGroupPolicy { group_name: group_name.clone(), policy_arn: policy_arn((g * 3 + k) % 1500) });
+            c.push(Command::AttachGroupPolicy {
+                group_name: group_name.clone(),
+                policy_arn: policy_arn((g * 3 + k) % 1500),
+            });
         }
     }
     for u in 0..10_000u32 {
@@ -63,10 +87,16 @@ fn commands() -> Vec<Command> {
             now,
         });
         for k in 0..6 {
-            c.push(Command::AddUserToGroup { group_name: GroupName::parse(&format!("group-{}", (u * 7 + k * 13) % 500)).unwrap(), user_name: user_name.clone() });
+            c.push(Command::AddUserToGroup {
+                group_name: GroupName::parse(&format!("group-{}", (u * 7 + k * 13) % 500)).unwrap(),
+                user_name: user_name.clone(),
+            });
         }
         for k in 0..5 {
-            c.push(Command::AttachUserPolicy { user_name: user_name.clone(), policy_arn: policy_arn((u * 5 + k) % 1500) });
+            c.push(Command::AttachUserPolicy {
+                user_name: user_name.clone(),
+                policy_arn: policy_arn((u * 5 + k) % 1500),
+            });
         }
         for k in 0..2 {
             c.push(Command::PutUserPolicy {
@@ -76,7 +106,10 @@ fn commands() -> Vec<Command> {
             });
         }
         for k in 0..2 {
-            c.push(Command::TagUser { user_name: user_name.clone(), tags: vec![Tag::new(&format!("tag{k}"), "value").unwrap()] });
+            c.push(Command::TagUser {
+                user_name: user_name.clone(),
+                tags: vec![Tag::new(&format!("tag{k}"), "value").unwrap()],
+            });
         }
     }
     for r in 0..2000u32 {
@@ -93,7 +126,10 @@ fn commands() -> Vec<Command> {
             now,
         });
         for k in 0..5 {
-            c.push(Command::AttachRolePolicy { role_name: role_name.clone(), policy_arn: policy_arn((r * 11 + k) % 1500) });
+            c.push(Command::AttachRolePolicy {
+                role_name: role_name.clone(),
+                policy_arn: policy_arn((r * 11 + k) % 1500),
+            });
         }
         c.push(Command::PutRolePolicy {
             role_name: role_name.clone(),
@@ -121,7 +157,8 @@ fn events() -> Vec<Event> {
     let mut state = AccountState::default();
     let mut out = Vec::new();
     for command in commands() {
-        let events = decide(&state, &command, &quotas).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+        let events =
+            decide(&state, &command, &quotas).unwrap_or_else(|e| panic!("{command:?}: {e}"));
         for e in events {
             evolve(&mut state, &e);
             out.push(e);
@@ -156,9 +193,15 @@ fn live_bytes() -> u64 {
 
 async fn fresh_store(admin_url: &str) -> Arc<PostgresStore> {
     let name = "iamd_bench_projection";
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect");
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.unwrap();
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect");
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
     let mut url = url::Url::parse(admin_url).unwrap();
     url.set_path(name);
     Arc::new(PostgresStore::connect(url.as_str()).await.expect("open"))
@@ -188,6 +231,20 @@ async fn main() {
     }
     println!("evolve_events_per_s {:.0}", events.len() as f64 / best);
 
+    // Decoding stored payloads back into events (part of every replay).
+    let stored: Vec<(String, serde_json::Value)> = events
+        .iter()
+        .map(|e| (e.event_type().to_owned(), e.to_payload()))
+        .collect();
+    let start = Instant::now();
+    for (t, p) in stored {
+        std::hint::black_box(Event::from_stored_owned(&t, SCHEMA_VERSION, p).unwrap());
+    }
+    println!(
+        "decode_events_per_s {:.0}",
+        events.len() as f64 / start.elapsed().as_secs_f64()
+    );
+
     // Memory of the account's view: live heap bytes it holds.
     let before = live_bytes();
     let mut view = AccountView::default();
@@ -195,29 +252,58 @@ async fn main() {
         view.apply_event(e, i as u64 + 1, Position(i as u64 + 1));
     }
     let after = live_bytes();
-    println!("view_memory_mib {:.1}", (after.saturating_sub(before)) as f64 / (1024.0 * 1024.0));
+    println!(
+        "view_memory_mib {:.1}",
+        (after.saturating_sub(before)) as f64 / (1024.0 * 1024.0)
+    );
     drop(view);
 
     // The log: the account's events spread through 1,000,000 events of other streams.
     let store = fresh_store(&admin_url).await;
     let stream = account().stream_name();
     let filler_per_chunk = 4500usize;
-    let mut filler = 0u64;
-    for chunk in events.chunks(1000) {
-        store.append(&stream, ExpectedVersion::Any, chunk.iter().map(to_new).collect()).await.unwrap();
+    for (filler, chunk) in events.chunks(1000).enumerate() {
+        store
+            .append(
+                &stream,
+                ExpectedVersion::Any,
+                chunk.iter().map(to_new).collect(),
+            )
+            .await
+            .unwrap();
         let f: Vec<NewEvent> = (0..filler_per_chunk)
-            .map(|i| NewEvent::new("Filler", 1, serde_json::json!({"i": i, "note": "another tenant's change"})))
+            .map(|i| {
+                NewEvent::new(
+                    "Filler",
+                    1,
+                    serde_json::json!({"i": i, "note": "another tenant's change"}),
+                )
+            })
             .collect();
-        store.append(&format!("other-{filler}"), ExpectedVersion::NoStream, f).await.unwrap();
-        filler += 1;
+        store
+            .append(&format!("other-{filler}"), ExpectedVersion::NoStream, f)
+            .await
+            .unwrap();
     }
     let head = store.head().await.unwrap().position;
     println!("log_events {}", head.0);
     let dyn_store: Arc<dyn EventStore> = store.clone();
 
+    // Reading the account's stream alone (no decoding into domain events).
+    let start = Instant::now();
+    let mut after = 0;
+    loop {
+        let batch = store.read_stream(&stream, after, 5000).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        after = last.stream_version;
+    }
+    println!("read_stream_s {:.3}", start.elapsed().as_secs_f64());
+
     // Rebuild the account's view from PostgreSQL, no snapshot (its stream only).
     let start = Instant::now();
-    let rebuilt = account_as_of(&dyn_store, &account(), Until::Position(head)).await.unwrap();
+    let rebuilt = account_as_of(&dyn_store, &account(), Until::Position(head))
+        .await
+        .unwrap();
     let rebuild = start.elapsed().as_secs_f64();
     assert_eq!(rebuilt.stream_version, events.len() as u64);
     println!("rebuild_account_s {rebuild:.3}");
@@ -225,12 +311,36 @@ async fn main() {
     // A projection following the whole log, saving snapshots every 10,000 account events.
     let projection = Projection::new(
         store.clone(),
-        ProjectionConfig { snapshot_every: 10_000, ..ProjectionConfig::default() },
+        ProjectionConfig {
+            snapshot_every: 10_000,
+            ..ProjectionConfig::default()
+        },
     );
     let start = Instant::now();
     projection.catch_up().await.unwrap();
     println!("projection_catch_up_s {:.3}", start.elapsed().as_secs_f64());
     assert_eq!(projection.view(&account()).unwrap().state, rebuilt.state);
+
+    // The largest snapshot: its size, and the time to load and decode it.
+    let start = Instant::now();
+    let snap = store
+        .load_snapshot(&iam_projection::snapshot::name(&account()), head)
+        .await
+        .unwrap()
+        .unwrap();
+    let loaded = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let decoded = iam_projection::snapshot::decode(&snap).unwrap();
+    println!(
+        "snapshot_mib {:.1}",
+        snap.data.len() as f64 / (1024.0 * 1024.0)
+    );
+    println!("snapshot_load_ms {:.1}", loaded * 1000.0);
+    println!(
+        "snapshot_decode_ms {:.1}",
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    drop(decoded);
 
     // As of arbitrary times: 25 cuts spread over the log.
     let mut times = Vec::new();
@@ -238,7 +348,9 @@ async fn main() {
         let p = Position(head.0 * k / 26);
         let at = store.read_all(Position(p.0 - 1), 1).await.unwrap()[0].recorded_at;
         let start = Instant::now();
-        let view = account_as_of(&dyn_store, &account(), Until::Time(at)).await.unwrap();
+        let view = account_as_of(&dyn_store, &account(), Until::Time(at))
+            .await
+            .unwrap();
         times.push(start.elapsed().as_secs_f64() * 1000.0);
         std::hint::black_box(view);
     }

@@ -28,12 +28,17 @@ pub struct EffectivePolicies {
 fn compile(document: &str) -> Option<CompiledPolicy> {
     // Stored documents were validated by `decide`; one that no longer parses
     // (a parser change) grants nothing rather than failing the principal.
-    PolicyDocument::parse(document).ok().map(|d| CompiledPolicy::compile(&d))
+    PolicyDocument::parse(document)
+        .ok()
+        .map(|d| CompiledPolicy::compile(&d))
 }
 
 fn managed_default<'a>(state: &'a AccountState, key: &NameKey) -> Option<&'a str> {
     let policy = state.policies.get(key)?;
-    policy.versions.get(&policy.default_version).map(|v| v.document.as_str())
+    policy
+        .versions
+        .get(&policy.default_version)
+        .map(|v| v.document.as_str())
 }
 
 fn boundary(state: &AccountState, arn: Option<&Arn>) -> Option<CompiledPolicy> {
@@ -54,9 +59,13 @@ impl EffectivePolicies {
                 compiled.push(p);
             }
         };
-        let inline = |owner: &str, p: &InlinePolicy| (format!("{owner} inline {}", p.name.as_str()), p.document.clone());
-        let bound;
-        match principal {
+        let inline = |owner: &str, p: &InlinePolicy| {
+            (
+                format!("{owner} inline {}", p.name.as_str()),
+                p.document.clone(),
+            )
+        };
+        let bound = match principal {
             PrincipalKey::User(key) => {
                 let user = state.users.get(key)?;
                 let me = format!("user/{}", user.name.as_str());
@@ -68,7 +77,9 @@ impl EffectivePolicies {
                     add(format!("policy/{}", k.as_str()), managed_default(state, k));
                 }
                 for g in &user.groups {
-                    let Some(group) = state.groups.get(g) else { continue };
+                    let Some(group) = state.groups.get(g) else {
+                        continue;
+                    };
                     let owner = format!("group/{}", group.name.as_str());
                     for p in group.inline_policies.values() {
                         let (label, doc) = inline(&owner, p);
@@ -78,7 +89,7 @@ impl EffectivePolicies {
                         add(format!("policy/{}", k.as_str()), managed_default(state, k));
                     }
                 }
-                bound = boundary(state, user.permissions_boundary.as_ref());
+                boundary(state, user.permissions_boundary.as_ref())
             }
             PrincipalKey::Role(key) => {
                 let role = state.roles.get(key)?;
@@ -90,13 +101,16 @@ impl EffectivePolicies {
                 for k in &role.attached_policies {
                     add(format!("policy/{}", k.as_str()), managed_default(state, k));
                 }
-                bound = boundary(state, role.permissions_boundary.as_ref());
+                boundary(state, role.permissions_boundary.as_ref())
             }
-        }
+        };
         let mut authorizer = Authorizer::new(PolicySet::new(compiled));
         if let Some(b) = bound {
             authorizer = authorizer.with_permissions_boundary(b);
         }
-        Some(EffectivePolicies { sources, authorizer })
+        Some(EffectivePolicies {
+            sources,
+            authorizer,
+        })
     }
 }

@@ -40,9 +40,9 @@ pub async fn account_as_of(
     };
     let mut pending = Some(read(view.stream_version));
     while let Some(task) = pending.take() {
-        let batch = task
-            .await
-            .map_err(|e| ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string())))??;
+        let batch = task.await.map_err(|e| {
+            ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string()))
+        })??;
         let Some(last) = batch.last() else { break };
         if last.position <= cut && batch.len() == BATCH {
             pending = Some(read(last.stream_version));
@@ -64,7 +64,10 @@ pub async fn account_as_of(
 const BATCH: usize = 5000;
 
 /// The log position a view as of `until` is cut at.
-pub async fn cut_position(store: &dyn EventStore, until: Until) -> Result<Position, ProjectionError> {
+pub async fn cut_position(
+    store: &dyn EventStore,
+    until: Until,
+) -> Result<Position, ProjectionError> {
     Ok(match until {
         Until::Position(p) => p,
         Until::Time(t) => store.position_at(t).await?,

@@ -127,7 +127,11 @@ impl Projection {
             }
             let to_snapshot = self.apply_batch(batch)?;
             for (account, view) in to_snapshot {
-                if let Err(error) = self.store.save_snapshot(&snapshot::encode(&account, &view)).await {
+                if let Err(error) = self
+                    .store
+                    .save_snapshot(&snapshot::encode(&account, &view))
+                    .await
+                {
                     // A missing snapshot only costs replay time later.
                     tracing::warn!(%error, %account, "could not save a snapshot");
                 }
@@ -137,7 +141,10 @@ impl Projection {
 
     /// Applies a batch read from the global log (in order, starting right
     /// after the current position). Returns views due for a snapshot.
-    fn apply_batch(&self, batch: Vec<RecordedEvent>) -> Result<Vec<(AccountId, Arc<AccountView>)>, ProjectionError> {
+    fn apply_batch(
+        &self,
+        batch: Vec<RecordedEvent>,
+    ) -> Result<Vec<(AccountId, Arc<AccountView>)>, ProjectionError> {
         // Decode outside the lock; readers keep reading meanwhile.
         let mut decoded = Vec::with_capacity(batch.len());
         for mut recorded in batch {
@@ -153,11 +160,17 @@ impl Projection {
         let inner = &mut *inner;
         for (recorded, event) in decoded {
             if let Some(event) = event {
-                let view = inner.accounts.entry(recorded.stream_id.clone()).or_default();
+                let view = inner
+                    .accounts
+                    .entry(recorded.stream_id.clone())
+                    .or_default();
                 // Copy-on-write: readers holding the old Arc keep a consistent view.
                 Arc::make_mut(view).apply_event(&event, recorded.stream_version, recorded.position);
                 if self.config.snapshot_every > 0 {
-                    let last = inner.snapshotted.entry(recorded.stream_id.clone()).or_insert(0);
+                    let last = inner
+                        .snapshotted
+                        .entry(recorded.stream_id.clone())
+                        .or_insert(0);
                     if recorded.stream_version >= *last + self.config.snapshot_every {
                         *last = recorded.stream_version;
                         due.push((event.account_id.clone(), view.clone()));
@@ -186,7 +199,11 @@ impl Projection {
     }
 
     /// Waits until the views include log position `position`.
-    pub async fn wait_for(&self, position: Position, timeout: Duration) -> Result<(), ProjectionError> {
+    pub async fn wait_for(
+        &self,
+        position: Position,
+        timeout: Duration,
+    ) -> Result<(), ProjectionError> {
         let mut reached = self.reached.subscribe();
         let wait = async {
             loop {
@@ -247,7 +264,10 @@ impl Projection {
             }
             let new_events: Vec<NewEvent> = events
                 .iter()
-                .map(|e| NewEvent::new(e.event_type(), SCHEMA_VERSION, e.to_payload()).with_metadata(metadata.clone()))
+                .map(|e| {
+                    NewEvent::new(e.event_type(), SCHEMA_VERSION, e.to_payload())
+                        .with_metadata(metadata.clone())
+                })
                 .collect();
             let expected = match view.stream_version {
                 0 => ExpectedVersion::NoStream,

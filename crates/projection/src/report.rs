@@ -14,12 +14,20 @@ use crate::view::AccountView;
 fn tags(tags: &BTreeMap<NameKey, Tag>) -> Value {
     let map: serde_json::Map<String, Value> = tags
         .values()
-        .map(|t| (t.key.as_str().to_owned(), Value::String(t.value.as_str().to_owned())))
+        .map(|t| {
+            (
+                t.key.as_str().to_owned(),
+                Value::String(t.value.as_str().to_owned()),
+            )
+        })
         .collect();
     Value::Object(map)
 }
 
-fn policy_arns<'a>(state: &AccountState, keys: impl IntoIterator<Item = &'a NameKey>) -> Vec<String> {
+fn policy_arns<'a>(
+    state: &AccountState,
+    keys: impl IntoIterator<Item = &'a NameKey>,
+) -> Vec<String> {
     keys.into_iter()
         .filter_map(|k| state.policies.get(k))
         .filter_map(|p| state.policy_arn(p))

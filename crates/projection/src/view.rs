@@ -41,14 +41,20 @@ impl Clone for AccountView {
 
 impl PartialEq for AccountView {
     fn eq(&self, other: &Self) -> bool {
-        self.state == other.state && self.stream_version == other.stream_version && self.position == other.position
+        self.state == other.state
+            && self.stream_version == other.stream_version
+            && self.position == other.position
     }
 }
 
 /// Reads a stored event as a domain event.
 pub fn domain_event(recorded: &RecordedEvent) -> Result<Event, ProjectionError> {
-    Event::from_stored(&recorded.event_type, recorded.schema_version, &recorded.payload)
-        .map_err(|e| unreadable(recorded, e))
+    Event::from_stored(
+        &recorded.event_type,
+        recorded.schema_version,
+        &recorded.payload,
+    )
+    .map_err(|e| unreadable(recorded, e))
 }
 
 /// Like [`domain_event`], taking the payload out of the stored event.
@@ -68,7 +74,12 @@ fn unreadable(recorded: &RecordedEvent, e: iam_domain::UpcastError) -> Projectio
 
 impl AccountView {
     /// A view from a saved state (a snapshot).
-    pub fn from_parts(account_id: Option<AccountId>, state: AccountState, stream_version: u64, position: Position) -> Self {
+    pub fn from_parts(
+        account_id: Option<AccountId>,
+        state: AccountState,
+        stream_version: u64,
+        position: Position,
+    ) -> Self {
         AccountView {
             account_id,
             state,

@@ -9,16 +9,19 @@ use iam_domain::ids::{AccountId, GroupId, PolicyId, UserId};
 use iam_domain::metadata::{Actor, EventMetadata};
 use iam_domain::names::{GroupName, IamPath, InlinePolicyName, PolicyName, UserName};
 use iam_domain::{AccountState, Arn, Command};
-use iam_event_store::testing::TestDatabase;
-use iam_event_store::{verify, EventStore, ExpectedVersion, NewEvent, Position, Snapshot, Until, Verification};
 use iam_evaluator::{Context, Outcome, Principal, Request};
+use iam_event_store::testing::TestDatabase;
+use iam_event_store::{
+    verify, EventStore, ExpectedVersion, NewEvent, Position, Snapshot, Until, Verification,
+};
 use iam_projection::history::account_as_of;
-use iam_projection::{report, snapshot, Projection, ProjectionConfig, ProjectionError, PrincipalKey};
+use iam_projection::{
+    report, snapshot, PrincipalKey, Projection, ProjectionConfig, ProjectionError,
+};
 
 const ACCOUNT: &str = "123456789012";
 const READ_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}"#;
-const DENY_SECRET: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::secret/*"}]}"#;
+const DENY_SECRET: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::secret/*"}]}"#;
 
 fn account() -> AccountId {
     AccountId::parse(ACCOUNT).unwrap()
@@ -45,7 +48,10 @@ fn meta() -> EventMetadata {
 }
 
 fn create_account() -> Command {
-    Command::CreateAccount { account_id: account(), now: now() }
+    Command::CreateAccount {
+        account_id: account(),
+        now: now(),
+    }
 }
 
 fn create_user(name: &str, n: u32) -> Command {
@@ -81,15 +87,26 @@ fn create_policy(name: &str, n: u32, document: &str) -> Command {
 }
 
 fn policy_arn(name: &str) -> Arn {
-    Arn::policy(&account(), &IamPath::root(), &PolicyName::parse(name).unwrap())
+    Arn::policy(
+        &account(),
+        &IamPath::root(),
+        &PolicyName::parse(name).unwrap(),
+    )
 }
 
 fn add_to_group(user: &str, group: &str) -> Command {
-    Command::AddUserToGroup { group_name: GroupName::parse(group).unwrap(), user_name: UserName::parse(user).unwrap() }
+    Command::AddUserToGroup {
+        group_name: GroupName::parse(group).unwrap(),
+        user_name: UserName::parse(user).unwrap(),
+    }
 }
 
 fn config() -> ProjectionConfig {
-    ProjectionConfig { snapshot_every: 3, poll_interval: Duration::from_millis(50), ..ProjectionConfig::default() }
+    ProjectionConfig {
+        snapshot_every: 3,
+        poll_interval: Duration::from_millis(50),
+        ..ProjectionConfig::default()
+    }
 }
 
 async fn exec(p: &Projection, c: Command) -> Position {
@@ -103,7 +120,14 @@ async fn commands_build_views(store: Arc<dyn EventStore>) {
     exec(&p, create_group("devs", 1)).await;
     exec(&p, add_to_group("alice", "devs")).await;
     exec(&p, create_policy("ReadAll", 1, READ_ALL)).await;
-    let last = exec(&p, Command::AttachGroupPolicy { group_name: GroupName::parse("devs").unwrap(), policy_arn: policy_arn("ReadAll") }).await;
+    let last = exec(
+        &p,
+        Command::AttachGroupPolicy {
+            group_name: GroupName::parse("devs").unwrap(),
+            policy_arn: policy_arn("ReadAll"),
+        },
+    )
+    .await;
 
     // Read your own writes: the view already has the change.
     let view = p.view(&account()).unwrap();
@@ -114,17 +138,27 @@ async fn commands_build_views(store: Arc<dyn EventStore>) {
 
     // A refused command writes nothing.
     let head = store.head().await.unwrap();
-    let err = p.execute(&account(), &create_user("ALICE", 2), &meta()).await.unwrap_err();
-    assert!(matches!(&err, ProjectionError::Domain(e) if e.code() == "EntityAlreadyExists"), "{err}");
+    let err = p
+        .execute(&account(), &create_user("ALICE", 2), &meta())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProjectionError::Domain(e) if e.code() == "EntityAlreadyExists"),
+        "{err}"
+    );
     assert_eq!(store.head().await.unwrap(), head);
 
     // Metadata travels with every event.
     let stored = store.read_all(Position::START, 100).await.unwrap();
-    assert!(stored.iter().all(|e| e.metadata["actor"]["principal_arn"] == format!("arn:aws:iam::{ACCOUNT}:root")));
+    assert!(stored
+        .iter()
+        .all(|e| e.metadata["actor"]["principal_arn"] == format!("arn:aws:iam::{ACCOUNT}:root")));
     assert_eq!(stored[1].event_type, "UserCreated");
 
     // The derived index: alice's effective policies come from her group.
-    let effective = view.effective_policies(&PrincipalKey::User(UserName::parse("alice").unwrap().key())).unwrap();
+    let effective = view
+        .effective_policies(&PrincipalKey::User(UserName::parse("alice").unwrap().key()))
+        .unwrap();
     assert_eq!(effective.sources, vec!["policy/readall".to_string()]);
     let request = |resource: &str| {
         Request::new(
@@ -136,7 +170,13 @@ async fn commands_build_views(store: Arc<dyn EventStore>) {
             now(),
         )
     };
-    assert_eq!(effective.authorizer.evaluate(&request("arn:aws:s3:::secret/x")).outcome, Outcome::Allow);
+    assert_eq!(
+        effective
+            .authorizer
+            .evaluate(&request("arn:aws:s3:::secret/x"))
+            .outcome,
+        Outcome::Allow
+    );
 
     // A change to the account drops the cached set: an inline deny now wins.
     exec(
@@ -149,18 +189,38 @@ async fn commands_build_views(store: Arc<dyn EventStore>) {
     )
     .await;
     let view = p.view(&account()).unwrap();
-    let effective = view.effective_policies(&PrincipalKey::User(UserName::parse("alice").unwrap().key())).unwrap();
-    assert_eq!(effective.authorizer.evaluate(&request("arn:aws:s3:::secret/x")).outcome, Outcome::ExplicitDeny);
-    assert_eq!(effective.authorizer.evaluate(&request("arn:aws:s3:::public/x")).outcome, Outcome::Allow);
+    let effective = view
+        .effective_policies(&PrincipalKey::User(UserName::parse("alice").unwrap().key()))
+        .unwrap();
+    assert_eq!(
+        effective
+            .authorizer
+            .evaluate(&request("arn:aws:s3:::secret/x"))
+            .outcome,
+        Outcome::ExplicitDeny
+    );
+    assert_eq!(
+        effective
+            .authorizer
+            .evaluate(&request("arn:aws:s3:::public/x"))
+            .outcome,
+        Outcome::Allow
+    );
 
     // A second projection rebuilt from the log equals the live one.
     let fresh = Projection::new(store.clone(), config());
     fresh.catch_up().await.unwrap();
-    assert_eq!(*fresh.view(&account()).unwrap(), *p.view(&account()).unwrap());
+    assert_eq!(
+        *fresh.view(&account()).unwrap(),
+        *p.view(&account()).unwrap()
+    );
     assert_eq!(fresh.position(), p.position());
 }
 
-async fn two_nodes_converge_under_racing_writes(store_a: Arc<dyn EventStore>, store_b: Arc<dyn EventStore>) {
+async fn two_nodes_converge_under_racing_writes(
+    store_a: Arc<dyn EventStore>,
+    store_b: Arc<dyn EventStore>,
+) {
     let a = Projection::new(store_a, config());
     let b = Projection::new(store_b, config());
     exec(&a, create_account()).await;
@@ -175,8 +235,10 @@ async fn two_nodes_converge_under_racing_writes(store_a: Arc<dyn EventStore>, st
                 let mut attempts = 0;
                 for i in 0..10u32 {
                     let n = node * 1000 + worker * 100 + i;
-                    let outcome =
-                        projection.execute(&account(), &create_user(&format!("user-{n}"), n), &meta()).await.unwrap();
+                    let outcome = projection
+                        .execute(&account(), &create_user(&format!("user-{n}"), n), &meta())
+                        .await
+                        .unwrap();
                     attempts += outcome.attempts;
                 }
                 attempts
@@ -188,7 +250,10 @@ async fn two_nodes_converge_under_racing_writes(store_a: Arc<dyn EventStore>, st
         total_attempts += t.await.unwrap();
     }
     // 60 creates; racing writers on one stream must have conflicted and retried.
-    assert!(total_attempts > 60, "expected retries after conflicts, got {total_attempts} attempts");
+    assert!(
+        total_attempts > 60,
+        "expected retries after conflicts, got {total_attempts} attempts"
+    );
 
     let head = a.store().head().await.unwrap().position;
     a.wait_for(head, Duration::from_secs(10)).await.unwrap();
@@ -209,11 +274,22 @@ async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
         create_group("devs", 1),
         add_to_group("alice", "devs"),
         create_policy("ReadAll", 1, READ_ALL),
-        Command::AttachUserPolicy { user_name: UserName::parse("alice").unwrap(), policy_arn: policy_arn("ReadAll") },
+        Command::AttachUserPolicy {
+            user_name: UserName::parse("alice").unwrap(),
+            policy_arn: policy_arn("ReadAll"),
+        },
         create_user("bob", 2),
-        Command::DetachUserPolicy { user_name: UserName::parse("alice").unwrap(), policy_arn: policy_arn("ReadAll") },
-        Command::RemoveUserFromGroup { group_name: GroupName::parse("devs").unwrap(), user_name: UserName::parse("alice").unwrap() },
-        Command::DeleteUser { user_name: UserName::parse("alice").unwrap() },
+        Command::DetachUserPolicy {
+            user_name: UserName::parse("alice").unwrap(),
+            policy_arn: policy_arn("ReadAll"),
+        },
+        Command::RemoveUserFromGroup {
+            group_name: GroupName::parse("devs").unwrap(),
+            user_name: UserName::parse("alice").unwrap(),
+        },
+        Command::DeleteUser {
+            user_name: UserName::parse("alice").unwrap(),
+        },
     ];
     // Expected states come from the pure core alone.
     let mut expected_states = vec![(Position::START, AccountState::default())];
@@ -232,43 +308,88 @@ async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
         assert_eq!(pure, expected_states[i + 1].1, "step {i}");
     }
     // Snapshots were written along the way (every 3 events).
-    assert!(store.load_snapshot(&snapshot::name(&account()), Position(100)).await.unwrap().is_some());
+    assert!(store
+        .load_snapshot(&snapshot::name(&account()), Position(100))
+        .await
+        .unwrap()
+        .is_some());
 
     for (i, (position, expected)) in expected_states.iter().enumerate() {
-        let view = account_as_of(&store, &account(), Until::Position(*position)).await.unwrap();
-        assert_eq!(&view.state, expected, "as of position {position} (step {i})");
+        let view = account_as_of(&store, &account(), Until::Position(*position))
+            .await
+            .unwrap();
+        assert_eq!(
+            &view.state, expected,
+            "as of position {position} (step {i})"
+        );
         if i > 0 {
-            let by_time = account_as_of(&store, &account(), Until::Time(times[i - 1])).await.unwrap();
-            assert_eq!(&by_time.state, expected, "as of time {} (step {i})", times[i - 1]);
+            let by_time = account_as_of(&store, &account(), Until::Time(times[i - 1]))
+                .await
+                .unwrap();
+            assert_eq!(
+                &by_time.state,
+                expected,
+                "as of time {} (step {i})",
+                times[i - 1]
+            );
         }
     }
     // Before anything happened: empty.
-    let before = account_as_of(&store, &account(), Until::Time(times[0] - chrono::Duration::seconds(1)))
-        .await
-        .unwrap();
+    let before = account_as_of(
+        &store,
+        &account(),
+        Until::Time(times[0] - chrono::Duration::seconds(1)),
+    )
+    .await
+    .unwrap();
     assert_eq!(before.state, AccountState::default());
 
     // The report names what the auditor asks about.
-    let at_step_6 = account_as_of(&store, &account(), Until::Position(expected_states[6].0)).await.unwrap();
+    let at_step_6 = account_as_of(&store, &account(), Until::Position(expected_states[6].0))
+        .await
+        .unwrap();
     let json = report::account_report(&at_step_6);
     assert_eq!(json["users"][0]["user_name"], "alice");
     assert_eq!(json["users"][0]["groups"][0], "devs");
-    assert_eq!(json["users"][0]["attached_policies"][0], format!("arn:aws:iam::{ACCOUNT}:policy/ReadAll"));
+    assert_eq!(
+        json["users"][0]["attached_policies"][0],
+        format!("arn:aws:iam::{ACCOUNT}:policy/ReadAll")
+    );
     assert_eq!(json["policies"][0]["default_version"], "v1");
 }
 
 async fn untrusted_snapshots_are_ignored(store: Arc<dyn EventStore>) {
-    let p = Projection::new(store.clone(), ProjectionConfig { snapshot_every: 0, ..config() });
+    let p = Projection::new(
+        store.clone(),
+        ProjectionConfig {
+            snapshot_every: 0,
+            ..config()
+        },
+    );
     exec(&p, create_account()).await;
     let at = exec(&p, create_user("alice", 1)).await;
     // A snapshot from a future build (unknown schema) and a corrupt one.
-    for (version, data) in [(snapshot::schema_version() + 1, b"{}".to_vec()), (snapshot::schema_version(), b"garbage".to_vec())] {
+    for (version, data) in [
+        (snapshot::schema_version() + 1, b"{}".to_vec()),
+        (snapshot::schema_version(), b"garbage".to_vec()),
+    ] {
         store
-            .save_snapshot(&Snapshot { name: snapshot::name(&account()), position: at, schema_version: version, data })
+            .save_snapshot(&Snapshot {
+                name: snapshot::name(&account()),
+                position: at,
+                schema_version: version,
+                data,
+            })
             .await
             .unwrap();
-        let view = account_as_of(&store, &account(), Until::Position(at)).await.unwrap();
-        assert_eq!(view.state, p.view(&account()).unwrap().state, "rebuilt from the log");
+        let view = account_as_of(&store, &account(), Until::Position(at))
+            .await
+            .unwrap();
+        assert_eq!(
+            view.state,
+            p.view(&account()).unwrap().state,
+            "rebuilt from the log"
+        );
     }
 }
 
@@ -281,28 +402,51 @@ async fn a_cancelled_writer_leaves_log_and_views_consistent(store: Arc<dyn Event
     let writer_store = store.clone();
     let writer = tokio::spawn(async move {
         let events: Vec<NewEvent> = (0..5000)
-            .map(|i| NewEvent::new("Filler", 1, serde_json::json!({"i": i, "pad": "x".repeat(200)})))
+            .map(|i| {
+                NewEvent::new(
+                    "Filler",
+                    1,
+                    serde_json::json!({"i": i, "pad": "x".repeat(200)}),
+                )
+            })
             .collect();
-        writer_store.append("unrelated", ExpectedVersion::Any, events).await
+        writer_store
+            .append("unrelated", ExpectedVersion::Any, events)
+            .await
     });
     tokio::time::sleep(Duration::from_millis(5)).await;
     writer.abort();
     let _ = writer.await;
     // Whatever happened, it happened entirely or not at all.
     let unrelated = store.stream_version("unrelated").await.unwrap();
-    assert!(unrelated == 0 || unrelated == 5000, "partial batch: {unrelated}");
-    assert!(matches!(verify(store.as_ref()).await.unwrap(), Verification::Intact { .. }));
+    assert!(
+        unrelated == 0 || unrelated == 5000,
+        "partial batch: {unrelated}"
+    );
+    assert!(matches!(
+        verify(store.as_ref()).await.unwrap(),
+        Verification::Intact { .. }
+    ));
     // Writes go on, and a rebuilt view equals the live one.
     exec(&p, create_user("carol", 3)).await;
     let fresh = Projection::new(store.clone(), config());
     fresh.catch_up().await.unwrap();
-    assert_eq!(*fresh.view(&account()).unwrap(), *p.view(&account()).unwrap());
+    assert_eq!(
+        *fresh.view(&account()).unwrap(),
+        *p.view(&account()).unwrap()
+    );
 }
 
 async fn wait_for_times_out_clearly(store: Arc<dyn EventStore>) {
     let p = Projection::new(store, config());
-    let err = p.wait_for(Position(99), Duration::from_millis(20)).await.unwrap_err();
-    assert_eq!(err.to_string(), "the view did not reach log position 99 within the wait (it is at 0)");
+    let err = p
+        .wait_for(Position(99), Duration::from_millis(20))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the view did not reach log position 99 within the wait (it is at 0)"
+    );
 }
 
 macro_rules! on_both {

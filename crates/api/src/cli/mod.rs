@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "iamd", version, about = "AWS-compatible IAM with an event-sourced audit log")]
+#[command(
+    name = "iamd",
+    version,
+    about = "AWS-compatible IAM with an event-sourced audit log"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -54,5 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
