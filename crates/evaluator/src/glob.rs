@@ -268,13 +268,23 @@ fn find(hay: &[u8], needle: &[u8], fold: bool) -> Option<usize> {
     if needle.len() > hay.len() {
         return None;
     }
-    hay.windows(needle.len()).position(|w| {
-        if fold {
-            w.eq_ignore_ascii_case(needle)
+    let (first, rest) = (needle[0], &needle[1..]);
+    let last_start = hay.len() - needle.len();
+    let mut k = 0;
+    while k <= last_start {
+        let b = hay[k];
+        let hit = if fold {
+            b.eq_ignore_ascii_case(&first)
+                && hay[k + 1..k + needle.len()].eq_ignore_ascii_case(rest)
         } else {
-            w == needle
+            b == first && &hay[k + 1..k + needle.len()] == rest
+        };
+        if hit {
+            return Some(k);
         }
-    })
+        k += 1;
+    }
+    None
 }
 
 /// A position inside the pattern: token index and byte offset in that token.
