@@ -10,7 +10,8 @@
 //!
 //! Documents are parsed by [`iam_domain::policy`]; here they are compiled once
 //! ([`CompiledPolicy`]: patterns pre-parsed, values pre-typed), grouped per
-//! layer in [`PolicySet`]s indexed by action service prefix, and combined in an
+//! layer in [`PolicySet`]s indexed by action service prefix and resource
+//! prefix, and combined in an
 //! [`Authorizer`]. [`Authorizer::evaluate_into`] with a reused buffer does not
 //! allocate.
 //!

@@ -5,7 +5,11 @@
 //! one layer (for example all identity policies of a user) and indexes their
 //! statements by the action's service prefix, so a request for `s3:GetObject`
 //! only looks at statements that name `s3:` actions plus the few whose actions
-//! cannot be indexed (`*`, `NotAction`, wildcard service prefixes).
+//! cannot be indexed (`*`, `NotAction`, wildcard service prefixes). Within each
+//! of those buckets statements are indexed again by the literal prefix of their
+//! `Resource` patterns, so a request for `arn:aws:s3:::bucket-7/x` skips the
+//! statements about other buckets. The index only ever rules statements out;
+//! every candidate is still matched in full.
 
 use std::collections::HashMap;
 
