@@ -14,8 +14,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::view::AccountView;
 
-/// Bump when the encoding below changes.
-const FORMAT: u32 = 1;
+/// Bump when the encoding below changes. 1: JSON; 2: MessagePack with
+/// named fields (self-describing like JSON, so the domain's internally
+/// tagged enums decode, but about half the size and much faster to decode —
+/// time travel decodes a whole account's state from it).
+const FORMAT: u32 = 2;
 
 /// The schema version this build writes and trusts.
 pub fn schema_version() -> u32 {
@@ -46,8 +49,9 @@ pub fn encode(account: &AccountId, view: &AccountView) -> Snapshot {
         name: name(account),
         position: view.position,
         schema_version: schema_version(),
-        // Serializing plain data to a Vec cannot fail.
-        data: serde_json::to_vec(&saved).unwrap_or_default(),
+        // Serializing plain data to a Vec cannot fail; an empty snapshot
+        // would be ignored on load anyway.
+        data: rmp_serde::to_vec_named(&saved).unwrap_or_default(),
     }
 }
 
@@ -62,7 +66,7 @@ pub fn decode(snapshot: &Snapshot) -> Option<AccountView> {
         );
         return None;
     }
-    match serde_json::from_slice::<Saved>(&snapshot.data) {
+    match rmp_serde::from_slice::<Saved>(&snapshot.data) {
         Ok(saved) if saved.position == snapshot.position.0 => Some(AccountView::from_parts(
             saved.account_id,
             saved.state,
