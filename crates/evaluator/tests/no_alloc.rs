@@ -77,15 +77,27 @@ fn evaluate_into_does_not_allocate() {
     for r in &requests {
         auth.evaluate_into(r, &mut buf);
     }
-    let region = Region::new(GLOBAL);
-    for _ in 0..100 {
-        for r in &requests {
-            outcomes.push(auth.evaluate_into(r, &mut buf));
+    // The allocator counts every thread of the test process, and the test
+    // harness may allocate meanwhile; so measure a few times and keep the
+    // quietest run. A hot path that allocated would show at least one
+    // allocation per evaluation (400) in every run.
+    let mut quietest = None;
+    for _ in 0..5 {
+        outcomes.clear();
+        let region = Region::new(GLOBAL);
+        for _ in 0..100 {
+            for r in &requests {
+                outcomes.push(auth.evaluate_into(r, &mut buf));
+            }
+        }
+        let stats = region.change();
+        let n = stats.allocations + stats.reallocations;
+        quietest = Some(quietest.map_or(n, |q: usize| q.min(n)));
+        if n == 0 {
+            break;
         }
     }
-    let stats = region.change();
-    assert_eq!(stats.allocations, 0, "{stats:?}");
-    assert_eq!(stats.reallocations, 0, "{stats:?}");
+    assert_eq!(quietest, Some(0), "evaluate_into allocated");
     // The instrumentation itself works: building a decision with a fresh
     // buffer does allocate.
     let region = Region::new(GLOBAL);
