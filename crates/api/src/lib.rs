@@ -6,5 +6,9 @@
 //! subcommands of the `iamd` binary.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
+pub mod credentials;
+pub mod ops;
+pub mod query;
 pub mod sigv4;

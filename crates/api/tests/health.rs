@@ -6,6 +6,19 @@ use iam_api::app::{router, AppState};
 use iam_event_store::testing::TestDatabase;
 use tower::ServiceExt;
 
+fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
+    AppState {
+        projection: iam_projection::Projection::new(store.clone(), Default::default()),
+        store,
+        account_id: iam_domain::ids::AccountId::parse("123456789012").unwrap(),
+        root: iam_api::credentials::RootCredentials {
+            access_key_id: "AKIAROOTROOTROOT0001".into(),
+            secret_access_key: "secret".into(),
+        },
+        master_key: std::sync::Arc::new(iam_domain::secrets::MasterKey::from_bytes([1; 32])),
+    }
+}
+
 async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
     let response = app
         .oneshot(Request::get(path).body(Body::empty()).unwrap())
@@ -22,10 +35,7 @@ async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
 async fn healthz_and_readyz_on_postgres() {
     let db = TestDatabase::postgres().await;
     let store = iam_event_store::open(db.url()).await.unwrap();
-    let app = router(AppState {
-        store,
-        account_id: "123456789012".into(),
-    });
+    let app = router(state(store));
     assert_eq!(
         get(app.clone(), "/healthz").await,
         (StatusCode::OK, "ok".into())
@@ -40,10 +50,7 @@ async fn healthz_and_readyz_on_postgres() {
 async fn readyz_is_503_when_the_database_is_gone() {
     let db = TestDatabase::postgres().await;
     let store = iam_event_store::open(db.url()).await.unwrap();
-    let app = router(AppState {
-        store,
-        account_id: "123456789012".into(),
-    });
+    let app = router(state(store));
     assert_eq!(get(app.clone(), "/readyz").await.0, StatusCode::OK);
     drop(db); // DROP DATABASE ... WITH (FORCE) terminates the pool's connections
     let (status, body) = get(app.clone(), "/readyz").await;

@@ -39,6 +39,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listen: args.listen,
         database_url,
         account_id: args.account_id,
+        data_dir: args.data_dir,
+        root_credentials: None,
+        master_key: None,
     })
     .await?;
     tracing::info!(address = %app.local_addr(), "iamd listening");

@@ -1,0 +1,203 @@
+//! The operation table: every action the server answers, with its handler.
+//! One table serves the Query protocol; handlers take parsed parameters and
+//! return the XML inside `<ActionResult>` plus the log position they wrote.
+
+mod access_keys;
+mod users;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use iam_domain::metadata::EventMetadata;
+use iam_domain::{AccountState, Command};
+use iam_event_store::Position;
+use iam_projection::AccountView;
+
+use crate::app::AppState;
+use crate::auth::{self, Caller, RequestFacts};
+use crate::query::{ApiError, Params, Xml, IAM_NAMESPACE, STS_NAMESPACE};
+
+/// Which AWS service's Query protocol an action belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Iam,
+    Sts,
+}
+
+impl Protocol {
+    pub fn of(action: &str) -> Protocol {
+        if action == "GetCallerIdentity" {
+            Protocol::Sts
+        } else {
+            Protocol::Iam
+        }
+    }
+
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Protocol::Iam => IAM_NAMESPACE,
+            Protocol::Sts => STS_NAMESPACE,
+        }
+    }
+
+    pub fn version(self) -> &'static str {
+        match self {
+            Protocol::Iam => "2010-05-08",
+            Protocol::Sts => "2011-06-15",
+        }
+    }
+}
+
+/// Everything a handler may use.
+pub struct OpContext<'a> {
+    pub state: &'a AppState,
+    pub caller: &'a Caller,
+    pub params: &'a Params,
+    /// The account's view when the request arrived.
+    pub view: Option<Arc<AccountView>>,
+    pub facts: RequestFacts<'a>,
+    pub metadata: EventMetadata,
+    pub now: DateTime<Utc>,
+}
+
+/// A handler's result: the XML inside `<ActionResult>` (empty for actions
+/// without output) and the log position of what it wrote, if anything.
+pub type OpResult = Result<(String, Option<Position>), ApiError>;
+
+impl OpContext<'_> {
+    pub fn account(&self) -> &str {
+        self.state.account_id.as_str()
+    }
+
+    pub fn state(&self) -> &AccountState {
+        static EMPTY: std::sync::OnceLock<AccountState> = std::sync::OnceLock::new();
+        self.view
+            .as_deref()
+            .map(|v| &v.state)
+            .unwrap_or_else(|| EMPTY.get_or_init(AccountState::default))
+    }
+
+    /// Authorizes `iam:<action>` on `resource` for the caller.
+    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+        auth::authorize(
+            self.caller,
+            self.view.as_deref(),
+            &format!("iam:{action}"),
+            resource,
+            &self.facts,
+        )
+    }
+
+    /// Decides and appends a command, returning the new position.
+    pub async fn execute(&self, command: Command) -> Result<Position, ApiError> {
+        let outcome = self
+            .state
+            .projection
+            .execute(&self.state.account_id, &command, &self.metadata)
+            .await?;
+        Ok(outcome.position)
+    }
+
+    /// The account's view after this request's own writes.
+    pub fn current(&self) -> Option<Arc<AccountView>> {
+        self.state.projection.view(&self.state.account_id)
+    }
+
+    /// An ARN of this account: `arn:aws:iam::ACCOUNT:<rest>`.
+    pub fn arn(&self, rest: &str) -> String {
+        format!("arn:aws:iam::{}:{rest}", self.account())
+    }
+}
+
+/// Every action the server answers. `dispatch` and this list are the one
+/// operation table; a test checks they agree.
+pub const OPERATIONS: &[&str] = &[
+    "GetCallerIdentity",
+    "CreateUser",
+    "GetUser",
+    "ListUsers",
+    "UpdateUser",
+    "DeleteUser",
+    "CreateAccessKey",
+    "ListAccessKeys",
+    "UpdateAccessKey",
+    "DeleteAccessKey",
+    "GetAccessKeyLastUsed",
+    "PutUserPolicy",
+    "GetUserPolicy",
+    "ListUserPolicies",
+    "DeleteUserPolicy",
+];
+
+pub async fn dispatch(action: &str, ctx: &OpContext<'_>) -> OpResult {
+    match action {
+        "GetCallerIdentity" => get_caller_identity(ctx),
+        "CreateUser" => users::create(ctx).await,
+        "GetUser" => users::get(ctx),
+        "ListUsers" => users::list(ctx),
+        "UpdateUser" => users::update(ctx).await,
+        "DeleteUser" => users::delete(ctx).await,
+        "CreateAccessKey" => access_keys::create(ctx).await,
+        "ListAccessKeys" => access_keys::list(ctx),
+        "UpdateAccessKey" => access_keys::update(ctx).await,
+        "DeleteAccessKey" => access_keys::delete(ctx).await,
+        "GetAccessKeyLastUsed" => access_keys::last_used(ctx),
+        "PutUserPolicy" => users::put_policy(ctx).await,
+        "GetUserPolicy" => users::get_policy(ctx),
+        "ListUserPolicies" => users::list_policies(ctx),
+        "DeleteUserPolicy" => users::delete_policy(ctx).await,
+        other => Err(ApiError::invalid_action(other)),
+    }
+}
+
+/// STS `GetCallerIdentity`: allowed for every authenticated caller, as in AWS.
+fn get_caller_identity(ctx: &OpContext<'_>) -> OpResult {
+    let mut x = Xml::new();
+    x.elem("Arn", &ctx.caller.arn())
+        .elem("UserId", &ctx.caller.user_id())
+        .elem("Account", ctx.account());
+    Ok((x.finish(), None))
+}
+
+/// `Marker`/`MaxItems` paging over a sorted list: returns the page and the
+/// marker of the next page, if any. Markers are the last key of the page.
+pub fn page<'a, T>(
+    items: impl Iterator<Item = (&'a str, T)>,
+    params: &Params,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let max = params.int("MaxItems", 1, 1000)?.unwrap_or(100) as usize;
+    let marker = params.get("Marker");
+    let mut out = Vec::new();
+    let mut last_key = None;
+    let mut truncated = false;
+    for (key, item) in items {
+        if marker.is_some_and(|m| key <= m) {
+            continue;
+        }
+        if out.len() == max {
+            truncated = true;
+            break;
+        }
+        last_key = Some(key.to_owned());
+        out.push(item);
+    }
+    Ok((out, if truncated { last_key } else { None }))
+}
+
+/// Policy documents go back URL-encoded, as AWS returns them.
+pub fn encode_document(document: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(document, KEEP).to_string()
+}
+
+/// `<IsTruncated>` and `<Marker>` after a list.
+pub fn paging_tail(x: &mut Xml, next: Option<String>) {
+    x.elem("IsTruncated", if next.is_some() { "true" } else { "false" });
+    if let Some(m) = next {
+        x.elem("Marker", &m);
+    }
+}

@@ -1,0 +1,295 @@
+//! Users and their inline policies.
+
+use iam_domain::ids::UserId;
+use iam_domain::names::{IamPath, InlinePolicyName, Tag, UserName};
+use iam_domain::state::User;
+use iam_domain::{AccountState, Arn, Command};
+
+use super::{encode_document, page, paging_tail, OpContext, OpResult};
+use crate::credentials::unique_id;
+use crate::query::{iso8601, ApiError, Xml};
+
+pub(super) fn user_xml(x: &mut Xml, state: &AccountState, user: &User) {
+    x.elem("Path", user.path.as_str())
+        .elem("UserName", user.name.as_str())
+        .elem("UserId", user.id.as_str())
+        .elem(
+            "Arn",
+            &state
+                .user_arn(user)
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+        )
+        .elem("CreateDate", &iso8601(&user.created_at));
+    if let Some(b) = &user.permissions_boundary {
+        x.open("PermissionsBoundary")
+            .elem("PermissionsBoundaryType", "Policy")
+            .elem("PermissionsBoundaryArn", &b.to_string())
+            .close("PermissionsBoundary");
+    }
+    if !user.tags.is_empty() {
+        x.open("Tags");
+        for t in user.tags.values() {
+            x.open("member")
+                .elem("Key", t.key.as_str())
+                .elem("Value", t.value.as_str())
+                .close("member");
+        }
+        x.close("Tags");
+    }
+}
+
+pub(super) fn tags(ctx: &OpContext<'_>) -> Result<Vec<Tag>, ApiError> {
+    ctx.params
+        .structs("Tags", &["Key", "Value"])
+        .into_iter()
+        .map(|t| {
+            let key = t.get("Key").map(String::as_str).unwrap_or("");
+            let value = t.get("Value").map(String::as_str).unwrap_or("");
+            Tag::new(key, value).map_err(ApiError::from)
+        })
+        .collect()
+}
+
+fn path_param(ctx: &OpContext<'_>, name: &str) -> Result<Option<IamPath>, ApiError> {
+    ctx.params
+        .get(name)
+        .map(|p| IamPath::parse(p).map_err(ApiError::from))
+        .transpose()
+}
+
+/// `user/PATH/NAME` as the resource of an authorization check.
+fn user_resource(ctx: &OpContext<'_>, path: &str, name: &str) -> String {
+    ctx.arn(&format!("user{path}{name}"))
+}
+
+/// The named user's ARN for authorization, or (when the user does not exist)
+/// the ARN it would have at the root path.
+fn existing_user_resource(ctx: &OpContext<'_>, name: &UserName) -> String {
+    match ctx.state().users.get(&name.key()) {
+        Some(u) => user_resource(ctx, u.path.as_str(), u.name.as_str()),
+        None => user_resource(ctx, "/", name.as_str()),
+    }
+}
+
+fn no_such_user(name: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "NoSuchEntity",
+        format!("The user with name {name} cannot be found."),
+    )
+}
+
+pub async fn create(ctx: &OpContext<'_>) -> OpResult {
+    let name = UserName::parse(ctx.params.required("UserName")?)?;
+    let path = path_param(ctx, "Path")?;
+    let boundary = ctx
+        .params
+        .get("PermissionsBoundary")
+        .map(Arn::parse)
+        .transpose()?;
+    let tags = tags(ctx)?;
+    ctx.authorize(
+        "CreateUser",
+        &user_resource(
+            ctx,
+            path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
+            name.as_str(),
+        ),
+    )?;
+    let position = ctx
+        .execute(Command::CreateUser {
+            user_name: name.clone(),
+            path,
+            user_id: UserId::parse(&unique_id("AIDA"))?,
+            permissions_boundary: boundary,
+            tags,
+            now: ctx.now,
+        })
+        .await?;
+    let view = ctx.current().ok_or_else(ApiError::internal)?;
+    let user = view
+        .state
+        .users
+        .get(&name.key())
+        .ok_or_else(ApiError::internal)?;
+    let mut x = Xml::new();
+    x.open("User");
+    user_xml(&mut x, &view.state, user);
+    x.close("User");
+    Ok((x.finish(), Some(position)))
+}
+
+pub fn get(ctx: &OpContext<'_>) -> OpResult {
+    let state = ctx.state();
+    let mut x = Xml::new();
+    match ctx.params.get("UserName") {
+        Some(name) => {
+            let name = UserName::parse(name)?;
+            ctx.authorize("GetUser", &existing_user_resource(ctx, &name))?;
+            let user = state
+                .users
+                .get(&name.key())
+                .ok_or_else(|| no_such_user(name.as_str()))?;
+            x.open("User");
+            user_xml(&mut x, state, user);
+            x.close("User");
+        }
+        None => match ctx.caller {
+            crate::auth::Caller::Root { .. } => {
+                let created = state
+                    .account
+                    .as_ref()
+                    .map(|a| iso8601(&a.created_at))
+                    .unwrap_or_default();
+                x.open("User")
+                    .elem("UserId", ctx.account())
+                    .elem("Arn", &ctx.arn("root"))
+                    .elem("CreateDate", &created)
+                    .close("User");
+            }
+            crate::auth::Caller::User { user_name, .. } => {
+                ctx.authorize("GetUser", &existing_user_resource(ctx, user_name))?;
+                let user = state
+                    .users
+                    .get(&user_name.key())
+                    .ok_or_else(|| no_such_user(user_name.as_str()))?;
+                x.open("User");
+                user_xml(&mut x, state, user);
+                x.close("User");
+            }
+        },
+    }
+    Ok((x.finish(), None))
+}
+
+pub fn list(ctx: &OpContext<'_>) -> OpResult {
+    let prefix = ctx.params.get("PathPrefix").unwrap_or("/");
+    ctx.authorize("ListUsers", &ctx.arn(&format!("user{prefix}")))?;
+    let state = ctx.state();
+    let (users, next) = page(
+        state
+            .users
+            .iter()
+            .filter(|(_, u)| u.path.as_str().starts_with(prefix))
+            .map(|(k, u)| (k.as_str(), u)),
+        ctx.params,
+    )?;
+    let mut x = Xml::new();
+    x.open("Users");
+    for u in users {
+        x.open("member");
+        user_xml(&mut x, state, u);
+        x.close("member");
+    }
+    x.close("Users");
+    paging_tail(&mut x, next);
+    Ok((x.finish(), None))
+}
+
+pub async fn update(ctx: &OpContext<'_>) -> OpResult {
+    let name = UserName::parse(ctx.params.required("UserName")?)?;
+    let new_name = ctx
+        .params
+        .get("NewUserName")
+        .map(UserName::parse)
+        .transpose()?;
+    let new_path = path_param(ctx, "NewPath")?;
+    ctx.authorize("UpdateUser", &existing_user_resource(ctx, &name))?;
+    let position = ctx
+        .execute(Command::UpdateUser {
+            user_name: name,
+            new_user_name: new_name,
+            new_path,
+        })
+        .await?;
+    Ok((String::new(), Some(position)))
+}
+
+pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
+    let name = UserName::parse(ctx.params.required("UserName")?)?;
+    ctx.authorize("DeleteUser", &existing_user_resource(ctx, &name))?;
+    let position = ctx.execute(Command::DeleteUser { user_name: name }).await?;
+    Ok((String::new(), Some(position)))
+}
+
+pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
+    let name = UserName::parse(ctx.params.required("UserName")?)?;
+    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
+    let document = ctx.params.required("PolicyDocument")?.to_owned();
+    ctx.authorize("PutUserPolicy", &existing_user_resource(ctx, &name))?;
+    let position = ctx
+        .execute(Command::PutUserPolicy {
+            user_name: name,
+            policy_name,
+            policy_document: document,
+        })
+        .await?;
+    Ok((String::new(), Some(position)))
+}
+
+pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
+    let name = UserName::parse(ctx.params.required("UserName")?)?;
+    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
+    ctx.authorize("GetUserPolicy", &existing_user_resource(ctx, &name))?;
+    let user = ctx
+        .state()
+        .users
+        .get(&name.key())
+        .ok_or_else(|| no_such_user(name.as_str()))?;
+    let policy = user
+        .inline_policies
+        .get(&policy_name.key())
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "NoSuchEntity",
+                format!(
+                    "The user policy with name {} cannot be found.",
+                    policy_name.as_str()
+                ),
+            )
+        })?;
+    let mut x = Xml::new();
+    x.elem("UserName", user.name.as_str())
+        .elem("PolicyName", policy.name.as_str())
+        .elem("PolicyDocument", &encode_document(&policy.document));
+    Ok((x.finish(), None))
+}
+
+pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
+    let name = UserName::parse(ctx.params.required("UserName")?)?;
+    ctx.authorize("ListUserPolicies", &existing_user_resource(ctx, &name))?;
+    let user = ctx
+        .state()
+        .users
+        .get(&name.key())
+        .ok_or_else(|| no_such_user(name.as_str()))?;
+    let (names, next) = page(
+        user.inline_policies
+            .iter()
+            .map(|(k, p)| (k.as_str(), p.name.as_str())),
+        ctx.params,
+    )?;
+    let mut x = Xml::new();
+    x.open("PolicyNames");
+    for n in names {
+        x.elem("member", n);
+    }
+    x.close("PolicyNames");
+    paging_tail(&mut x, next);
+    Ok((x.finish(), None))
+}
+
+pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {
+    let name = UserName::parse(ctx.params.required("UserName")?)?;
+    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
+    ctx.authorize("DeleteUserPolicy", &existing_user_resource(ctx, &name))?;
+    let position = ctx
+        .execute(Command::DeleteUserPolicy {
+            user_name: name,
+            policy_name,
+        })
+        .await?;
+    Ok((String::new(), Some(position)))
+}

@@ -1,0 +1,99 @@
+//! The one error type of the HTTP edge and its one mapping to AWS's error
+//! codes, HTTP statuses and XML. Internals are logged, never returned.
+
+use axum::http::StatusCode;
+use iam_domain::DomainError;
+
+use crate::sigv4::SigV4Error;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    /// `Sender` (the caller's fault) or `Receiver` (ours).
+    pub kind: &'static str,
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            kind: if status >= 500 { "Receiver" } else { "Sender" },
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn validation(message: impl Into<String>) -> ApiError {
+        ApiError::new(400, "ValidationError", message)
+    }
+
+    pub fn invalid_action(action: &str) -> ApiError {
+        ApiError::new(
+            400,
+            "InvalidAction",
+            format!("Could not find operation {action} for version 2010-05-08"),
+        )
+    }
+
+    pub fn internal() -> ApiError {
+        ApiError::new(
+            500,
+            "ServiceFailure",
+            "An internal error occurred; it has been logged.",
+        )
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// `<ErrorResponse>` as AWS's Query protocol writes it.
+    pub fn to_xml(&self, namespace: &str, request_id: &str) -> String {
+        let mut x = super::Xml::new();
+        x.open_ns("ErrorResponse", namespace)
+            .open("Error")
+            .elem("Type", self.kind)
+            .elem("Code", &self.code)
+            .elem("Message", &self.message)
+            .close("Error")
+            .elem("RequestId", request_id)
+            .close("ErrorResponse");
+        x.finish()
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::new(e.http_status(), e.code(), e.message())
+    }
+}
+
+impl From<SigV4Error> for ApiError {
+    fn from(e: SigV4Error) -> Self {
+        ApiError::new(e.http_status(), e.code(), e.message())
+    }
+}
+
+impl From<iam_projection::ProjectionError> for ApiError {
+    fn from(e: iam_projection::ProjectionError) -> Self {
+        match e {
+            iam_projection::ProjectionError::Domain(d) => d.into(),
+            iam_projection::ProjectionError::Contention { .. } => ApiError::new(
+                409,
+                "ConcurrentModification",
+                "The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.",
+            ),
+            iam_projection::ProjectionError::NotCaughtUp { wanted, reached } => ApiError::new(
+                503,
+                "ServiceUnavailable",
+                format!("This node has not yet reached log position {wanted} (it is at {reached}); retry."),
+            ),
+            other => {
+                tracing::error!(error = %other, "internal error");
+                ApiError::internal()
+            }
+        }
+    }
+}

@@ -1,0 +1,716 @@
+//! The server end to end: `iamd` on a free port against a fresh PostgreSQL
+//! database, driven over real HTTP with requests signed by our SigV4 signer.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use iam_api::app::{Application, Config, POSITION_HEADER};
+use iam_api::credentials::RootCredentials;
+use iam_api::sigv4::{self, Credentials, HttpRequest, SigningParams, SigningSettings};
+use iam_domain::secrets::MasterKey;
+use iam_event_store::testing::TestDatabase;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ACCOUNT: &str = "123456789012";
+
+struct TestApp {
+    addr: SocketAddr,
+    root: RootCredentials,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    async fn spawn(database_url: &str) -> TestApp {
+        let root = RootCredentials {
+            access_key_id: "AKIAROOTROOTROOT0001".into(),
+            secret_access_key: "rootsecretrootsecretrootsecretrootsecret".into(),
+        };
+        let data_dir =
+            std::env::temp_dir().join(format!("iamd-server-{}", uuid::Uuid::new_v4().simple()));
+        let app = Application::build(Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: database_url.to_owned(),
+            account_id: ACCOUNT.into(),
+            data_dir,
+            root_credentials: Some(root.clone()),
+            master_key: Some(MasterKey::from_bytes([7; 32])),
+        })
+        .await
+        .expect("the server starts");
+        let addr = app.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            root,
+            stop: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    fn root(&self) -> Client {
+        Client {
+            addr: self.addr,
+            key: self.root.access_key_id.clone(),
+            secret: self.root.secret_access_key.clone(),
+            skew: chrono::Duration::zero(),
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Client {
+    addr: SocketAddr,
+    key: String,
+    secret: String,
+    skew: chrono::Duration,
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The text of the first `<tag>`.
+    fn tag(&self, tag: &str) -> Option<String> {
+        let open = format!("<{tag}>");
+        let start = self.body.find(&open)? + open.len();
+        let end = self.body[start..].find(&format!("</{tag}>"))? + start;
+        Some(self.body[start..end].to_owned())
+    }
+
+    fn all(&self, tag: &str) -> Vec<String> {
+        let open = format!("<{tag}>");
+        let close = format!("</{tag}>");
+        let mut out = Vec::new();
+        let mut rest = self.body.as_str();
+        while let Some(i) = rest.find(&open) {
+            rest = &rest[i + open.len()..];
+            if let Some(j) = rest.find(&close) {
+                out.push(rest[..j].to_owned());
+                rest = &rest[j..];
+            }
+        }
+        out
+    }
+
+    fn error_code(&self) -> Option<String> {
+        self.tag("Code")
+    }
+}
+
+fn form(params: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+async fn send_raw(addr: SocketAddr, request: Vec<u8>) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+impl Client {
+    fn with_key(&self, key: &str, secret: &str) -> Client {
+        Client {
+            key: key.into(),
+            secret: secret.into(),
+            ..self.clone()
+        }
+    }
+
+    /// A signed POST of `body`, with extra headers.
+    fn signed(&self, body: &str, service: &str, extra: &[(&str, &str)]) -> Vec<u8> {
+        let host = self.addr.to_string();
+        let mut headers: Vec<(&str, &[u8])> = vec![
+            ("host", host.as_bytes()),
+            (
+                "content-type",
+                b"application/x-www-form-urlencoded; charset=utf-8",
+            ),
+        ];
+        for (k, v) in extra {
+            headers.push((k, v.as_bytes()));
+        }
+        let req = HttpRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let out = sigv4::sign(
+            &req,
+            &SigningParams {
+                credentials: Credentials {
+                    access_key_id: &self.key,
+                    secret_access_key: &self.secret,
+                    security_token: None,
+                },
+                region: "us-east-1",
+                service,
+                time: Utc::now() + self.skew,
+                settings: SigningSettings::default(),
+            },
+        );
+        let mut text = format!(
+            "POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in &headers {
+            text.push_str(&format!("{k}: {}\r\n", String::from_utf8_lossy(v)));
+        }
+        for (k, v) in &out.headers {
+            text.push_str(&format!("{k}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(body.as_bytes());
+        bytes
+    }
+
+    async fn call(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+        self.call_with(action, params, &[]).await
+    }
+
+    async fn call_with(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let (service, version) = if action == "GetCallerIdentity" {
+            ("sts", "2011-06-15")
+        } else {
+            ("iam", "2010-05-08")
+        };
+        let mut all = vec![("Action", action), ("Version", version)];
+        all.extend_from_slice(params);
+        send_raw(self.addr, self.signed(&form(&all), service, extra)).await
+    }
+
+    async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+        let reply = self.call(action, params).await;
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+        assert!(
+            reply.body.contains(&format!("<{action}Response xmlns=")),
+            "{}",
+            reply.body
+        );
+        assert!(reply.tag("RequestId").is_some());
+        reply
+    }
+}
+
+async fn head(db: &TestDatabase) -> u64 {
+    iam_event_store::open(db.url())
+        .await
+        .unwrap()
+        .head()
+        .await
+        .unwrap()
+        .position
+        .0
+}
+
+const SELF_SERVICE: &str = r#"{"Version":"2012-10-17","Statement":[
+  {"Sid":"OwnKeys","Effect":"Allow","Action":["iam:CreateAccessKey","iam:ListAccessKeys","iam:UpdateAccessKey","iam:DeleteAccessKey","iam:GetUser"],
+   "Resource":"arn:aws:iam::123456789012:user/${aws:username}"}]}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_identity_and_the_user_lifecycle() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+
+    let me = root.ok("GetCallerIdentity", &[]).await;
+    assert!(me
+        .body
+        .contains("https://sts.amazonaws.com/doc/2011-06-15/"));
+    assert_eq!(
+        me.tag("Arn").unwrap(),
+        format!("arn:aws:iam::{ACCOUNT}:root")
+    );
+    assert_eq!(me.tag("Account").unwrap(), ACCOUNT);
+
+    let created = root
+        .ok(
+            "CreateUser",
+            &[
+                ("UserName", "alice"),
+                ("Path", "/eng/"),
+                ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "platform"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        created.tag("Arn").unwrap(),
+        format!("arn:aws:iam::{ACCOUNT}:user/eng/alice")
+    );
+    assert!(created.tag("UserId").unwrap().starts_with("AIDA"));
+    let position: u64 = created.header(POSITION_HEADER).unwrap().parse().unwrap();
+    assert_eq!(
+        position,
+        head(&db).await,
+        "the response names the log position of the change"
+    );
+
+    let again = root.call("CreateUser", &[("UserName", "ALICE")]).await;
+    assert_eq!(
+        (again.status, again.error_code().as_deref()),
+        (409, Some("EntityAlreadyExists"))
+    );
+    assert!(again.body.starts_with("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"));
+
+    let got = root.ok("GetUser", &[("UserName", "alice")]).await;
+    assert_eq!(got.tag("Path").unwrap(), "/eng/");
+    assert_eq!(got.tag("Value").unwrap(), "platform");
+    let missing = root.call("GetUser", &[("UserName", "nobody")]).await;
+    assert_eq!(
+        (missing.status, missing.error_code().as_deref()),
+        (404, Some("NoSuchEntity"))
+    );
+
+    // Paging really pages, and PathPrefix filters.
+    for name in ["bob", "carol", "dave", "erin"] {
+        root.ok("CreateUser", &[("UserName", name)]).await;
+    }
+    let mut seen = Vec::new();
+    let mut marker: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut params = vec![("MaxItems", "2")];
+        if let Some(m) = &marker {
+            params.push(("Marker", m.as_str()));
+        }
+        let page = root.ok("ListUsers", &params).await;
+        pages += 1;
+        seen.extend(page.all("UserName"));
+        match page.tag("IsTruncated").as_deref() {
+            Some("true") => marker = Some(page.tag("Marker").unwrap()),
+            _ => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, vec!["alice", "bob", "carol", "dave", "erin"]);
+    let eng = root.ok("ListUsers", &[("PathPrefix", "/eng/")]).await;
+    assert_eq!(eng.all("UserName"), vec!["alice"]);
+
+    root.ok(
+        "UpdateUser",
+        &[("UserName", "erin"), ("NewUserName", "erin2")],
+    )
+    .await;
+    root.ok("DeleteUser", &[("UserName", "erin2")]).await;
+    let gone = root.call("DeleteUser", &[("UserName", "erin2")]).await;
+    assert_eq!(gone.error_code().as_deref(), Some("NoSuchEntity"));
+
+    // Inline policies come back URL-encoded, as AWS returns them.
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyName", "self"),
+            ("PolicyDocument", SELF_SERVICE),
+        ],
+    )
+    .await;
+    let policy = root
+        .ok(
+            "GetUserPolicy",
+            &[("UserName", "bob"), ("PolicyName", "self")],
+        )
+        .await;
+    let encoded = policy.tag("PolicyDocument").unwrap();
+    assert!(encoded.starts_with("%7B%22Version%22"), "{encoded}");
+    let decoded = percent_encoding::percent_decode_str(&encoded)
+        .decode_utf8()
+        .unwrap();
+    assert_eq!(decoded, SELF_SERVICE);
+    assert_eq!(
+        root.ok("ListUserPolicies", &[("UserName", "bob")])
+            .await
+            .all("member"),
+        vec!["self"]
+    );
+    let bad = root
+        .call(
+            "PutUserPolicy",
+            &[
+                ("UserName", "bob"),
+                ("PolicyName", "x"),
+                ("PolicyDocument", "{\"Statement\":[]"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.error_code().as_deref(), Some("MalformedPolicyDocument"));
+    // A user with policies cannot be deleted.
+    let conflict = root.call("DeleteUser", &[("UserName", "bob")]).await;
+    assert_eq!(
+        (conflict.status, conflict.error_code().as_deref()),
+        (409, Some("DeleteConflict"))
+    );
+    root.ok(
+        "DeleteUserPolicy",
+        &[("UserName", "bob"), ("PolicyName", "self")],
+    )
+    .await;
+    root.ok("DeleteUser", &[("UserName", "bob")]).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_manages_only_their_own_keys_and_a_deactivated_key_stops_working() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "bob")]).await;
+    root.ok("CreateUser", &[("UserName", "carol")]).await;
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyName", "self"),
+            ("PolicyDocument", SELF_SERVICE),
+        ],
+    )
+    .await;
+    let key = root.ok("CreateAccessKey", &[("UserName", "bob")]).await;
+    let (id, secret) = (
+        key.tag("AccessKeyId").unwrap(),
+        key.tag("SecretAccessKey").unwrap(),
+    );
+    assert!(id.starts_with("AKIA") && secret.len() == 40);
+    // The secret is not in the log, in any form we can read.
+    let log = iam_event_store::open(db.url())
+        .await
+        .unwrap()
+        .read_all(iam_event_store::Position::START, 1000)
+        .await
+        .unwrap();
+    assert!(log.iter().all(|e| !e.payload.to_string().contains(&secret)));
+
+    let bob = root.with_key(&id, &secret);
+    let me = bob.ok("GetCallerIdentity", &[]).await;
+    assert_eq!(
+        me.tag("Arn").unwrap(),
+        format!("arn:aws:iam::{ACCOUNT}:user/bob")
+    );
+    // Allowed: his own keys, through ${aws:username}.
+    let second = bob.ok("CreateAccessKey", &[]).await;
+    assert_eq!(second.tag("UserName").unwrap(), "bob");
+    assert_eq!(
+        bob.ok("ListAccessKeys", &[]).await.all("AccessKeyId").len(),
+        2
+    );
+    // Denied: anything else; the message names caller, action and resource; nothing is written.
+    let before = head(&db).await;
+    let denied = bob.call("CreateUser", &[("UserName", "mallory")]).await;
+    assert_eq!(
+        (denied.status, denied.error_code().as_deref()),
+        (403, Some("AccessDenied"))
+    );
+    assert_eq!(
+        denied.tag("Message").unwrap(),
+        format!(
+            "User: arn:aws:iam::{ACCOUNT}:user/bob is not authorized to perform: iam:CreateUser on resource: \
+             arn:aws:iam::{ACCOUNT}:user/mallory because no identity-based policy allows the iam:CreateUser action"
+        )
+    );
+    let others = bob.call("CreateAccessKey", &[("UserName", "carol")]).await;
+    assert_eq!(others.error_code().as_deref(), Some("AccessDenied"));
+    assert_eq!(head(&db).await, before, "a denied call writes nothing");
+
+    // Root deactivates bob's first key: it stops working at once.
+    root.ok(
+        "UpdateAccessKey",
+        &[
+            ("UserName", "bob"),
+            ("AccessKeyId", &id),
+            ("Status", "Inactive"),
+        ],
+    )
+    .await;
+    let rejected = bob.call("GetCallerIdentity", &[]).await;
+    assert_eq!(
+        (rejected.status, rejected.error_code().as_deref()),
+        (403, Some("InvalidClientTokenId"))
+    );
+    let listed = root.ok("ListAccessKeys", &[("UserName", "bob")]).await;
+    assert!(listed.body.contains("<Status>Inactive</Status>"));
+    root.ok(
+        "UpdateAccessKey",
+        &[
+            ("UserName", "bob"),
+            ("AccessKeyId", &id),
+            ("Status", "Active"),
+        ],
+    )
+    .await;
+    bob.ok("GetCallerIdentity", &[]).await;
+    root.ok(
+        "DeleteAccessKey",
+        &[("UserName", "bob"), ("AccessKeyId", &id)],
+    )
+    .await;
+    assert_eq!(
+        bob.call("GetCallerIdentity", &[])
+            .await
+            .error_code()
+            .as_deref(),
+        Some("InvalidClientTokenId")
+    );
+    let last = root
+        .ok(
+            "GetAccessKeyLastUsed",
+            &[("AccessKeyId", &second.tag("AccessKeyId").unwrap())],
+        )
+        .await;
+    assert_eq!(last.tag("UserName").unwrap(), "bob");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_aws_shaped_errors_and_write_nothing() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let before = head(&db).await;
+    let expect = |reply: Reply, status: u16, code: &str| {
+        assert_eq!(
+            (reply.status, reply.error_code().as_deref()),
+            (status, Some(code)),
+            "{}",
+            reply.body
+        );
+        assert!(
+            reply.body.starts_with("<ErrorResponse xmlns="),
+            "{}",
+            reply.body
+        );
+        assert!(reply.tag("RequestId").is_some());
+        assert_eq!(reply.header("content-type"), Some("text/xml"));
+    };
+    let body = form(&[
+        ("Action", "CreateUser"),
+        ("Version", "2010-05-08"),
+        ("UserName", "x"),
+    ]);
+
+    // No authentication at all.
+    let unsigned = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+        app.addr,
+        body.len()
+    );
+    expect(
+        send_raw(app.addr, unsigned.into_bytes()).await,
+        403,
+        "MissingAuthenticationToken",
+    );
+    // A wrong secret.
+    expect(
+        root.with_key(&root.key, "wrong-secret")
+            .call("CreateUser", &[("UserName", "x")])
+            .await,
+        403,
+        "SignatureDoesNotMatch",
+    );
+    // An unknown key.
+    expect(
+        root.with_key("AKIAUNKNOWNUNKNOWN00", "s")
+            .call("CreateUser", &[("UserName", "x")])
+            .await,
+        403,
+        "InvalidClientTokenId",
+    );
+    // A clock 20 minutes off.
+    let skewed = Client {
+        skew: chrono::Duration::minutes(-20),
+        ..root.clone()
+    };
+    expect(
+        skewed.call("CreateUser", &[("UserName", "x")]).await,
+        400,
+        "RequestExpired",
+    );
+    // A malformed Authorization header.
+    let malformed = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\nconnection: close\r\nx-amz-date: 20261127T000000Z\r\nauthorization: AWS4-HMAC-SHA256 Credential=oops\r\ncontent-length: {}\r\n\r\n{body}",
+        app.addr,
+        body.len()
+    );
+    expect(
+        send_raw(app.addr, malformed.into_bytes()).await,
+        400,
+        "IncompleteSignature",
+    );
+    // The body changed after signing.
+    let mut tampered = root.signed(&body, "iam", &[]);
+    let n = tampered.len();
+    tampered[n - 1] = b'y';
+    expect(
+        send_raw(app.addr, tampered).await,
+        403,
+        "SignatureDoesNotMatch",
+    );
+    // Unknown action, missing and malformed parameters.
+    expect(root.call("Frobnicate", &[]).await, 400, "InvalidAction");
+    expect(root.call("CreateUser", &[]).await, 400, "ValidationError");
+    expect(
+        root.call("CreateUser", &[("UserName", "bad name!")]).await,
+        400,
+        "ValidationError",
+    );
+    expect(
+        root.call("ListUsers", &[("MaxItems", "0")]).await,
+        400,
+        "ValidationError",
+    );
+    expect(
+        root.call(
+            "UpdateAccessKey",
+            &[
+                ("AccessKeyId", "AKIAROOTROOTROOT0001"),
+                ("Status", "Sideways"),
+            ],
+        )
+        .await,
+        400,
+        "ValidationError",
+    );
+    // A body that is not a form at all still gets an AWS error, not a 500.
+    let garbage = root.signed("%%%\u{1}=&&==", "iam", &[]);
+    expect(send_raw(app.addr, garbage).await, 400, "MissingAction");
+    // An oversized body.
+    let huge = "UserName=".to_owned() + &"a".repeat(2 << 20);
+    let big = root.signed(&huge, "iam", &[]);
+    let reply = send_raw(app.addr, big).await;
+    assert_eq!(reply.status, 413, "{}", reply.body);
+    // Unknown paths answer in XML too.
+    let lost = format!(
+        "GET /nowhere HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\r\n",
+        app.addr
+    );
+    expect(send_raw(app.addr, lost.into_bytes()).await, 404, "NotFound");
+
+    assert_eq!(head(&db).await, before, "no bad request wrote anything");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_on_one_database_read_each_others_writes() {
+    let db = TestDatabase::postgres().await;
+    let a = TestApp::spawn(db.url()).await;
+    let b = TestApp::spawn(db.url()).await;
+    let (root_a, root_b) = (a.root(), b.root());
+    let created = root_a.ok("CreateUser", &[("UserName", "zed")]).await;
+    let position = created.header(POSITION_HEADER).unwrap().to_owned();
+    // Naming the position makes node B wait until it has caught up.
+    let read = root_b
+        .call_with(
+            "GetUser",
+            &[("UserName", "zed")],
+            &[("x-iamd-min-log-position", &position)],
+        )
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    // A key created on A works on B; deactivated on A, it stops working on B.
+    let key = root_a.ok("CreateAccessKey", &[("UserName", "zed")]).await;
+    let (id, secret) = (
+        key.tag("AccessKeyId").unwrap(),
+        key.tag("SecretAccessKey").unwrap(),
+    );
+    let pos = key.header(POSITION_HEADER).unwrap().to_owned();
+    let zed_on_b = root_b.with_key(&id, &secret);
+    let ok = zed_on_b
+        .call_with(
+            "GetCallerIdentity",
+            &[],
+            &[("x-iamd-min-log-position", &pos)],
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let off = root_a
+        .ok(
+            "UpdateAccessKey",
+            &[
+                ("UserName", "zed"),
+                ("AccessKeyId", &id),
+                ("Status", "Inactive"),
+            ],
+        )
+        .await;
+    let pos = off.header(POSITION_HEADER).unwrap().to_owned();
+    let rejected = zed_on_b
+        .call_with(
+            "GetCallerIdentity",
+            &[],
+            &[("x-iamd-min-log-position", &pos)],
+        )
+        .await;
+    assert_eq!(
+        rejected.error_code().as_deref(),
+        Some("InvalidClientTokenId")
+    );
+    // Without the header, B follows by itself (LISTEN/NOTIFY, polling as the net).
+    let mut seen = false;
+    root_a.ok("CreateUser", &[("UserName", "yan")]).await;
+    for _ in 0..50 {
+        if root_b.call("GetUser", &[("UserName", "yan")]).await.status == 200 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen, "node B never saw node A's write");
+    a.stop().await;
+    b.stop().await;
+}
