@@ -42,10 +42,9 @@ const CEILING_SETUP: &str = "DROP TABLE IF EXISTS ceiling_head, ceiling_events; 
     INSERT INTO ceiling_head VALUES (1, 0); \
     CREATE TABLE ceiling_events (position bigint PRIMARY KEY, stream_id text NOT NULL, \
       stream_version bigint NOT NULL, event_id uuid NOT NULL UNIQUE, event_type text NOT NULL, \
-      schema_version int NOT NULL, payload jsonb NOT NULL, metadata jsonb NOT NULL, \
+      schema_version int NOT NULL, payload json NOT NULL, metadata json NOT NULL, \
       recorded_at timestamptz NOT NULL, hash bytea NOT NULL, UNIQUE (stream_id, stream_version)); \
-    CREATE INDEX ON ceiling_events (recorded_at, position); \
-    CREATE INDEX ON ceiling_events (event_type, position);";
+    CREATE INDEX ON ceiling_events (recorded_at, position);";
 
 fn event_store(args: &[String]) -> Result<()> {
     let seconds = match args {
