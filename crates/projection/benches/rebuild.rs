@@ -308,7 +308,7 @@ async fn main() {
     assert_eq!(rebuilt.stream_version, events.len() as u64);
     println!("rebuild_account_s {rebuild:.3}");
 
-    // A projection following the whole log, saving snapshots every 10,000 account events.
+    // A projection following the whole log, saving snapshots every 5,000 account events.
     let projection = Projection::new(
         store.clone(),
         ProjectionConfig {
