@@ -312,7 +312,7 @@ async fn main() {
     let projection = Projection::new(
         store.clone(),
         ProjectionConfig {
-            snapshot_every: 10_000,
+            snapshot_every: 5_000,
             ..ProjectionConfig::default()
         },
     );
