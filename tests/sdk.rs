@@ -1,0 +1,27 @@
+//! `iamd` driven end to end by the official AWS SDK for Rust (aws-sdk-iam,
+//! aws-sdk-sts): each test starts the server on a free port against a fresh
+//! PostgreSQL database (`DATABASE_URL`, which `cargo xtask test` provides)
+//! and points SDK clients at `http://127.0.0.1:PORT`, region `us-east-1`,
+//! with static keys.
+//!
+//! Whatever the SDK cannot parse (a response shape, a header, a status)
+//! fails here. `coverage` checks that every operation the server registers
+//! is called by some test in this binary.
+
+#[path = "sdk/harness.rs"]
+mod harness;
+
+#[path = "sdk/access_keys.rs"]
+mod access_keys;
+#[path = "sdk/authorization.rs"]
+mod authorization;
+#[path = "sdk/coverage.rs"]
+mod coverage;
+#[path = "sdk/identity.rs"]
+mod identity;
+#[path = "sdk/nodes.rs"]
+mod nodes;
+#[path = "sdk/user_policies.rs"]
+mod user_policies;
+#[path = "sdk/users.rs"]
+mod users;

@@ -1,0 +1,200 @@
+//! A non-root user, allowed and denied by their own policies.
+
+use aws_sdk_iam::types::StatusType;
+use iam_event_store::testing::TestDatabase;
+
+use crate::harness::{failure, policy, Keys, Node, Show, ACCOUNT};
+
+/// Lets a user manage their own access keys and read themselves.
+fn self_service() -> String {
+    policy(&format!(
+        r#"{{"Sid":"OwnKeys","Effect":"Allow","Action":["iam:CreateAccessKey","iam:ListAccessKeys","iam:UpdateAccessKey","iam:DeleteAccessKey","iam:GetUser"],"Resource":"arn:aws:iam::{ACCOUNT}:user/${{aws:username}}"}}"#
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_manages_only_their_own_keys() {
+    let db = TestDatabase::postgres().await;
+    let node = Node::start(&db).await;
+    let root = node.root_iam();
+    for name in ["erin", "frank"] {
+        root.create_user()
+            .user_name(name)
+            .send()
+            .await
+            .must("CreateUser");
+    }
+    root.put_user_policy()
+        .user_name("erin")
+        .policy_name("self-service")
+        .policy_document(self_service())
+        .send()
+        .await
+        .must("PutUserPolicy");
+    let created = root
+        .create_access_key()
+        .user_name("erin")
+        .send()
+        .await
+        .must("CreateAccessKey");
+    let key = created.access_key().unwrap();
+    let erin_keys = Keys::new(key.access_key_id(), key.secret_access_key());
+    let erin = node.iam(&erin_keys);
+
+    // Allowed: her own user and keys, named or implied.
+    let me = erin.get_user().send().await.must("GetUser (self)");
+    assert_eq!(me.user().unwrap().user_name(), "erin");
+    erin.get_user()
+        .user_name("erin")
+        .send()
+        .await
+        .must("GetUser erin");
+    let second = erin
+        .create_access_key()
+        .send()
+        .await
+        .must("CreateAccessKey (self)");
+    let second = second.access_key().unwrap();
+    assert_eq!(second.user_name(), "erin");
+    let listed = erin
+        .list_access_keys()
+        .send()
+        .await
+        .must("ListAccessKeys (self)");
+    assert_eq!(listed.access_key_metadata().len(), 2);
+    erin.update_access_key()
+        .user_name("erin")
+        .access_key_id(second.access_key_id())
+        .status(StatusType::Inactive)
+        .send()
+        .await
+        .must("UpdateAccessKey (self)");
+    erin.delete_access_key()
+        .access_key_id(second.access_key_id())
+        .send()
+        .await
+        .must("DeleteAccessKey (self)");
+
+    // Denied: anyone else's keys, other users, anything not granted.
+    assert_eq!(
+        failure(erin.create_access_key().user_name("frank").send().await),
+        ("AccessDenied".to_owned(), 403)
+    );
+    assert_eq!(
+        failure(erin.list_access_keys().user_name("frank").send().await),
+        ("AccessDenied".to_owned(), 403)
+    );
+    assert_eq!(
+        failure(erin.get_user().user_name("frank").send().await),
+        ("AccessDenied".to_owned(), 403)
+    );
+    assert_eq!(
+        failure(erin.list_users().send().await),
+        ("AccessDenied".to_owned(), 403)
+    );
+    // She cannot widen her own rights either.
+    assert_eq!(
+        failure(
+            erin.put_user_policy()
+                .user_name("erin")
+                .policy_name("admin")
+                .policy_document(policy(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#))
+                .send()
+                .await
+        ),
+        ("AccessDenied".to_owned(), 403)
+    );
+    // The message names caller, action and resource, as AWS words it.
+    let denied = erin
+        .create_user()
+        .user_name("mallory")
+        .send()
+        .await
+        .expect_err("CreateUser is not granted");
+    let message = aws_sdk_iam::error::ProvideErrorMetadata::message(&denied)
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        message,
+        format!(
+            "User: arn:aws:iam::{ACCOUNT}:user/erin is not authorized to perform: iam:CreateUser on resource: \
+             arn:aws:iam::{ACCOUNT}:user/mallory because no identity-based policy allows the iam:CreateUser action"
+        )
+    );
+    // Nothing the denied calls asked for happened.
+    let users = root.list_users().send().await.must("ListUsers");
+    assert_eq!(
+        users
+            .users()
+            .iter()
+            .map(|u| u.user_name())
+            .collect::<Vec<_>>(),
+        vec!["erin", "frank"]
+    );
+    let franks = root
+        .list_access_keys()
+        .user_name("frank")
+        .send()
+        .await
+        .must("ListAccessKeys frank");
+    assert!(franks.access_key_metadata().is_empty());
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explicit_deny_wins_and_a_user_without_policies_may_do_nothing() {
+    let db = TestDatabase::postgres().await;
+    let node = Node::start(&db).await;
+    let root = node.root_iam();
+    root.create_user()
+        .user_name("gus")
+        .send()
+        .await
+        .must("CreateUser");
+    let created = root
+        .create_access_key()
+        .user_name("gus")
+        .send()
+        .await
+        .must("CreateAccessKey");
+    let key = created.access_key().unwrap();
+    let gus_keys = Keys::new(key.access_key_id(), key.secret_access_key());
+    let gus = node.iam(&gus_keys);
+
+    // No policies: every IAM call is denied, but STS still says who he is.
+    assert_eq!(
+        failure(gus.get_user().send().await),
+        ("AccessDenied".to_owned(), 403)
+    );
+    node.sts(&gus_keys)
+        .get_caller_identity()
+        .send()
+        .await
+        .must("GetCallerIdentity needs no permission");
+
+    // Allowed everything but deleting users.
+    root.put_user_policy()
+        .user_name("gus")
+        .policy_name("admin-but")
+        .policy_document(policy(
+            r#"{"Effect":"Allow","Action":"iam:*","Resource":"*"},{"Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}"#,
+        ))
+        .send()
+        .await
+        .must("PutUserPolicy");
+    gus.create_user()
+        .user_name("temp")
+        .send()
+        .await
+        .must("CreateUser by an admin");
+    assert_eq!(
+        failure(gus.delete_user().user_name("temp").send().await),
+        ("AccessDenied".to_owned(), 403)
+    );
+    root.get_user()
+        .user_name("temp")
+        .send()
+        .await
+        .must("the user was not deleted");
+    node.stop().await;
+}
