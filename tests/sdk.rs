@@ -13,14 +13,24 @@ mod harness;
 
 #[path = "sdk/access_keys.rs"]
 mod access_keys;
+#[path = "sdk/account.rs"]
+mod account;
 #[path = "sdk/authorization.rs"]
 mod authorization;
 #[path = "sdk/coverage.rs"]
 mod coverage;
+#[path = "sdk/groups.rs"]
+mod groups;
 #[path = "sdk/identity.rs"]
 mod identity;
+#[path = "sdk/managed_policies.rs"]
+mod managed_policies;
 #[path = "sdk/nodes.rs"]
 mod nodes;
+#[path = "sdk/roles.rs"]
+mod roles;
+#[path = "sdk/tags_and_boundaries.rs"]
+mod tags_and_boundaries;
 #[path = "sdk/user_policies.rs"]
 mod user_policies;
 #[path = "sdk/users.rs"]

@@ -1,0 +1,159 @@
+//! Account-wide reads: GetAccountSummary and GetAccountAuthorizationDetails.
+
+use aws_sdk_iam::types::{EntityType, SummaryKeyType};
+use iam_event_store::testing::TestDatabase;
+
+use crate::harness::{decode_document, failure, policy, Keys, Node, Show};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_summary_and_authorization_details() {
+    let db = TestDatabase::postgres().await;
+    let node = Node::start(&db).await;
+    let iam = node.root_iam();
+    let inline = policy(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}"#);
+    for user in ["nia", "omar"] {
+        iam.create_user()
+            .user_name(user)
+            .send()
+            .await
+            .must("CreateUser");
+    }
+    iam.put_user_policy()
+        .user_name("nia")
+        .policy_name("self")
+        .policy_document(&inline)
+        .send()
+        .await
+        .must("PutUserPolicy");
+    iam.create_group()
+        .group_name("crew")
+        .send()
+        .await
+        .must("CreateGroup");
+    iam.add_user_to_group()
+        .group_name("crew")
+        .user_name("nia")
+        .send()
+        .await
+        .must("AddUserToGroup");
+    iam.create_role()
+        .role_name("svc")
+        .assume_role_policy_document(policy(
+            r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#,
+        ))
+        .send()
+        .await
+        .must("CreateRole");
+    let managed = iam
+        .create_policy()
+        .policy_name("shared")
+        .policy_document(&inline)
+        .send()
+        .await
+        .must("CreatePolicy");
+    let arn = managed.policy().unwrap().arn().unwrap().to_owned();
+    iam.attach_role_policy()
+        .role_name("svc")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .must("AttachRolePolicy");
+
+    let summary = iam
+        .get_account_summary()
+        .send()
+        .await
+        .must("GetAccountSummary");
+    let map = summary.summary_map().expect("a SummaryMap");
+    assert_eq!(map.get(&SummaryKeyType::Users), Some(&2));
+    assert_eq!(map.get(&SummaryKeyType::Groups), Some(&1));
+    assert_eq!(map.get(&SummaryKeyType::Roles), Some(&1));
+    assert_eq!(map.get(&SummaryKeyType::Policies), Some(&1));
+    assert_eq!(map.get(&SummaryKeyType::PolicyVersionsInUse), Some(&1));
+    assert!(map.get(&SummaryKeyType::UsersQuota).is_some_and(|q| *q > 0));
+    assert!(
+        map.keys().all(|k| !matches!(k, SummaryKeyType::Unknown(_))),
+        "every key is one the SDK knows: {map:?}"
+    );
+
+    let details = iam
+        .get_account_authorization_details()
+        .send()
+        .await
+        .must("GetAccountAuthorizationDetails");
+    let users: Vec<_> = details
+        .user_detail_list()
+        .iter()
+        .map(|u| u.user_name().unwrap())
+        .collect();
+    assert_eq!(users, ["nia", "omar"]);
+    let nia = &details.user_detail_list()[0];
+    assert_eq!(nia.group_list(), ["crew"]);
+    let nia_policies = nia.user_policy_list();
+    assert_eq!(nia_policies.len(), 1);
+    assert_eq!(nia_policies[0].policy_name(), Some("self"));
+    assert_eq!(
+        decode_document(nia_policies[0].policy_document().unwrap()),
+        inline
+    );
+    assert_eq!(details.group_detail_list().len(), 1);
+    let role = &details.role_detail_list()[0];
+    assert_eq!(role.role_name(), Some("svc"));
+    assert_eq!(
+        role.attached_managed_policies()[0].policy_arn(),
+        Some(arn.as_str())
+    );
+    let policies = details.policies();
+    assert_eq!(policies.len(), 1);
+    assert_eq!(policies[0].policy_name(), Some("shared"));
+    assert_eq!(policies[0].policy_version_list().len(), 1);
+    assert!(!details.is_truncated());
+
+    // Filtered, and paged by the SDK's paginator.
+    let roles_only = iam
+        .get_account_authorization_details()
+        .filter(EntityType::Role)
+        .send()
+        .await
+        .must("GetAccountAuthorizationDetails Role");
+    assert!(roles_only.user_detail_list().is_empty());
+    assert_eq!(roles_only.role_detail_list().len(), 1);
+    let pages = iam
+        .get_account_authorization_details()
+        .max_items(2)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .must("GetAccountAuthorizationDetails pages");
+    assert_eq!(pages.len(), 3, "5 entities, 2 a page");
+    assert_eq!(
+        pages
+            .iter()
+            .map(|p| p.user_detail_list().len()
+                + p.group_detail_list().len()
+                + p.role_detail_list().len()
+                + p.policies().len())
+            .sum::<usize>(),
+        5
+    );
+
+    // Both need permission like any other call.
+    let key = iam
+        .create_access_key()
+        .user_name("omar")
+        .send()
+        .await
+        .must("CreateAccessKey");
+    let key = key.access_key().unwrap();
+    let omar = node.iam(&Keys::new(key.access_key_id(), key.secret_access_key()));
+    assert_eq!(
+        failure(omar.get_account_summary().send().await),
+        ("AccessDenied".to_owned(), 403)
+    );
+    assert_eq!(
+        failure(omar.get_account_authorization_details().send().await),
+        ("AccessDenied".to_owned(), 403)
+    );
+    node.stop().await;
+}
