@@ -213,7 +213,10 @@ pub fn build(sc: &Scenario, now: DateTime<Utc>) -> Result<(Authorizer, Request),
         principal,
         &sc.request.action,
         &sc.request.resource,
-        sc.request.resource_account.clone().filter(|a| !a.is_empty()),
+        sc.request
+            .resource_account
+            .clone()
+            .filter(|a| !a.is_empty()),
         ctx,
         now,
     );
