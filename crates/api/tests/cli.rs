@@ -278,3 +278,17 @@ mod replay {
         assert!(String::from_utf8_lossy(&bad.stderr).contains("--account"));
     }
 }
+
+#[test]
+fn verify_never_creates_a_missing_sqlite_database() {
+    let dir = std::env::temp_dir().join(format!("iamd-missing-{}", std::process::id()));
+    let path = dir.join("nothing.db");
+    let out = iamd(&[
+        "verify",
+        "--database-url",
+        &format!("sqlite://{}", path.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing.db"));
+    assert!(!path.exists(), "verify created {}", path.display());
+}

@@ -50,12 +50,18 @@ fn from_micros(us: i64) -> DateTime<Utc> {
 impl SqliteStore {
     /// Opens (creating the file and its directory if needed) and migrates.
     pub async fn connect(url: &str) -> Result<Self> {
-        let store = Self::connect_without_migrating(url).await?;
+        let store = Self::open_with(url, true).await?;
         store.migrate().await?;
         Ok(store)
     }
 
+    /// Opens an existing database without touching its schema; a missing
+    /// file is an error rather than a new empty log.
     pub async fn connect_without_migrating(url: &str) -> Result<Self> {
+        Self::open_with(url, false).await
+    }
+
+    async fn open_with(url: &str, create: bool) -> Result<Self> {
         let database = redact_url(url);
         let connect_err = |source| StoreError::Connect {
             database: database.clone(),
@@ -64,11 +70,13 @@ impl SqliteStore {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let mut options = SqliteConnectOptions::from_str(url)
             .map_err(connect_err)?
-            .create_if_missing(true)
+            .create_if_missing(create)
             .busy_timeout(Duration::from_secs(10))
             .synchronous(SqliteSynchronous::Full);
         if !in_memory {
             options = options.journal_mode(SqliteJournalMode::Wal);
+        }
+        if !in_memory && create {
             if let Some(dir) = options.get_filename().parent() {
                 if !dir.as_os_str().is_empty() {
                     std::fs::create_dir_all(dir).map_err(|e| StoreError::Connect {
