@@ -3,6 +3,8 @@
 //! return the XML inside `<ActionResult>` plus the log position they wrote.
 
 mod access_keys;
+mod account;
+mod policies;
 mod users;
 
 use std::sync::Arc;
@@ -127,6 +129,21 @@ pub const OPERATIONS: &[&str] = &[
     "GetUserPolicy",
     "ListUserPolicies",
     "DeleteUserPolicy",
+    "CreatePolicy",
+    "GetPolicy",
+    "ListPolicies",
+    "DeletePolicy",
+    "CreatePolicyVersion",
+    "GetPolicyVersion",
+    "ListPolicyVersions",
+    "DeletePolicyVersion",
+    "SetDefaultPolicyVersion",
+    "ListEntitiesForPolicy",
+    "TagPolicy",
+    "UntagPolicy",
+    "ListPolicyTags",
+    "GetAccountSummary",
+    "GetAccountAuthorizationDetails",
 ];
 
 pub async fn dispatch(action: &str, ctx: &OpContext<'_>) -> OpResult {
@@ -146,6 +163,21 @@ pub async fn dispatch(action: &str, ctx: &OpContext<'_>) -> OpResult {
         "GetUserPolicy" => users::get_policy(ctx),
         "ListUserPolicies" => users::list_policies(ctx),
         "DeleteUserPolicy" => users::delete_policy(ctx).await,
+        "CreatePolicy" => policies::create(ctx).await,
+        "GetPolicy" => policies::get(ctx),
+        "ListPolicies" => policies::list(ctx),
+        "DeletePolicy" => policies::delete(ctx).await,
+        "CreatePolicyVersion" => policies::create_version(ctx).await,
+        "GetPolicyVersion" => policies::get_version(ctx),
+        "ListPolicyVersions" => policies::list_versions(ctx),
+        "DeletePolicyVersion" => policies::delete_version(ctx).await,
+        "SetDefaultPolicyVersion" => policies::set_default_version(ctx).await,
+        "ListEntitiesForPolicy" => policies::list_entities(ctx),
+        "TagPolicy" => policies::tag(ctx).await,
+        "UntagPolicy" => policies::untag(ctx).await,
+        "ListPolicyTags" => policies::list_tags(ctx),
+        "GetAccountSummary" => account::summary(ctx),
+        "GetAccountAuthorizationDetails" => account::authorization_details(ctx),
         other => Err(ApiError::invalid_action(other)),
     }
 }
