@@ -4,7 +4,10 @@
 
 mod access_keys;
 mod account;
+mod attachments;
+mod groups;
 mod policies;
+mod roles;
 mod users;
 
 use std::sync::Arc;
@@ -129,6 +132,49 @@ pub const OPERATIONS: &[&str] = &[
     "GetUserPolicy",
     "ListUserPolicies",
     "DeleteUserPolicy",
+    "CreateGroup",
+    "GetGroup",
+    "ListGroups",
+    "UpdateGroup",
+    "DeleteGroup",
+    "AddUserToGroup",
+    "RemoveUserFromGroup",
+    "ListGroupsForUser",
+    "PutGroupPolicy",
+    "GetGroupPolicy",
+    "ListGroupPolicies",
+    "DeleteGroupPolicy",
+    "CreateRole",
+    "GetRole",
+    "ListRoles",
+    "UpdateRole",
+    "UpdateAssumeRolePolicy",
+    "UpdateRoleDescription",
+    "DeleteRole",
+    "PutRolePolicy",
+    "GetRolePolicy",
+    "ListRolePolicies",
+    "DeleteRolePolicy",
+    "ListInstanceProfilesForRole",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "ListAttachedUserPolicies",
+    "AttachGroupPolicy",
+    "DetachGroupPolicy",
+    "ListAttachedGroupPolicies",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "ListAttachedRolePolicies",
+    "PutUserPermissionsBoundary",
+    "DeleteUserPermissionsBoundary",
+    "TagUser",
+    "UntagUser",
+    "ListUserTags",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "TagRole",
+    "UntagRole",
+    "ListRoleTags",
     "CreatePolicy",
     "GetPolicy",
     "ListPolicies",
@@ -163,6 +209,57 @@ pub async fn dispatch(action: &str, ctx: &OpContext<'_>) -> OpResult {
         "GetUserPolicy" => users::get_policy(ctx),
         "ListUserPolicies" => users::list_policies(ctx),
         "DeleteUserPolicy" => users::delete_policy(ctx).await,
+        "CreateGroup" => groups::create(ctx).await,
+        "GetGroup" => groups::get(ctx),
+        "ListGroups" => groups::list(ctx),
+        "UpdateGroup" => groups::update(ctx).await,
+        "DeleteGroup" => groups::delete(ctx).await,
+        "AddUserToGroup" => groups::add_user(ctx).await,
+        "RemoveUserFromGroup" => groups::remove_user(ctx).await,
+        "ListGroupsForUser" => groups::list_for_user(ctx),
+        "PutGroupPolicy" => groups::put_policy(ctx).await,
+        "GetGroupPolicy" => groups::get_policy(ctx),
+        "ListGroupPolicies" => groups::list_policies(ctx),
+        "DeleteGroupPolicy" => groups::delete_policy(ctx).await,
+        "CreateRole" => roles::create(ctx).await,
+        "GetRole" => roles::get(ctx),
+        "ListRoles" => roles::list(ctx),
+        "UpdateRole" => roles::update(ctx).await,
+        "UpdateAssumeRolePolicy" => roles::update_assume_role_policy(ctx).await,
+        "UpdateRoleDescription" => roles::update_description(ctx).await,
+        "DeleteRole" => roles::delete(ctx).await,
+        "PutRolePolicy" => roles::put_policy(ctx).await,
+        "GetRolePolicy" => roles::get_policy(ctx),
+        "ListRolePolicies" => roles::list_policies(ctx),
+        "DeleteRolePolicy" => roles::delete_policy(ctx).await,
+        "ListInstanceProfilesForRole" => roles::list_instance_profiles(ctx),
+        "AttachUserPolicy" => attachments::attach(ctx, attachments::Kind::User).await,
+        "DetachUserPolicy" => attachments::detach(ctx, attachments::Kind::User).await,
+        "ListAttachedUserPolicies" => attachments::list_attached(ctx, attachments::Kind::User),
+        "AttachGroupPolicy" => attachments::attach(ctx, attachments::Kind::Group).await,
+        "DetachGroupPolicy" => attachments::detach(ctx, attachments::Kind::Group).await,
+        "ListAttachedGroupPolicies" => attachments::list_attached(ctx, attachments::Kind::Group),
+        "AttachRolePolicy" => attachments::attach(ctx, attachments::Kind::Role).await,
+        "DetachRolePolicy" => attachments::detach(ctx, attachments::Kind::Role).await,
+        "ListAttachedRolePolicies" => attachments::list_attached(ctx, attachments::Kind::Role),
+        "PutUserPermissionsBoundary" => {
+            attachments::put_boundary(ctx, attachments::Kind::User).await
+        }
+        "DeleteUserPermissionsBoundary" => {
+            attachments::delete_boundary(ctx, attachments::Kind::User).await
+        }
+        "TagUser" => attachments::tag(ctx, attachments::Kind::User).await,
+        "UntagUser" => attachments::untag(ctx, attachments::Kind::User).await,
+        "ListUserTags" => attachments::list_tags(ctx, attachments::Kind::User),
+        "PutRolePermissionsBoundary" => {
+            attachments::put_boundary(ctx, attachments::Kind::Role).await
+        }
+        "DeleteRolePermissionsBoundary" => {
+            attachments::delete_boundary(ctx, attachments::Kind::Role).await
+        }
+        "TagRole" => attachments::tag(ctx, attachments::Kind::Role).await,
+        "UntagRole" => attachments::untag(ctx, attachments::Kind::Role).await,
+        "ListRoleTags" => attachments::list_tags(ctx, attachments::Kind::Role),
         "CreatePolicy" => policies::create(ctx).await,
         "GetPolicy" => policies::get(ctx),
         "ListPolicies" => policies::list(ctx),
