@@ -271,6 +271,12 @@ impl TestApp {
             tags: vec![],
             now: Utc::now(),
         };
+        self.execute(command).await;
+        format!("arn:aws:iam::{ACCOUNT}:policy{path}{name}")
+    }
+
+    /// Executes a command through the server's projection, as root.
+    async fn execute(&self, command: Command) {
         let metadata = EventMetadata {
             actor: Actor {
                 principal_arn: format!("arn:aws:iam::{ACCOUNT}:root"),
@@ -288,8 +294,7 @@ impl TestApp {
             .projection
             .execute(&self.state.account_id, &command, &metadata)
             .await
-            .expect("the policy is created");
-        format!("arn:aws:iam::{ACCOUNT}:policy{path}{name}")
+            .expect("the command succeeds");
     }
 }
 
@@ -1637,5 +1642,113 @@ async fn a_user_is_allowed_and_denied_group_and_role_actions_by_policy() {
             .all("UserName"),
         vec!["bob"]
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_policies_managed_policies_and_boundaries_govern_a_user() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "bob")]).await;
+    root.ok("CreateGroup", &[("GroupName", "readers")]).await;
+    root.ok(
+        "CreateRole",
+        &[("RoleName", "app"), ("AssumeRolePolicyDocument", TRUST)],
+    )
+    .await;
+    let key = root.ok("CreateAccessKey", &[("UserName", "bob")]).await;
+    let bob = root.with_key(
+        &key.tag("AccessKeyId").unwrap(),
+        &key.tag("SecretAccessKey").unwrap(),
+    );
+    assert_error(&bob.call("ListRoles", &[]).await, 403, "AccessDenied");
+
+    // A group's inline policy applies to its members, and only while they are.
+    let list_roles = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["iam:ListRoles","iam:GetRole"],"Resource":"arn:aws:iam::{ACCOUNT}:role/*"}}]}}"#
+    );
+    root.ok(
+        "PutGroupPolicy",
+        &[
+            ("GroupName", "readers"),
+            ("PolicyName", "roles"),
+            ("PolicyDocument", &list_roles),
+        ],
+    )
+    .await;
+    assert_error(&bob.call("ListRoles", &[]).await, 403, "AccessDenied");
+    root.ok(
+        "AddUserToGroup",
+        &[("GroupName", "readers"), ("UserName", "bob")],
+    )
+    .await;
+    assert_eq!(bob.ok("ListRoles", &[]).await.all("RoleName"), vec!["app"]);
+    root.ok(
+        "RemoveUserFromGroup",
+        &[("GroupName", "readers"), ("UserName", "bob")],
+    )
+    .await;
+    assert_error(&bob.call("ListRoles", &[]).await, 403, "AccessDenied");
+
+    // So does a managed policy attached to the group, or to the user.
+    let admin = app.create_policy("Admin", "/").await;
+    root.ok(
+        "AttachGroupPolicy",
+        &[("GroupName", "readers"), ("PolicyArn", &admin)],
+    )
+    .await;
+    root.ok(
+        "AddUserToGroup",
+        &[("GroupName", "readers"), ("UserName", "bob")],
+    )
+    .await;
+    bob.ok("ListGroups", &[]).await;
+    root.ok(
+        "DetachGroupPolicy",
+        &[("GroupName", "readers"), ("PolicyArn", &admin)],
+    )
+    .await;
+    assert_error(&bob.call("ListGroups", &[]).await, 403, "AccessDenied");
+    root.ok(
+        "AttachUserPolicy",
+        &[("UserName", "bob"), ("PolicyArn", &admin)],
+    )
+    .await;
+    bob.ok("ListGroups", &[]).await;
+
+    // A permissions boundary caps it: the boundary allows only iam:Get*.
+    let boundary = {
+        let arn = format!("arn:aws:iam::{ACCOUNT}:policy/GetOnly");
+        let command = Command::CreatePolicy {
+            policy_name: PolicyName::parse("GetOnly").unwrap(),
+            path: None,
+            policy_id: PolicyId::parse(&unique_id("ANPA")).unwrap(),
+            policy_document:
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]}"#
+                    .into(),
+            description: None,
+            tags: vec![],
+            now: Utc::now(),
+        };
+        app.execute(command).await;
+        arn
+    };
+    root.ok(
+        "PutUserPermissionsBoundary",
+        &[("UserName", "bob"), ("PermissionsBoundary", &boundary)],
+    )
+    .await;
+    assert_error(&bob.call("ListGroups", &[]).await, 403, "AccessDenied");
+    bob.ok("GetRole", &[("RoleName", "app")]).await;
+    assert_error(
+        &bob.call("DeleteUserPermissionsBoundary", &[("UserName", "bob")])
+            .await,
+        403,
+        "AccessDenied",
+    );
+    root.ok("DeleteUserPermissionsBoundary", &[("UserName", "bob")])
+        .await;
+    bob.ok("ListGroups", &[]).await;
     app.stop().await;
 }
