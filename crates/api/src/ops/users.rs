@@ -23,7 +23,7 @@ pub(super) fn user_xml(x: &mut Xml, state: &AccountState, user: &User) {
         .elem("CreateDate", &iso8601(&user.created_at));
     if let Some(b) = &user.permissions_boundary {
         x.open("PermissionsBoundary")
-            .elem("PermissionsBoundaryType", "Policy")
+            .elem("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
             .elem("PermissionsBoundaryArn", &b.to_string())
             .close("PermissionsBoundary");
     }
