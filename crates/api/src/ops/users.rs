@@ -21,12 +21,7 @@ pub(super) fn user_xml(x: &mut Xml, state: &AccountState, user: &User) {
                 .unwrap_or_default(),
         )
         .elem("CreateDate", &iso8601(&user.created_at));
-    if let Some(b) = &user.permissions_boundary {
-        x.open("PermissionsBoundary")
-            .elem("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
-            .elem("PermissionsBoundaryArn", &b.to_string())
-            .close("PermissionsBoundary");
-    }
+    super::attachments::boundary_xml(x, user.permissions_boundary.as_ref());
     if !user.tags.is_empty() {
         x.open("Tags");
         for t in user.tags.values() {
