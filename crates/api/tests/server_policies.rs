@@ -1245,6 +1245,10 @@ async fn account_summary_and_authorization_details() {
         .body
         .contains("<InstanceProfileList></InstanceProfileList>"));
     assert_eq!(
+        roles.tag("PermissionsBoundaryType").unwrap(),
+        "PermissionsBoundaryPolicy"
+    );
+    assert_eq!(
         roles.tag("PermissionsBoundaryArn").unwrap(),
         format!("arn:aws:iam::{ACCOUNT}:policy/Spare")
     );

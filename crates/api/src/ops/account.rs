@@ -7,6 +7,7 @@ use iam_domain::names::{NameKey, Tag};
 use iam_domain::state::{CredentialOwner, Group, InlinePolicy, ManagedPolicy, Role, User};
 use iam_domain::{AccountState, Arn};
 
+use super::attachments::boundary_xml;
 use super::policies::{policy_fields, version_fields, Usage};
 use super::{encode_document, page, paging_tail, OpContext, OpResult};
 use crate::query::{iso8601, ApiError, Xml};
@@ -242,15 +243,6 @@ fn attached_list(x: &mut Xml, state: &AccountState, attached: &BTreeSet<NameKey>
     x.close("AttachedManagedPolicies");
 }
 
-fn boundary(x: &mut Xml, b: &Option<Arn>) {
-    if let Some(b) = b {
-        x.open("PermissionsBoundary")
-            .elem("PermissionsBoundaryType", "Policy")
-            .elem("PermissionsBoundaryArn", &b.to_string())
-            .close("PermissionsBoundary");
-    }
-}
-
 fn tag_list(x: &mut Xml, tags: &BTreeMap<NameKey, Tag>) {
     if tags.is_empty() {
         return;
@@ -281,7 +273,7 @@ fn user_detail(x: &mut Xml, state: &AccountState, u: &User) {
     }
     x.close("GroupList");
     attached_list(x, state, &u.attached_policies);
-    boundary(x, &u.permissions_boundary);
+    boundary_xml(x, u.permissions_boundary.as_ref());
     tag_list(x, &u.tags);
     x.close("member");
 }
@@ -313,7 +305,7 @@ fn role_detail(x: &mut Xml, state: &AccountState, r: &Role) {
         .close("InstanceProfileList");
     inline_list(x, "RolePolicyList", &r.inline_policies);
     attached_list(x, state, &r.attached_policies);
-    boundary(x, &r.permissions_boundary);
+    boundary_xml(x, r.permissions_boundary.as_ref());
     tag_list(x, &r.tags);
     x.close("member");
 }
