@@ -15,12 +15,13 @@ pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("event-store") => event_store(&args[1..]),
         Some("projection") => projection(),
+        Some("server") => server(&args[1..]),
         Some("evaluator") => crate::status(
             crate::cargo()
                 .args(["bench", "-p", "iam-bench"])
                 .args(&args[1..]),
         ),
-        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | projection | evaluator)"),
+        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | projection | server [--seconds N] | evaluator)"),
     }
 }
 
@@ -244,5 +245,69 @@ fn projection() -> Result<()> {
         figure("view_memory_mib")?
     );
     println!("\n{}", pg.description);
+    Ok(())
+}
+
+/// Server figures (issue 5): signed, authorized GetUser and CreateUser from 1
+/// and 32 keep-alive clients over loopback, beside the store's own
+/// single-event append rate on the same durable database.
+fn server(args: &[String]) -> Result<()> {
+    let seconds = match args {
+        [flag, n] if flag == "--seconds" => n.parse::<u64>().context("--seconds takes a number")?,
+        [] => 8,
+        _ => bail!("usage: cargo xtask bench server [--seconds N]"),
+    };
+    crate::status(
+        crate::cargo().args(["bench", "-p", "iam-api", "--bench", "server", "--no-run"]),
+    )?;
+    let pg = postgres::acquire(Purpose::Benchmarks)?;
+    eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
+    let out = crate::cargo()
+        .args([
+            "bench",
+            "-p",
+            "iam-api",
+            "--bench",
+            "server",
+            "--",
+            "--seconds",
+            &seconds.to_string(),
+        ])
+        .env("DATABASE_URL", &pg.url)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        bail!(
+            "the benchmark failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let figure = |name: &str| -> Result<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .with_context(|| format!("the benchmark printed no {name}:\n{text}"))
+    };
+    println!("| request | clients | requests/s | p50 | p99 | target |");
+    println!("|---|---:|---:|---:|---:|---|");
+    for clients in [1, 32] {
+        println!(
+            "| GetUser | {clients} | {:.0} | {:.2} ms | {:.2} ms | ≥ 5,000/s |",
+            figure(&format!("getuser_{clients}_per_s"))?,
+            figure(&format!("getuser_{clients}_p50_ms"))?,
+            figure(&format!("getuser_{clients}_p99_ms"))?
+        );
+    }
+    for clients in [1, 32] {
+        let rate = figure(&format!("createuser_{clients}_per_s"))?;
+        let store = figure(&format!("store_append_{clients}_per_s"))?;
+        println!(
+            "| CreateUser | {clients} | {rate:.0} ({:.0}% of the store's {store:.0} appends/s) | {:.2} ms | {:.2} ms | ≥ 70% of the store |",
+            100.0 * rate / store,
+            figure(&format!("createuser_{clients}_p50_ms"))?,
+            figure(&format!("createuser_{clients}_p99_ms"))?
+        );
+    }
+    println!("\n{seconds} s per measurement; {}", pg.description);
     Ok(())
 }

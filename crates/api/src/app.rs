@@ -299,6 +299,14 @@ impl Application {
     /// Opens (and migrates) the store, loads secrets, catches the views up,
     /// creates the account on first start, and binds the listen address.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        Self::build_with_quotas(config, iam_domain::Quotas::default()).await
+    }
+
+    /// Like [`Application::build`], with the deployment's own IAM quotas.
+    pub async fn build_with_quotas(
+        config: Config,
+        quotas: iam_domain::Quotas,
+    ) -> anyhow::Result<Application> {
         let account_id = AccountId::parse(&config.account_id)
             .map_err(|e| anyhow::anyhow!("--account-id: {}", e.message()))?;
         let root = match config.root_credentials {
@@ -310,7 +318,13 @@ impl Application {
             None => crate::credentials::master_key(&config.data_dir)?,
         });
         let store = iam_event_store::open(&config.database_url).await?;
-        let projection = Projection::new(store.clone(), ProjectionConfig::default());
+        let projection = Projection::new(
+            store.clone(),
+            ProjectionConfig {
+                quotas,
+                ..ProjectionConfig::default()
+            },
+        );
         projection.catch_up().await?;
         if projection.view(&account_id).is_none() {
             let bootstrap = EventMetadata {

@@ -65,6 +65,10 @@ pub struct Projection {
     /// One catch-up at a time, so events are applied once and in order.
     applying: tokio::sync::Mutex<()>,
     reached: watch::Sender<Position>,
+    /// One writer per account stream in this process: commands for the same
+    /// account queue here instead of racing each other into conflicts.
+    /// Writers on other nodes are still handled by optimistic concurrency.
+    writers: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 const ACCOUNT_STREAM_PREFIX: &str = "account-";
@@ -81,6 +85,7 @@ impl Projection {
             }),
             applying: tokio::sync::Mutex::new(()),
             reached: watch::channel(Position::START).0,
+            writers: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -240,6 +245,11 @@ impl Projection {
     ) -> Result<CommandOutcome, ProjectionError> {
         let stream = account.stream_name();
         let metadata = metadata.to_json();
+        let writer = {
+            let mut writers = self.writers.lock().unwrap_or_else(|p| p.into_inner());
+            writers.entry(stream.clone()).or_default().clone()
+        };
+        let _turn = writer.lock().await;
         for attempt in 1..=self.config.max_attempts {
             let view = self.view(account).unwrap_or_default();
             let events = match decide(&view.state, command, &self.config.quotas) {

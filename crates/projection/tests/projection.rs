@@ -437,6 +437,30 @@ async fn a_cancelled_writer_leaves_log_and_views_consistent(store: Arc<dyn Event
     );
 }
 
+async fn a_stale_node_retries_after_a_conflict(store: Arc<dyn EventStore>) {
+    let a = Projection::new(store.clone(), config());
+    let b = Projection::new(store.clone(), config());
+    exec(&a, create_account()).await;
+    b.catch_up().await.unwrap();
+    // A writes; B has not seen it, so B's first append conflicts.
+    exec(&a, create_user("alice", 1)).await;
+    let outcome = b
+        .execute(&account(), &create_user("bob", 2), &meta())
+        .await
+        .unwrap();
+    assert_eq!(outcome.attempts, 2, "one conflict, one retry");
+    // B's stale view also must not refuse what only the latest state allows.
+    exec(&a, create_group("devs", 1)).await;
+    let joined = b
+        .execute(&account(), &add_to_group("alice", "devs"), &meta())
+        .await
+        .unwrap();
+    assert!(joined.attempts >= 2);
+    a.catch_up().await.unwrap();
+    assert_eq!(*a.view(&account()).unwrap(), *b.view(&account()).unwrap());
+    assert_eq!(a.view(&account()).unwrap().state.users.len(), 2);
+}
+
 async fn wait_for_times_out_clearly(store: Arc<dyn EventStore>) {
     let p = Projection::new(store, config());
     let err = p
@@ -478,6 +502,7 @@ on_both!(
     untrusted_snapshots_are_ignored,
     a_cancelled_writer_leaves_log_and_views_consistent,
     wait_for_times_out_clearly,
+    a_stale_node_retries_after_a_conflict,
 );
 
 /// Two nodes: two separate connection pools (two stores, as two processes

@@ -1,0 +1,324 @@
+//! Server throughput over loopback (`cargo xtask bench server`): signed,
+//! authenticated and authorized GetUser and CreateUser from 1 and 32
+//! concurrent keep-alive clients, beside the event store's own single-event
+//! append rate on the same database. Prints `name value` lines.
+//!
+//! The caller is an IAM user (not root), so every request goes through the
+//! evaluator with the user's compiled policies.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use iam_api::app::{Application, Config};
+use iam_api::credentials::RootCredentials;
+use iam_api::sigv4::{self, Credentials, HttpRequest, SigningParams, SigningSettings};
+use iam_domain::secrets::MasterKey;
+use iam_event_store::{EventStore, ExpectedVersion, NewEvent};
+use sqlx::{Connection, Executor};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:CreateUser"],"Resource":"arn:aws:iam::123456789012:user/*"},{"Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}]}"#;
+
+/// A keep-alive HTTP/1.1 connection that sends signed Query requests.
+struct Conn {
+    stream: BufReader<TcpStream>,
+    addr: SocketAddr,
+    key: String,
+    secret: String,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr, key: &str, secret: &str) -> Conn {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).ok();
+        Conn {
+            stream: BufReader::new(stream),
+            addr,
+            key: key.into(),
+            secret: secret.into(),
+        }
+    }
+
+    async fn call(&mut self, body: &str) -> (u16, String) {
+        let host = self.addr.to_string();
+        let headers: Vec<(&str, &[u8])> = vec![
+            ("host", host.as_bytes()),
+            ("content-type", b"application/x-www-form-urlencoded"),
+        ];
+        let req = HttpRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let signed = sigv4::sign(
+            &req,
+            &SigningParams {
+                credentials: Credentials {
+                    access_key_id: &self.key,
+                    secret_access_key: &self.secret,
+                    security_token: None,
+                },
+                region: "us-east-1",
+                service: "iam",
+                time: Utc::now(),
+                settings: SigningSettings::default(),
+            },
+        );
+        let mut text = format!(
+            "POST / HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in &signed.headers {
+            text.push_str(&format!("{k}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        text.push_str(body);
+        self.stream
+            .get_mut()
+            .write_all(text.as_bytes())
+            .await
+            .expect("write");
+        let mut status_line = String::new();
+        self.stream.read_line(&mut status_line).await.expect("read");
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).await.expect("read");
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.stream.read_exact(&mut body).await.expect("read body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+}
+
+fn tag(body: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = body.find(&open).map(|i| i + open.len()).unwrap_or(0);
+    let end = body[start..]
+        .find(&format!("</{tag}>"))
+        .map(|i| i + start)
+        .unwrap_or(start);
+    body[start..end].to_owned()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+struct Figures {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn run(
+    addr: SocketAddr,
+    key: &str,
+    secret: &str,
+    clients: usize,
+    seconds: u64,
+    body: impl Fn(usize, u64) -> String + Send + Sync + 'static,
+) -> Figures {
+    let body = Arc::new(body);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let body = body.clone();
+        let (key, secret) = (key.to_owned(), secret.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr, &key, &secret).await;
+            let mut latencies = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let b = body(c, n);
+                let t = Instant::now();
+                let (status, text) = conn.call(&b).await;
+                assert_eq!(status, 200, "{text}");
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                n += 1;
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Figures {
+        per_second: all.len() as f64 / elapsed,
+        p50_ms: all[all.len() / 2],
+        p99_ms: all[(all.len() * 99 / 100).min(all.len() - 1)],
+    }
+}
+
+async fn store_appends(store: Arc<dyn EventStore>, writers: usize, seconds: u64) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let e = NewEvent::new(
+                    "Baseline",
+                    1,
+                    serde_json::json!({"n": n, "user_name": format!("u{w}-{n}")}),
+                );
+                store
+                    .append(
+                        &format!("baseline-{writers}-{w}"),
+                        ExpectedVersion::Any,
+                        vec![e],
+                    )
+                    .await
+                    .unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let seconds = args
+        .iter()
+        .position(|a| a == "--seconds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8u64);
+    let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL=postgres://...");
+    let name = "iamd_bench_server";
+    let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(name);
+
+    let root = RootCredentials {
+        access_key_id: "AKIAROOTROOTROOT0001".into(),
+        secret_access_key: "rootsecretrootsecretrootsecretrootsecret".into(),
+    };
+    // AWS's default of 5,000 users per account is below what the CreateUser
+    // runs create.
+    let quotas = iam_domain::Quotas {
+        users_per_account: 1_000_000,
+        ..iam_domain::Quotas::default()
+    };
+    let app = Application::build_with_quotas(
+        Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: url.to_string(),
+            account_id: "123456789012".into(),
+            data_dir: std::env::temp_dir().join("iamd-bench-server"),
+            root_credentials: Some(root.clone()),
+            master_key: Some(MasterKey::from_bytes([3; 32])),
+        },
+        quotas,
+    )
+    .await
+    .unwrap();
+    let addr = app.local_addr();
+    let store = app.state().store.clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+
+    // The benchmark's caller: a user with an inline policy and an access key.
+    let mut admin = Conn::open(addr, &root.access_key_id, &root.secret_access_key).await;
+    let v = ("Version", "2010-05-08");
+    admin
+        .call(&form(&[("Action", "CreateUser"), v, ("UserName", "bench")]))
+        .await;
+    admin
+        .call(&form(&[
+            ("Action", "PutUserPolicy"),
+            v,
+            ("UserName", "bench"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", POLICY),
+        ]))
+        .await;
+    let (_, key) = admin
+        .call(&form(&[
+            ("Action", "CreateAccessKey"),
+            v,
+            ("UserName", "bench"),
+        ]))
+        .await;
+    let (id, secret) = (tag(&key, "AccessKeyId"), tag(&key, "SecretAccessKey"));
+    admin
+        .call(&form(&[
+            ("Action", "CreateUser"),
+            v,
+            ("UserName", "target"),
+        ]))
+        .await;
+
+    for clients in [1usize, 32] {
+        let f = run(addr, &id, &secret, clients, seconds, |_, _| {
+            form(&[
+                ("Action", "GetUser"),
+                ("Version", "2010-05-08"),
+                ("UserName", "target"),
+            ])
+        })
+        .await;
+        println!("getuser_{clients}_per_s {:.1}", f.per_second);
+        println!("getuser_{clients}_p50_ms {:.3}", f.p50_ms);
+        println!("getuser_{clients}_p99_ms {:.3}", f.p99_ms);
+    }
+    for clients in [1usize, 32] {
+        let f = run(addr, &id, &secret, clients, seconds, move |c, n| {
+            form(&[
+                ("Action", "CreateUser"),
+                ("Version", "2010-05-08"),
+                ("UserName", &format!("u{clients}-{c}-{n}")),
+            ])
+        })
+        .await;
+        println!("createuser_{clients}_per_s {:.1}", f.per_second);
+        println!("createuser_{clients}_p50_ms {:.3}", f.p50_ms);
+        println!("createuser_{clients}_p99_ms {:.3}", f.p99_ms);
+    }
+    for writers in [1usize, 32] {
+        println!(
+            "store_append_{writers}_per_s {:.1}",
+            store_appends(store.clone(), writers, seconds).await
+        );
+    }
+}
