@@ -855,6 +855,16 @@ async fn listing_policies_pages_filters_and_tags() {
     ] {
         expect_error(&root.call(action, &params).await, 404, "NoSuchEntity");
     }
+    expect_error(
+        &root.call("TagPolicy", &[("PolicyArn", &alpha)]).await,
+        400,
+        "ValidationError",
+    );
+    expect_error(
+        &root.call("UntagPolicy", &[("PolicyArn", &alpha)]).await,
+        400,
+        "ValidationError",
+    );
     let reserved = root
         .call(
             "TagPolicy",

@@ -527,9 +527,19 @@ pub fn list_entities(ctx: &OpContext<'_>) -> OpResult {
     Ok((x.finish(), None))
 }
 
+/// A required list parameter given no members.
+fn missing_list(name: &str) -> ApiError {
+    ApiError::validation(format!(
+        "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
+    ))
+}
+
 pub async fn tag(ctx: &OpContext<'_>) -> OpResult {
     let arn = policy_arn(ctx)?;
     let tags = super::users::tags(ctx)?;
+    if tags.is_empty() {
+        return Err(missing_list("tags"));
+    }
     ctx.authorize("TagPolicy", &arn.to_string())?;
     let position = ctx
         .execute(Command::TagPolicy {
@@ -548,6 +558,9 @@ pub async fn untag(ctx: &OpContext<'_>) -> OpResult {
         .into_iter()
         .map(TagKey::parse)
         .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(missing_list("tagKeys"));
+    }
     ctx.authorize("UntagPolicy", &arn.to_string())?;
     let position = ctx
         .execute(Command::UntagPolicy {
