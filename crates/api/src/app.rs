@@ -265,6 +265,7 @@ async fn handle(
             source_ip: Some(&source_ip),
             secure_transport: false,
             now,
+            request_keys: auth::request_keys(params),
         },
         metadata,
         now,

@@ -150,6 +150,41 @@ pub struct RequestFacts<'a> {
     pub source_ip: Option<&'a str>,
     pub secure_transport: bool,
     pub now: DateTime<Utc>,
+    /// Condition keys taken from the request's own parameters
+    /// (`aws:RequestTag/…`, `aws:TagKeys`, `iam:PermissionsBoundary`,
+    /// `iam:PolicyARN`); see [`request_keys`].
+    pub request_keys: Vec<(String, Vec<String>)>,
+}
+
+/// The request-specific condition keys AWS defines for IAM actions, derived
+/// from the parameters: tags in the request (`Tags.member.N.Key/Value`) give
+/// `aws:RequestTag/<key>` and `aws:TagKeys`; tag keys to remove
+/// (`TagKeys.member.N`) give `aws:TagKeys`; a `PermissionsBoundary` gives
+/// `iam:PermissionsBoundary`; a `PolicyArn` gives `iam:PolicyARN`.
+pub fn request_keys(params: &crate::query::Params) -> Vec<(String, Vec<String>)> {
+    let mut keys = Vec::new();
+    let tags = params.structs("Tags", &["Key", "Value"]);
+    let mut tag_keys: Vec<String> = Vec::new();
+    for t in &tags {
+        if let Some(k) = t.get("Key") {
+            keys.push((
+                format!("aws:RequestTag/{k}"),
+                vec![t.get("Value").cloned().unwrap_or_default()],
+            ));
+            tag_keys.push(k.clone());
+        }
+    }
+    tag_keys.extend(params.list("TagKeys").into_iter().map(str::to_owned));
+    if !tag_keys.is_empty() {
+        keys.push(("aws:TagKeys".to_owned(), tag_keys));
+    }
+    if let Some(b) = params.get("PermissionsBoundary") {
+        keys.push(("iam:PermissionsBoundary".to_owned(), vec![b.to_owned()]));
+    }
+    if let Some(p) = params.get("PolicyArn") {
+        keys.push(("iam:PolicyARN".to_owned(), vec![p.to_owned()]));
+    }
+    keys
 }
 
 /// Authorizes `action` on `resource` for the caller with iamd's evaluator:
@@ -185,6 +220,9 @@ pub fn authorize(
         },
     );
     context.insert("aws:userid", user_id.as_str());
+    for (key, values) in &facts.request_keys {
+        context.insert_many(key, values.clone());
+    }
     if let Some(user) = view.and_then(|v| v.state.users.get(&user_name.key())) {
         for tag in user.tags.values() {
             context.insert(

@@ -714,3 +714,134 @@ async fn two_nodes_on_one_database_read_each_others_writes() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Request-specific condition keys: a user may create users only when they
+/// tag them `team=platform`, and may attach only one managed policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_tags_and_policy_arns_reach_conditions() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "lead")]).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"iam:CreateUser","Resource":"*",
+       "Condition":{"StringEquals":{"aws:RequestTag/team":"platform"},"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}},
+      {"Effect":"Allow","Action":"iam:AttachUserPolicy","Resource":"*",
+       "Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::123456789012:policy/ReadOnly"}}}]}"#;
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "lead"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", policy),
+        ],
+    )
+    .await;
+    let key = root.ok("CreateAccessKey", &[("UserName", "lead")]).await;
+    let lead = root.with_key(
+        &key.tag("AccessKeyId").unwrap(),
+        &key.tag("SecretAccessKey").unwrap(),
+    );
+
+    let untagged = lead.call("CreateUser", &[("UserName", "a")]).await;
+    assert_eq!(untagged.error_code().as_deref(), Some("AccessDenied"));
+    let wrong = lead
+        .call(
+            "CreateUser",
+            &[
+                ("UserName", "a"),
+                ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "sales"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.error_code().as_deref(), Some("AccessDenied"));
+    let extra = lead
+        .call(
+            "CreateUser",
+            &[
+                ("UserName", "a"),
+                ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "platform"),
+                ("Tags.member.2.Key", "cost"),
+                ("Tags.member.2.Value", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        extra.error_code().as_deref(),
+        Some("AccessDenied"),
+        "only the team tag is allowed"
+    );
+    lead.ok(
+        "CreateUser",
+        &[
+            ("UserName", "a"),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "platform"),
+        ],
+    )
+    .await;
+
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}"#;
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "ReadOnly"), ("PolicyDocument", doc)],
+    )
+    .await;
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "Admin"), ("PolicyDocument", doc)],
+    )
+    .await;
+    let admin = lead
+        .call(
+            "AttachUserPolicy",
+            &[
+                ("UserName", "a"),
+                ("PolicyArn", "arn:aws:iam::123456789012:policy/Admin"),
+            ],
+        )
+        .await;
+    assert_eq!(admin.error_code().as_deref(), Some("AccessDenied"));
+    lead.ok(
+        "AttachUserPolicy",
+        &[
+            ("UserName", "a"),
+            ("PolicyArn", "arn:aws:iam::123456789012:policy/ReadOnly"),
+        ],
+    )
+    .await;
+    app.stop().await;
+}
+
+/// The operation table and the dispatcher agree: every listed action is
+/// answered by a handler (here: refused for missing parameters, or served),
+/// never `InvalidAction`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_listed_operation_is_dispatched() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    for op in iam_api::ops::OPERATIONS {
+        let reply = root.call(op, &[]).await;
+        assert_ne!(
+            reply.error_code().as_deref(),
+            Some("InvalidAction"),
+            "{op}: {}",
+            reply.body
+        );
+        assert!(
+            reply.status == 200 || (400..500).contains(&reply.status),
+            "{op}: {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+    assert!(
+        iam_api::ops::OPERATIONS.len() >= 70,
+        "{} operations",
+        iam_api::ops::OPERATIONS.len()
+    );
+    app.stop().await;
+}

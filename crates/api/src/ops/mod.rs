@@ -115,7 +115,8 @@ impl OpContext<'_> {
 }
 
 /// Every action the server answers. `dispatch` and this list are the one
-/// operation table; a test checks they agree.
+/// operation table; `tests/server.rs` (`every_listed_operation_is_dispatched`)
+/// checks they agree.
 pub const OPERATIONS: &[&str] = &[
     "GetCallerIdentity",
     "CreateUser",
