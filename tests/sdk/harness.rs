@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use aws_sdk_iam::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_iam::config::interceptors::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+};
 use aws_sdk_iam::config::{
     BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents, SharedHttpClient,
 };
@@ -121,14 +123,17 @@ impl Node {
 
     /// An STS client signing with `keys`.
     pub fn sts(&self, keys: &Keys) -> aws_sdk_sts::Client {
-        let config = aws_sdk_sts::Config::builder()
+        aws_sdk_sts::Client::from_conf(self.sts_config(keys).build())
+    }
+
+    /// The configuration of [`Node::sts`], to adjust.
+    pub fn sts_config(&self, keys: &Keys) -> aws_sdk_sts::config::Builder {
+        aws_sdk_sts::Config::builder()
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(aws_sdk_sts::config::Region::new(REGION))
             .endpoint_url(self.endpoint())
             .credentials_provider(keys.credentials())
             .http_client(self.http.clone())
-            .build();
-        aws_sdk_sts::Client::from_conf(config)
     }
 
     pub fn root_iam(&self) -> aws_sdk_iam::Client {
@@ -183,6 +188,26 @@ impl Intercept for LogPosition {
         {
             self.0.store(p, Ordering::SeqCst);
         }
+        Ok(())
+    }
+}
+
+/// Rewrites the headers of a request after the SDK has signed it.
+#[derive(Debug)]
+pub struct AfterSigning(pub fn(&mut aws_sdk_iam::config::http::HttpRequest));
+
+impl Intercept for AfterSigning {
+    fn name(&self) -> &'static str {
+        "AfterSigning"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        (self.0)(context.request_mut());
         Ok(())
     }
 }
