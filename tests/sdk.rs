@@ -27,6 +27,8 @@ mod identity;
 mod managed_policies;
 #[path = "sdk/nodes.rs"]
 mod nodes;
+#[path = "sdk/paging.rs"]
+mod paging;
 #[path = "sdk/roles.rs"]
 mod roles;
 #[path = "sdk/tags_and_boundaries.rs"]
