@@ -43,14 +43,26 @@ async fn appends(store: Arc<PostgresStore>, writers: u64, batch: u64, seconds: u
             let stream = format!("bench-{writers}-{w}-{batch}");
             let mut version = 0;
             let mut written = 0u64;
+            let (mut making, mut appending) = (0f64, 0f64);
             while Instant::now() < deadline {
+                let t = Instant::now();
                 let events: Vec<NewEvent> = (0..batch).map(|i| event(version + i)).collect();
+                making += t.elapsed().as_secs_f64();
+                let t = Instant::now();
                 store
                     .append(&stream, ExpectedVersion::Exact(version), events)
                     .await
                     .expect("append");
+                appending += t.elapsed().as_secs_f64();
                 version += batch;
                 written += batch;
+            }
+            if w == 0 {
+                eprintln!(
+                    "writer 0, batch {batch}: {:.3} ms making events, {:.3} ms appending, per append",
+                    1000.0 * making / (written / batch) as f64,
+                    1000.0 * appending / (written / batch) as f64
+                );
             }
             written
         }));
