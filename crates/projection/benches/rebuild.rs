@@ -308,11 +308,11 @@ async fn main() {
     assert_eq!(rebuilt.stream_version, events.len() as u64);
     println!("rebuild_account_s {rebuild:.3}");
 
-    // A projection following the whole log, saving snapshots every 5,000 account events.
+    // A projection following the whole log, saving snapshots every 2,500 account events.
     let projection = Projection::new(
         store.clone(),
         ProjectionConfig {
-            snapshot_every: 5_000,
+            snapshot_every: 2_500,
             ..ProjectionConfig::default()
         },
     );
