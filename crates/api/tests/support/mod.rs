@@ -1,0 +1,277 @@
+//! The harness the raw-HTTP end-to-end tests share: `iamd` on a free port
+//! against a fresh database, and a client that signs Query requests with our
+//! SigV4 signer over a plain TCP connection.
+
+// Each test binary uses a different part of the harness.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use chrono::Utc;
+use iam_api::app::{AppState, Application, Config};
+use iam_api::credentials::RootCredentials;
+use iam_api::sigv4::{self, Credentials, HttpRequest, SigningParams, SigningSettings};
+use iam_domain::secrets::MasterKey;
+use iam_event_store::testing::TestDatabase;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const ACCOUNT: &str = "123456789012";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub root: RootCredentials,
+    /// The server's own state, to create managed policies directly through
+    /// its projection (the policy operations are not under test here).
+    pub state: AppState,
+    pub stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(database_url: &str) -> TestApp {
+        let root = RootCredentials {
+            access_key_id: "AKIAROOTROOTROOT0001".into(),
+            secret_access_key: "rootsecretrootsecretrootsecretrootsecret".into(),
+        };
+        let data_dir =
+            std::env::temp_dir().join(format!("iamd-server-{}", uuid::Uuid::new_v4().simple()));
+        let app = Application::build(Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: database_url.to_owned(),
+            account_id: ACCOUNT.into(),
+            data_dir,
+            root_credentials: Some(root.clone()),
+            master_key: Some(MasterKey::from_bytes([7; 32])),
+        })
+        .await
+        .expect("the server starts");
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            root,
+            state,
+            stop: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn root(&self) -> Client {
+        Client {
+            addr: self.addr,
+            key: self.root.access_key_id.clone(),
+            secret: self.root.secret_access_key.clone(),
+            skew: chrono::Duration::zero(),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub addr: SocketAddr,
+    pub key: String,
+    pub secret: String,
+    pub skew: chrono::Duration,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The text of the first `<tag>`.
+    pub fn tag(&self, tag: &str) -> Option<String> {
+        let open = format!("<{tag}>");
+        let start = self.body.find(&open)? + open.len();
+        let end = self.body[start..].find(&format!("</{tag}>"))? + start;
+        Some(self.body[start..end].to_owned())
+    }
+
+    pub fn all(&self, tag: &str) -> Vec<String> {
+        let open = format!("<{tag}>");
+        let close = format!("</{tag}>");
+        let mut out = Vec::new();
+        let mut rest = self.body.as_str();
+        while let Some(i) = rest.find(&open) {
+            rest = &rest[i + open.len()..];
+            if let Some(j) = rest.find(&close) {
+                out.push(rest[..j].to_owned());
+                rest = &rest[j..];
+            }
+        }
+        out
+    }
+
+    pub fn error_code(&self) -> Option<String> {
+        self.tag("Code")
+    }
+}
+
+pub fn form(params: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+pub async fn send_raw(addr: SocketAddr, request: Vec<u8>) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+impl Client {
+    pub fn with_key(&self, key: &str, secret: &str) -> Client {
+        Client {
+            key: key.into(),
+            secret: secret.into(),
+            ..self.clone()
+        }
+    }
+
+    /// A signed POST of `body`, with extra headers.
+    pub fn signed(&self, body: &str, service: &str, extra: &[(&str, &str)]) -> Vec<u8> {
+        let host = self.addr.to_string();
+        let mut headers: Vec<(&str, &[u8])> = vec![
+            ("host", host.as_bytes()),
+            (
+                "content-type",
+                b"application/x-www-form-urlencoded; charset=utf-8",
+            ),
+        ];
+        for (k, v) in extra {
+            headers.push((k, v.as_bytes()));
+        }
+        let req = HttpRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let out = sigv4::sign(
+            &req,
+            &SigningParams {
+                credentials: Credentials {
+                    access_key_id: &self.key,
+                    secret_access_key: &self.secret,
+                    security_token: None,
+                },
+                region: "us-east-1",
+                service,
+                time: Utc::now() + self.skew,
+                settings: SigningSettings::default(),
+            },
+        );
+        let mut text = format!(
+            "POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in &headers {
+            text.push_str(&format!("{k}: {}\r\n", String::from_utf8_lossy(v)));
+        }
+        for (k, v) in &out.headers {
+            text.push_str(&format!("{k}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(body.as_bytes());
+        bytes
+    }
+
+    pub async fn call(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+        self.call_with(action, params, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let (service, version) = if action == "GetCallerIdentity" {
+            ("sts", "2011-06-15")
+        } else {
+            ("iam", "2010-05-08")
+        };
+        let mut all = vec![("Action", action), ("Version", version)];
+        all.extend_from_slice(params);
+        send_raw(self.addr, self.signed(&form(&all), service, extra)).await
+    }
+
+    pub async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Reply {
+        let reply = self.call(action, params).await;
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+        assert!(
+            reply.body.contains(&format!("<{action}Response xmlns=")),
+            "{}",
+            reply.body
+        );
+        assert!(reply.tag("RequestId").is_some());
+        reply
+    }
+}
+
+/// The log's head position, read straight from the database.
+pub async fn head(db: &TestDatabase) -> u64 {
+    iam_event_store::open(db.url())
+        .await
+        .unwrap()
+        .head()
+        .await
+        .unwrap()
+        .position
+        .0
+}
+
+/// A URL-encoded policy document as the server returns it, decoded.
+pub fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
+}
