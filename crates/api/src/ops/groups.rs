@@ -6,7 +6,7 @@ use iam_domain::state::Group;
 use iam_domain::{AccountState, Command};
 
 use super::attachments::{group_resource, no_such, path_param, path_prefix, user_resource};
-use super::{encode_document, page, paging_tail, OpContext, OpResult};
+use super::{page, paging_tail, OpContext, OpResult};
 use crate::credentials::unique_id;
 use crate::query::{iso8601, ApiError, Xml};
 
@@ -235,36 +235,20 @@ pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
     ctx.authorize("GetGroupPolicy", &group_resource(ctx, &name))?;
     let group = existing(ctx.state(), &name)?;
-    let policy = group
-        .inline_policies
-        .get(&policy_name.key())
-        .ok_or_else(|| no_such("group policy", policy_name.as_str()))?;
-    let mut x = Xml::new();
-    x.elem("GroupName", group.name.as_str())
-        .elem("PolicyName", policy.name.as_str())
-        .elem("PolicyDocument", &encode_document(&policy.document));
-    Ok((x.finish(), None))
+    super::inline::get(
+        "GroupName",
+        group.name.as_str(),
+        "group",
+        &group.inline_policies,
+        &policy_name,
+    )
 }
 
 pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
     ctx.authorize("ListGroupPolicies", &group_resource(ctx, &name))?;
     let group = existing(ctx.state(), &name)?;
-    let (names, next) = page(
-        group
-            .inline_policies
-            .iter()
-            .map(|(k, p)| (k.as_str(), p.name.as_str())),
-        ctx.params,
-    )?;
-    let mut x = Xml::new();
-    x.open("PolicyNames");
-    for n in names {
-        x.elem("member", n);
-    }
-    x.close("PolicyNames");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+    super::inline::list(ctx, &group.inline_policies)
 }
 
 pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {

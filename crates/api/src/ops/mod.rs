@@ -6,6 +6,7 @@ mod access_keys;
 mod account;
 mod attachments;
 mod groups;
+mod inline;
 mod policies;
 mod roles;
 mod users;

@@ -217,35 +217,20 @@ pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
     ctx.authorize("GetRolePolicy", &role_resource(ctx, &name))?;
     let role = existing(ctx.state(), &name)?;
-    let policy = role
-        .inline_policies
-        .get(&policy_name.key())
-        .ok_or_else(|| no_such("role policy", policy_name.as_str()))?;
-    let mut x = Xml::new();
-    x.elem("RoleName", role.name.as_str())
-        .elem("PolicyName", policy.name.as_str())
-        .elem("PolicyDocument", &encode_document(&policy.document));
-    Ok((x.finish(), None))
+    super::inline::get(
+        "RoleName",
+        role.name.as_str(),
+        "role",
+        &role.inline_policies,
+        &policy_name,
+    )
 }
 
 pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
     ctx.authorize("ListRolePolicies", &role_resource(ctx, &name))?;
     let role = existing(ctx.state(), &name)?;
-    let (names, next) = page(
-        role.inline_policies
-            .iter()
-            .map(|(k, p)| (k.as_str(), p.name.as_str())),
-        ctx.params,
-    )?;
-    let mut x = Xml::new();
-    x.open("PolicyNames");
-    for n in names {
-        x.elem("member", n);
-    }
-    x.close("PolicyNames");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+    super::inline::list(ctx, &role.inline_policies)
 }
 
 pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {

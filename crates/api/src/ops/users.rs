@@ -5,7 +5,7 @@ use iam_domain::names::{IamPath, InlinePolicyName, Tag, UserName};
 use iam_domain::state::User;
 use iam_domain::{AccountState, Arn, Command};
 
-use super::{encode_document, page, paging_tail, OpContext, OpResult};
+use super::{page, paging_tail, OpContext, OpResult};
 use crate::credentials::unique_id;
 use crate::query::{iso8601, ApiError, Xml};
 
@@ -232,24 +232,13 @@ pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
         .users
         .get(&name.key())
         .ok_or_else(|| no_such_user(name.as_str()))?;
-    let policy = user
-        .inline_policies
-        .get(&policy_name.key())
-        .ok_or_else(|| {
-            ApiError::new(
-                404,
-                "NoSuchEntity",
-                format!(
-                    "The user policy with name {} cannot be found.",
-                    policy_name.as_str()
-                ),
-            )
-        })?;
-    let mut x = Xml::new();
-    x.elem("UserName", user.name.as_str())
-        .elem("PolicyName", policy.name.as_str())
-        .elem("PolicyDocument", &encode_document(&policy.document));
-    Ok((x.finish(), None))
+    super::inline::get(
+        "UserName",
+        user.name.as_str(),
+        "user",
+        &user.inline_policies,
+        &policy_name,
+    )
 }
 
 pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
@@ -260,20 +249,7 @@ pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
         .users
         .get(&name.key())
         .ok_or_else(|| no_such_user(name.as_str()))?;
-    let (names, next) = page(
-        user.inline_policies
-            .iter()
-            .map(|(k, p)| (k.as_str(), p.name.as_str())),
-        ctx.params,
-    )?;
-    let mut x = Xml::new();
-    x.open("PolicyNames");
-    for n in names {
-        x.elem("member", n);
-    }
-    x.close("PolicyNames");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+    super::inline::list(ctx, &user.inline_policies)
 }
 
 pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {
