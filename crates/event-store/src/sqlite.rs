@@ -241,6 +241,27 @@ impl EventStore for SqliteStore {
         rows.iter().map(|r| self.decode(r)).collect()
     }
 
+    async fn read_stream_until(
+        &self,
+        stream: &str,
+        after_version: u64,
+        until: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE stream_id = ?1 AND stream_version > ?2 AND position <= ?3 \
+             ORDER BY stream_version LIMIT ?4"
+        ))
+        .bind(stream)
+        .bind(after_version as i64)
+        .bind(until.0 as i64)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        rows.iter().map(|r| self.decode(r)).collect()
+    }
+
     async fn stream_version(&self, stream: &str) -> Result<u64> {
         let v: i64 = sqlx::query_scalar(
             "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = ?1",

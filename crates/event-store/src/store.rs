@@ -39,6 +39,21 @@ pub trait EventStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>>;
 
+    /// Like `read_stream`, but only events at global positions up to
+    /// `until` (inclusive): time travel reads a stream up to a cut without
+    /// fetching what lies past it.
+    async fn read_stream_until(
+        &self,
+        stream: &str,
+        after_version: u64,
+        until: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let mut batch = self.read_stream(stream, after_version, limit).await?;
+        batch.retain(|e| e.position <= until);
+        Ok(batch)
+    }
+
     /// The stream's current version (0 when it does not exist).
     async fn stream_version(&self, stream: &str) -> Result<u64>;
 

@@ -122,6 +122,15 @@ async fn ordering(store: Store, _db: &TestDatabase) {
         a.iter().map(|e| e.stream_version).collect::<Vec<_>>(),
         vec![1, 2, 3, 4]
     );
+    let cut = store
+        .read_stream_until("a", 1, Position(5), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        cut.iter().map(|e| e.stream_version).collect::<Vec<_>>(),
+        vec![2, 3],
+        "stops at the cut"
+    );
     let tail = store.read_stream("a", 2, 1).await.unwrap();
     assert_eq!(tail.len(), 1);
     assert_eq!(tail[0].stream_version, 3);

@@ -36,7 +36,7 @@ pub async fn account_as_of(
     let read = |after: u64| {
         let store = store.clone();
         let stream = stream.clone();
-        tokio::spawn(async move { store.read_stream(&stream, after, BATCH).await })
+        tokio::spawn(async move { store.read_stream_until(&stream, after, cut, BATCH).await })
     };
     let mut pending = Some(read(view.stream_version));
     while let Some(task) = pending.take() {
@@ -44,7 +44,7 @@ pub async fn account_as_of(
             ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string()))
         })??;
         let Some(last) = batch.last() else { break };
-        if last.position <= cut && batch.len() == BATCH {
+        if batch.len() == BATCH {
             pending = Some(read(last.stream_version));
         }
         for event in batch {
