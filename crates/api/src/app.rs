@@ -53,6 +53,78 @@ pub struct AppState {
     pub account_id: AccountId,
     pub root: RootCredentials,
     pub master_key: Arc<MasterKey>,
+    /// When this node last recorded each access key's use (see
+    /// [`record_key_use`]).
+    pub key_use:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>>>,
+}
+
+/// How often an access key's last use is written to the log: at most once
+/// a minute per key and node, so reads stay reads.
+pub const KEY_USE_INTERVAL: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Records that an account access key was used (for
+/// `GetAccessKeyLastUsed`) after a request it signed succeeded — a refused
+/// request writes nothing — at most once per [`KEY_USE_INTERVAL`] per key.
+/// The write happens before the response, so what a client sees next is in
+/// order; a failure to record is logged, never returned.
+async fn record_key_use(
+    state: &AppState,
+    authenticated: &auth::Authenticated,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let key_id = authenticated.caller.access_key_id().to_owned();
+    {
+        let mut recent = state.key_use.lock().unwrap_or_else(|p| p.into_inner());
+        if recent
+            .get(&key_id)
+            .is_some_and(|last| now - *last < KEY_USE_INTERVAL)
+        {
+            return;
+        }
+        let recorded = state.projection.view(&state.account_id).and_then(|v| {
+            let id = iam_domain::ids::AccessKeyId::parse(&key_id).ok()?;
+            v.state
+                .access_keys
+                .get(&id)?
+                .last_used
+                .as_ref()
+                .map(|u| u.used_at)
+        });
+        recent.insert(key_id.clone(), now);
+        if recorded.is_some_and(|last| now - last < KEY_USE_INTERVAL) {
+            return;
+        }
+    }
+    let Ok(access_key_id) = iam_domain::ids::AccessKeyId::parse(&key_id) else {
+        return;
+    };
+    let command = Command::RecordAccessKeyUse {
+        access_key_id,
+        used_at: now,
+        service_name: authenticated.service.clone(),
+        region: authenticated.region.clone(),
+    };
+    let metadata = EventMetadata {
+        actor: Actor {
+            principal_arn: authenticated.caller.arn(),
+            principal_id: Some(authenticated.caller.user_id()),
+            access_key_id: Some(key_id),
+            session_name: None,
+        },
+        request_id: uuid::Uuid::new_v4().to_string(),
+        source_ip: None,
+        user_agent: None,
+        correlation_id: None,
+        causation_id: None,
+    };
+    if let Err(error) = state
+        .projection
+        .execute(&state.account_id, &command, &metadata)
+        .await
+    {
+        tracing::warn!(%error, "could not record an access key's use");
+    }
 }
 
 /// The routes. Built apart from any socket so tests can drive it directly.
@@ -209,7 +281,7 @@ async fn handle(
         body,
     };
     let view = state.projection.view(&state.account_id);
-    let caller = auth::authenticate(
+    let authenticated = auth::authenticate(
         &http,
         &Keys {
             account_id: state.account_id.as_str(),
@@ -219,6 +291,7 @@ async fn handle(
         },
         now,
     )?;
+    let caller = authenticated.caller.clone();
     if action.is_empty() {
         return Err(ApiError::new(
             400,
@@ -271,6 +344,9 @@ async fn handle(
         now,
     };
     let (result, position) = ops::dispatch(action, &ctx).await?;
+    if authenticated.account_key {
+        record_key_use(state, &authenticated, now).await;
+    }
     let mut x = crate::query::Xml::new();
     x.open_ns(&format!("{action}Response"), protocol.namespace());
     if !result.is_empty() {
@@ -370,6 +446,7 @@ impl Application {
             account_id,
             root,
             master_key,
+            key_use: Default::default(),
         };
         Ok(Application {
             listener,

@@ -72,6 +72,18 @@ pub struct Keys<'a> {
     pub view: Option<&'a AccountView>,
 }
 
+/// An authenticated request: who, and the credential scope it was signed for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    pub caller: Caller,
+    /// The scope's region and service (`iam` or `sts`).
+    pub region: String,
+    pub service: String,
+    /// Signed with one of the account's access keys (whose last use is
+    /// recorded), rather than the configured root credentials.
+    pub account_key: bool,
+}
+
 /// Verifies the request's signature and names the caller. An unknown,
 /// inactive or deleted key is `InvalidClientTokenId`, on every node as soon
 /// as its view has the change.
@@ -79,7 +91,7 @@ pub fn authenticate(
     req: &HttpRequest<'_>,
     keys: &Keys<'_>,
     now: DateTime<Utc>,
-) -> Result<Caller, ApiError> {
+) -> Result<Authenticated, ApiError> {
     let pending = sigv4::prepare(req, &VerifyConfig::iam_and_sts(), now)?;
     let key_id = pending.access_key_id().to_owned();
     if pending.security_token().is_some() {
@@ -92,10 +104,15 @@ pub fn authenticate(
     }
     if key_id == keys.root.access_key_id {
         let secret = Secret::new(keys.root.secret_access_key.clone());
-        pending.complete(Some(&secret))?;
-        return Ok(Caller::Root {
-            account_id: keys.account_id.to_owned(),
-            access_key_id: key_id,
+        let verified = pending.complete(Some(&secret))?;
+        return Ok(Authenticated {
+            caller: Caller::Root {
+                account_id: keys.account_id.to_owned(),
+                access_key_id: key_id,
+            },
+            region: verified.region,
+            service: verified.service,
+            account_key: false,
         });
     }
     let found = AccessKeyId::parse(&key_id)
@@ -117,12 +134,12 @@ pub fn authenticate(
         tracing::error!(error = %e, access_key_id = %key_id, "cannot open a sealed access key secret");
         ApiError::internal()
     })?;
-    pending.complete(Some(&Secret::new(secret)))?;
-    match &key.owner {
-        CredentialOwner::Root => Ok(Caller::Root {
+    let verified = pending.complete(Some(&Secret::new(secret)))?;
+    let caller = match &key.owner {
+        CredentialOwner::Root => Caller::Root {
             account_id: keys.account_id.to_owned(),
             access_key_id: key_id,
-        }),
+        },
         CredentialOwner::User { user_name } => {
             let user = view.state.users.get(&user_name.key()).ok_or_else(|| {
                 ApiError::new(
@@ -131,7 +148,7 @@ pub fn authenticate(
                     "The security token included in the request is invalid.",
                 )
             })?;
-            Ok(Caller::User {
+            Caller::User {
                 user_name: user.name.clone(),
                 arn: view
                     .state
@@ -140,9 +157,15 @@ pub fn authenticate(
                     .unwrap_or_default(),
                 user_id: user.id.as_str().to_owned(),
                 access_key_id: key_id,
-            })
+            }
         }
-    }
+    };
+    Ok(Authenticated {
+        caller,
+        region: verified.region,
+        service: verified.service,
+        account_key: true,
+    })
 }
 
 /// Facts about the request that policies may test.

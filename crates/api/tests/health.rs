@@ -16,6 +16,7 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
             secret_access_key: "secret".into(),
         },
         master_key: std::sync::Arc::new(iam_domain::secrets::MasterKey::from_bytes([1; 32])),
+        key_use: Default::default(),
     }
 }
 

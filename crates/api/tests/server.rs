@@ -264,6 +264,27 @@ async fn a_user_manages_only_their_own_keys_and_a_deactivated_key_stops_working(
         )
         .await;
     assert_eq!(last.tag("UserName").unwrap(), "bob");
+    assert_eq!(last.tag("ServiceName").unwrap(), "N/A", "never used yet");
+    assert!(last.tag("LastUsedDate").is_none());
+    // Using the key records its last use (service and region of the signature).
+    let bob2 = root.with_key(
+        &second.tag("AccessKeyId").unwrap(),
+        &second.tag("SecretAccessKey").unwrap(),
+    );
+    bob2.ok("GetCallerIdentity", &[]).await;
+    let used = root
+        .ok(
+            "GetAccessKeyLastUsed",
+            &[("AccessKeyId", &second.tag("AccessKeyId").unwrap())],
+        )
+        .await;
+    assert_eq!(used.tag("ServiceName").unwrap(), "sts");
+    assert_eq!(used.tag("Region").unwrap(), "us-east-1");
+    assert!(used.tag("LastUsedDate").is_some(), "{}", used.body);
+    // Further use within the interval writes nothing more.
+    let before = head(&db).await;
+    bob2.ok("GetCallerIdentity", &[]).await;
+    assert_eq!(head(&db).await, before);
     app.stop().await;
 }
 
