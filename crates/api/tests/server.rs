@@ -616,3 +616,83 @@ async fn every_listed_operation_is_dispatched() {
     );
     app.stop().await;
 }
+
+/// Presigned requests (query-string SigV4) work for GET, and expire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_get_requests_are_accepted_until_they_expire() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let host = app.addr.to_string();
+    let presigned = |query: &str, time: chrono::DateTime<chrono::Utc>, expires: u64| {
+        let headers: Vec<(&str, &[u8])> = vec![("host", host.as_bytes())];
+        let req = iam_api::sigv4::HttpRequest {
+            method: "GET",
+            path: "/",
+            query,
+            headers: &headers,
+            body: b"",
+        };
+        let out = iam_api::sigv4::presign(
+            &req,
+            &iam_api::sigv4::SigningParams {
+                credentials: iam_api::sigv4::Credentials {
+                    access_key_id: &app.root.access_key_id,
+                    secret_access_key: &app.root.secret_access_key,
+                    security_token: None,
+                },
+                region: "eu-west-1",
+                service: "iam",
+                time,
+                settings: iam_api::sigv4::SigningSettings::default(),
+            },
+            expires,
+        );
+        format!(
+            "GET /?{} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n",
+            out.query
+        )
+        .into_bytes()
+    };
+    let ok = send_raw(
+        app.addr,
+        presigned(
+            "Action=ListUsers&Version=2010-05-08",
+            chrono::Utc::now(),
+            300,
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.body.contains("<ListUsersResponse"));
+    let expired = send_raw(
+        app.addr,
+        presigned(
+            "Action=ListUsers&Version=2010-05-08",
+            chrono::Utc::now() - chrono::Duration::minutes(10),
+            60,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (expired.status, expired.error_code().as_deref()),
+        (400, Some("RequestExpired")),
+        "{}",
+        expired.body
+    );
+    // Changing a signed parameter breaks the signature.
+    let mut forged = String::from_utf8(presigned(
+        "Action=ListUsers&Version=2010-05-08",
+        chrono::Utc::now(),
+        300,
+    ))
+    .unwrap();
+    forged = forged.replacen("Action=ListUsers", "Action=ListRoles", 1);
+    let forged = send_raw(app.addr, forged.into_bytes()).await;
+    assert_eq!(
+        forged.error_code().as_deref(),
+        Some("SignatureDoesNotMatch"),
+        "{}",
+        forged.body
+    );
+    app.stop().await;
+}
