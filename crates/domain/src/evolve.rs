@@ -13,6 +13,7 @@ use crate::event::{Event, EventData};
 use crate::ids::PolicyVersionId;
 use crate::names::{NameKey, Tag};
 use crate::state::*;
+use crate::state::{for_each_mut, retain};
 
 /// Applies `event` to `state`. Never fails, never panics.
 pub fn evolve(state: &mut AccountState, event: &Event) {
@@ -89,20 +90,20 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             let new_owner = CredentialOwner::User {
                 user_name: user.name.clone(),
             };
-            for key in state.access_keys.values_mut() {
+            for_each_mut(&mut state.access_keys, |key| {
                 if matches!(&key.owner, CredentialOwner::User { user_name } if user_name.key() == old)
                 {
                     key.owner = new_owner.clone();
                 }
-            }
-            for dev in state.mfa_devices.values_mut() {
+            });
+            for_each_mut(&mut state.mfa_devices, |dev| {
                 if let Some(a) = &mut dev.assignment {
                     if matches!(&a.owner, CredentialOwner::User { user_name } if user_name.key() == old)
                     {
                         a.owner = new_owner.clone();
                     }
                 }
-            }
+            });
             state.users.insert(new_key, user);
         }
         UserDeleted { user_name, .. } => {
@@ -116,8 +117,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                 let owner = CredentialOwner::User {
                     user_name: user.name.clone(),
                 };
-                state.access_keys.retain(|_, k| !owner_eq(&k.owner, &owner));
-                for dev in state.mfa_devices.values_mut() {
+                retain(&mut state.access_keys, |_, k| !owner_eq(&k.owner, &owner));
+                for_each_mut(&mut state.mfa_devices, |dev| {
                     if dev
                         .assignment
                         .as_ref()
@@ -125,7 +126,7 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                     {
                         dev.assignment = None;
                     }
-                }
+                });
             }
         }
         GroupCreated {
@@ -308,26 +309,26 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             let key = policy_name.key();
             if state.policies.remove(&key).is_some() {
                 // Defensive: drop dangling references a well-formed log never has.
-                for u in state.users.values_mut() {
+                for_each_mut(&mut state.users, |u| {
                     u.attached_policies.remove(&key);
-                }
-                for g in state.groups.values_mut() {
+                });
+                for_each_mut(&mut state.groups, |g| {
                     g.attached_policies.remove(&key);
-                }
-                for r in state.roles.values_mut() {
+                });
+                for_each_mut(&mut state.roles, |r| {
                     r.attached_policies.remove(&key);
-                }
+                });
                 let uses = |b: &Option<Arn>| matches!(b, Some(Arn::Policy { name, .. }) if name.key() == key);
-                for u in state.users.values_mut() {
+                for_each_mut(&mut state.users, |u| {
                     if uses(&u.permissions_boundary) {
                         u.permissions_boundary = None;
                     }
-                }
-                for r in state.roles.values_mut() {
+                });
+                for_each_mut(&mut state.roles, |r| {
                     if uses(&r.permissions_boundary) {
                         r.permissions_boundary = None;
                     }
-                }
+                });
             }
         }
         PolicyVersionCreated {

@@ -21,23 +21,47 @@ use crate::names::{
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
 
+/// The maps of an account's entities: persistent B-trees, so cloning a
+/// state (which copy-on-write views do on every write while readers hold
+/// the previous version) shares structure instead of copying every entity.
+/// Same ordering, equality and serialized form as `BTreeMap`.
+pub type EntityMap<K, V> = imbl::OrdMap<K, V>;
+
+/// Applies `f` to every value of an [`EntityMap`] (it has no `values_mut`).
+pub(crate) fn for_each_mut<K: Ord + Clone, V: Clone>(map: &mut EntityMap<K, V>, mut f: impl FnMut(&mut V)) {
+    let keys: Vec<K> = map.keys().cloned().collect();
+    for k in keys {
+        if let Some(v) = map.get_mut(&k) {
+            f(v);
+        }
+    }
+}
+
+/// Keeps the entries for which `keep` holds (an [`EntityMap`] has no `retain`).
+pub(crate) fn retain<K: Ord + Clone, V: Clone>(map: &mut EntityMap<K, V>, mut keep: impl FnMut(&K, &V) -> bool) {
+    let dropped: Vec<K> = map.iter().filter(|(k, v)| !keep(k, v)).map(|(k, _)| k.clone()).collect();
+    for k in dropped {
+        map.remove(&k);
+    }
+}
+
 /// Everything IAM knows about one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountState {
     /// The account itself; `None` until `AccountCreated`.
     pub account: Option<Account>,
     /// IAM users by folded name.
-    pub users: BTreeMap<NameKey, User>,
+    pub users: EntityMap<NameKey, User>,
     /// Groups by folded name.
-    pub groups: BTreeMap<NameKey, Group>,
+    pub groups: EntityMap<NameKey, Group>,
     /// Roles by folded name.
-    pub roles: BTreeMap<NameKey, Role>,
+    pub roles: EntityMap<NameKey, Role>,
     /// Customer managed policies by folded name.
-    pub policies: BTreeMap<NameKey, ManagedPolicy>,
+    pub policies: EntityMap<NameKey, ManagedPolicy>,
     /// Long-term access keys of users and of the root user, by id.
-    pub access_keys: BTreeMap<AccessKeyId, AccessKey>,
+    pub access_keys: EntityMap<AccessKeyId, AccessKey>,
     /// Virtual MFA devices by folded device name.
-    pub mfa_devices: BTreeMap<NameKey, VirtualMfaDevice>,
+    pub mfa_devices: EntityMap<NameKey, VirtualMfaDevice>,
     /// The custom password policy, if one is set.
     pub password_policy: Option<PasswordPolicy>,
 }
