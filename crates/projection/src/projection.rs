@@ -160,33 +160,81 @@ impl Projection {
                 decoded.push((recorded, None));
             }
         }
+        Ok(self.apply_decoded(
+            decoded
+                .into_iter()
+                .map(|(r, e)| (r.stream_id, r.stream_version, r.position, e))
+                .collect(),
+        ))
+    }
+
+    /// Applies decoded events that directly follow the current position, in
+    /// order: (stream, stream version, position, the event if it is an
+    /// account's). Returns views due for a snapshot.
+    fn apply_decoded(
+        &self,
+        events: Vec<(String, u64, Position, Option<Event>)>,
+    ) -> Vec<(AccountId, Arc<AccountView>)> {
         let mut due = Vec::new();
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let inner = &mut *inner;
-        for (recorded, event) in decoded {
+        for (stream_id, stream_version, position, event) in events {
             if let Some(event) = event {
-                let view = inner
-                    .accounts
-                    .entry(recorded.stream_id.clone())
-                    .or_default();
+                let view = inner.accounts.entry(stream_id.clone()).or_default();
                 // Copy-on-write: readers holding the old Arc keep a consistent view.
-                Arc::make_mut(view).apply_event(&event, recorded.stream_version, recorded.position);
+                Arc::make_mut(view).apply_event(&event, stream_version, position);
                 if self.config.snapshot_every > 0 {
-                    let last = inner
-                        .snapshotted
-                        .entry(recorded.stream_id.clone())
-                        .or_insert(0);
-                    if recorded.stream_version >= *last + self.config.snapshot_every {
-                        *last = recorded.stream_version;
+                    let last = inner.snapshotted.entry(stream_id).or_insert(0);
+                    if stream_version >= *last + self.config.snapshot_every {
+                        *last = stream_version;
                         due.push((event.account_id.clone(), view.clone()));
                     }
                 }
             }
-            inner.position = recorded.position;
+            inner.position = position;
         }
         let position = inner.position;
         self.reached.send_replace(position);
-        Ok(due)
+        due
+    }
+
+    /// After a successful append: when nothing else was appended between
+    /// this node's position and the new events, apply them directly instead
+    /// of reading them back. Returns false when a catch-up is needed.
+    async fn apply_own(
+        &self,
+        stream: &str,
+        events: &[Event],
+        outcome: &iam_event_store::AppendOutcome,
+    ) -> bool {
+        let _applying = self.applying.lock().await;
+        if self.position().next() != outcome.first_position {
+            return false;
+        }
+        let first_version = outcome.stream_version + 1 - events.len() as u64;
+        let decoded = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                (
+                    stream.to_owned(),
+                    first_version + i as u64,
+                    Position(outcome.first_position.0 + i as u64),
+                    Some(e.clone()),
+                )
+            })
+            .collect();
+        let due = self.apply_decoded(decoded);
+        for (account, view) in due {
+            if let Err(error) = self
+                .store
+                .save_snapshot(&snapshot::encode(&account, &view))
+                .await
+            {
+                tracing::warn!(%error, %account, "could not save a snapshot");
+            }
+        }
+        true
     }
 
     /// Keeps the views current until an error: applies new events as the
@@ -285,7 +333,9 @@ impl Projection {
             };
             match self.store.append(&stream, expected, new_events).await {
                 Ok(outcome) => {
-                    self.catch_up().await?;
+                    if outcome.duplicate || !self.apply_own(&stream, &events, &outcome).await {
+                        self.catch_up().await?;
+                    }
                     return Ok(CommandOutcome {
                         events,
                         position: outcome.last_position,
