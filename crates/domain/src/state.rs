@@ -28,7 +28,10 @@ use crate::secrets::{PasswordHash, SealedSecret};
 pub type EntityMap<K, V> = imbl::OrdMap<K, V>;
 
 /// Applies `f` to every value of an [`EntityMap`] (it has no `values_mut`).
-pub(crate) fn for_each_mut<K: Ord + Clone, V: Clone>(map: &mut EntityMap<K, V>, mut f: impl FnMut(&mut V)) {
+pub(crate) fn for_each_mut<K: Ord + Clone, V: Clone>(
+    map: &mut EntityMap<K, V>,
+    mut f: impl FnMut(&mut V),
+) {
     let keys: Vec<K> = map.keys().cloned().collect();
     for k in keys {
         if let Some(v) = map.get_mut(&k) {
@@ -38,8 +41,15 @@ pub(crate) fn for_each_mut<K: Ord + Clone, V: Clone>(map: &mut EntityMap<K, V>, 
 }
 
 /// Keeps the entries for which `keep` holds (an [`EntityMap`] has no `retain`).
-pub(crate) fn retain<K: Ord + Clone, V: Clone>(map: &mut EntityMap<K, V>, mut keep: impl FnMut(&K, &V) -> bool) {
-    let dropped: Vec<K> = map.iter().filter(|(k, v)| !keep(k, v)).map(|(k, _)| k.clone()).collect();
+pub(crate) fn retain<K: Ord + Clone, V: Clone>(
+    map: &mut EntityMap<K, V>,
+    mut keep: impl FnMut(&K, &V) -> bool,
+) {
+    let dropped: Vec<K> = map
+        .iter()
+        .filter(|(k, v)| !keep(k, v))
+        .map(|(k, _)| k.clone())
+        .collect();
     for k in dropped {
         map.remove(&k);
     }
