@@ -117,32 +117,13 @@ fn event_store(args: &[String]) -> Result<()> {
     psql("DROP TABLE IF EXISTS ceiling_head, ceiling_events")?;
     let _ = std::fs::remove_file(&script);
 
-    let out = crate::cargo()
-        .args([
-            "bench",
-            "-p",
-            "iam-event-store",
-            "--bench",
-            "throughput",
-            "--",
-            "--seconds",
-            &seconds.to_string(),
-        ])
-        .env("DATABASE_URL", &pg.url)
-        .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        bail!(
-            "the benchmark failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let figure = |name: &str| -> Result<f64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.trim().parse().ok())
-            .with_context(|| format!("the benchmark printed no {name}:\n{text}"))
-    };
+    let figures = run_bench(
+        "iam-event-store",
+        "throughput",
+        &["--seconds", &seconds.to_string()],
+        &pg.url,
+    )?;
+    let figure = |name: &str| figures.get(name);
     let single1 = figure("append_single_1_writer")?;
     let single16 = figure("append_single_16_writers")?;
     let batch = figure("append_batch_100")?;
@@ -185,23 +166,8 @@ fn projection() -> Result<()> {
     ]))?;
     let pg = postgres::acquire(Purpose::Benchmarks)?;
     eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
-    let out = crate::cargo()
-        .args(["bench", "-p", "iam-projection", "--bench", "rebuild"])
-        .env("DATABASE_URL", &pg.url)
-        .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        bail!(
-            "the benchmark failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let figure = |name: &str| -> Result<f64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.trim().parse().ok())
-            .with_context(|| format!("the benchmark printed no {name}:\n{text}"))
-    };
+    let figures = run_bench("iam-projection", "rebuild", &[], &pg.url)?;
+    let figure = |name: &str| figures.get(name);
     println!("| measurement | figure | target |");
     println!("|---|---:|---|");
     println!(
@@ -262,32 +228,13 @@ fn server(args: &[String]) -> Result<()> {
     )?;
     let pg = postgres::acquire(Purpose::Benchmarks)?;
     eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
-    let out = crate::cargo()
-        .args([
-            "bench",
-            "-p",
-            "iam-api",
-            "--bench",
-            "server",
-            "--",
-            "--seconds",
-            &seconds.to_string(),
-        ])
-        .env("DATABASE_URL", &pg.url)
-        .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        bail!(
-            "the benchmark failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let figure = |name: &str| -> Result<f64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.trim().parse().ok())
-            .with_context(|| format!("the benchmark printed no {name}:\n{text}"))
-    };
+    let figures = run_bench(
+        "iam-api",
+        "server",
+        &["--seconds", &seconds.to_string()],
+        &pg.url,
+    )?;
+    let figure = |name: &str| figures.get(name);
     println!("| request | clients | requests/s | p50 | p99 | target |");
     println!("|---|---:|---:|---:|---:|---|");
     for clients in [1, 32] {
@@ -310,4 +257,36 @@ fn server(args: &[String]) -> Result<()> {
     }
     println!("\n{seconds} s per measurement; {}", pg.description);
     Ok(())
+}
+
+/// The `name value` lines a benchmark binary printed.
+struct Figures {
+    text: String,
+}
+
+impl Figures {
+    fn get(&self, name: &str) -> Result<f64> {
+        self.text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .with_context(|| format!("the benchmark printed no {name}:\n{}", self.text))
+    }
+}
+
+/// Runs `cargo bench -p package --bench bench -- args` against `database_url`.
+fn run_bench(package: &str, bench: &str, args: &[&str], database_url: &str) -> Result<Figures> {
+    let out = crate::cargo()
+        .args(["bench", "-p", package, "--bench", bench, "--"])
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!(
+            "the benchmark failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(Figures { text })
 }

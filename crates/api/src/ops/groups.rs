@@ -103,6 +103,11 @@ pub fn list(ctx: &OpContext<'_>) -> OpResult {
             .map(|(k, g)| (k.as_str(), g)),
         ctx.params,
     )?;
+    groups_page(state, groups, next)
+}
+
+/// A page of groups, as ListGroups and ListGroupsForUser answer.
+fn groups_page(state: &AccountState, groups: Vec<&Group>, next: Option<String>) -> OpResult {
     let mut x = Xml::new();
     x.open("Groups");
     for g in groups {
@@ -203,16 +208,7 @@ pub fn list_for_user(ctx: &OpContext<'_>) -> OpResult {
             .filter_map(|k| state.groups.get(k).map(|g| (k.as_str(), g))),
         ctx.params,
     )?;
-    let mut x = Xml::new();
-    x.open("Groups");
-    for g in groups {
-        x.open("member");
-        group_xml(&mut x, state, g);
-        x.close("member");
-    }
-    x.close("Groups");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+    groups_page(state, groups, next)
 }
 
 pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
