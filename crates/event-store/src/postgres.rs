@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures::stream::{BoxStream, StreamExt};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
@@ -224,9 +225,19 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
     }
 }
 
-const SELECT_EVENT: &str =
-    "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
-                            payload, metadata, recorded_at, hash FROM events";
+/// `SELECT` of every column of `events`, followed by the given literals
+/// (a macro, so a whole query can be a `&'static str`).
+macro_rules! select_event {
+    ($($rest:literal),*) => {
+        concat!(
+            "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
+             payload, metadata, recorded_at, hash FROM events",
+            $($rest),*
+        )
+    };
+}
+
+const SELECT_EVENT: &str = select_event!();
 
 #[async_trait]
 impl EventStore for PostgresStore {
@@ -283,6 +294,26 @@ impl EventStore for PostgresStore {
         .await
         .map_err(|e| self.db_err(e))?;
         rows.iter().map(|r| self.decode(r)).collect()
+    }
+
+    /// One query whose rows are decoded as they arrive: whatever plan the
+    /// statistics give, the stream is scanned once.
+    fn stream_events<'a>(
+        &'a self,
+        stream: &'a str,
+        after_version: u64,
+        until: Position,
+    ) -> BoxStream<'a, Result<RecordedEvent>> {
+        sqlx::query(select_event!(
+            " WHERE stream_id = $1 AND stream_version > $2 AND position <= $3 \
+             ORDER BY stream_version"
+        ))
+        .bind(stream)
+        .bind(after_version as i64)
+        .bind(until.0 as i64)
+        .fetch(&self.pool)
+        .map(move |row| row.map_err(|e| self.db_err(e)).and_then(|r| self.decode(&r)))
+        .boxed()
     }
 
     async fn stream_version(&self, stream: &str) -> Result<u64> {

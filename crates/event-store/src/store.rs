@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
 use tokio::sync::watch;
 
 use crate::error::Result;
@@ -52,6 +53,35 @@ pub trait EventStore: Send + Sync + 'static {
         let mut batch = self.read_stream(stream, after_version, limit).await?;
         batch.retain(|e| e.position <= until);
         Ok(batch)
+    }
+
+    /// Every event of `stream` with `stream_version > after_version` at a
+    /// global position up to `until`, in stream order, as one stream of
+    /// events: what a replay reads.
+    ///
+    /// A backend answers with one query where it can, so a long stream is
+    /// neither re-planned nor re-scanned once per page (PostgreSQL with
+    /// stale statistics sorts the whole rest of the stream for every
+    /// `LIMIT`ed page). This default pages through `read_stream_until`.
+    fn stream_events<'a>(
+        &'a self,
+        stream: &'a str,
+        after_version: u64,
+        until: Position,
+    ) -> BoxStream<'a, Result<RecordedEvent>> {
+        use futures::{StreamExt, TryStreamExt};
+        const PAGE: usize = 5000;
+        futures::stream::try_unfold(Some(after_version), move |after| async move {
+            let Some(after) = after else { return Ok(None) };
+            let page = self.read_stream_until(stream, after, until, PAGE).await?;
+            let next = match page.last() {
+                Some(last) if page.len() == PAGE => Some(last.stream_version),
+                _ => None,
+            };
+            Ok(Some((futures::stream::iter(page.into_iter().map(Ok)), next)))
+        })
+        .try_flatten()
+        .boxed()
     }
 
     /// The stream's current version (0 when it does not exist).

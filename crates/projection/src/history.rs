@@ -9,7 +9,8 @@
 use std::sync::Arc;
 
 use iam_domain::ids::AccountId;
-use iam_event_store::{EventStore, Position, Until};
+use futures::StreamExt;
+use iam_event_store::{EventStore, Position, RecordedEvent, Until};
 
 use crate::error::ProjectionError;
 use crate::snapshot;
@@ -30,38 +31,53 @@ pub async fn account_as_of(
         Some(s) => snapshot::decode(&s).unwrap_or_default(),
         None => AccountView::default(),
     };
-    let stream = account.stream_name();
-    // Read the next batch (in its own task) while the current one is applied,
-    // so the database and the decoding run on both cores at once.
-    let read = |after: u64| {
+    // A task of its own reads the stream (the database's rows are parsed
+    // there) and hands over batches while this one decodes and applies them,
+    // so the two run on both cores at once.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<RecordedEvent>>(4);
+    let reader = {
         let store = store.clone();
-        let stream = stream.clone();
-        tokio::spawn(async move { store.read_stream_until(&stream, after, cut, BATCH).await })
-    };
-    let mut pending = Some(read(view.stream_version));
-    while let Some(task) = pending.take() {
-        let batch = task.await.map_err(|e| {
-            ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string()))
-        })??;
-        let Some(last) = batch.last() else { break };
-        if batch.len() == BATCH {
-            pending = Some(read(last.stream_version));
-        }
-        for event in batch {
-            if event.position > cut {
-                if let Some(task) = pending {
-                    task.abort();
+        let stream = account.stream_name();
+        let after = view.stream_version;
+        tokio::spawn(async move {
+            let mut events = store.stream_events(&stream, after, cut);
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(event) = events.next().await {
+                batch.push(event?);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if tx.send(full).await.is_err() {
+                        return Ok(());
+                    }
                 }
-                return Ok(view);
             }
-            view.apply_owned(event)?;
+            if !batch.is_empty() {
+                let _ = tx.send(batch).await;
+            }
+            Ok::<(), iam_event_store::StoreError>(())
+        })
+    };
+    let applied: Result<(), ProjectionError> = async {
+        while let Some(batch) = rx.recv().await {
+            for event in batch {
+                view.apply_owned(event)?;
+            }
         }
+        Ok(())
     }
+    .await;
+    if applied.is_err() {
+        reader.abort();
+    }
+    applied?;
+    reader.await.map_err(|e| {
+        ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string()))
+    })??;
     Ok(view)
 }
 
-/// Events read per query while replaying a stream.
-const BATCH: usize = 5000;
+/// Events handed from the reading task to the applying one at a time.
+const BATCH: usize = 1000;
 
 /// The log position a view as of `until` is cut at.
 pub async fn cut_position(
