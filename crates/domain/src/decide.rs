@@ -978,19 +978,19 @@ fn limit(quota: &str, max: usize) -> DomainError {
 }
 
 fn user<'a>(state: &'a AccountState, name: &UserName) -> Result<&'a User, DomainError> {
-    state.users.get(&name.key()).ok_or_else(|| {
+    state.users.get(&name.key()).map(|e| &**e).ok_or_else(|| {
         DomainError::NoSuchEntity(format!("The user with name {name} cannot be found."))
     })
 }
 
 fn group<'a>(state: &'a AccountState, name: &GroupName) -> Result<&'a Group, DomainError> {
-    state.groups.get(&name.key()).ok_or_else(|| {
+    state.groups.get(&name.key()).map(|e| &**e).ok_or_else(|| {
         DomainError::NoSuchEntity(format!("The group with name {name} cannot be found."))
     })
 }
 
 fn role<'a>(state: &'a AccountState, name: &RoleName) -> Result<&'a Role, DomainError> {
-    state.roles.get(&name.key()).ok_or_else(|| {
+    state.roles.get(&name.key()).map(|e| &**e).ok_or_else(|| {
         DomainError::NoSuchEntity(format!("The role with name {name} cannot be found."))
     })
 }
@@ -1296,6 +1296,7 @@ fn owned_key<'a>(
     state
         .access_keys
         .get(id)
+        .map(|k| &**k)
         .filter(|k| owner_eq(&k.owner, owner))
         .ok_or_else(|| no_key(id))
 }

@@ -42,18 +42,20 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             tags,
             created_at,
         } => {
-            state.users.entry(user_name.key()).or_insert_with(|| User {
-                name: user_name.clone(),
-                id: user_id.clone(),
-                path: path.clone(),
-                created_at: *created_at,
-                groups: BTreeSet::new(),
-                inline_policies: BTreeMap::new(),
-                attached_policies: BTreeSet::new(),
-                permissions_boundary: permissions_boundary.clone(),
-                tags: tag_map(tags),
-                login_profile: None,
-                mfa_devices: BTreeSet::new(),
+            state.users.entry(user_name.key()).or_insert_with(|| {
+                Shared::new(User {
+                    name: user_name.clone(),
+                    id: user_id.clone(),
+                    path: path.clone(),
+                    created_at: *created_at,
+                    groups: BTreeSet::new(),
+                    inline_policies: BTreeMap::new(),
+                    attached_policies: BTreeSet::new(),
+                    permissions_boundary: permissions_boundary.clone(),
+                    tags: tag_map(tags),
+                    login_profile: None,
+                    mfa_devices: BTreeSet::new(),
+                })
             });
         }
         UserUpdated {
@@ -135,10 +137,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             path,
             created_at,
         } => {
-            state
-                .groups
-                .entry(group_name.key())
-                .or_insert_with(|| Group {
+            state.groups.entry(group_name.key()).or_insert_with(|| {
+                Shared::new(Group {
                     name: group_name.clone(),
                     id: group_id.clone(),
                     path: path.clone(),
@@ -146,7 +146,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                     members: BTreeSet::new(),
                     inline_policies: BTreeMap::new(),
                     attached_policies: BTreeSet::new(),
-                });
+                })
+            });
         }
         GroupUpdated {
             group_name,
@@ -193,13 +194,9 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             user_name,
         } => {
             let (g, u) = (group_name.key(), user_name.key());
-            if state.groups.contains_key(&g) && state.users.contains_key(&u) {
-                if let Some(group) = state.groups.get_mut(&g) {
-                    group.members.insert(u.clone());
-                }
-                if let Some(user) = state.users.get_mut(&u) {
-                    user.groups.insert(g);
-                }
+            if let (Some(group), Some(user)) = (state.groups.get_mut(&g), state.users.get_mut(&u)) {
+                group.members.insert(u);
+                user.groups.insert(g);
             }
         }
         UserRemovedFromGroup {
@@ -225,18 +222,20 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             tags,
             created_at,
         } => {
-            state.roles.entry(role_name.key()).or_insert_with(|| Role {
-                name: role_name.clone(),
-                id: role_id.clone(),
-                path: path.clone(),
-                created_at: *created_at,
-                assume_role_policy_document: assume_role_policy_document.clone(),
-                description: description.clone(),
-                max_session_duration: *max_session_duration,
-                inline_policies: BTreeMap::new(),
-                attached_policies: BTreeSet::new(),
-                permissions_boundary: permissions_boundary.clone(),
-                tags: tag_map(tags),
+            state.roles.entry(role_name.key()).or_insert_with(|| {
+                Shared::new(Role {
+                    name: role_name.clone(),
+                    id: role_id.clone(),
+                    path: path.clone(),
+                    created_at: *created_at,
+                    assume_role_policy_document: assume_role_policy_document.clone(),
+                    description: description.clone(),
+                    max_session_duration: *max_session_duration,
+                    inline_policies: BTreeMap::new(),
+                    attached_policies: BTreeSet::new(),
+                    permissions_boundary: permissions_boundary.clone(),
+                    tags: tag_map(tags),
+                })
             });
         }
         RoleUpdated {
@@ -282,10 +281,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             created_at,
         } => {
             let v1 = PolicyVersionId::new(1).expect("1 is a valid version");
-            state
-                .policies
-                .entry(policy_name.key())
-                .or_insert_with(|| ManagedPolicy {
+            state.policies.entry(policy_name.key()).or_insert_with(|| {
+                Shared::new(ManagedPolicy {
                     name: policy_name.clone(),
                     id: policy_id.clone(),
                     path: path.clone(),
@@ -303,7 +300,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                     )]),
                     next_version: 2,
                     tags: tag_map(tags),
-                });
+                })
+            });
         }
         PolicyDeleted { policy_name, .. } => {
             let key = policy_name.key();
@@ -457,14 +455,14 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             if owner_exists(state, owner) && !state.access_keys.contains_key(access_key_id) {
                 state.access_keys.insert(
                     access_key_id.clone(),
-                    AccessKey {
+                    Shared::new(AccessKey {
                         id: access_key_id.clone(),
                         owner: canonical_owner(state, owner),
                         status: AccessKeyStatus::Active,
                         created_at: *created_at,
                         secret: secret.clone(),
                         last_used: None,
-                    },
+                    }),
                 );
             }
         }
@@ -539,16 +537,15 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             let Arn::Mfa { path, name, .. } = serial_number else {
                 return;
             };
-            state
-                .mfa_devices
-                .entry(name.key())
-                .or_insert_with(|| VirtualMfaDevice {
+            state.mfa_devices.entry(name.key()).or_insert_with(|| {
+                Shared::new(VirtualMfaDevice {
                     name: name.clone(),
                     path: path.clone(),
                     seed: seed.clone(),
                     created_at: *created_at,
                     assignment: None,
-                });
+                })
+            });
         }
         MfaDeviceEnabled {
             owner,
@@ -622,7 +619,17 @@ fn tag_map(tags: &[Tag]) -> BTreeMap<NameKey, Tag> {
 
 /// The key of an existing policy in this account named by `arn`.
 fn policy_key(state: &AccountState, arn: &Arn) -> Option<NameKey> {
-    state.policy_by_arn(arn).map(|p| p.name.key())
+    let Arn::Policy {
+        account,
+        path,
+        name,
+    } = arn
+    else {
+        return None;
+    };
+    let key = name.key();
+    let policy = state.policies.get(&key)?;
+    (state.account_id() == Some(account) && &policy.path == path).then_some(key)
 }
 
 fn attached_set<'a>(

@@ -8,6 +8,7 @@
 //! both sides where a projection needs both directions.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,16 +22,81 @@ use crate::names::{
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
 
-/// The maps of an account's entities: persistent B-trees, so cloning a
-/// state (which copy-on-write views do on every write while readers hold
-/// the previous version) shares structure instead of copying every entity.
-/// Same ordering, equality and serialized form as `BTreeMap`.
-pub type EntityMap<K, V> = imbl::OrdMap<K, V>;
+/// The maps of an account's entities: persistent B-trees of shared
+/// entities, so cloning a state (which copy-on-write views do on every
+/// write while readers hold the previous version) shares structure instead
+/// of copying every entity, and a write copies one tree path of pointers
+/// plus the one entity it changes. Same ordering, equality and serialized
+/// form as `BTreeMap<K, V>`.
+pub type EntityMap<K, V> = imbl::OrdMap<K, Shared<V>>;
+
+/// An entity in an [`EntityMap`]: shared between versions of a state and
+/// copied on its first change in a version (`DerefMut` is
+/// [`Arc::make_mut`]), so a tree node holds pointers, not whole entities.
+#[derive(Clone, Eq)]
+pub struct Shared<T>(Arc<T>);
+
+impl<T> Shared<T> {
+    /// Wraps a new entity.
+    pub fn new(value: T) -> Self {
+        Shared(Arc::new(value))
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// The entity, copied out only if another version still shares it.
+    pub fn into_inner(self) -> T {
+        Arc::unwrap_or_clone(self.0)
+    }
+}
+
+impl<T> From<T> for Shared<T> {
+    fn from(value: T) -> Self {
+        Shared::new(value)
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> std::ops::DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Shared::new)
+    }
+}
 
 /// Applies `f` to every value of an [`EntityMap`] (it has no `values_mut`).
 pub(crate) fn for_each_mut<K: Ord + Clone, V: Clone>(
     map: &mut EntityMap<K, V>,
-    mut f: impl FnMut(&mut V),
+    mut f: impl FnMut(&mut Shared<V>),
 ) {
     let keys: Vec<K> = map.keys().cloned().collect();
     for k in keys {
@@ -357,7 +423,10 @@ impl AccountState {
         if Some(account) != self.account_id() {
             return None;
         }
-        self.policies.get(&name.key()).filter(|p| &p.path == path)
+        self.policies
+            .get(&name.key())
+            .map(|p| &**p)
+            .filter(|p| &p.path == path)
     }
 
     /// The virtual MFA device a serial number names, if it exists.
@@ -375,6 +444,7 @@ impl AccountState {
         }
         self.mfa_devices
             .get(&name.key())
+            .map(|d| &**d)
             .filter(|d| &d.path == path)
     }
 
@@ -385,6 +455,7 @@ impl AccountState {
     ) -> impl Iterator<Item = &'a AccessKey> + 'a {
         self.access_keys
             .values()
+            .map(|k| &**k)
             .filter(move |k| owner_eq(&k.owner, owner))
     }
 

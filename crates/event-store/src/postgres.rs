@@ -312,7 +312,10 @@ impl EventStore for PostgresStore {
         .bind(after_version as i64)
         .bind(until.0 as i64)
         .fetch(&self.pool)
-        .map(move |row| row.map_err(|e| self.db_err(e)).and_then(|r| self.decode(&r)))
+        .map(move |row| {
+            row.map_err(|e| self.db_err(e))
+                .and_then(|r| self.decode(&r))
+        })
         .boxed()
     }
 

@@ -78,7 +78,10 @@ pub trait EventStore: Send + Sync + 'static {
                 Some(last) if page.len() == PAGE => Some(last.stream_version),
                 _ => None,
             };
-            Ok(Some((futures::stream::iter(page.into_iter().map(Ok)), next)))
+            Ok(Some((
+                futures::stream::iter(page.into_iter().map(Ok)),
+                next,
+            )))
         })
         .try_flatten()
         .boxed()

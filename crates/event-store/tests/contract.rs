@@ -154,6 +154,64 @@ async fn ordering(store: Store, _db: &TestDatabase) {
     assert_eq!(any.stream_version, 3);
 }
 
+/// `stream_events` yields what paging through `read_stream` yields, cut at
+/// a position, across more than one of the default implementation's pages.
+async fn streaming_a_stream(store: Store, _db: &TestDatabase) {
+    use futures::TryStreamExt;
+    for k in 0..12u64 {
+        store
+            .append("a", ExpectedVersion::Any, events(k * 1000..(k + 1) * 1000))
+            .await
+            .unwrap();
+        store
+            .append("b", ExpectedVersion::Any, events(0..10))
+            .await
+            .unwrap();
+    }
+    let mut paged = Vec::new();
+    loop {
+        let after = paged
+            .last()
+            .map_or(0, |e: &iam_event_store::RecordedEvent| e.stream_version);
+        let page = store.read_stream("a", after, 700).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        paged.extend(page);
+    }
+    assert_eq!(paged.len(), 12_000);
+    let head = store.head().await.unwrap().position;
+
+    let all: Vec<_> = store
+        .stream_events("a", 0, head)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all, paged, "the whole stream, in order, as stored");
+
+    // After a version, up to a cut in the middle of the 9th batch of "a".
+    let cut = paged[8_499].position;
+    let part: Vec<_> = store
+        .stream_events("a", 3, cut)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(part, paged[3..8_500].to_vec());
+
+    let none: Vec<_> = store
+        .stream_events("a", 12_000, head)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "nothing after the last version");
+    let missing: Vec<_> = store
+        .stream_events("nope", 0, head)
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(missing.is_empty());
+}
+
 async fn conflicts(store: Store, _db: &TestDatabase) {
     store
         .append("s", ExpectedVersion::NoStream, events(0..2))
@@ -793,6 +851,7 @@ macro_rules! all_backends {
 
 all_backends!(
     ordering,
+    streaming_a_stream,
     conflicts,
     idempotency,
     atomic_batches,

@@ -277,8 +277,11 @@ async fn main() {
     // The log: the account's events spread through 1,000,000 events of other streams.
     let filler_per_chunk = 4500usize;
     let chunks = events.len().div_ceil(1000);
-    let (store, reused) =
-        bench_store(&admin_url, (events.len() + chunks * filler_per_chunk) as u64).await;
+    let (store, reused) = bench_store(
+        &admin_url,
+        (events.len() + chunks * filler_per_chunk) as u64,
+    )
+    .await;
     let stream = account().stream_name();
     for (filler, chunk) in events.chunks(1000).enumerate().filter(|_| !reused) {
         store

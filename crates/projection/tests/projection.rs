@@ -473,6 +473,44 @@ async fn wait_for_times_out_clearly(store: Arc<dyn EventStore>) {
     );
 }
 
+/// An event this build cannot read stops a replay with an error naming its
+/// position; it is never skipped. Views cut before it still answer.
+async fn an_unreadable_event_stops_time_travel(store: Arc<dyn EventStore>) {
+    let p = Projection::new(store.clone(), config());
+    exec(&p, create_account()).await;
+    let before = exec(&p, create_user("alice", 1)).await;
+    let bad = store
+        .append(
+            &account().stream_name(),
+            ExpectedVersion::Any,
+            vec![NewEvent::new(
+                "UserTeleported",
+                2,
+                serde_json::json!({"account_id": ACCOUNT}),
+            )],
+        )
+        .await
+        .unwrap();
+    let err = account_as_of(&store, &account(), Until::Position(bad.last_position))
+        .await
+        .unwrap_err();
+    match err {
+        ProjectionError::Unreadable {
+            position,
+            event_type,
+            ..
+        } => {
+            assert_eq!(position, bad.last_position.0);
+            assert_eq!(event_type, "UserTeleported");
+        }
+        other => panic!("expected Unreadable, got {other}"),
+    }
+    let view = account_as_of(&store, &account(), Until::Position(before))
+        .await
+        .unwrap();
+    assert_eq!(view.state.users.len(), 1);
+}
+
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -503,6 +541,7 @@ on_both!(
     a_cancelled_writer_leaves_log_and_views_consistent,
     wait_for_times_out_clearly,
     a_stale_node_retries_after_a_conflict,
+    an_unreadable_event_stops_time_travel,
 );
 
 /// Two nodes: two separate connection pools (two stores, as two processes

@@ -33,6 +33,7 @@ fn existing<'s>(state: &'s AccountState, name: &GroupName) -> Result<&'s Group, 
     state
         .groups
         .get(&name.key())
+        .map(|g| &**g)
         .ok_or_else(|| no_such("group", name.as_str()))
 }
 
@@ -100,7 +101,7 @@ pub fn list(ctx: &OpContext<'_>) -> OpResult {
             .groups
             .iter()
             .filter(|(_, g)| g.path.as_str().starts_with(prefix))
-            .map(|(k, g)| (k.as_str(), g)),
+            .map(|(k, g)| (k.as_str(), &**g)),
         ctx.params,
     )?;
     groups_page(state, groups, next)
@@ -205,7 +206,7 @@ pub fn list_for_user(ctx: &OpContext<'_>) -> OpResult {
     let (groups, next) = page(
         user.groups
             .iter()
-            .filter_map(|k| state.groups.get(k).map(|g| (k.as_str(), g))),
+            .filter_map(|k| state.groups.get(k).map(|g| (k.as_str(), &**g))),
         ctx.params,
     )?;
     groups_page(state, groups, next)

@@ -46,6 +46,7 @@ fn existing<'s>(state: &'s AccountState, name: &RoleName) -> Result<&'s Role, Ap
     state
         .roles
         .get(&name.key())
+        .map(|r| &**r)
         .ok_or_else(|| no_such("role", name.as_str()))
 }
 
