@@ -61,7 +61,7 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if state.users.contains_key(&user_name.key()) {
                 return Err(exists("User", user_name.as_str()));
             }
-            if state.users.values().any(|u| u.id == *user_id) {
+            if state.issued_ids.contains(user_id.as_str()) {
                 return Err(id_taken(user_id.as_str()));
             }
             if state.users.len() >= quotas.users_per_account {
@@ -148,7 +148,7 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if state.groups.contains_key(&group_name.key()) {
                 return Err(exists("Group", group_name.as_str()));
             }
-            if state.groups.values().any(|g| g.id == *group_id) {
+            if state.issued_ids.contains(group_id.as_str()) {
                 return Err(id_taken(group_id.as_str()));
             }
             if state.groups.len() >= quotas.groups_per_account {
@@ -257,7 +257,7 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             if state.roles.contains_key(&role_name.key()) {
                 return Err(exists("Role", role_name.as_str()));
             }
-            if state.roles.values().any(|r| r.id == *role_id) {
+            if state.issued_ids.contains(role_id.as_str()) {
                 return Err(id_taken(role_id.as_str()));
             }
             if state.roles.len() >= quotas.roles_per_account {
@@ -358,7 +358,7 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
                     "A policy called {policy_name} already exists. Duplicate names are not allowed."
                 )));
             }
-            if state.policies.values().any(|p| p.id == *policy_id) {
+            if state.issued_ids.contains(policy_id.as_str()) {
                 return Err(id_taken(policy_id.as_str()));
             }
             if state.policies.len() >= quotas.customer_managed_policies_per_account {
@@ -970,7 +970,9 @@ fn exists(kind: &str, name: &str) -> DomainError {
 /// A generated unique id that is already in use: a shell bug (ids are random
 /// and never reused), refused so that ids stay unique among live entities.
 fn id_taken(id: &str) -> DomainError {
-    DomainError::EntityAlreadyExists(format!("Unique id {id} is already in use."))
+    DomainError::EntityAlreadyExists(format!(
+        "Unique id {id} has already been issued in this account."
+    ))
 }
 
 fn limit(quota: &str, max: usize) -> DomainError {

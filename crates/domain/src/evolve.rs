@@ -42,6 +42,7 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             tags,
             created_at,
         } => {
+            state.issued_ids.insert(user_id.as_str().into());
             state.users.entry(user_name.key()).or_insert_with(|| {
                 Shared::new(User {
                     name: user_name.clone(),
@@ -137,6 +138,7 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             path,
             created_at,
         } => {
+            state.issued_ids.insert(group_id.as_str().into());
             state.groups.entry(group_name.key()).or_insert_with(|| {
                 Shared::new(Group {
                     name: group_name.clone(),
@@ -222,6 +224,7 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             tags,
             created_at,
         } => {
+            state.issued_ids.insert(role_id.as_str().into());
             state.roles.entry(role_name.key()).or_insert_with(|| {
                 Shared::new(Role {
                     name: role_name.clone(),
@@ -280,6 +283,7 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             tags,
             created_at,
         } => {
+            state.issued_ids.insert(policy_id.as_str().into());
             let v1 = PolicyVersionId::new(1).expect("1 is a valid version");
             state.policies.entry(policy_name.key()).or_insert_with(|| {
                 Shared::new(ManagedPolicy {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 use crate::arn::Arn;
 use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
@@ -140,6 +141,10 @@ pub struct AccountState {
     pub mfa_devices: EntityMap<NameKey, VirtualMfaDevice>,
     /// The custom password policy, if one is set.
     pub password_policy: Option<PasswordPolicy>,
+    /// Every user, group, role and policy id this account has issued,
+    /// deleted entities' included: AWS never reuses a unique id, and
+    /// `decide` checks a new one here instead of scanning every entity.
+    pub issued_ids: imbl::OrdSet<SmolStr>,
 }
 
 /// The account and its root user.

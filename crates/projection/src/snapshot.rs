@@ -17,8 +17,9 @@ use crate::view::AccountView;
 /// Bump when the encoding below changes. 1: JSON; 2: MessagePack with
 /// named fields (self-describing like JSON, so the domain's internally
 /// tagged enums decode, but about half the size and much faster to decode —
-/// time travel decodes a whole account's state from it).
-const FORMAT: u32 = 2;
+/// time travel decodes a whole account's state from it). 3: the state
+/// records every unique id it has issued (`issued_ids`).
+const FORMAT: u32 = 3;
 
 /// The schema version this build writes and trusts.
 pub fn schema_version() -> u32 {

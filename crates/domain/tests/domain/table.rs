@@ -118,6 +118,23 @@ fn generated_ids_must_be_unused() {
         now: now(),
     };
     assert_eq!(w.err(q), "EntityAlreadyExists");
+
+    // Deleted entities keep their ids: AWS never issues one twice.
+    w.ok(Command::DeleteUser {
+        user_name: un("alice"),
+    });
+    let carol = Command::CreateUser {
+        user_name: un("carol"),
+        path: None,
+        user_id: match create_user("alice") {
+            Command::CreateUser { user_id, .. } => user_id,
+            _ => unreachable!(),
+        },
+        permissions_boundary: None,
+        tags: vec![],
+        now: now(),
+    };
+    assert_eq!(w.err(carol), "EntityAlreadyExists");
 }
 
 #[test]
