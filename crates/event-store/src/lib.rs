@@ -31,6 +31,7 @@ mod event;
 mod hash;
 mod postgres;
 mod prepare;
+mod sql;
 mod sqlite;
 mod store;
 mod subscription;

@@ -228,7 +228,7 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
 /// `SELECT` of every column of `events`, followed by the given literals
 /// (a macro, so a whole query can be a `&'static str`).
 macro_rules! select_event {
-    ($($rest:literal),*) => {
+    ($($rest:expr),*) => {
         concat!(
             "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
              payload, metadata, recorded_at, hash FROM events",
@@ -283,8 +283,9 @@ impl EventStore for PostgresStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>> {
         let rows = sqlx::query(&format!(
-            "{SELECT_EVENT} WHERE stream_id = $1 AND stream_version > $2 AND position <= $3 \
-             ORDER BY stream_version LIMIT $4"
+            "{SELECT_EVENT} WHERE stream_id = $1 AND stream_version > $2 AND position <= $3 AND {} \
+             ORDER BY stream_version LIMIT $4",
+            crate::sql::versions_up_to_the_cut!("$1", "$2", "$3")
         ))
         .bind(stream)
         .bind(after_version as i64)
@@ -305,8 +306,9 @@ impl EventStore for PostgresStore {
         until: Position,
     ) -> BoxStream<'a, Result<RecordedEvent>> {
         sqlx::query(select_event!(
-            " WHERE stream_id = $1 AND stream_version > $2 AND position <= $3 \
-             ORDER BY stream_version"
+            " WHERE stream_id = $1 AND stream_version > $2 AND position <= $3 AND ",
+            crate::sql::versions_up_to_the_cut!("$1", "$2", "$3"),
+            " ORDER BY stream_version"
         ))
         .bind(stream)
         .bind(after_version as i64)

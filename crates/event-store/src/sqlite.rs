@@ -249,8 +249,9 @@ impl EventStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>> {
         let rows = sqlx::query(&format!(
-            "{SELECT_EVENT} WHERE stream_id = ?1 AND stream_version > ?2 AND position <= ?3 \
-             ORDER BY stream_version LIMIT ?4"
+            "{SELECT_EVENT} WHERE stream_id = ?1 AND stream_version > ?2 AND position <= ?3 AND {} \
+             ORDER BY stream_version LIMIT ?4",
+            crate::sql::versions_up_to_the_cut!("?1", "?2", "?3")
         ))
         .bind(stream)
         .bind(after_version as i64)

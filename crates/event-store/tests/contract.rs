@@ -198,6 +198,19 @@ async fn streaming_a_stream(store: Store, _db: &TestDatabase) {
         .unwrap();
     assert_eq!(part, paged[3..8_500].to_vec());
 
+    // Consecutive positions: the cut is exactly the last wanted event.
+    let tight: Vec<_> = store
+        .stream_events("a", 3, paged[499].position)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(tight, paged[3..500].to_vec());
+    let paged_until = store
+        .read_stream_until("a", 3, paged[499].position, 10_000)
+        .await
+        .unwrap();
+    assert_eq!(paged_until, tight);
+
     let none: Vec<_> = store
         .stream_events("a", 12_000, head)
         .try_collect()
