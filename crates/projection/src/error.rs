@@ -29,3 +29,33 @@ pub enum ProjectionError {
     #[error("the view did not reach log position {wanted} within the wait (it is at {reached})")]
     NotCaughtUp { wanted: u64, reached: u64 },
 }
+
+impl ProjectionError {
+    /// The same failure for another command of a batch that failed as a
+    /// whole: typed where the error can be copied, and as text where it
+    /// cannot (a database error's source).
+    pub(crate) fn for_another_command(&self) -> ProjectionError {
+        match self {
+            ProjectionError::Domain(e) => ProjectionError::Domain(e.clone()),
+            ProjectionError::Store(e) => {
+                ProjectionError::Store(StoreError::Internal(e.to_string()))
+            }
+            ProjectionError::Unreadable {
+                position,
+                event_type,
+                reason,
+            } => ProjectionError::Unreadable {
+                position: *position,
+                event_type: event_type.clone(),
+                reason: reason.clone(),
+            },
+            ProjectionError::Contention { attempts } => ProjectionError::Contention {
+                attempts: *attempts,
+            },
+            ProjectionError::NotCaughtUp { wanted, reached } => ProjectionError::NotCaughtUp {
+                wanted: *wanted,
+                reached: *reached,
+            },
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use iam_domain::ids::AccountId;
-use iam_domain::{decide, Command, Event, EventMetadata, Quotas, SCHEMA_VERSION};
+use iam_domain::{decide, evolve, Command, Event, EventMetadata, Quotas, SCHEMA_VERSION};
 use iam_event_store::{EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, StoreError};
 use tokio::sync::watch;
 
@@ -49,6 +49,9 @@ pub struct CommandOutcome {
     pub position: Position,
     /// How many attempts it took (1 without contention).
     pub attempts: u32,
+    /// How many commands were decided and appended together with this one,
+    /// itself included (1 when it ran alone).
+    pub batch: usize,
 }
 
 struct Inner {
@@ -68,8 +71,32 @@ pub struct Projection {
     /// One writer per account stream in this process: commands for the same
     /// account queue here instead of racing each other into conflicts.
     /// Writers on other nodes are still handled by optimistic concurrency.
-    writers: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    writers: std::sync::Mutex<HashMap<String, Arc<Writer>>>,
 }
+
+/// The writer of one account's stream in this process.
+///
+/// Commands queue; whoever takes the turn drains the queue and writes what
+/// it found as one batch: each command decided in order against the state
+/// the earlier ones left (exactly as if they had run one by one), then all
+/// their events appended at once. Under concurrent writes this turns many
+/// single-event commits into one, so a busy account is not limited to one
+/// commit's round trip and disk flush per command.
+#[derive(Default)]
+struct Writer {
+    queue: std::sync::Mutex<Vec<Pending>>,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A command waiting for its account's writer.
+struct Pending {
+    command: Command,
+    metadata: serde_json::Value,
+    reply: tokio::sync::oneshot::Sender<Result<CommandOutcome, ProjectionError>>,
+}
+
+/// Most commands written in one batch.
+const MAX_BATCH: usize = 256;
 
 const ACCOUNT_STREAM_PREFIX: &str = "account-";
 
@@ -285,62 +312,148 @@ impl Projection {
     /// first (on this node or another): then the view catches up and the
     /// command is decided again, at most `max_attempts` times. On success the
     /// view already includes the new events (read your own writes).
+    ///
+    /// Commands for one account that arrive while a write is in flight are
+    /// written together in the next batch (see [`Writer`]). A batch runs in
+    /// a task of its own, so a caller that gives up waiting cancels nobody
+    /// else's command; its own may still be written.
     pub async fn execute(
-        &self,
+        self: &Arc<Self>,
         account: &AccountId,
         command: &Command,
         metadata: &EventMetadata,
     ) -> Result<CommandOutcome, ProjectionError> {
-        let stream = account.stream_name();
-        let metadata = metadata.to_json();
         let writer = {
             let mut writers = self.writers.lock().unwrap_or_else(|p| p.into_inner());
-            writers.entry(stream.clone()).or_default().clone()
+            writers.entry(account.stream_name()).or_default().clone()
         };
-        let _turn = writer.lock().await;
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        writer
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Pending {
+                command: command.clone(),
+                metadata: metadata.to_json(),
+                reply,
+            });
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut answer => return answer.unwrap_or_else(|_| Err(lost())),
+                turn = writer.turn.clone().lock_owned() => {
+                    // An earlier batch may have carried this command already.
+                    if let Ok(answer) = answer.try_recv() {
+                        return answer;
+                    }
+                    let batch: Vec<Pending> = {
+                        let mut queue = writer.queue.lock().unwrap_or_else(|p| p.into_inner());
+                        // Commands whose callers stopped waiting before
+                        // their turn came are dropped, not written later.
+                        queue.retain(|p| !p.reply.is_closed());
+                        let n = queue.len().min(MAX_BATCH);
+                        queue.drain(..n).collect()
+                    };
+                    let this = self.clone();
+                    let account = account.clone();
+                    let task = tokio::spawn(async move {
+                        this.write_batch(&account, batch).await;
+                        drop(turn);
+                    });
+                    if task.await.is_err() {
+                        return Err(lost());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes one batch of queued commands and answers each.
+    async fn write_batch(&self, account: &AccountId, batch: Vec<Pending>) {
+        let (commands, replies): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|p| ((p.command, p.metadata), p.reply))
+            .unzip();
+        let answers = match self.decide_and_append(account, &commands).await {
+            Ok(answers) => answers,
+            Err(failure) => {
+                let mut answers: Vec<_> = (1..commands.len())
+                    .map(|_| Err(failure.for_another_command()))
+                    .collect();
+                answers.insert(0, Err(failure));
+                answers
+            }
+        };
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            // A caller that stopped waiting no longer needs its answer.
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// Decides `commands` in order, each against the state the ones before
+    /// it produced, and appends all their events in one append, retrying
+    /// the whole batch on a conflict. Returns one answer per command; an
+    /// error for the batch as a whole is every command's.
+    async fn decide_and_append(
+        &self,
+        account: &AccountId,
+        commands: &[(Command, serde_json::Value)],
+    ) -> Result<Vec<Result<CommandOutcome, ProjectionError>>, ProjectionError> {
+        let stream = account.stream_name();
+        let batch = commands.len();
         for attempt in 1..=self.config.max_attempts {
             let view = self.view(account).unwrap_or_default();
-            let events = match decide(&view.state, command, &self.config.quotas) {
-                Ok(events) => events,
-                // A refusal decided on a stale view (another node created the
-                // entity a moment ago) is not the answer: catch up and decide
-                // again. Only a refusal on the latest state is returned.
-                Err(refusal) => {
-                    if self.store.stream_version(&stream).await? > view.stream_version {
-                        self.catch_up().await?;
-                        continue;
+            let mut state = view.state.clone();
+            let mut decided = Vec::with_capacity(batch);
+            for (command, _) in commands {
+                let result = decide(&state, command, &self.config.quotas);
+                if let Ok(events) = &result {
+                    for event in events {
+                        evolve(&mut state, event);
                     }
-                    return Err(refusal.into());
                 }
-            };
-            if events.is_empty() {
-                return Ok(CommandOutcome {
-                    events,
-                    position: view.position.max(self.position()),
-                    attempts: attempt,
-                });
+                decided.push(result);
             }
-            let new_events: Vec<NewEvent> = events
-                .iter()
-                .map(|e| {
-                    NewEvent::new(e.event_type(), SCHEMA_VERSION, e.to_payload())
-                        .with_metadata(metadata.clone())
-                })
-                .collect();
+            // A refusal decided on a stale view (another node created the
+            // entity a moment ago) is not the answer: catch up and decide
+            // again. Only a refusal on the latest state is returned.
+            if decided.iter().any(Result::is_err)
+                && self.store.stream_version(&stream).await? > view.stream_version
+            {
+                self.catch_up().await?;
+                continue;
+            }
+            let mut new_events = Vec::new();
+            let mut appended = Vec::new();
+            for ((_, metadata), result) in commands.iter().zip(&decided) {
+                for event in result.iter().flatten() {
+                    new_events.push(
+                        NewEvent::new(event.event_type(), SCHEMA_VERSION, event.to_payload())
+                            .with_metadata(metadata.clone()),
+                    );
+                    appended.push(event.clone());
+                }
+            }
+            let unchanged = view.position.max(self.position());
+            if new_events.is_empty() {
+                return Ok(answers(decided, unchanged, None, attempt, batch));
+            }
             let expected = match view.stream_version {
                 0 => ExpectedVersion::NoStream,
                 v => ExpectedVersion::Exact(v),
             };
             match self.store.append(&stream, expected, new_events).await {
                 Ok(outcome) => {
-                    if outcome.duplicate || !self.apply_own(&stream, &events, &outcome).await {
+                    if outcome.duplicate || !self.apply_own(&stream, &appended, &outcome).await {
                         self.catch_up().await?;
                     }
-                    return Ok(CommandOutcome {
-                        events,
-                        position: outcome.last_position,
-                        attempts: attempt,
-                    });
+                    return Ok(answers(
+                        decided,
+                        unchanged,
+                        Some(outcome.first_position),
+                        attempt,
+                        batch,
+                    ));
                 }
                 Err(StoreError::Conflict { .. }) => {
                     self.catch_up().await?;
@@ -357,4 +470,41 @@ impl Projection {
             attempts: self.config.max_attempts,
         })
     }
+}
+
+/// Each command's answer once its batch is written. A command's position is
+/// that of its last event, or, for one that appended nothing, of the last
+/// event appended before it in the batch (or the view it was decided on).
+fn answers(
+    decided: Vec<Result<Vec<Event>, iam_domain::DomainError>>,
+    unchanged: Position,
+    first_position: Option<Position>,
+    attempts: u32,
+    batch: usize,
+) -> Vec<Result<CommandOutcome, ProjectionError>> {
+    let mut written = 0u64;
+    decided
+        .into_iter()
+        .map(|result| {
+            let events = result?;
+            written += events.len() as u64;
+            let position = match first_position {
+                Some(first) if written > 0 => Position(first.0 + written - 1),
+                _ => unchanged,
+            };
+            Ok(CommandOutcome {
+                events,
+                position,
+                attempts,
+                batch,
+            })
+        })
+        .collect()
+}
+
+/// The answer of a command whose batch task died (a bug: it panicked).
+fn lost() -> ProjectionError {
+    ProjectionError::Store(StoreError::Internal(
+        "the task writing this command's batch failed".into(),
+    ))
 }

@@ -109,7 +109,7 @@ fn config() -> ProjectionConfig {
     }
 }
 
-async fn exec(p: &Projection, c: Command) -> Position {
+async fn exec(p: &Arc<Projection>, c: Command) -> Position {
     p.execute(&account(), &c, &meta()).await.unwrap().position
 }
 
@@ -473,6 +473,77 @@ async fn wait_for_times_out_clearly(store: Arc<dyn EventStore>) {
     );
 }
 
+/// Commands for one account arriving together are written in batches, and
+/// each still gets its own answer: its own refusal, or the position of its
+/// own last event. The result is what running them one by one gives.
+async fn concurrent_commands_are_batched_and_answered_one_by_one(store: Arc<dyn EventStore>) {
+    let p = Projection::new(store.clone(), config());
+    exec(&p, create_account()).await;
+    let mut tasks = Vec::new();
+    for i in 0..40u32 {
+        let command = match i {
+            // Pairs that race for one name: exactly one of each wins.
+            0..=9 => create_user(&format!("twin-{}", i / 2), 100 + i),
+            // Refused whatever the order: the group never exists.
+            10..=14 => add_to_group("nobody", "ghosts"),
+            _ => create_user(&format!("user-{i}"), 100 + i),
+        };
+        let p = p.clone();
+        tasks.push(tokio::spawn(async move {
+            (
+                command.clone(),
+                p.execute(&account(), &command, &meta()).await,
+            )
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+
+    let mut largest_batch = 0;
+    let mut twins_created = 0;
+    for (command, result) in &results {
+        match (command, result) {
+            (Command::AddUserToGroup { .. }, Err(ProjectionError::Domain(e))) => {
+                assert_eq!(e.code(), "NoSuchEntity")
+            }
+            (Command::CreateUser { user_name, .. }, Err(ProjectionError::Domain(e))) => {
+                assert!(user_name.as_str().starts_with("twin-"), "{user_name}: {e}");
+                assert_eq!(e.code(), "EntityAlreadyExists");
+            }
+            (Command::CreateUser { user_name, .. }, Ok(outcome)) => {
+                largest_batch = largest_batch.max(outcome.batch);
+                twins_created += usize::from(user_name.as_str().starts_with("twin-"));
+                // The answer's position is this command's own event.
+                let at = store
+                    .read_all(Position(outcome.position.0 - 1), 1)
+                    .await
+                    .unwrap();
+                assert_eq!(at[0].event_type, "UserCreated");
+                assert_eq!(at[0].payload["user_name"], user_name.as_str());
+                assert_eq!(outcome.events.len(), 1);
+            }
+            (command, result) => panic!("{command:?}: unexpected {result:?}"),
+        }
+    }
+    assert_eq!(twins_created, 5, "one of each pair");
+    assert!(
+        largest_batch > 1,
+        "40 commands arriving at once were written one at a time"
+    );
+
+    let view = p.view(&account()).unwrap();
+    assert_eq!(view.state.users.len(), 5 + 25);
+    let fresh = Projection::new(store.clone(), config());
+    fresh.catch_up().await.unwrap();
+    assert_eq!(
+        *fresh.view(&account()).unwrap(),
+        *view,
+        "the log says the same"
+    );
+}
+
 /// An event this build cannot read stops a replay with an error naming its
 /// position; it is never skipped. Views cut before it still answer.
 async fn an_unreadable_event_stops_time_travel(store: Arc<dyn EventStore>) {
@@ -542,6 +613,7 @@ on_both!(
     wait_for_times_out_clearly,
     a_stale_node_retries_after_a_conflict,
     an_unreadable_event_stops_time_travel,
+    concurrent_commands_are_batched_and_answered_one_by_one,
 );
 
 /// Two nodes: two separate connection pools (two stores, as two processes
