@@ -149,15 +149,30 @@ impl Projection {
 
     /// Applies everything appended since the last catch-up; returns the new
     /// position.
+    ///
+    /// Pages of the log are read and decoded by a task of their own, one page
+    /// ahead of the one being applied, so reading, decoding and applying
+    /// share both cores (and each page's parsed rows are freed on the thread
+    /// that made them).
     pub async fn catch_up(&self) -> Result<Position, ProjectionError> {
         let _applying = self.applying.lock().await;
+        let read = |after: Position| {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                let page = store.read_all(after, CATCH_UP_PAGE).await?;
+                decode_page(page)
+            })
+        };
+        let mut next = read(self.position());
         loop {
-            let from = self.position();
-            let batch = self.store.read_all(from, 5000).await?;
-            if batch.is_empty() {
-                return Ok(from);
-            }
-            let to_snapshot = self.apply_batch(batch)?;
+            let page = next
+                .await
+                .map_err(|e| ProjectionError::Store(StoreError::Internal(e.to_string())))??;
+            let Some((_, _, last, _)) = page.last() else {
+                return Ok(self.position());
+            };
+            next = read(*last);
+            let to_snapshot = self.apply_decoded(page);
             for (account, view) in to_snapshot {
                 if let Err(error) = self
                     .store
@@ -171,37 +186,10 @@ impl Projection {
         }
     }
 
-    /// Applies a batch read from the global log (in order, starting right
-    /// after the current position). Returns views due for a snapshot.
-    fn apply_batch(
-        &self,
-        batch: Vec<RecordedEvent>,
-    ) -> Result<Vec<(AccountId, Arc<AccountView>)>, ProjectionError> {
-        // Decode outside the lock; readers keep reading meanwhile.
-        let mut decoded = Vec::with_capacity(batch.len());
-        for mut recorded in batch {
-            if recorded.stream_id.starts_with(ACCOUNT_STREAM_PREFIX) {
-                let event = take_domain_event(&mut recorded)?;
-                decoded.push((recorded, Some(event)));
-            } else {
-                decoded.push((recorded, None));
-            }
-        }
-        Ok(self.apply_decoded(
-            decoded
-                .into_iter()
-                .map(|(r, e)| (r.stream_id, r.stream_version, r.position, e))
-                .collect(),
-        ))
-    }
-
     /// Applies decoded events that directly follow the current position, in
     /// order: (stream, stream version, position, the event if it is an
     /// account's). Returns views due for a snapshot.
-    fn apply_decoded(
-        &self,
-        events: Vec<(String, u64, Position, Option<Event>)>,
-    ) -> Vec<(AccountId, Arc<AccountView>)> {
+    fn apply_decoded(&self, events: DecodedPage) -> Vec<(AccountId, Arc<AccountView>)> {
         let mut due = Vec::new();
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let inner = &mut *inner;
@@ -470,6 +458,31 @@ impl Projection {
             attempts: self.config.max_attempts,
         })
     }
+}
+
+/// Events read per page while catching up with the log.
+const CATCH_UP_PAGE: usize = 5000;
+
+/// A page of the global log as `apply_decoded` takes it: the events of
+/// account streams decoded, every other stream's passed over.
+type DecodedPage = Vec<(String, u64, Position, Option<Event>)>;
+
+fn decode_page(page: Vec<RecordedEvent>) -> Result<DecodedPage, ProjectionError> {
+    page.into_iter()
+        .map(|mut recorded| {
+            let event = if recorded.stream_id.starts_with(ACCOUNT_STREAM_PREFIX) {
+                Some(take_domain_event(&mut recorded)?)
+            } else {
+                None
+            };
+            Ok((
+                recorded.stream_id,
+                recorded.stream_version,
+                recorded.position,
+                event,
+            ))
+        })
+        .collect()
 }
 
 /// Each command's answer once its batch is written. A command's position is
