@@ -8,6 +8,8 @@ use iam_event_store::{ExpectedVersion, NewEvent};
 use serde_json::json;
 use sqlx::{Connection, Executor};
 
+mod support;
+
 fn iamd(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_iamd"))
         .args(args)
@@ -291,4 +293,190 @@ fn verify_never_creates_a_missing_sqlite_database() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing.db"));
     assert!(!path.exists(), "verify created {}", path.display());
+}
+
+/// `iamd serve` as operators run it: first start generates the root
+/// credentials and master key as 0600 files, SIGTERM stops it cleanly, and a
+/// restart reuses both (the same root key still signs in).
+mod serve {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use iam_event_store::testing::TestDatabase;
+
+    use crate::support;
+
+    /// A running `iamd serve` and the lines it prints.
+    struct Served {
+        child: Child,
+        lines: mpsc::Receiver<String>,
+        seen: Vec<String>,
+    }
+
+    impl Served {
+        fn start(db: &TestDatabase, data_dir: &std::path::Path) -> Served {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_iamd"))
+                .args([
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--database-url",
+                    db.url(),
+                ])
+                .arg("--data-dir")
+                .arg(data_dir)
+                .env_remove("DATABASE_URL")
+                .env_remove("IAMD_ROOT_ACCESS_KEY_ID")
+                .env_remove("IAMD_ROOT_SECRET_ACCESS_KEY")
+                .env_remove("IAMD_MASTER_KEY")
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start iamd serve");
+            let stdout = child.stdout.take().unwrap();
+            let (tx, lines) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            Served {
+                child,
+                lines,
+                seen: Vec::new(),
+            }
+        }
+
+        /// Waits (at most 30 s) for a printed line containing `needle`.
+        fn wait_for(&mut self, needle: &str) -> String {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                match self.lines.recv_timeout(left) {
+                    Ok(line) => {
+                        self.seen.push(line.clone());
+                        if line.contains(needle) {
+                            return line;
+                        }
+                    }
+                    Err(_) => {
+                        let _ = self.child.kill();
+                        panic!("iamd never printed {needle:?}; it printed {:#?}", self.seen)
+                    }
+                }
+            }
+        }
+
+        fn address(&mut self) -> std::net::SocketAddr {
+            let line = self.wait_for("iamd listening");
+            assert!(
+                !line.contains('\u{1b}'),
+                "no colour codes in piped logs: {line:?}"
+            );
+            let addr = line.split("address=").nth(1).expect("an address field");
+            addr.trim().parse().expect("a socket address")
+        }
+
+        /// Sends SIGTERM and waits (at most 30 s) for a clean exit.
+        fn terminate(mut self) -> Vec<String> {
+            let pid = self.child.id().to_string();
+            let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+            assert!(killed.success());
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            let status = loop {
+                if let Some(status) = self.child.try_wait().unwrap() {
+                    break status;
+                }
+                if std::time::Instant::now() > deadline {
+                    let _ = self.child.kill();
+                    panic!("iamd did not stop within 30 s of SIGTERM");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            assert!(status.success(), "{status:?}");
+            self.seen.extend(self.lines.try_iter());
+            self.seen
+        }
+    }
+
+    fn mode(path: &std::path::Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    fn root_key(data_dir: &std::path::Path) -> (String, String) {
+        let text = std::fs::read_to_string(data_dir.join("root-credentials")).unwrap();
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+                .trim()
+                .to_owned()
+        };
+        (
+            field("aws_access_key_id = "),
+            field("aws_secret_access_key = "),
+        )
+    }
+
+    async fn list_users(addr: std::net::SocketAddr, key: &str, secret: &str) -> support::Reply {
+        let client = support::Client {
+            addr,
+            key: key.into(),
+            secret: secret.into(),
+            skew: chrono::Duration::zero(),
+        };
+        client.call("ListUsers", &[]).await
+    }
+
+    #[tokio::test]
+    async fn first_start_generates_private_secrets_and_sigterm_stops_it() {
+        let db = TestDatabase::postgres().await;
+        let data_dir =
+            std::env::temp_dir().join(format!("iamd-serve-{}", uuid::Uuid::new_v4().simple()));
+
+        let mut first = Served::start(&db, &data_dir);
+        first.wait_for("generated root credentials");
+        let addr = first.address();
+        let credentials = data_dir.join("root-credentials");
+        let master_key = data_dir.join("master.key");
+        assert_eq!(mode(&credentials), 0o600);
+        assert_eq!(mode(&master_key), 0o600);
+        let key_hex = std::fs::read_to_string(&master_key).unwrap();
+        assert_eq!(key_hex.trim().len(), 64, "a 256-bit key in hex");
+        let (key, secret) = root_key(&data_dir);
+        assert!(key.starts_with("AKIA"), "{key}");
+        assert_eq!(secret.len(), 40);
+
+        let reply = list_users(addr, &key, &secret).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let wrong = list_users(addr, &key, &"x".repeat(40)).await;
+        assert_eq!(wrong.error_code().as_deref(), Some("SignatureDoesNotMatch"));
+        let printed = first.terminate();
+        assert!(
+            printed.iter().any(|l| l.contains("iamd stopped")),
+            "{printed:#?}"
+        );
+
+        // A restart reuses the files: nothing is generated, the key works.
+        let mut second = Served::start(&db, &data_dir);
+        let addr = second.address();
+        assert_eq!(std::fs::read_to_string(&master_key).unwrap(), key_hex);
+        assert_eq!(root_key(&data_dir), (key.clone(), secret.clone()));
+        let reply = list_users(addr, &key, &secret).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let printed = second.terminate();
+        assert!(
+            !printed
+                .iter()
+                .any(|l| l.contains("generated root credentials")),
+            "{printed:#?}"
+        );
+        std::fs::remove_dir_all(&data_dir).unwrap();
+    }
 }

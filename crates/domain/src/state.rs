@@ -1,9 +1,10 @@
 //! The state of one account, as `evolve` builds it from events and `decide`
 //! reads it to check commands.
 //!
-//! Every collection is a `BTreeMap`/`BTreeSet` keyed by a case-folded
-//! [`NameKey`] (or an id), so iteration order, listings and equality are
-//! deterministic, and two entities whose names differ only in case cannot
+//! Every collection is an ordered map or set (the account's entities in
+//! persistent [`EntityMap`]s, an entity's own sets in `BTreeMap`/`BTreeSet`)
+//! keyed by a case-folded [`NameKey`] (or an id), so iteration order,
+//! listings and equality are deterministic, and two entities whose names differ only in case cannot
 //! coexist. Cross-references (memberships, attachments) are stored by key on
 //! both sides where a projection needs both directions.
 
