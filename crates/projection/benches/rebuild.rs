@@ -378,6 +378,7 @@ async fn main() {
         times.push(start.elapsed().as_secs_f64() * 1000.0);
         std::hint::black_box(view);
     }
+    eprintln!("as-of times in cut order (ms): {times:.1?}");
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!("as_of_p50_ms {:.1}", times[times.len() / 2]);
     println!("as_of_max_ms {:.1}", times[times.len() - 1]);
