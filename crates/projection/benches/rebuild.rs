@@ -4,6 +4,9 @@
 //! The account: 10,000 users, 500 groups, 2,000 roles, 1,500 managed
 //! policies, with memberships, attachments, inline policies, tags and policy
 //! versions — about 200,000 events, all produced by `decide`.
+//!
+//! `IAMD_BENCH_REUSE_LOG=1` keeps a log a previous run wrote (deleting its
+//! snapshots) instead of writing it again: for comparing builds on one log.
 
 // The counting allocator below is the only unsafe code in the workspace.
 #![allow(unsafe_code)]
