@@ -193,6 +193,11 @@ fn projection() -> Result<()> {
         figure("projection_catch_up_s")?
     );
     println!(
+        "| restart: newest checkpoint, then the {:.0} events after it | {:.2} s | |",
+        figure("restart_replayed_events")?,
+        figure("restart_from_checkpoint_s")?
+    );
+    println!(
         "| largest snapshot: size / load / decode | {:.1} MiB / {:.0} ms / {:.0} ms | |",
         figure("snapshot_mib")?,
         figure("snapshot_load_ms")?,

@@ -402,6 +402,7 @@ impl Application {
                 ..ProjectionConfig::default()
             },
         );
+        projection.restore().await?;
         projection.catch_up().await?;
         if projection.view(&account_id).is_none() {
             let bootstrap = EventMetadata {

@@ -335,7 +335,8 @@ async fn main() {
     assert_eq!(rebuilt.stream_version, events.len() as u64);
     println!("rebuild_account_s {rebuild:.3}");
 
-    // A projection following the whole log, saving snapshots every 2,500 account events.
+    // A projection following the whole log, saving snapshots every 2,500
+    // account events and a checkpoint every 50,000 events of the log.
     let projection = Projection::new(
         store.clone(),
         ProjectionConfig {
@@ -347,6 +348,19 @@ async fn main() {
     projection.catch_up().await.unwrap();
     println!("projection_catch_up_s {:.3}", start.elapsed().as_secs_f64());
     assert_eq!(projection.view(&account()).unwrap().state, rebuilt.state);
+
+    // A node restarting: the newest checkpoint, then the log after it.
+    let start = Instant::now();
+    let restarted = Projection::new(store.clone(), ProjectionConfig::default());
+    let from = restarted.restore().await.unwrap();
+    restarted.catch_up().await.unwrap();
+    println!(
+        "restart_from_checkpoint_s {:.3}",
+        start.elapsed().as_secs_f64()
+    );
+    println!("restart_replayed_events {}", head.0 - from.0);
+    assert_eq!(restarted.view(&account()).unwrap().state, rebuilt.state);
+    drop(restarted);
 
     // The largest snapshot: its size, and the time to load and decode it.
     let start = Instant::now();

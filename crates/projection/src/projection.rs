@@ -19,6 +19,9 @@ use crate::view::{take_domain_event, AccountView};
 pub struct ProjectionConfig {
     /// Save an account's snapshot every this many of its events (0: never).
     pub snapshot_every: u64,
+    /// Save a checkpoint of every account's view every this many events of
+    /// the whole log (0: never); a restarting node starts from the newest.
+    pub checkpoint_every: u64,
     /// Attempts of one command before giving up under contention.
     pub max_attempts: u32,
     /// The IAM quotas `decide` enforces.
@@ -31,6 +34,7 @@ impl Default for ProjectionConfig {
     fn default() -> Self {
         ProjectionConfig {
             snapshot_every: 1000,
+            checkpoint_every: 50_000,
             max_attempts: 30,
             quotas: Quotas::default(),
             poll_interval: Duration::from_millis(500),
@@ -58,6 +62,8 @@ struct Inner {
     position: Position,
     accounts: HashMap<String, Arc<AccountView>>,
     snapshotted: HashMap<String, u64>,
+    /// Position of the last checkpoint saved or restored.
+    checkpointed: Position,
 }
 
 /// Every account's current view.
@@ -109,6 +115,7 @@ impl Projection {
                 position: Position::START,
                 accounts: HashMap::new(),
                 snapshotted: HashMap::new(),
+                checkpointed: Position::START,
             }),
             applying: tokio::sync::Mutex::new(()),
             reached: watch::channel(Position::START).0,
@@ -147,6 +154,77 @@ impl Projection {
             .collect()
     }
 
+    /// Starts from the newest trusted checkpoint, if this projection has
+    /// applied nothing yet; returns the position it starts from. The log
+    /// after it is applied by the next `catch_up`. A checkpoint of another
+    /// version, or one that does not decode, is ignored, never trusted: the
+    /// log is then replayed from its beginning.
+    pub async fn restore(&self) -> Result<Position, ProjectionError> {
+        let _applying = self.applying.lock().await;
+        if self.position() != Position::START {
+            return Ok(self.position());
+        }
+        let head = self.store.head().await?.position;
+        let Some(saved) = self.store.load_snapshot(snapshot::CHECKPOINT, head).await? else {
+            return Ok(Position::START);
+        };
+        let Some(views) = snapshot::decode_checkpoint(&saved) else {
+            return Ok(Position::START);
+        };
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        for view in views {
+            let Some(account) = view.account_id.clone() else {
+                continue;
+            };
+            let stream = account.stream_name();
+            inner
+                .snapshotted
+                .insert(stream.clone(), view.stream_version);
+            inner.accounts.insert(stream, Arc::new(view));
+        }
+        inner.position = saved.position;
+        inner.checkpointed = saved.position;
+        self.reached.send_replace(saved.position);
+        tracing::info!(
+            position = saved.position.0,
+            accounts = inner.accounts.len(),
+            "restored the projection from its checkpoint"
+        );
+        Ok(saved.position)
+    }
+
+    /// Starts saving a checkpoint when `checkpoint_every` events have been
+    /// applied since the last one. The views are taken at once (they are
+    /// immutable `Arc`s); encoding and saving run in tasks of their own, so
+    /// a writer that triggers it does not wait for it.
+    fn checkpoint_if_due(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let every = self.config.checkpoint_every;
+        let (position, views) = {
+            let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            if every == 0 || inner.position.0 < inner.checkpointed.0 + every {
+                return None;
+            }
+            inner.checkpointed = inner.position;
+            let views: Vec<Arc<AccountView>> = inner.accounts.values().cloned().collect();
+            (inner.position, views)
+        };
+        let store = self.store.clone();
+        Some(tokio::spawn(async move {
+            let encoded = tokio::task::spawn_blocking(move || {
+                snapshot::encode_checkpoint(position, views.iter().map(|v| &**v))
+            })
+            .await;
+            let result = match encoded {
+                Ok(saved) => store.save_snapshot(&saved).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(error) = result {
+                // A missing checkpoint only costs replay time at the next start.
+                tracing::warn!(%error, "could not save the projection's checkpoint");
+            }
+        }))
+    }
+
     /// Applies everything appended since the last catch-up; returns the new
     /// position.
     ///
@@ -182,6 +260,11 @@ impl Projection {
                     // A missing snapshot only costs replay time later.
                     tracing::warn!(%error, %account, "could not save a snapshot");
                 }
+            }
+            if let Some(saving) = self.checkpoint_if_due() {
+                // Catch-up is the follower's work, not a request's: it waits,
+                // so a caught-up projection has saved its checkpoint.
+                let _ = saving.await;
             }
         }
     }
@@ -249,6 +332,8 @@ impl Projection {
                 tracing::warn!(%error, %account, "could not save a snapshot");
             }
         }
+        // Saved in the background: the writer does not wait for it.
+        drop(self.checkpoint_if_due());
         true
     }
 

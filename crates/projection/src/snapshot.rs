@@ -26,6 +26,11 @@ pub fn schema_version() -> u32 {
     FORMAT * 1000 + iam_domain::SCHEMA_VERSION
 }
 
+/// Snapshot name of the projection's checkpoint: every account's view at
+/// one log position, so a restarting node starts there instead of at the
+/// beginning of the log.
+pub const CHECKPOINT: &str = "projection-checkpoint";
+
 /// Snapshot name of an account's view.
 pub fn name(account: &AccountId) -> String {
     format!("account-view/{account}")
@@ -83,4 +88,79 @@ pub fn decode(snapshot: &Snapshot) -> Option<AccountView> {
             None
         }
     }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Checkpoint {
+    position: u64,
+    accounts: Vec<Saved>,
+}
+
+/// A checkpoint of every account's view, all at log position `position`.
+pub fn encode_checkpoint<'a>(
+    position: Position,
+    views: impl IntoIterator<Item = &'a AccountView>,
+) -> Snapshot {
+    let checkpoint = Checkpoint {
+        position: position.0,
+        accounts: views
+            .into_iter()
+            .map(|view| Saved {
+                account_id: view.account_id.clone(),
+                stream_version: view.stream_version,
+                position: view.position.0,
+                state: view.state.clone(),
+            })
+            .collect(),
+    };
+    Snapshot {
+        name: CHECKPOINT.to_owned(),
+        position,
+        schema_version: schema_version(),
+        data: rmp_serde::to_vec_named(&checkpoint).unwrap_or_default(),
+    }
+}
+
+/// The views in a checkpoint, or `None` when it must not be trusted (another
+/// schema version, undecodable, or inconsistent with its row: a view past
+/// the checkpoint's position, or without an account).
+pub fn decode_checkpoint(snapshot: &Snapshot) -> Option<Vec<AccountView>> {
+    if snapshot.schema_version != schema_version() {
+        tracing::info!(
+            found = snapshot.schema_version,
+            expected = schema_version(),
+            "ignoring a checkpoint of another schema version; replaying the log"
+        );
+        return None;
+    }
+    let checkpoint = match rmp_serde::from_slice::<Checkpoint>(&snapshot.data) {
+        Ok(c) => c,
+        Err(error) => {
+            tracing::warn!(%error, "unreadable checkpoint; replaying the log");
+            return None;
+        }
+    };
+    let consistent = checkpoint.position == snapshot.position.0
+        && checkpoint
+            .accounts
+            .iter()
+            .all(|a| a.position <= checkpoint.position && a.account_id.is_some());
+    if !consistent {
+        tracing::warn!("checkpoint disagrees with its row; replaying the log");
+        return None;
+    }
+    Some(
+        checkpoint
+            .accounts
+            .into_iter()
+            .map(|a| {
+                AccountView::from_parts(
+                    a.account_id,
+                    a.state,
+                    a.stream_version,
+                    Position(a.position),
+                )
+            })
+            .collect(),
+    )
 }

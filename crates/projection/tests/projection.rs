@@ -393,6 +393,80 @@ async fn untrusted_snapshots_are_ignored(store: Arc<dyn EventStore>) {
     }
 }
 
+/// A restarting node starts from the newest checkpoint and catches up
+/// from there to the same views a full replay gives; a checkpoint it cannot
+/// trust is ignored.
+async fn a_restarting_node_starts_from_its_checkpoint(store: Arc<dyn EventStore>) {
+    let config = ProjectionConfig {
+        checkpoint_every: 4,
+        ..config()
+    };
+    let writer = Projection::new(store.clone(), config.clone());
+    exec(&writer, create_account()).await;
+    exec(&writer, create_group("devs", 1)).await;
+    for (i, name) in ["alice", "bob", "carol"].into_iter().enumerate() {
+        exec(&writer, create_user(name, i as u32 + 1)).await;
+        exec(&writer, add_to_group(name, "devs")).await;
+    }
+    // A follower catching up over the log saves a checkpoint on the way.
+    let follower = Projection::new(store.clone(), config.clone());
+    let head = follower.catch_up().await.unwrap();
+    let checkpoint = store
+        .load_snapshot(snapshot::CHECKPOINT, head)
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    assert_eq!(checkpoint.position, head);
+
+    // A new node starts there, without replaying anything.
+    let restarted = Projection::new(store.clone(), config.clone());
+    assert_eq!(restarted.restore().await.unwrap(), head);
+    assert_eq!(restarted.position(), head);
+    assert_eq!(
+        *restarted.view(&account()).unwrap(),
+        *follower.view(&account()).unwrap()
+    );
+    // ... and follows the log from there.
+    exec(&writer, create_user("dave", 4)).await;
+    let now = restarted.catch_up().await.unwrap();
+    let replayed = Projection::new(
+        store.clone(),
+        ProjectionConfig {
+            checkpoint_every: 0,
+            ..config.clone()
+        },
+    );
+    assert_eq!(replayed.catch_up().await.unwrap(), now);
+    assert_eq!(
+        *restarted.view(&account()).unwrap(),
+        *replayed.view(&account()).unwrap()
+    );
+    assert_eq!(restarted.view(&account()).unwrap().state.users.len(), 4);
+
+    // A newer checkpoint from a future build, or a corrupt one, is ignored.
+    for (version, data) in [
+        (snapshot::schema_version() + 1, b"{}".to_vec()),
+        (snapshot::schema_version(), b"garbage".to_vec()),
+    ] {
+        store
+            .save_snapshot(&Snapshot {
+                name: snapshot::CHECKPOINT.into(),
+                position: now,
+                schema_version: version,
+                data,
+            })
+            .await
+            .unwrap();
+        let fresh = Projection::new(store.clone(), config.clone());
+        assert_eq!(fresh.restore().await.unwrap(), Position::START);
+        fresh.catch_up().await.unwrap();
+        assert_eq!(
+            *fresh.view(&account()).unwrap(),
+            *replayed.view(&account()).unwrap()
+        );
+    }
+}
+
 async fn a_cancelled_writer_leaves_log_and_views_consistent(store: Arc<dyn EventStore>) {
     let p = Projection::new(store.clone(), config());
     exec(&p, create_account()).await;
@@ -614,6 +688,7 @@ on_both!(
     a_stale_node_retries_after_a_conflict,
     an_unreadable_event_stops_time_travel,
     concurrent_commands_are_batched_and_answered_one_by_one,
+    a_restarting_node_starts_from_its_checkpoint,
 );
 
 /// Two nodes: two separate connection pools (two stores, as two processes
