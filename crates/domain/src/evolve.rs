@@ -13,7 +13,7 @@ use crate::event::{Event, EventData};
 use crate::ids::PolicyVersionId;
 use crate::names::{NameKey, Tag};
 use crate::state::*;
-use crate::state::{for_each_mut, retain};
+use crate::state::{retain, update_where};
 
 /// Applies `event` to `state`. Never fails, never panics.
 pub fn evolve(state: &mut AccountState, event: &Event) {
@@ -93,20 +93,25 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             let new_owner = CredentialOwner::User {
                 user_name: user.name.clone(),
             };
-            for_each_mut(&mut state.access_keys, |key| {
-                if matches!(&key.owner, CredentialOwner::User { user_name } if user_name.key() == old)
-                {
-                    key.owner = new_owner.clone();
-                }
-            });
-            for_each_mut(&mut state.mfa_devices, |dev| {
-                if let Some(a) = &mut dev.assignment {
-                    if matches!(&a.owner, CredentialOwner::User { user_name } if user_name.key() == old)
-                    {
+            let owned_by_old = |owner: &CredentialOwner| matches!(owner, CredentialOwner::User { user_name } if user_name.key() == old);
+            update_where(
+                &mut state.access_keys,
+                |key| owned_by_old(&key.owner),
+                |key| key.owner = new_owner.clone(),
+            );
+            update_where(
+                &mut state.mfa_devices,
+                |dev| {
+                    dev.assignment
+                        .as_ref()
+                        .is_some_and(|a| owned_by_old(&a.owner))
+                },
+                |dev| {
+                    if let Some(a) = &mut dev.assignment {
                         a.owner = new_owner.clone();
                     }
-                }
-            });
+                },
+            );
             state.users.insert(new_key, user);
         }
         UserDeleted { user_name, .. } => {
@@ -121,15 +126,15 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
                     user_name: user.name.clone(),
                 };
                 retain(&mut state.access_keys, |_, k| !owner_eq(&k.owner, &owner));
-                for_each_mut(&mut state.mfa_devices, |dev| {
-                    if dev
-                        .assignment
-                        .as_ref()
-                        .is_some_and(|a| owner_eq(&a.owner, &owner))
-                    {
-                        dev.assignment = None;
-                    }
-                });
+                update_where(
+                    &mut state.mfa_devices,
+                    |dev| {
+                        dev.assignment
+                            .as_ref()
+                            .is_some_and(|a| owner_eq(&a.owner, &owner))
+                    },
+                    |dev| dev.assignment = None,
+                );
             }
         }
         GroupCreated {
@@ -311,26 +316,38 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
             let key = policy_name.key();
             if state.policies.remove(&key).is_some() {
                 // Defensive: drop dangling references a well-formed log never has.
-                for_each_mut(&mut state.users, |u| {
-                    u.attached_policies.remove(&key);
-                });
-                for_each_mut(&mut state.groups, |g| {
-                    g.attached_policies.remove(&key);
-                });
-                for_each_mut(&mut state.roles, |r| {
-                    r.attached_policies.remove(&key);
-                });
+                update_where(
+                    &mut state.users,
+                    |u| u.attached_policies.contains(&key),
+                    |u| {
+                        u.attached_policies.remove(&key);
+                    },
+                );
+                update_where(
+                    &mut state.groups,
+                    |g| g.attached_policies.contains(&key),
+                    |g| {
+                        g.attached_policies.remove(&key);
+                    },
+                );
+                update_where(
+                    &mut state.roles,
+                    |r| r.attached_policies.contains(&key),
+                    |r| {
+                        r.attached_policies.remove(&key);
+                    },
+                );
                 let uses = |b: &Option<Arn>| matches!(b, Some(Arn::Policy { name, .. }) if name.key() == key);
-                for_each_mut(&mut state.users, |u| {
-                    if uses(&u.permissions_boundary) {
-                        u.permissions_boundary = None;
-                    }
-                });
-                for_each_mut(&mut state.roles, |r| {
-                    if uses(&r.permissions_boundary) {
-                        r.permissions_boundary = None;
-                    }
-                });
+                update_where(
+                    &mut state.users,
+                    |u| uses(&u.permissions_boundary),
+                    |u| u.permissions_boundary = None,
+                );
+                update_where(
+                    &mut state.roles,
+                    |r| uses(&r.permissions_boundary),
+                    |r| r.permissions_boundary = None,
+                );
             }
         }
         PolicyVersionCreated {

@@ -188,7 +188,10 @@ impl NameKey {
         if s.is_ascii() {
             NameKey(s.to_ascii_lowercase_smolstr())
         } else {
-            NameKey(s.to_lowercase_smolstr())
+            // `str::to_lowercase`, exactly as keys were always folded (it
+            // applies context rules, such as Greek final sigma, that a
+            // character-by-character fold does not).
+            NameKey(SmolStr::from(s.to_lowercase()))
         }
     }
     /// The folded text.
@@ -303,6 +306,13 @@ mod tests {
             UserName::parse("ADMINS").unwrap().key(),
             UserName::parse("admins").unwrap().key()
         );
+        // Non-ASCII keys (tag keys) fold as `str::to_lowercase` always did,
+        // context rules included, short or long.
+        assert_eq!(NameKey::of("ΟΔΟΣ").as_str(), "οδος");
+        assert_eq!(
+            NameKey::of(&"ΟΔΟΣ".repeat(4)).as_str(),
+            "ΟΔΟΣ".repeat(4).to_lowercase()
+        );
     }
 
     proptest::proptest! {
@@ -311,8 +321,8 @@ mod tests {
         /// shared ones and non-ASCII tag keys alike.
         #[test]
         fn keys_order_as_their_text(
-            a in "[a-zA-Z0-9_+=,.@-]{0,40}|[a-zé]{0,30}",
-            b in "[a-zA-Z0-9_+=,.@-]{0,40}|[a-zé]{0,30}",
+            a in "[a-zA-Z0-9_+=,.@-]{0,40}|[a-zéÉΣσς ]{0,30}",
+            b in "[a-zA-Z0-9_+=,.@-]{0,40}|[a-zéÉΣσς ]{0,30}",
             shared_prefix in "[a-z-]{0,20}",
         ) {
             let (a, b) = (format!("{shared_prefix}{a}"), format!("{shared_prefix}{b}"));

@@ -95,15 +95,23 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
     }
 }
 
-/// Applies `f` to every value of an [`EntityMap`] (it has no `values_mut`).
-pub(crate) fn for_each_mut<K: Ord + Clone, V: Clone>(
+/// Applies `change` to the values of an [`EntityMap`] for which `applies`
+/// holds. Only those are touched: a mutable lookup copies its tree path and
+/// the entity when another version of the state shares them, so changing
+/// every entity in passing would copy the whole account.
+pub(crate) fn update_where<K: Ord + Clone, V: Clone>(
     map: &mut EntityMap<K, V>,
-    mut f: impl FnMut(&mut Shared<V>),
+    applies: impl Fn(&V) -> bool,
+    mut change: impl FnMut(&mut V),
 ) {
-    let keys: Vec<K> = map.keys().cloned().collect();
+    let keys: Vec<K> = map
+        .iter()
+        .filter(|(_, v)| applies(v))
+        .map(|(k, _)| k.clone())
+        .collect();
     for k in keys {
         if let Some(v) = map.get_mut(&k) {
-            f(v);
+            change(v);
         }
     }
 }

@@ -267,8 +267,8 @@ impl EventStore for PostgresStore {
             "{SELECT_EVENT} WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version LIMIT $3"
         ))
         .bind(stream)
-        .bind(after_version as i64)
-        .bind(limit as i64)
+        .bind(crate::sql::int(after_version))
+        .bind(crate::sql::int(limit as u64))
         .fetch_all(&self.pool)
         .await
         .map_err(|e| self.db_err(e))?;
@@ -288,9 +288,9 @@ impl EventStore for PostgresStore {
             crate::sql::versions_up_to_the_cut!("$1", "$2", "$3")
         ))
         .bind(stream)
-        .bind(after_version as i64)
-        .bind(until.0 as i64)
-        .bind(limit as i64)
+        .bind(crate::sql::int(after_version))
+        .bind(crate::sql::int(until.0))
+        .bind(crate::sql::int(limit as u64))
         .fetch_all(&self.pool)
         .await
         .map_err(|e| self.db_err(e))?;
@@ -311,8 +311,8 @@ impl EventStore for PostgresStore {
             " ORDER BY stream_version"
         ))
         .bind(stream)
-        .bind(after_version as i64)
-        .bind(until.0 as i64)
+        .bind(crate::sql::int(after_version))
+        .bind(crate::sql::int(until.0))
         .fetch(&self.pool)
         .map(move |row| {
             row.map_err(|e| self.db_err(e))
@@ -336,8 +336,8 @@ impl EventStore for PostgresStore {
         let rows = sqlx::query(&format!(
             "{SELECT_EVENT} WHERE position > $1 ORDER BY position LIMIT $2"
         ))
-        .bind(after.0 as i64)
-        .bind(limit as i64)
+        .bind(crate::sql::int(after.0))
+        .bind(crate::sql::int(limit as u64))
         .fetch_all(&self.pool)
         .await
         .map_err(|e| self.db_err(e))?;
@@ -399,7 +399,7 @@ impl EventStore for PostgresStore {
              WHERE name = $1 AND position <= $2 ORDER BY position DESC LIMIT 1",
         )
         .bind(name)
-        .bind(at_or_before.0 as i64)
+        .bind(crate::sql::int(at_or_before.0))
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| self.db_err(e))?;

@@ -211,6 +211,19 @@ async fn streaming_a_stream(store: Store, _db: &TestDatabase) {
         .unwrap();
     assert_eq!(paged_until, tight);
 
+    // Bounds past anything stored are no bounds, not errors.
+    let rest: Vec<_> = store
+        .stream_events("a", 11_990, Position(u64::MAX))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rest, paged[11_990..].to_vec());
+    let past_the_end = store
+        .read_stream_until("a", u64::MAX - 1, Position(u64::MAX), usize::MAX)
+        .await
+        .unwrap();
+    assert!(past_the_end.is_empty());
+
     let none: Vec<_> = store
         .stream_events("a", 12_000, head)
         .try_collect()

@@ -443,34 +443,32 @@ impl Projection {
 
     /// Writes one batch of queued commands and answers each.
     async fn write_batch(&self, account: &AccountId, batch: Vec<Pending>) {
-        let (commands, replies): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|p| ((p.command, p.metadata), p.reply))
-            .unzip();
-        let answers = match self.decide_and_append(account, &commands).await {
+        let answers = match self.decide_and_append(account, &batch).await {
             Ok(answers) => answers,
             Err(failure) => {
-                let mut answers: Vec<_> = (1..commands.len())
+                let mut answers: Vec<_> = (1..batch.len())
                     .map(|_| Err(failure.for_another_command()))
                     .collect();
                 answers.insert(0, Err(failure));
                 answers
             }
         };
-        for (reply, answer) in replies.into_iter().zip(answers) {
+        for (pending, answer) in batch.into_iter().zip(answers) {
             // A caller that stopped waiting no longer needs its answer.
-            let _ = reply.send(answer);
+            let _ = pending.reply.send(answer);
         }
     }
 
-    /// Decides `commands` in order, each against the state the ones before
-    /// it produced, and appends all their events in one append, retrying
-    /// the whole batch on a conflict. Returns one answer per command; an
-    /// error for the batch as a whole is every command's.
+    /// Decides the batch's commands in order, each against the state the
+    /// ones before it produced, and appends all their events in one append,
+    /// retrying the whole batch on a conflict. Returns one answer per
+    /// command; an error for the batch as a whole is every command's. Each
+    /// attempt leaves out the commands whose callers have stopped waiting:
+    /// nothing is written for a caller who left before it was.
     async fn decide_and_append(
         &self,
         account: &AccountId,
-        commands: &[(Command, serde_json::Value)],
+        commands: &[Pending],
     ) -> Result<Vec<Result<CommandOutcome, ProjectionError>>, ProjectionError> {
         let stream = account.stream_name();
         let batch = commands.len();
@@ -478,19 +476,23 @@ impl Projection {
             let view = self.view(account).unwrap_or_default();
             let mut state = view.state.clone();
             let mut decided = Vec::with_capacity(batch);
-            for (command, _) in commands {
-                let result = decide(&state, command, &self.config.quotas);
+            for pending in commands {
+                if pending.reply.is_closed() {
+                    decided.push(None);
+                    continue;
+                }
+                let result = decide(&state, &pending.command, &self.config.quotas);
                 if let Ok(events) = &result {
                     for event in events {
                         evolve(&mut state, event);
                     }
                 }
-                decided.push(result);
+                decided.push(Some(result));
             }
             // A refusal decided on a stale view (another node created the
             // entity a moment ago) is not the answer: catch up and decide
             // again. Only a refusal on the latest state is returned.
-            if decided.iter().any(Result::is_err)
+            if decided.iter().flatten().any(Result::is_err)
                 && self.store.stream_version(&stream).await? > view.stream_version
             {
                 self.catch_up().await?;
@@ -498,11 +500,11 @@ impl Projection {
             }
             let mut new_events = Vec::new();
             let mut appended = Vec::new();
-            for ((_, metadata), result) in commands.iter().zip(&decided) {
-                for event in result.iter().flatten() {
+            for (pending, result) in commands.iter().zip(&decided) {
+                for event in result.iter().flatten().flatten() {
                     new_events.push(
                         NewEvent::new(event.event_type(), SCHEMA_VERSION, event.to_payload())
-                            .with_metadata(metadata.clone()),
+                            .with_metadata(pending.metadata.clone()),
                     );
                     appended.push(event.clone());
                 }
@@ -517,8 +519,13 @@ impl Projection {
             };
             match self.store.append(&stream, expected, new_events).await {
                 Ok(outcome) => {
+                    // Written: from here on every command gets its answer.
+                    // A view that cannot catch up now is the follower's to
+                    // fix; callers reading elsewhere wait for their position.
                     if outcome.duplicate || !self.apply_own(&stream, &appended, &outcome).await {
-                        self.catch_up().await?;
+                        if let Err(error) = self.catch_up().await {
+                            tracing::warn!(%error, "the view did not catch up after a write");
+                        }
                     }
                     return Ok(answers(
                         decided,
@@ -573,8 +580,11 @@ fn decode_page(page: Vec<RecordedEvent>) -> Result<DecodedPage, ProjectionError>
 /// Each command's answer once its batch is written. A command's position is
 /// that of its last event, or, for one that appended nothing, of the last
 /// event appended before it in the batch (or the view it was decided on).
+///
+/// A command left out (`None`: its caller had left) gets an answer nobody
+/// receives.
 fn answers(
-    decided: Vec<Result<Vec<Event>, iam_domain::DomainError>>,
+    decided: Vec<Option<Result<Vec<Event>, iam_domain::DomainError>>>,
     unchanged: Position,
     first_position: Option<Position>,
     attempts: u32,
@@ -584,6 +594,9 @@ fn answers(
     decided
         .into_iter()
         .map(|result| {
+            let Some(result) = result else {
+                return Err(lost());
+            };
             let events = result?;
             written += events.len() as u64;
             let position = match first_position {
@@ -600,7 +613,8 @@ fn answers(
         .collect()
 }
 
-/// The answer of a command whose batch task died (a bug: it panicked).
+/// The answer of a command whose batch task died (a bug: it panicked), or
+/// of one left out because its caller had stopped waiting.
 fn lost() -> ProjectionError {
     ProjectionError::Store(StoreError::Internal(
         "the task writing this command's batch failed".into(),
