@@ -273,10 +273,24 @@ impl Projection {
     /// order: (stream, stream version, position, the event if it is an
     /// account's). Returns views due for a snapshot.
     fn apply_decoded(&self, events: DecodedPage) -> Vec<(AccountId, Arc<AccountView>)> {
-        let mut due = Vec::new();
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        let inner = &mut *inner;
+        self.apply_locked(&mut inner, events)
+    }
+
+    /// [`Projection::apply_decoded`] with the views already locked. Events
+    /// at or before the current position were applied already (the write
+    /// path applies its own events while a catch-up may be reading them
+    /// too) and are skipped, so each event is applied exactly once.
+    fn apply_locked(
+        &self,
+        inner: &mut Inner,
+        events: DecodedPage,
+    ) -> Vec<(AccountId, Arc<AccountView>)> {
+        let mut due = Vec::new();
         for (stream_id, stream_version, position, event) in events {
+            if position <= inner.position {
+                continue;
+            }
             if let Some(event) = event {
                 let view = inner.accounts.entry(stream_id.clone()).or_default();
                 // Copy-on-write: readers holding the old Arc keep a consistent view.
@@ -291,48 +305,57 @@ impl Projection {
             }
             inner.position = position;
         }
-        let position = inner.position;
-        self.reached.send_replace(position);
+        self.reached.send_replace(inner.position);
         due
     }
 
     /// After a successful append: when nothing else was appended between
     /// this node's position and the new events, apply them directly instead
     /// of reading them back. Returns false when a catch-up is needed.
-    async fn apply_own(
+    ///
+    /// It does not wait for a catch-up in progress (the follower, woken by
+    /// this very append, is often reading it): the check and the apply
+    /// happen under the views' lock, and whichever of the two comes second
+    /// finds the events applied. Snapshots and checkpoints it makes due are
+    /// saved in the background; the writer does not wait for them.
+    fn apply_own(
         &self,
         stream: &str,
         events: &[Event],
         outcome: &iam_event_store::AppendOutcome,
     ) -> bool {
-        let _applying = self.applying.lock().await;
-        if self.position().next() != outcome.first_position {
-            return false;
-        }
-        let first_version = outcome.stream_version + 1 - events.len() as u64;
-        let decoded = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                (
-                    stream.to_owned(),
-                    first_version + i as u64,
-                    Position(outcome.first_position.0 + i as u64),
-                    Some(e.clone()),
-                )
-            })
-            .collect();
-        let due = self.apply_decoded(decoded);
-        for (account, view) in due {
-            if let Err(error) = self
-                .store
-                .save_snapshot(&snapshot::encode(&account, &view))
-                .await
-            {
-                tracing::warn!(%error, %account, "could not save a snapshot");
+        let due = {
+            let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            if inner.position >= outcome.last_position {
+                return true;
             }
+            if inner.position.next() != outcome.first_position {
+                return false;
+            }
+            let first_version = outcome.stream_version + 1 - events.len() as u64;
+            let decoded = events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    (
+                        stream.to_owned(),
+                        first_version + i as u64,
+                        Position(outcome.first_position.0 + i as u64),
+                        Some(e.clone()),
+                    )
+                })
+                .collect();
+            self.apply_locked(&mut inner, decoded)
+        };
+        for (account, view) in due {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                let saved = snapshot::encode(&account, &view);
+                if let Err(error) = store.save_snapshot(&saved).await {
+                    tracing::warn!(%error, %account, "could not save a snapshot");
+                }
+            });
         }
-        // Saved in the background: the writer does not wait for it.
         drop(self.checkpoint_if_due());
         true
     }
@@ -341,13 +364,23 @@ impl Projection {
     /// store signals appends, and polls as the safety net.
     pub async fn follow(self: Arc<Self>) -> Result<(), ProjectionError> {
         let mut signal = self.store.append_signal();
+        let mut polled = true;
+        let mut last_head = Position::START;
         loop {
-            signal.borrow_and_update();
-            self.catch_up().await?;
-            tokio::select! {
-                _ = signal.changed() => {}
-                _ = tokio::time::sleep(self.config.poll_interval) => {}
+            // A wake-up for an append this node has already applied (its own
+            // write, applied by the write path) needs no read of the log. A
+            // wake-up that does not move the head (the store lost its
+            // notification connection) and the poll catch up regardless.
+            let head = *signal.borrow_and_update();
+            let unexplained = head == last_head;
+            last_head = head;
+            if polled || unexplained || head > self.position() {
+                self.catch_up().await?;
             }
+            polled = tokio::select! {
+                _ = signal.changed() => false,
+                _ = tokio::time::sleep(self.config.poll_interval) => true,
+            };
         }
     }
 
@@ -522,7 +555,7 @@ impl Projection {
                     // Written: from here on every command gets its answer.
                     // A view that cannot catch up now is the follower's to
                     // fix; callers reading elsewhere wait for their position.
-                    if outcome.duplicate || !self.apply_own(&stream, &appended, &outcome).await {
+                    if outcome.duplicate || !self.apply_own(&stream, &appended, &outcome) {
                         if let Err(error) = self.catch_up().await {
                             tracing::warn!(%error, "the view did not catch up after a write");
                         }

@@ -262,6 +262,11 @@ async fn two_nodes_converge_under_racing_writes(
     let vb = b.view(&account()).unwrap();
     assert_eq!(va.state.users.len(), 60, "no write lost");
     assert_eq!(*va, *vb, "both nodes converge");
+    // Each node applied its own writes while its follower read the log: the
+    // result is still the log's, event for event.
+    let replayed = Projection::new(a.store().clone(), config());
+    replayed.catch_up().await.unwrap();
+    assert_eq!(*replayed.view(&account()).unwrap(), *va);
     follower_a.abort();
     follower_b.abort();
 }
