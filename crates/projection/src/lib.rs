@@ -10,7 +10,11 @@
 //!   reads what is new, [`Projection::follow`] keeps reading as events arrive
 //!   (from this process or, on PostgreSQL, any other).
 //! - [`Projection::execute`]: decide against the view at version V, append
-//!   with expected version V, on a conflict catch up and retry (bounded).
+//!   with expected version V, on a conflict catch up and retry (bounded);
+//!   commands for one account that arrive together share one append, each
+//!   decided against the state the earlier ones left.
+//! - [`Projection::restore`]: a restarting node starts from the newest
+//!   checkpoint of every view instead of the beginning of the log.
 //! - [`history::account_as_of`]: time travel from the nearest snapshot plus
 //!   replay.
 //!
