@@ -54,7 +54,7 @@ pub struct AppState {
     pub root: RootCredentials,
     pub master_key: Arc<MasterKey>,
     /// When this node last recorded each access key's use (see
-    /// [`record_key_use`]).
+    /// `record_key_use`).
     pub key_use:
         Arc<std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>>>,
 }

@@ -1,5 +1,5 @@
 //! Commands: one variant per IAM change, as the server hands them to
-//! [`crate::decide`].
+//! [`crate::decide()`].
 //!
 //! A command carries every non-deterministic input already decided by the
 //! shell: generated unique ids and access key ids, the request time `now`,

@@ -8,12 +8,12 @@
 //!
 //! The shell (the server) turns a request into a [`Command`], filling in
 //! everything non-deterministic: generated unique ids ([`ids`]), the time
-//! `now`, secrets already sealed ([`secrets`]). [`decide`] checks the command
+//! `now`, secrets already sealed ([`secrets`]). [`decide()`] checks the command
 //! against the account's [`AccountState`] and the [`Quotas`] and returns
 //! past-tense [`Event`]s or an AWS-coded [`DomainError`]. The shell appends
 //! the events to the stream `account-<ID>` (type [`Event::event_type`],
 //! version [`SCHEMA_VERSION`], payload [`Event::to_payload`], plus an
-//! [`EventMetadata`]), and every reader folds them with [`evolve`], reading
+//! [`EventMetadata`]), and every reader folds them with [`evolve()`], reading
 //! stored ones back with [`Event::from_stored`], which upcasts old versions.
 //! Names are validated newtypes ([`names`], [`arn`]) whose case-folded
 //! [`names::NameKey`] keys every map, so names are unique case-insensitively.

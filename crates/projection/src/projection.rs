@@ -420,7 +420,7 @@ impl Projection {
     /// view already includes the new events (read your own writes).
     ///
     /// Commands for one account that arrive while a write is in flight are
-    /// written together in the next batch (see [`Writer`]). A batch runs in
+    /// written together in the next batch (one append for the batch). A batch runs in
     /// a task of its own, so a caller that gives up waiting cancels nobody
     /// else's command; its own may still be written.
     pub async fn execute(
