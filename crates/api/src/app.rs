@@ -432,11 +432,7 @@ impl Application {
         }
         let follower = {
             let projection = projection.clone();
-            tokio::spawn(async move {
-                if let Err(e) = projection.follow().await {
-                    tracing::error!(error = %e, "the projection stopped following the log");
-                }
-            })
+            tokio::spawn(projection.follow())
         };
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

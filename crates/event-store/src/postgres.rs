@@ -192,6 +192,28 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
+        // Appends made while no LISTEN was active sent notifications nobody
+        // heard: publish the head as the database has it now, so subscribers
+        // behind it read on at once instead of at their next poll.
+        match sqlx::query_scalar::<_, i64>("SELECT position FROM event_log_head")
+            .fetch_one(&pool)
+            .await
+        {
+            Ok(head) => {
+                let Some(sender) = signal.upgrade() else {
+                    return;
+                };
+                let head = Position(head as u64);
+                sender.send_if_modified(|known| {
+                    let newer = head > *known;
+                    if newer {
+                        *known = head;
+                    }
+                    newer
+                });
+            }
+            Err(error) => tracing::warn!(%error, "cannot read the head after LISTEN"),
+        }
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => {
@@ -391,6 +413,16 @@ impl EventStore for PostgresStore {
         .await
         .map_err(|e| self.db_err(e))?;
         Ok(())
+    }
+
+    async fn prune_snapshots(&self, name: &str, before: Position) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM snapshots WHERE name = $1 AND position < $2")
+            .bind(name)
+            .bind(crate::sql::int(before.0))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        Ok(done.rows_affected())
     }
 
     async fn load_snapshot(&self, name: &str, at_or_before: Position) -> Result<Option<Snapshot>> {

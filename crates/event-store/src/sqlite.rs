@@ -334,6 +334,16 @@ impl EventStore for SqliteStore {
         Ok(())
     }
 
+    async fn prune_snapshots(&self, name: &str, before: Position) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM snapshots WHERE name = ?1 AND position < ?2")
+            .bind(name)
+            .bind(crate::sql::int(before.0))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.db_err(e))?;
+        Ok(done.rows_affected())
+    }
+
     async fn load_snapshot(&self, name: &str, at_or_before: Position) -> Result<Option<Snapshot>> {
         let row = sqlx::query(
             "SELECT name, position, schema_version, data FROM snapshots \

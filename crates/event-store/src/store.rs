@@ -129,6 +129,11 @@ pub trait EventStore: Send + Sync + 'static {
     /// The newest snapshot called `name` taken at or before `at_or_before`.
     async fn load_snapshot(&self, name: &str, at_or_before: Position) -> Result<Option<Snapshot>>;
 
+    /// Deletes the snapshots called `name` taken before `before`; returns
+    /// how many. Snapshots are derived data, not the log: a projection that
+    /// only ever needs its newest one (a checkpoint) keeps the table small.
+    async fn prune_snapshots(&self, name: &str, before: Position) -> Result<u64>;
+
     /// The database this store talks to, for messages (password removed).
     fn database(&self) -> &str;
 }

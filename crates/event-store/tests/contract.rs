@@ -761,6 +761,39 @@ async fn snapshots(store: Store, _db: &TestDatabase) {
         .unwrap()
         .unwrap();
     assert_eq!((s.schema_version, s.data), (2, vec![9]));
+
+    // Pruning deletes only that name's snapshots before the position.
+    store
+        .save_snapshot(&Snapshot {
+            name: "other".into(),
+            position: Position(5),
+            schema_version: 1,
+            data: vec![7],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.prune_snapshots("view", Position(30)).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.load_snapshot("view", Position(29)).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .load_snapshot("view", Position(30))
+            .await
+            .unwrap()
+            .unwrap()
+            .position,
+        Position(30)
+    );
+    assert!(store
+        .load_snapshot("other", Position(5))
+        .await
+        .unwrap()
+        .is_some());
 }
 
 async fn empty_log(store: Store, _db: &TestDatabase) {

@@ -78,6 +78,8 @@ pub struct Projection {
     /// account queue here instead of racing each other into conflicts.
     /// Writers on other nodes are still handled by optimistic concurrency.
     writers: std::sync::Mutex<HashMap<String, Arc<Writer>>>,
+    /// A checkpoint is being saved.
+    checkpointing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The writer of one account's stream in this process.
@@ -120,6 +122,7 @@ impl Projection {
             applying: tokio::sync::Mutex::new(()),
             reached: watch::channel(Position::START).0,
             writers: std::sync::Mutex::new(HashMap::new()),
+            checkpointing: Arc::default(),
         })
     }
 
@@ -164,33 +167,74 @@ impl Projection {
         if self.position() != Position::START {
             return Ok(self.position());
         }
-        let head = self.store.head().await?.position;
-        let Some(saved) = self.store.load_snapshot(snapshot::CHECKPOINT, head).await? else {
-            return Ok(Position::START);
-        };
-        let Some(views) = snapshot::decode_checkpoint(&saved) else {
-            return Ok(Position::START);
-        };
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        for view in views {
-            let Some(account) = view.account_id.clone() else {
-                continue;
+        let mut at = self.store.head().await?.position;
+        // The newest checkpoint this build trusts, looking back past a few
+        // it does not (say, written by a newer build during an upgrade).
+        for _ in 0..RESTORE_CANDIDATES {
+            let Some(saved) = self.store.load_snapshot(snapshot::CHECKPOINT, at).await? else {
+                break;
             };
-            let stream = account.stream_name();
-            inner
-                .snapshotted
-                .insert(stream.clone(), view.stream_version);
-            inner.accounts.insert(stream, Arc::new(view));
+            if let Some(views) = self.trusted_checkpoint(&saved).await? {
+                let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+                // A write applied meanwhile: this node is not fresh any more.
+                if inner.position != Position::START {
+                    return Ok(inner.position);
+                }
+                for view in views {
+                    let Some(account) = view.account_id.clone() else {
+                        continue;
+                    };
+                    let stream = account.stream_name();
+                    inner
+                        .snapshotted
+                        .insert(stream.clone(), view.stream_version);
+                    inner.accounts.insert(stream, Arc::new(view));
+                }
+                inner.position = saved.position;
+                inner.checkpointed = saved.position;
+                self.reached.send_replace(saved.position);
+                tracing::info!(
+                    position = saved.position.0,
+                    accounts = inner.accounts.len(),
+                    "restored the projection from its checkpoint"
+                );
+                return Ok(saved.position);
+            }
+            match saved.position.0.checked_sub(1) {
+                Some(before) => at = Position(before),
+                None => break,
+            }
         }
-        inner.position = saved.position;
-        inner.checkpointed = saved.position;
-        self.reached.send_replace(saved.position);
-        tracing::info!(
-            position = saved.position.0,
-            accounts = inner.accounts.len(),
-            "restored the projection from its checkpoint"
-        );
-        Ok(saved.position)
+        Ok(Position::START)
+    }
+
+    /// The views of a checkpoint that decodes and belongs to this log: the
+    /// event at its position must have the hash the checkpoint recorded (the
+    /// hash chain covers everything before it), so a checkpoint left behind
+    /// by another log that has since grown past its position is not used.
+    async fn trusted_checkpoint(
+        &self,
+        saved: &iam_event_store::Snapshot,
+    ) -> Result<Option<Vec<AccountView>>, ProjectionError> {
+        let Some((log_hash, views)) = snapshot::decode_checkpoint(saved) else {
+            return Ok(None);
+        };
+        let Some(before) = saved.position.0.checked_sub(1) else {
+            return Ok(None);
+        };
+        let at = self.store.read_all(Position(before), 1).await?;
+        match at.first() {
+            Some(e) if e.position == saved.position && e.hash.to_hex() == log_hash => {
+                Ok(Some(views))
+            }
+            _ => {
+                tracing::warn!(
+                    position = saved.position.0,
+                    "a checkpoint does not match the log at its position; ignoring it"
+                );
+                Ok(None)
+            }
+        }
     }
 
     /// Starts saving a checkpoint when `checkpoint_every` events have been
@@ -204,24 +248,26 @@ impl Projection {
             if every == 0 || inner.position.0 < inner.checkpointed.0 + every {
                 return None;
             }
+            // One at a time: while one is being saved, the next waits for
+            // the mark to be crossed again.
+            if self
+                .checkpointing
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+            {
+                return None;
+            }
             inner.checkpointed = inner.position;
             let views: Vec<Arc<AccountView>> = inner.accounts.values().cloned().collect();
             (inner.position, views)
         };
         let store = self.store.clone();
+        let checkpointing = self.checkpointing.clone();
         Some(tokio::spawn(async move {
-            let encoded = tokio::task::spawn_blocking(move || {
-                snapshot::encode_checkpoint(position, views.iter().map(|v| &**v))
-            })
-            .await;
-            let result = match encoded {
-                Ok(saved) => store.save_snapshot(&saved).await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            if let Err(error) = result {
+            if let Err(error) = save_checkpoint(store.as_ref(), position, views).await {
                 // A missing checkpoint only costs replay time at the next start.
                 tracing::warn!(%error, "could not save the projection's checkpoint");
             }
+            checkpointing.store(false, std::sync::atomic::Ordering::Release);
         }))
     }
 
@@ -233,7 +279,7 @@ impl Projection {
     /// share both cores (and each page's parsed rows are freed on the thread
     /// that made them).
     pub async fn catch_up(&self) -> Result<Position, ProjectionError> {
-        let _applying = self.applying.lock().await;
+        let applying = self.applying.lock().await;
         let read = |after: Position| {
             let store = self.store.clone();
             tokio::spawn(async move {
@@ -242,12 +288,13 @@ impl Projection {
             })
         };
         let mut next = read(self.position());
-        loop {
+        let mut checkpoints = Vec::new();
+        let reached = loop {
             let page = next
                 .await
                 .map_err(|e| ProjectionError::Store(StoreError::Internal(e.to_string())))??;
             let Some((_, _, last, _)) = page.last() else {
-                return Ok(self.position());
+                break self.position();
             };
             next = read(*last);
             let to_snapshot = self.apply_decoded(page);
@@ -261,12 +308,15 @@ impl Projection {
                     tracing::warn!(%error, %account, "could not save a snapshot");
                 }
             }
-            if let Some(saving) = self.checkpoint_if_due() {
-                // Catch-up is the follower's work, not a request's: it waits,
-                // so a caught-up projection has saved its checkpoint.
-                let _ = saving.await;
-            }
+            checkpoints.extend(self.checkpoint_if_due());
+        };
+        // Catch-up is the follower's work, not a request's: it waits for the
+        // checkpoints it started, but without holding up writers meanwhile.
+        drop(applying);
+        for saving in checkpoints {
+            let _ = saving.await;
         }
+        Ok(reached)
     }
 
     /// Applies decoded events that directly follow the current position, in
@@ -360,12 +410,16 @@ impl Projection {
         true
     }
 
-    /// Keeps the views current until an error: applies new events as the
-    /// store signals appends, and polls as the safety net.
-    pub async fn follow(self: Arc<Self>) -> Result<(), ProjectionError> {
+    /// Keeps the views current for as long as it runs: applies new events
+    /// as the store signals appends, and polls as the safety net. A failed
+    /// catch-up (the database unreachable, an event this build cannot read)
+    /// is logged and retried with a growing pause, up to 30 s: the node
+    /// keeps serving the views it has, and resumes as soon as it can read.
+    pub async fn follow(self: Arc<Self>) {
         let mut signal = self.store.append_signal();
         let mut polled = true;
         let mut last_head = Position::START;
+        let mut failures = 0u32;
         loop {
             // A wake-up for an append this node has already applied (its own
             // write, applied by the write path) needs no read of the log. A
@@ -374,8 +428,18 @@ impl Projection {
             let head = *signal.borrow_and_update();
             let unexplained = head == last_head;
             last_head = head;
-            if polled || unexplained || head > self.position() {
-                self.catch_up().await?;
+            if polled || unexplained || head > self.position() || failures > 0 {
+                match self.catch_up().await {
+                    Ok(_) => failures = 0,
+                    Err(error) => {
+                        failures += 1;
+                        let pause = Duration::from_millis(100 << failures.min(8))
+                            .min(Duration::from_secs(30));
+                        tracing::error!(%error, retry_in = ?pause, "the projection could not catch up with the log");
+                        tokio::time::sleep(pause).await;
+                        continue;
+                    }
+                }
             }
             polled = tokio::select! {
                 _ = signal.changed() => false,
@@ -584,6 +648,37 @@ impl Projection {
         })
     }
 }
+
+/// Encodes and saves a checkpoint, with the hash of the log's event at its
+/// position, then deletes the older checkpoints (a restart needs only the
+/// newest).
+async fn save_checkpoint(
+    store: &dyn EventStore,
+    position: Position,
+    views: Vec<Arc<AccountView>>,
+) -> Result<(), ProjectionError> {
+    let before = Position(position.0.saturating_sub(1));
+    let at = store.read_all(before, 1).await?;
+    let Some(event) = at.first().filter(|e| e.position == position) else {
+        return Err(ProjectionError::Store(StoreError::Internal(format!(
+            "no event at the checkpoint's position {position}"
+        ))));
+    };
+    let log_hash = event.hash.to_hex();
+    let saved = tokio::task::spawn_blocking(move || {
+        snapshot::encode_checkpoint(position, &log_hash, views.iter().map(|v| &**v))
+    })
+    .await
+    .map_err(|e| ProjectionError::Store(StoreError::Internal(e.to_string())))?;
+    store.save_snapshot(&saved).await?;
+    store
+        .prune_snapshots(snapshot::CHECKPOINT, position)
+        .await?;
+    Ok(())
+}
+
+/// How many checkpoints `restore` looks at, newest first.
+const RESTORE_CANDIDATES: usize = 3;
 
 /// Events read per page while catching up with the log.
 const CATCH_UP_PAGE: usize = 5000;

@@ -18,8 +18,10 @@ use crate::view::AccountView;
 /// named fields (self-describing like JSON, so the domain's internally
 /// tagged enums decode, but about half the size and much faster to decode —
 /// time travel decodes a whole account's state from it). 3: the state
-/// records every unique id it has issued (`issued_ids`).
-const FORMAT: u32 = 3;
+/// records every unique id it has issued (`issued_ids`). 4: non-ASCII name
+/// keys fold exactly as `str::to_lowercase` (development builds between 3
+/// and 4 folded Greek final sigma differently).
+const FORMAT: u32 = 4;
 
 /// The schema version this build writes and trusts.
 pub fn schema_version() -> u32 {
@@ -93,16 +95,21 @@ pub fn decode(snapshot: &Snapshot) -> Option<AccountView> {
 #[derive(Serialize, Deserialize)]
 struct Checkpoint {
     position: u64,
+    /// Hex SHA-256 of the log's event at `position`, tying the checkpoint
+    /// to this log.
+    log_hash: String,
     accounts: Vec<Saved>,
 }
 
 /// A checkpoint of every account's view, all at log position `position`.
 pub fn encode_checkpoint<'a>(
     position: Position,
+    log_hash: &str,
     views: impl IntoIterator<Item = &'a AccountView>,
 ) -> Snapshot {
     let checkpoint = Checkpoint {
         position: position.0,
+        log_hash: log_hash.to_owned(),
         accounts: views
             .into_iter()
             .map(|view| Saved {
@@ -121,10 +128,11 @@ pub fn encode_checkpoint<'a>(
     }
 }
 
-/// The views in a checkpoint, or `None` when it must not be trusted (another
-/// schema version, undecodable, or inconsistent with its row: a view past
-/// the checkpoint's position, or without an account).
-pub fn decode_checkpoint(snapshot: &Snapshot) -> Option<Vec<AccountView>> {
+/// The hash of the log's event it was taken at and the views in a
+/// checkpoint, or `None` when it must not be trusted (another schema
+/// version, undecodable, or inconsistent with its row: a view past the
+/// checkpoint's position, or without an account).
+pub fn decode_checkpoint(snapshot: &Snapshot) -> Option<(String, Vec<AccountView>)> {
     if snapshot.schema_version != schema_version() {
         tracing::info!(
             found = snapshot.schema_version,
@@ -149,18 +157,17 @@ pub fn decode_checkpoint(snapshot: &Snapshot) -> Option<Vec<AccountView>> {
         tracing::warn!("checkpoint disagrees with its row; replaying the log");
         return None;
     }
-    Some(
-        checkpoint
-            .accounts
-            .into_iter()
-            .map(|a| {
-                AccountView::from_parts(
-                    a.account_id,
-                    a.state,
-                    a.stream_version,
-                    Position(a.position),
-                )
-            })
-            .collect(),
-    )
+    let views = checkpoint
+        .accounts
+        .into_iter()
+        .map(|a| {
+            AccountView::from_parts(
+                a.account_id,
+                a.state,
+                a.stream_version,
+                Position(a.position),
+            )
+        })
+        .collect();
+    Some((checkpoint.log_hash, views))
 }
