@@ -231,12 +231,14 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
                     }
                 }
                 // The connection was lost: wake subscribers so they re-read,
-                // then reconnect.
+                // then reconnect here (not inside the listener), so the head
+                // is read again once LISTEN is back.
                 Ok(None) => {
                     let Some(sender) = signal.upgrade() else {
                         return;
                     };
                     sender.send_modify(|_| {});
+                    break;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "notification connection failed; reconnecting");

@@ -958,3 +958,71 @@ async fn a_missing_postgres_database_is_a_clear_error() {
     let err = open(url.as_str()).await.err().unwrap();
     assert!(err.to_string().contains("iamd_does_not_exist"), "{err}");
 }
+
+/// Backends of this database that are waiting in `LISTEN`.
+async fn listeners(admin: &mut sqlx::PgConnection) -> Vec<i32> {
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity \
+         WHERE datname = current_database() AND query ILIKE 'listen%'",
+    )
+    .fetch_all(admin)
+    .await
+    .unwrap()
+}
+
+/// The PostgreSQL listener survives losing its connection: after its
+/// backend is killed it listens again and keeps signalling appends made by
+/// another process (having also re-read the head once listening again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_notification_listener_reconnects() {
+    let db = TestDatabase::postgres().await;
+    let follower = iam_event_store::PostgresStore::connect(db.url())
+        .await
+        .unwrap();
+    let mut admin = sqlx::PgConnection::connect(db.url()).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let before = loop {
+        let found = listeners(&mut admin).await;
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(std::time::Instant::now() < deadline, "no listener started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    for pid in &before {
+        let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        assert!(killed);
+    }
+    // It listens again, on a new backend.
+    loop {
+        let now = listeners(&mut admin).await;
+        if now.iter().any(|pid| !before.contains(pid)) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let writer = iam_event_store::PostgresStore::connect(db.url())
+        .await
+        .unwrap();
+    let outcome = writer
+        .append("after-the-loss", ExpectedVersion::NoStream, events(0..3))
+        .await
+        .unwrap();
+    let mut signal = follower.append_signal();
+    while *signal.borrow_and_update() < outcome.last_position {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the signal never reached the new head"
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(200), signal.changed()).await;
+    }
+}
