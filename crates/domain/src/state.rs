@@ -43,6 +43,14 @@ impl<T> Shared<T> {
     pub fn new(value: T) -> Self {
         Shared(Arc::new(value))
     }
+
+    /// Whether two handles hold the very same entity. An entity is copied
+    /// on its first change, so one that is still the same allocation in a
+    /// later state has not changed since (and, held here, the allocation
+    /// cannot be reused by another entity meanwhile).
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
 }
 
 impl<T: Clone> Shared<T> {

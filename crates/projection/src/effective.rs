@@ -6,7 +6,7 @@
 
 use iam_domain::names::NameKey;
 use iam_domain::policy::PolicyDocument;
-use iam_domain::state::InlinePolicy;
+use iam_domain::state::{Group, InlinePolicy, ManagedPolicy, Role, Shared, User};
 use iam_domain::{AccountState, Arn};
 use iam_evaluator::{Authorizer, CompiledPolicy, PolicySet};
 
@@ -33,16 +33,74 @@ fn compile(document: &str) -> Option<CompiledPolicy> {
         .map(|d| CompiledPolicy::compile(&d))
 }
 
-fn managed_default<'a>(state: &'a AccountState, key: &NameKey) -> Option<&'a str> {
-    let policy = state.policies.get(key)?;
+/// What a principal's effective policies were read from: the entities
+/// themselves, as shared with the state they came from, and the keys that
+/// named nothing. Policies built from them are still right for any later
+/// state in which every one of them is the same entity (entities are copied
+/// on change, see [`Shared::ptr_eq`]) or still absent; checking that costs a
+/// lookup per input, against compiling every document again.
+#[derive(Debug, Default)]
+pub(crate) struct Inputs {
+    user: Option<Shared<User>>,
+    role: Option<Shared<Role>>,
+    groups: Vec<(NameKey, Option<Shared<Group>>)>,
+    policies: Vec<(NameKey, Option<Shared<ManagedPolicy>>)>,
+}
+
+fn same<T>(now: Option<&Shared<T>>, then: &Option<Shared<T>>) -> bool {
+    match (now, then) {
+        (Some(a), Some(b)) => Shared::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+impl Inputs {
+    /// Whether policies built from these inputs are still right in `state`.
+    pub(crate) fn still_current(&self, state: &AccountState, principal: &PrincipalKey) -> bool {
+        let me = match principal {
+            PrincipalKey::User(key) => same(state.users.get(key), &self.user),
+            PrincipalKey::Role(key) => same(state.roles.get(key), &self.role),
+        };
+        me && self
+            .groups
+            .iter()
+            .all(|(key, group)| same(state.groups.get(key), group))
+            && self
+                .policies
+                .iter()
+                .all(|(key, policy)| same(state.policies.get(key), policy))
+    }
+
+    fn policy<'a>(&mut self, state: &'a AccountState, key: &NameKey) -> Option<&'a ManagedPolicy> {
+        let found = state.policies.get(key);
+        self.policies.push((key.clone(), found.cloned()));
+        found.map(|p| &**p)
+    }
+}
+
+fn managed_default<'a>(
+    state: &'a AccountState,
+    key: &NameKey,
+    inputs: &mut Inputs,
+) -> Option<&'a str> {
+    let policy = inputs.policy(state, key)?;
     policy
         .versions
         .get(&policy.default_version)
         .map(|v| v.document.as_str())
 }
 
-fn boundary(state: &AccountState, arn: Option<&Arn>) -> Option<CompiledPolicy> {
-    let policy = state.policy_by_arn(arn?)?;
+fn boundary(
+    state: &AccountState,
+    arn: Option<&Arn>,
+    inputs: &mut Inputs,
+) -> Option<CompiledPolicy> {
+    let arn = arn?;
+    if let Arn::Policy { name, .. } = arn {
+        inputs.policy(state, &name.key());
+    }
+    let policy = state.policy_by_arn(arn)?;
     policy
         .versions
         .get(&policy.default_version)
@@ -51,6 +109,15 @@ fn boundary(state: &AccountState, arn: Option<&Arn>) -> Option<CompiledPolicy> {
 
 impl EffectivePolicies {
     pub fn build(state: &AccountState, principal: &PrincipalKey) -> Option<EffectivePolicies> {
+        Self::build_with_inputs(state, principal).map(|(built, _)| built)
+    }
+
+    /// [`EffectivePolicies::build`], with what the policies were read from.
+    pub(crate) fn build_with_inputs(
+        state: &AccountState,
+        principal: &PrincipalKey,
+    ) -> Option<(EffectivePolicies, Inputs)> {
+        let mut inputs = Inputs::default();
         let mut sources = Vec::new();
         let mut compiled = Vec::new();
         let mut add = |label: String, document: Option<&str>| {
@@ -68,16 +135,22 @@ impl EffectivePolicies {
         let bound = match principal {
             PrincipalKey::User(key) => {
                 let user = state.users.get(key)?;
+                inputs.user = Some(user.clone());
                 let me = format!("user/{}", user.name.as_str());
                 for p in user.inline_policies.values() {
                     let (label, doc) = inline(&me, p);
                     add(label, Some(&doc));
                 }
                 for k in &user.attached_policies {
-                    add(format!("policy/{}", k.as_str()), managed_default(state, k));
+                    add(
+                        format!("policy/{}", k.as_str()),
+                        managed_default(state, k, &mut inputs),
+                    );
                 }
                 for g in &user.groups {
-                    let Some(group) = state.groups.get(g) else {
+                    let group = state.groups.get(g);
+                    inputs.groups.push((g.clone(), group.cloned()));
+                    let Some(group) = group else {
                         continue;
                     };
                     let owner = format!("group/{}", group.name.as_str());
@@ -86,31 +159,41 @@ impl EffectivePolicies {
                         add(label, Some(&doc));
                     }
                     for k in &group.attached_policies {
-                        add(format!("policy/{}", k.as_str()), managed_default(state, k));
+                        add(
+                            format!("policy/{}", k.as_str()),
+                            managed_default(state, k, &mut inputs),
+                        );
                     }
                 }
-                boundary(state, user.permissions_boundary.as_ref())
+                boundary(state, user.permissions_boundary.as_ref(), &mut inputs)
             }
             PrincipalKey::Role(key) => {
                 let role = state.roles.get(key)?;
+                inputs.role = Some(role.clone());
                 let me = format!("role/{}", role.name.as_str());
                 for p in role.inline_policies.values() {
                     let (label, doc) = inline(&me, p);
                     add(label, Some(&doc));
                 }
                 for k in &role.attached_policies {
-                    add(format!("policy/{}", k.as_str()), managed_default(state, k));
+                    add(
+                        format!("policy/{}", k.as_str()),
+                        managed_default(state, k, &mut inputs),
+                    );
                 }
-                boundary(state, role.permissions_boundary.as_ref())
+                boundary(state, role.permissions_boundary.as_ref(), &mut inputs)
             }
         };
         let mut authorizer = Authorizer::new(PolicySet::new(compiled));
         if let Some(b) = bound {
             authorizer = authorizer.with_permissions_boundary(b);
         }
-        Some(EffectivePolicies {
-            sources,
-            authorizer,
-        })
+        Some((
+            EffectivePolicies {
+                sources,
+                authorizer,
+            },
+            inputs,
+        ))
     }
 }

@@ -2,13 +2,14 @@
 //! from it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use iam_domain::ids::AccountId;
 use iam_domain::{evolve, AccountState, Event};
 use iam_event_store::{Position, RecordedEvent};
 
-use crate::effective::{EffectivePolicies, PrincipalKey};
+use crate::effective::{EffectivePolicies, Inputs, PrincipalKey};
 use crate::error::ProjectionError;
 
 /// An account's state after applying its stream up to `stream_version`
@@ -22,9 +23,22 @@ pub struct AccountView {
     pub stream_version: u64,
     /// Global position of the last applied event.
     pub position: Position,
-    /// Compiled effective policies by principal, built on first use and
-    /// dropped whenever the account changes.
-    effective: Mutex<HashMap<PrincipalKey, Arc<EffectivePolicies>>>,
+    /// Compiled effective policies by principal, built on first use. The
+    /// cache is shared by the versions of the view a write copies, and an
+    /// entry is used by a version only once its inputs are checked to be
+    /// that version's very entities (see [`Inputs`]): a write compiles
+    /// nothing again for principals it did not touch.
+    effective: Arc<Mutex<HashMap<PrincipalKey, Arc<Cached>>>>,
+}
+
+/// A principal's compiled policies and what they were built from.
+#[derive(Debug)]
+struct Cached {
+    policies: Arc<EffectivePolicies>,
+    inputs: Inputs,
+    /// The last stream version the entry was checked against (or built
+    /// at): a view at that version uses it without checking again.
+    checked_at: AtomicU64,
 }
 
 impl Clone for AccountView {
@@ -34,7 +48,7 @@ impl Clone for AccountView {
             state: self.state.clone(),
             stream_version: self.stream_version,
             position: self.position,
-            effective: Mutex::new(HashMap::new()),
+            effective: self.effective.clone(),
         }
     }
 }
@@ -85,7 +99,7 @@ impl AccountView {
             state,
             stream_version,
             position,
-            effective: Mutex::new(HashMap::new()),
+            effective: Arc::default(),
         }
     }
 
@@ -111,21 +125,37 @@ impl AccountView {
         }
         self.stream_version = stream_version;
         self.position = position;
-        match self.effective.get_mut() {
-            Ok(cache) => cache.clear(),
-            Err(poisoned) => poisoned.into_inner().clear(),
-        }
     }
 
     /// The compiled identity policies and boundary of a user or role, built
-    /// once per version of the account.
+    /// once and reused for as long as nothing they were built from changes.
     pub fn effective_policies(&self, principal: &PrincipalKey) -> Option<Arc<EffectivePolicies>> {
-        let mut cache = self.effective.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(found) = cache.get(principal) {
-            return Some(found.clone());
+        let cached = self
+            .effective
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(principal)
+            .cloned();
+        if let Some(cached) = cached {
+            if cached.checked_at.load(Ordering::Acquire) == self.stream_version
+                || cached.inputs.still_current(&self.state, principal)
+            {
+                cached
+                    .checked_at
+                    .store(self.stream_version, Ordering::Release);
+                return Some(cached.policies.clone());
+            }
         }
-        let built = Arc::new(EffectivePolicies::build(&self.state, principal)?);
-        cache.insert(principal.clone(), built.clone());
-        Some(built)
+        let (built, inputs) = EffectivePolicies::build_with_inputs(&self.state, principal)?;
+        let cached = Arc::new(Cached {
+            policies: Arc::new(built),
+            inputs,
+            checked_at: AtomicU64::new(self.stream_version),
+        });
+        self.effective
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(principal.clone(), cached.clone());
+        Some(cached.policies.clone())
     }
 }

@@ -178,7 +178,7 @@ async fn commands_build_views(store: Arc<dyn EventStore>) {
         Outcome::Allow
     );
 
-    // A change to the account drops the cached set: an inline deny now wins.
+    // A change to alice replaces her cached set: an inline deny now wins.
     exec(
         &p,
         Command::PutUserPolicy {
@@ -652,6 +652,109 @@ async fn concurrent_commands_are_batched_and_answered_one_by_one(store: Arc<dyn 
     );
 }
 
+/// A principal's compiled policies are reused across writes that touch
+/// none of what they were built from, and rebuilt after any write that does:
+/// the principal, one of its groups, an attached or boundary policy.
+async fn effective_policies_follow_exactly_what_they_depend_on(store: Arc<dyn EventStore>) {
+    let p = Projection::new(store.clone(), config());
+    exec(&p, create_account()).await;
+    exec(&p, create_user("alice", 1)).await;
+    exec(&p, create_group("devs", 1)).await;
+    exec(&p, add_to_group("alice", "devs")).await;
+    exec(&p, create_policy("ReadAll", 1, READ_ALL)).await;
+    exec(&p, create_policy("Bound", 2, READ_ALL)).await;
+    exec(
+        &p,
+        Command::AttachGroupPolicy {
+            group_name: GroupName::parse("devs").unwrap(),
+            policy_arn: policy_arn("ReadAll"),
+        },
+    )
+    .await;
+    let alice = PrincipalKey::User(UserName::parse("alice").unwrap().key());
+    let current = || {
+        p.view(&account())
+            .unwrap()
+            .effective_policies(&alice)
+            .unwrap()
+    };
+    let mut last = current();
+    assert_eq!(last.sources, vec!["policy/readall".to_string()]);
+
+    // (write, whether alice's policies depend on what it changes)
+    let steps: Vec<(Command, bool)> = vec![
+        (create_user("bob", 2), false),
+        (create_group("ops", 2), false),
+        (add_to_group("bob", "ops"), false),
+        (
+            Command::AttachGroupPolicy {
+                group_name: GroupName::parse("ops").unwrap(),
+                policy_arn: policy_arn("Bound"),
+            },
+            false,
+        ),
+        (
+            Command::CreatePolicyVersion {
+                policy_arn: policy_arn("ReadAll"),
+                policy_document: DENY_SECRET.into(),
+                set_as_default: true,
+                now: now(),
+            },
+            true,
+        ),
+        (
+            Command::PutGroupPolicy {
+                group_name: GroupName::parse("devs").unwrap(),
+                policy_name: InlinePolicyName::parse("Team").unwrap(),
+                policy_document: READ_ALL.into(),
+            },
+            true,
+        ),
+        (
+            Command::PutUserPermissionsBoundary {
+                user_name: UserName::parse("alice").unwrap(),
+                permissions_boundary: policy_arn("Bound"),
+            },
+            true,
+        ),
+        (
+            Command::CreatePolicyVersion {
+                policy_arn: policy_arn("Bound"),
+                policy_document: DENY_SECRET.into(),
+                set_as_default: true,
+                now: now(),
+            },
+            true,
+        ),
+        (
+            Command::RemoveUserFromGroup {
+                group_name: GroupName::parse("devs").unwrap(),
+                user_name: UserName::parse("alice").unwrap(),
+            },
+            true,
+        ),
+        (create_user("carol", 3), false),
+    ];
+    for (command, touches_alice) in steps {
+        let label = format!("{command:?}");
+        exec(&p, command).await;
+        let now = current();
+        assert_eq!(
+            !Arc::ptr_eq(&now, &last),
+            touches_alice,
+            "after {label}: rebuilt = {}",
+            !Arc::ptr_eq(&now, &last)
+        );
+        // Whatever was reused or rebuilt, it is what a fresh build gives.
+        let fresh =
+            iam_projection::EffectivePolicies::build(&p.view(&account()).unwrap().state, &alice)
+                .unwrap();
+        assert_eq!(now.sources, fresh.sources, "after {label}");
+        last = now;
+    }
+    assert!(last.sources.is_empty(), "{:?}", last.sources);
+}
+
 /// An event this build cannot read stops a replay with an error naming its
 /// position; it is never skipped. Views cut before it still answer.
 async fn an_unreadable_event_stops_time_travel(store: Arc<dyn EventStore>) {
@@ -723,6 +826,7 @@ on_both!(
     an_unreadable_event_stops_time_travel,
     concurrent_commands_are_batched_and_answered_one_by_one,
     a_restarting_node_starts_from_its_checkpoint,
+    effective_policies_follow_exactly_what_they_depend_on,
 );
 
 /// Two nodes: two separate connection pools (two stores, as two processes
