@@ -14,7 +14,7 @@ use crate::error::ProjectionError;
 
 /// An account's state after applying its stream up to `stream_version`
 /// (the last applied event sits at global `position`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AccountView {
     pub account_id: Option<AccountId>,
     pub state: AccountState,
@@ -29,6 +29,30 @@ pub struct AccountView {
     /// that version's very entities (see [`Inputs`]): a write compiles
     /// nothing again for principals it did not touch.
     effective: Arc<Mutex<HashMap<PrincipalKey, Arc<Cached>>>>,
+    /// Names this exact state among every view in the process: new for each
+    /// view made and each event applied. A cache entry checked against one
+    /// generation is used by it without checking again.
+    generation: u64,
+}
+
+/// A new, process-wide unique [`AccountView::generation`]. Clones get one
+/// too: a clone may be changed apart from its original.
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Default for AccountView {
+    fn default() -> Self {
+        AccountView {
+            account_id: None,
+            state: AccountState::default(),
+            stream_version: 0,
+            position: Position::START,
+            effective: Arc::default(),
+            generation: next_generation(),
+        }
+    }
 }
 
 /// A principal's compiled policies and what they were built from.
@@ -36,9 +60,12 @@ pub struct AccountView {
 struct Cached {
     policies: Arc<EffectivePolicies>,
     inputs: Inputs,
-    /// The last stream version the entry was checked against (or built
-    /// at): a view at that version uses it without checking again.
-    checked_at: AtomicU64,
+    /// The stream version of the state it was built from: a view older
+    /// than that does not replace it.
+    built_at: u64,
+    /// The generation of the view it was last checked against (or built
+    /// by): that view uses it without checking again.
+    checked_for: AtomicU64,
 }
 
 impl Clone for AccountView {
@@ -49,6 +76,7 @@ impl Clone for AccountView {
             stream_version: self.stream_version,
             position: self.position,
             effective: self.effective.clone(),
+            generation: next_generation(),
         }
     }
 }
@@ -100,6 +128,7 @@ impl AccountView {
             stream_version,
             position,
             effective: Arc::default(),
+            generation: next_generation(),
         }
     }
 
@@ -125,6 +154,7 @@ impl AccountView {
         }
         self.stream_version = stream_version;
         self.position = position;
+        self.generation = next_generation();
     }
 
     /// The compiled identity policies and boundary of a user or role, built
@@ -136,26 +166,37 @@ impl AccountView {
             .unwrap_or_else(|p| p.into_inner())
             .get(principal)
             .cloned();
-        if let Some(cached) = cached {
-            if cached.checked_at.load(Ordering::Acquire) == self.stream_version
+        if let Some(cached) = &cached {
+            if cached.checked_for.load(Ordering::Acquire) == self.generation
                 || cached.inputs.still_current(&self.state, principal)
             {
-                cached
-                    .checked_at
-                    .store(self.stream_version, Ordering::Release);
+                cached.checked_for.store(self.generation, Ordering::Release);
                 return Some(cached.policies.clone());
             }
         }
-        let (built, inputs) = EffectivePolicies::build_with_inputs(&self.state, principal)?;
-        let cached = Arc::new(Cached {
+        let cache = || self.effective.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((built, inputs)) = EffectivePolicies::build_with_inputs(&self.state, principal)
+        else {
+            // Gone (deleted or renamed): keep nothing of it alive.
+            if cached.is_some() {
+                cache().remove(principal);
+            }
+            return None;
+        };
+        let fresh = Arc::new(Cached {
             policies: Arc::new(built),
             inputs,
-            checked_at: AtomicU64::new(self.stream_version),
+            built_at: self.stream_version,
+            checked_for: AtomicU64::new(self.generation),
         });
-        self.effective
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(principal.clone(), cached.clone());
-        Some(cached.policies.clone())
+        let mut cache = cache();
+        // A reader still on an older version does not evict a newer entry.
+        let newer_cached = cache
+            .get(principal)
+            .is_some_and(|c| c.built_at > self.stream_version);
+        if !newer_cached {
+            cache.insert(principal.clone(), fresh.clone());
+        }
+        Some(fresh.policies.clone())
     }
 }

@@ -753,6 +753,59 @@ async fn effective_policies_follow_exactly_what_they_depend_on(store: Arc<dyn Ev
         last = now;
     }
     assert!(last.sources.is_empty(), "{:?}", last.sources);
+
+    // Renames move entities between keys.
+    exec(&p, add_to_group("alice", "ops")).await;
+    exec(
+        &p,
+        Command::PutGroupPolicy {
+            group_name: GroupName::parse("ops").unwrap(),
+            policy_name: InlinePolicyName::parse("OpsInline").unwrap(),
+            policy_document: READ_ALL.into(),
+        },
+    )
+    .await;
+    let before = current();
+    exec(
+        &p,
+        Command::UpdateGroup {
+            group_name: GroupName::parse("ops").unwrap(),
+            new_group_name: Some(GroupName::parse("operations").unwrap()),
+            new_path: None,
+        },
+    )
+    .await;
+    let after = current();
+    assert!(!Arc::ptr_eq(&before, &after), "a group rename rebuilds");
+    assert!(
+        after
+            .sources
+            .contains(&"group/operations inline OpsInline".to_string()),
+        "{:?}",
+        after.sources
+    );
+    exec(
+        &p,
+        Command::UpdateUser {
+            user_name: UserName::parse("alice").unwrap(),
+            new_user_name: Some(UserName::parse("alicia").unwrap()),
+            new_path: None,
+        },
+    )
+    .await;
+    let view = p.view(&account()).unwrap();
+    assert!(
+        view.effective_policies(&alice).is_none(),
+        "the old name is gone"
+    );
+    let alicia = PrincipalKey::User(UserName::parse("alicia").unwrap().key());
+    let renamed = view.effective_policies(&alicia).unwrap();
+    let fresh = iam_projection::EffectivePolicies::build(&view.state, &alicia).unwrap();
+    assert_eq!(renamed.sources, fresh.sources);
+    // And a user created under the old name is a new principal.
+    exec(&p, create_user("alice", 9)).await;
+    let view = p.view(&account()).unwrap();
+    assert!(view.effective_policies(&alice).unwrap().sources.is_empty());
 }
 
 /// An event this build cannot read stops a replay with an error naming its
