@@ -203,14 +203,7 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
                 let Some(sender) = signal.upgrade() else {
                     return;
                 };
-                let head = Position(head as u64);
-                sender.send_if_modified(|known| {
-                    let newer = head > *known;
-                    if newer {
-                        *known = head;
-                    }
-                    newer
-                });
+                crate::store::publish_head(&sender, Position(head as u64));
             }
             Err(error) => tracing::warn!(%error, "cannot read the head after LISTEN"),
         }
@@ -221,13 +214,7 @@ async fn listen(pool: PgPool, signal: std::sync::Weak<watch::Sender<Position>>) 
                         return;
                     };
                     if let Ok(p) = notification.payload().parse::<u64>() {
-                        sender.send_if_modified(|head| {
-                            let newer = p > head.0;
-                            if newer {
-                                *head = Position(p);
-                            }
-                            newer
-                        });
+                        crate::store::publish_head(&sender, Position(p));
                     }
                 }
                 // The connection was lost: wake subscribers so they re-read,

@@ -471,13 +471,7 @@ impl SqliteStore {
             .await
             .map_err(|e| self.db_err(e))?;
         tx.commit().await.map_err(|e| self.db_err(e))?;
-        self.signal.send_if_modified(|head| {
-            let newer = last.0 > head.0;
-            if newer {
-                *head = Position(last.0);
-            }
-            newer
-        });
+        crate::store::publish_head(&self.signal, Position(last.0));
         Ok(AppendOutcome {
             first_position: Position(batch[0].position),
             last_position: Position(last.0),

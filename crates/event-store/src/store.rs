@@ -137,3 +137,15 @@ pub trait EventStore: Send + Sync + 'static {
     /// The database this store talks to, for messages (password removed).
     fn database(&self) -> &str;
 }
+
+/// Moves an append signal's head forward to `head` (never back), waking
+/// subscribers only when it moved. Both backends signal through this.
+pub(crate) fn publish_head(sender: &watch::Sender<Position>, head: Position) {
+    sender.send_if_modified(|known| {
+        let newer = head > *known;
+        if newer {
+            *known = head;
+        }
+        newer
+    });
+}

@@ -288,7 +288,7 @@ impl Projection {
             })
         };
         let mut next = read(self.position());
-        let mut checkpoints = Vec::new();
+        let mut saving = Vec::new();
         let reached = loop {
             let page = next
                 .await
@@ -297,24 +297,16 @@ impl Projection {
                 break self.position();
             };
             next = read(*last);
-            let to_snapshot = self.apply_decoded(page);
-            for (account, view) in to_snapshot {
-                if let Err(error) = self
-                    .store
-                    .save_snapshot(&snapshot::encode(&account, &view))
-                    .await
-                {
-                    // A missing snapshot only costs replay time later.
-                    tracing::warn!(%error, %account, "could not save a snapshot");
-                }
-            }
-            checkpoints.extend(self.checkpoint_if_due());
+            let due = self.apply_decoded(page);
+            saving.extend(self.save_snapshots(due));
+            saving.extend(self.checkpoint_if_due());
         };
         // Catch-up is the follower's work, not a request's: it waits for the
-        // checkpoints it started, but without holding up writers meanwhile.
+        // snapshots and checkpoints it started, but without holding up
+        // writers meanwhile.
         drop(applying);
-        for saving in checkpoints {
-            let _ = saving.await;
+        for task in saving {
+            let _ = task.await;
         }
         Ok(reached)
     }
@@ -397,17 +389,36 @@ impl Projection {
                 .collect();
             self.apply_locked(&mut inner, decoded)
         };
-        for (account, view) in due {
-            let store = self.store.clone();
-            tokio::spawn(async move {
-                let saved = snapshot::encode(&account, &view);
-                if let Err(error) = store.save_snapshot(&saved).await {
-                    tracing::warn!(%error, %account, "could not save a snapshot");
-                }
-            });
-        }
+        drop(self.save_snapshots(due));
         drop(self.checkpoint_if_due());
         true
+    }
+
+    /// Starts saving the snapshots of views that came due, each in a task
+    /// of its own (encoding a large account takes tens of milliseconds).
+    fn save_snapshots(
+        &self,
+        due: Vec<(AccountId, Arc<AccountView>)>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        due.into_iter()
+            .map(|(account, view)| {
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    let name = snapshot::name(&account);
+                    let saved =
+                        tokio::task::spawn_blocking(move || snapshot::encode(&account, &view))
+                            .await;
+                    let result = match saved {
+                        Ok(saved) => store.save_snapshot(&saved).await.map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    if let Err(error) = result {
+                        // A missing snapshot only costs replay time later.
+                        tracing::warn!(%error, %name, "could not save a snapshot");
+                    }
+                })
+            })
+            .collect()
     }
 
     /// Keeps the views current for as long as it runs: applies new events

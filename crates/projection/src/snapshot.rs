@@ -49,13 +49,34 @@ struct Saved {
     state: AccountState,
 }
 
+impl Saved {
+    fn of(view: &AccountView) -> Saved {
+        Saved {
+            account_id: view.account_id.clone(),
+            stream_version: view.stream_version,
+            position: view.position.0,
+            state: view.state.clone(),
+        }
+    }
+
+    fn into_view(self) -> AccountView {
+        AccountView::from_parts(
+            self.account_id,
+            self.state,
+            self.stream_version,
+            Position(self.position),
+        )
+    }
+}
+
 /// An account's snapshot: two MessagePack parts, the first half of the
 /// users (by name) and the rest of the view, framed as `[length of the
 /// first part, u64 LE][first][rest]`. Users are most of a large account,
 /// and time travel decodes a whole snapshot before it can answer, so the
 /// two parts, of similar size, decode on two threads.
 pub fn encode(account: &AccountId, view: &AccountView) -> Snapshot {
-    let mut rest = view.state.clone();
+    let mut saved = Saved::of(view);
+    let rest = &mut saved.state;
     let users = match rest.users.keys().nth(rest.users.len() / 2).cloned() {
         Some(middle) => {
             let (first, mut second) = rest.users.split(&middle);
@@ -66,12 +87,6 @@ pub fn encode(account: &AccountId, view: &AccountView) -> Snapshot {
             first
         }
         None => Default::default(),
-    };
-    let saved = Saved {
-        account_id: view.account_id.clone(),
-        stream_version: view.stream_version,
-        position: view.position.0,
-        state: rest,
     };
     // Serializing plain data to a Vec cannot fail; an empty snapshot would
     // be ignored on load anyway.
@@ -131,12 +146,7 @@ pub fn decode(snapshot: &Snapshot) -> Option<AccountView> {
         return None;
     }
     saved.state.users = users.union(saved.state.users);
-    Some(AccountView::from_parts(
-        saved.account_id,
-        saved.state,
-        saved.stream_version,
-        Position(saved.position),
-    ))
+    Some(saved.into_view())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -157,15 +167,7 @@ pub fn encode_checkpoint<'a>(
     let checkpoint = Checkpoint {
         position: position.0,
         log_hash: log_hash.to_owned(),
-        accounts: views
-            .into_iter()
-            .map(|view| Saved {
-                account_id: view.account_id.clone(),
-                stream_version: view.stream_version,
-                position: view.position.0,
-                state: view.state.clone(),
-            })
-            .collect(),
+        accounts: views.into_iter().map(Saved::of).collect(),
     };
     Snapshot {
         name: CHECKPOINT.to_owned(),
@@ -207,14 +209,7 @@ pub fn decode_checkpoint(snapshot: &Snapshot) -> Option<(String, Vec<AccountView
     let views = checkpoint
         .accounts
         .into_iter()
-        .map(|a| {
-            AccountView::from_parts(
-                a.account_id,
-                a.state,
-                a.stream_version,
-                Position(a.position),
-            )
-        })
+        .map(Saved::into_view)
         .collect();
     Some((checkpoint.log_hash, views))
 }

@@ -101,6 +101,15 @@ fn add_to_group(user: &str, group: &str) -> Command {
     }
 }
 
+fn new_default_version(policy: &str, document: &str) -> Command {
+    Command::CreatePolicyVersion {
+        policy_arn: policy_arn(policy),
+        policy_document: document.into(),
+        set_as_default: true,
+        now: now(),
+    }
+}
+
 fn config() -> ProjectionConfig {
     ProjectionConfig {
         snapshot_every: 3,
@@ -693,15 +702,7 @@ async fn effective_policies_follow_exactly_what_they_depend_on(store: Arc<dyn Ev
             },
             false,
         ),
-        (
-            Command::CreatePolicyVersion {
-                policy_arn: policy_arn("ReadAll"),
-                policy_document: DENY_SECRET.into(),
-                set_as_default: true,
-                now: now(),
-            },
-            true,
-        ),
+        (new_default_version("ReadAll", DENY_SECRET), true),
         (
             Command::PutGroupPolicy {
                 group_name: GroupName::parse("devs").unwrap(),
@@ -717,15 +718,7 @@ async fn effective_policies_follow_exactly_what_they_depend_on(store: Arc<dyn Ev
             },
             true,
         ),
-        (
-            Command::CreatePolicyVersion {
-                policy_arn: policy_arn("Bound"),
-                policy_document: DENY_SECRET.into(),
-                set_as_default: true,
-                now: now(),
-            },
-            true,
-        ),
+        (new_default_version("Bound", DENY_SECRET), true),
         (
             Command::RemoveUserFromGroup {
                 group_name: GroupName::parse("devs").unwrap(),
