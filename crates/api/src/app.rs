@@ -18,7 +18,8 @@ use iam_domain::Command;
 use iam_event_store::{EventStore, Position};
 use iam_projection::{Projection, ProjectionConfig};
 
-use crate::auth::{self, Keys, RequestFacts};
+use crate::auth::{self, Keys};
+use crate::authz::RequestFacts;
 use crate::credentials::RootCredentials;
 use crate::ops::{self, OpContext, Protocol};
 use crate::query::{ApiError, Params};
@@ -338,7 +339,6 @@ async fn handle(
             source_ip: Some(&source_ip),
             secure_transport: false,
             now,
-            request_keys: auth::request_keys(params),
         },
         metadata,
         now,

@@ -1,13 +1,11 @@
 //! Who is calling: SigV4 authentication against the root credentials and
-//! the account's access keys, and authorization of the call by iamd's own
-//! evaluator.
+//! the account's access keys. Authorization is [`crate::authz`].
 
 use chrono::{DateTime, Utc};
 use iam_domain::ids::AccessKeyId;
 use iam_domain::names::UserName;
 use iam_domain::state::{AccessKeyStatus, CredentialOwner};
-use iam_evaluator::{Context, Outcome, Principal, Request};
-use iam_projection::{AccountView, PrincipalKey};
+use iam_projection::AccountView;
 
 use crate::query::ApiError;
 use crate::sigv4::{self, HttpRequest, Secret, VerifyConfig};
@@ -166,116 +164,4 @@ pub fn authenticate(
         service: verified.service,
         account_key: true,
     })
-}
-
-/// Facts about the request that policies may test.
-pub struct RequestFacts<'a> {
-    pub source_ip: Option<&'a str>,
-    pub secure_transport: bool,
-    pub now: DateTime<Utc>,
-    /// Condition keys taken from the request's own parameters
-    /// (`aws:RequestTag/…`, `aws:TagKeys`, `iam:PermissionsBoundary`,
-    /// `iam:PolicyARN`); see [`request_keys`].
-    pub request_keys: Vec<(String, Vec<String>)>,
-}
-
-/// The request-specific condition keys AWS defines for IAM actions, derived
-/// from the parameters: tags in the request (`Tags.member.N.Key/Value`) give
-/// `aws:RequestTag/<key>` and `aws:TagKeys`; tag keys to remove
-/// (`TagKeys.member.N`) give `aws:TagKeys`; a `PermissionsBoundary` gives
-/// `iam:PermissionsBoundary`; a `PolicyArn` gives `iam:PolicyARN`.
-pub fn request_keys(params: &crate::query::Params) -> Vec<(String, Vec<String>)> {
-    let mut keys = Vec::new();
-    let tags = params.structs("Tags", &["Key", "Value"]);
-    let mut tag_keys: Vec<String> = Vec::new();
-    for t in &tags {
-        if let Some(k) = t.get("Key") {
-            keys.push((
-                format!("aws:RequestTag/{k}"),
-                vec![t.get("Value").cloned().unwrap_or_default()],
-            ));
-            tag_keys.push(k.clone());
-        }
-    }
-    tag_keys.extend(params.list("TagKeys").into_iter().map(str::to_owned));
-    if !tag_keys.is_empty() {
-        keys.push(("aws:TagKeys".to_owned(), tag_keys));
-    }
-    if let Some(b) = params.get("PermissionsBoundary") {
-        keys.push(("iam:PermissionsBoundary".to_owned(), vec![b.to_owned()]));
-    }
-    if let Some(p) = params.get("PolicyArn") {
-        keys.push(("iam:PolicyARN".to_owned(), vec![p.to_owned()]));
-    }
-    keys
-}
-
-/// Authorizes `action` on `resource` for the caller with iamd's evaluator:
-/// root may do everything; a user needs an identity policy that allows it
-/// (within their permissions boundary) and none that denies it.
-pub fn authorize(
-    caller: &Caller,
-    view: Option<&AccountView>,
-    action: &str,
-    resource: &str,
-    facts: &RequestFacts<'_>,
-) -> Result<(), ApiError> {
-    let Caller::User {
-        user_name,
-        arn,
-        user_id,
-        ..
-    } = caller
-    else {
-        return Ok(());
-    };
-    let effective = view.and_then(|v| v.effective_policies(&PrincipalKey::User(user_name.key())));
-    let mut context = Context::new();
-    if let Some(ip) = facts.source_ip {
-        context.insert("aws:SourceIp", ip);
-    }
-    context.insert(
-        "aws:SecureTransport",
-        if facts.secure_transport {
-            "true"
-        } else {
-            "false"
-        },
-    );
-    context.insert("aws:userid", user_id.as_str());
-    for (key, values) in &facts.request_keys {
-        context.insert_many(key, values.clone());
-    }
-    if let Some(user) = view.and_then(|v| v.state.users.get(&user_name.key())) {
-        for tag in user.tags.values() {
-            context.insert(
-                &format!("aws:PrincipalTag/{}", tag.key.as_str()),
-                tag.value.as_str(),
-            );
-        }
-    }
-    let request = Request::new(
-        Principal::parse(arn),
-        action,
-        resource,
-        None,
-        context,
-        facts.now,
-    );
-    let outcome = effective
-        .map(|e| e.authorizer.evaluate(&request).outcome)
-        .unwrap_or(Outcome::ImplicitDeny);
-    if outcome == Outcome::Allow {
-        return Ok(());
-    }
-    let why = if outcome == Outcome::ExplicitDeny {
-        "with an explicit deny in an identity-based policy".to_string()
-    } else {
-        format!("because no identity-based policy allows the {action} action")
-    };
-    Err(ApiError::new(
-        403,
-        "AccessDenied",
-        format!("User: {arn} is not authorized to perform: {action} on resource: {resource} {why}"),
-    ))
 }

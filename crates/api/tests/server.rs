@@ -495,7 +495,7 @@ async fn request_tags_and_policy_arns_reach_conditions() {
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "lead")]).await;
     let policy = r#"{"Version":"2012-10-17","Statement":[
-      {"Effect":"Allow","Action":"iam:CreateUser","Resource":"*",
+      {"Effect":"Allow","Action":["iam:CreateUser","iam:TagUser"],"Resource":"*",
        "Condition":{"StringEquals":{"aws:RequestTag/team":"platform"},"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}},
       {"Effect":"Allow","Action":"iam:AttachUserPolicy","Resource":"*",
        "Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::123456789012:policy/ReadOnly"}}}]}"#;

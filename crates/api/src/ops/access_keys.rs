@@ -7,22 +7,27 @@ use iam_domain::state::{AccessKeyStatus, CredentialOwner};
 use iam_domain::Command;
 
 use super::{page, paging_tail, OpContext, OpResult};
+use crate::authz::Target;
 use crate::credentials::{random_bytes, secret_access_key, unique_id};
 use crate::query::{iso8601, ApiError, Xml};
 
-/// The owner named by `UserName`, or the caller; and the resource ARN the
-/// call is authorized against (the user's ARN; the root's for root keys).
-fn owner(ctx: &OpContext<'_>) -> Result<(CredentialOwner, String), ApiError> {
-    match ctx.params.get("UserName") {
-        Some(name) => {
-            let name = UserName::parse(name)?;
-            let resource = match ctx.state().users.get(&name.key()) {
-                Some(u) => ctx.arn(&format!("user{}{}", u.path.as_str(), u.name.as_str())),
-                None => ctx.arn(&format!("user/{}", name.as_str())),
-            };
-            Ok((CredentialOwner::User { user_name: name }, resource))
-        }
-        None => Ok((ctx.caller.owner(), ctx.caller.arn())),
+/// The owner named by `UserName`, or the caller; and what the call is
+/// authorized against (the user; the root user for root keys).
+fn owner(ctx: &OpContext<'_>) -> Result<(CredentialOwner, Target), ApiError> {
+    let owner = match ctx.params.get("UserName") {
+        Some(name) => CredentialOwner::User {
+            user_name: UserName::parse(name)?,
+        },
+        None => ctx.caller.owner(),
+    };
+    let target = owner_target(ctx, &owner);
+    Ok((owner, target))
+}
+
+fn owner_target(ctx: &OpContext<'_>, owner: &CredentialOwner) -> Target {
+    match owner {
+        CredentialOwner::Root => Target::arn(ctx.arn("root")),
+        CredentialOwner::User { user_name } => ctx.user_target(user_name),
     }
 }
 
@@ -147,21 +152,24 @@ pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
 pub fn last_used(ctx: &OpContext<'_>) -> OpResult {
     let id = AccessKeyId::parse(ctx.params.required("AccessKeyId")?)?;
     let state = ctx.state();
-    let key = state.access_keys.get(&id).ok_or_else(|| {
+    // Authorized before the key is looked up, so the answer does not tell
+    // a caller which keys exist: a key that does not exist is authorized
+    // on every user (`user/*`), and a refusal names `user/*` unless the
+    // caller may read the key's owner.
+    let any_user = ctx.arn("user/*");
+    let key = state.access_keys.get(&id);
+    let target = match key {
+        Some(k) => owner_target(ctx, &k.owner).named_as(any_user),
+        None => Target::arn(any_user),
+    };
+    ctx.authorize("GetAccessKeyLastUsed", &target)?;
+    let key = key.ok_or_else(|| {
         ApiError::new(
             404,
             "NoSuchEntity",
             format!("The Access Key with id {} cannot be found", id.as_str()),
         )
     })?;
-    let resource = match &key.owner {
-        CredentialOwner::Root => ctx.arn("root"),
-        CredentialOwner::User { user_name } => match state.users.get(&user_name.key()) {
-            Some(u) => ctx.arn(&format!("user{}{}", u.path.as_str(), u.name.as_str())),
-            None => ctx.arn(&format!("user/{}", user_name.as_str())),
-        },
-    };
-    ctx.authorize("GetAccessKeyLastUsed", &resource)?;
     let mut x = Xml::new();
     x.opt("UserName", owner_name(&key.owner))
         .open("AccessKeyLastUsed");

@@ -22,7 +22,7 @@ const POLICY_VERSIONS_IN_USE_QUOTA: usize = 10_000;
 /// signing certificates, instance profiles, identity providers, the root
 /// password, the global endpoint token version) are left out.
 pub fn summary(ctx: &OpContext<'_>) -> OpResult {
-    ctx.authorize("GetAccountSummary", "*")?;
+    ctx.authorize_arn("GetAccountSummary", "*".into())?;
     let state = ctx.state();
     let q = &ctx.state.projection.config().quotas;
     let usage = Usage::of(state);
@@ -142,7 +142,7 @@ enum Detail<'a> {
 /// and no `RoleLastUsed`.
 pub fn authorization_details(ctx: &OpContext<'_>) -> OpResult {
     let f = filter(ctx)?;
-    ctx.authorize("GetAccountAuthorizationDetails", "*")?;
+    ctx.authorize_arn("GetAccountAuthorizationDetails", "*".into())?;
     let state = ctx.state();
     let mut all: Vec<(String, Detail<'_>)> = Vec::new();
     if f.users {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use iam_domain::names::{GroupName, IamPath, NameKey, RoleName, Tag, TagKey, UserName};
+use iam_domain::names::{GroupName, IamPath, NameKey, RoleName, Tag, UserName};
 use iam_domain::{AccountState, Arn, Command};
 
 use super::{page, paging_tail, OpContext, OpResult};
@@ -37,43 +37,6 @@ pub(super) fn no_such(kind: &str, name: &str) -> ApiError {
         404,
         "NoSuchEntity",
         format!("The {kind} with name {name} cannot be found."),
-    )
-}
-
-/// The resource ARN of an authorization check on an entity: its ARN when it
-/// exists, else the ARN it would have at the root path.
-fn entity_resource(ctx: &OpContext<'_>, kind: &str, path: Option<&IamPath>, name: &str) -> String {
-    let path = path.map(|p| p.as_str()).unwrap_or("/");
-    ctx.arn(&format!("{kind}{path}{name}"))
-}
-
-pub(super) fn user_resource(ctx: &OpContext<'_>, name: &UserName) -> String {
-    let user = ctx.state().users.get(&name.key());
-    entity_resource(
-        ctx,
-        "user",
-        user.map(|u| &u.path),
-        user.map_or(name.as_str(), |u| u.name.as_str()),
-    )
-}
-
-pub(super) fn group_resource(ctx: &OpContext<'_>, name: &GroupName) -> String {
-    let group = ctx.state().groups.get(&name.key());
-    entity_resource(
-        ctx,
-        "group",
-        group.map(|g| &g.path),
-        group.map_or(name.as_str(), |g| g.name.as_str()),
-    )
-}
-
-pub(super) fn role_resource(ctx: &OpContext<'_>, name: &RoleName) -> String {
-    let role = ctx.state().roles.get(&name.key());
-    entity_resource(
-        ctx,
-        "role",
-        role.map(|r| &r.path),
-        role.map_or(name.as_str(), |r| r.name.as_str()),
     )
 }
 
@@ -129,11 +92,11 @@ impl Entity {
         })
     }
 
-    fn resource(&self, ctx: &OpContext<'_>) -> String {
+    fn target(&self, ctx: &OpContext<'_>) -> crate::authz::Target {
         match self {
-            Entity::User(n) => user_resource(ctx, n),
-            Entity::Group(n) => group_resource(ctx, n),
-            Entity::Role(n) => role_resource(ctx, n),
+            Entity::User(n) => ctx.user_target(n),
+            Entity::Group(n) => ctx.group_target(n),
+            Entity::Role(n) => ctx.role_target(n),
         }
     }
 
@@ -178,7 +141,7 @@ fn policy_arn_param(ctx: &OpContext<'_>, name: &str) -> Result<Arn, ApiError> {
 
 /// Authorizes the command on the entity's ARN, then executes it.
 async fn authorize_and_execute(ctx: &OpContext<'_>, entity: &Entity, command: Command) -> OpResult {
-    ctx.authorize(command.action_name(), &entity.resource(ctx))?;
+    ctx.authorize(command.action_name(), &entity.target(ctx))?;
     let position = ctx.execute(command).await?;
     Ok((String::new(), Some(position)))
 }
@@ -232,7 +195,7 @@ pub fn list_attached(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
     let prefix = path_prefix(ctx)?;
     ctx.authorize(
         &format!("ListAttached{}Policies", entity.title()),
-        &entity.resource(ctx),
+        &entity.target(ctx),
     )?;
     let state = ctx.state();
     let attached = entity.attached(state).ok_or_else(|| entity.not_found())?;
@@ -329,10 +292,7 @@ pub async fn untag(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
              Member must not be null",
         ));
     }
-    let tag_keys = keys
-        .into_iter()
-        .map(TagKey::parse)
-        .collect::<Result<Vec<_>, _>>()?;
+    let tag_keys = crate::authz::request_tag_keys(ctx.params)?;
     let command = match &entity {
         Entity::User(n) => Command::UntagUser {
             user_name: n.clone(),
@@ -350,10 +310,7 @@ pub async fn untag(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
 /// `List{User,Role}Tags`, paged by folded tag key.
 pub fn list_tags(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
     let entity = Entity::from_params(ctx, kind)?;
-    ctx.authorize(
-        &format!("List{}Tags", entity.title()),
-        &entity.resource(ctx),
-    )?;
+    ctx.authorize(&format!("List{}Tags", entity.title()), &entity.target(ctx))?;
     let tags = entity.tags(ctx.state()).ok_or_else(|| entity.not_found())?;
     let (tags, next) = page(tags.iter().map(|(k, t)| (k.as_str(), t)), ctx.params)?;
     let mut x = Xml::new();

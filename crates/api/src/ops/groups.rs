@@ -5,7 +5,7 @@ use iam_domain::names::{GroupName, InlinePolicyName, UserName};
 use iam_domain::state::Group;
 use iam_domain::{AccountState, Command};
 
-use super::attachments::{group_resource, no_such, path_param, path_prefix, user_resource};
+use super::attachments::{no_such, path_param, path_prefix};
 use super::{page, paging_tail, OpContext, OpResult};
 use crate::credentials::unique_id;
 use crate::query::{iso8601, ApiError, Xml};
@@ -40,9 +40,9 @@ fn existing<'s>(state: &'s AccountState, name: &GroupName) -> Result<&'s Group, 
 pub async fn create(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
     let path = path_param(ctx, "Path")?;
-    ctx.authorize(
+    ctx.authorize_arn(
         "CreateGroup",
-        &ctx.arn(&format!(
+        ctx.arn(&format!(
             "group{}{}",
             path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
             name.as_str()
@@ -68,7 +68,7 @@ pub async fn create(ctx: &OpContext<'_>) -> OpResult {
 /// The group and its members, paged over the members by user name.
 pub fn get(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
-    ctx.authorize("GetGroup", &group_resource(ctx, &name))?;
+    ctx.authorize("GetGroup", &ctx.group_target(&name))?;
     let state = ctx.state();
     let group = existing(state, &name)?;
     let (users, next) = page(
@@ -94,7 +94,7 @@ pub fn get(ctx: &OpContext<'_>) -> OpResult {
 
 pub fn list(ctx: &OpContext<'_>) -> OpResult {
     let prefix = path_prefix(ctx)?;
-    ctx.authorize("ListGroups", &ctx.arn(&format!("group{prefix}")))?;
+    ctx.authorize_arn("ListGroups", ctx.arn(&format!("group{prefix}")))?;
     let state = ctx.state();
     let (groups, next) = page(
         state
@@ -131,7 +131,7 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
         .map(GroupName::parse)
         .transpose()?;
     let new_path = path_param(ctx, "NewPath")?;
-    let current = group_resource(ctx, &name);
+    let current = ctx.group_target(&name);
     ctx.authorize("UpdateGroup", &current)?;
     if new_name.is_some() || new_path.is_some() {
         let group = ctx.state().groups.get(&name.key());
@@ -145,8 +145,8 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
             .or(group.map(|g| g.name.as_str()))
             .unwrap_or(name.as_str());
         let target = ctx.arn(&format!("group{path}{target_name}"));
-        if target != current {
-            ctx.authorize("UpdateGroup", &target)?;
+        if target != current.resource() {
+            ctx.authorize_arn("UpdateGroup", target)?;
         }
     }
     let position = ctx
@@ -161,7 +161,7 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
 
 pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
-    ctx.authorize("DeleteGroup", &group_resource(ctx, &name))?;
+    ctx.authorize("DeleteGroup", &ctx.group_target(&name))?;
     let position = ctx
         .execute(Command::DeleteGroup { group_name: name })
         .await?;
@@ -171,7 +171,7 @@ pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
 pub async fn add_user(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
     let user_name = UserName::parse(ctx.params.required("UserName")?)?;
-    ctx.authorize("AddUserToGroup", &group_resource(ctx, &name))?;
+    ctx.authorize("AddUserToGroup", &ctx.group_target(&name))?;
     let position = ctx
         .execute(Command::AddUserToGroup {
             group_name: name,
@@ -184,7 +184,7 @@ pub async fn add_user(ctx: &OpContext<'_>) -> OpResult {
 pub async fn remove_user(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
     let user_name = UserName::parse(ctx.params.required("UserName")?)?;
-    ctx.authorize("RemoveUserFromGroup", &group_resource(ctx, &name))?;
+    ctx.authorize("RemoveUserFromGroup", &ctx.group_target(&name))?;
     let position = ctx
         .execute(Command::RemoveUserFromGroup {
             group_name: name,
@@ -197,7 +197,7 @@ pub async fn remove_user(ctx: &OpContext<'_>) -> OpResult {
 /// The groups a user belongs to, paged by group name; authorized on the user.
 pub fn list_for_user(ctx: &OpContext<'_>) -> OpResult {
     let user_name = UserName::parse(ctx.params.required("UserName")?)?;
-    ctx.authorize("ListGroupsForUser", &user_resource(ctx, &user_name))?;
+    ctx.authorize("ListGroupsForUser", &ctx.user_target(&user_name))?;
     let state = ctx.state();
     let user = state
         .users
@@ -216,7 +216,7 @@ pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
     let document = ctx.params.required("PolicyDocument")?.to_owned();
-    ctx.authorize("PutGroupPolicy", &group_resource(ctx, &name))?;
+    ctx.authorize("PutGroupPolicy", &ctx.group_target(&name))?;
     let position = ctx
         .execute(Command::PutGroupPolicy {
             group_name: name,
@@ -230,7 +230,7 @@ pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
 pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("GetGroupPolicy", &group_resource(ctx, &name))?;
+    ctx.authorize("GetGroupPolicy", &ctx.group_target(&name))?;
     let group = existing(ctx.state(), &name)?;
     super::inline::get(
         "GroupName",
@@ -243,7 +243,7 @@ pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
 
 pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
-    ctx.authorize("ListGroupPolicies", &group_resource(ctx, &name))?;
+    ctx.authorize("ListGroupPolicies", &ctx.group_target(&name))?;
     let group = existing(ctx.state(), &name)?;
     super::inline::list(ctx, &group.inline_policies)
 }
@@ -251,7 +251,7 @@ pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
 pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = group_name(ctx)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("DeleteGroupPolicy", &group_resource(ctx, &name))?;
+    ctx.authorize("DeleteGroupPolicy", &ctx.group_target(&name))?;
     let position = ctx
         .execute(Command::DeleteGroupPolicy {
             group_name: name,

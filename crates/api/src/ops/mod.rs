@@ -20,7 +20,8 @@ use iam_event_store::Position;
 use iam_projection::AccountView;
 
 use crate::app::AppState;
-use crate::auth::{self, Caller, RequestFacts};
+use crate::auth::Caller;
+use crate::authz::{self, RequestFacts, Target};
 use crate::query::{ApiError, Params, Xml, IAM_NAMESPACE, STS_NAMESPACE};
 
 /// Which AWS service's Query protocol an action belongs to.
@@ -83,15 +84,43 @@ impl OpContext<'_> {
             .unwrap_or_else(|| EMPTY.get_or_init(AccountState::default))
     }
 
-    /// Authorizes `iam:<action>` on `resource` for the caller.
-    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), ApiError> {
-        auth::authorize(
+    /// Authorizes `iam:<action>` on `target` for the caller, with the
+    /// condition keys AWS defines for the action.
+    pub fn authorize(&self, action: &str, target: &Target) -> Result<(), ApiError> {
+        authz::authorize(
             self.caller,
             self.view.as_deref(),
-            &format!("iam:{action}"),
-            resource,
+            action,
+            target,
+            self.params,
             &self.facts,
         )
+    }
+
+    /// Authorizes `iam:<action>` on a resource that is not a stored entity
+    /// (a list's path prefix, `*`).
+    pub fn authorize_arn(&self, action: &str, resource: String) -> Result<(), ApiError> {
+        self.authorize(action, &Target::arn(resource))
+    }
+
+    /// The user `name` resolves to, as an authorization target.
+    pub fn user_target(&self, name: &iam_domain::names::UserName) -> Target {
+        Target::user(self.state(), self.account(), name)
+    }
+
+    /// The group `name` resolves to, as an authorization target.
+    pub fn group_target(&self, name: &iam_domain::names::GroupName) -> Target {
+        Target::group(self.state(), self.account(), name)
+    }
+
+    /// The role `name` resolves to, as an authorization target.
+    pub fn role_target(&self, name: &iam_domain::names::RoleName) -> Target {
+        Target::role(self.state(), self.account(), name)
+    }
+
+    /// The managed policy `arn` names, as an authorization target.
+    pub fn policy_target(&self, arn: &iam_domain::Arn) -> Target {
+        Target::policy(self.state(), arn)
     }
 
     /// Decides and appends a command, returning the new position.

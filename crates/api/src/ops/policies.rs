@@ -4,14 +4,15 @@
 //! iamd has only customer managed policies (there are no AWS managed ones),
 //! so `ListPolicies` with `Scope=All` lists the same as `Scope=Local`, and
 //! `Scope=AWS` lists nothing. Every action on a policy is authorized on the
-//! policy's ARN (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`) as the caller gave
-//! it; `CreatePolicy` on the ARN the policy will have, `ListPolicies` on
-//! `arn:aws:iam::ACCOUNT:policy` followed by the path prefix.
+//! stored policy's ARN (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`, its name as
+//! stored, whatever case the caller used); `CreatePolicy` on the ARN the
+//! policy will have, `ListPolicies` on `arn:aws:iam::ACCOUNT:policy`
+//! followed by the path prefix.
 
 use std::collections::HashMap;
 
 use iam_domain::ids::{PolicyId, PolicyVersionId};
-use iam_domain::names::{Description, IamPath, NameKey, PolicyName, TagKey};
+use iam_domain::names::{Description, IamPath, NameKey, PolicyName};
 use iam_domain::state::{ManagedPolicy, PolicyVersion};
 use iam_domain::{AccountState, Arn, Command};
 
@@ -171,7 +172,7 @@ fn authorized_policy<'a>(
     action: &str,
     arn: &Arn,
 ) -> Result<&'a ManagedPolicy, ApiError> {
-    ctx.authorize(action, &arn.to_string())?;
+    ctx.authorize(action, &ctx.policy_target(arn))?;
     ctx.state()
         .policy_by_arn(arn)
         .ok_or_else(|| no_such_policy(arn))
@@ -198,7 +199,13 @@ pub async fn create(ctx: &OpContext<'_>) -> OpResult {
     let tags = super::users::tags(ctx)?;
     let account = iam_domain::ids::AccountId::parse(ctx.account())?;
     let arn = Arn::policy(&account, &path, &name);
-    ctx.authorize("CreatePolicy", &arn.to_string())?;
+    super::users::authorize_create(
+        ctx,
+        "CreatePolicy",
+        "TagPolicy",
+        &crate::authz::Target::arn(arn.to_string()),
+        &tags,
+    )?;
     let position = ctx
         .execute(Command::CreatePolicy {
             policy_name: name,
@@ -271,7 +278,7 @@ pub fn list(ctx: &OpContext<'_>) -> OpResult {
     }
     let only_attached = ctx.params.bool("OnlyAttached")?.unwrap_or(false);
     let filter = usage_filter(ctx)?;
-    ctx.authorize("ListPolicies", &ctx.arn(&format!("policy{prefix}")))?;
+    ctx.authorize_arn("ListPolicies", ctx.arn(&format!("policy{prefix}")))?;
     let state = ctx.state();
     let usage = Usage::of(state);
     let in_use = |p: &ManagedPolicy| {
@@ -306,7 +313,7 @@ pub fn list(ctx: &OpContext<'_>) -> OpResult {
 
 pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
     let arn = policy_arn(ctx)?;
-    ctx.authorize("DeletePolicy", &arn.to_string())?;
+    ctx.authorize("DeletePolicy", &ctx.policy_target(&arn))?;
     let position = ctx
         .execute(Command::DeletePolicy { policy_arn: arn })
         .await?;
@@ -317,7 +324,7 @@ pub async fn create_version(ctx: &OpContext<'_>) -> OpResult {
     let arn = policy_arn(ctx)?;
     let document = ctx.params.required("PolicyDocument")?.to_owned();
     let set_as_default = ctx.params.bool("SetAsDefault")?.unwrap_or(false);
-    ctx.authorize("CreatePolicyVersion", &arn.to_string())?;
+    ctx.authorize("CreatePolicyVersion", &ctx.policy_target(&arn))?;
     let position = ctx
         .execute(Command::CreatePolicyVersion {
             policy_arn: arn.clone(),
@@ -390,7 +397,7 @@ pub fn list_versions(ctx: &OpContext<'_>) -> OpResult {
 pub async fn delete_version(ctx: &OpContext<'_>) -> OpResult {
     let arn = policy_arn(ctx)?;
     let version = version_param(ctx)?;
-    ctx.authorize("DeletePolicyVersion", &arn.to_string())?;
+    ctx.authorize("DeletePolicyVersion", &ctx.policy_target(&arn))?;
     let position = ctx
         .execute(Command::DeletePolicyVersion {
             policy_arn: arn,
@@ -403,7 +410,7 @@ pub async fn delete_version(ctx: &OpContext<'_>) -> OpResult {
 pub async fn set_default_version(ctx: &OpContext<'_>) -> OpResult {
     let arn = policy_arn(ctx)?;
     let version = version_param(ctx)?;
-    ctx.authorize("SetDefaultPolicyVersion", &arn.to_string())?;
+    ctx.authorize("SetDefaultPolicyVersion", &ctx.policy_target(&arn))?;
     let position = ctx
         .execute(Command::SetDefaultPolicyVersion {
             policy_arn: arn,
@@ -540,7 +547,7 @@ pub async fn tag(ctx: &OpContext<'_>) -> OpResult {
     if tags.is_empty() {
         return Err(missing_list("tags"));
     }
-    ctx.authorize("TagPolicy", &arn.to_string())?;
+    ctx.authorize("TagPolicy", &ctx.policy_target(&arn))?;
     let position = ctx
         .execute(Command::TagPolicy {
             policy_arn: arn,
@@ -552,16 +559,11 @@ pub async fn tag(ctx: &OpContext<'_>) -> OpResult {
 
 pub async fn untag(ctx: &OpContext<'_>) -> OpResult {
     let arn = policy_arn(ctx)?;
-    let keys = ctx
-        .params
-        .list("TagKeys")
-        .into_iter()
-        .map(TagKey::parse)
-        .collect::<Result<Vec<_>, _>>()?;
+    let keys = crate::authz::request_tag_keys(ctx.params)?;
     if keys.is_empty() {
         return Err(missing_list("tagKeys"));
     }
-    ctx.authorize("UntagPolicy", &arn.to_string())?;
+    ctx.authorize("UntagPolicy", &ctx.policy_target(&arn))?;
     let position = ctx
         .execute(Command::UntagPolicy {
             policy_arn: arn,

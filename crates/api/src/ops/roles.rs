@@ -5,7 +5,7 @@ use iam_domain::names::{Description, InlinePolicyName, RoleName};
 use iam_domain::state::Role;
 use iam_domain::{AccountState, Arn, Command};
 
-use super::attachments::{boundary_xml, no_such, path_param, path_prefix, role_resource, tags_xml};
+use super::attachments::{boundary_xml, no_such, path_param, path_prefix, tags_xml};
 use super::{encode_document, page, paging_tail, OpContext, OpResult};
 use crate::credentials::unique_id;
 use crate::query::{iso8601, ApiError, Xml};
@@ -88,14 +88,12 @@ pub async fn create(ctx: &OpContext<'_>) -> OpResult {
         .map(Arn::parse)
         .transpose()?;
     let tags = super::users::tags(ctx)?;
-    ctx.authorize(
-        "CreateRole",
-        &ctx.arn(&format!(
-            "role{}{}",
-            path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
-            name.as_str()
-        )),
-    )?;
+    let target = crate::authz::Target::arn(ctx.arn(&format!(
+        "role{}{}",
+        path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
+        name.as_str()
+    )));
+    super::users::authorize_create(ctx, "CreateRole", "TagRole", &target, &tags)?;
     let position = ctx
         .execute(Command::CreateRole {
             role_name: name.clone(),
@@ -114,7 +112,7 @@ pub async fn create(ctx: &OpContext<'_>) -> OpResult {
 
 pub fn get(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
-    ctx.authorize("GetRole", &role_resource(ctx, &name))?;
+    ctx.authorize("GetRole", &ctx.role_target(&name))?;
     let state = ctx.state();
     let role = existing(state, &name)?;
     let mut x = Xml::new();
@@ -126,7 +124,7 @@ pub fn get(ctx: &OpContext<'_>) -> OpResult {
 
 pub fn list(ctx: &OpContext<'_>) -> OpResult {
     let prefix = path_prefix(ctx)?;
-    ctx.authorize("ListRoles", &ctx.arn(&format!("role{prefix}")))?;
+    ctx.authorize_arn("ListRoles", ctx.arn(&format!("role{prefix}")))?;
     let state = ctx.state();
     let (roles, next) = page(
         state
@@ -153,7 +151,7 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
     let description = description(ctx)?;
     let max = max_session_duration(ctx)?;
-    ctx.authorize("UpdateRole", &role_resource(ctx, &name))?;
+    ctx.authorize("UpdateRole", &ctx.role_target(&name))?;
     let position = ctx
         .execute(Command::UpdateRole {
             role_name: name,
@@ -167,7 +165,7 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
 pub async fn update_assume_role_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
     let document = ctx.params.required("PolicyDocument")?.to_owned();
-    ctx.authorize("UpdateAssumeRolePolicy", &role_resource(ctx, &name))?;
+    ctx.authorize("UpdateAssumeRolePolicy", &ctx.role_target(&name))?;
     let position = ctx
         .execute(Command::UpdateAssumeRolePolicy {
             role_name: name,
@@ -181,7 +179,7 @@ pub async fn update_assume_role_policy(ctx: &OpContext<'_>) -> OpResult {
 pub async fn update_description(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
     let description = Description::parse(ctx.params.required("Description")?)?;
-    ctx.authorize("UpdateRoleDescription", &role_resource(ctx, &name))?;
+    ctx.authorize("UpdateRoleDescription", &ctx.role_target(&name))?;
     let position = ctx
         .execute(Command::UpdateRoleDescription {
             role_name: name.clone(),
@@ -193,7 +191,7 @@ pub async fn update_description(ctx: &OpContext<'_>) -> OpResult {
 
 pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
-    ctx.authorize("DeleteRole", &role_resource(ctx, &name))?;
+    ctx.authorize("DeleteRole", &ctx.role_target(&name))?;
     let position = ctx.execute(Command::DeleteRole { role_name: name }).await?;
     Ok((String::new(), Some(position)))
 }
@@ -202,7 +200,7 @@ pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
     let document = ctx.params.required("PolicyDocument")?.to_owned();
-    ctx.authorize("PutRolePolicy", &role_resource(ctx, &name))?;
+    ctx.authorize("PutRolePolicy", &ctx.role_target(&name))?;
     let position = ctx
         .execute(Command::PutRolePolicy {
             role_name: name,
@@ -216,7 +214,7 @@ pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
 pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("GetRolePolicy", &role_resource(ctx, &name))?;
+    ctx.authorize("GetRolePolicy", &ctx.role_target(&name))?;
     let role = existing(ctx.state(), &name)?;
     super::inline::get(
         "RoleName",
@@ -229,7 +227,7 @@ pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
 
 pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
-    ctx.authorize("ListRolePolicies", &role_resource(ctx, &name))?;
+    ctx.authorize("ListRolePolicies", &ctx.role_target(&name))?;
     let role = existing(ctx.state(), &name)?;
     super::inline::list(ctx, &role.inline_policies)
 }
@@ -237,7 +235,7 @@ pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
 pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("DeleteRolePolicy", &role_resource(ctx, &name))?;
+    ctx.authorize("DeleteRolePolicy", &ctx.role_target(&name))?;
     let position = ctx
         .execute(Command::DeleteRolePolicy {
             role_name: name,
@@ -251,7 +249,7 @@ pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {
 /// exist (and `MaxItems`/`Marker` are validated as for any list).
 pub fn list_instance_profiles(ctx: &OpContext<'_>) -> OpResult {
     let name = role_name(ctx)?;
-    ctx.authorize("ListInstanceProfilesForRole", &role_resource(ctx, &name))?;
+    ctx.authorize("ListInstanceProfilesForRole", &ctx.role_target(&name))?;
     existing(ctx.state(), &name)?;
     let (_, next) = page(std::iter::empty::<(&str, ())>(), ctx.params)?;
     let mut x = Xml::new();

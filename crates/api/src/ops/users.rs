@@ -34,16 +34,25 @@ pub(super) fn user_xml(x: &mut Xml, state: &AccountState, user: &User) {
     }
 }
 
+/// The request's `Tags`, validated.
 pub(super) fn tags(ctx: &OpContext<'_>) -> Result<Vec<Tag>, ApiError> {
-    ctx.params
-        .structs("Tags", &["Key", "Value"])
-        .into_iter()
-        .map(|t| {
-            let key = t.get("Key").map(String::as_str).unwrap_or("");
-            let value = t.get("Value").map(String::as_str).unwrap_or("");
-            Tag::new(key, value).map_err(ApiError::from)
-        })
-        .collect()
+    crate::authz::request_tags(ctx.params)
+}
+
+/// Creating an entity with tags also needs the tag action on it (AWS
+/// requires both: the tags feed `aws:PrincipalTag` and `aws:ResourceTag`).
+pub(super) fn authorize_create(
+    ctx: &OpContext<'_>,
+    create: &str,
+    tag: &str,
+    target: &crate::authz::Target,
+    tags: &[Tag],
+) -> Result<(), ApiError> {
+    ctx.authorize(create, target)?;
+    if !tags.is_empty() {
+        ctx.authorize(tag, target)?;
+    }
+    Ok(())
 }
 
 fn path_param(ctx: &OpContext<'_>, name: &str) -> Result<Option<IamPath>, ApiError> {
@@ -53,18 +62,9 @@ fn path_param(ctx: &OpContext<'_>, name: &str) -> Result<Option<IamPath>, ApiErr
         .transpose()
 }
 
-/// `user/PATH/NAME` as the resource of an authorization check.
-fn user_resource(ctx: &OpContext<'_>, path: &str, name: &str) -> String {
+/// `user/PATH/NAME` in this account.
+fn user_arn(ctx: &OpContext<'_>, path: &str, name: &str) -> String {
     ctx.arn(&format!("user{path}{name}"))
-}
-
-/// The named user's ARN for authorization, or (when the user does not exist)
-/// the ARN it would have at the root path.
-fn existing_user_resource(ctx: &OpContext<'_>, name: &UserName) -> String {
-    match ctx.state().users.get(&name.key()) {
-        Some(u) => user_resource(ctx, u.path.as_str(), u.name.as_str()),
-        None => user_resource(ctx, "/", name.as_str()),
-    }
 }
 
 fn no_such_user(name: &str) -> ApiError {
@@ -84,14 +84,12 @@ pub async fn create(ctx: &OpContext<'_>) -> OpResult {
         .map(Arn::parse)
         .transpose()?;
     let tags = tags(ctx)?;
-    ctx.authorize(
-        "CreateUser",
-        &user_resource(
-            ctx,
-            path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
-            name.as_str(),
-        ),
-    )?;
+    let target = crate::authz::Target::arn(user_arn(
+        ctx,
+        path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
+        name.as_str(),
+    ));
+    authorize_create(ctx, "CreateUser", "TagUser", &target, &tags)?;
     let position = ctx
         .execute(Command::CreateUser {
             user_name: name.clone(),
@@ -121,7 +119,7 @@ pub fn get(ctx: &OpContext<'_>) -> OpResult {
     match ctx.params.get("UserName") {
         Some(name) => {
             let name = UserName::parse(name)?;
-            ctx.authorize("GetUser", &existing_user_resource(ctx, &name))?;
+            ctx.authorize("GetUser", &ctx.user_target(&name))?;
             let user = state
                 .users
                 .get(&name.key())
@@ -144,7 +142,7 @@ pub fn get(ctx: &OpContext<'_>) -> OpResult {
                     .close("User");
             }
             crate::auth::Caller::User { user_name, .. } => {
-                ctx.authorize("GetUser", &existing_user_resource(ctx, user_name))?;
+                ctx.authorize("GetUser", &ctx.user_target(user_name))?;
                 let user = state
                     .users
                     .get(&user_name.key())
@@ -160,7 +158,7 @@ pub fn get(ctx: &OpContext<'_>) -> OpResult {
 
 pub fn list(ctx: &OpContext<'_>) -> OpResult {
     let prefix = ctx.params.get("PathPrefix").unwrap_or("/");
-    ctx.authorize("ListUsers", &ctx.arn(&format!("user{prefix}")))?;
+    ctx.authorize_arn("ListUsers", ctx.arn(&format!("user{prefix}")))?;
     let state = ctx.state();
     let (users, next) = page(
         state
@@ -190,7 +188,22 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
         .map(UserName::parse)
         .transpose()?;
     let new_path = path_param(ctx, "NewPath")?;
-    ctx.authorize("UpdateUser", &existing_user_resource(ctx, &name))?;
+    // As in AWS, a rename or move needs the permission on the user as it is
+    // and as it will be.
+    let current = ctx.user_target(&name);
+    ctx.authorize("UpdateUser", &current)?;
+    if new_name.is_some() || new_path.is_some() {
+        let user = ctx.state().users.get(&name.key());
+        let path = new_path
+            .as_ref()
+            .or(user.map(|u| &u.path))
+            .map_or("/", |p| p.as_str());
+        let target_name = new_name.as_ref().or(user.map(|u| &u.name)).unwrap_or(&name);
+        let target = crate::authz::Target::arn(user_arn(ctx, path, target_name.as_str()));
+        if target.resource() != current.resource() {
+            ctx.authorize("UpdateUser", &target)?;
+        }
+    }
     let position = ctx
         .execute(Command::UpdateUser {
             user_name: name,
@@ -203,7 +216,7 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
 
 pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
     let name = UserName::parse(ctx.params.required("UserName")?)?;
-    ctx.authorize("DeleteUser", &existing_user_resource(ctx, &name))?;
+    ctx.authorize("DeleteUser", &ctx.user_target(&name))?;
     let position = ctx.execute(Command::DeleteUser { user_name: name }).await?;
     Ok((String::new(), Some(position)))
 }
@@ -212,7 +225,7 @@ pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = UserName::parse(ctx.params.required("UserName")?)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
     let document = ctx.params.required("PolicyDocument")?.to_owned();
-    ctx.authorize("PutUserPolicy", &existing_user_resource(ctx, &name))?;
+    ctx.authorize("PutUserPolicy", &ctx.user_target(&name))?;
     let position = ctx
         .execute(Command::PutUserPolicy {
             user_name: name,
@@ -226,7 +239,7 @@ pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
 pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = UserName::parse(ctx.params.required("UserName")?)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("GetUserPolicy", &existing_user_resource(ctx, &name))?;
+    ctx.authorize("GetUserPolicy", &ctx.user_target(&name))?;
     let user = ctx
         .state()
         .users
@@ -243,7 +256,7 @@ pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
 
 pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
     let name = UserName::parse(ctx.params.required("UserName")?)?;
-    ctx.authorize("ListUserPolicies", &existing_user_resource(ctx, &name))?;
+    ctx.authorize("ListUserPolicies", &ctx.user_target(&name))?;
     let user = ctx
         .state()
         .users
@@ -255,7 +268,7 @@ pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
 pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {
     let name = UserName::parse(ctx.params.required("UserName")?)?;
     let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("DeleteUserPolicy", &existing_user_resource(ctx, &name))?;
+    ctx.authorize("DeleteUserPolicy", &ctx.user_target(&name))?;
     let position = ctx
         .execute(Command::DeleteUserPolicy {
             user_name: name,

@@ -1,0 +1,106 @@
+//! Which condition keys each IAM action sets, and where each value comes
+//! from.
+//!
+//! AWS sets an action-specific key only on the actions that define it (the
+//! Service Authorization Reference for IAM), and for some of them it takes
+//! the value from stored state rather than from the request: for
+//! `PutUserPolicy`, `iam:PermissionsBoundary` is the target user's *current*
+//! boundary, so a caller cannot satisfy "allow iam:PutUserPolicy when
+//! iam:PermissionsBoundary is policy/Boundary" by adding a
+//! `PermissionsBoundary` parameter to the request. This table is the one
+//! place that decides it; nothing else copies request parameters into the
+//! evaluation context.
+//!
+//! Keys that belong to the resource type rather than the action
+//! (`aws:ResourceTag/*`, `iam:ResourceTag/*` on users, roles and policies)
+//! come from the stored entity: see [`super::Target`].
+
+/// Where one of an action's condition keys gets its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// `aws:RequestTag/<key>` and `aws:TagKeys` from the request's `Tags`
+    /// (validated first).
+    RequestTags,
+    /// `aws:TagKeys` from the request's `TagKeys` (the tags being removed).
+    RemovedTagKeys,
+    /// `iam:PermissionsBoundary` from the request's `PermissionsBoundary`
+    /// parameter: the boundary being set.
+    RequestedBoundary,
+    /// `iam:PermissionsBoundary`: the target user's or role's boundary as
+    /// stored, whatever the request carries.
+    StoredBoundary,
+    /// `iam:PolicyARN` from the request's `PolicyArn`, spelled as the stored
+    /// policy's ARN when it exists.
+    RequestedPolicyArn,
+}
+
+use KeySource::*;
+
+/// Every IAM action that has action-specific condition keys, with their
+/// sources. Actions not listed have none.
+pub const ACTION_KEYS: &[(&str, &[KeySource])] = &[
+    ("AttachGroupPolicy", &[RequestedPolicyArn]),
+    ("AttachRolePolicy", &[StoredBoundary, RequestedPolicyArn]),
+    ("AttachUserPolicy", &[StoredBoundary, RequestedPolicyArn]),
+    ("CreatePolicy", &[RequestTags]),
+    ("CreateRole", &[RequestedBoundary, RequestTags]),
+    ("CreateUser", &[RequestedBoundary, RequestTags]),
+    ("DeleteRolePermissionsBoundary", &[StoredBoundary]),
+    ("DeleteRolePolicy", &[StoredBoundary]),
+    ("DeleteUserPermissionsBoundary", &[StoredBoundary]),
+    ("DeleteUserPolicy", &[StoredBoundary]),
+    ("DetachGroupPolicy", &[RequestedPolicyArn]),
+    ("DetachRolePolicy", &[StoredBoundary, RequestedPolicyArn]),
+    ("DetachUserPolicy", &[StoredBoundary, RequestedPolicyArn]),
+    ("PutRolePermissionsBoundary", &[RequestedBoundary]),
+    ("PutRolePolicy", &[StoredBoundary]),
+    ("PutUserPermissionsBoundary", &[RequestedBoundary]),
+    ("PutUserPolicy", &[StoredBoundary]),
+    ("TagPolicy", &[RequestTags]),
+    ("TagRole", &[RequestTags]),
+    ("TagUser", &[RequestTags]),
+    ("UntagPolicy", &[RemovedTagKeys]),
+    ("UntagRole", &[RemovedTagKeys]),
+    ("UntagUser", &[RemovedTagKeys]),
+];
+
+/// The sources of `action`'s own condition keys (`action` without the
+/// `iam:` prefix); empty for actions that define none.
+pub fn sources(action: &str) -> &'static [KeySource] {
+    ACTION_KEYS
+        .binary_search_by(|(name, _)| (*name).cmp(action))
+        .map(|i| ACTION_KEYS[i].1)
+        .unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_so_lookups_find_every_entry() {
+        for pair in ACTION_KEYS.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
+        }
+        for (action, keys) in ACTION_KEYS {
+            assert_eq!(sources(action), *keys);
+        }
+        assert!(sources("GetUser").is_empty());
+        assert!(sources("ListUsers").is_empty());
+    }
+
+    #[test]
+    fn a_boundary_is_read_from_the_request_only_where_it_is_being_set() {
+        for (action, keys) in ACTION_KEYS {
+            if keys.contains(&RequestedBoundary) {
+                assert!(
+                    action.starts_with("Create") || action.ends_with("PermissionsBoundary"),
+                    "{action}"
+                );
+                assert!(!action.starts_with("Delete"), "{action}");
+            }
+        }
+        assert_eq!(sources("PutUserPolicy"), &[StoredBoundary]);
+        assert_eq!(sources("DeleteUserPermissionsBoundary"), &[StoredBoundary]);
+    }
+}

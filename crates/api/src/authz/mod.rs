@@ -1,0 +1,536 @@
+//! Authorization of every admin call by iamd's own evaluator.
+//!
+//! Three rules keep a caller from talking the server out of its policies:
+//! - **The resource is the stored entity.** IAM names are unique regardless
+//!   of case, but the evaluator compares ARNs as AWS does, case-sensitively.
+//!   A call is therefore authorized against the ARN of the entity the
+//!   request resolves to (its stored path and spelling), never the caller's
+//!   spelling, so `policy/guard` cannot slip past a Deny on `policy/Guard`.
+//! - **Condition keys come from a table** ([`keys::ACTION_KEYS`]): an action
+//!   gets only the keys AWS defines for it, each from its defined source
+//!   (a request parameter, validated; or stored state). Resource tags come
+//!   from the stored entity.
+//! - **A refusal names only what the caller may know**: the resource as the
+//!   request named it, unless the caller may read the entity.
+
+pub mod keys;
+
+use chrono::{DateTime, Utc};
+use iam_domain::names::{GroupName, RoleName, Tag, TagKey, UserName};
+use iam_domain::{AccountState, Arn};
+use iam_evaluator::{Context, Outcome, Principal, Request};
+use iam_projection::{AccountView, PrincipalKey};
+
+use crate::auth::Caller;
+use crate::query::{ApiError, Params};
+use keys::KeySource;
+
+/// AWS's limit on tags in one request (`Tags` and `TagKeys` alike).
+pub const MAX_TAGS_PER_REQUEST: usize = 50;
+
+/// Facts about the request itself that policies may test.
+pub struct RequestFacts<'a> {
+    pub source_ip: Option<&'a str>,
+    pub secure_transport: bool,
+    pub now: DateTime<Utc>,
+}
+
+/// What an action is authorized against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The ARN policies are evaluated against: the stored entity's own ARN
+    /// when it exists, else the ARN the request's values would give it.
+    arn: String,
+    /// The ARN as the request named it, for messages.
+    named: String,
+    /// The action that reads the stored entity (`GetUser`, ...): a caller
+    /// allowed it may be told the stored ARN in a refusal.
+    reader: Option<&'static str>,
+    /// The stored entity's tags (`aws:ResourceTag/*`, `iam:ResourceTag/*`).
+    tags: Vec<(String, String)>,
+    /// The stored user's or role's permissions boundary, canonical.
+    boundary: Option<String>,
+}
+
+impl Target {
+    /// A resource that is not a stored entity: a list's path prefix, `*`,
+    /// the root user, or an entity about to be created.
+    pub fn arn(arn: impl Into<String>) -> Target {
+        let arn = arn.into();
+        Target {
+            named: arn.clone(),
+            arn,
+            reader: None,
+            tags: Vec::new(),
+            boundary: None,
+        }
+    }
+
+    /// The user `name` resolves to (or, when there is none, the ARN it
+    /// would have at the root path).
+    pub fn user(state: &AccountState, account: &str, name: &UserName) -> Target {
+        let named = format!("arn:aws:iam::{account}:user/{}", name.as_str());
+        match state.users.get(&name.key()) {
+            Some(u) => Target {
+                arn: stored_arn(state.user_arn(u), &named),
+                named,
+                reader: Some("GetUser"),
+                tags: tag_pairs(u.tags.values()),
+                boundary: u
+                    .permissions_boundary
+                    .as_ref()
+                    .map(|b| canonical_policy_arn(state, b)),
+            },
+            None => Target::arn(named),
+        }
+    }
+
+    /// The group `name` resolves to. Groups have no tags in IAM.
+    pub fn group(state: &AccountState, account: &str, name: &GroupName) -> Target {
+        let named = format!("arn:aws:iam::{account}:group/{}", name.as_str());
+        match state.groups.get(&name.key()) {
+            Some(g) => Target {
+                arn: stored_arn(state.group_arn(g), &named),
+                named,
+                reader: Some("GetGroup"),
+                tags: Vec::new(),
+                boundary: None,
+            },
+            None => Target::arn(named),
+        }
+    }
+
+    /// The role `name` resolves to.
+    pub fn role(state: &AccountState, account: &str, name: &RoleName) -> Target {
+        let named = format!("arn:aws:iam::{account}:role/{}", name.as_str());
+        match state.roles.get(&name.key()) {
+            Some(r) => Target {
+                arn: stored_arn(state.role_arn(r), &named),
+                named,
+                reader: Some("GetRole"),
+                tags: tag_pairs(r.tags.values()),
+                boundary: r
+                    .permissions_boundary
+                    .as_ref()
+                    .map(|b| canonical_policy_arn(state, b)),
+            },
+            None => Target::arn(named),
+        }
+    }
+
+    /// The managed policy `arn` names (its name matched regardless of case).
+    pub fn policy(state: &AccountState, arn: &Arn) -> Target {
+        let named = arn.to_string();
+        match state.policy_by_arn(arn) {
+            Some(p) => Target {
+                arn: stored_arn(state.policy_arn(p), &named),
+                named,
+                reader: Some("GetPolicy"),
+                tags: tag_pairs(p.tags.values()),
+                boundary: None,
+            },
+            None => Target::arn(named),
+        }
+    }
+
+    /// The same target, named in refusals as `named` (for requests that
+    /// name an entity only indirectly, such as by an access key id).
+    pub fn named_as(mut self, named: String) -> Target {
+        if self.reader.is_none() {
+            self.reader = Some("GetUser");
+        }
+        self.named = named;
+        self
+    }
+
+    /// The ARN policies are evaluated against.
+    pub fn resource(&self) -> &str {
+        &self.arn
+    }
+}
+
+fn stored_arn(arn: Option<Arn>, fallback: &str) -> String {
+    arn.map_or_else(|| fallback.to_owned(), |a| a.to_string())
+}
+
+fn tag_pairs<'a>(tags: impl Iterator<Item = &'a Tag>) -> Vec<(String, String)> {
+    tags.map(|t| (t.key.as_str().to_owned(), t.value.as_str().to_owned()))
+        .collect()
+}
+
+/// A managed policy's ARN as stored (its name's stored spelling) when the
+/// policy exists in this account; else as given.
+pub fn canonical_policy_arn(state: &AccountState, arn: &Arn) -> String {
+    state
+        .policy_by_arn(arn)
+        .and_then(|p| state.policy_arn(p))
+        .unwrap_or_else(|| arn.clone())
+        .to_string()
+}
+
+/// The request's `Tags`, validated (each tag, and at most
+/// [`MAX_TAGS_PER_REQUEST`]). Empty when the request has none.
+pub fn request_tags(params: &Params) -> Result<Vec<Tag>, ApiError> {
+    let raw = params.structs("Tags", &["Key", "Value"]);
+    if raw.len() > MAX_TAGS_PER_REQUEST {
+        return Err(too_many("tags", raw.len()));
+    }
+    raw.into_iter()
+        .map(|t| {
+            let key = t.get("Key").map(String::as_str).unwrap_or("");
+            let value = t.get("Value").map(String::as_str).unwrap_or("");
+            Tag::new(key, value).map_err(ApiError::from)
+        })
+        .collect()
+}
+
+/// The request's `TagKeys`, validated.
+pub fn request_tag_keys(params: &Params) -> Result<Vec<TagKey>, ApiError> {
+    let raw = params.list("TagKeys");
+    if raw.len() > MAX_TAGS_PER_REQUEST {
+        return Err(too_many("tagKeys", raw.len()));
+    }
+    raw.into_iter()
+        .map(|k| TagKey::parse(k).map_err(ApiError::from))
+        .collect()
+}
+
+fn too_many(member: &str, n: usize) -> ApiError {
+    ApiError::validation(format!(
+        "1 validation error detected: Value with {n} members at '{member}' failed to satisfy \
+         constraint: Member must have length less than or equal to {MAX_TAGS_PER_REQUEST}"
+    ))
+}
+
+/// A policy ARN parameter, spelled as the stored policy's ARN.
+fn policy_arn_param(
+    state: &AccountState,
+    params: &Params,
+    name: &str,
+) -> Result<Option<String>, ApiError> {
+    params
+        .get(name)
+        .map(|text| Ok(canonical_policy_arn(state, &Arn::parse(text)?)))
+        .transpose()
+}
+
+/// The evaluation context of `action` on `target`: the global keys, the
+/// target's resource tags, and the action's own keys from their sources.
+pub fn context(
+    caller_tags: &[(String, String)],
+    user_id: &str,
+    state: &AccountState,
+    action: &str,
+    target: &Target,
+    params: &Params,
+    facts: &RequestFacts<'_>,
+) -> Result<Context, ApiError> {
+    let mut context = Context::new();
+    if let Some(ip) = facts.source_ip {
+        context.insert("aws:SourceIp", ip);
+    }
+    context.insert(
+        "aws:SecureTransport",
+        if facts.secure_transport {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    context.insert("aws:userid", user_id);
+    for (key, value) in caller_tags {
+        context.insert(&format!("aws:PrincipalTag/{key}"), value.as_str());
+    }
+    for (key, value) in &target.tags {
+        context.insert(&format!("aws:ResourceTag/{key}"), value.as_str());
+        context.insert(&format!("iam:ResourceTag/{key}"), value.as_str());
+    }
+    for source in keys::sources(action) {
+        match source {
+            KeySource::RequestTags => {
+                let tags = request_tags(params)?;
+                if !tags.is_empty() {
+                    for t in &tags {
+                        context.insert(
+                            &format!("aws:RequestTag/{}", t.key.as_str()),
+                            t.value.as_str(),
+                        );
+                    }
+                    context.insert_many(
+                        "aws:TagKeys",
+                        tags.iter().map(|t| t.key.as_str().to_owned()).collect(),
+                    );
+                }
+            }
+            KeySource::RemovedTagKeys => {
+                let keys = request_tag_keys(params)?;
+                if !keys.is_empty() {
+                    context.insert_many(
+                        "aws:TagKeys",
+                        keys.iter().map(|k| k.as_str().to_owned()).collect(),
+                    );
+                }
+            }
+            KeySource::RequestedBoundary => {
+                if let Some(b) = policy_arn_param(state, params, "PermissionsBoundary")? {
+                    context.insert("iam:PermissionsBoundary", b);
+                }
+            }
+            KeySource::StoredBoundary => {
+                if let Some(b) = &target.boundary {
+                    context.insert("iam:PermissionsBoundary", b.as_str());
+                }
+            }
+            KeySource::RequestedPolicyArn => {
+                if let Some(p) = policy_arn_param(state, params, "PolicyArn")? {
+                    context.insert("iam:PolicyARN", p);
+                }
+            }
+        }
+    }
+    Ok(context)
+}
+
+/// Authorizes `iam:<action>` on `target` for the caller: root may do
+/// everything; a user needs an identity policy that allows it (within
+/// their permissions boundary) and none that denies it, evaluated with the
+/// context AWS defines for the action.
+pub fn authorize(
+    caller: &Caller,
+    view: Option<&AccountView>,
+    action: &str,
+    target: &Target,
+    params: &Params,
+    facts: &RequestFacts<'_>,
+) -> Result<(), ApiError> {
+    let Caller::User {
+        user_name,
+        arn,
+        user_id,
+        ..
+    } = caller
+    else {
+        return Ok(());
+    };
+    static EMPTY: std::sync::OnceLock<AccountState> = std::sync::OnceLock::new();
+    let state = view
+        .map(|v| &v.state)
+        .unwrap_or_else(|| EMPTY.get_or_init(AccountState::default));
+    let caller_tags = state
+        .users
+        .get(&user_name.key())
+        .map(|u| tag_pairs(u.tags.values()))
+        .unwrap_or_default();
+    let context = self::context(&caller_tags, user_id, state, action, target, params, facts)?;
+    let effective = view.and_then(|v| v.effective_policies(&PrincipalKey::User(user_name.key())));
+    let evaluate = |action: &str, context: Context| {
+        let request = Request::new(
+            Principal::parse(arn),
+            &format!("iam:{action}"),
+            &target.arn,
+            None,
+            context,
+            facts.now,
+        );
+        effective
+            .as_ref()
+            .map(|e| e.authorizer.evaluate(&request).outcome)
+            .unwrap_or(Outcome::ImplicitDeny)
+    };
+    let outcome = evaluate(action, context);
+    if outcome == Outcome::Allow {
+        return Ok(());
+    }
+    // Name the stored entity only to a caller who may read it.
+    let shown = match target.reader {
+        Some(reader) if target.named != target.arn => {
+            let base = self::context(&caller_tags, user_id, state, reader, target, params, facts);
+            match base.map(|c| evaluate(reader, c)) {
+                Ok(Outcome::Allow) => &target.arn,
+                _ => &target.named,
+            }
+        }
+        _ => &target.arn,
+    };
+    let why = if outcome == Outcome::ExplicitDeny {
+        "with an explicit deny in an identity-based policy".to_string()
+    } else {
+        format!("because no identity-based policy allows the iam:{action} action")
+    };
+    Err(ApiError::new(
+        403,
+        "AccessDenied",
+        format!(
+            "User: {arn} is not authorized to perform: iam:{action} on resource: {shown} {why}"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STORED: &str = "arn:aws:iam::123456789012:policy/Stored";
+    const REQUESTED: &str = "arn:aws:iam::123456789012:policy/Requested";
+    const POLICY: &str = "arn:aws:iam::123456789012:policy/Attached";
+
+    /// Every operation, with a request carrying every parameter that could
+    /// feed a key, against a target with a stored boundary and tags.
+    fn context_of(action: &str) -> Context {
+        let body = format!(
+            "PermissionsBoundary={REQUESTED}&PolicyArn={POLICY}\
+             &Tags.member.1.Key=team&Tags.member.1.Value=red&TagKeys.member.1=gone"
+        );
+        let params = Params::parse(&[body.as_bytes()]);
+        let target = Target {
+            arn: "arn:aws:iam::123456789012:user/t".into(),
+            named: "arn:aws:iam::123456789012:user/t".into(),
+            reader: Some("GetUser"),
+            tags: vec![("env".into(), "prod".into())],
+            boundary: Some(STORED.into()),
+        };
+        let facts = RequestFacts {
+            source_ip: Some("127.0.0.1"),
+            secure_transport: false,
+            now: Utc::now(),
+        };
+        context(
+            &[("dept".into(), "ops".into())],
+            "AIDAEXAMPLE",
+            &AccountState::default(),
+            action,
+            &target,
+            &params,
+            &facts,
+        )
+        .unwrap()
+    }
+
+    fn values(c: &Context, key: &str) -> Option<Vec<String>> {
+        c.get(key).map(<[String]>::to_vec)
+    }
+
+    /// The keys of every operation, against AWS's Service Authorization
+    /// Reference for IAM written out here independently of the table.
+    #[test]
+    fn each_operation_gets_exactly_the_keys_aws_defines_for_it() {
+        let stored_boundary = [
+            "AttachRolePolicy",
+            "AttachUserPolicy",
+            "DeleteRolePermissionsBoundary",
+            "DeleteRolePolicy",
+            "DeleteUserPermissionsBoundary",
+            "DeleteUserPolicy",
+            "DetachRolePolicy",
+            "DetachUserPolicy",
+            "PutRolePolicy",
+            "PutUserPolicy",
+        ];
+        let requested_boundary = [
+            "CreateRole",
+            "CreateUser",
+            "PutRolePermissionsBoundary",
+            "PutUserPermissionsBoundary",
+        ];
+        let policy_arn = [
+            "AttachGroupPolicy",
+            "AttachRolePolicy",
+            "AttachUserPolicy",
+            "DetachGroupPolicy",
+            "DetachRolePolicy",
+            "DetachUserPolicy",
+        ];
+        let request_tags = [
+            "CreatePolicy",
+            "CreateRole",
+            "CreateUser",
+            "TagPolicy",
+            "TagRole",
+            "TagUser",
+        ];
+        let removed_tags = ["UntagPolicy", "UntagRole", "UntagUser"];
+        for action in crate::ops::OPERATIONS {
+            let c = context_of(action);
+            let boundary = values(&c, "iam:PermissionsBoundary");
+            let expected = if stored_boundary.contains(action) {
+                Some(vec![STORED.to_owned()])
+            } else if requested_boundary.contains(action) {
+                Some(vec![REQUESTED.to_owned()])
+            } else {
+                None
+            };
+            assert_eq!(boundary, expected, "iam:PermissionsBoundary on {action}");
+            assert_eq!(
+                values(&c, "iam:PolicyARN"),
+                policy_arn.contains(action).then(|| vec![POLICY.to_owned()]),
+                "iam:PolicyARN on {action}"
+            );
+            assert_eq!(
+                values(&c, "aws:RequestTag/team"),
+                request_tags
+                    .contains(action)
+                    .then(|| vec!["red".to_owned()]),
+                "aws:RequestTag on {action}"
+            );
+            let tag_keys = if request_tags.contains(action) {
+                Some(vec!["team".to_owned()])
+            } else if removed_tags.contains(action) {
+                Some(vec!["gone".to_owned()])
+            } else {
+                None
+            };
+            assert_eq!(
+                values(&c, "aws:TagKeys"),
+                tag_keys,
+                "aws:TagKeys on {action}"
+            );
+            // Keys that do not depend on the action.
+            assert_eq!(values(&c, "aws:ResourceTag/env"), Some(vec!["prod".into()]));
+            assert_eq!(values(&c, "iam:ResourceTag/env"), Some(vec!["prod".into()]));
+            assert_eq!(
+                values(&c, "aws:PrincipalTag/dept"),
+                Some(vec!["ops".into()])
+            );
+        }
+    }
+
+    #[test]
+    fn a_policy_arn_key_carries_the_stored_spelling() {
+        use iam_domain::ids::{AccountId, PolicyId};
+        use iam_domain::names::PolicyName;
+        let account = AccountId::parse("123456789012").unwrap();
+        let mut state = AccountState::default();
+        let now = Utc::now();
+        for command in [
+            iam_domain::Command::CreateAccount {
+                account_id: account.clone(),
+                now,
+            },
+            iam_domain::Command::CreatePolicy {
+                policy_name: PolicyName::parse("Guard").unwrap(),
+                path: None,
+                policy_id: PolicyId::parse("ANPAEXAMPLEEXAMPLE01").unwrap(),
+                policy_document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.into(),
+                description: None,
+                tags: vec![],
+                now,
+            },
+        ] {
+            let events = iam_domain::decide(&state, &command, &Default::default()).unwrap();
+            for e in &events {
+                iam_domain::evolve(&mut state, e);
+            }
+        }
+        let lower = Arn::parse("arn:aws:iam::123456789012:policy/gUARD").unwrap();
+        assert_eq!(
+            canonical_policy_arn(&state, &lower),
+            "arn:aws:iam::123456789012:policy/Guard"
+        );
+        assert_eq!(
+            Target::policy(&state, &lower).resource(),
+            "arn:aws:iam::123456789012:policy/Guard"
+        );
+        let other = Arn::parse("arn:aws:iam::123456789012:policy/Other").unwrap();
+        assert_eq!(canonical_policy_arn(&state, &other), other.to_string());
+    }
+}

@@ -1,0 +1,611 @@
+//! Attacks on authorization, performed through the real HTTP server: each
+//! test has a user try to talk the server out of the policies an
+//! administrator wrote, and checks the refusal and that the legitimate use
+//! still works.
+
+use iam_event_store::testing::TestDatabase;
+
+mod support;
+use support::*;
+
+const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/Boundary";
+const STAR: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// A user named `name` whose only policy is `policy`, and a client signing
+/// as them.
+async fn user_with_policy(root: &Client, name: &str, policy: &str) -> Client {
+    root.ok("CreateUser", &[("UserName", name)]).await;
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", name),
+            ("PolicyName", "granted"),
+            ("PolicyDocument", policy),
+        ],
+    )
+    .await;
+    let key = root.ok("CreateAccessKey", &[("UserName", name)]).await;
+    root.with_key(
+        &key.tag("AccessKeyId").unwrap(),
+        &key.tag("SecretAccessKey").unwrap(),
+    )
+}
+
+fn denied(reply: &Reply) {
+    assert_eq!(
+        (reply.status, reply.error_code().as_deref()),
+        (403, Some("AccessDenied")),
+        "{}",
+        reply.body
+    );
+}
+
+fn message(reply: &Reply) -> String {
+    reply.tag("Message").unwrap_or_default()
+}
+
+/// AWS's documented delegation example (access_policies_boundaries.md):
+/// Zhang may manage users' policies only where `iam:PermissionsBoundary`
+/// is the company boundary. For `PutUserPolicy` and the other policy
+/// changes that key is the *target's current* boundary; a
+/// `PermissionsBoundary` parameter added to the request must not satisfy
+/// it, or Zhang makes himself an administrator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boundary_in_the_request_does_not_satisfy_a_condition_on_the_targets_boundary() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "Boundary"), ("PolicyDocument", STAR)],
+    )
+    .await;
+    let delegation = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+          {{"Sid":"CreateOrChangeOnlyWithBoundary","Effect":"Allow",
+            "Action":["iam:AttachUserPolicy","iam:CreateUser","iam:DeleteUserPolicy",
+                      "iam:DetachUserPolicy","iam:PutUserPermissionsBoundary","iam:PutUserPolicy"],
+            "Resource":"*",
+            "Condition":{{"StringEquals":{{"iam:PermissionsBoundary":"{BOUNDARY}"}}}}}},
+          {{"Effect":"Allow","Action":["iam:GetUser","iam:CreatePolicy"],"Resource":"*"}}]}}"#
+    );
+    let zhang = user_with_policy(&root, "zhang", &delegation).await;
+
+    // The attack: a boundary parameter on calls whose key is the target's.
+    for (action, extra) in [
+        (
+            "PutUserPolicy",
+            vec![("PolicyName", "admin"), ("PolicyDocument", STAR)],
+        ),
+        ("DeleteUserPolicy", vec![("PolicyName", "granted")]),
+    ] {
+        let mut params = vec![("UserName", "zhang"), ("PermissionsBoundary", BOUNDARY)];
+        params.extend(extra);
+        denied(&zhang.call(action, &params).await);
+    }
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "Everything"), ("PolicyDocument", STAR)],
+    )
+    .await;
+    denied(
+        &zhang
+            .call(
+                "AttachUserPolicy",
+                &[
+                    ("UserName", "zhang"),
+                    ("PolicyArn", "arn:aws:iam::123456789012:policy/Everything"),
+                    ("PermissionsBoundary", BOUNDARY),
+                ],
+            )
+            .await,
+    );
+    // Still unprivileged: nothing above was written.
+    denied(&zhang.call("ListUsers", &[]).await);
+
+    // The legitimate uses: create a user with the boundary, then manage
+    // that user's policies (the key is now the stored boundary).
+    denied(&zhang.call("CreateUser", &[("UserName", "intern")]).await);
+    zhang
+        .ok(
+            "CreateUser",
+            &[("UserName", "intern"), ("PermissionsBoundary", BOUNDARY)],
+        )
+        .await;
+    zhang
+        .ok(
+            "PutUserPolicy",
+            &[
+                ("UserName", "intern"),
+                ("PolicyName", "work"),
+                ("PolicyDocument", STAR),
+            ],
+        )
+        .await;
+    zhang
+        .ok(
+            "AttachUserPolicy",
+            &[
+                ("UserName", "intern"),
+                ("PolicyArn", "arn:aws:iam::123456789012:policy/Everything"),
+            ],
+        )
+        .await;
+    // The boundary being set is the request's: setting another is refused.
+    root.ok("CreateUser", &[("UserName", "plain")]).await;
+    denied(
+        &zhang
+            .call(
+                "PutUserPermissionsBoundary",
+                &[
+                    ("UserName", "plain"),
+                    (
+                        "PermissionsBoundary",
+                        "arn:aws:iam::123456789012:policy/Everything",
+                    ),
+                ],
+            )
+            .await,
+    );
+    zhang
+        .ok(
+            "PutUserPermissionsBoundary",
+            &[("UserName", "plain"), ("PermissionsBoundary", BOUNDARY)],
+        )
+        .await;
+    app.stop().await;
+}
+
+/// The same attack on roles: `PutRolePolicy` reads the role's boundary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_policy_changes_read_the_roles_stored_boundary() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "Boundary"), ("PolicyDocument", STAR)],
+    )
+    .await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    root.ok(
+        "CreateRole",
+        &[("RoleName", "free"), ("AssumeRolePolicyDocument", trust)],
+    )
+    .await;
+    root.ok(
+        "CreateRole",
+        &[
+            ("RoleName", "bounded"),
+            ("AssumeRolePolicyDocument", trust),
+            ("PermissionsBoundary", BOUNDARY),
+        ],
+    )
+    .await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["iam:PutRolePolicy","iam:DeleteRolePermissionsBoundary"],"Resource":"*",
+            "Condition":{{"ArnEquals":{{"iam:PermissionsBoundary":"{BOUNDARY}"}}}}}}]}}"#
+    );
+    let ops = user_with_policy(&root, "ops", &policy).await;
+    let put = |role: &'static str| {
+        vec![
+            ("RoleName", role),
+            ("PolicyName", "p"),
+            ("PolicyDocument", STAR),
+            ("PermissionsBoundary", BOUNDARY),
+        ]
+    };
+    denied(&ops.call("PutRolePolicy", &put("free")).await);
+    ops.ok("PutRolePolicy", &put("bounded")).await;
+    // Deleting a boundary is judged by the boundary being deleted.
+    denied(
+        &ops.call(
+            "DeleteRolePermissionsBoundary",
+            &[("RoleName", "free"), ("PermissionsBoundary", BOUNDARY)],
+        )
+        .await,
+    );
+    ops.ok("DeleteRolePermissionsBoundary", &[("RoleName", "bounded")])
+        .await;
+    app.stop().await;
+}
+
+/// Keys an action does not define are not set, whatever the request
+/// carries: a condition on `aws:RequestTag` cannot be met on `GetUser`,
+/// and `iam:PolicyARN` is not set on `PutUserPolicy`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_parameters_set_no_keys_on_actions_that_do_not_define_them() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":["iam:GetUser","iam:TagUser"],"Resource":"*",
+       "Condition":{"StringEquals":{"aws:RequestTag/pass":"yes"}}},
+      {"Effect":"Allow","Action":["iam:PutUserPolicy","iam:AttachUserPolicy"],"Resource":"*",
+       "Condition":{"ArnLike":{"iam:PolicyARN":"arn:aws:iam::123456789012:policy/*"}}}]}"#;
+    let eve = user_with_policy(&root, "eve", policy).await;
+    let tag = [
+        ("Tags.member.1.Key", "pass"),
+        ("Tags.member.1.Value", "yes"),
+    ];
+    let mut get = vec![("UserName", "eve")];
+    get.extend(tag);
+    denied(&eve.call("GetUser", &get).await);
+    let mut tag_user = vec![("UserName", "eve")];
+    tag_user.extend(tag);
+    eve.ok("TagUser", &tag_user).await;
+    denied(
+        &eve.call(
+            "PutUserPolicy",
+            &[
+                ("UserName", "eve"),
+                ("PolicyName", "admin"),
+                ("PolicyDocument", STAR),
+                ("PolicyArn", "arn:aws:iam::123456789012:policy/x"),
+            ],
+        )
+        .await,
+    );
+    app.stop().await;
+}
+
+/// A Deny on `policy/Guard` holds against every spelling of the name: the
+/// call is authorized on the stored policy's ARN, and `iam:PolicyARN`
+/// carries the stored spelling too. Likewise for users, groups and roles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deny_holds_against_every_spelling_of_an_entitys_name() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "Guard"), ("PolicyDocument", STAR)],
+    )
+    .await;
+    root.ok("CreateUser", &[("UserName", "Alice")]).await;
+    root.ok("CreateGroup", &[("GroupName", "Admins")]).await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    root.ok(
+        "CreateRole",
+        &[
+            ("RoleName", "Deployer"),
+            ("AssumeRolePolicyDocument", trust),
+        ],
+    )
+    .await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"iam:*","Resource":"*"},
+      {"Effect":"Deny","Action":"iam:*","Resource":[
+        "arn:aws:iam::123456789012:policy/Guard",
+        "arn:aws:iam::123456789012:user/Alice",
+        "arn:aws:iam::123456789012:group/Admins",
+        "arn:aws:iam::123456789012:role/Deployer"]},
+      {"Effect":"Deny","Action":"iam:Attach*","Resource":"*",
+       "Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::123456789012:policy/Guard"}}}]}"#;
+    let mallory = user_with_policy(&root, "mallory", policy).await;
+    for spelling in ["guard", "GUARD", "Guard", "gUaRd"] {
+        let arn = format!("arn:aws:iam::123456789012:policy/{spelling}");
+        denied(
+            &mallory
+                .call(
+                    "CreatePolicyVersion",
+                    &[
+                        ("PolicyArn", &arn),
+                        ("PolicyDocument", STAR),
+                        ("SetAsDefault", "true"),
+                    ],
+                )
+                .await,
+        );
+        denied(&mallory.call("DeletePolicy", &[("PolicyArn", &arn)]).await);
+        denied(
+            &mallory
+                .call(
+                    "AttachUserPolicy",
+                    &[("UserName", "mallory"), ("PolicyArn", &arn)],
+                )
+                .await,
+        );
+    }
+    for spelling in ["alice", "ALICE"] {
+        denied(
+            &mallory
+                .call(
+                    "PutUserPolicy",
+                    &[
+                        ("UserName", spelling),
+                        ("PolicyName", "p"),
+                        ("PolicyDocument", STAR),
+                    ],
+                )
+                .await,
+        );
+        denied(
+            &mallory
+                .call("CreateAccessKey", &[("UserName", spelling)])
+                .await,
+        );
+    }
+    denied(
+        &mallory
+            .call(
+                "AddUserToGroup",
+                &[("GroupName", "admins"), ("UserName", "mallory")],
+            )
+            .await,
+    );
+    denied(
+        &mallory
+            .call(
+                "AttachRolePolicy",
+                &[
+                    ("RoleName", "deployer"),
+                    ("PolicyArn", "arn:aws:iam::123456789012:policy/Guard"),
+                ],
+            )
+            .await,
+    );
+    // The stored policy is unchanged: still one version.
+    let versions = root
+        .ok(
+            "ListPolicyVersions",
+            &[("PolicyArn", "arn:aws:iam::123456789012:policy/Guard")],
+        )
+        .await;
+    assert_eq!(versions.all("VersionId"), vec!["v1"]);
+    // What is not denied still works.
+    mallory
+        .ok(
+            "CreatePolicy",
+            &[("PolicyName", "Other"), ("PolicyDocument", STAR)],
+        )
+        .await;
+    mallory
+        .ok(
+            "CreatePolicyVersion",
+            &[
+                ("PolicyArn", "arn:aws:iam::123456789012:policy/other"),
+                ("PolicyDocument", STAR),
+            ],
+        )
+        .await;
+    app.stop().await;
+}
+
+/// Renaming or moving a user needs the permission on the new ARN too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_user_needs_permission_on_the_new_name() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "temp")]).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"iam:UpdateUser","Resource":[
+        "arn:aws:iam::123456789012:user/temp",
+        "arn:aws:iam::123456789012:user/contractors/*"]}]}"#;
+    let hr = user_with_policy(&root, "hr", policy).await;
+    denied(
+        &hr.call(
+            "UpdateUser",
+            &[("UserName", "temp"), ("NewUserName", "admin")],
+        )
+        .await,
+    );
+    denied(
+        &hr.call(
+            "UpdateUser",
+            &[("UserName", "temp"), ("NewPath", "/admins/")],
+        )
+        .await,
+    );
+    root.ok("GetUser", &[("UserName", "temp")]).await;
+    hr.ok(
+        "UpdateUser",
+        &[("UserName", "temp"), ("NewPath", "/contractors/")],
+    )
+    .await;
+    let moved = root.ok("GetUser", &[("UserName", "temp")]).await;
+    assert_eq!(moved.tag("Path").as_deref(), Some("/contractors/"));
+    app.stop().await;
+}
+
+/// Tags given on create need the tag action as well (they feed
+/// `aws:PrincipalTag` and `aws:ResourceTag`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_on_create_need_the_tag_permission() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":["iam:CreateUser","iam:CreateRole","iam:CreatePolicy"],"Resource":"*"}]}"#;
+    let dev = user_with_policy(&root, "dev", policy).await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let tag = [
+        ("Tags.member.1.Key", "role"),
+        ("Tags.member.1.Value", "admin"),
+    ];
+    let creates: [(&str, Vec<(&str, &str)>); 3] = [
+        ("CreateUser", vec![("UserName", "u1")]),
+        (
+            "CreateRole",
+            vec![("RoleName", "r1"), ("AssumeRolePolicyDocument", trust)],
+        ),
+        (
+            "CreatePolicy",
+            vec![("PolicyName", "p1"), ("PolicyDocument", STAR)],
+        ),
+    ];
+    for (action, params) in &creates {
+        let mut tagged = params.clone();
+        tagged.extend(tag);
+        denied(&dev.call(action, &tagged).await);
+        dev.ok(action, params).await;
+    }
+    let users = root.ok("ListUsers", &[]).await;
+    assert!(!users.body.contains("<Key>role</Key>"), "{}", users.body);
+    app.stop().await;
+}
+
+/// Resource tags come from the stored entity: a user may delete only users
+/// tagged `status=terminated`, and cannot tag its way there in the same
+/// request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_tags_come_from_the_stored_entity() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:DeleteUser","Resource":"*",
+        "Condition":{"StringEquals":{"iam:ResourceTag/status":"terminated"}}}]}"#;
+    let reaper = user_with_policy(&root, "reaper", policy).await;
+    root.ok("CreateUser", &[("UserName", "active")]).await;
+    root.ok(
+        "CreateUser",
+        &[
+            ("UserName", "gone"),
+            ("Tags.member.1.Key", "status"),
+            ("Tags.member.1.Value", "terminated"),
+        ],
+    )
+    .await;
+    denied(
+        &reaper
+            .call(
+                "DeleteUser",
+                &[
+                    ("UserName", "active"),
+                    ("Tags.member.1.Key", "status"),
+                    ("Tags.member.1.Value", "terminated"),
+                ],
+            )
+            .await,
+    );
+    reaper.ok("DeleteUser", &[("UserName", "gone")]).await;
+    root.ok("GetUser", &[("UserName", "active")]).await;
+    app.stop().await;
+}
+
+/// A refusal does not tell the caller what it may not read: the path and
+/// stored spelling of a user appear only to a caller allowed to read it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_names_the_resource_as_the_request_named_it() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok(
+        "CreateUser",
+        &[("UserName", "HiddenAdmin"), ("Path", "/secret/ops/")],
+    )
+    .await;
+    let nobody = user_with_policy(
+        &root,
+        "nobody",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+    )
+    .await;
+    let existing = nobody
+        .call("DeleteUser", &[("UserName", "hiddenadmin")])
+        .await;
+    denied(&existing);
+    let missing = nobody
+        .call("DeleteUser", &[("UserName", "hiddenadmin2")])
+        .await;
+    denied(&missing);
+    let text = message(&existing);
+    assert!(!text.contains("secret"), "{text}");
+    assert!(!text.contains("HiddenAdmin"), "{text}");
+    assert!(text.contains("user/hiddenadmin "), "{text}");
+    // The same shape of answer as for a user that does not exist.
+    assert_eq!(
+        text.replace("hiddenadmin", "X"),
+        message(&missing).replace("hiddenadmin2", "X")
+    );
+    // A reader of users is told the stored ARN.
+    let reader = user_with_policy(
+        &root,
+        "reader",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#,
+    )
+    .await;
+    let refused = reader
+        .call("DeleteUser", &[("UserName", "hiddenadmin")])
+        .await;
+    denied(&refused);
+    assert!(
+        message(&refused).contains("user/secret/ops/HiddenAdmin"),
+        "{}",
+        refused.body
+    );
+    app.stop().await;
+}
+
+/// `GetAccessKeyLastUsed` authorizes before looking the key up: a caller
+/// without the permission gets the same refusal for another user's key and
+/// for a key that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_key_last_used_does_not_reveal_which_keys_exist() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "victim")]).await;
+    let key = root.ok("CreateAccessKey", &[("UserName", "victim")]).await;
+    let victim_key = key.tag("AccessKeyId").unwrap();
+    let own = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetAccessKeyLastUsed","Resource":"arn:aws:iam::123456789012:user/${aws:username}"}]}"#;
+    let probe = user_with_policy(&root, "probe", own).await;
+    let real = probe
+        .call("GetAccessKeyLastUsed", &[("AccessKeyId", &victim_key)])
+        .await;
+    let fake = probe
+        .call(
+            "GetAccessKeyLastUsed",
+            &[("AccessKeyId", "AKIAXXXXXXXXXXXXXXXX")],
+        )
+        .await;
+    denied(&real);
+    denied(&fake);
+    assert_eq!(message(&real), message(&fake));
+    assert!(!message(&real).contains("victim"), "{}", real.body);
+    // Its own key is answered.
+    probe
+        .ok("GetAccessKeyLastUsed", &[("AccessKeyId", &probe.key)])
+        .await;
+    // A caller allowed on every user learns the key is missing.
+    let admin = user_with_policy(&root, "admin", STAR).await;
+    let missing = admin
+        .call(
+            "GetAccessKeyLastUsed",
+            &[("AccessKeyId", "AKIAXXXXXXXXXXXXXXXX")],
+        )
+        .await;
+    assert_eq!(missing.error_code().as_deref(), Some("NoSuchEntity"));
+    app.stop().await;
+}
+
+/// More than 50 tags in one request is refused before any policy is
+/// evaluated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_tags_are_refused_before_evaluation() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "t")]).await;
+    let names: Vec<(String, String)> = (1..=51)
+        .map(|i| (format!("Tags.member.{i}.Key"), format!("k{i}")))
+        .chain((1..=51).map(|i| (format!("Tags.member.{i}.Value"), "v".to_owned())))
+        .collect();
+    let mut params: Vec<(&str, &str)> = vec![("UserName", "t")];
+    params.extend(names.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let reply = root.call("TagUser", &params).await;
+    assert_eq!(
+        (reply.status, reply.error_code().as_deref()),
+        (400, Some("ValidationError")),
+        "{}",
+        reply.body
+    );
+    let keys: Vec<String> = (1..=51).map(|i| format!("TagKeys.member.{i}")).collect();
+    let mut params: Vec<(&str, &str)> = vec![("UserName", "t")];
+    params.extend(keys.iter().map(|k| (k.as_str(), "k")));
+    let reply = root.call("UntagUser", &params).await;
+    assert_eq!(reply.error_code().as_deref(), Some("ValidationError"));
+    app.stop().await;
+}
