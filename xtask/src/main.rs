@@ -73,13 +73,80 @@ fn test(extra: &[String]) -> Result<()> {
     let pg = postgres::acquire(postgres::Purpose::Tests)?;
     eprintln!("xtask: PostgreSQL for the tests: {}", pg.description);
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace"])
+    // Every test binary runs even when one fails, so one failure never
+    // hides the rest of the suite.
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
         .args(excluded_packages())
         .args(extra)
         .env("DATABASE_URL", &pg.url);
-    let result = status(&mut cmd);
+    let result = run_and_summarize(&mut cmd);
     drop(pg);
     result
+}
+
+/// Runs `cargo test`, passing its output through, and ends with one line
+/// that adds up every binary's `test result:` line.
+fn run_and_summarize(cmd: &mut Command) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    let mut totals = TestTotals::default();
+    if let Some(out) = child.stdout.take() {
+        let stdout = std::io::stdout();
+        for line in BufReader::new(out).lines() {
+            let line = line?;
+            totals.add(&line);
+            let mut lock = stdout.lock();
+            writeln!(lock, "{line}")?;
+        }
+    }
+    let status = child.wait()?;
+    println!(
+        "xtask: {} passed, {} failed, {} ignored ({} test binaries)",
+        totals.passed, totals.failed, totals.ignored, totals.binaries
+    );
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    if totals.binaries == 0 {
+        bail!("no test binary ran");
+    }
+    Ok(())
+}
+
+/// Sums of cargo test's `test result: ok. N passed; M failed; K ignored; …`.
+#[derive(Default, Debug, PartialEq, Eq)]
+struct TestTotals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    binaries: u64,
+}
+
+impl TestTotals {
+    fn add(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        self.binaries += 1;
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = count.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
 }
 
 fn ci() -> Result<()> {
@@ -91,4 +158,31 @@ fn ci() -> Result<()> {
             .args(["--", "-D", "warnings"]),
     )?;
     test(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTotals;
+
+    #[test]
+    fn totals_add_up_cargo_test_result_lines() {
+        let mut t = TestTotals::default();
+        for line in [
+            "running 3 tests",
+            "test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+            "test result: FAILED. 5 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.20s",
+            "test a ... ok",
+        ] {
+            t.add(line);
+        }
+        assert_eq!(
+            t,
+            TestTotals {
+                passed: 8,
+                failed: 2,
+                ignored: 1,
+                binaries: 2
+            }
+        );
+    }
 }

@@ -1,6 +1,6 @@
-//! Every case of AWS's Signature V4 test suite
-//! (`shared/reference/aws-signing-test-suite/v4/`, a sibling of the
-//! checkout), for header signing and for query (presigned) signing:
+//! Every case of AWS's Signature V4 test suite (a copy in
+//! `tests/data/aws-signing-test-suite/v4/`, Apache-2.0, with its LICENSE and
+//! NOTICE beside it), for header signing and for query (presigned) signing:
 //!
 //! * the signer's canonical request, string to sign and signature equal the
 //!   expected files, and so do its `Authorization` header and presigned
@@ -30,7 +30,7 @@ const EXCLUDED: &[(&str, &str)] = &[];
 
 fn suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/aws-signing-test-suite/v4")
+        .join("tests/data/aws-signing-test-suite/v4")
 }
 
 /// A request as in `request.txt` / `*-signed-request.txt`.
@@ -137,7 +137,7 @@ fn case_dirs() -> Vec<PathBuf> {
     let dir = suite_dir();
     let entries = fs::read_dir(&dir).unwrap_or_else(|e| {
         panic!(
-            "the AWS signing test suite must be at {} (a sibling `shared/` of the checkout): {e}",
+            "the AWS signing test suite must be at {} (committed with the tests): {e}",
             dir.display()
         )
     });
