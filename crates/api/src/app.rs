@@ -332,6 +332,7 @@ async fn handle(
     };
     let ctx = OpContext {
         state,
+        action,
         caller: &caller,
         params,
         view,

@@ -609,3 +609,64 @@ async fn too_many_tags_are_refused_before_evaluation() {
     assert_eq!(reply.error_code().as_deref(), Some("ValidationError"));
     app.stop().await;
 }
+
+/// AWS managed policies (`arn:aws:iam::aws:policy/…`) are well-formed ARNs
+/// iamd does not have: NoSuchEntity, as AWS answers for a missing policy,
+/// and only after the call is authorized.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_managed_policy_arns_are_missing_policies_after_authorization() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let managed = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    root.ok("CreateUser", &[("UserName", "u")]).await;
+    for (action, params) in [
+        (
+            "AttachUserPolicy",
+            vec![("UserName", "u"), ("PolicyArn", managed)],
+        ),
+        (
+            "PutUserPermissionsBoundary",
+            vec![("UserName", "u"), ("PermissionsBoundary", managed)],
+        ),
+        ("GetPolicy", vec![("PolicyArn", managed)]),
+        (
+            "CreateUser",
+            vec![("UserName", "v"), ("PermissionsBoundary", managed)],
+        ),
+    ] {
+        let reply = root.call(action, &params).await;
+        assert_eq!(
+            (reply.status, reply.error_code().as_deref()),
+            (404, Some("NoSuchEntity")),
+            "{action}: {}",
+            reply.body
+        );
+        assert_eq!(
+            message(&reply),
+            format!("Policy {managed} does not exist or is not attachable.")
+        );
+    }
+    assert_eq!(
+        root.call("GetUser", &[("UserName", "v")]).await.status,
+        404,
+        "nothing was created"
+    );
+    let outsider = user_with_policy(
+        &root,
+        "outsider",
+        STAR.replace("\"*\",\"Resource\"", "\"s3:*\",\"Resource\"")
+            .as_str(),
+    )
+    .await;
+    denied(
+        &outsider
+            .call(
+                "AttachUserPolicy",
+                &[("UserName", "u"), ("PolicyArn", managed)],
+            )
+            .await,
+    );
+    denied(&outsider.call("GetPolicy", &[("PolicyArn", managed)]).await);
+    app.stop().await;
+}

@@ -849,7 +849,9 @@ async fn account_summary_and_authorization_details() {
     assert_eq!(map["AttachedPoliciesPerRoleQuota"], 10);
     assert_eq!(map["PolicySizeQuota"], 6144);
     assert_eq!(map["UserPolicySizeQuota"], 2048);
-    assert_eq!(map["AccountAccessKeysPresent"], 0);
+    // The root user signs with an access key (the configured root
+    // credentials), so the account has root access keys from the start.
+    assert_eq!(map["AccountAccessKeysPresent"], 1);
 
     let user_doc = doc("s3:ListBucket");
     root.ok(

@@ -29,8 +29,7 @@ use iam_api::sigv4::{
 const EXCLUDED: &[(&str, &str)] = &[];
 
 fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/aws-signing-test-suite/v4")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws-signing-test-suite/v4")
 }
 
 /// A request as in `request.txt` / `*-signed-request.txt`.

@@ -210,7 +210,13 @@ fn policy_arn_param(
 ) -> Result<Option<String>, ApiError> {
     params
         .get(name)
-        .map(|text| Ok(canonical_policy_arn(state, &Arn::parse(text)?)))
+        .map(|text| match Arn::parse(text) {
+            Ok(arn) => Ok(canonical_policy_arn(state, &arn)),
+            // An AWS managed policy's ARN: as given (iamd has none; the
+            // operation answers NoSuchEntity once authorized).
+            Err(_) if crate::ops::is_aws_managed_policy(text) => Ok(text.to_owned()),
+            Err(e) => Err(e.into()),
+        })
         .transpose()
 }
 

@@ -135,10 +135,6 @@ impl Entity {
     }
 }
 
-fn policy_arn_param(ctx: &OpContext<'_>, name: &str) -> Result<Arn, ApiError> {
-    Ok(Arn::parse(ctx.params.required(name)?)?)
-}
-
 /// Authorizes the command on the entity's ARN, then executes it.
 async fn authorize_and_execute(ctx: &OpContext<'_>, entity: &Entity, command: Command) -> OpResult {
     ctx.authorize(command.action_name(), &entity.target(ctx))?;
@@ -149,7 +145,7 @@ async fn authorize_and_execute(ctx: &OpContext<'_>, entity: &Entity, command: Co
 /// `Attach{User,Group,Role}Policy`.
 pub async fn attach(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
     let entity = Entity::from_params(ctx, kind)?;
-    let policy_arn = policy_arn_param(ctx, "PolicyArn")?;
+    let policy_arn = ctx.managed_policy_arn("PolicyArn", Some(&entity.target(ctx)))?;
     let command = match &entity {
         Entity::User(n) => Command::AttachUserPolicy {
             user_name: n.clone(),
@@ -170,7 +166,7 @@ pub async fn attach(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
 /// `Detach{User,Group,Role}Policy`.
 pub async fn detach(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
     let entity = Entity::from_params(ctx, kind)?;
-    let policy_arn = policy_arn_param(ctx, "PolicyArn")?;
+    let policy_arn = ctx.managed_policy_arn("PolicyArn", Some(&entity.target(ctx)))?;
     let command = match &entity {
         Entity::User(n) => Command::DetachUserPolicy {
             user_name: n.clone(),
@@ -228,7 +224,8 @@ pub fn list_attached(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
 /// `Put{User,Role}PermissionsBoundary`.
 pub async fn put_boundary(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
     let entity = Entity::from_params(ctx, kind)?;
-    let permissions_boundary = policy_arn_param(ctx, "PermissionsBoundary")?;
+    let permissions_boundary =
+        ctx.managed_policy_arn("PermissionsBoundary", Some(&entity.target(ctx)))?;
     let command = match &entity {
         Entity::User(n) => Command::PutUserPermissionsBoundary {
             user_name: n.clone(),

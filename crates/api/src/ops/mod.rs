@@ -58,6 +58,8 @@ impl Protocol {
 /// Everything a handler may use.
 pub struct OpContext<'a> {
     pub state: &'a AppState,
+    /// The action being served (`CreateUser`, ...).
+    pub action: &'a str,
     pub caller: &'a Caller,
     pub params: &'a Params,
     /// The account's view when the request arrived.
@@ -118,6 +120,34 @@ impl OpContext<'_> {
         Target::role(self.state(), self.account(), name)
     }
 
+    /// A managed policy ARN parameter. An AWS managed policy's ARN
+    /// (`arn:aws:iam::aws:policy/…`) is well formed, but iamd has none of
+    /// them: after authorizing this action on `target` (on the ARN itself
+    /// when `None`), it is answered as AWS answers for a policy that does
+    /// not exist.
+    pub fn managed_policy_arn(
+        &self,
+        name: &str,
+        target: Option<&Target>,
+    ) -> Result<iam_domain::Arn, ApiError> {
+        let text = self.params.required(name)?;
+        match iam_domain::Arn::parse(text) {
+            Ok(arn) => Ok(arn),
+            Err(_) if is_aws_managed_policy(text) => {
+                match target {
+                    Some(t) => self.authorize(self.action, t)?,
+                    None => self.authorize_arn(self.action, text.to_owned())?,
+                }
+                Err(ApiError::new(
+                    404,
+                    "NoSuchEntity",
+                    format!("Policy {text} does not exist or is not attachable."),
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The managed policy `arn` names, as an authorization target.
     pub fn policy_target(&self, arn: &iam_domain::Arn) -> Target {
         Target::policy(self.state(), arn)
@@ -142,6 +172,13 @@ impl OpContext<'_> {
     pub fn arn(&self, rest: &str) -> String {
         format!("arn:aws:iam::{}:{rest}", self.account())
     }
+}
+
+/// Whether `text` is the ARN of an AWS managed policy
+/// (`arn:aws:iam::aws:policy/PATH/NAME`).
+pub fn is_aws_managed_policy(text: &str) -> bool {
+    text.strip_prefix("arn:aws:iam::aws:policy/")
+        .is_some_and(|rest| !rest.is_empty() && !rest.ends_with('/'))
 }
 
 /// Every action the server answers. `dispatch` and this list are the one

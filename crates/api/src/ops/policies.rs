@@ -147,7 +147,7 @@ pub(super) fn arn_text(state: &AccountState, p: &ManagedPolicy) -> String {
 /// `PolicyArn`, which must name a managed policy.
 fn policy_arn(ctx: &OpContext<'_>) -> Result<Arn, ApiError> {
     let text = ctx.params.required("PolicyArn")?;
-    let arn = Arn::parse(text)?;
+    let arn = ctx.managed_policy_arn("PolicyArn", None)?;
     if !matches!(arn, Arn::Policy { .. }) {
         return Err(ApiError::new(
             400,

@@ -3,7 +3,7 @@
 use iam_domain::ids::RoleId;
 use iam_domain::names::{Description, InlinePolicyName, RoleName};
 use iam_domain::state::Role;
-use iam_domain::{AccountState, Arn, Command};
+use iam_domain::{AccountState, Command};
 
 use super::attachments::{boundary_xml, no_such, path_param, path_prefix, tags_xml};
 use super::{encode_document, page, paging_tail, OpContext, OpResult};
@@ -82,17 +82,13 @@ pub async fn create(ctx: &OpContext<'_>) -> OpResult {
     let document = ctx.params.required("AssumeRolePolicyDocument")?.to_owned();
     let description = description(ctx)?;
     let max = max_session_duration(ctx)?;
-    let boundary = ctx
-        .params
-        .get("PermissionsBoundary")
-        .map(Arn::parse)
-        .transpose()?;
     let tags = super::users::tags(ctx)?;
     let target = crate::authz::Target::arn(ctx.arn(&format!(
         "role{}{}",
         path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
         name.as_str()
     )));
+    let boundary = super::users::optional_boundary(ctx, &target)?;
     super::users::authorize_create(ctx, "CreateRole", "TagRole", &target, &tags)?;
     let position = ctx
         .execute(Command::CreateRole {

@@ -39,6 +39,19 @@ pub(super) fn tags(ctx: &OpContext<'_>) -> Result<Vec<Tag>, ApiError> {
     crate::authz::request_tags(ctx.params)
 }
 
+/// The optional `PermissionsBoundary` of a create, validated (an AWS
+/// managed policy is NoSuchEntity once the create is authorized).
+pub(super) fn optional_boundary(
+    ctx: &OpContext<'_>,
+    target: &crate::authz::Target,
+) -> Result<Option<Arn>, ApiError> {
+    if ctx.params.get("PermissionsBoundary").is_none() {
+        return Ok(None);
+    }
+    ctx.managed_policy_arn("PermissionsBoundary", Some(target))
+        .map(Some)
+}
+
 /// Creating an entity with tags also needs the tag action on it (AWS
 /// requires both: the tags feed `aws:PrincipalTag` and `aws:ResourceTag`).
 pub(super) fn authorize_create(
@@ -78,17 +91,13 @@ fn no_such_user(name: &str) -> ApiError {
 pub async fn create(ctx: &OpContext<'_>) -> OpResult {
     let name = UserName::parse(ctx.params.required("UserName")?)?;
     let path = path_param(ctx, "Path")?;
-    let boundary = ctx
-        .params
-        .get("PermissionsBoundary")
-        .map(Arn::parse)
-        .transpose()?;
     let tags = tags(ctx)?;
     let target = crate::authz::Target::arn(user_arn(
         ctx,
         path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
         name.as_str(),
     ));
+    let boundary = optional_boundary(ctx, &target)?;
     authorize_create(ctx, "CreateUser", "TagUser", &target, &tags)?;
     let position = ctx
         .execute(Command::CreateUser {
