@@ -155,6 +155,22 @@ mod tests {
         );
     }
 
+    /// U+FF61 and U+1F600 sort one way by UTF-16 code units (0xFF61 >
+    /// 0xD83D, the high surrogate of U+1F600) and the other way by code
+    /// point or UTF-8 bytes, so a regression to either of those fails here.
+    #[test]
+    fn sorts_keys_by_utf16_where_code_point_order_differs() {
+        let v: Value = serde_json::from_str(r#"{"\uff61": 1, "\ud83d\ude00": 2, "a": 3}"#).unwrap();
+        assert!(
+            '\u{ff61}' < '\u{1f600}',
+            "code point order is the other way"
+        );
+        assert_eq!(
+            to_canonical_string(&v),
+            "{\"a\":3,\"\u{1f600}\":2,\"\u{ff61}\":1}"
+        );
+    }
+
     #[test]
     fn escapes_minimally() {
         let v = json!("a\"b\\c\n\u{1}\u{7f}é");
