@@ -255,8 +255,37 @@ mod replay {
             .recorded_at;
         let by_time = at(&["--as-of", &last.to_rfc3339()]);
         assert_eq!(by_time["users"][0]["groups"], serde_json::json!(["devs"]));
-        let empty = at(&["--as-of", "2000-01-01T00:00:00Z"]);
-        assert_eq!(empty["users"], serde_json::json!([]));
+
+        // Before the account existed, for an account that never did, or
+        // past the head: an error naming what is missing, exit 1.
+        let refused = |args: &[&str], account: &str, needle: &str| {
+            let mut all = vec!["replay", "--database-url", db.url(), "--account", account];
+            all.extend_from_slice(args);
+            let out = iamd(&all);
+            assert_eq!(out.status.code(), Some(1), "{out:?}");
+            assert!(out.stdout.is_empty(), "{out:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(needle), "{err}");
+        };
+        refused(
+            &["--as-of", "2000-01-01T00:00:00Z"],
+            "123456789012",
+            "account 123456789012 does not exist as of 2000-01-01T00:00:00+00:00",
+        );
+        refused(
+            &["--position", &positions[3].0.to_string()],
+            "999999999999",
+            "account 999999999999 does not exist at log position",
+        );
+        let past = (positions[3].0 + 10).to_string();
+        refused(
+            &["--position", &past],
+            "123456789012",
+            &format!(
+                "position {past} is past the log's head ({})",
+                positions[3].0
+            ),
+        );
 
         // Exactly one of --as-of and --position; a bad account id is a clear error.
         let neither = iamd(&[

@@ -1,7 +1,9 @@
 //! Scenarios: the JSON format of `iamd eval` and of the conformance cases.
 //!
 //! A scenario is a request plus every policy that bears on it; the result is
-//! the decision and the statements that decided it. [`run_scenarios`] takes one
+//! the decision, who it was for (`principal`: the ARN, or `anonymous` when
+//! the request names none; `principal_type`: `aws:PrincipalType`), and the
+//! statements that decided it. [`run_scenarios`] takes one
 //! scenario object (result: one object) or an array (result: an array, same
 //! order). A malformed policy gives `{"error": {"code":
 //! "MalformedPolicyDocument", "message": ...}}` in that scenario's place;
@@ -260,5 +262,16 @@ pub fn run_scenario(sc: &Scenario, now: DateTime<Utc>) -> Value {
             Value::Object(o)
         })
         .collect();
-    json!({"decision": d.outcome.as_str(), "matched": matched})
+    // Who was evaluated: a request without a principal is anonymous, and
+    // the output says so rather than leaving the reader to guess.
+    let principal = match req.principal().kind() {
+        crate::request::PrincipalKind::Anonymous => "anonymous".to_owned(),
+        _ => req.principal().arn().to_owned(),
+    };
+    json!({
+        "decision": d.outcome.as_str(),
+        "principal": principal,
+        "principal_type": req.principal().type_name(),
+        "matched": matched
+    })
 }

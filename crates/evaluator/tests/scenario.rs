@@ -33,7 +33,9 @@ fn object_in_object_out() {
     let out = run_scenarios(&allow_scenario(), now()).unwrap();
     assert_eq!(
         out,
-        json!({"decision": "Allow", "matched": [
+        json!({"decision": "Allow",
+            "principal": "arn:aws:iam::123456789012:user/alice", "principal_type": "User",
+            "matched": [
             {"policy": "identity_policies[0]", "statement": 0, "sid": "Read", "effect": "Allow"}
         ]})
     );
@@ -56,7 +58,11 @@ fn array_in_array_out_same_order_with_errors_in_place() {
         arr[1]["error"]["message"],
         r#"identity_policies[0]: Statement[0].Condition: unknown operator "StringEqual""#
     );
-    assert_eq!(arr[2], json!({"decision": "ImplicitDeny", "matched": []}));
+    assert_eq!(
+        arr[2],
+        json!({"decision": "ImplicitDeny", "principal": "anonymous",
+               "principal_type": "Anonymous", "matched": []})
+    );
 }
 
 #[test]
@@ -87,7 +93,9 @@ fn explicit_deny_lists_the_deny() {
     let out = run_scenarios(&s, now()).unwrap();
     assert_eq!(
         out,
-        json!({"decision": "ExplicitDeny", "matched": [
+        json!({"decision": "ExplicitDeny",
+            "principal": "arn:aws:iam::123456789012:user/alice", "principal_type": "User",
+            "matched": [
             {"policy": "service_control_policies[0][0]", "statement": 1, "sid": "NoS3", "effect": "Deny"}
         ]})
     );

@@ -41,7 +41,25 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let store = iam_event_store::open_existing(&args.db.database_url).await?;
+    let head = store.head().await?.position;
+    if let Until::Position(p) = until {
+        if p > head {
+            eprintln!(
+                "iamd replay: position {} is past the log's head ({})",
+                p.0, head.0
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
     let view = iam_projection::history::account_as_of(&store, &account, until).await?;
+    if view.state.account.is_none() {
+        let when = match until {
+            Until::Time(t) => format!("as of {}", t.to_rfc3339()),
+            Until::Position(p) => format!("at log position {}", p.0),
+        };
+        eprintln!("iamd replay: account {account} does not exist {when}");
+        return Ok(ExitCode::from(1));
+    }
     let report = iam_projection::report::account_report(&view);
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
