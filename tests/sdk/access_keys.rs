@@ -11,7 +11,7 @@ use crate::harness::{failure, service_error, Keys, Node, Show, ACCOUNT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_key_lifecycle() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     iam.create_user()
@@ -166,7 +166,7 @@ async fn the_access_key_lifecycle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_deactivated_mid_session_fails_on_the_next_call() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let root = node.root_iam();
     root.create_user()
@@ -235,7 +235,7 @@ async fn a_key_deactivated_mid_session_fails_on_the_next_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_manages_its_own_access_keys() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let root = node.root_iam();
 

@@ -7,7 +7,7 @@ use crate::harness::{decode_document, failure, policy, Keys, Node, Show};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_summary_and_authorization_details() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     let inline = policy(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}"#);

@@ -14,7 +14,7 @@ fn self_service() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_manages_only_their_own_keys() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let root = node.root_iam();
     for name in ["erin", "frank"] {
@@ -143,7 +143,7 @@ async fn a_user_manages_only_their_own_keys() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_explicit_deny_wins_and_a_user_without_policies_may_do_nothing() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let root = node.root_iam();
     root.create_user()

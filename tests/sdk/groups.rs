@@ -12,7 +12,7 @@ use crate::harness::{decode_document, failure, policy, service_error, Keys, Node
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_members_and_group_policies() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
 

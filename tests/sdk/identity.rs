@@ -7,7 +7,7 @@ use iam_event_store::testing::TestDatabase;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_is_who_the_sdk_says_it_is() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
 
     let me = node
@@ -33,7 +33,7 @@ async fn root_is_who_the_sdk_says_it_is() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_keys_and_wrong_secrets_are_rejected() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
 
     // An access key id the server has never issued.
@@ -65,7 +65,7 @@ async fn unknown_keys_and_wrong_secrets_are_rejected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn skewed_clocks_and_damaged_signatures_are_rejected() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
 
     // A client whose clock is 20 minutes slow: outside AWS's 15-minute window.

@@ -12,7 +12,7 @@ use crate::harness::{decode_document, failure, policy, service_error, Keys, Node
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_policies_and_their_versions() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     let v1 = policy(r#"{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}"#);
@@ -246,7 +246,7 @@ async fn managed_policies_and_their_versions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attached_policies_grant_and_block_deletion() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     let created = iam

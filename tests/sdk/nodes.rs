@@ -13,7 +13,7 @@ use crate::harness::{failure, Keys, Node, Show, ACCOUNT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_on_one_database() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let a = Node::start(&db).await;
     let b = Node::start(&db).await;
     let (on_a, position) = a.iam_tracking(&Keys::root());

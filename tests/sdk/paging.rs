@@ -25,7 +25,7 @@ fn tag(key: &str) -> Tag {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_list_pages() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     let doc = policy(r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}"#);

@@ -18,7 +18,7 @@ fn trust(service: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_and_role_policies() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
 

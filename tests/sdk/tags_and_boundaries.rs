@@ -15,7 +15,7 @@ fn pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_and_role_tags() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     iam.create_user()
@@ -89,7 +89,7 @@ async fn user_and_role_tags() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permissions_boundaries_limit_what_policies_grant() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     let boundary = iam

@@ -10,7 +10,7 @@ use crate::harness::{decode_document, failure, policy, service_error, Node, Show
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inline_user_policies() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     iam.create_user()

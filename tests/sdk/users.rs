@@ -12,7 +12,7 @@ use crate::harness::{failure, service_error, Node, Show, ACCOUNT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_user_lifecycle() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
 
@@ -159,7 +159,7 @@ async fn the_user_lifecycle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_paginator_walks_every_page() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let node = Node::start(&db).await;
     let iam = node.root_iam();
     let names: Vec<String> = (0..7).map(|i| format!("user-{i:02}")).collect();

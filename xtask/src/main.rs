@@ -72,27 +72,61 @@ fn excluded_packages() -> Vec<&'static str> {
 fn test(extra: &[String]) -> Result<()> {
     let pg = postgres::acquire(postgres::Purpose::Tests)?;
     eprintln!("xtask: PostgreSQL for the tests: {}", pg.description);
-    let mut cmd = cargo();
+    let mut totals = TestTotals::default();
+    let mut failures = Vec::new();
     // Every test binary runs even when one fails, so one failure never
     // hides the rest of the suite.
-    cmd.args(["test", "--workspace", "--no-fail-fast"])
+    let mut all = cargo();
+    all.args(["test", "--workspace", "--no-fail-fast"])
         .args(excluded_packages())
         .args(extra)
         .env("DATABASE_URL", &pg.url);
-    let result = run_and_summarize(&mut cmd);
+    if let Err(e) = run_and_count(&mut all, &mut totals) {
+        failures.push(e);
+    }
+    // SQLite is what a user gets by default: the server and SDK suites run
+    // again on it (`TestDatabase::for_server`). Only for the whole suite.
+    if extra.is_empty() {
+        eprintln!("xtask: the server and SDK suites again, on SQLite");
+        let mut sqlite = cargo();
+        sqlite
+            .args([
+                "test",
+                "--no-fail-fast",
+                "-p",
+                "iam-api",
+                "-p",
+                "iam-e2e",
+                "--tests",
+            ])
+            .env("DATABASE_URL", &pg.url)
+            .env("IAMD_TEST_BACKEND", "sqlite");
+        if let Err(e) = run_and_count(&mut sqlite, &mut totals) {
+            failures.push(e);
+        }
+    }
     drop(pg);
-    result
+    println!(
+        "xtask: {} passed, {} failed, {} ignored ({} test binaries)",
+        totals.passed, totals.failed, totals.ignored, totals.binaries
+    );
+    if let Some(first) = failures.into_iter().next() {
+        return Err(first);
+    }
+    if totals.binaries == 0 {
+        bail!("no test binary ran");
+    }
+    Ok(())
 }
 
-/// Runs `cargo test`, passing its output through, and ends with one line
-/// that adds up every binary's `test result:` line.
-fn run_and_summarize(cmd: &mut Command) -> Result<()> {
+/// Runs `cargo test`, passing its output through, and adds every binary's
+/// `test result:` line to `totals`.
+fn run_and_count(cmd: &mut Command, totals: &mut TestTotals) -> Result<()> {
     use std::io::{BufRead, BufReader, Write};
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot run {cmd:?}"))?;
-    let mut totals = TestTotals::default();
     if let Some(out) = child.stdout.take() {
         let stdout = std::io::stdout();
         for line in BufReader::new(out).lines() {
@@ -103,15 +137,8 @@ fn run_and_summarize(cmd: &mut Command) -> Result<()> {
         }
     }
     let status = child.wait()?;
-    println!(
-        "xtask: {} passed, {} failed, {} ignored ({} test binaries)",
-        totals.passed, totals.failed, totals.ignored, totals.binaries
-    );
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
-    }
-    if totals.binaries == 0 {
-        bail!("no test binary ran");
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
 
 #[tokio::test]
 async fn healthz_and_readyz_on_postgres() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let store = iam_event_store::open(db.url()).await.unwrap();
     let app = router(state(store));
     assert_eq!(
@@ -47,6 +47,7 @@ async fn healthz_and_readyz_on_postgres() {
     );
 }
 
+/// On PostgreSQL only: the test drops the database under the server.
 #[tokio::test]
 async fn readyz_is_503_when_the_database_is_gone() {
     let db = TestDatabase::postgres().await;

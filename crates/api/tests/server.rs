@@ -15,7 +15,7 @@ const SELF_SERVICE: &str = r#"{"Version":"2012-10-17","Statement":[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caller_identity_and_the_user_lifecycle() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
 
@@ -158,7 +158,7 @@ async fn caller_identity_and_the_user_lifecycle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_manages_only_their_own_keys_and_a_deactivated_key_stops_working() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "bob")]).await;
@@ -290,7 +290,7 @@ async fn a_user_manages_only_their_own_keys_and_a_deactivated_key_stops_working(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_aws_shaped_errors_and_write_nothing() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let before = head(&db).await;
@@ -418,7 +418,7 @@ async fn bad_requests_get_aws_shaped_errors_and_write_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_on_one_database_read_each_others_writes() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let a = TestApp::spawn(db.url()).await;
     let b = TestApp::spawn(db.url()).await;
     let (root_a, root_b) = (a.root(), b.root());
@@ -490,7 +490,7 @@ async fn two_nodes_on_one_database_read_each_others_writes() {
 /// tag them `team=platform`, and may attach only one managed policy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_tags_and_policy_arns_reach_conditions() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "lead")]).await;
@@ -591,7 +591,7 @@ async fn request_tags_and_policy_arns_reach_conditions() {
 /// never `InvalidAction`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_listed_operation_is_dispatched() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     for op in iam_api::ops::OPERATIONS {
@@ -620,7 +620,7 @@ async fn every_listed_operation_is_dispatched() {
 /// Presigned requests (query-string SigV4) work for GET, and expire.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presigned_get_requests_are_accepted_until_they_expire() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let host = app.addr.to_string();
     let presigned = |query: &str, time: chrono::DateTime<chrono::Utc>, expires: u64| {

@@ -53,7 +53,7 @@ fn message(reply: &Reply) -> String {
 /// it, or Zhang makes himself an administrator.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_boundary_in_the_request_does_not_satisfy_a_condition_on_the_targets_boundary() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok(
@@ -160,7 +160,7 @@ async fn a_boundary_in_the_request_does_not_satisfy_a_condition_on_the_targets_b
 /// The same attack on roles: `PutRolePolicy` reads the role's boundary.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_policy_changes_read_the_roles_stored_boundary() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok(
@@ -216,7 +216,7 @@ async fn role_policy_changes_read_the_roles_stored_boundary() {
 /// and `iam:PolicyARN` is not set on `PutUserPolicy`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_parameters_set_no_keys_on_actions_that_do_not_define_them() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let policy = r#"{"Version":"2012-10-17","Statement":[
@@ -255,7 +255,7 @@ async fn request_parameters_set_no_keys_on_actions_that_do_not_define_them() {
 /// carries the stored spelling too. Likewise for users, groups and roles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deny_holds_against_every_spelling_of_an_entitys_name() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok(
@@ -376,7 +376,7 @@ async fn a_deny_holds_against_every_spelling_of_an_entitys_name() {
 /// Renaming or moving a user needs the permission on the new ARN too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renaming_a_user_needs_permission_on_the_new_name() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "temp")]).await;
@@ -414,7 +414,7 @@ async fn renaming_a_user_needs_permission_on_the_new_name() {
 /// `aws:PrincipalTag` and `aws:ResourceTag`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tags_on_create_need_the_tag_permission() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let policy = r#"{"Version":"2012-10-17","Statement":[
@@ -452,7 +452,7 @@ async fn tags_on_create_need_the_tag_permission() {
 /// request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resource_tags_come_from_the_stored_entity() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:DeleteUser","Resource":"*",
@@ -489,7 +489,7 @@ async fn resource_tags_come_from_the_stored_entity() {
 /// stored spelling of a user appear only to a caller allowed to read it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusal_names_the_resource_as_the_request_named_it() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok(
@@ -544,7 +544,7 @@ async fn a_refusal_names_the_resource_as_the_request_named_it() {
 /// for a key that does not exist.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_key_last_used_does_not_reveal_which_keys_exist() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "victim")]).await;
@@ -585,7 +585,7 @@ async fn access_key_last_used_does_not_reveal_which_keys_exist() {
 /// evaluated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_tags_are_refused_before_evaluation() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "t")]).await;
@@ -615,7 +615,7 @@ async fn too_many_tags_are_refused_before_evaluation() {
 /// and only after the call is authorized.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_managed_policy_arns_are_missing_policies_after_authorization() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let managed = "arn:aws:iam::aws:policy/ReadOnlyAccess";

@@ -546,7 +546,7 @@ impl Oracle<'_> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_call_the_server_performs_is_one_the_evaluator_allows() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let boundary = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","s3:*"],"Resource":"*"}]}"#;

@@ -112,7 +112,7 @@ const TRUST_ACCOUNT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"A
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_membership_and_group_inline_policies() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
 
@@ -467,7 +467,7 @@ async fn groups_membership_and_group_inline_policies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_groups_and_list_roles_page_and_filter_by_path() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     for (name, path) in [
@@ -545,7 +545,7 @@ async fn list_groups_and_list_roles_page_and_filter_by_path() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_trust_policies_and_role_inline_policies() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
 
@@ -868,7 +868,7 @@ async fn roles_trust_policies_and_role_inline_policies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_policy_attachments_of_users_groups_and_roles() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let read = app.create_policy("ReadOnly", "/").await;
@@ -1012,7 +1012,7 @@ async fn managed_policy_attachments_of_users_groups_and_roles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permissions_boundaries_and_tags_of_users_and_roles() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let boundary = app.create_policy("Boundary", "/b/").await;
@@ -1239,7 +1239,7 @@ async fn permissions_boundaries_and_tags_of_users_and_roles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_is_allowed_and_denied_group_and_role_actions_by_policy() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "bob")]).await;
@@ -1385,7 +1385,7 @@ async fn a_user_is_allowed_and_denied_group_and_role_actions_by_policy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_policies_managed_policies_and_boundaries_govern_a_user() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "bob")]).await;

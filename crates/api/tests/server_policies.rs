@@ -111,7 +111,7 @@ const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","P
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn managed_policy_lifecycle_versions_and_their_errors() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/team/Readers");
@@ -419,7 +419,7 @@ async fn managed_policy_lifecycle_versions_and_their_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_policies_pages_filters_and_tags() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let domain = Domain::open(db.url()).await;
@@ -636,7 +636,7 @@ async fn listing_policies_pages_filters_and_tags() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entities_for_policy_and_deleting_a_policy_in_use() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let domain = Domain::open(db.url()).await;
@@ -827,7 +827,7 @@ async fn entities_for_policy_and_deleting_a_policy_in_use() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_summary_and_authorization_details() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let domain = Domain::open(db.url()).await;
@@ -1098,7 +1098,7 @@ async fn account_summary_and_authorization_details() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_actions_are_authorized_on_the_policy_arn() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "dev")]).await;

@@ -61,6 +61,18 @@ impl TestDatabase {
         }
     }
 
+    /// A new database on the backend named by `IAMD_TEST_BACKEND`
+    /// (`postgres`, the default, or `sqlite`): the server and SDK suites run
+    /// once on each, since SQLite is what a user gets by default. Any other
+    /// value fails the test rather than silently picking one.
+    pub async fn for_server() -> TestDatabase {
+        match std::env::var("IAMD_TEST_BACKEND").as_deref() {
+            Err(_) | Ok("postgres") => TestDatabase::postgres().await,
+            Ok("sqlite") => TestDatabase::sqlite().await,
+            Ok(other) => panic!("IAMD_TEST_BACKEND must be postgres or sqlite, not {other:?}"),
+        }
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }
