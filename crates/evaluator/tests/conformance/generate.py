@@ -5,7 +5,7 @@ The expectations below are written by hand from the AWS IAM User Guide pages
 named in each case (never from running the evaluator). Run
 `python3 generate.py` after editing; commit the generated JSON files.
 """
-import json, os
+import json, os, sys
 
 ACCT = "111122223333"
 OTHER = "444455556666"
@@ -98,7 +98,26 @@ def sc(request=None, identity=(), resource=None, boundary=None, session=None, sc
 FILES = {}
 
 
+def single_statement(scenario):
+    """Whether the scenario's only policy is one identity policy with one
+    statement: then that statement decides an Allow or an ExplicitDeny, and
+    an ImplicitDeny means it did not apply at all."""
+    others = ("resource_policy", "permissions_boundary", "session_policy",
+              "service_control_policies", "resource_control_policies")
+    if any(k in scenario for k in others) or len(scenario["identity_policies"]) != 1:
+        return False
+    policy = scenario["identity_policies"][0]
+    if not isinstance(policy, dict):
+        return False
+    stmts = policy.get("Statement")
+    return isinstance(stmts, dict) or (isinstance(stmts, list) and len(stmts) == 1)
+
+
 def add(file, name, source, passage, scenario, expected, matched=None, now=None):
+    if matched is None and single_statement(scenario):
+        matched = {"Allow": [["identity_policies[0]", 0]],
+                   "ExplicitDeny": [["identity_policies[0]", 0]],
+                   "ImplicitDeny": []}.get(expected)
     c = {"name": name, "source": source, "passage": passage, "scenario": scenario, "expected": expected}
     if matched is not None:
         c["matched"] = matched
@@ -1025,10 +1044,22 @@ DESCR = {
     "layers.json": "Decision layers: explicit deny, boundaries, session policies, SCPs, RCPs, resource policies, cross-account, anonymous.",
     "malformed.json": "Documents the parser must reject (MalformedPolicyDocument) or accept.",
 }
+# `--check`: compare with the committed files instead of writing them (CI).
+check = "--check" in sys.argv[1:]
+stale = []
 for name, cases in FILES.items():
-    with open(os.path.join(here, name), "w") as f:
-        json.dump({"description": DESCR[name], "cases": cases}, f, indent=1)
-        f.write("\n")
+    text = json.dumps({"description": DESCR[name], "cases": cases}, indent=1) + "\n"
+    path = os.path.join(here, name)
+    if check:
+        with open(path) as f:
+            if f.read() != text:
+                stale.append(name)
+    else:
+        with open(path, "w") as f:
+            f.write(text)
     total += len(cases)
     print(name, len(cases))
 print("total", total)
+if stale:
+    print("not what generate.py produces (run it and commit):", ", ".join(stale))
+    sys.exit(1)
