@@ -34,6 +34,9 @@ pub struct Config {
     pub root_credentials: Option<RootCredentials>,
     /// The master key; `None` reads the environment or the data dir.
     pub master_key: Option<MasterKey>,
+    /// Timeouts, connection cap, body memory budget and TLS of the serve
+    /// loop (`crate::server`); `ServerOptions::default()` for production.
+    pub server: crate::server::ServerOptions,
 }
 
 /// Response header carrying the log position a request's change reached
@@ -195,17 +198,25 @@ async fn query(State(state): State<AppState>, request: axum::extract::Request) -
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            let err = ApiError::new(
-                413,
-                "RequestEntityTooLarge",
-                format!("Request body exceeds {MAX_BODY} bytes"),
-            );
-            return xml_error(&err, crate::query::IAM_NAMESPACE, &request_id);
-        }
-    };
+    let secure_transport = parts
+        .extensions
+        .get::<crate::server::Transport>()
+        .is_some_and(|t| t.tls);
+    // `_reservation` holds the body's share of the server's body budget
+    // until the answer is made.
+    let (body, _reservation) =
+        match crate::server::read_body(body, &parts.extensions, MAX_BODY).await {
+            Ok(read) => read,
+            Err(err) => {
+                // The rest of the body is not read: the connection cannot
+                // carry another request.
+                let mut response = xml_error(&err, crate::query::IAM_NAMESPACE, &request_id);
+                response
+                    .headers_mut()
+                    .insert("connection", HeaderValue::from_static("close"));
+                return response;
+            }
+        };
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let raw_query = uri.query().unwrap_or("");
     if !body.is_empty() && (crate::sigv4::is_presigned(raw_query) || unsigned_payload(&headers)) {
@@ -241,6 +252,7 @@ async fn query(State(state): State<AppState>, request: axum::extract::Request) -
         &params,
         &action,
         &request_id,
+        secure_transport,
     )
     .await
     {
@@ -280,6 +292,7 @@ async fn handle(
     params: &Params,
     action: &str,
     request_id: &str,
+    secure_transport: bool,
 ) -> Result<(String, Position), ApiError> {
     let now = chrono::Utc::now();
     let header_pairs: Vec<(&str, &[u8])> = headers
@@ -352,7 +365,7 @@ async fn handle(
         view,
         facts: RequestFacts {
             source_ip: Some(&source_ip),
-            secure_transport: false,
+            secure_transport,
             now,
             request_keys: auth::request_keys(params),
         },
@@ -446,6 +459,8 @@ pub struct Application {
     router: Router,
     follower: tokio::task::JoinHandle<()>,
     state: AppState,
+    server: crate::server::ServerOptions,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Application {
@@ -510,6 +525,12 @@ impl Application {
             let projection = projection.clone();
             tokio::spawn(projection.follow())
         };
+        let tls = config
+            .server
+            .tls
+            .as_ref()
+            .map(crate::server::load_tls)
+            .transpose()?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -526,6 +547,8 @@ impl Application {
             router: router(state.clone()),
             follower,
             state,
+            server: config.server,
+            tls,
         })
     }
 
@@ -540,19 +563,26 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Whether the server speaks TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests
+    /// (see `crate::server` for the limits it enforces).
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = crate::server::serve(
+            self.listener,
+            self.router,
+            &self.server,
+            self.tls,
+            shutdown,
+        )
+        .await;
         self.follower.abort();
-        result?;
-        Ok(())
+        result
     }
 }

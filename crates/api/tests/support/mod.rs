@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use chrono::Utc;
 use iam_api::app::{AppState, Application, Config};
 use iam_api::credentials::RootCredentials;
+use iam_api::server::ServerOptions;
 use iam_api::sigv4::{self, Credentials, HttpRequest, SigningParams, SigningSettings};
 use iam_domain::secrets::MasterKey;
 use iam_event_store::testing::TestDatabase;
@@ -29,6 +30,12 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(database_url: &str) -> TestApp {
+        Self::spawn_with(database_url, ServerOptions::default()).await
+    }
+
+    /// With the serve loop's own limits (short timeouts, a small connection
+    /// cap, TLS).
+    pub async fn spawn_with(database_url: &str, server: ServerOptions) -> TestApp {
         let root = RootCredentials {
             access_key_id: "AKIAROOTROOTROOT0001".into(),
             secret_access_key: "rootsecretrootsecretrootsecretrootsecret".into(),
@@ -42,6 +49,7 @@ impl TestApp {
             data_dir,
             root_credentials: Some(root.clone()),
             master_key: Some(MasterKey::from_bytes([7; 32])),
+            server,
         })
         .await
         .expect("the server starts");
