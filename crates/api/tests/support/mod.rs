@@ -151,7 +151,12 @@ pub async fn send_raw(addr: SocketAddr, request: Vec<u8>) -> Reply {
     stream.write_all(&request).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    parse_reply(&raw)
+}
+
+/// An HTTP/1.1 response as read off the wire (status 0 when there was none).
+pub fn parse_reply(raw: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
     let status = lines
