@@ -236,10 +236,7 @@ async fn query(State(state): State<AppState>, request: axum::extract::Request) -
         );
         return xml_error(&err, Protocol::of(&action).namespace(), &request_id);
     }
-    let params = Params::from_request(
-        raw_query,
-        if method == Method::POST { &body } else { b"" },
-    );
+    let params = Params::from_request(raw_query, if method == Method::POST { &body } else { b"" });
     let action = params.get("Action").unwrap_or("").to_owned();
     let protocol = Protocol::of(&action);
     match handle(
@@ -408,7 +405,13 @@ async fn authenticate_at_position(
     http: &crate::sigv4::HttpRequest<'_>,
     headers: &HeaderMap,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(auth::Authenticated, Option<Arc<iam_projection::AccountView>>), ApiError> {
+) -> Result<
+    (
+        auth::Authenticated,
+        Option<Arc<iam_projection::AccountView>>,
+    ),
+    ApiError,
+> {
     const WAIT: Duration = Duration::from_secs(5);
     let authenticate = |view: Option<&iam_projection::AccountView>| {
         auth::authenticate(
@@ -574,14 +577,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let result = crate::server::serve(
-            self.listener,
-            self.router,
-            &self.server,
-            self.tls,
-            shutdown,
-        )
-        .await;
+        let result =
+            crate::server::serve(self.listener, self.router, &self.server, self.tls, shutdown)
+                .await;
         self.follower.abort();
         result
     }

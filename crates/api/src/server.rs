@@ -106,11 +106,12 @@ pub fn load_tls(files: &TlsFiles) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs = CertificateDer::pem_file_iter(&files.cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| {
-            anyhow::anyhow!("--tls-cert {}: {e}", files.cert.display())
-        })?;
+        .map_err(|e| anyhow::anyhow!("--tls-cert {}: {e}", files.cert.display()))?;
     if certs.is_empty() {
-        anyhow::bail!("--tls-cert {}: no certificate in the file", files.cert.display());
+        anyhow::bail!(
+            "--tls-cert {}: no certificate in the file",
+            files.cert.display()
+        );
     }
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .map_err(|e| anyhow::anyhow!("--tls-key {}: {e}", files.key.display()))?;
@@ -359,8 +360,7 @@ impl Connection {
         match acceptor {
             None => self.drive(TokioIo::new(stream), false).await,
             Some(acceptor) => {
-                match tokio::time::timeout(self.handshake_timeout, acceptor.accept(stream)).await
-                {
+                match tokio::time::timeout(self.handshake_timeout, acceptor.accept(stream)).await {
                     Ok(Ok(tls)) => self.drive(TokioIo::new(tls), true).await,
                     Ok(Err(error)) => {
                         tracing::debug!(peer = %self.peer, %error, "TLS handshake failed")

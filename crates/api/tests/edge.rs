@@ -328,7 +328,11 @@ async fn a_presigned_request_cannot_carry_unsigned_body_parameters() {
         },
         300,
     );
-    let reply = send_raw(app.addr, with_body("POST", &signed.query, &host, "", attack)).await;
+    let reply = send_raw(
+        app.addr,
+        with_body("POST", &signed.query, &host, "", attack),
+    )
+    .await;
     assert_eq!(reply.error_code().as_deref(), Some("InvalidRequest"));
     let root = app.root();
     let gone = root.call("GetUser", &[("UserName", "mallory")]).await;
@@ -341,8 +345,7 @@ async fn a_presigned_request_cannot_carry_unsigned_body_parameters() {
 
     // The presigned URLs themselves work, without a body.
     for method in ["GET", "POST"] {
-        let url =
-            presign_unsigned_payload(&app, method, "Action=ListUsers&Version=2010-05-08");
+        let url = presign_unsigned_payload(&app, method, "Action=ListUsers&Version=2010-05-08");
         let reply = send_raw(app.addr, with_body(method, &url, &host, unsigned, "")).await;
         assert_eq!(reply.status, 200, "{method}: {}", reply.body);
         assert!(reply.body.contains("<ListUsersResponse"));
@@ -360,14 +363,21 @@ async fn the_credential_scope_must_name_the_actions_service() {
     let iam_signed_for_sts = send_raw(
         app.addr,
         root.signed(
-            &form(&[("Action", "CreateUser"), ("Version", "2010-05-08"), ("UserName", "x")]),
+            &form(&[
+                ("Action", "CreateUser"),
+                ("Version", "2010-05-08"),
+                ("UserName", "x"),
+            ]),
             "sts",
             &[],
         ),
     )
     .await;
     assert_eq!(
-        (iam_signed_for_sts.status, iam_signed_for_sts.error_code().as_deref()),
+        (
+            iam_signed_for_sts.status,
+            iam_signed_for_sts.error_code().as_deref()
+        ),
         (403, Some("SignatureDoesNotMatch")),
         "{}",
         iam_signed_for_sts.body
@@ -385,7 +395,10 @@ async fn the_credential_scope_must_name_the_actions_service() {
     )
     .await;
     assert_eq!(
-        (sts_signed_for_iam.status, sts_signed_for_iam.error_code().as_deref()),
+        (
+            sts_signed_for_iam.status,
+            sts_signed_for_iam.error_code().as_deref()
+        ),
         (403, Some("SignatureDoesNotMatch")),
         "{}",
         sts_signed_for_iam.body
@@ -394,7 +407,10 @@ async fn the_credential_scope_must_name_the_actions_service() {
         .body
         .contains("Credential should be scoped to correct service: &apos;sts&apos;."));
     assert_eq!(
-        root.call("GetUser", &[("UserName", "x")]).await.error_code().as_deref(),
+        root.call("GetUser", &[("UserName", "x")])
+            .await
+            .error_code()
+            .as_deref(),
         Some("NoSuchEntity"),
         "nothing was created"
     );
@@ -452,7 +468,11 @@ async fn the_log_position_header_is_honoured_only_after_authentication() {
     let made = root.ok("CreateUser", &[("UserName", "w")]).await;
     let at = made.header(POSITION_HEADER).unwrap().to_owned();
     let read = root
-        .call_with("GetUser", &[("UserName", "w")], &[(MIN_POSITION_HEADER, &at)])
+        .call_with(
+            "GetUser",
+            &[("UserName", "w")],
+            &[(MIN_POSITION_HEADER, &at)],
+        )
         .await;
     assert_eq!(read.status, 200, "{}", read.body);
     let beyond = root.call_with("ListUsers", &[], &wait).await;
@@ -534,7 +554,8 @@ fn test_data(name: &str) -> PathBuf {
 async fn send_tls(addr: std::net::SocketAddr, request: Vec<u8>) -> Reply {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_file_iter(test_data("test-cert.pem")).unwrap()
+    for cert in
+        rustls::pki_types::CertificateDer::pem_file_iter(test_data("test-cert.pem")).unwrap()
     {
         roots.add(cert.unwrap()).unwrap();
     }
@@ -599,7 +620,9 @@ async fn tls_serves_signed_requests_and_sets_secure_transport() {
         ],
     )
     .await;
-    let key = root.ok("CreateAccessKey", &[("UserName", "tls-only")]).await;
+    let key = root
+        .ok("CreateAccessKey", &[("UserName", "tls-only")])
+        .await;
     let (id, secret) = (
         key.tag("AccessKeyId").unwrap(),
         key.tag("SecretAccessKey").unwrap(),
@@ -616,7 +639,11 @@ async fn tls_serves_signed_requests_and_sets_secure_transport() {
     .await;
     assert_eq!(over_tls.status, 200, "{}", over_tls.body);
     assert!(over_tls.body.contains("<ListUsersResponse"));
-    let over_plain = plain.root().with_key(&id, &secret).call("ListUsers", &[]).await;
+    let over_plain = plain
+        .root()
+        .with_key(&id, &secret)
+        .call("ListUsers", &[])
+        .await;
     assert_eq!(
         (over_plain.status, over_plain.error_code().as_deref()),
         (403, Some("AccessDenied")),
@@ -630,7 +657,12 @@ async fn tls_serves_signed_requests_and_sets_secure_transport() {
     let raw = read_until_closed(&mut stream, BOUND)
         .await
         .expect("closed within the bound");
-    assert_eq!(parse_reply(&raw).status, 0, "{}", String::from_utf8_lossy(&raw));
+    assert_eq!(
+        parse_reply(&raw).status,
+        0,
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
 
     secure.stop().await;
     plain.stop().await;

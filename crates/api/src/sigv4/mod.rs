@@ -67,8 +67,8 @@ use subtle::ConstantTimeEq;
 
 pub use canonical::{
     canonical_header_value, canonical_query, canonical_request, canonical_uri, normalize_path,
-    parse_query, sha256_hex, signature, signing_key, string_to_sign, uri_encode, QueryParam, ALGORITHM,
-    EMPTY_SHA256, TERMINATOR,
+    parse_query, sha256_hex, signature, signing_key, string_to_sign, uri_encode, QueryParam,
+    ALGORITHM, EMPTY_SHA256, TERMINATOR,
 };
 pub use error::{SigV4Error, SIGNATURE_DOES_NOT_MATCH_MESSAGE};
 pub use sign::{presign, sign, Credentials, SigningOutput, SigningParams, SigningSettings};
