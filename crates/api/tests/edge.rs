@@ -667,3 +667,101 @@ async fn tls_serves_signed_requests_and_sets_secure_transport() {
     secure.stop().await;
     plain.stop().await;
 }
+
+/// `iamd serve --tls-cert --tls-key` as operators run it; a key that does
+/// not match the certificate is refused at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iamd_serve_takes_tls_files_and_limits_from_its_flags() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let db = TestDatabase::postgres().await;
+    let data_dir =
+        std::env::temp_dir().join(format!("iamd-edge-{}", uuid::Uuid::new_v4().simple()));
+    let serve = |cert: PathBuf, key: PathBuf| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_iamd"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db.url()])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["--max-connections", "16", "--header-timeout", "5"])
+            .arg("--tls-cert")
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .env_remove("DATABASE_URL")
+            .env_remove("IAMD_ROOT_ACCESS_KEY_ID")
+            .env_remove("IAMD_ROOT_SECRET_ACCESS_KEY")
+            .env_remove("IAMD_MASTER_KEY")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+
+    // The certificate given as the key: refused with a message naming it.
+    let wrong = serve(test_data("test-cert.pem"), test_data("test-cert.pem"))
+        .output()
+        .expect("run iamd serve");
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+
+    let mut child = serve(test_data("test-cert.pem"), test_data("test-key.pem"))
+        .spawn()
+        .expect("start iamd serve");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr: std::net::SocketAddr = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("iamd listening") => {
+                assert!(line.contains("tls=true"), "{line}");
+                break line
+                    .split("address=")
+                    .nth(1)
+                    .and_then(|a| a.split_whitespace().next())
+                    .and_then(|a| a.parse().ok())
+                    .expect("an address");
+            }
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                panic!("iamd serve never listened");
+            }
+        }
+    };
+    let reply = send_tls(addr, healthz(addr)).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+    let mut plain = TcpStream::connect(addr).await.unwrap();
+    let _ = plain.write_all(&healthz(addr)).await;
+    let raw = read_until_closed(&mut plain, BOUND).await.expect("closed");
+    assert_eq!(parse_reply(&raw).status, 0);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("iamd did not stop within 30 s of SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let _ = std::fs::remove_dir_all(&data_dir);
+}

@@ -76,7 +76,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
     })
     .await?;
-    tracing::info!(address = %app.local_addr(), tls = app.is_tls(), "iamd listening");
+    tracing::info!(tls = app.is_tls(), address = %app.local_addr(), "iamd listening");
     app.run_until_stopped(shutdown_signal()).await?;
     tracing::info!("iamd stopped");
     Ok(ExitCode::SUCCESS)
