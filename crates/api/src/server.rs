@@ -34,7 +34,8 @@
 //!
 //! Shutdown: stop accepting, ask every connection to finish (an idle one
 //! closes at once, one with a request under way closes after answering
-//! it), and wait for them, at most [`SHUTDOWN_GRACE`].
+//! it, one in the middle of a request head is dropped after about a
+//! second), and wait for them, at most [`SHUTDOWN_GRACE`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -383,12 +384,24 @@ impl Connection {
             mut stopped,
             ..
         } = self;
+        // Requests of this connection being handled or answered: from the
+        // complete head until the response body has been handed to hyper.
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let counter = in_flight.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             let extensions = request.extensions_mut();
             extensions.insert(ConnectInfo(peer));
             extensions.insert(Transport { tls });
             extensions.insert(limits.clone());
-            router.clone().oneshot(request)
+            let guard = InFlight::new(counter.clone());
+            let response = router.clone().oneshot(request);
+            async move {
+                let response = response.await?;
+                Ok::<_, std::convert::Infallible>(response.map(|body| Tracked {
+                    body,
+                    _guard: guard,
+                }))
+            }
         });
         let connection = http.serve_connection(io, service);
         tokio::pin!(connection);
@@ -397,11 +410,76 @@ impl Connection {
                 if let Err(error) = result {
                     tracing::debug!(%peer, %error, "connection closed with an error");
                 }
+                return;
             }
-            () = async { let _ = stopped.wait_for(|stop| *stop).await; } => {
-                connection.as_mut().graceful_shutdown();
-                let _ = connection.await;
+            () = async { let _ = stopped.wait_for(|stop| *stop).await; } => {}
+        }
+        // Shutting down: hyper closes an idle connection at once, and one
+        // with a request under way once it is answered; a connection in the
+        // middle of a request head (or with nothing under way that hyper
+        // keeps open) is dropped after a short grace, not the header timeout.
+        connection.as_mut().graceful_shutdown();
+        let mut quiet = Duration::ZERO;
+        let tick = Duration::from_millis(100);
+        loop {
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                () = tokio::time::sleep(tick) => {}
+            }
+            if in_flight.load(Ordering::Acquire) == 0 {
+                quiet += tick;
+                if quiet >= SHUTDOWN_IDLE_GRACE {
+                    return;
+                }
+            } else {
+                quiet = Duration::ZERO;
             }
         }
+    }
+}
+
+/// How long a connection with no request under way may take to close by
+/// itself once shutdown has begun.
+const SHUTDOWN_IDLE_GRACE: Duration = Duration::from_secs(1);
+
+/// Counts one request of a connection while it is handled and answered.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(counter: Arc<AtomicUsize>) -> InFlight {
+        counter.fetch_add(1, Ordering::AcqRel);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted until hyper drops it.
+struct Tracked {
+    body: Body,
+    _guard: InFlight,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, axum::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }

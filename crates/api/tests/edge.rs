@@ -681,7 +681,13 @@ async fn iamd_serve_takes_tls_files_and_limits_from_its_flags() {
     let serve = |cert: PathBuf, key: PathBuf| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_iamd"));
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db.url()])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                db.url(),
+            ])
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--max-connections", "16", "--header-timeout", "5"])
@@ -764,4 +770,44 @@ async fn iamd_serve_takes_tls_files_and_limits_from_its_flags() {
     };
     assert!(status.success(), "{status:?}");
     let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// Shutdown still finishes a request under way, and neither an idle
+/// keep-alive connection nor a half-sent head holds it up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_answers_requests_under_way_and_closes_idle_connections() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    // Idle: one request answered, the connection kept alive.
+    let mut idle = TcpStream::connect(app.addr).await.unwrap();
+    idle.write_all(format!("GET /healthz HTTP/1.1\r\nhost: {}\r\n\r\n", app.addr).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_one_response(&mut idle).await.status, 200);
+    let mut half = TcpStream::connect(app.addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nhos")
+        .await
+        .unwrap();
+    // Under way: a request waiting (5 s) for a log position never reached.
+    let waiting = tokio::spawn(async move {
+        root.call_with("ListUsers", &[], &[(MIN_POSITION_HEADER, "1000000000")])
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    app.stop().await;
+    assert!(started.elapsed() < BOUND, "{:?}", started.elapsed());
+    let answered = waiting.await.unwrap();
+    assert_eq!(
+        answered.error_code().as_deref(),
+        Some("ServiceUnavailable"),
+        "{}",
+        answered.body
+    );
+    for stream in [&mut idle, &mut half] {
+        read_until_closed(stream, BOUND)
+            .await
+            .expect("closed by the shutdown");
+    }
 }
