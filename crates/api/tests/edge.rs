@@ -193,7 +193,7 @@ async fn connections_beyond_the_cap_are_refused_until_idle_ones_are_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed() {
     let db = TestDatabase::postgres().await;
-    let app = TestApp::spawn_with(db.url(), quick(1_000, 10_000)).await;
+    let app = TestApp::spawn_with(db.url(), quick(2_000, 10_000)).await;
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
     let request = format!("GET /healthz HTTP/1.1\r\nhost: {}\r\n\r\n", app.addr);
     // Keep-alive works: two requests on one connection.
