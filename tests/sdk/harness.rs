@@ -79,6 +79,7 @@ impl Node {
                 secret_access_key: root.secret,
             }),
             master_key: Some(MasterKey::from_bytes([7; 32])),
+            server: Default::default(),
         })
         .await
         .expect("iamd starts");

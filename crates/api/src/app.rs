@@ -35,6 +35,9 @@ pub struct Config {
     pub root_credentials: Option<RootCredentials>,
     /// The master key; `None` reads the environment or the data dir.
     pub master_key: Option<MasterKey>,
+    /// Timeouts, connection cap, body memory budget and TLS of the serve
+    /// loop (`crate::server`); `ServerOptions::default()` for production.
+    pub server: crate::server::ServerOptions,
 }
 
 /// Response header carrying the log position a request's change reached
@@ -196,23 +199,45 @@ async fn query(State(state): State<AppState>, request: axum::extract::Request) -
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            let err = ApiError::new(
-                413,
-                "RequestEntityTooLarge",
-                format!("Request body exceeds {MAX_BODY} bytes"),
-            );
-            return xml_error(&err, crate::query::IAM_NAMESPACE, &request_id);
-        }
-    };
+    let secure_transport = parts
+        .extensions
+        .get::<crate::server::Transport>()
+        .is_some_and(|t| t.tls);
+    // `_reservation` holds the body's share of the server's body budget
+    // until the answer is made.
+    let (body, _reservation) =
+        match crate::server::read_body(body, &parts.extensions, MAX_BODY).await {
+            Ok(read) => read,
+            Err(err) => {
+                // The rest of the body is not read: the connection cannot
+                // carry another request.
+                let mut response = xml_error(&err, crate::query::IAM_NAMESPACE, &request_id);
+                response
+                    .headers_mut()
+                    .insert("connection", HeaderValue::from_static("close"));
+                return response;
+            }
+        };
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let raw_query = uri.query().unwrap_or("");
-    let params = Params::parse(&[
-        raw_query.as_bytes(),
-        if method == Method::POST { &body } else { b"" },
-    ]);
+    if !body.is_empty() && (crate::sigv4::is_presigned(raw_query) || unsigned_payload(&headers)) {
+        // The signature of a presigned request covers its query string, not
+        // a body sent along (UNSIGNED-PAYLOAD): parameters read from such a
+        // body would be unsigned, e.g. a URL presigned for GetUser POSTed
+        // with `Action=CreateUser`.
+        let action = Params::from_request(raw_query, b"")
+            .get("Action")
+            .unwrap_or("")
+            .to_owned();
+        let err = ApiError::new(
+            400,
+            "InvalidRequest",
+            "Presigned requests and requests with an unsigned payload must not carry a body; \
+             their parameters come from the signed query string only.",
+        );
+        return xml_error(&err, Protocol::of(&action).namespace(), &request_id);
+    }
+    let params = Params::from_request(raw_query, if method == Method::POST { &body } else { b"" });
     let action = params.get("Action").unwrap_or("").to_owned();
     let protocol = Protocol::of(&action);
     match handle(
@@ -225,6 +250,7 @@ async fn query(State(state): State<AppState>, request: axum::extract::Request) -
         &params,
         &action,
         &request_id,
+        secure_transport,
     )
     .await
     {
@@ -244,6 +270,15 @@ async fn query(State(state): State<AppState>, request: axum::extract::Request) -
     }
 }
 
+/// `x-amz-content-sha256: UNSIGNED-PAYLOAD`: the signature does not cover
+/// the body.
+fn unsigned_payload(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("x-amz-content-sha256")
+        .iter()
+        .any(|v| v.as_bytes().trim_ascii() == b"UNSIGNED-PAYLOAD")
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn handle(
     state: &AppState,
@@ -255,20 +290,8 @@ async fn handle(
     params: &Params,
     action: &str,
     request_id: &str,
+    secure_transport: bool,
 ) -> Result<(String, Position), ApiError> {
-    if let Some(min) = headers.get(MIN_POSITION_HEADER) {
-        let wanted = min
-            .to_str()
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .ok_or_else(|| {
-                ApiError::validation(format!("{MIN_POSITION_HEADER} must be a log position"))
-            })?;
-        state
-            .projection
-            .wait_for(Position(wanted), Duration::from_secs(5))
-            .await?;
-    }
     let now = chrono::Utc::now();
     let header_pairs: Vec<(&str, &[u8])> = headers
         .iter()
@@ -281,17 +304,7 @@ async fn handle(
         headers: &header_pairs,
         body,
     };
-    let view = state.projection.view(&state.account_id);
-    let authenticated = auth::authenticate(
-        &http,
-        &Keys {
-            account_id: state.account_id.as_str(),
-            root: &state.root,
-            master_key: &state.master_key,
-            view: view.as_deref(),
-        },
-        now,
-    )?;
+    let (authenticated, view) = authenticate_at_position(state, &http, headers, now).await?;
     let caller = authenticated.caller.clone();
     if action.is_empty() {
         return Err(ApiError::new(
@@ -301,6 +314,19 @@ async fn handle(
         ));
     }
     let protocol = Protocol::of(action);
+    let service = match protocol {
+        Protocol::Iam => "iam",
+        Protocol::Sts => "sts",
+    };
+    if authenticated.service != service {
+        // A signature scoped to one service is not valid for another's
+        // actions (AWS's own message).
+        return Err(ApiError::new(
+            403,
+            "SignatureDoesNotMatch",
+            format!("Credential should be scoped to correct service: '{service}'. "),
+        ));
+    }
     let version = params.get("Version");
     if version.is_some_and(|v| v != protocol.version()) {
         return Err(ApiError::new(
@@ -338,7 +364,7 @@ async fn handle(
         view,
         facts: RequestFacts {
             source_ip: Some(&source_ip),
-            secure_transport: false,
+            secure_transport,
             now,
         },
         metadata,
@@ -365,12 +391,80 @@ async fn handle(
     ))
 }
 
+/// Authenticates the request, then honours `x-iamd-min-log-position`: only
+/// a caller whose signature verified may make this node wait for a log
+/// position (and so learn anything about it). After the wait the caller is
+/// authenticated again against the newer view, so a key deactivated at or
+/// before that position no longer works; the view returned is the newer one.
+///
+/// A key this node does not know yet (created on another node, which is
+/// what the header is for) cannot be verified before waiting. For such a
+/// request the node first catches up to the log's current head — never to
+/// the position the unauthenticated caller named — and tries once more.
+async fn authenticate_at_position(
+    state: &AppState,
+    http: &crate::sigv4::HttpRequest<'_>,
+    headers: &HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<
+    (
+        auth::Authenticated,
+        Option<Arc<iam_projection::AccountView>>,
+    ),
+    ApiError,
+> {
+    const WAIT: Duration = Duration::from_secs(5);
+    let authenticate = |view: Option<&iam_projection::AccountView>| {
+        auth::authenticate(
+            http,
+            &Keys {
+                account_id: state.account_id.as_str(),
+                root: &state.root,
+                master_key: &state.master_key,
+                view,
+            },
+            now,
+        )
+    };
+    let min = headers.get(MIN_POSITION_HEADER);
+    let mut view = state.projection.view(&state.account_id);
+    let authenticated = match authenticate(view.as_deref()) {
+        Err(e) if e.code == "InvalidClientTokenId" && min.is_some() => {
+            let head = state.store.head().await.map_err(|error| {
+                tracing::warn!(%error, "cannot read the log's head");
+                ApiError::internal()
+            })?;
+            // Not reaching it in time is answered as the unknown key it is.
+            let _ = state.projection.wait_for(head.position, WAIT).await;
+            view = state.projection.view(&state.account_id);
+            authenticate(view.as_deref())?
+        }
+        other => other?,
+    };
+    let Some(min) = min else {
+        return Ok((authenticated, view));
+    };
+    let wanted = min
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::validation(format!("{MIN_POSITION_HEADER} must be a log position"))
+        })?;
+    state.projection.wait_for(Position(wanted), WAIT).await?;
+    let view = state.projection.view(&state.account_id);
+    let authenticated = authenticate(view.as_deref())?;
+    Ok((authenticated, view))
+}
+
 /// A server bound to its address, not yet serving.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     follower: tokio::task::JoinHandle<()>,
     state: AppState,
+    server: crate::server::ServerOptions,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Application {
@@ -435,6 +529,12 @@ impl Application {
             let projection = projection.clone();
             tokio::spawn(projection.follow())
         };
+        let tls = config
+            .server
+            .tls
+            .as_ref()
+            .map(crate::server::load_tls)
+            .transpose()?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -451,6 +551,8 @@ impl Application {
             router: router(state.clone()),
             follower,
             state,
+            server: config.server,
+            tls,
         })
     }
 
@@ -465,19 +567,21 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Whether the server speaks TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests
+    /// (see `crate::server` for the limits it enforces).
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result =
+            crate::server::serve(self.listener, self.router, &self.server, self.tls, shutdown)
+                .await;
         self.follower.abort();
-        result?;
-        Ok(())
+        result
     }
 }

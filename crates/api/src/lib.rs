@@ -12,4 +12,5 @@ pub mod cli;
 pub mod credentials;
 pub mod ops;
 pub mod query;
+pub mod server;
 pub mod sigv4;

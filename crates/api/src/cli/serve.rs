@@ -3,8 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::app::{Application, Config};
+use crate::server::{ServerOptions, TlsFiles};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -20,6 +22,23 @@ pub struct ServeArgs {
     /// The account this server administers.
     #[arg(long = "account-id", default_value = "123456789012")]
     pub account_id: String,
+    /// Connections served at once; more are accepted and closed at once.
+    #[arg(long = "max-connections", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Seconds a client has to send a complete request head; also how long
+    /// an idle keep-alive connection stays open.
+    #[arg(long = "header-timeout", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body.
+    #[arg(long = "body-timeout", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs
+    /// --tls-key.
+    #[arg(long = "tls-cert", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long = "tls-key", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -45,9 +64,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         data_dir: args.data_dir,
         root_credentials: None,
         master_key: None,
+        server: ServerOptions {
+            max_connections: args.max_connections as usize,
+            header_timeout: Duration::from_secs(args.header_timeout_secs),
+            body_timeout: Duration::from_secs(args.body_timeout_secs),
+            tls: match (args.tls_cert, args.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+                _ => None,
+            },
+            ..ServerOptions::default()
+        },
     })
     .await?;
-    tracing::info!(address = %app.local_addr(), "iamd listening");
+    tracing::info!(tls = app.is_tls(), address = %app.local_addr(), "iamd listening");
     app.run_until_stopped(shutdown_signal()).await?;
     tracing::info!("iamd stopped");
     Ok(ExitCode::SUCCESS)

@@ -12,19 +12,50 @@ pub struct Params {
 }
 
 impl Params {
-    /// Parses `application/x-www-form-urlencoded` text; later values of a
-    /// repeated name win, as AWS's parser does.
+    /// Parses `application/x-www-form-urlencoded` text (where `+` is a
+    /// space); later values of a repeated name win, as AWS's parser does.
+    /// Only for form bodies: a query string must be read as SigV4 reads it,
+    /// with [`Params::from_request`].
     pub fn parse(pairs: &[&[u8]]) -> Params {
-        let mut values = HashMap::new();
+        let mut params = Params::default();
         for part in pairs {
-            for (k, v) in url::form_urlencoded::parse(part) {
-                if k.starts_with("X-Amz-") {
-                    continue; // presigned authentication parameters
-                }
-                values.insert(k.into_owned(), v.into_owned());
-            }
+            params.add_form(part);
         }
-        Params { values }
+        params
+    }
+
+    /// A request's parameters: the raw query string (without `?`), then the
+    /// form body (pass `b""` when the body is not a form), whose values win.
+    ///
+    /// The query string is decoded exactly as SigV4 canonicalizes it
+    /// (`sigv4::parse_query`): `%XX` sequences only, `+` is a literal plus.
+    /// So a query parameter means what its signature covered: `a+b` signed
+    /// as `a%2Bb` is never read as `a b`. The form body follows the form
+    /// spec (`+` is a space); its bytes are covered by the payload hash, so
+    /// how they decode cannot differ from what was signed.
+    pub fn from_request(query: &str, form_body: &[u8]) -> Params {
+        let mut params = Params::default();
+        for p in crate::sigv4::parse_query(query) {
+            params.insert(
+                String::from_utf8_lossy(&p.name).into_owned(),
+                String::from_utf8_lossy(&p.value).into_owned(),
+            );
+        }
+        params.add_form(form_body);
+        params
+    }
+
+    fn add_form(&mut self, form: &[u8]) {
+        for (k, v) in url::form_urlencoded::parse(form) {
+            self.insert(k.into_owned(), v.into_owned());
+        }
+    }
+
+    fn insert(&mut self, name: String, value: String) {
+        if name.starts_with("X-Amz-") {
+            return; // presigned authentication parameters
+        }
+        self.values.insert(name, value);
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -105,5 +136,25 @@ fn lower_first(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_string_is_read_as_sigv4_reads_it_and_the_form_as_a_form() {
+        let p = Params::from_request("A=x+y%2Bz&B=%20&X-Amz-Date=1", b"C=x+y%2Bz");
+        assert_eq!(p.get("A"), Some("x+y+z"), "+ is a plus in the query string");
+        assert_eq!(p.get("B"), Some(" "));
+        assert_eq!(p.get("C"), Some("x y+z"), "+ is a space in a form body");
+        assert_eq!(p.get("X-Amz-Date"), None);
+    }
+
+    #[test]
+    fn body_values_win_over_query_values() {
+        let p = Params::from_request("A=query", b"A=body");
+        assert_eq!(p.get("A"), Some("body"));
     }
 }

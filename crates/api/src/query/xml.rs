@@ -73,6 +73,17 @@ impl Xml {
     }
 }
 
+/// Whether XML 1.0 allows `c` in a document (the `Char` production:
+/// `#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`).
+/// Surrogates cannot occur in a Rust `char`.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Escapes text for element content and attribute values. A character XML
+/// 1.0 forbids (control characters, U+FFFE, U+FFFF) cannot be written at
+/// all, not even as a character reference, so it becomes U+FFFD: the
+/// response stays well-formed whatever text (an echoed input) it carries.
 fn escape_into(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
@@ -81,6 +92,7 @@ fn escape_into(text: &str, out: &mut String) {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            c if !is_xml_char(c) => out.push(char::REPLACEMENT_CHARACTER),
             c => out.push(c),
         }
     }
@@ -100,5 +112,47 @@ mod tests {
             x.finish(),
             "<R xmlns=\"urn:x&quot;y\"><M>a&lt;b &amp; &apos;c&apos;&gt;</M></R>"
         );
+    }
+
+    #[test]
+    fn characters_xml_forbids_become_the_replacement_character() {
+        let mut x = Xml::new();
+        x.open_ns("R", "urn:\u{0}x\u{1b}")
+            .elem("M", "a\u{0}b\u{8}c\u{b}\u{c}d\u{1f}e\u{fffe}\u{ffff}f")
+            .close("R");
+        assert_eq!(
+            x.finish(),
+            "<R xmlns=\"urn:\u{fffd}x\u{fffd}\"><M>a\u{fffd}b\u{fffd}c\u{fffd}\u{fffd}d\u{fffd}e\u{fffd}\u{fffd}f</M></R>"
+        );
+    }
+
+    #[test]
+    fn every_character_xml_allows_is_kept() {
+        let allowed = "\t\n\r \u{7f}\u{85}\u{d7ff}\u{e000}\u{fffd}\u{10000}\u{10ffff}é漢😀";
+        let mut x = Xml::new();
+        x.elem("M", allowed);
+        assert_eq!(x.finish(), format!("<M>{allowed}</M>"));
+    }
+
+    #[test]
+    fn the_char_production_boundaries() {
+        for c in [
+            '\u{0}', '\u{8}', '\u{b}', '\u{c}', '\u{e}', '\u{1f}', '\u{fffe}', '\u{ffff}',
+        ] {
+            assert!(!is_xml_char(c), "{:?}", c);
+        }
+        for c in [
+            '\u{9}',
+            '\u{a}',
+            '\u{d}',
+            '\u{20}',
+            '\u{d7ff}',
+            '\u{e000}',
+            '\u{fffd}',
+            '\u{10000}',
+            '\u{10ffff}',
+        ] {
+            assert!(is_xml_char(c), "{:?}", c);
+        }
     }
 }

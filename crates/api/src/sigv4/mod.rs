@@ -67,8 +67,8 @@ use subtle::ConstantTimeEq;
 
 pub use canonical::{
     canonical_header_value, canonical_query, canonical_request, canonical_uri, normalize_path,
-    parse_query, sha256_hex, signing_key, string_to_sign, uri_encode, QueryParam, ALGORITHM,
-    EMPTY_SHA256, TERMINATOR,
+    parse_query, sha256_hex, signature, signing_key, string_to_sign, uri_encode, QueryParam,
+    ALGORITHM, EMPTY_SHA256, TERMINATOR,
 };
 pub use error::{SigV4Error, SIGNATURE_DOES_NOT_MATCH_MESSAGE};
 pub use sign::{presign, sign, Credentials, SigningOutput, SigningParams, SigningSettings};
@@ -417,6 +417,19 @@ fn parse_authorization(value: &[u8]) -> Result<AuthorizationHeader, SigV4Error> 
     }
 }
 
+/// Whether a raw query string carries query-string (presigned)
+/// authentication: an `X-Amz-Algorithm`, `X-Amz-Credential` or
+/// `X-Amz-Signature` parameter. The one definition [`prepare`] uses too.
+pub fn is_presigned(query: &str) -> bool {
+    presigned_params(&canonical::parse_query(query))
+}
+
+fn presigned_params(params: &[QueryParam]) -> bool {
+    params.iter().any(|p| {
+        p.name == X_AMZ_ALGORITHM || p.name == X_AMZ_SIGNATURE || p.name == X_AMZ_CREDENTIAL
+    })
+}
+
 /// Parses and checks everything that does not need the secret.
 pub fn prepare<'a>(
     req: &HttpRequest<'a>,
@@ -424,9 +437,7 @@ pub fn prepare<'a>(
     now: DateTime<Utc>,
 ) -> Result<PendingVerification<'a>, SigV4Error> {
     let params = canonical::parse_query(req.query);
-    let presigned = params.iter().any(|p| {
-        p.name == X_AMZ_ALGORITHM || p.name == X_AMZ_SIGNATURE || p.name == X_AMZ_CREDENTIAL
-    });
+    let presigned = presigned_params(&params);
     let has_header = header_values(req.headers, "authorization").next().is_some();
 
     let header_token = single_header(req.headers, "x-amz-security-token")?;

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use chrono::Utc;
 use iam_api::app::{AppState, Application, Config};
 use iam_api::credentials::RootCredentials;
+use iam_api::server::ServerOptions;
 use iam_api::sigv4::{self, Credentials, HttpRequest, SigningParams, SigningSettings};
 use iam_domain::secrets::MasterKey;
 use iam_event_store::testing::TestDatabase;
@@ -29,6 +30,12 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(database_url: &str) -> TestApp {
+        Self::spawn_with(database_url, ServerOptions::default()).await
+    }
+
+    /// With the serve loop's own limits (short timeouts, a small connection
+    /// cap, TLS).
+    pub async fn spawn_with(database_url: &str, server: ServerOptions) -> TestApp {
         let root = RootCredentials {
             access_key_id: "AKIAROOTROOTROOT0001".into(),
             secret_access_key: "rootsecretrootsecretrootsecretrootsecret".into(),
@@ -42,6 +49,7 @@ impl TestApp {
             data_dir,
             root_credentials: Some(root.clone()),
             master_key: Some(MasterKey::from_bytes([7; 32])),
+            server,
         })
         .await
         .expect("the server starts");
@@ -143,7 +151,12 @@ pub async fn send_raw(addr: SocketAddr, request: Vec<u8>) -> Reply {
     stream.write_all(&request).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
+    parse_reply(&raw)
+}
+
+/// An HTTP/1.1 response as read off the wire (status 0 when there was none).
+pub fn parse_reply(raw: &[u8]) -> Reply {
+    let text = String::from_utf8_lossy(raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
     let status = lines
