@@ -77,8 +77,8 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
 }
 
 /// `IAMD_ROOT_ACCESS_KEY_ID` and `IAMD_ROOT_SECRET_ACCESS_KEY` when set;
-/// otherwise `<data-dir>/root-credentials`, generated (and printed once) on
-/// first start.
+/// otherwise `<data-dir>/root-credentials`, generated on first start (its
+/// path and the key id are printed, never the secret).
 pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials> {
     match (
         std::env::var("IAMD_ROOT_ACCESS_KEY_ID"),
@@ -131,11 +131,11 @@ pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials> {
             creds.access_key_id, creds.secret_access_key
         ),
     )?;
+    // The secret stays in the file: standard output usually ends up in logs.
     println!(
-        "iamd: generated root credentials (saved to {}, mode 0600):\n  aws_access_key_id = {}\n  aws_secret_access_key = {}",
-        path.display(),
+        "iamd: generated root credentials for access key {} in {} (mode 0600); read the secret from that file",
         creds.access_key_id,
-        creds.secret_access_key
+        path.display(),
     );
     Ok(creds)
 }
