@@ -41,7 +41,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let store = iam_event_store::open_existing(&args.db.database_url).await?;
-    let view = iam_projection::history::account_as_of(&store, &account, until).await?;
+    // Without the server's key no snapshot is trusted: the view is rebuilt
+    // from the log alone.
+    let key = iam_projection::snapshot::SnapshotKey::ephemeral();
+    let view = iam_projection::history::account_as_of(&store, &key, &account, until).await?;
     let report = iam_projection::report::account_report(&view);
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
