@@ -9,6 +9,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod credentials;
+pub mod integrity;
 pub mod ops;
 pub mod query;
 pub mod sigv4;

@@ -22,6 +22,10 @@ pub struct ReplayArgs {
     /// Every event at or before this log position.
     #[arg(long)]
     pub position: Option<u64>,
+    /// Where `iamd serve` keeps its master key: with it, the snapshots it
+    /// saved are used; without it the view is rebuilt from the log alone.
+    #[arg(long = "data-dir", default_value = "./iam-data")]
+    pub data_dir: std::path::PathBuf,
 }
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -43,7 +47,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let store = iam_event_store::open_existing(&args.db.database_url).await?;
     // Without the server's key no snapshot is trusted: the view is rebuilt
     // from the log alone.
-    let key = iam_projection::snapshot::SnapshotKey::ephemeral();
+    let key = match crate::credentials::existing_master_key(&args.data_dir)? {
+        Some(master) => crate::integrity::snapshot_key(&master),
+        None => iam_projection::snapshot::SnapshotKey::ephemeral(),
+    };
     let view = iam_projection::history::account_as_of(&store, &key, &account, until).await?;
     let report = iam_projection::report::account_report(&view);
     println!("{}", serde_json::to_string_pretty(&report)?);
