@@ -450,12 +450,14 @@ impl Application {
             }
         }
         // The digests are signed beside the follower, and stop with it.
+        let signed = crate::integrity::sign_unsigned_head(store.as_ref(), &digest_key).await;
         let follower = {
             let projection = projection.clone();
             let digests = crate::integrity::sign_digests(
                 store.clone(),
                 digest_key,
                 crate::integrity::DigestSchedule::from_env(),
+                signed,
             );
             tokio::spawn(async move {
                 tokio::join!(projection.follow(), digests);

@@ -262,40 +262,45 @@ async fn sign_head(
     Ok(head.position)
 }
 
-/// Signs digests of the head for as long as it runs: at once when the head
-/// is past the newest digest, then on `schedule`. Failures are logged and
-/// retried at the next turn.
-pub async fn sign_digests(store: Arc<dyn EventStore>, key: SigningKey, schedule: DigestSchedule) {
-    let mut appends = store.append_signal();
-    let mut last = match store.head().await {
-        Ok(head) => match store.load_snapshot(DIGEST, head.position).await {
-            Ok(saved) => saved.map(|s| s.position).unwrap_or(Position::START),
-            Err(_) => Position::START,
-        },
-        Err(_) => Position::START,
+/// At start: signs the head if no digest covers it yet (so a node that
+/// never runs a whole interval still leaves its writes signed); returns the
+/// position the newest digest covers. Failures are logged, not fatal.
+pub async fn sign_unsigned_head(store: &dyn EventStore, key: &SigningKey) -> Position {
+    let newest = async {
+        let head = store.head().await?;
+        let saved = store.load_snapshot(DIGEST, head.position).await?;
+        sign_head(store, key, saved.map(|s| s.position).unwrap_or(Position::START)).await
     };
-    // None: sign as soon as anything is unsigned.
-    let mut signed_at: Option<tokio::time::Instant> = None;
+    match newest.await {
+        Ok(position) => position,
+        Err(error) => {
+            tracing::warn!(%error, "could not sign a digest of the log");
+            Position::START
+        }
+    }
+}
+
+/// Signs digests of the head for as long as it runs, on `schedule`, after
+/// one covering `last`. Failures are logged and retried at the next turn.
+pub async fn sign_digests(
+    store: Arc<dyn EventStore>,
+    key: SigningKey,
+    schedule: DigestSchedule,
+    mut last: Position,
+) {
+    let appends = store.append_signal();
+    let mut looked_at = tokio::time::Instant::now();
     let tick = schedule.interval.min(Duration::from_secs(1));
     loop {
-        let hint = *appends.borrow_and_update();
-        let time_due = signed_at.is_none_or(|t| t.elapsed() >= schedule.interval);
+        tokio::time::sleep(tick).await;
+        let hint = *appends.borrow();
+        let time_due = looked_at.elapsed() >= schedule.interval;
         if time_due || hint.0 >= last.0.saturating_add(schedule.every_events) {
+            looked_at = tokio::time::Instant::now();
             match sign_head(store.as_ref(), &key, last).await {
-                Ok(signed) => {
-                    if signed > last || signed_at.is_none() {
-                        signed_at = Some(tokio::time::Instant::now());
-                    }
-                    last = signed;
-                }
+                Ok(signed) => last = signed,
                 Err(error) => tracing::warn!(%error, "could not sign a digest of the log"),
             }
-            if time_due {
-                // Checked the head: next look after another interval, or
-                // when enough appends arrive.
-                signed_at = Some(tokio::time::Instant::now());
-            }
         }
-        tokio::time::sleep(tick).await;
     }
 }

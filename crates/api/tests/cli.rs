@@ -559,6 +559,7 @@ mod serve {
 mod master_key {
     use super::serve::*;
     use iam_event_store::testing::TestDatabase;
+    use std::process::Command;
 
     #[tokio::test]
     async fn another_or_a_missing_master_key_is_refused_at_start() {
@@ -623,6 +624,19 @@ mod master_key {
                 .any(|l| l.contains(&secret) || l.contains(key_hex.trim())),
             "{printed:#?}"
         );
+        // `iamd verify` finds the same database (and keys) from the data dir.
+        let verified = Command::new(crate::iamd_bin())
+            .arg("verify")
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("IAMD_MASTER_KEY")
+            .output()
+            .unwrap();
+        assert_eq!(verified.status.code(), Some(0), "{verified:?}");
+        let out = String::from_utf8_lossy(&verified.stdout);
+        assert!(out.starts_with("ok: 1 events"), "{out}");
+        assert!(out.contains("signed digests match the log"), "{out}");
         std::fs::remove_dir_all(&data_dir).unwrap();
     }
 }
