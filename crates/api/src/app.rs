@@ -401,8 +401,7 @@ impl Application {
                 crate::credentials::master_key(&config.data_dir, !sealed)?
             }
         });
-        crate::integrity::confirm_master_key(store.as_ref(), &master_key, &config.data_dir)
-            .await?;
+        crate::integrity::confirm_master_key(store.as_ref(), &master_key, &config.data_dir).await?;
         let digest_key = crate::integrity::digest_signing_key(&master_key);
         tracing::info!(
             public_key = %hex::encode(digest_key.verifying_key().as_bytes()),

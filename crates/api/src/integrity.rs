@@ -269,7 +269,12 @@ pub async fn sign_unsigned_head(store: &dyn EventStore, key: &SigningKey) -> Pos
     let newest = async {
         let head = store.head().await?;
         let saved = store.load_snapshot(DIGEST, head.position).await?;
-        sign_head(store, key, saved.map(|s| s.position).unwrap_or(Position::START)).await
+        sign_head(
+            store,
+            key,
+            saved.map(|s| s.position).unwrap_or(Position::START),
+        )
+        .await
     };
     match newest.await {
         Ok(position) => position,

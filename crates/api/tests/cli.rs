@@ -418,7 +418,11 @@ mod serve {
         }
     }
 
-    pub(super) fn serve_command(url: Option<&str>, data_dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
+    pub(super) fn serve_command(
+        url: Option<&str>,
+        data_dir: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> Command {
         let mut command = Command::new(crate::iamd_bin());
         command.args(["serve", "--listen", "127.0.0.1:0"]);
         if let Some(url) = url {
@@ -440,7 +444,11 @@ mod serve {
 
     /// Runs `iamd serve` expecting it to refuse to start: its exit status
     /// and everything it printed (killed after 30 s if it serves instead).
-    pub(super) fn refused(url: &str, data_dir: &std::path::Path, env: &[(&str, &str)]) -> (i32, String) {
+    pub(super) fn refused(
+        url: &str,
+        data_dir: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> (i32, String) {
         let mut child = serve_command(Some(url), data_dir, env)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -525,7 +533,9 @@ mod serve {
         );
         // The secrets stay in their files: nothing printed shows them.
         assert!(
-            printed.iter().any(|l| l.contains(&credentials.display().to_string())),
+            printed
+                .iter()
+                .any(|l| l.contains(&credentials.display().to_string())),
             "the path is printed: {printed:#?}"
         );
         assert!(
@@ -678,8 +688,11 @@ mod digests {
         let db = TestDatabase::postgres().await;
         let data_dir =
             std::env::temp_dir().join(format!("iamd-digest-{}", uuid::Uuid::new_v4().simple()));
-        let mut served =
-            Served::start_with(Some(db.url()), &data_dir, &[("IAMD_DIGEST_EVERY_EVENTS", "1")]);
+        let mut served = Served::start_with(
+            Some(db.url()),
+            &data_dir,
+            &[("IAMD_DIGEST_EVERY_EVENTS", "1")],
+        );
         let addr = served.address();
         let (key, secret) = root_key(&data_dir);
         let root = support::Client {
@@ -706,7 +719,10 @@ mod digests {
         let out = stdout(&ok);
         assert!(out.starts_with("ok: "), "{out}");
         assert!(
-            out.contains(&format!("signed digests match the log; the newest covers positions up to {}", digests.last().unwrap())),
+            out.contains(&format!(
+                "signed digests match the log; the newest covers positions up to {}",
+                digests.last().unwrap()
+            )),
             "{out}"
         );
 
@@ -715,8 +731,10 @@ mod digests {
         let ok = verify(db.url(), &data_dir);
         assert_eq!(ok.status.code(), Some(0), "{ok:?}");
         assert!(
-            String::from_utf8_lossy(&ok.stderr)
-                .contains(&format!("no digest covers positions after {}", digests.last().unwrap())),
+            String::from_utf8_lossy(&ok.stderr).contains(&format!(
+                "no digest covers positions after {}",
+                digests.last().unwrap()
+            )),
             "{ok:?}"
         );
 
@@ -725,10 +743,7 @@ mod digests {
         let target = *digests.last().unwrap();
         let before = digests[digests.len() - 2];
         let store = iam_event_store::open(db.url()).await.unwrap();
-        let mut events = store
-            .read_all(Position(target - 2), 100_000)
-            .await
-            .unwrap();
+        let mut events = store.read_all(Position(target - 2), 100_000).await.unwrap();
         let mut previous = events[0].hash;
         let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
         conn.execute("SET session_replication_role = replica")
@@ -836,7 +851,10 @@ mod digests {
         };
         let ok = run();
         assert_eq!(ok.status.code(), Some(0), "{ok:?}");
-        assert!(stdout(&ok).contains("ok: 1 snapshots authenticated"), "{ok:?}");
+        assert!(
+            stdout(&ok).contains("ok: 1 snapshots authenticated"),
+            "{ok:?}"
+        );
 
         let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
         sqlx::query(

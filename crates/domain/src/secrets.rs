@@ -235,7 +235,10 @@ mod tests {
         let a = key().derive(b"iamd snapshot mac v1");
         assert_eq!(a, key().derive(b"iamd snapshot mac v1"), "deterministic");
         assert_ne!(a, key().derive(b"iamd log digest v1"));
-        assert_ne!(a, MasterKey::from_bytes([8; 32]).derive(b"iamd snapshot mac v1"));
+        assert_ne!(
+            a,
+            MasterKey::from_bytes([8; 32]).derive(b"iamd snapshot mac v1")
+        );
         assert_ne!(a, [7; 32]);
     }
 

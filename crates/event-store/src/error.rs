@@ -139,7 +139,13 @@ mod tests {
     #[test]
     fn unparseable_urls_lose_their_query_and_userinfo() {
         let redacted = redact_url("postgres://u:pw@[bad/db?password=secret");
-        assert!(!redacted.contains("pw") && !redacted.contains("secret"), "{redacted}");
-        assert_eq!(redact_url("sqlite://./iam-data/events.db"), "sqlite://./iam-data/events.db");
+        assert!(
+            !redacted.contains("pw") && !redacted.contains("secret"),
+            "{redacted}"
+        );
+        assert_eq!(
+            redact_url("sqlite://./iam-data/events.db"),
+            "sqlite://./iam-data/events.db"
+        );
     }
 }

@@ -366,9 +366,14 @@ async fn main() {
 
     // Rebuild the account's view from PostgreSQL, no snapshot (its stream only).
     let start = Instant::now();
-    let rebuilt = account_as_of(&dyn_store, &snapshot_key(), &account(), Until::Position(head))
-        .await
-        .unwrap();
+    let rebuilt = account_as_of(
+        &dyn_store,
+        &snapshot_key(),
+        &account(),
+        Until::Position(head),
+    )
+    .await
+    .unwrap();
     let rebuild = start.elapsed().as_secs_f64();
     assert_eq!(rebuilt.stream_version, events.len() as u64);
     println!("rebuild_account_s {rebuild:.3}");

@@ -222,7 +222,8 @@ impl Projection {
         &self,
         saved: &iam_event_store::Snapshot,
     ) -> Result<Option<Vec<AccountView>>, ProjectionError> {
-        let Some((log_hash, views)) = snapshot::decode_checkpoint(&self.config.snapshot_key, saved) else {
+        let Some((log_hash, views)) = snapshot::decode_checkpoint(&self.config.snapshot_key, saved)
+        else {
             return Ok(None);
         };
         let Some(before) = saved.position.0.checked_sub(1) else {
@@ -413,9 +414,10 @@ impl Projection {
                 let key = self.config.snapshot_key.clone();
                 tokio::spawn(async move {
                     let name = snapshot::name(&account);
-                    let saved =
-                        tokio::task::spawn_blocking(move || snapshot::encode(&key, &account, &view))
-                            .await;
+                    let saved = tokio::task::spawn_blocking(move || {
+                        snapshot::encode(&key, &account, &view)
+                    })
+                    .await;
                     let result = match saved {
                         Ok(saved) => store.save_snapshot(&saved).await.map_err(|e| e.to_string()),
                         Err(e) => Err(e.to_string()),

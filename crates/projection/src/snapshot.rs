@@ -392,13 +392,19 @@ mod tests {
         assert!(is_authentic(&key(), &good));
         let other_key = SnapshotKey::from_bytes([10; 32]);
         assert!(!is_authentic(&other_key, &good));
-        assert!(decode(&other_key, &good).is_none(), "saved under another key");
+        assert!(
+            decode(&other_key, &good).is_none(),
+            "saved under another key"
+        );
         let mut flipped = good.clone();
         flipped.data[20] ^= 1;
         assert!(decode(&key(), &flipped).is_none(), "a changed byte");
         let mut renamed = good.clone();
         renamed.name = name(&AccountId::parse("210987654321").unwrap());
-        assert!(decode(&key(), &renamed).is_none(), "moved to another account");
+        assert!(
+            decode(&key(), &renamed).is_none(),
+            "moved to another account"
+        );
         let checkpoint = encode_checkpoint(&key(), view.position, &"0".repeat(64), [&view]);
         assert!(decode_checkpoint(&key(), &checkpoint).is_some());
         assert!(decode_checkpoint(&other_key, &checkpoint).is_none());
@@ -421,7 +427,10 @@ mod tests {
                 },
             )
         };
-        assert!(decode(&key(), &damaged(vec![1, 2, 3])).is_none(), "no frame");
+        assert!(
+            decode(&key(), &damaged(vec![1, 2, 3])).is_none(),
+            "no frame"
+        );
         let mut too_long = payload.clone();
         too_long[..8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(
@@ -441,6 +450,9 @@ mod tests {
                 ..good.clone()
             },
         );
-        assert!(decode(&key(), &moved).is_none(), "position disagrees with its row");
+        assert!(
+            decode(&key(), &moved).is_none(),
+            "position disagrees with its row"
+        );
     }
 }

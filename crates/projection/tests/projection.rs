@@ -365,9 +365,14 @@ async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
     assert_eq!(before.state, AccountState::default());
 
     // The report names what the auditor asks about.
-    let at_step_6 = account_as_of(&store, &key(), &account(), Until::Position(expected_states[6].0))
-        .await
-        .unwrap();
+    let at_step_6 = account_as_of(
+        &store,
+        &key(),
+        &account(),
+        Until::Position(expected_states[6].0),
+    )
+    .await
+    .unwrap();
     let json = report::account_report(&at_step_6);
     assert_eq!(json["users"][0]["user_name"], "alice");
     assert_eq!(json["users"][0]["groups"][0], "devs");
@@ -474,8 +479,12 @@ async fn a_restarting_node_starts_from_its_checkpoint(store: Arc<dyn EventStore>
     // Checkpoints it cannot trust (from a future build, corrupt, or taken
     // from another log: the hash at its position differs) are passed over
     // for the newest one it can.
-    let from_another_log =
-        snapshot::encode_checkpoint(&key(), now, &"0".repeat(64), [&*replayed.view(&account()).unwrap()]);
+    let from_another_log = snapshot::encode_checkpoint(
+        &key(),
+        now,
+        &"0".repeat(64),
+        [&*replayed.view(&account()).unwrap()],
+    );
     for (version, data) in [
         (snapshot::schema_version() + 1, b"{}".to_vec()),
         (snapshot::schema_version(), b"garbage".to_vec()),
@@ -825,9 +834,14 @@ async fn an_unreadable_event_stops_time_travel(store: Arc<dyn EventStore>) {
         )
         .await
         .unwrap();
-    let err = account_as_of(&store, &key(), &account(), Until::Position(bad.last_position))
-        .await
-        .unwrap_err();
+    let err = account_as_of(
+        &store,
+        &key(),
+        &account(),
+        Until::Position(bad.last_position),
+    )
+    .await
+    .unwrap_err();
     match err {
         ProjectionError::Unreadable {
             position,
@@ -913,7 +927,11 @@ async fn postgres_tampered_snapshot_rows_are_ignored_and_rebuilt_from_the_log() 
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let saved = store.load_snapshot(&name, at).await.unwrap().expect("a snapshot");
+    let saved = store
+        .load_snapshot(&name, at)
+        .await
+        .unwrap()
+        .expect("a snapshot");
     assert_eq!(saved.position, at);
     assert!(snapshot::is_authentic(&key(), &saved));
 
@@ -933,18 +951,29 @@ async fn postgres_tampered_snapshot_rows_are_ignored_and_rebuilt_from_the_log() 
         [&forged_view],
     );
     let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
-    for (name, data) in [(&name[..], &forged.data), (snapshot::CHECKPOINT, &forged_checkpoint.data)] {
-        let changed = sqlx::query("UPDATE snapshots SET data = $1 WHERE name = $2 AND position = $3")
-            .bind(data)
-            .bind(name)
-            .bind(at.0 as i64)
-            .execute(&pool)
-            .await
-            .unwrap();
+    for (name, data) in [
+        (&name[..], &forged.data),
+        (snapshot::CHECKPOINT, &forged_checkpoint.data),
+    ] {
+        let changed =
+            sqlx::query("UPDATE snapshots SET data = $1 WHERE name = $2 AND position = $3")
+                .bind(data)
+                .bind(name)
+                .bind(at.0 as i64)
+                .execute(&pool)
+                .await
+                .unwrap();
         assert_eq!(changed.rows_affected(), 1, "{name}");
     }
     // What the forgery would have served, had it been trusted.
-    assert_eq!(snapshot::decode(&attacker, &forged).unwrap().state.users.len(), 1);
+    assert_eq!(
+        snapshot::decode(&attacker, &forged)
+            .unwrap()
+            .state
+            .users
+            .len(),
+        1
+    );
 
     let view = account_as_of(&store, &key(), &account(), Until::Position(at))
         .await

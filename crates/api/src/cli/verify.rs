@@ -30,9 +30,9 @@ pub struct VerifyArgs {
 }
 
 pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let url = args.database_url.unwrap_or_else(|| {
-        format!("sqlite://{}", args.data_dir.join("events.db").display())
-    });
+    let url = args
+        .database_url
+        .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("events.db").display()));
     // Verification reads; it never migrates the database it inspects.
     let store = iam_event_store::open_existing(&url).await?;
     let (events, head) = match iam_event_store::verify(store.as_ref()).await? {
@@ -64,19 +64,20 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 
     // Signed digests: the chain at each signed position must have the
     // signed hash.
-    let public_key = match (&master, read_public_key(&args.data_dir)) {
-        (Some(key), file) => {
-            let derived = integrity::digest_signing_key(key).verifying_key();
-            if file.is_some_and(|f| f != derived) {
-                eprintln!(
+    let public_key =
+        match (&master, read_public_key(&args.data_dir)) {
+            (Some(key), file) => {
+                let derived = integrity::digest_signing_key(key).verifying_key();
+                if file.is_some_and(|f| f != derived) {
+                    eprintln!(
                     "warning: {} holds another key than the master key's; using the master key's",
                     args.data_dir.join(integrity::DIGEST_PUBLIC_KEY_FILE).display()
                 );
+                }
+                Some(derived)
             }
-            Some(derived)
-        }
-        (None, file) => file,
-    };
+            (None, file) => file,
+        };
     let listed = store.list_snapshots().await?;
     let digests = load_digests(store.as_ref(), &listed).await?;
     let mut covered = Position::START;
