@@ -113,6 +113,14 @@ pub async fn confirm_master_key(
                     data: key_check_value(master),
                 })
                 .await?;
+            // Two nodes with different keys starting on a new database at
+            // once: the later save wins, and the other node refuses here.
+            if key_check(store, master).await? != KeyCheck::Matches {
+                bail!(
+                    "another node sealed this database with a different master key just now; restore {} or set IAMD_MASTER_KEY",
+                    data_dir.join("master.key").display()
+                );
+            }
             tracing::info!("sealed the database with this node's master key (key check recorded)");
             Ok(())
         }

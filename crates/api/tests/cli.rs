@@ -121,6 +121,18 @@ fn an_unreachable_database_is_a_clear_error_not_a_panic() {
         err.contains("127.0.0.1:1/iam") && !err.contains("hunter2") && !err.contains("panicked"),
         "{err}"
     );
+    // A password in the query string is hidden too.
+    let out = iamd(&[
+        "verify",
+        "--database-url",
+        "postgres://iamd@127.0.0.1:1/iam?sslmode=disable&password=hunter3",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("127.0.0.1:1/iam") && err.contains("password=***") && !err.contains("hunter3"),
+        "{err}"
+    );
     let out = iamd(&["migrate", "--database-url", "mysql://x/y"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
