@@ -485,15 +485,33 @@ impl Application {
             Some(r) => r,
             None => crate::credentials::root_credentials(&config.data_dir)?,
         };
+        let store = iam_event_store::open(&config.database_url).await?;
+        // A database sealed with a master key never gets a new one silently,
+        // and a node with another key refuses to start (its secrets would
+        // not open: every access key would fail).
         let master_key = Arc::new(match config.master_key {
             Some(k) => k,
-            None => crate::credentials::master_key(&config.data_dir)?,
+            None => {
+                let sealed = crate::integrity::database_is_sealed(store.as_ref()).await?;
+                crate::credentials::master_key(&config.data_dir, !sealed)?
+            }
         });
-        let store = iam_event_store::open(&config.database_url).await?;
+        crate::integrity::confirm_master_key(store.as_ref(), &master_key, &config.data_dir).await?;
+        let digest_key = crate::integrity::digest_signing_key(&master_key);
+        tracing::info!(
+            public_key = %hex::encode(digest_key.verifying_key().as_bytes()),
+            "signing digests of the log"
+        );
+        if let Err(error) =
+            crate::integrity::write_public_key(&config.data_dir, &digest_key.verifying_key())
+        {
+            tracing::warn!(%error, "could not write the digests' public key");
+        }
         let projection = Projection::new(
             store.clone(),
             ProjectionConfig {
                 quotas,
+                snapshot_key: crate::integrity::snapshot_key(&master_key),
                 ..ProjectionConfig::default()
             },
         );
@@ -525,9 +543,19 @@ impl Application {
                 Err(e) => return Err(e.into()),
             }
         }
+        // The digests are signed beside the follower, and stop with it.
+        let signed = crate::integrity::sign_unsigned_head(store.as_ref(), &digest_key).await;
         let follower = {
             let projection = projection.clone();
-            tokio::spawn(projection.follow())
+            let digests = crate::integrity::sign_digests(
+                store.clone(),
+                digest_key,
+                crate::integrity::DigestSchedule::from_env(),
+                signed,
+            );
+            tokio::spawn(async move {
+                tokio::join!(projection.follow(), digests);
+            })
         };
         let tls = config
             .server

@@ -130,7 +130,13 @@ pub fn authenticate(
     };
     let secret = iam_domain::secrets::open_string(keys.master_key, &key.secret, key_id.as_bytes()).map_err(|e| {
         tracing::error!(error = %e, access_key_id = %key_id, "cannot open a sealed access key secret");
-        ApiError::internal()
+        // The signature cannot be checked, so the request is refused as
+        // unauthenticated (403), never answered as a server failure.
+        ApiError::new(
+            403,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )
     })?;
     let verified = pending.complete(Some(&Secret::new(secret)))?;
     let caller = match &key.owner {

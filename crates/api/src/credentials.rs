@@ -77,8 +77,8 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
 }
 
 /// `IAMD_ROOT_ACCESS_KEY_ID` and `IAMD_ROOT_SECRET_ACCESS_KEY` when set;
-/// otherwise `<data-dir>/root-credentials`, generated (and printed once) on
-/// first start.
+/// otherwise `<data-dir>/root-credentials`, generated on first start (its
+/// path and the key id are printed, never the secret).
 pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials> {
     match (
         std::env::var("IAMD_ROOT_ACCESS_KEY_ID"),
@@ -131,20 +131,45 @@ pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials> {
             creds.access_key_id, creds.secret_access_key
         ),
     )?;
+    // The secret stays in the file: standard output usually ends up in logs.
     println!(
-        "iamd: generated root credentials (saved to {}, mode 0600):\n  aws_access_key_id = {}\n  aws_secret_access_key = {}",
-        path.display(),
+        "iamd: generated root credentials for access key {} in {} (mode 0600); read the secret from that file",
         creds.access_key_id,
-        creds.secret_access_key
+        path.display(),
     );
     Ok(creds)
 }
 
 /// `IAMD_MASTER_KEY` (64 hex digits) when set; otherwise `<data-dir>/master.key`,
-/// created on first start.
-pub fn master_key(data_dir: &Path) -> Result<MasterKey> {
+/// created on first start — only when `may_create`: a database already
+/// sealed with a key makes a missing file an error, never a new key (every
+/// secret sealed under the old one would become unreadable).
+pub fn master_key(data_dir: &Path, may_create: bool) -> Result<MasterKey> {
+    if let Some(key) = existing_master_key(data_dir)? {
+        return Ok(key);
+    }
+    let path = data_dir.join("master.key");
+    if !may_create {
+        bail!(
+            "{} is missing, but this database was sealed with a master key; restore {} or set \
+             IAMD_MASTER_KEY (a new key would make every stored secret unreadable)",
+            path.display(),
+            path.display()
+        );
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let key: [u8; 32] = random_bytes();
+    write_private(&path, &hex::encode(key))?;
+    tracing::info!(path = %path.display(), "generated a new master key");
+    Ok(MasterKey::from_bytes(key))
+}
+
+/// `IAMD_MASTER_KEY` when set, else `<data-dir>/master.key` if it exists;
+/// never creates one (for `iamd verify` and `iamd replay`).
+pub fn existing_master_key(data_dir: &Path) -> Result<Option<MasterKey>> {
     if let Ok(hex) = std::env::var("IAMD_MASTER_KEY") {
         return MasterKey::from_hex(hex.trim())
+            .map(Some)
             .map_err(|e| anyhow::anyhow!("IAMD_MASTER_KEY: {e}"));
     }
     let path = data_dir.join("master.key");
@@ -152,10 +177,8 @@ pub fn master_key(data_dir: &Path) -> Result<MasterKey> {
         let hex = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         return MasterKey::from_hex(hex.trim())
+            .map(Some)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
     }
-    std::fs::create_dir_all(data_dir)?;
-    let key: [u8; 32] = random_bytes();
-    write_private(&path, &hex::encode(key))?;
-    Ok(MasterKey::from_bytes(key))
+    Ok(None)
 }

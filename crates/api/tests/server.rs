@@ -696,3 +696,49 @@ async fn presigned_get_requests_are_accepted_until_they_expire() {
     );
     app.stop().await;
 }
+
+/// A sealed secret this node cannot open (its master key is not the one
+/// that sealed it) makes the request unauthenticated: 403, never a 500.
+#[tokio::test]
+async fn a_secret_sealed_under_another_key_is_403_not_500() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "bob")]).await;
+    let key = root.ok("CreateAccessKey", &[("UserName", "bob")]).await;
+    let (id, secret) = (
+        key.tag("AccessKeyId").unwrap(),
+        key.tag("SecretAccessKey").unwrap(),
+    );
+    assert_eq!(
+        root.with_key(&id, &secret)
+            .call("GetCallerIdentity", &[])
+            .await
+            .status,
+        200
+    );
+    // The same views served with another master key.
+    let mut state = app.state.clone();
+    state.master_key = std::sync::Arc::new(iam_domain::secrets::MasterKey::from_bytes([8; 32]));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let other = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            iam_api::app::router(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let bob = Client {
+        addr,
+        key: id,
+        secret,
+        skew: chrono::Duration::zero(),
+    };
+    let reply = bob.call("GetCallerIdentity", &[]).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(reply.error_code().as_deref(), Some("InvalidClientTokenId"));
+    other.abort();
+    app.stop().await;
+}

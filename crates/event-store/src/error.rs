@@ -63,14 +63,89 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A URL with any password removed, for messages and logs.
+/// A URL with every password removed, for messages and logs: the userinfo
+/// password and the value of every query parameter whose name contains
+/// "password" (`password`, `sslpassword`, ...) become `***`. A URL that does
+/// not parse loses its query and anything between `://` and `@`.
 pub fn redact_url(url: &str) -> String {
+    const MASK: &str = "***";
+    let secret = |name: &str| name.to_ascii_lowercase().contains("password");
     match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some(MASK));
+            }
+            if parsed.query_pairs().any(|(name, _)| secret(&name)) {
+                let pairs: Vec<(String, String)> = parsed
+                    .query_pairs()
+                    .map(|(name, value)| {
+                        let value = if secret(&name) {
+                            MASK.to_owned()
+                        } else {
+                            value.into_owned()
+                        };
+                        (name.into_owned(), value)
+                    })
+                    .collect();
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             parsed.to_string()
         }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) => url.split('?').next().unwrap_or(url).to_owned(),
+        Err(_) => {
+            let base = url.split('?').next().unwrap_or(url);
+            match (base.find("://"), base.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    format!("{}{MASK}{}", &base[..scheme + 3], &base[at..])
+                }
+                _ => base.to_owned(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn userinfo_passwords_are_masked() {
+        assert_eq!(
+            redact_url("postgres://iamd:hunter2@db.example:5432/iam"),
+            "postgres://iamd:***@db.example:5432/iam"
+        );
+        assert_eq!(
+            redact_url("postgres://iamd@db.example/iam"),
+            "postgres://iamd@db.example/iam"
+        );
+    }
+
+    #[test]
+    fn password_query_parameters_are_masked() {
+        let redacted = redact_url(
+            "postgres://u@h/db?password=secret&sslmode=require&sslpassword=s3cr3t&PGPASSWORD=x",
+        );
+        assert_eq!(
+            redacted,
+            "postgres://u@h/db?password=***&sslmode=require&sslpassword=***&PGPASSWORD=***"
+        );
+        for secret in ["secret", "s3cr3t", "=x"] {
+            assert!(!redacted.contains(secret), "{redacted}");
+        }
+        let both = redact_url("postgresql://u:p1@h/db?application_name=a&password=p2");
+        assert!(!both.contains("p1") && !both.contains("p2"), "{both}");
+        assert!(both.contains("application_name=a"), "{both}");
+    }
+
+    #[test]
+    fn unparseable_urls_lose_their_query_and_userinfo() {
+        let redacted = redact_url("postgres://u:pw@[bad/db?password=secret");
+        assert!(
+            !redacted.contains("pw") && !redacted.contains("secret"),
+            "{redacted}"
+        );
+        assert_eq!(
+            redact_url("sqlite://./iam-data/events.db"),
+            "sqlite://./iam-data/events.db"
+        );
     }
 }

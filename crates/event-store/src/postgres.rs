@@ -414,6 +414,23 @@ impl EventStore for PostgresStore {
         Ok(done.rows_affected())
     }
 
+    async fn list_snapshots(&self) -> Result<Vec<(String, Position, u32)>> {
+        let rows = sqlx::query(
+            "SELECT name, position, schema_version FROM snapshots ORDER BY name, position",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        rows.iter()
+            .map(|row| {
+                let name: String = row.try_get("name").map_err(|e| self.db_err(e))?;
+                let position: i64 = row.try_get("position").map_err(|e| self.db_err(e))?;
+                let version: i32 = row.try_get("schema_version").map_err(|e| self.db_err(e))?;
+                Ok((name, Position(position as u64), version as u32))
+            })
+            .collect()
+    }
+
     async fn load_snapshot(&self, name: &str, at_or_before: Position) -> Result<Option<Snapshot>> {
         let row = sqlx::query(
             "SELECT name, position, schema_version, data FROM snapshots \

@@ -47,6 +47,24 @@ fn from_micros(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
+/// Creates the database file, readable and writable by its owner only
+/// (0600, like the key files beside it), if it does not exist yet. SQLite
+/// gives the `-wal` and `-shm` files it creates the database file's mode.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating the file and its directory if needed) and migrates.
     pub async fn connect(url: &str) -> Result<Self> {
@@ -85,6 +103,10 @@ impl SqliteStore {
                     })?;
                 }
             }
+            create_private(options.get_filename()).map_err(|e| StoreError::Connect {
+                database: database.clone(),
+                source: sqlx::Error::Io(e),
+            })?;
         }
         let pool = SqlitePoolOptions::new()
             // An in-memory database exists per connection: keep exactly one.
@@ -342,6 +364,23 @@ impl EventStore for SqliteStore {
             .await
             .map_err(|e| self.db_err(e))?;
         Ok(done.rows_affected())
+    }
+
+    async fn list_snapshots(&self) -> Result<Vec<(String, Position, u32)>> {
+        let rows = sqlx::query(
+            "SELECT name, position, schema_version FROM snapshots ORDER BY name, position",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        rows.iter()
+            .map(|row| {
+                let name: String = row.try_get("name").map_err(|e| self.db_err(e))?;
+                let position: i64 = row.try_get("position").map_err(|e| self.db_err(e))?;
+                let version: i64 = row.try_get("schema_version").map_err(|e| self.db_err(e))?;
+                Ok((name, Position(position as u64), version as u32))
+            })
+            .collect()
     }
 
     async fn load_snapshot(&self, name: &str, at_or_before: Position) -> Result<Option<Snapshot>> {

@@ -129,6 +129,10 @@ pub trait EventStore: Send + Sync + 'static {
     /// The newest snapshot called `name` taken at or before `at_or_before`.
     async fn load_snapshot(&self, name: &str, at_or_before: Position) -> Result<Option<Snapshot>>;
 
+    /// Every stored snapshot's name, position and schema version (not its
+    /// data), ordered by name and position: what `iamd verify` walks.
+    async fn list_snapshots(&self) -> Result<Vec<(String, Position, u32)>>;
+
     /// Deletes the snapshots called `name` taken before `before`; returns
     /// how many. Snapshots are derived data, not the log: a projection that
     /// only ever needs its newest one (a checkpoint) keeps the table small.

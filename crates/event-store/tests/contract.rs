@@ -745,6 +745,25 @@ async fn snapshots(store: Store, _db: &TestDatabase) {
         store.load_snapshot("other", Position(99)).await.unwrap(),
         None
     );
+    // Listed by name and position, without their data.
+    store
+        .save_snapshot(&Snapshot {
+            name: "a-first".into(),
+            position: Position(0),
+            schema_version: 7,
+            data: vec![],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_snapshots().await.unwrap(),
+        vec![
+            ("a-first".to_owned(), Position(0), 7),
+            ("view".to_owned(), Position(10), 1),
+            ("view".to_owned(), Position(20), 1),
+            ("view".to_owned(), Position(30), 1),
+        ]
+    );
     // Saving again at the same position replaces it.
     store
         .save_snapshot(&Snapshot {

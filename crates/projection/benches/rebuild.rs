@@ -23,6 +23,11 @@ use iam_domain::{decide, evolve, AccountState, Arn, Command, Event, Quotas, SCHE
 use iam_event_store::{EventStore, ExpectedVersion, NewEvent, Position, PostgresStore, Until};
 use iam_projection::history::account_as_of;
 use iam_projection::{AccountView, PrincipalKey, Projection, ProjectionConfig};
+
+/// The key the bench's projections authenticate their snapshots with.
+fn snapshot_key() -> iam_projection::snapshot::SnapshotKey {
+    ProjectionConfig::default().snapshot_key
+}
 use sqlx::{Connection, Executor};
 
 const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*"],"Resource":"arn:aws:s3:::bucket/${aws:username}/*"}]}"#;
@@ -361,9 +366,14 @@ async fn main() {
 
     // Rebuild the account's view from PostgreSQL, no snapshot (its stream only).
     let start = Instant::now();
-    let rebuilt = account_as_of(&dyn_store, &account(), Until::Position(head))
-        .await
-        .unwrap();
+    let rebuilt = account_as_of(
+        &dyn_store,
+        &snapshot_key(),
+        &account(),
+        Until::Position(head),
+    )
+    .await
+    .unwrap();
     let rebuild = start.elapsed().as_secs_f64();
     assert_eq!(rebuilt.stream_version, events.len() as u64);
     println!("rebuild_account_s {rebuild:.3}");
@@ -404,7 +414,7 @@ async fn main() {
         .unwrap();
     let loaded = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let decoded = iam_projection::snapshot::decode(&snap).unwrap();
+    let decoded = iam_projection::snapshot::decode(&snapshot_key(), &snap).unwrap();
     println!(
         "snapshot_mib {:.1}",
         snap.data.len() as f64 / (1024.0 * 1024.0)
@@ -422,7 +432,7 @@ async fn main() {
         let p = Position(head.0 * k / 26);
         let at = store.read_all(Position(p.0 - 1), 1).await.unwrap()[0].recorded_at;
         let start = Instant::now();
-        let view = account_as_of(&dyn_store, &account(), Until::Time(at))
+        let view = account_as_of(&dyn_store, &snapshot_key(), &account(), Until::Time(at))
             .await
             .unwrap();
         times.push(start.elapsed().as_secs_f64() * 1000.0);

@@ -24,8 +24,13 @@ use crate::view::AccountView;
 /// decodes (decoding a large account's snapshot is most of the time an
 /// as-of query takes): the version the snapshot ends at is that of the
 /// event at its position, which one indexed read tells without decoding.
+///
+/// Snapshots are trusted only with a valid MAC under `key` (the one the
+/// projection that saved them was configured with); any other is ignored
+/// and the stream replayed from its start.
 pub async fn account_as_of(
     store: &Arc<dyn EventStore>,
+    key: &snapshot::SnapshotKey,
     account: &AccountId,
     until: Until,
 ) -> Result<AccountView, ProjectionError> {
@@ -43,7 +48,7 @@ pub async fn account_as_of(
         }
         Some(s) => {
             // Of another version: decoding refuses it and logs why.
-            let _ = snapshot::decode(&s);
+            let _ = snapshot::decode(key, &s);
             None
         }
         None => None,
@@ -52,7 +57,8 @@ pub async fn account_as_of(
         return replay(store, &stream, AccountView::default(), cut).await;
     };
     let mut tail = read_stream(store, &stream, version, cut);
-    let decoded = tokio::task::spawn_blocking(move || snapshot::decode(&saved))
+    let key = key.clone();
+    let decoded = tokio::task::spawn_blocking(move || snapshot::decode(&key, &saved))
         .await
         .map_err(|e| {
             ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string()))

@@ -28,6 +28,11 @@ pub struct ProjectionConfig {
     pub quotas: Quotas,
     /// How often a follower polls when no wake-up arrives.
     pub poll_interval: Duration,
+    /// Authenticates the snapshots and checkpoints this projection saves
+    /// and trusts (the server derives it from the master key). The default
+    /// is a random key of this process: nothing another process saved is
+    /// trusted.
+    pub snapshot_key: snapshot::SnapshotKey,
 }
 
 impl Default for ProjectionConfig {
@@ -38,6 +43,7 @@ impl Default for ProjectionConfig {
             max_attempts: 30,
             quotas: Quotas::default(),
             poll_interval: Duration::from_millis(500),
+            snapshot_key: snapshot::SnapshotKey::ephemeral(),
         }
     }
 }
@@ -216,7 +222,8 @@ impl Projection {
         &self,
         saved: &iam_event_store::Snapshot,
     ) -> Result<Option<Vec<AccountView>>, ProjectionError> {
-        let Some((log_hash, views)) = snapshot::decode_checkpoint(saved) else {
+        let Some((log_hash, views)) = snapshot::decode_checkpoint(&self.config.snapshot_key, saved)
+        else {
             return Ok(None);
         };
         let Some(before) = saved.position.0.checked_sub(1) else {
@@ -262,8 +269,9 @@ impl Projection {
         };
         let store = self.store.clone();
         let checkpointing = self.checkpointing.clone();
+        let key = self.config.snapshot_key.clone();
         Some(tokio::spawn(async move {
-            if let Err(error) = save_checkpoint(store.as_ref(), position, views).await {
+            if let Err(error) = save_checkpoint(store.as_ref(), &key, position, views).await {
                 // A missing checkpoint only costs replay time at the next start.
                 tracing::warn!(%error, "could not save the projection's checkpoint");
             }
@@ -403,11 +411,13 @@ impl Projection {
         due.into_iter()
             .map(|(account, view)| {
                 let store = self.store.clone();
+                let key = self.config.snapshot_key.clone();
                 tokio::spawn(async move {
                     let name = snapshot::name(&account);
-                    let saved =
-                        tokio::task::spawn_blocking(move || snapshot::encode(&account, &view))
-                            .await;
+                    let saved = tokio::task::spawn_blocking(move || {
+                        snapshot::encode(&key, &account, &view)
+                    })
+                    .await;
                     let result = match saved {
                         Ok(saved) => store.save_snapshot(&saved).await.map_err(|e| e.to_string()),
                         Err(e) => Err(e.to_string()),
@@ -665,6 +675,7 @@ impl Projection {
 /// newest).
 async fn save_checkpoint(
     store: &dyn EventStore,
+    key: &snapshot::SnapshotKey,
     position: Position,
     views: Vec<Arc<AccountView>>,
 ) -> Result<(), ProjectionError> {
@@ -676,8 +687,9 @@ async fn save_checkpoint(
         ))));
     };
     let log_hash = event.hash.to_hex();
+    let key = key.clone();
     let saved = tokio::task::spawn_blocking(move || {
-        snapshot::encode_checkpoint(position, &log_hash, views.iter().map(|v| &**v))
+        snapshot::encode_checkpoint(&key, position, &log_hash, views.iter().map(|v| &**v))
     })
     .await
     .map_err(|e| ProjectionError::Store(StoreError::Internal(e.to_string())))?;

@@ -118,6 +118,11 @@ fn config() -> ProjectionConfig {
     }
 }
 
+/// The key every projection of these tests authenticates its snapshots with.
+fn key() -> snapshot::SnapshotKey {
+    config().snapshot_key
+}
+
 async fn exec(p: &Arc<Projection>, c: Command) -> Position {
     p.execute(&account(), &c, &meta()).await.unwrap().position
 }
@@ -329,7 +334,7 @@ async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
         .is_some());
 
     for (i, (position, expected)) in expected_states.iter().enumerate() {
-        let view = account_as_of(&store, &account(), Until::Position(*position))
+        let view = account_as_of(&store, &key(), &account(), Until::Position(*position))
             .await
             .unwrap();
         assert_eq!(
@@ -337,7 +342,7 @@ async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
             "as of position {position} (step {i})"
         );
         if i > 0 {
-            let by_time = account_as_of(&store, &account(), Until::Time(times[i - 1]))
+            let by_time = account_as_of(&store, &key(), &account(), Until::Time(times[i - 1]))
                 .await
                 .unwrap();
             assert_eq!(
@@ -351,6 +356,7 @@ async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
     // Before anything happened: empty.
     let before = account_as_of(
         &store,
+        &key(),
         &account(),
         Until::Time(times[0] - chrono::Duration::seconds(1)),
     )
@@ -359,9 +365,14 @@ async fn time_travel_at_every_step(store: Arc<dyn EventStore>) {
     assert_eq!(before.state, AccountState::default());
 
     // The report names what the auditor asks about.
-    let at_step_6 = account_as_of(&store, &account(), Until::Position(expected_states[6].0))
-        .await
-        .unwrap();
+    let at_step_6 = account_as_of(
+        &store,
+        &key(),
+        &account(),
+        Until::Position(expected_states[6].0),
+    )
+    .await
+    .unwrap();
     let json = report::account_report(&at_step_6);
     assert_eq!(json["users"][0]["user_name"], "alice");
     assert_eq!(json["users"][0]["groups"][0], "devs");
@@ -396,7 +407,7 @@ async fn untrusted_snapshots_are_ignored(store: Arc<dyn EventStore>) {
             })
             .await
             .unwrap();
-        let view = account_as_of(&store, &account(), Until::Position(at))
+        let view = account_as_of(&store, &key(), &account(), Until::Position(at))
             .await
             .unwrap();
         assert_eq!(
@@ -468,8 +479,12 @@ async fn a_restarting_node_starts_from_its_checkpoint(store: Arc<dyn EventStore>
     // Checkpoints it cannot trust (from a future build, corrupt, or taken
     // from another log: the hash at its position differs) are passed over
     // for the newest one it can.
-    let from_another_log =
-        snapshot::encode_checkpoint(now, &"0".repeat(64), [&*replayed.view(&account()).unwrap()]);
+    let from_another_log = snapshot::encode_checkpoint(
+        &key(),
+        now,
+        &"0".repeat(64),
+        [&*replayed.view(&account()).unwrap()],
+    );
     for (version, data) in [
         (snapshot::schema_version() + 1, b"{}".to_vec()),
         (snapshot::schema_version(), b"garbage".to_vec()),
@@ -819,9 +834,14 @@ async fn an_unreadable_event_stops_time_travel(store: Arc<dyn EventStore>) {
         )
         .await
         .unwrap();
-    let err = account_as_of(&store, &account(), Until::Position(bad.last_position))
-        .await
-        .unwrap_err();
+    let err = account_as_of(
+        &store,
+        &key(),
+        &account(),
+        Until::Position(bad.last_position),
+    )
+    .await
+    .unwrap_err();
     match err {
         ProjectionError::Unreadable {
             position,
@@ -833,7 +853,7 @@ async fn an_unreadable_event_stops_time_travel(store: Arc<dyn EventStore>) {
         }
         other => panic!("expected Unreadable, got {other}"),
     }
-    let view = account_as_of(&store, &account(), Until::Position(before))
+    let view = account_as_of(&store, &key(), &account(), Until::Position(before))
         .await
         .unwrap();
     assert_eq!(view.state.users.len(), 1);
@@ -874,6 +894,100 @@ on_both!(
     a_restarting_node_starts_from_its_checkpoint,
     effective_policies_follow_exactly_what_they_depend_on,
 );
+
+/// A snapshot or checkpoint row changed in the database (here: re-encoded
+/// with a user removed and sealed under a key other than the node's, as
+/// someone with write access to the database but not the master key could)
+/// is ignored: time travel and a restarting node rebuild the true state
+/// from the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_tampered_snapshot_rows_are_ignored_and_rebuilt_from_the_log() {
+    let db = TestDatabase::postgres().await;
+    let store = iam_event_store::open(db.url()).await.unwrap();
+    let config = ProjectionConfig {
+        snapshot_every: 3,
+        checkpoint_every: 3,
+        ..config()
+    };
+    let p = Projection::new(store.clone(), config.clone());
+    exec(&p, create_account()).await;
+    exec(&p, create_user("alice", 1)).await;
+    let at = exec(&p, create_user("mallory", 2)).await;
+    p.catch_up().await.unwrap();
+    let truth = p.view(&account()).unwrap();
+    assert_eq!(truth.state.users.len(), 2);
+
+    // Wait for the background saves of the snapshot and checkpoint at `at`.
+    let name = snapshot::name(&account());
+    for _ in 0..200 {
+        let saved = store.load_snapshot(&name, at).await.unwrap();
+        let checkpoint = store.load_snapshot(snapshot::CHECKPOINT, at).await.unwrap();
+        if saved.is_some_and(|s| s.position == at) && checkpoint.is_some_and(|c| c.position == at) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let saved = store
+        .load_snapshot(&name, at)
+        .await
+        .unwrap()
+        .expect("a snapshot");
+    assert_eq!(saved.position, at);
+    assert!(snapshot::is_authentic(&key(), &saved));
+
+    // The forgery: alice removed, sealed under the attacker's key.
+    let attacker = snapshot::SnapshotKey::from_bytes([0xa5; 32]);
+    let mut forged_view = (*truth).clone();
+    forged_view
+        .state
+        .users
+        .remove(&UserName::parse("alice").unwrap().key())
+        .expect("alice");
+    let forged = snapshot::encode(&attacker, &account(), &forged_view);
+    let forged_checkpoint = snapshot::encode_checkpoint(
+        &attacker,
+        at,
+        &store.head().await.unwrap().hash.to_hex(),
+        [&forged_view],
+    );
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    for (name, data) in [
+        (&name[..], &forged.data),
+        (snapshot::CHECKPOINT, &forged_checkpoint.data),
+    ] {
+        let changed =
+            sqlx::query("UPDATE snapshots SET data = $1 WHERE name = $2 AND position = $3")
+                .bind(data)
+                .bind(name)
+                .bind(at.0 as i64)
+                .execute(&pool)
+                .await
+                .unwrap();
+        assert_eq!(changed.rows_affected(), 1, "{name}");
+    }
+    // What the forgery would have served, had it been trusted.
+    assert_eq!(
+        snapshot::decode(&attacker, &forged)
+            .unwrap()
+            .state
+            .users
+            .len(),
+        1
+    );
+
+    let view = account_as_of(&store, &key(), &account(), Until::Position(at))
+        .await
+        .unwrap();
+    assert_eq!(view.state, truth.state, "time travel rebuilt from the log");
+    let restarted = Projection::new(store.clone(), config.clone());
+    assert_eq!(
+        restarted.restore().await.unwrap(),
+        Position::START,
+        "the forged checkpoint is not restored"
+    );
+    restarted.catch_up().await.unwrap();
+    assert_eq!(restarted.view(&account()).unwrap().state, truth.state);
+}
 
 /// Two nodes: two separate connection pools (two stores, as two processes
 /// would have) on one database.

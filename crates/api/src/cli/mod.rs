@@ -34,8 +34,9 @@ pub struct DatabaseArgs {
 pub enum Command {
     /// Apply database migrations (running it twice is harmless).
     Migrate(DatabaseArgs),
-    /// Check the event log's hash chain end to end.
-    Verify(DatabaseArgs),
+    /// Check the event log's hash chain end to end, its signed digests and
+    /// the snapshots' MACs.
+    Verify(verify::VerifyArgs),
     /// Evaluate policy scenarios (JSON) and print the decisions as JSON.
     Eval {
         /// Scenario file, or `-` for standard input.
@@ -51,7 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Eval { file } => eval::run(&file),
         Command::Migrate(db) => runtime()?.block_on(migrate::run(&db.database_url)),
-        Command::Verify(db) => runtime()?.block_on(verify::run(&db.database_url)),
+        Command::Verify(args) => runtime()?.block_on(verify::run(args)),
         Command::Replay(args) => runtime()?.block_on(replay::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
     }

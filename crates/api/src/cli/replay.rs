@@ -22,6 +22,10 @@ pub struct ReplayArgs {
     /// Every event at or before this log position.
     #[arg(long)]
     pub position: Option<u64>,
+    /// Where `iamd serve` keeps its master key: with it, the snapshots it
+    /// saved are used; without it the view is rebuilt from the log alone.
+    #[arg(long = "data-dir", default_value = "./iam-data")]
+    pub data_dir: std::path::PathBuf,
 }
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -51,7 +55,13 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    let view = iam_projection::history::account_as_of(&store, &account, until).await?;
+    // Without the server's key no snapshot is trusted: the view is rebuilt
+    // from the log alone.
+    let key = match crate::credentials::existing_master_key(&args.data_dir)? {
+        Some(master) => crate::integrity::snapshot_key(&master),
+        None => iam_projection::snapshot::SnapshotKey::ephemeral(),
+    };
+    let view = iam_projection::history::account_as_of(&store, &key, &account, until).await?;
     if view.state.account.is_none() {
         let when = match until {
             Until::Time(t) => format!("as of {}", t.to_rfc3339()),
