@@ -10,19 +10,20 @@
 //!
 //! **Cost.** With `n` the input length and `m` a segment's length once its
 //! variables are resolved: the anchored segments cost O(m) each; a segment of
-//! literal text and variables is found with Knuth–Morris–Pratt in
-//! O(n + m); only a segment containing `?` is searched naively, position by
-//! position, in O(n × m). The searches of successive segments scan disjoint
-//! parts of the input, so a whole match costs O(n + total pattern length),
-//! plus O(n × m) for the longest `?`-segment at worst — never the
-//! O(pattern × input) of a backtracking glob.
+//! literal text and variables is found with Knuth–Morris–Pratt in O(n + m);
+//! a segment containing `?` with a bit-parallel shift-and over characters in
+//! O(n × ⌈m / 64⌉). The searches of successive segments scan disjoint parts
+//! of the input, so a whole match costs O(n × ⌈m / 64⌉ + pattern length) for
+//! the longest `?`-segment `m`, and O(n + pattern length) without `?` —
+//! never the O(pattern × input) of a backtracking glob.
 //!
 //! Variables are resolved through a callback and compared as literal text, so
 //! a substituted value can never act as a wildcard. A value longer than
 //! [`MAX_VARIABLE_VALUE_LEN`] bytes counts as no value (the pattern then
 //! matches nothing), which bounds what a request can make a pattern expand to.
 //! Matching allocates nothing, except for a segment between two `*`s that
-//! contains a variable (its text and search table are built per match).
+//! contains a variable (its text and search tables are built per match) and
+//! for a `?`-segment of over 512 characters (its search state).
 
 use iam_domain::policy::variables::{parse_template, TemplatePart};
 
@@ -96,8 +97,106 @@ enum Search {
     Literal(Box<[u32]>),
     /// Literals and variables: KMP over the resolved text, built per match.
     Resolved,
-    /// Contains `?`: tried at each character position.
-    Naive,
+    /// Literals and `?`: bit-parallel shift-and over characters.
+    Bits(ShiftAnd),
+    /// Literals, `?` and variables: shift-and tables built per match.
+    ResolvedBits,
+}
+
+/// A bit-parallel (shift-and) searcher for a segment of `len` characters,
+/// each a given character or `?`: bit `k` of the state says whether the
+/// last `k + 1` input characters match the segment's first `k + 1`, and one
+/// input character updates the whole state in ⌈len / 64⌉ word operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ShiftAnd {
+    len: usize,
+    words: usize,
+    /// For each ASCII character, `words` words: the positions holding it.
+    ascii: Box<[u64]>,
+    /// The same for the segment's other characters, sorted by character.
+    others: Box<[(char, Box<[u64]>)]>,
+    /// The positions holding `?` (any character).
+    any: Box<[u64]>,
+}
+
+/// Above this many state words (a `?`-segment over 512 characters) the
+/// state is allocated per search rather than held on the stack.
+const INLINE_STATE_WORDS: usize = 8;
+
+impl ShiftAnd {
+    /// `items`: `Some(c)` a character (already lowercase with `fold`),
+    /// `None` a `?`.
+    fn new(items: &[Option<char>]) -> ShiftAnd {
+        let len = items.len();
+        let words = len.div_ceil(64).max(1);
+        let mut ascii = vec![0u64; 128 * words];
+        let mut others: Vec<(char, Box<[u64]>)> = Vec::new();
+        let mut any = vec![0u64; words];
+        for (k, item) in items.iter().enumerate() {
+            let (w, bit) = (k / 64, 1u64 << (k % 64));
+            match item {
+                None => any[w] |= bit,
+                Some(c) if c.is_ascii() => ascii[*c as usize * words + w] |= bit,
+                Some(c) => {
+                    let at = match others.binary_search_by(|(o, _)| o.cmp(c)) {
+                        Ok(at) => at,
+                        Err(at) => {
+                            others.insert(at, (*c, vec![0u64; words].into_boxed_slice()));
+                            at
+                        }
+                    };
+                    others[at].1[w] |= bit;
+                }
+            }
+        }
+        ShiftAnd {
+            len,
+            words,
+            ascii: ascii.into_boxed_slice(),
+            others: others.into_boxed_slice(),
+            any: any.into_boxed_slice(),
+        }
+    }
+
+    /// The end (byte offset in `hay`) of the leftmost occurrence. Every
+    /// occurrence spans `len` characters, so the first to end is the
+    /// leftmost. O(hay × ⌈len / 64⌉).
+    fn find_end(&self, hay: &str, fold: bool) -> Option<usize> {
+        if self.len == 0 {
+            return Some(0);
+        }
+        let mut inline = [0u64; INLINE_STATE_WORDS];
+        let mut heap = Vec::new();
+        let state: &mut [u64] = if self.words <= INLINE_STATE_WORDS {
+            &mut inline[..self.words]
+        } else {
+            heap.resize(self.words, 0);
+            &mut heap
+        };
+        let (last_w, last_bit) = ((self.len - 1) / 64, 1u64 << ((self.len - 1) % 64));
+        for (i, c) in hay.char_indices() {
+            let c = if fold { c.to_ascii_lowercase() } else { c };
+            let masks: Option<&[u64]> = if c.is_ascii() {
+                let at = c as usize * self.words;
+                Some(&self.ascii[at..at + self.words])
+            } else {
+                self.others
+                    .binary_search_by(|(o, _)| o.cmp(&c))
+                    .ok()
+                    .map(|at| &*self.others[at].1)
+            };
+            let mut carry = 1u64;
+            for (w, d) in state.iter_mut().enumerate() {
+                let shifted = (*d << 1) | carry;
+                carry = *d >> 63;
+                *d = shifted & (masks.map_or(0, |m| m[w]) | self.any[w]);
+            }
+            if state[last_w] & last_bit != 0 {
+                return Some(i + c.len_utf8());
+            }
+        }
+        None
+    }
 }
 
 /// Whether `*` and `?` in policy text are wildcards.
@@ -271,6 +370,7 @@ impl Pattern {
                     }
                 }
                 let m = Matcher {
+                    text: input,
                     input: input.as_bytes(),
                     fold,
                     resolve,
@@ -317,8 +417,9 @@ impl Segment {
     fn new(tokens: &[Token]) -> Segment {
         let search = match tokens {
             [Token::Lit(s)] => Search::Literal(kmp_table(s.as_bytes())),
-            _ if tokens.contains(&Token::One) => Search::Naive,
-            _ => Search::Resolved,
+            _ if !tokens.contains(&Token::One) => Search::Resolved,
+            _ if tokens.iter().any(|t| matches!(t, Token::Var(_))) => Search::ResolvedBits,
+            _ => Search::Bits(ShiftAnd::new(&shift_and_items(tokens, |_| "", false))),
         };
         Segment {
             tokens: tokens.into(),
@@ -329,6 +430,7 @@ impl Segment {
 
 /// One match in progress: the input, the case rule and the variables.
 struct Matcher<'i, 'r, 'a> {
+    text: &'i str,
     input: &'i [u8],
     fold: bool,
     resolve: &'r dyn Fn(u16) -> Option<&'a str>,
@@ -436,27 +538,49 @@ impl<'a> Matcher<'_, '_, 'a> {
                 let table = kmp_table(&needle);
                 kmp_find(hay, &needle, &table, self.fold).map(|at| lo + at + len)
             }
-            Search::Naive => {
-                // Every match spans at least this many bytes.
-                let min: usize = seg
-                    .tokens
-                    .iter()
-                    .map(|t| match t {
-                        Token::One => 1,
-                        t => self.text(t).len(),
-                    })
-                    .sum();
-                let mut at = lo;
-                while hi - at >= min {
-                    if let Some(end) = self.forward(seg, at, hi) {
-                        return Some(end);
-                    }
-                    at += char_len(self.input[at]).min(hi - at);
+            Search::Bits(bits) => self.bits_end(bits, lo, hi),
+            Search::ResolvedBits => {
+                let items = shift_and_items(
+                    &seg.tokens,
+                    |i| (self.resolve)(i).unwrap_or(""),
+                    self.fold,
+                );
+                if items.len() > hi - lo {
+                    return None;
                 }
-                None
+                self.bits_end(&ShiftAnd::new(&items), lo, hi)
             }
         }
     }
+
+    fn bits_end(&self, bits: &ShiftAnd, lo: usize, hi: usize) -> Option<usize> {
+        // INVARIANT: `lo` and `hi` are character boundaries (starts and
+        // ends of matched segments, or the input's ends).
+        let hay = self.text.get(lo..hi)?;
+        bits.find_end(hay, self.fold).map(|end| lo + end)
+    }
+}
+
+/// The characters of a `?`-segment for [`ShiftAnd`]: `None` for `?`,
+/// variables resolved by `value` (and lowercased with `fold`, as the
+/// pattern's own text already is).
+fn shift_and_items<'t>(
+    tokens: &'t [Token],
+    value: impl Fn(u16) -> &'t str,
+    fold: bool,
+) -> Vec<Option<char>> {
+    let mut items = Vec::new();
+    for t in tokens {
+        match t {
+            Token::One => items.push(None),
+            Token::Lit(s) => items.extend(s.chars().map(Some)),
+            Token::Var(i) => items.extend(value(*i).chars().map(|c| {
+                Some(if fold { c.to_ascii_lowercase() } else { c })
+            })),
+            Token::Star => {}
+        }
+    }
+    items
 }
 
 /// The Knuth–Morris–Pratt failure table of `needle`: entry `k` is the length
@@ -704,6 +828,40 @@ mod tests {
                 dp(&reference_atoms(&p, ""), &sc, false),
                 "{:?} vs {:?}", p, s);
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+        /// `?`-segments longer than one 64-bit state word (the carry between
+        /// words), found in long inputs.
+        #[test]
+        fn long_question_segments_agree_with_dp_reference(
+            seg in "[ab?é]{60,140}",
+            s in "[abé]{100,300}",
+            fold in proptest::bool::ANY,
+        ) {
+            for p in [format!("*{seg}*"), format!("a*{seg}*b*"), format!("*{seg}")] {
+                let compiled = compile_with_var(&p, fold);
+                let sc: Vec<char> = s.chars().collect();
+                proptest::prop_assert_eq!(
+                    compiled.matches(&s, &|_| None),
+                    dp(&reference_atoms(&p, ""), &sc, fold),
+                    "{:?} vs {:?}", p, s);
+            }
+        }
+    }
+
+    #[test]
+    fn question_segment_longer_than_the_inline_state() {
+        // 600 characters: the search state (10 words) lives on the heap.
+        let seg: String = "a?".repeat(300);
+        let hit = format!("xx{}yy", "ab".repeat(300));
+        let miss = format!("xx{}yy", "ab".repeat(299));
+        let p = format!("x*{seg}*y");
+        assert!(m(&p, &hit));
+        assert!(!m(&p, &miss));
+        let sc: Vec<char> = hit.chars().collect();
+        assert!(dp(&reference_atoms(&p, ""), &sc, false));
     }
 
     proptest::proptest! {
