@@ -552,9 +552,9 @@ pub async fn tag(ctx: &OpContext<'_>) -> OpResult {
 
 pub async fn untag(ctx: &OpContext<'_>) -> OpResult {
     let arn = policy_arn(ctx)?;
-    let keys = ctx
-        .params
-        .list("TagKeys")
+    let keys = ctx.params.list("TagKeys");
+    iam_domain::names::check_tag_count(keys.len(), "tagKeys")?;
+    let keys = keys
         .into_iter()
         .map(TagKey::parse)
         .collect::<Result<Vec<_>, _>>()?;

@@ -34,10 +34,12 @@ pub(super) fn user_xml(x: &mut Xml, state: &AccountState, user: &User) {
     }
 }
 
+/// The request's tags, validated (at most 50, AWS's patterns) before the
+/// request is authorized, so no policy is evaluated against more.
 pub(super) fn tags(ctx: &OpContext<'_>) -> Result<Vec<Tag>, ApiError> {
-    ctx.params
-        .structs("Tags", &["Key", "Value"])
-        .into_iter()
+    let tags = ctx.params.structs("Tags", &["Key", "Value"]);
+    iam_domain::names::check_tag_count(tags.len(), "tags")?;
+    tags.into_iter()
         .map(|t| {
             let key = t.get("Key").map(String::as_str).unwrap_or("");
             let value = t.get("Value").map(String::as_str).unwrap_or("");
