@@ -21,8 +21,7 @@ use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 /// which XML 1.0 discourages). Every string the domain stores and later
 /// returns satisfies this.
 pub fn is_xml_safe(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r')
-        || (!c.is_control() && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+    matches!(c, '\t' | '\n' | '\r') || (!c.is_control() && !matches!(c, '\u{fffe}' | '\u{ffff}'))
 }
 
 /// `s` as it may be quoted in an error message (which ends up in an XML
@@ -273,7 +272,9 @@ keyed!(
 fn is_tag_char(c: char) -> bool {
     matches!(
         c.general_category_group(),
-        GeneralCategoryGroup::Letter | GeneralCategoryGroup::Separator | GeneralCategoryGroup::Number
+        GeneralCategoryGroup::Letter
+            | GeneralCategoryGroup::Separator
+            | GeneralCategoryGroup::Number
     ) || "_.:/=+-@".contains(c)
 }
 
@@ -473,19 +474,38 @@ mod tests {
         assert!(e.message().chars().all(|c| !c.is_control()));
         let e = Tag::new("a\u{0c}b", "v").unwrap_err();
         assert_eq!(e.code(), "ValidationError");
-        assert!(e.message().contains("'a\\u000Cb' at 'tags.member.key'"), "{}", e.message());
-        for bad in ["\t", "\n", "\r", "\u{0}", "\u{7f}", "\u{85}", "\u{9f}", "\u{fffe}", "\u{ffff}", "\u{301}"] {
+        assert!(
+            e.message().contains("'a\\u000Cb' at 'tags.member.key'"),
+            "{}",
+            e.message()
+        );
+        for bad in [
+            "\t", "\n", "\r", "\u{0}", "\u{7f}", "\u{85}", "\u{9f}", "\u{fffe}", "\u{ffff}",
+            "\u{301}",
+        ] {
             assert!(Tag::new("k", &format!("a{bad}")).is_err(), "value {bad:?}");
             assert!(Tag::new(&format!("a{bad}"), "v").is_err(), "key {bad:?}");
         }
         // Letters, numbers and separators of any script.
-        for good in ["Ωμέγα", "日本", "٣٤", "½", "a\u{a0}b", "a\u{3000}b", "a\u{2028}b"] {
+        for good in [
+            "Ωμέγα",
+            "日本",
+            "٣٤",
+            "½",
+            "a\u{a0}b",
+            "a\u{3000}b",
+            "a\u{2028}b",
+        ] {
             assert!(Tag::new(good, good).is_ok(), "{good:?}");
         }
         let e = Tag::new(&"k".repeat(129), "v").unwrap_err();
-        assert!(e.message().ends_with("Member must have length less than or equal to 128"));
+        assert!(e
+            .message()
+            .ends_with("Member must have length less than or equal to 128"));
         let e = Tag::new("k", &"v".repeat(257)).unwrap_err();
-        assert!(e.message().ends_with("Member must have length less than or equal to 256"));
+        assert!(e
+            .message()
+            .ends_with("Member must have length less than or equal to 256"));
     }
 
     #[test]
@@ -505,7 +525,9 @@ mod tests {
     /// refused value escape them.
     #[test]
     fn stored_strings_exclude_xml_forbidden_characters() {
-        for c in ['\u{0}', '\u{b}', '\u{c}', '\u{1b}', '\u{7f}', '\u{85}', '\u{fffe}', '\u{ffff}'] {
+        for c in [
+            '\u{0}', '\u{b}', '\u{c}', '\u{1b}', '\u{7f}', '\u{85}', '\u{fffe}', '\u{ffff}',
+        ] {
             let s = format!("a{c}b");
             assert!(UserName::parse(&s).is_err());
             assert!(GroupName::parse(&s).is_err());

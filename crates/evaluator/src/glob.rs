@@ -359,12 +359,15 @@ impl Pattern {
                 has_vars,
             } => {
                 if *has_vars {
-                    let usable = segments.iter().flat_map(|s| s.tokens.iter()).all(|t| match t {
-                        Token::Var(i) => {
-                            resolve(*i).is_some_and(|v| v.len() <= MAX_VARIABLE_VALUE_LEN)
-                        }
-                        _ => true,
-                    });
+                    let usable = segments
+                        .iter()
+                        .flat_map(|s| s.tokens.iter())
+                        .all(|t| match t {
+                            Token::Var(i) => {
+                                resolve(*i).is_some_and(|v| v.len() <= MAX_VARIABLE_VALUE_LEN)
+                            }
+                            _ => true,
+                        });
                     if !usable {
                         return false;
                     }
@@ -520,8 +523,7 @@ impl<'a> Matcher<'_, '_, 'a> {
                 let [Token::Lit(needle)] = &*seg.tokens else {
                     return None;
                 };
-                kmp_find(hay, needle.as_bytes(), table, self.fold)
-                    .map(|at| lo + at + needle.len())
+                kmp_find(hay, needle.as_bytes(), table, self.fold).map(|at| lo + at + needle.len())
             }
             Search::Resolved => {
                 let len: usize = seg.tokens.iter().map(|t| self.text(t).len()).sum();
@@ -540,11 +542,8 @@ impl<'a> Matcher<'_, '_, 'a> {
             }
             Search::Bits(bits) => self.bits_end(bits, lo, hi),
             Search::ResolvedBits => {
-                let items = shift_and_items(
-                    &seg.tokens,
-                    |i| (self.resolve)(i).unwrap_or(""),
-                    self.fold,
-                );
+                let items =
+                    shift_and_items(&seg.tokens, |i| (self.resolve)(i).unwrap_or(""), self.fold);
                 if items.len() > hi - lo {
                     return None;
                 }
@@ -574,9 +573,11 @@ fn shift_and_items<'t>(
         match t {
             Token::One => items.push(None),
             Token::Lit(s) => items.extend(s.chars().map(Some)),
-            Token::Var(i) => items.extend(value(*i).chars().map(|c| {
-                Some(if fold { c.to_ascii_lowercase() } else { c })
-            })),
+            Token::Var(i) => items.extend(
+                value(*i)
+                    .chars()
+                    .map(|c| Some(if fold { c.to_ascii_lowercase() } else { c })),
+            ),
             Token::Star => {}
         }
     }

@@ -283,8 +283,12 @@ mod tests {
     #[test]
     fn only_allows_reads_the_statements() {
         assert!(only_allows(r#"{"Statement":{"Effect":"Allow","Bogus":1}}"#));
-        assert!(only_allows(r#"{"Statement":[{"Effect":"Allow"},{"Effect":"Allow","X":2}]}"#));
-        assert!(!only_allows(r#"{"Statement":[{"Effect":"Allow"},{"Effect":"Deny"}]}"#));
+        assert!(only_allows(
+            r#"{"Statement":[{"Effect":"Allow"},{"Effect":"Allow","X":2}]}"#
+        ));
+        assert!(!only_allows(
+            r#"{"Statement":[{"Effect":"Allow"},{"Effect":"Deny"}]}"#
+        ));
         assert!(!only_allows(r#"{"Statement":[{"Effect":"allow"}]}"#));
         assert!(!only_allows(r#"{"Statement":[{"Action":"*"}]}"#));
         assert!(!only_allows(r#"{"Statement":[]}x"#));

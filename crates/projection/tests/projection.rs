@@ -883,9 +883,8 @@ async fn unreadable_stored_policies_never_broaden_access(store: Arc<dyn EventSto
             account_id: account(),
             data,
         };
-        NewEvent::new(e.event_type(), SCHEMA_VERSION, e.to_payload()).with_metadata(
-            serde_json::to_value(meta()).unwrap(),
-        )
+        NewEvent::new(e.event_type(), SCHEMA_VERSION, e.to_payload())
+            .with_metadata(serde_json::to_value(meta()).unwrap())
     };
     store
         .append(
@@ -936,9 +935,15 @@ async fn unreadable_stored_policies_never_broaden_access(store: Arc<dyn EventSto
         effective.authorizer.evaluate(&request).outcome
     };
     // alice: her identity policy allows, her unreadable boundary does not.
-    assert_eq!(decide("alice", "s3:GetObject", "arn:aws:s3:::public/x"), Outcome::ExplicitDeny);
+    assert_eq!(
+        decide("alice", "s3:GetObject", "arn:aws:s3:::public/x"),
+        Outcome::ExplicitDeny
+    );
     // bob: a policy that may deny and cannot be read denies everything.
-    assert_eq!(decide("bob", "s3:GetObject", "arn:aws:s3:::public/x"), Outcome::ExplicitDeny);
+    assert_eq!(
+        decide("bob", "s3:GetObject", "arn:aws:s3:::public/x"),
+        Outcome::ExplicitDeny
+    );
     assert_eq!(decide("bob", "iam:ListUsers", "*"), Outcome::ExplicitDeny);
     let bob = view
         .effective_policies(&PrincipalKey::User(UserName::parse("bob").unwrap().key()))
@@ -948,10 +953,19 @@ async fn unreadable_stored_policies_never_broaden_access(store: Arc<dyn EventSto
         .contains(&"user/bob inline Broken (unreadable: denies everything)".to_string()));
     // carol: an unreadable Allow is dropped: what else she has still works,
     // and the broken grant (s3:*) gives nothing.
-    assert_eq!(decide("carol", "s3:GetObject", "arn:aws:s3:::public/x"), Outcome::Allow);
-    assert_eq!(decide("carol", "s3:PutObject", "arn:aws:s3:::public/x"), Outcome::ImplicitDeny);
+    assert_eq!(
+        decide("carol", "s3:GetObject", "arn:aws:s3:::public/x"),
+        Outcome::Allow
+    );
+    assert_eq!(
+        decide("carol", "s3:PutObject", "arn:aws:s3:::public/x"),
+        Outcome::ImplicitDeny
+    );
     // dave: not JSON, so it may deny: everything is denied.
-    assert_eq!(decide("dave", "s3:GetObject", "arn:aws:s3:::public/x"), Outcome::ExplicitDeny);
+    assert_eq!(
+        decide("dave", "s3:GetObject", "arn:aws:s3:::public/x"),
+        Outcome::ExplicitDeny
+    );
 }
 
 macro_rules! on_both {

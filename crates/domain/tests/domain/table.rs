@@ -1164,7 +1164,11 @@ fn at_most_fifty_tags_per_command() {
             .collect(),
     };
     let e = w.run(untag(51)).unwrap_err();
-    assert!(e.message().contains("Value at 'tagKeys'"), "{}", e.message());
+    assert!(
+        e.message().contains("Value at 'tagKeys'"),
+        "{}",
+        e.message()
+    );
     w.ok(untag(50));
 }
 
