@@ -338,7 +338,7 @@ async fn handle(
             source_ip: Some(&source_ip),
             secure_transport: false,
             now,
-            request_keys: auth::request_keys(params),
+            request_keys: auth::request_keys(params)?,
         },
         metadata,
         now,

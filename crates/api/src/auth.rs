@@ -184,9 +184,15 @@ pub struct RequestFacts<'a> {
 /// `aws:RequestTag/<key>` and `aws:TagKeys`; tag keys to remove
 /// (`TagKeys.member.N`) give `aws:TagKeys`; a `PermissionsBoundary` gives
 /// `iam:PermissionsBoundary`; a `PolicyArn` gives `iam:PolicyARN`.
-pub fn request_keys(params: &crate::query::Params) -> Vec<(String, Vec<String>)> {
+///
+/// More than 50 tags or tag keys (AWS's list limit) is a `ValidationError`,
+/// whatever the action: no policy is ever evaluated against more.
+pub fn request_keys(params: &crate::query::Params) -> Result<Vec<(String, Vec<String>)>, ApiError> {
     let mut keys = Vec::new();
     let tags = params.structs("Tags", &["Key", "Value"]);
+    iam_domain::names::check_tag_count(tags.len(), "tags")?;
+    let tag_key_list = params.list("TagKeys");
+    iam_domain::names::check_tag_count(tag_key_list.len(), "tagKeys")?;
     let mut tag_keys: Vec<String> = Vec::new();
     for t in &tags {
         if let Some(k) = t.get("Key") {
@@ -197,7 +203,7 @@ pub fn request_keys(params: &crate::query::Params) -> Vec<(String, Vec<String>)>
             tag_keys.push(k.clone());
         }
     }
-    tag_keys.extend(params.list("TagKeys").into_iter().map(str::to_owned));
+    tag_keys.extend(tag_key_list.into_iter().map(str::to_owned));
     if !tag_keys.is_empty() {
         keys.push(("aws:TagKeys".to_owned(), tag_keys));
     }
@@ -207,7 +213,7 @@ pub fn request_keys(params: &crate::query::Params) -> Vec<(String, Vec<String>)>
     if let Some(p) = params.get("PolicyArn") {
         keys.push(("iam:PolicyARN".to_owned(), vec![p.to_owned()]));
     }
-    keys
+    Ok(keys)
 }
 
 /// Authorizes `action` on `resource` for the caller with iamd's evaluator:
