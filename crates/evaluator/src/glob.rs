@@ -93,6 +93,8 @@ struct Segment {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Search {
+    /// Anchored at the start or the end of the input: never searched for.
+    Anchored,
     /// One literal: Knuth–Morris–Pratt with this failure table.
     Literal(Box<[u32]>),
     /// Literals and variables: KMP over the resolved text, built per match.
@@ -296,10 +298,18 @@ impl Pattern {
                 let star_first = tokens.first() == Some(&Token::Star);
                 let star_last = tokens.last() == Some(&Token::Star);
                 let has_vars = tokens.iter().any(|t| matches!(t, Token::Var(_)));
-                let segments = tokens
+                let pieces: Vec<&[Token]> = tokens
                     .split(|t| *t == Token::Star)
                     .filter(|s| !s.is_empty())
-                    .map(Segment::new)
+                    .collect();
+                let last = pieces.len().saturating_sub(1);
+                let segments = pieces
+                    .iter()
+                    .enumerate()
+                    .map(|(k, piece)| {
+                        let anchored = (k == 0 && !star_first) || (k == last && !star_last);
+                        Segment::new(piece, anchored)
+                    })
                     .collect();
                 PatternKind::Segments {
                     segments,
@@ -417,8 +427,9 @@ impl Pattern {
 }
 
 impl Segment {
-    fn new(tokens: &[Token]) -> Segment {
+    fn new(tokens: &[Token], anchored: bool) -> Segment {
         let search = match tokens {
+            _ if anchored => Search::Anchored,
             [Token::Lit(s)] => Search::Literal(kmp_table(s.as_bytes())),
             _ if !tokens.contains(&Token::One) => Search::Resolved,
             _ if tokens.iter().any(|t| matches!(t, Token::Var(_))) => Search::ResolvedBits,
@@ -519,6 +530,16 @@ impl<'a> Matcher<'_, '_, 'a> {
     fn search(&self, seg: &Segment, lo: usize, hi: usize) -> Option<usize> {
         let hay = &self.input[lo..hi];
         match &seg.search {
+            // INVARIANT: `matches` never searches for an anchored segment.
+            Search::Anchored => self.bits_end(
+                &ShiftAnd::new(&shift_and_items(
+                    &seg.tokens,
+                    |i| (self.resolve)(i).unwrap_or(""),
+                    self.fold,
+                )),
+                lo,
+                hi,
+            ),
             Search::Literal(table) => {
                 let [Token::Lit(needle)] = &*seg.tokens else {
                     return None;
