@@ -742,3 +742,121 @@ async fn a_secret_sealed_under_another_key_is_403_not_500() {
     other.abort();
     app.stop().await;
 }
+
+/// Input limits are checked before authorization, so no policy is ever
+/// evaluated against more than AWS allows: more than 50 tags (on the
+/// actions that read them), a tag value with a character XML 1.0 forbids, and a policy
+/// document over 131,072 characters are `ValidationError`s, even for a
+/// caller who may do nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_limits_are_checked_before_authorization() {
+    let db = TestDatabase::postgres().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "nobody")]).await;
+    let key = root.ok("CreateAccessKey", &[("UserName", "nobody")]).await;
+    let nobody = root.with_key(
+        &key.tag("AccessKeyId").unwrap(),
+        &key.tag("SecretAccessKey").unwrap(),
+    );
+
+    let tags = |n: usize| -> Vec<(String, String)> {
+        (1..=n)
+            .flat_map(|i| {
+                [
+                    (format!("Tags.member.{i}.Key"), format!("k{i}")),
+                    (format!("Tags.member.{i}.Value"), "v".to_owned()),
+                ]
+            })
+            .collect()
+    };
+    let with = |base: &[(&'static str, &'static str)], extra: &[(String, String)]| {
+        let mut all: Vec<(String, String)> = base
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        all.extend_from_slice(extra);
+        all
+    };
+    for (action, base) in [
+        ("CreateUser", vec![("UserName", "x")]),
+        ("TagUser", vec![("UserName", "nobody")]),
+    ] {
+        let params = with(&base, &tags(51));
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let reply = nobody.call(action, &params).await;
+        assert_eq!(
+            reply.error_code().as_deref(),
+            Some("ValidationError"),
+            "{action}"
+        );
+        assert!(
+            reply
+                .body
+                .contains("Member must have length less than or equal to 50"),
+            "{action}: {}",
+            reply.body
+        );
+    }
+    // An action that defines no tag keys does not read `Tags` at all (as
+    // AWS ignores parameters an action does not have): nothing of them
+    // reaches the evaluator, and the refusal is the usual one.
+    let params = with(&[("UserName", "nobody")], &tags(51));
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let reply = nobody.call("GetUser", &params).await;
+    assert_eq!(reply.error_code().as_deref(), Some("AccessDenied"));
+    let untag: Vec<(String, String)> = (1..=51)
+        .map(|i| (format!("TagKeys.member.{i}"), format!("k{i}")))
+        .collect();
+    let mut params = vec![("UserName", "nobody")];
+    params.extend(untag.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let reply = nobody.call("UntagUser", &params).await;
+    assert_eq!(reply.error_code().as_deref(), Some("ValidationError"));
+
+    let reply = nobody
+        .call(
+            "TagUser",
+            &[
+                ("UserName", "nobody"),
+                ("Tags.member.1.Key", "k"),
+                ("Tags.member.1.Value", "a\u{b}b"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.error_code().as_deref(), Some("ValidationError"));
+    assert!(!reply.body.contains('\u{b}'), "{}", reply.body);
+
+    let padded = format!(
+        "{}{}",
+        SELF_SERVICE,
+        " ".repeat(131_073 - SELF_SERVICE.len())
+    );
+    let reply = root
+        .call(
+            "PutUserPolicy",
+            &[
+                ("UserName", "nobody"),
+                ("PolicyName", "p"),
+                ("PolicyDocument", &padded),
+            ],
+        )
+        .await;
+    assert_eq!(reply.error_code().as_deref(), Some("ValidationError"));
+    assert!(
+        reply.body.contains(
+            "Value at &apos;policyDocument&apos; failed to satisfy constraint: \
+         Member must have length less than or equal to 131072"
+        ) || reply.body.contains(
+            "Value at 'policyDocument' failed to satisfy constraint: \
+         Member must have length less than or equal to 131072"
+        ),
+        "{}",
+        reply.body
+    );
+}

@@ -81,7 +81,7 @@ pub enum Arn {
 }
 
 fn invalid(s: &str) -> DomainError {
-    DomainError::InvalidInput(format!("ARN {s} is not valid."))
+    DomainError::InvalidInput(format!("ARN {} is not valid.", crate::names::shown(s)))
 }
 
 /// Splits `division/sub/Name` into (`/division/sub/`, `Name`).
@@ -101,7 +101,8 @@ pub fn check_session_name(s: &str) -> Result<(), DomainError> {
         Ok(())
     } else {
         Err(DomainError::validation(format!(
-            "The specified value for roleSessionName '{s}' is invalid."
+            "The specified value for roleSessionName '{}' is invalid.",
+            crate::names::shown(s)
         )))
     }
 }

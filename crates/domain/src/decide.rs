@@ -265,7 +265,11 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             }
             let max = max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION);
             check_session_duration(max)?;
-            check_trust_policy(assume_role_policy_document, quotas)?;
+            check_trust_policy(
+                assume_role_policy_document,
+                quotas,
+                "assumeRolePolicyDocument",
+            )?;
             if let Some(b) = permissions_boundary {
                 existing_policy(state, b)?;
             }
@@ -309,7 +313,7 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             policy_document,
         } => {
             let role = role(state, role_name)?;
-            check_trust_policy(policy_document, quotas)?;
+            check_trust_policy(policy_document, quotas, "policyDocument")?;
             one(EventData::RoleTrustPolicyUpdated {
                 role_name: role.name.clone(),
                 policy_document: policy_document.clone(),
@@ -770,6 +774,10 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
             service_name,
             region,
         } => {
+            // From the request's signing scope: stored and returned by
+            // GetAccessKeyLastUsed, so no control characters.
+            crate::names::check_plain_text(service_name, 128, "serviceName")?;
+            crate::names::check_plain_text(region, 128, "region")?;
             let key = state
                 .access_keys
                 .get(access_key_id)
@@ -1054,8 +1062,30 @@ fn check_session_duration(secs: u32) -> Result<(), DomainError> {
     }
 }
 
+/// The longest policy document AWS's API accepts (`PolicyDocument` and
+/// `AssumeRolePolicyDocument`: length 1–131,072 characters), whitespace
+/// included, whatever the size quota (which leaves whitespace out).
+pub const MAX_POLICY_DOCUMENT_LEN: usize = 131_072;
+
+/// A document longer than [`MAX_POLICY_DOCUMENT_LEN`] characters is refused
+/// with AWS's constraint message for parameter `field`, before anything
+/// looks at its content.
+fn check_document_length(doc: &str, field: &str) -> Result<(), DomainError> {
+    // Bytes bound characters from above: count only when it might matter.
+    if doc.len() > MAX_POLICY_DOCUMENT_LEN && doc.chars().count() > MAX_POLICY_DOCUMENT_LEN {
+        return Err(DomainError::validation(format!(
+            "1 validation error detected: Value at '{field}' failed to satisfy constraint: \
+             Member must have length less than or equal to {MAX_POLICY_DOCUMENT_LEN}"
+        )));
+    }
+    Ok(())
+}
+
 /// Characters IAM accepts in a policy document: tab, LF, CR, U+0020–U+00FF.
-fn check_document(doc: &str, kind: PolicyKind) -> Result<(), DomainError> {
+/// The raw length is checked first (parameter `field`), then the characters,
+/// and only then is the JSON parsed.
+fn check_document(doc: &str, kind: PolicyKind, field: &str) -> Result<(), DomainError> {
+    check_document_length(doc, field)?;
     if let Some(c) = doc
         .chars()
         .find(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
@@ -1071,15 +1101,17 @@ fn check_document(doc: &str, kind: PolicyKind) -> Result<(), DomainError> {
 }
 
 fn check_managed_document(doc: &str, quotas: &Quotas) -> Result<(), DomainError> {
-    check_document(doc, PolicyKind::Identity)?;
+    check_document(doc, PolicyKind::Identity, "policyDocument")?;
     if policy_size(doc) > quotas.managed_policy_size {
         return Err(limit("PolicySize", quotas.managed_policy_size));
     }
     Ok(())
 }
 
-fn check_trust_policy(doc: &str, quotas: &Quotas) -> Result<(), DomainError> {
-    check_document(doc, PolicyKind::Trust)?;
+/// `field` is the API parameter: `assumeRolePolicyDocument` (CreateRole) or
+/// `policyDocument` (UpdateAssumeRolePolicy).
+fn check_trust_policy(doc: &str, quotas: &Quotas, field: &str) -> Result<(), DomainError> {
+    check_document(doc, PolicyKind::Trust, field)?;
     if policy_size(doc) > quotas.role_trust_policy_size {
         return Err(limit("ACLSizePerRole", quotas.role_trust_policy_size));
     }
@@ -1138,7 +1170,7 @@ fn put_inline(
     max: usize,
     quota: &str,
 ) -> Decision {
-    check_document(doc, PolicyKind::Identity)?;
+    check_document(doc, PolicyKind::Identity, "policyDocument")?;
     let others: usize = existing
         .iter()
         .filter(|(k, _)| **k != name.key())
@@ -1219,6 +1251,7 @@ fn check_new_tags(
     tags: &[Tag],
     quotas: &Quotas,
 ) -> Result<(), DomainError> {
+    crate::names::check_tag_count(tags.len(), "tags")?;
     let mut seen = BTreeSet::new();
     for t in tags {
         if !seen.insert(t.key.key()) {
@@ -1260,6 +1293,7 @@ fn untag(
     existing: &std::collections::BTreeMap<NameKey, Tag>,
     keys: &[crate::names::TagKey],
 ) -> Decision {
+    crate::names::check_tag_count(keys.len(), "tagKeys")?;
     let present: Vec<_> = keys
         .iter()
         .filter(|k| existing.contains_key(&k.key()))

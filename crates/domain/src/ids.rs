@@ -24,7 +24,8 @@ impl AccountId {
             Ok(AccountId(s.to_owned()))
         } else {
             Err(DomainError::validation(format!(
-                "Invalid account id '{s}': must be 12 digits."
+                "Invalid account id '{}': must be 12 digits.",
+                crate::names::shown(s)
             )))
         }
     }
@@ -121,7 +122,8 @@ fn check_unique_id(s: &str, prefixes: &[&str], what: &str) -> Result<(), DomainE
         Ok(())
     } else {
         Err(DomainError::validation(format!(
-            "Invalid {what} '{s}': must start with {} and contain 16 to 128 upper-case letters or digits.",
+            "Invalid {what} '{}': must start with {} and contain 16 to 128 upper-case letters or digits.",
+            crate::names::shown(s),
             prefixes.join(" or ")
         )))
     }
@@ -179,7 +181,12 @@ impl PolicyVersionId {
     }
     /// Parses `v<N>` with N ≥ 1 and no leading zeros (AWS pattern `v[1-9][0-9]*`).
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let err = || DomainError::validation(format!("Invalid policy version id '{s}'."));
+        let err = || {
+            DomainError::validation(format!(
+                "Invalid policy version id '{}'.",
+                crate::names::shown(s)
+            ))
+        };
         let digits = s.strip_prefix('v').ok_or_else(err)?;
         if digits.is_empty()
             || digits.starts_with('0')

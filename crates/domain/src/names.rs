@@ -13,6 +13,46 @@ use smol_str::{SmolStr, StrExt};
 
 use crate::error::DomainError;
 use crate::ids::string_newtype;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+
+/// Whether XML 1.0 can carry `c` in a response (its `Char` production:
+/// tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD, U+10000 and above; Rust
+/// strings hold no surrogates) and it is not a C1 control (U+0080–U+009F,
+/// which XML 1.0 discourages). Every string the domain stores and later
+/// returns satisfies this.
+pub fn is_xml_safe(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (!c.is_control() && !matches!(c, '\u{fffe}' | '\u{ffff}'))
+}
+
+/// `s` as it may be quoted in an error message (which ends up in an XML
+/// response): every control character, U+FFFE and U+FFFF as `\uXXXX`, the way
+/// AWS prints them.
+pub fn shown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Free text that the domain stores without a pattern of its own (the
+/// service and region of an access key's last use): 1 to `max` characters,
+/// none of them a control character, U+FFFE or U+FFFF.
+pub fn check_plain_text(s: &str, max: usize, field: &str) -> Result<(), DomainError> {
+    let n = s.chars().count();
+    if n == 0 || n > max || s.chars().any(|c| c.is_control() || !is_xml_safe(c)) {
+        return Err(DomainError::validation(format!(
+            "1 validation error detected: Value '{}' at '{field}' failed to satisfy constraint: \
+             Member must be 1 to {max} characters without control characters",
+            shown(s)
+        )));
+    }
+    Ok(())
+}
 
 /// The characters AWS allows in user, group, role, managed policy and MFA
 /// device names: ASCII letters and digits plus `+=,.@_-`.
@@ -73,7 +113,8 @@ string_newtype!(
             Ok(())
         } else {
             Err(DomainError::validation(format!(
-                "The specified value for policyName '{s}' is invalid. It must be 1 to 128 Basic Latin characters without \\ / * ? or white space."
+                "The specified value for policyName '{}' is invalid. It must be 1 to 128 Basic Latin characters without \\ / * ? or white space.",
+                shown(s)
             )))
         }
     }
@@ -95,7 +136,8 @@ string_newtype!(
             Ok(())
         } else {
             Err(DomainError::validation(format!(
-                "The specified value for path '{s}' is invalid. It must begin and end with / and contain only printable ASCII characters, at most 512."
+                "The specified value for path '{}' is invalid. It must begin and end with / and contain only printable ASCII characters, at most 512.",
+                shown(s)
             )))
         }
     }
@@ -224,20 +266,50 @@ keyed!(
     MfaDeviceName
 );
 
+/// AWS's tag character class `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: Unicode letters,
+/// separators (spaces, U+2028, U+2029) and numbers, and `_.:/=+-@`. No
+/// control character (tab, LF, VT, FF, CR, NEL) is one.
 fn is_tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
+    matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter
+            | GeneralCategoryGroup::Separator
+            | GeneralCategoryGroup::Number
+    ) || "_.:/=+-@".contains(c)
+}
+
+/// The pattern AWS's API model gives tag keys and values, as its messages
+/// quote it.
+const TAG_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]";
+
+/// AWS's wording for a tag key or value that breaks the API's constraints
+/// (the value is quoted with control characters escaped).
+fn tag_error(s: &str, field: &str, constraint: &str) -> DomainError {
+    DomainError::validation(format!(
+        "1 validation error detected: Value '{}' at '{field}' failed to satisfy constraint: \
+         Member must {constraint}",
+        shown(s)
+    ))
 }
 
 string_newtype!(
-    /// A tag key: 1–128 Unicode letters, digits, white space and `_.:/=+-@`;
-    /// the `aws:` prefix is reserved for AWS.
+    /// A tag key: 1–128 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`; the `aws:`
+    /// prefix is reserved for AWS.
     TagKey,
     |s| {
         let n = s.chars().count();
-        if n == 0 || n > 128 || !s.chars().all(is_tag_char) {
-            return Err(DomainError::validation(format!(
-                "The specified value for tagKey '{s}' is invalid. It must be 1 to 128 letters, digits, spaces or _.:/=+-@"
-            )));
+        if n == 0 {
+            return Err(tag_error(s, "tags.member.key", "have length greater than or equal to 1"));
+        }
+        if n > 128 {
+            return Err(tag_error(s, "tags.member.key", "have length less than or equal to 128"));
+        }
+        if !s.chars().all(is_tag_char) {
+            return Err(tag_error(
+                s,
+                "tags.member.key",
+                &format!("satisfy regular expression pattern: {TAG_PATTERN}+"),
+            ));
         }
         if s.to_lowercase().starts_with("aws:") {
             return Err(DomainError::InvalidInput(
@@ -255,17 +327,39 @@ impl TagKey {
     }
 }
 string_newtype!(
-    /// A tag value: 0–256 Unicode letters, digits, white space and `_.:/=+-@`.
+    /// A tag value: 0–256 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
     TagValue,
     |s| {
-        if s.chars().count() > 256 || !s.chars().all(is_tag_char) {
-            return Err(DomainError::validation(format!(
-                "The specified value for tagValue '{s}' is invalid. It must be 0 to 256 letters, digits, spaces or _.:/=+-@"
-            )));
+        if s.chars().count() > 256 {
+            return Err(tag_error(s, "tags.member.value", "have length less than or equal to 256"));
+        }
+        if !s.chars().all(is_tag_char) {
+            return Err(tag_error(
+                s,
+                "tags.member.value",
+                &format!("satisfy regular expression pattern: {TAG_PATTERN}*"),
+            ));
         }
         Ok(())
     }
 );
+
+/// The most tags (or tag keys to remove) one request may carry: AWS's
+/// `tagListType` / `tagKeyListType` hold at most 50 members.
+pub const MAX_TAGS_PER_REQUEST: usize = 50;
+
+/// Refuses a request with more than [`MAX_TAGS_PER_REQUEST`] tags or tag
+/// keys; `field` is the parameter (`tags` or `tagKeys`). Run before the
+/// request is authorized, so a policy never sees more.
+pub fn check_tag_count(n: usize, field: &str) -> Result<(), DomainError> {
+    if n > MAX_TAGS_PER_REQUEST {
+        return Err(DomainError::validation(format!(
+            "1 validation error detected: Value at '{field}' failed to satisfy constraint: \
+             Member must have length less than or equal to {MAX_TAGS_PER_REQUEST}"
+        )));
+    }
+    Ok(())
+}
 
 /// One tag.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -365,10 +459,109 @@ mod tests {
         assert_eq!(Tag::new("AWS:foo", "x").unwrap_err().code(), "InvalidInput");
     }
 
+    /// AWS's class `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: no control character, in
+    /// particular none XML 1.0 forbids, and the message quotes it escaped.
+    #[test]
+    fn tag_characters_follow_aws_pattern() {
+        let e = Tag::new("k", "a\x0bb").unwrap_err();
+        assert_eq!(e.code(), "ValidationError");
+        assert_eq!(
+            e.message(),
+            "1 validation error detected: Value 'a\\u000Bb' at 'tags.member.value' failed to \
+             satisfy constraint: Member must satisfy regular expression pattern: \
+             [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
+        );
+        assert!(e.message().chars().all(|c| !c.is_control()));
+        let e = Tag::new("a\u{0c}b", "v").unwrap_err();
+        assert_eq!(e.code(), "ValidationError");
+        assert!(
+            e.message().contains("'a\\u000Cb' at 'tags.member.key'"),
+            "{}",
+            e.message()
+        );
+        for bad in [
+            "\t", "\n", "\r", "\u{0}", "\u{7f}", "\u{85}", "\u{9f}", "\u{fffe}", "\u{ffff}",
+            "\u{301}",
+        ] {
+            assert!(Tag::new("k", &format!("a{bad}")).is_err(), "value {bad:?}");
+            assert!(Tag::new(&format!("a{bad}"), "v").is_err(), "key {bad:?}");
+        }
+        // Letters, numbers and separators of any script.
+        for good in [
+            "Ωμέγα",
+            "日本",
+            "٣٤",
+            "½",
+            "a\u{a0}b",
+            "a\u{3000}b",
+            "a\u{2028}b",
+        ] {
+            assert!(Tag::new(good, good).is_ok(), "{good:?}");
+        }
+        let e = Tag::new(&"k".repeat(129), "v").unwrap_err();
+        assert!(e
+            .message()
+            .ends_with("Member must have length less than or equal to 128"));
+        let e = Tag::new("k", &"v".repeat(257)).unwrap_err();
+        assert!(e
+            .message()
+            .ends_with("Member must have length less than or equal to 256"));
+    }
+
+    #[test]
+    fn at_most_fifty_tags_per_request() {
+        assert!(check_tag_count(50, "tags").is_ok());
+        let e = check_tag_count(51, "tags").unwrap_err();
+        assert_eq!(e.code(), "ValidationError");
+        assert_eq!(
+            e.message(),
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: \
+             Member must have length less than or equal to 50"
+        );
+    }
+
+    /// Every validated string that is stored and returned in XML refuses
+    /// XML-forbidden and control characters, and error messages quoting a
+    /// refused value escape them.
+    #[test]
+    fn stored_strings_exclude_xml_forbidden_characters() {
+        for c in [
+            '\u{0}', '\u{b}', '\u{c}', '\u{1b}', '\u{7f}', '\u{85}', '\u{fffe}', '\u{ffff}',
+        ] {
+            let s = format!("a{c}b");
+            assert!(UserName::parse(&s).is_err());
+            assert!(GroupName::parse(&s).is_err());
+            assert!(RoleName::parse(&s).is_err());
+            assert!(PolicyName::parse(&s).is_err());
+            assert!(MfaDeviceName::parse(&s).is_err());
+            assert!(IamPath::parse(&format!("/{s}/")).is_err());
+            assert!(Description::parse(&s).is_err(), "{c:?}");
+            assert!(check_plain_text(&s, 128, "region").is_err());
+            for e in [
+                InlinePolicyName::parse(&s).unwrap_err(),
+                IamPath::parse(&format!("/{s}/")).unwrap_err(),
+                crate::arn::Arn::parse(&format!("arn:aws:iam::123456789012:user/{s}")).unwrap_err(),
+                crate::ids::AccountId::parse(&s).unwrap_err(),
+                check_plain_text(&s, 128, "region").unwrap_err(),
+            ] {
+                assert!(e.message().chars().all(is_xml_safe), "{:?}", e.message());
+                assert!(!e.message().contains(c), "{:?}", e.message());
+            }
+        }
+        assert!(Description::parse("tab\tnew line\ncr\r").is_ok());
+        assert!(check_plain_text("us-east-1", 128, "region").is_ok());
+        assert!(check_plain_text("", 128, "region").is_err());
+        assert!(check_plain_text("a\tb", 128, "region").is_err());
+        assert_eq!(shown("a\u{b}b\u{ffff}"), "a\\u000Bb\\uFFFF");
+    }
+
     #[test]
     fn descriptions() {
         assert!(Description::parse("Role for the café\tteam").is_ok());
         assert!(Description::parse(&"d".repeat(1001)).is_err());
         assert!(Description::parse("emoji 🙂").is_err());
+        assert!(Description::parse("form\u{c}feed").is_err());
+        assert!(Description::parse("vertical\u{b}tab").is_err());
+        assert!(Description::parse("c1 \u{85}").is_err());
     }
 }

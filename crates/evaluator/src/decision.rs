@@ -169,7 +169,8 @@ impl Authorizer {
     }
 
     /// Decide, writing the deciding statements into `matched` (cleared first).
-    /// With a buffer reused across calls this does not allocate.
+    /// With a buffer reused across calls this does not allocate (but for
+    /// the rare patterns named in the crate documentation).
     pub fn evaluate_into(&self, req: &Request, matched: &mut Vec<Matched>) -> Outcome {
         matched.clear();
         let kind = req.principal().kind();

@@ -25,12 +25,61 @@ pub struct EffectivePolicies {
     pub authorizer: Authorizer,
 }
 
-fn compile(document: &str) -> Option<CompiledPolicy> {
-    // Stored documents were validated by `decide`; one that no longer parses
-    // (a parser change) grants nothing rather than failing the principal.
-    PolicyDocument::parse(document)
-        .ok()
-        .map(|d| CompiledPolicy::compile(&d))
+/// What a stored document that must apply is compiled to when it no longer
+/// parses: a single `Deny` of every action on every resource, so a broken
+/// document never widens access (docs/policy-semantics.md).
+const UNREADABLE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"StoredPolicyUnreadable","Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+
+/// The policy that denies everything (see [`UNREADABLE`]).
+fn deny_everything() -> CompiledPolicy {
+    // INVARIANT: the constant parses (unit test below).
+    let doc = PolicyDocument::parse(UNREADABLE).expect("the deny-everything policy parses");
+    CompiledPolicy::compile(&doc)
+}
+
+/// What a stored identity policy document contributes.
+enum Stored {
+    Policy(CompiledPolicy),
+    /// It does not parse, but it is JSON whose every statement is an
+    /// `Allow`: dropping it can only narrow access.
+    DroppedAllow,
+    /// It does not parse and may hold a `Deny` (or is not even JSON):
+    /// the principal is denied everything.
+    DenyEverything(CompiledPolicy),
+}
+
+/// Whether `document` is JSON whose `Statement` (one object or an array of
+/// them) holds only statements with `"Effect": "Allow"`.
+fn only_allows(document: &str) -> bool {
+    let Ok(serde_json::Value::Object(doc)) = serde_json::from_str::<serde_json::Value>(document)
+    else {
+        return false;
+    };
+    let is_allow =
+        |s: &serde_json::Value| s.get("Effect").and_then(|e| e.as_str()) == Some("Allow");
+    match doc.get("Statement") {
+        Some(serde_json::Value::Array(statements)) => statements.iter().all(is_allow),
+        Some(statement @ serde_json::Value::Object(_)) => is_allow(statement),
+        _ => false,
+    }
+}
+
+/// Compiles a stored identity policy. Stored documents were validated by
+/// `decide`; one that no longer parses (a parser change, an event written
+/// around `decide`) is logged and never broadens access: dropped when it
+/// only allows, else it denies everything.
+fn compile_stored(document: &str, label: &str) -> Stored {
+    match PolicyDocument::parse(document) {
+        Ok(d) => Stored::Policy(CompiledPolicy::compile(&d)),
+        Err(e) if only_allows(document) => {
+            tracing::warn!(policy = label, error = %e, "stored policy does not parse; its Allow statements are ignored");
+            Stored::DroppedAllow
+        }
+        Err(e) => {
+            tracing::error!(policy = label, error = %e, "stored policy does not parse and may deny; the principal is denied everything");
+            Stored::DenyEverything(deny_everything())
+        }
+    }
 }
 
 /// What a principal's effective policies were read from: the entities
@@ -91,6 +140,10 @@ fn managed_default<'a>(
         .map(|v| v.document.as_str())
 }
 
+/// The compiled permissions boundary: `None` when there is none. A boundary
+/// that is set but cannot be read (its document does not parse, or the
+/// policy or its default version is missing) allows nothing: it denies
+/// everything, and is logged.
 fn boundary(
     state: &AccountState,
     arn: Option<&Arn>,
@@ -100,11 +153,21 @@ fn boundary(
     if let Arn::Policy { name, .. } = arn {
         inputs.policy(state, &name.key());
     }
-    let policy = state.policy_by_arn(arn)?;
-    policy
-        .versions
-        .get(&policy.default_version)
-        .and_then(|v| compile(&v.document))
+    let document = state
+        .policy_by_arn(arn)
+        .and_then(|p| p.versions.get(&p.default_version))
+        .map(|v| v.document.as_str());
+    let Some(document) = document else {
+        tracing::error!(boundary = %arn, "permissions boundary not found; it denies everything");
+        return Some(deny_everything());
+    };
+    match PolicyDocument::parse(document) {
+        Ok(d) => Some(CompiledPolicy::compile(&d)),
+        Err(e) => {
+            tracing::error!(boundary = %arn, error = %e, "permissions boundary does not parse; it denies everything");
+            Some(deny_everything())
+        }
+    }
 }
 
 impl EffectivePolicies {
@@ -121,9 +184,17 @@ impl EffectivePolicies {
         let mut sources = Vec::new();
         let mut compiled = Vec::new();
         let mut add = |label: String, document: Option<&str>| {
-            if let Some(p) = document.and_then(compile) {
-                sources.push(label);
-                compiled.push(p);
+            let Some(document) = document else { return };
+            match compile_stored(document, &label) {
+                Stored::Policy(p) => {
+                    sources.push(label);
+                    compiled.push(p);
+                }
+                Stored::DroppedAllow => {}
+                Stored::DenyEverything(p) => {
+                    sources.push(format!("{label} (unreadable: denies everything)"));
+                    compiled.push(p);
+                }
             }
         };
         let inline = |owner: &str, p: &InlinePolicy| {
@@ -195,5 +266,33 @@ impl EffectivePolicies {
             },
             inputs,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deny_everything_parses_and_denies() {
+        let p = deny_everything();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p.sid(0), Some("StoredPolicyUnreadable"));
+    }
+
+    #[test]
+    fn only_allows_reads_the_statements() {
+        assert!(only_allows(r#"{"Statement":{"Effect":"Allow","Bogus":1}}"#));
+        assert!(only_allows(
+            r#"{"Statement":[{"Effect":"Allow"},{"Effect":"Allow","X":2}]}"#
+        ));
+        assert!(!only_allows(
+            r#"{"Statement":[{"Effect":"Allow"},{"Effect":"Deny"}]}"#
+        ));
+        assert!(!only_allows(r#"{"Statement":[{"Effect":"allow"}]}"#));
+        assert!(!only_allows(r#"{"Statement":[{"Action":"*"}]}"#));
+        assert!(!only_allows(r#"{"Statement":[]}x"#));
+        assert!(!only_allows("not json"));
+        assert!(!only_allows(r#"{"Version":"2012-10-17"}"#));
     }
 }

@@ -859,6 +859,135 @@ async fn an_unreadable_event_stops_time_travel(store: Arc<dyn EventStore>) {
     assert_eq!(view.state.users.len(), 1);
 }
 
+/// Stored documents that no longer parse (appended around `decide`, which
+/// would refuse them) never broaden access: an unreadable permissions
+/// boundary denies everything instead of vanishing; an unreadable identity
+/// policy that may deny denies everything; one that only allows is dropped.
+async fn unreadable_stored_policies_never_broaden_access(store: Arc<dyn EventStore>) {
+    use iam_domain::event::{Event, EventData, SCHEMA_VERSION};
+    use iam_domain::ids::PolicyVersionId;
+    use iam_domain::state::EntityRef;
+
+    let p = Projection::new(store.clone(), config());
+    exec(&p, create_account()).await;
+    for (i, name) in ["alice", "bob", "carol", "dave"].iter().enumerate() {
+        exec(&p, create_user(name, i as u32 + 1)).await;
+        exec(
+            &p,
+            Command::PutUserPolicy {
+                user_name: UserName::parse(name).unwrap(),
+                policy_name: InlinePolicyName::parse("ReadAll").unwrap(),
+                policy_document: READ_ALL.into(),
+            },
+        )
+        .await;
+    }
+    exec(&p, create_policy("Bound", 1, READ_ALL)).await;
+    exec(
+        &p,
+        Command::PutUserPermissionsBoundary {
+            user_name: UserName::parse("alice").unwrap(),
+            permissions_boundary: policy_arn("Bound"),
+        },
+    )
+    .await;
+
+    // The parser refuses an unknown element; `decide` would refuse them all.
+    let broken_allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Bogus":1}]}"#;
+    let broken_deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::secret/*","Bogus":1}]}"#;
+    let user = |n: &str| EntityRef::User {
+        user_name: UserName::parse(n).unwrap(),
+    };
+    let raw = |data: EventData| {
+        let e = Event {
+            account_id: account(),
+            data,
+        };
+        NewEvent::new(e.event_type(), SCHEMA_VERSION, e.to_payload())
+            .with_metadata(serde_json::to_value(meta()).unwrap())
+    };
+    store
+        .append(
+            &account().stream_name(),
+            ExpectedVersion::Any,
+            vec![
+                // alice's boundary: a new default version that does not parse.
+                raw(EventData::PolicyVersionCreated {
+                    policy_name: PolicyName::parse("Bound").unwrap(),
+                    version_id: PolicyVersionId::parse("v2").unwrap(),
+                    policy_document: broken_allow.into(),
+                    set_as_default: true,
+                    created_at: now(),
+                }),
+                raw(EventData::InlinePolicyPut {
+                    target: user("bob"),
+                    policy_name: InlinePolicyName::parse("Broken").unwrap(),
+                    policy_document: broken_deny.into(),
+                }),
+                raw(EventData::InlinePolicyPut {
+                    target: user("carol"),
+                    policy_name: InlinePolicyName::parse("Broken").unwrap(),
+                    policy_document: broken_allow.into(),
+                }),
+                raw(EventData::InlinePolicyPut {
+                    target: user("dave"),
+                    policy_name: InlinePolicyName::parse("Broken").unwrap(),
+                    policy_document: "not JSON at all".into(),
+                }),
+            ],
+        )
+        .await
+        .unwrap();
+    p.catch_up().await.unwrap();
+    let view = p.view(&account()).unwrap();
+    let decide = |who: &str, action: &str, resource: &str| {
+        let effective = view
+            .effective_policies(&PrincipalKey::User(UserName::parse(who).unwrap().key()))
+            .unwrap();
+        let request = Request::new(
+            Principal::parse(&format!("arn:aws:iam::{ACCOUNT}:user/{who}")),
+            action,
+            resource,
+            None,
+            Context::new(),
+            now(),
+        );
+        effective.authorizer.evaluate(&request).outcome
+    };
+    // alice: her identity policy allows, her unreadable boundary does not.
+    assert_eq!(
+        decide("alice", "s3:GetObject", "arn:aws:s3:::public/x"),
+        Outcome::ExplicitDeny
+    );
+    // bob: a policy that may deny and cannot be read denies everything.
+    assert_eq!(
+        decide("bob", "s3:GetObject", "arn:aws:s3:::public/x"),
+        Outcome::ExplicitDeny
+    );
+    assert_eq!(decide("bob", "iam:ListUsers", "*"), Outcome::ExplicitDeny);
+    let bob = view
+        .effective_policies(&PrincipalKey::User(UserName::parse("bob").unwrap().key()))
+        .unwrap();
+    assert!(bob
+        .sources
+        .contains(&"user/bob inline Broken (unreadable: denies everything)".to_string()));
+    // carol: an unreadable Allow is dropped: what else she has still works,
+    // and the broken grant (s3:*) gives nothing.
+    assert_eq!(
+        decide("carol", "s3:GetObject", "arn:aws:s3:::public/x"),
+        Outcome::Allow
+    );
+    assert_eq!(
+        decide("carol", "s3:PutObject", "arn:aws:s3:::public/x"),
+        Outcome::ImplicitDeny
+    );
+    // dave: not JSON, so it may deny: everything is denied.
+    assert_eq!(
+        decide("dave", "s3:GetObject", "arn:aws:s3:::public/x"),
+        Outcome::ExplicitDeny
+    );
+}
+
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
         mod postgres {
@@ -893,6 +1022,7 @@ on_both!(
     concurrent_commands_are_batched_and_answered_one_by_one,
     a_restarting_node_starts_from_its_checkpoint,
     effective_policies_follow_exactly_what_they_depend_on,
+    unreadable_stored_policies_never_broaden_access,
 );
 
 /// A snapshot or checkpoint row changed in the database (here: re-encoded

@@ -25,9 +25,6 @@ use crate::auth::Caller;
 use crate::query::{ApiError, Params};
 use keys::KeySource;
 
-/// AWS's limit on tags in one request (`Tags` and `TagKeys` alike).
-pub const MAX_TAGS_PER_REQUEST: usize = 50;
-
 /// Facts about the request itself that policies may test.
 pub struct RequestFacts<'a> {
     pub source_ip: Option<&'a str>,
@@ -169,12 +166,11 @@ pub fn canonical_policy_arn(state: &AccountState, arn: &Arn) -> String {
 }
 
 /// The request's `Tags`, validated (each tag, and at most
-/// [`MAX_TAGS_PER_REQUEST`]). Empty when the request has none.
+/// [`iam_domain::names::MAX_TAGS_PER_REQUEST`]). Empty when the request has
+/// none.
 pub fn request_tags(params: &Params) -> Result<Vec<Tag>, ApiError> {
     let raw = params.structs("Tags", &["Key", "Value"]);
-    if raw.len() > MAX_TAGS_PER_REQUEST {
-        return Err(too_many("tags", raw.len()));
-    }
+    iam_domain::names::check_tag_count(raw.len(), "tags")?;
     raw.into_iter()
         .map(|t| {
             let key = t.get("Key").map(String::as_str).unwrap_or("");
@@ -187,19 +183,10 @@ pub fn request_tags(params: &Params) -> Result<Vec<Tag>, ApiError> {
 /// The request's `TagKeys`, validated.
 pub fn request_tag_keys(params: &Params) -> Result<Vec<TagKey>, ApiError> {
     let raw = params.list("TagKeys");
-    if raw.len() > MAX_TAGS_PER_REQUEST {
-        return Err(too_many("tagKeys", raw.len()));
-    }
+    iam_domain::names::check_tag_count(raw.len(), "tagKeys")?;
     raw.into_iter()
         .map(|k| TagKey::parse(k).map_err(ApiError::from))
         .collect()
-}
-
-fn too_many(member: &str, n: usize) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value with {n} members at '{member}' failed to satisfy \
-         constraint: Member must have length less than or equal to {MAX_TAGS_PER_REQUEST}"
-    ))
 }
 
 /// A policy ARN parameter, spelled as the stored policy's ARN.

@@ -283,6 +283,7 @@ pub async fn tag(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
 pub async fn untag(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
     let entity = Entity::from_params(ctx, kind)?;
     let keys = ctx.params.list("TagKeys");
+    iam_domain::names::check_tag_count(keys.len(), "tagKeys")?;
     if keys.is_empty() {
         return Err(ApiError::validation(
             "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: \

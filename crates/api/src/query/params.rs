@@ -92,8 +92,9 @@ impl Params {
             Some(text) => match text.parse::<i64>() {
                 Ok(v) if (min..=max).contains(&v) => Ok(Some(v)),
                 _ => Err(ApiError::validation(format!(
-                    "1 validation error detected: Value '{text}' at '{}' failed to satisfy constraint: \
+                    "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: \
                      Member must have value between {min} and {max}",
+                    iam_domain::names::shown(text),
                     lower_first(name)
                 ))),
             },

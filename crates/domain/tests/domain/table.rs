@@ -1016,3 +1016,177 @@ fn error_codes_and_messages() {
     assert_eq!(e.message(), "The user with name bob cannot be found.");
     assert_eq!(e.http_status(), 404);
 }
+
+/// `doc` padded with spaces after its closing brace to `len` characters.
+fn padded(doc: &str, len: usize) -> String {
+    format!("{doc}{}", " ".repeat(len - doc.len()))
+}
+
+/// A whitespace-padded document within every size quota but over AWS's raw
+/// limit of 131,072 characters is refused, before parsing, at every place a
+/// document enters, with AWS's constraint message; one at the limit is not.
+#[test]
+fn policy_documents_have_a_raw_length_cap() {
+    use iam_domain::decide::MAX_POLICY_DOCUMENT_LEN;
+    let field_of = |c: &Command| match c {
+        Command::CreateRole { .. } => "assumeRolePolicyDocument",
+        _ => "policyDocument",
+    };
+    let commands = |len: usize| -> Vec<(Vec<Command>, Command)> {
+        let allow = padded(ALLOW, len);
+        let trust = padded(TRUST, len);
+        let mut role = create_role("r2");
+        if let Command::CreateRole {
+            assume_role_policy_document,
+            ..
+        } = &mut role
+        {
+            *assume_role_policy_document = trust.clone();
+        }
+        let mut policy = create_policy("p2");
+        if let Command::CreatePolicy {
+            policy_document, ..
+        } = &mut policy
+        {
+            *policy_document = allow.clone();
+        }
+        vec![
+            (vec![create_user("u")], put_user_policy("u", "i", &allow)),
+            (
+                vec![create_group("g")],
+                Command::PutGroupPolicy {
+                    group_name: gn("g"),
+                    policy_name: ipn("i"),
+                    policy_document: allow.clone(),
+                },
+            ),
+            (
+                vec![create_role("r")],
+                Command::PutRolePolicy {
+                    role_name: rn("r"),
+                    policy_name: ipn("i"),
+                    policy_document: allow.clone(),
+                },
+            ),
+            (vec![], policy),
+            (
+                vec![create_policy("p")],
+                Command::CreatePolicyVersion {
+                    policy_arn: parn("p"),
+                    policy_document: allow.clone(),
+                    set_as_default: false,
+                    now: now(),
+                },
+            ),
+            (vec![], role),
+            (
+                vec![create_role("r")],
+                Command::UpdateAssumeRolePolicy {
+                    role_name: rn("r"),
+                    policy_document: trust.clone(),
+                },
+            ),
+        ]
+    };
+    for (setup, cmd) in commands(MAX_POLICY_DOCUMENT_LEN + 1) {
+        let mut w = World::new();
+        for c in setup {
+            w.ok(c);
+        }
+        let name = cmd.action_name();
+        let field = field_of(&cmd);
+        let e = w.run(cmd).expect_err(name);
+        assert_eq!(e.code(), "ValidationError", "{name}");
+        assert_eq!(
+            e.message(),
+            format!(
+                "1 validation error detected: Value at '{field}' failed to satisfy constraint: \
+                 Member must have length less than or equal to 131072"
+            ),
+            "{name}"
+        );
+    }
+    for (setup, cmd) in commands(MAX_POLICY_DOCUMENT_LEN) {
+        let mut w = World::new();
+        for c in setup {
+            w.ok(c);
+        }
+        let name = cmd.action_name();
+        assert!(w.run(cmd).is_ok(), "{name} at the limit");
+    }
+    // Checked before the JSON: an over-long document that is not JSON at all
+    // is a length error, not a malformed document.
+    let mut w = World::new();
+    w.ok(create_user("u"));
+    let junk = "{".repeat(MAX_POLICY_DOCUMENT_LEN + 1);
+    assert_eq!(w.err(put_user_policy("u", "i", &junk)), "ValidationError");
+    // Characters, not bytes: 131,072 two-byte characters are within the cap
+    // (and then refused as a document, not for their length).
+    let latin = "é".repeat(MAX_POLICY_DOCUMENT_LEN);
+    assert_eq!(
+        w.err(put_user_policy("u", "i", &latin)),
+        "MalformedPolicyDocument"
+    );
+}
+
+/// At most 50 tags (or tag keys) per command, whatever the entity's quota
+/// (AWS's list limit, checked before the per-entity quota).
+#[test]
+fn at_most_fifty_tags_per_command() {
+    let many = |n: usize| -> Vec<Tag> {
+        (0..n)
+            .map(|i| Tag::new(&format!("k{i}"), "v").unwrap())
+            .collect()
+    };
+    let quotas = Quotas {
+        tags_per_entity: 1000,
+        ..Quotas::default()
+    };
+    let mut w = World::with_quotas(quotas);
+    w.ok(create_user("u"));
+    let tag_user = |n| Command::TagUser {
+        user_name: un("u"),
+        tags: many(n),
+    };
+    let e = w.run(tag_user(51)).unwrap_err();
+    assert_eq!(e.code(), "ValidationError");
+    assert!(e.message().contains("Value at 'tags'"), "{}", e.message());
+    w.ok(tag_user(50));
+    let mut create = create_user("v");
+    if let Command::CreateUser { tags, .. } = &mut create {
+        *tags = many(51);
+    }
+    assert_eq!(w.err(create), "ValidationError");
+    let untag = |n: usize| Command::UntagUser {
+        user_name: un("u"),
+        tag_keys: (0..n)
+            .map(|i| TagKey::parse(&format!("k{i}")).unwrap())
+            .collect(),
+    };
+    let e = w.run(untag(51)).unwrap_err();
+    assert!(
+        e.message().contains("Value at 'tagKeys'"),
+        "{}",
+        e.message()
+    );
+    w.ok(untag(50));
+}
+
+/// The service and region of a key's last use come from the request's
+/// signing scope and are returned in XML: no control characters.
+#[test]
+fn access_key_use_refuses_control_characters() {
+    let mut w = World::new();
+    w.ok(create_user("u"));
+    w.ok(create_key("u", 1));
+    let record = |service: &str, region: &str| Command::RecordAccessKeyUse {
+        access_key_id: akid(1),
+        used_at: now(),
+        service_name: service.into(),
+        region: region.into(),
+    };
+    assert_eq!(w.err(record("iam", "us-east-1\u{b}")), "ValidationError");
+    assert_eq!(w.err(record("i\u{c}am", "us-east-1")), "ValidationError");
+    assert_eq!(w.err(record("", "us-east-1")), "ValidationError");
+    w.ok(record("iam", "us-east-1"));
+}
