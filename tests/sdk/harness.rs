@@ -79,6 +79,7 @@ impl Node {
                 secret_access_key: root.secret,
             }),
             master_key: Some(MasterKey::from_bytes([7; 32])),
+            add_account: false,
             server: Default::default(),
         })
         .await

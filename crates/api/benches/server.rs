@@ -249,6 +249,7 @@ async fn main() {
             data_dir: std::env::temp_dir().join("iamd-bench-server"),
             root_credentials: Some(root.clone()),
             master_key: Some(MasterKey::from_bytes([3; 32])),
+            add_account: false,
             server: Default::default(),
         },
         quotas,

@@ -38,6 +38,11 @@ pub struct Config {
     /// Timeouts, connection cap, body memory budget and TLS of the serve
     /// loop (`crate::server`); `ServerOptions::default()` for production.
     pub server: crate::server::ServerOptions,
+    /// Create `account_id` even though the log already holds another
+    /// account (`iamd serve --add-account`). Without it a node started with
+    /// another `--account-id` on an existing log refuses to start, rather
+    /// than silently creating a second account behind the same root keys.
+    pub add_account: bool,
 }
 
 /// Response header carrying the log position a request's change reached
@@ -518,6 +523,16 @@ impl Application {
         projection.restore().await?;
         projection.catch_up().await?;
         if projection.view(&account_id).is_none() {
+            let existing = projection.accounts();
+            if !existing.is_empty() && !config.add_account {
+                let names: Vec<String> = existing.iter().map(|a| a.to_string()).collect();
+                anyhow::bail!(
+                    "--account-id {account_id}: this event log already holds account {}; \
+                     start with that --account-id, or pass --add-account to create {account_id} \
+                     beside it",
+                    names.join(", ")
+                );
+            }
             let bootstrap = EventMetadata {
                 actor: Actor {
                     principal_arn: "iamd:bootstrap".into(),

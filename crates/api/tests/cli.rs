@@ -108,6 +108,44 @@ fn database_url_falls_back_to_the_environment() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Every command defaults to the server's data directory (`./iam-data`,
+/// `--data-dir`), and `sqlite://DIR` naming a directory means the
+/// `events.db` inside it.
+#[test]
+fn commands_default_to_the_servers_data_directory() {
+    let work = std::env::temp_dir().join(format!("iamd-cli-dd-{}", uuid::Uuid::new_v4().simple()));
+    let data = work.join("iam-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(crate::iamd_bin())
+            .args(args)
+            .current_dir(&work)
+            .env_remove("DATABASE_URL")
+            .env_remove("IAMD_MASTER_KEY")
+            .output()
+            .unwrap()
+    };
+    let migrated = run(&["migrate"]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    assert!(
+        data.join("events.db").exists(),
+        "migrate used ./iam-data/events.db"
+    );
+    for args in [
+        vec!["verify"],
+        vec!["verify", "--data-dir", data.to_str().unwrap()],
+        vec!["verify", "--database-url", "sqlite://./iam-data"],
+    ] {
+        let out = run(&args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        assert!(
+            stdout(&out).starts_with("ok: 0 events"),
+            "{args:?}: {out:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(work);
+}
+
 #[test]
 fn an_unreachable_database_is_a_clear_error_not_a_panic() {
     let out = iamd(&[
@@ -647,6 +685,84 @@ mod master_key {
         let mut again = Served::start(&db, &data_dir);
         again.address();
         again.terminate();
+        std::fs::remove_dir_all(&data_dir).unwrap();
+    }
+
+    /// A data directory serves the account it was created with: another
+    /// `--account-id` is refused (and creates nothing) unless
+    /// `--add-account` asks for a second account.
+    #[tokio::test]
+    async fn another_account_id_on_an_existing_log_needs_add_account() {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+        let data_dir =
+            std::env::temp_dir().join(format!("iamd-acct-{}", uuid::Uuid::new_v4().simple()));
+        let mut first = Served::start_with(None, &data_dir, &[]);
+        first.address();
+        let printed = first.terminate();
+        for needle in [
+            "account=123456789012",
+            "database=sqlite://",
+            "stop with Ctrl-C or SIGTERM",
+        ] {
+            assert!(
+                printed.iter().any(|l| l.contains(needle)),
+                "first start logs {needle:?}: {printed:#?}"
+            );
+        }
+        let run = |extra: &[&str]| {
+            let mut cmd = Command::new(crate::iamd_bin());
+            cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+                .arg(&data_dir)
+                .args(["--account-id", "210987654321"])
+                .args(extra)
+                .env_remove("DATABASE_URL")
+                .env_remove("IAMD_MASTER_KEY");
+            cmd
+        };
+        let refused = run(&[]).output().unwrap();
+        assert_ne!(refused.status.code(), Some(0), "{refused:?}");
+        let err = format!(
+            "{}{}",
+            String::from_utf8_lossy(&refused.stdout),
+            String::from_utf8_lossy(&refused.stderr)
+        );
+        assert!(
+            err.contains("already holds account 123456789012") && err.contains("--add-account"),
+            "{err}"
+        );
+        let replay = Command::new(crate::iamd_bin())
+            .args([
+                "replay",
+                "--account",
+                "210987654321",
+                "--position",
+                "1",
+                "--data-dir",
+            ])
+            .arg(&data_dir)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert_eq!(
+            replay.status.code(),
+            Some(1),
+            "nothing was created: {replay:?}"
+        );
+        // Asked for, the second account is created.
+        let mut added = run(&["--add-account"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = added.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        assert!(
+            lines.any(|l| l.contains("iamd listening")),
+            "with --add-account it starts"
+        );
+        let _ = added.kill();
+        let _ = added.wait();
         std::fs::remove_dir_all(&data_dir).unwrap();
     }
 

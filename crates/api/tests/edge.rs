@@ -85,7 +85,7 @@ fn healthz(addr: std::net::SocketAddr) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_sent_request_head_is_closed_after_the_header_timeout() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn_with(db.url(), quick(300, 10_000)).await;
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
     stream
@@ -108,7 +108,7 @@ async fn a_half_sent_request_head_is_closed_after_the_header_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_sent_too_slowly_gets_408_and_the_connection_is_closed() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn_with(db.url(), quick(10_000, 1_000)).await;
     let root = app.root();
     let request = root.signed(
@@ -146,7 +146,7 @@ async fn a_body_sent_too_slowly_gets_408_and_the_connection_is_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_cap_are_refused_until_idle_ones_are_closed() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn_with(
         db.url(),
         ServerOptions {
@@ -192,7 +192,7 @@ async fn connections_beyond_the_cap_are_refused_until_idle_ones_are_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_keep_alive_connection_is_closed() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn_with(db.url(), quick(2_000, 10_000)).await;
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
     let request = format!("GET /healthz HTTP/1.1\r\nhost: {}\r\n\r\n", app.addr);
@@ -212,7 +212,7 @@ async fn an_idle_keep_alive_connection_is_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_bodies_beyond_the_memory_budget_are_refused() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn_with(
         db.url(),
         ServerOptions {
@@ -290,7 +290,7 @@ fn with_body(method: &str, query: &str, host: &str, extra: &str, body: &str) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_presigned_request_cannot_carry_unsigned_body_parameters() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let host = app.addr.to_string();
     let unsigned = "x-amz-content-sha256: UNSIGNED-PAYLOAD\r\n";
@@ -357,7 +357,7 @@ async fn a_presigned_request_cannot_carry_unsigned_body_parameters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_credential_scope_must_name_the_actions_service() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     let iam_signed_for_sts = send_raw(
@@ -422,7 +422,7 @@ async fn the_credential_scope_must_name_the_actions_service() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_position_header_is_honoured_only_after_authentication() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let far = "1000000000";
     let body = form(&[("Action", "ListUsers"), ("Version", "2010-05-08")]);
@@ -487,7 +487,7 @@ async fn the_log_position_header_is_honoured_only_after_authentication() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plus_in_a_signed_query_string_is_read_as_signed() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let host = app.addr.to_string();
     let req_headers: Vec<(&str, &[u8])> = vec![("host", host.as_bytes())];
@@ -579,7 +579,7 @@ async fn send_tls(addr: std::net::SocketAddr, request: Vec<u8>) -> Reply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_serves_signed_requests_and_sets_secure_transport() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let secure = TestApp::spawn_with(
         db.url(),
         ServerOptions {
@@ -675,7 +675,7 @@ async fn iamd_serve_takes_tls_files_and_limits_from_its_flags() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let data_dir =
         std::env::temp_dir().join(format!("iamd-edge-{}", uuid::Uuid::new_v4().simple()));
     let serve = |cert: PathBuf, key: PathBuf| {
@@ -776,7 +776,7 @@ async fn iamd_serve_takes_tls_files_and_limits_from_its_flags() {
 /// keep-alive connection nor a half-sent head holds it up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_answers_requests_under_way_and_closes_idle_connections() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     // Idle: one request answered, the connection kept alive.

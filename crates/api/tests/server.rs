@@ -701,7 +701,7 @@ async fn presigned_get_requests_are_accepted_until_they_expire() {
 /// that sealed it) makes the request unauthenticated: 403, never a 500.
 #[tokio::test]
 async fn a_secret_sealed_under_another_key_is_403_not_500() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "bob")]).await;
@@ -750,7 +750,7 @@ async fn a_secret_sealed_under_another_key_is_403_not_500() {
 /// caller who may do nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn input_limits_are_checked_before_authorization() {
-    let db = TestDatabase::postgres().await;
+    let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "nobody")]).await;

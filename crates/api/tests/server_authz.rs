@@ -670,3 +670,85 @@ async fn aws_managed_policy_arns_are_missing_policies_after_authorization() {
     denied(&outsider.call("GetPolicy", &[("PolicyArn", managed)]).await);
     app.stop().await;
 }
+
+/// A stored permissions boundary that no longer parses (written to the log
+/// behind `decide`'s back, as by a database writer or an older build) makes
+/// the user's calls fail closed through the server, instead of the
+/// boundary vanishing and the user's own `iam:*` applying in full.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_boundary_denies_through_the_server() {
+    use iam_domain::event::{Event, EventData, SCHEMA_VERSION};
+    use iam_domain::ids::{AccountId, PolicyVersionId};
+    use iam_domain::names::PolicyName;
+    use iam_event_store::{ExpectedVersion, NewEvent};
+
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let iam_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#;
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "Bound"), ("PolicyDocument", iam_all)],
+    )
+    .await;
+    let alice = user_with_policy(&root, "alice", iam_all).await;
+    root.ok(
+        "PutUserPermissionsBoundary",
+        &[
+            ("UserName", "alice"),
+            (
+                "PermissionsBoundary",
+                "arn:aws:iam::123456789012:policy/Bound",
+            ),
+        ],
+    )
+    .await;
+    alice.ok("ListUsers", &[]).await;
+
+    let account = AccountId::parse(ACCOUNT).unwrap();
+    let event = Event {
+        account_id: account.clone(),
+        data: EventData::PolicyVersionCreated {
+            policy_name: PolicyName::parse("Bound").unwrap(),
+            version_id: PolicyVersionId::parse("v2").unwrap(),
+            policy_document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*","Bogus":1}]}"#.into(),
+            set_as_default: true,
+            created_at: chrono::Utc::now(),
+        },
+    };
+    let metadata = serde_json::json!({
+        "actor": {"principal_arn": "test:database-writer", "principal_id": null,
+                  "access_key_id": null, "session_name": null},
+        "request_id": "r", "source_ip": null, "user_agent": null,
+        "correlation_id": null, "causation_id": null
+    });
+    let outcome = app
+        .state
+        .store
+        .append(
+            &account.stream_name(),
+            ExpectedVersion::Any,
+            vec![
+                NewEvent::new(event.event_type(), SCHEMA_VERSION, event.to_payload())
+                    .with_metadata(metadata),
+            ],
+        )
+        .await
+        .unwrap();
+    let at = outcome.last_position.0.to_string();
+    let wait = [(iam_api::app::MIN_POSITION_HEADER, at.as_str())];
+    let reply = alice.call_with("ListUsers", &[], &wait).await;
+    denied(&reply);
+    assert!(message(&reply).contains("explicit deny"), "{}", reply.body);
+    // Root is not bound by boundaries and can repair it.
+    root.ok(
+        "SetDefaultPolicyVersion",
+        &[
+            ("PolicyArn", "arn:aws:iam::123456789012:policy/Bound"),
+            ("VersionId", "v1"),
+        ],
+    )
+    .await;
+    alice.ok("ListUsers", &[]).await;
+    app.stop().await;
+}

@@ -23,11 +23,42 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Where the event log lives: `postgres://...` or `sqlite://PATH`.
+/// Where the event log lives: `--database-url` (`postgres://...` or
+/// `sqlite://PATH`), else the embedded SQLite database in `--data-dir`,
+/// the same default as `iamd serve`, so `iamd verify` with no flags checks
+/// the server's own log.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DatabaseArgs {
     #[arg(long = "database-url", env = "DATABASE_URL")]
-    pub database_url: String,
+    pub database_url: Option<String>,
+    /// Where `iamd serve` keeps its data (events.db, master key, digest.pub).
+    #[arg(long = "data-dir", default_value = "./iam-data")]
+    pub data_dir: PathBuf,
+}
+
+impl DatabaseArgs {
+    /// The database URL these flags name.
+    pub fn url(&self) -> String {
+        database_url(self.database_url.as_deref(), &self.data_dir)
+    }
+}
+
+/// The event log's URL: the one given, else `<data-dir>/events.db`. A
+/// `sqlite://` URL naming a directory (such as `sqlite://./iam-data`) means
+/// the `events.db` inside it.
+pub fn database_url(given: Option<&str>, data_dir: &std::path::Path) -> String {
+    match given {
+        Some(url) => match url.strip_prefix("sqlite://") {
+            Some(path) if std::path::Path::new(path).is_dir() => {
+                format!(
+                    "sqlite://{}",
+                    std::path::Path::new(path).join("events.db").display()
+                )
+            }
+            _ => url.to_owned(),
+        },
+        None => format!("sqlite://{}", data_dir.join("events.db").display()),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,7 +82,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Eval { file } => eval::run(&file),
-        Command::Migrate(db) => runtime()?.block_on(migrate::run(&db.database_url)),
+        Command::Migrate(db) => runtime()?.block_on(migrate::run(&db.url())),
         Command::Verify(args) => runtime()?.block_on(verify::run(args)),
         Command::Replay(args) => runtime()?.block_on(replay::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),

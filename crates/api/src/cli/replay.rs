@@ -22,10 +22,6 @@ pub struct ReplayArgs {
     /// Every event at or before this log position.
     #[arg(long)]
     pub position: Option<u64>,
-    /// Where `iamd serve` keeps its master key: with it, the snapshots it
-    /// saved are used; without it the view is rebuilt from the log alone.
-    #[arg(long = "data-dir", default_value = "./iam-data")]
-    pub data_dir: std::path::PathBuf,
 }
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -44,7 +40,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let store = iam_event_store::open_existing(&args.db.database_url).await?;
+    let store = iam_event_store::open_existing(&args.db.url()).await?;
     let head = store.head().await?.position;
     if let Until::Position(p) = until {
         if p > head {
@@ -55,9 +51,10 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    // Without the server's key no snapshot is trusted: the view is rebuilt
-    // from the log alone.
-    let key = match crate::credentials::existing_master_key(&args.data_dir)? {
+    // With the server's master key (from the data dir) the snapshots it
+    // saved are used; without it no snapshot is trusted and the view is
+    // rebuilt from the log alone.
+    let key = match crate::credentials::existing_master_key(&args.db.data_dir)? {
         Some(master) => crate::integrity::snapshot_key(&master),
         None => iam_projection::snapshot::SnapshotKey::ephemeral(),
     };

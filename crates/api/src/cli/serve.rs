@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// The account this server administers.
     #[arg(long = "account-id", default_value = "123456789012")]
     pub account_id: String,
+    /// Create --account-id even though the event log already holds another
+    /// account (otherwise refused).
+    #[arg(long = "add-account")]
+    pub add_account: bool,
     /// Connections served at once; more are accepted and closed at once.
     #[arg(long = "max-connections", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -50,13 +54,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let database_url = match args.database_url {
-        Some(url) => url,
-        None => {
-            std::fs::create_dir_all(&args.data_dir)?;
-            format!("sqlite://{}", args.data_dir.join("events.db").display())
-        }
-    };
+    if args.database_url.is_none() {
+        std::fs::create_dir_all(&args.data_dir)?;
+    }
+    let database_url = super::database_url(args.database_url.as_deref(), &args.data_dir);
+    tracing::info!(
+        database = %iam_event_store::redact_url(&database_url),
+        data_dir = %args.data_dir.display(),
+        account = %args.account_id,
+        "starting iamd"
+    );
     let app = Application::build(Config {
         listen: args.listen,
         database_url,
@@ -64,6 +71,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         data_dir: args.data_dir,
         root_credentials: None,
         master_key: None,
+        add_account: args.add_account,
         server: ServerOptions {
             max_connections: args.max_connections as usize,
             header_timeout: Duration::from_secs(args.header_timeout_secs),
@@ -77,6 +85,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
     .await?;
     tracing::info!(tls = app.is_tls(), address = %app.local_addr(), "iamd listening");
+    tracing::info!("stop with Ctrl-C or SIGTERM (requests under way are answered first)");
     app.run_until_stopped(shutdown_signal()).await?;
     tracing::info!("iamd stopped");
     Ok(ExitCode::SUCCESS)

@@ -10,7 +10,6 @@
 //! snapshot MACs, and the digests' public key derived from it or read from
 //! `<data-dir>/digest.pub`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use iam_event_store::{EventStore, Position, Verification};
@@ -20,19 +19,13 @@ use crate::integrity::{self, Digest, KeyCheck};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
-    /// The event log; defaults to the embedded SQLite database in the data
-    /// dir, as for `iamd serve`.
-    #[arg(long = "database-url", env = "DATABASE_URL")]
-    pub database_url: Option<String>,
-    /// Where `iamd serve` keeps its data (master key, digest.pub).
-    #[arg(long = "data-dir", default_value = "./iam-data")]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub db: super::DatabaseArgs,
 }
 
 pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let url = args
-        .database_url
-        .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("events.db").display()));
+    let url = args.db.url();
+    let data_dir = args.db.data_dir.clone();
     // Verification reads; it never migrates the database it inspects.
     let store = iam_event_store::open_existing(&url).await?;
     let (events, head) = match iam_event_store::verify(store.as_ref()).await? {
@@ -43,7 +36,7 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
-    let mut master = crate::credentials::existing_master_key(&args.data_dir)?;
+    let mut master = crate::credentials::existing_master_key(&data_dir)?;
     if let Some(key) = &master {
         match integrity::key_check(store.as_ref(), key).await? {
             KeyCheck::Mismatch => {
@@ -64,20 +57,19 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
 
     // Signed digests: the chain at each signed position must have the
     // signed hash.
-    let public_key =
-        match (&master, read_public_key(&args.data_dir)) {
-            (Some(key), file) => {
-                let derived = integrity::digest_signing_key(key).verifying_key();
-                if file.is_some_and(|f| f != derived) {
-                    eprintln!(
+    let public_key = match (&master, read_public_key(&data_dir)) {
+        (Some(key), file) => {
+            let derived = integrity::digest_signing_key(key).verifying_key();
+            if file.is_some_and(|f| f != derived) {
+                eprintln!(
                     "warning: {} holds another key than the master key's; using the master key's",
-                    args.data_dir.join(integrity::DIGEST_PUBLIC_KEY_FILE).display()
+                    data_dir.join(integrity::DIGEST_PUBLIC_KEY_FILE).display()
                 );
-                }
-                Some(derived)
             }
-            (None, file) => file,
-        };
+            Some(derived)
+        }
+        (None, file) => file,
+    };
     let listed = store.list_snapshots().await?;
     let digests = load_digests(store.as_ref(), &listed).await?;
     let mut covered = Position::START;

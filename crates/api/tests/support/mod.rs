@@ -49,6 +49,7 @@ impl TestApp {
             data_dir,
             root_credentials: Some(root.clone()),
             master_key: Some(MasterKey::from_bytes([7; 32])),
+            add_account: false,
             server,
         })
         .await
