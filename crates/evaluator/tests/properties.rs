@@ -40,27 +40,51 @@ fn cfg(cases: u32) -> ProptestConfig {
 proptest! {
     #![proptest_config(cfg(128))]
 
-    /// A resource pattern without wildcards matches exactly itself.
+    /// A resource pattern without wildcards matches itself...
     #[test]
-    fn plain_resource_matches_only_itself(a in plain(), b in plain()) {
+    fn plain_resource_matches_itself(a in plain()) {
+        let mut s = identity("s3:GetObject", &format!("arn:aws:s3:::{a}"));
+        s["identity_policies"][0]["Statement"][0]["Resource"] = json!(format!("arn:aws:s3:::{a}"));
+        prop_assert_eq!(decide(&s), "Allow");
+    }
+
+    /// ...and nothing else (case included: resources are case-sensitive).
+    #[test]
+    fn plain_resource_matches_nothing_else(a in plain(), b in plain()) {
+        prop_assume!(a != b);
         let mut s = identity("s3:GetObject", &format!("arn:aws:s3:::{b}"));
         s["identity_policies"][0]["Statement"][0]["Resource"] = json!(format!("arn:aws:s3:::{a}"));
-        let expected = if a == b { "Allow" } else { "ImplicitDeny" };
-        prop_assert_eq!(decide(&s), expected);
+        prop_assert_eq!(decide(&s), "ImplicitDeny");
     }
 
-    /// An action pattern without wildcards matches only itself, ignoring ASCII case.
+    /// An action pattern without wildcards matches itself in any ASCII case...
     #[test]
-    fn plain_action_matches_only_itself(a in "[a-zA-Z]{1,8}", b in "[a-zA-Z]{1,8}") {
+    fn plain_action_matches_itself_in_any_case(a in "[a-zA-Z]{1,8}", flips in prop::collection::vec(any::<bool>(), 8)) {
+        let b: String = a
+            .chars()
+            .zip(flips.iter().cycle())
+            .map(|(c, &f)| if f { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+            .collect();
         let mut s = identity(&format!("svc:{b}"), "arn:aws:s3:::x");
         s["identity_policies"][0]["Statement"][0]["Action"] = json!(format!("svc:{a}"));
-        let expected = if a.eq_ignore_ascii_case(&b) { "Allow" } else { "ImplicitDeny" };
-        prop_assert_eq!(decide(&s), expected);
+        prop_assert_eq!(decide(&s), "Allow");
     }
 
-    /// `*` matches every action and every resource.
+    /// ...and no other action.
+    #[test]
+    fn plain_action_matches_no_other_action(a in "[a-zA-Z]{1,8}", b in "[a-zA-Z]{1,8}") {
+        prop_assume!(!a.eq_ignore_ascii_case(&b));
+        let mut s = identity(&format!("svc:{b}"), "arn:aws:s3:::x");
+        s["identity_policies"][0]["Statement"][0]["Action"] = json!(format!("svc:{a}"));
+        prop_assert_eq!(decide(&s), "ImplicitDeny");
+    }
+
+    /// `*` matches every action and every resource. KMS actions are left
+    /// out: a key policy must allow them (docs/policy-semantics.md), so an
+    /// identity policy alone never does, whatever it says.
     #[test]
     fn star_matches_everything(action in "[a-z0-9-]{1,8}:[ -~]{0,16}", resource in "[ -~]{0,40}") {
+        prop_assume!(!action.to_ascii_lowercase().starts_with("kms:"));
         prop_assert_eq!(decide(&identity(&action, &resource)), "Allow");
     }
 
@@ -244,8 +268,34 @@ fn scenario() -> impl Strategy<Value = Value> {
         })
 }
 
-/// Add `st` as a new statement of one layer chosen by `layer`.
-fn add_statement(mut s: Value, st: Value, layer: usize) -> Value {
+/// The layers of `s` a statement can be added to without adding a layer:
+/// identity and resource policies always (a new one only adds grants),
+/// a boundary, session policy or SCP only where the scenario has one (a new
+/// boundary would restrict, not add).
+fn present_layers(s: &Value) -> Vec<usize> {
+    let mut layers = vec![0, 1];
+    for (i, key) in [
+        (2, "permissions_boundary"),
+        (3, "session_policy"),
+        (4, "service_control_policies"),
+    ] {
+        if s.get(key).is_some() {
+            layers.push(i);
+        }
+    }
+    layers
+}
+
+/// Add `st` as a new statement of the layer `present_layers(s)[pick % n]`.
+fn add_statement(s: Value, st: Value, pick: usize) -> Value {
+    let layers = present_layers(&s);
+    let layer = layers[pick % layers.len()];
+    add_statement_to(s, st, layer)
+}
+
+/// Add `st` to `layer` (0 identity, 1 resource, 2 boundary, 3 session,
+/// 4 SCP); the layer must be present unless it is 0 or 1.
+fn add_statement_to(mut s: Value, st: Value, layer: usize) -> Value {
     match layer {
         0 => {
             s["identity_policies"]
@@ -260,48 +310,106 @@ fn add_statement(mut s: Value, st: Value, layer: usize) -> Value {
                 None => s["resource_policy"] = policy(vec![st]),
             }
         }
-        2 => {
-            if let Some(p) = s.get_mut("permissions_boundary") {
-                p["Statement"].as_array_mut().expect("array").push(st);
-            }
-        }
-        3 => {
-            if let Some(p) = s.get_mut("session_policy") {
-                p["Statement"].as_array_mut().expect("array").push(st);
-            }
-        }
-        _ => {
-            if let Some(p) = s.get_mut("service_control_policies") {
-                p[0][0]["Statement"].as_array_mut().expect("array").push(st);
-            }
+        2 => s["permissions_boundary"]["Statement"]
+            .as_array_mut()
+            .expect("array")
+            .push(st),
+        3 => s["session_policy"]["Statement"]
+            .as_array_mut()
+            .expect("array")
+            .push(st),
+        _ => s["service_control_policies"][0][0]["Statement"]
+            .as_array_mut()
+            .expect("array")
+            .push(st),
+    }
+    s
+}
+
+/// `s` with an allow-everything statement added to every layer it has, so
+/// that it starts from an Allow unless one of its random statements denies
+/// or the principal is one the layers do not cover (anonymous, another
+/// account): the allow property then bites on most cases, not on the few
+/// random scenarios that happen to allow.
+fn mostly_allowing(mut s: Value) -> Value {
+    let all = || json!({"Effect": "Allow", "Action": "*", "Resource": "*"});
+    s["identity_policies"]
+        .as_array_mut()
+        .expect("array")
+        .push(policy(vec![all()]));
+    for layer in 1..5 {
+        if layer == 1 || present_layers(&s).contains(&layer) {
+            s = add_statement_to(s, all(), layer);
         }
     }
     s
 }
 
-proptest! {
-    #![proptest_config(cfg(192))]
+/// Runs `cases` cases of a monotonicity property (deterministically, so the
+/// floor below is stable) and returns how many had the premise that makes
+/// the property bite, so a test can fail when its inputs rarely reach it.
+fn monotonic(
+    cases: u32,
+    effect: &'static str,
+    start: fn(Value) -> Value,
+    check: impl Fn(&str, &str) -> Result<bool, TestCaseError>,
+) -> usize {
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    let bit = std::cell::Cell::new(0usize);
+    let mut runner =
+        TestRunner::new_with_rng(cfg(cases), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    runner
+        .run(
+            &(scenario().prop_map(start), statement(effect), 0usize..5),
+            |(s, st, pick)| {
+                let before = decide(&s);
+                let after = decide(&add_statement(s, st, pick));
+                if check(&before, &after)? {
+                    bit.set(bit.get() + 1);
+                }
+                Ok(())
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    bit.get()
+}
 
-    /// Adding a Deny statement anywhere never turns a deny into an Allow.
-    #[test]
-    fn adding_deny_never_allows(s in scenario(), st in statement("Deny"), layer in 0usize..5) {
-        let before = decide(&s);
-        let after = decide(&add_statement(s, st, layer));
-        if before != "Allow" {
-            prop_assert_ne!(after.as_str(), "Allow");
-        }
-        if before == "ExplicitDeny" {
-            prop_assert_eq!(after.as_str(), "ExplicitDeny");
-        }
-    }
+/// Adding a Deny statement anywhere never turns a deny into an Allow, and
+/// an explicit deny stays one.
+#[test]
+fn adding_deny_never_allows() {
+    let cases = 256;
+    let bit = monotonic(
+        cases,
+        "Deny",
+        |s| s,
+        |before, after| {
+            if before != "Allow" {
+                prop_assert_ne!(after, "Allow");
+            }
+            if before == "ExplicitDeny" {
+                prop_assert_eq!(after, "ExplicitDeny");
+            }
+            Ok(before != "Allow")
+        },
+    );
+    eprintln!("adding_deny_never_allows: {bit} of {cases} cases started from a deny");
+    assert!(bit >= 64, "only {bit} of {cases} cases started from a deny");
+}
 
-    /// Adding an Allow statement anywhere never turns an Allow into a deny.
-    #[test]
-    fn adding_allow_never_denies(s in scenario(), st in statement("Allow"), layer in 0usize..5) {
-        let before = decide(&s);
-        let after = decide(&add_statement(s, st, layer));
+/// Adding an Allow statement anywhere never turns an Allow into a deny.
+#[test]
+fn adding_allow_never_denies() {
+    let cases = 256;
+    let bit = monotonic(cases, "Allow", mostly_allowing, |before, after| {
         if before == "Allow" {
-            prop_assert_eq!(after.as_str(), "Allow");
+            prop_assert_eq!(after, "Allow");
         }
-    }
+        Ok(before == "Allow")
+    });
+    eprintln!("adding_allow_never_denies: {bit} of {cases} cases started from an Allow");
+    assert!(
+        bit >= 64,
+        "only {bit} of {cases} cases started from an Allow"
+    );
 }
