@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     match iam_api::cli::run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("iamd: {error:#}");
+            eprintln!("iamd: {}", iam_api::cli::describe_error(&error));
             ExitCode::from(2)
         }
     }

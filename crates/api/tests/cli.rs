@@ -159,6 +159,11 @@ fn an_unreachable_database_is_a_clear_error_not_a_panic() {
         err.contains("127.0.0.1:1/iam") && !err.contains("hunter2") && !err.contains("panicked"),
         "{err}"
     );
+    // The real cause, said once, rather than the pool's timeout.
+    let lower = err.to_lowercase();
+    assert_eq!(lower.matches("connection refused").count(), 1, "{err}");
+    assert!(!lower.contains("timed out"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
     // A password in the query string is hidden too.
     let out = iamd(&[
         "verify",

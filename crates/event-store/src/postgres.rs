@@ -68,6 +68,32 @@ impl PostgresStore {
             database: database.clone(),
             source,
         })?;
+        // One direct attempt first: an unreachable server answers with its
+        // real cause ("Connection refused", an authentication failure) at
+        // once, where the pool would retry until its acquire timeout and
+        // then report only that it timed out.
+        match tokio::time::timeout(
+            Duration::from_secs(5),
+            <sqlx::PgConnection as sqlx::Connection>::connect_with(&options),
+        )
+        .await
+        {
+            Ok(Ok(probe)) => {
+                let _ = sqlx::Connection::close(probe).await;
+            }
+            Ok(Err(source)) => {
+                return Err(StoreError::Connect {
+                    database: database.clone(),
+                    source,
+                })
+            }
+            Err(_) => {
+                return Err(StoreError::Connect {
+                    database: database.clone(),
+                    source: sqlx::Error::PoolTimedOut,
+                })
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
