@@ -176,6 +176,20 @@ async fn run(
     }
 }
 
+/// A bare axum server on a free port that answers every `POST /` with
+/// `body`, as `text/xml`: what serving the request costs without iamd.
+async fn bare_axum(body: String) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body: &'static str = Box::leak(body.into_boxed_str());
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::post(move || async move { ([("content-type", "text/xml")], body) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
 async fn store_appends(store: Arc<dyn EventStore>, writers: usize, seconds: u64) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
@@ -291,15 +305,30 @@ async fn main() {
         ]))
         .await;
 
+    // The ceiling for reads: a bare axum server answering the same signed
+    // request with the same response body, without authentication,
+    // authorization or any iamd code, over the same keep-alive client.
+    let get_user = || {
+        form(&[
+            ("Action", "GetUser"),
+            ("Version", "2010-05-08"),
+            ("UserName", "target"),
+        ])
+    };
+    let (_, answer) = Conn::open(addr, &id, &secret).await.call(&get_user()).await;
+    let bare = bare_axum(answer).await;
     for clients in [1usize, 32] {
-        let f = run(addr, &id, &secret, clients, seconds, |_, _| {
-            form(&[
-                ("Action", "GetUser"),
-                ("Version", "2010-05-08"),
-                ("UserName", "target"),
-            ])
-        })
-        .await;
+        let before = run(bare, &id, &secret, clients, seconds, move |_, _| get_user()).await;
+        let f = run(addr, &id, &secret, clients, seconds, move |_, _| get_user()).await;
+        let after = run(bare, &id, &secret, clients, seconds, move |_, _| get_user()).await;
+        println!(
+            "bare_axum_{clients}_per_s {:.1}",
+            (before.per_second + after.per_second) / 2.0
+        );
+        eprintln!(
+            "bare axum with {clients} clients: {:.0}/s before, {:.0}/s after",
+            before.per_second, after.per_second
+        );
         println!("getuser_{clients}_per_s {:.1}", f.per_second);
         println!("getuser_{clients}_p50_ms {:.3}", f.p50_ms);
         println!("getuser_{clients}_p99_ms {:.3}", f.p99_ms);

@@ -12,26 +12,6 @@ const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/Boundary";
 const STAR: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
-/// A user named `name` whose only policy is `policy`, and a client signing
-/// as them.
-async fn user_with_policy(root: &Client, name: &str, policy: &str) -> Client {
-    root.ok("CreateUser", &[("UserName", name)]).await;
-    root.ok(
-        "PutUserPolicy",
-        &[
-            ("UserName", name),
-            ("PolicyName", "granted"),
-            ("PolicyDocument", policy),
-        ],
-    )
-    .await;
-    let key = root.ok("CreateAccessKey", &[("UserName", name)]).await;
-    root.with_key(
-        &key.tag("AccessKeyId").unwrap(),
-        &key.tag("SecretAccessKey").unwrap(),
-    )
-}
-
 fn denied(reply: &Reply) {
     assert_eq!(
         (reply.status, reply.error_code().as_deref()),

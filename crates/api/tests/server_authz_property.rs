@@ -596,21 +596,7 @@ async fn every_call_the_server_performs_is_one_the_evaluator_allows() {
     for case in 0..60 {
         let actor = format!("actor{case}");
         let policy = random_policy(&mut rng);
-        root.ok("CreateUser", &[("UserName", &actor)]).await;
-        root.ok(
-            "PutUserPolicy",
-            &[
-                ("UserName", &actor),
-                ("PolicyName", "granted"),
-                ("PolicyDocument", &policy),
-            ],
-        )
-        .await;
-        let key = root.ok("CreateAccessKey", &[("UserName", &actor)]).await;
-        let client = root.with_key(
-            &key.tag("AccessKeyId").unwrap(),
-            &key.tag("SecretAccessKey").unwrap(),
-        );
+        let client = user_with_policy(&root, &actor, &policy).await;
         for step in 0..25 {
             fresh += 1;
             let (action, params) = random_call(&mut rng, &actor, fresh);

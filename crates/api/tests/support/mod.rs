@@ -270,6 +270,26 @@ impl Client {
     }
 }
 
+/// A user named `name` whose only policy is the inline `policy` (named
+/// `granted`), created by `root`, and a client signing as them.
+pub async fn user_with_policy(root: &Client, name: &str, policy: &str) -> Client {
+    root.ok("CreateUser", &[("UserName", name)]).await;
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", name),
+            ("PolicyName", "granted"),
+            ("PolicyDocument", policy),
+        ],
+    )
+    .await;
+    let key = root.ok("CreateAccessKey", &[("UserName", name)]).await;
+    root.with_key(
+        &key.tag("AccessKeyId").unwrap(),
+        &key.tag("SecretAccessKey").unwrap(),
+    )
+}
+
 /// The log's head position, read straight from the database.
 pub async fn head(db: &TestDatabase) -> u64 {
     iam_event_store::open(db.url())
