@@ -20,13 +20,15 @@
 //!   and a new client (even `/healthz`) is served again within about one
 //!   header timeout.
 //! * **Body memory budget** ([`ServerOptions::body_budget`]): the bytes of
-//!   request bodies held by all requests at once, counted as they arrive.
-//!   A body that would exceed it is refused with 503 `ServiceUnavailable`
-//!   (retryable). Each body is also capped at `app::MAX_BODY` (413). Request
+//!   request bodies beyond each body's first [`BODY_FLOOR`] (64 KiB) held by
+//!   all requests at once, counted as they arrive. A body that would exceed
+//!   it is refused with 503 `ServiceUnavailable` (retryable); the floor
+//!   keeps ordinary requests served while large stalled bodies hold the
+//!   budget. Each body is also capped at `app::MAX_BODY` (413). Request
 //!   heads are bounded by hyper's read buffer, [`HEAD_BUFFER`] per
 //!   connection. So the memory unauthenticated clients can hold is about
-//!   `body_budget + max_connections × HEAD_BUFFER` (64 MiB + 64 MiB by
-//!   default).
+//!   `body_budget + max_connections × (HEAD_BUFFER + BODY_FLOOR)` (64 MiB +
+//!   128 MiB by default).
 //!
 //! Only HTTP/1.1 is served (with TLS, ALPN offers `http/1.1`): every AWS SDK
 //! speaks it to IAM and STS, and hyper's HTTP/2 server has no equivalent of
@@ -155,8 +157,22 @@ pub struct BodyReservation {
     bytes: usize,
 }
 
+/// The first bytes of every body, which do not count against the shared
+/// budget: a signed IAM request is a few hundred bytes (a large policy
+/// document a few tens of kilobytes), so clients holding the budget with
+/// big, stalled bodies cannot starve ordinary requests. Bounded by the
+/// connection cap: at most `max_connections × BODY_FLOOR` more.
+pub const BODY_FLOOR: usize = 64 << 10;
+
 impl BodyReservation {
-    fn grow(&mut self, bytes: usize) -> bool {
+    /// Accounts for a body growing by `bytes` to `total`; false when the
+    /// part beyond [`BODY_FLOOR`] does not fit the budget.
+    fn grow(&mut self, bytes: usize, total: usize) -> bool {
+        let beyond_floor = total.saturating_sub(BODY_FLOOR);
+        let bytes = beyond_floor.saturating_sub(self.bytes).min(bytes);
+        if bytes == 0 {
+            return true;
+        }
         let before = self.budget.used.fetch_add(bytes, Ordering::AcqRel);
         if before.saturating_add(bytes) > self.budget.limit {
             self.budget.used.fetch_sub(bytes, Ordering::AcqRel);
@@ -229,7 +245,7 @@ async fn collect(
             return Err(too_large());
         }
         if let Some(r) = reservation.as_mut() {
-            if !r.grow(data.len()) {
+            if !r.grow(data.len(), out.len() + data.len()) {
                 return Err(ApiError::new(
                     503,
                     "ServiceUnavailable",

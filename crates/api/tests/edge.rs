@@ -222,7 +222,8 @@ async fn request_bodies_beyond_the_memory_budget_are_refused() {
     )
     .await;
     let root = app.root();
-    let padding = "x".repeat(8000);
+    // Beyond the floor every body has (64 KiB) and the 4 KiB budget.
+    let padding = "x".repeat(80_000);
     let big = send_raw(
         app.addr,
         root.signed(
@@ -246,6 +247,53 @@ async fn request_bodies_beyond_the_memory_budget_are_refused() {
     for _ in 0..3 {
         root.ok("ListUsers", &[]).await;
     }
+    app.stop().await;
+}
+
+/// Clients that hold the whole body budget with large stalled bodies do not
+/// starve ordinary requests: each body's first 64 KiB is outside the
+/// budget, so a signed request of a few hundred bytes is still served while
+/// another large body is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_large_bodies_do_not_starve_small_requests() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn_with(
+        db.url(),
+        ServerOptions {
+            body_budget: 100_000,
+            ..ServerOptions::default()
+        },
+    )
+    .await;
+    let root = app.root();
+    // 160,000 bytes of a 200,000-byte body, then nothing: it holds about
+    // 94,000 bytes of the budget until the body timeout.
+    let mut stalled = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+         content-length: 200000\r\n\r\n",
+        app.addr
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    stalled.write_all(&vec![b'x'; 160_000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let padding = "x".repeat(100_000);
+    let big = send_raw(
+        app.addr,
+        root.signed(
+            &form(&[
+                ("Action", "ListUsers"),
+                ("Version", "2010-05-08"),
+                ("Padding", &padding),
+            ]),
+            "iam",
+            &[],
+        ),
+    )
+    .await;
+    assert_eq!(big.status, 503, "{}", big.body);
+    root.ok("ListUsers", &[]).await;
+    drop(stalled);
     app.stop().await;
 }
 

@@ -732,3 +732,163 @@ async fn an_unreadable_boundary_denies_through_the_server() {
     alice.ok("ListUsers", &[]).await;
     app.stop().await;
 }
+
+/// Tag keys are unique regardless of case, so retagging `Protected` as
+/// `PROTECTED` (or removing `protected`) changes the protected tag: a Deny
+/// on `aws:TagKeys` naming the stored spelling holds against every
+/// spelling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deny_on_a_tag_key_holds_against_every_spelling_of_it() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok(
+        "CreateUser",
+        &[
+            ("UserName", "guarded"),
+            ("Tags.member.1.Key", "Protected"),
+            ("Tags.member.1.Value", "yes"),
+        ],
+    )
+    .await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":"iam:*","Resource":"*"},
+      {"Effect":"Deny","Action":["iam:TagUser","iam:UntagUser"],"Resource":"*",
+       "Condition":{"ForAnyValue:StringEquals":{"aws:TagKeys":["Protected"]}}}]}"#;
+    let tagger = user_with_policy(&root, "tagger", policy).await;
+    for key in ["PROTECTED", "protected", "Protected"] {
+        denied(
+            &tagger
+                .call(
+                    "TagUser",
+                    &[
+                        ("UserName", "guarded"),
+                        ("Tags.member.1.Key", key),
+                        ("Tags.member.1.Value", "no"),
+                    ],
+                )
+                .await,
+        );
+        denied(
+            &tagger
+                .call(
+                    "UntagUser",
+                    &[("UserName", "guarded"), ("TagKeys.member.1", key)],
+                )
+                .await,
+        );
+    }
+    let tags = root.ok("ListUserTags", &[("UserName", "guarded")]).await;
+    assert_eq!(tags.all("Key"), vec!["Protected"]);
+    assert_eq!(tags.all("Value"), vec!["yes"]);
+    // Other tags are the tagger's to change.
+    tagger
+        .ok(
+            "TagUser",
+            &[
+                ("UserName", "guarded"),
+                ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "red"),
+            ],
+        )
+        .await;
+    app.stop().await;
+}
+
+/// Authorization and the write are one step: a request authorized on a
+/// user cannot land on another user renamed into that name in between (the
+/// race a delegated administrator could use to attach a policy to itself).
+/// Here the swap is done deterministically: the request is authorized on
+/// one view, and the write finds the name taken by another entity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_is_refused_when_its_authorized_target_was_swapped() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "Boundary"), ("PolicyDocument", STAR)],
+    )
+    .await;
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "AdminAll"), ("PolicyDocument", STAR)],
+    )
+    .await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+          {{"Effect":"Allow","Action":["iam:AttachUserPolicy","iam:CreateUser"],"Resource":"*",
+            "Condition":{{"StringEquals":{{"iam:PermissionsBoundary":"{BOUNDARY}"}}}}}},
+          {{"Effect":"Allow","Action":["iam:UpdateUser","iam:GetUser","iam:ListAttachedUserPolicies"],"Resource":"*"}}]}}"#
+    );
+    let deleg = user_with_policy(&root, "deleg", &policy).await;
+    deleg
+        .ok(
+            "CreateUser",
+            &[("UserName", "v"), ("PermissionsBoundary", BOUNDARY)],
+        )
+        .await;
+    // Race the attach against the two renames, many times: with the
+    // re-check in the writer the attach may succeed (on the real `v`) or be
+    // refused, but it never lands on `deleg`.
+    for round in 0..20 {
+        let parked = format!("parked{round}");
+        let attach_params = [
+            ("UserName", "v"),
+            ("PolicyArn", "arn:aws:iam::123456789012:policy/AdminAll"),
+        ];
+        let move_victim_params = [("UserName", "v"), ("NewUserName", parked.as_str())];
+        let move_self_params = [("UserName", "deleg"), ("NewUserName", "v")];
+        let attach = deleg.call("AttachUserPolicy", &attach_params);
+        let move_victim = deleg.call("UpdateUser", &move_victim_params);
+        let move_self = deleg.call("UpdateUser", &move_self_params);
+        let (a, b, c) = tokio::join!(attach, move_victim, move_self);
+        for r in [&a, &b, &c] {
+            assert!(
+                r.status == 200
+                    || matches!(
+                        r.error_code().as_deref(),
+                        Some(
+                            "AccessDenied"
+                                | "ConcurrentModification"
+                                | "NoSuchEntity"
+                                | "EntityAlreadyExists"
+                        )
+                    ),
+                "{}",
+                r.body
+            );
+        }
+        // Put the names back for the next round, as root.
+        if c.status == 200 {
+            root.ok("UpdateUser", &[("UserName", "v"), ("NewUserName", "deleg")])
+                .await;
+        }
+        if b.status == 200 {
+            root.ok(
+                "UpdateUser",
+                &[("UserName", parked.as_str()), ("NewUserName", "v")],
+            )
+            .await;
+        }
+        let attached = root
+            .ok("ListAttachedUserPolicies", &[("UserName", "deleg")])
+            .await;
+        assert!(
+            attached.all("PolicyName").is_empty(),
+            "round {round}: deleg got {:?}",
+            attached.all("PolicyName")
+        );
+        // A policy that did land on the real victim is taken off again.
+        let _ = root
+            .call(
+                "DetachUserPolicy",
+                &[
+                    ("UserName", "v"),
+                    ("PolicyArn", "arn:aws:iam::123456789012:policy/AdminAll"),
+                ],
+            )
+            .await;
+    }
+    app.stop().await;
+}

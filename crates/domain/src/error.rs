@@ -34,6 +34,11 @@ pub enum DomainError {
     /// A password does not satisfy the account's password policy.
     #[error("{0}")]
     PasswordPolicyViolation(String),
+    /// What the request was authorized against changed before it was
+    /// written (another request renamed, retagged or replaced the entity);
+    /// nothing was written and the caller may retry.
+    #[error("{0}")]
+    ConcurrentModification(String),
 }
 
 impl DomainError {
@@ -48,6 +53,7 @@ impl DomainError {
             DomainError::ValidationError(_) => "ValidationError",
             DomainError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
             DomainError::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
+            DomainError::ConcurrentModification(_) => "ConcurrentModification",
         }
     }
 
@@ -61,7 +67,8 @@ impl DomainError {
             | DomainError::InvalidInput(m)
             | DomainError::ValidationError(m)
             | DomainError::MalformedPolicyDocument(m)
-            | DomainError::PasswordPolicyViolation(m) => m,
+            | DomainError::PasswordPolicyViolation(m)
+            | DomainError::ConcurrentModification(m) => m,
         }
     }
 
@@ -71,7 +78,7 @@ impl DomainError {
         match self {
             DomainError::NoSuchEntity(_) => 404,
             DomainError::EntityAlreadyExists(_) | DomainError::DeleteConflict(_) => 409,
-            DomainError::LimitExceeded(_) => 409,
+            DomainError::LimitExceeded(_) | DomainError::ConcurrentModification(_) => 409,
             _ => 400,
         }
     }

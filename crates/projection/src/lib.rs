@@ -32,5 +32,5 @@ mod view;
 
 pub use effective::{EffectivePolicies, PrincipalKey};
 pub use error::ProjectionError;
-pub use projection::{CommandOutcome, Projection, ProjectionConfig};
+pub use projection::{CommandOutcome, Precondition, Projection, ProjectionConfig};
 pub use view::AccountView;

@@ -6,7 +6,10 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use iam_domain::ids::AccountId;
-use iam_domain::{decide, evolve, Command, Event, EventMetadata, Quotas, SCHEMA_VERSION};
+use iam_domain::{
+    decide, evolve, AccountState, Command, DomainError, Event, EventMetadata, Quotas,
+    SCHEMA_VERSION,
+};
 use iam_event_store::{EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, StoreError};
 use tokio::sync::watch;
 
@@ -102,9 +105,16 @@ struct Writer {
     turn: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// A check of the state a command is decided on, run by the writer right
+/// before `decide` on that very state: the caller's way to make what it
+/// checked beforehand (authorization) and the write one atomic step. A
+/// refusal is the command's answer; nothing of it is written.
+pub type Precondition = Arc<dyn Fn(&AccountState) -> Result<(), DomainError> + Send + Sync>;
+
 /// A command waiting for its account's writer.
 struct Pending {
     command: Command,
+    precondition: Option<Precondition>,
     metadata: serde_json::Value,
     reply: tokio::sync::oneshot::Sender<Result<CommandOutcome, ProjectionError>>,
 }
@@ -514,6 +524,20 @@ impl Projection {
         command: &Command,
         metadata: &EventMetadata,
     ) -> Result<CommandOutcome, ProjectionError> {
+        self.execute_checked(account, command, metadata, None).await
+    }
+
+    /// [`Projection::execute`], with `precondition` checked by the writer on
+    /// the exact state the command is decided on (every attempt), so that a
+    /// decision made earlier on an older view (who may do this, to which
+    /// entity) cannot be applied to an entity that changed in between.
+    pub async fn execute_checked(
+        self: &Arc<Self>,
+        account: &AccountId,
+        command: &Command,
+        metadata: &EventMetadata,
+        precondition: Option<Precondition>,
+    ) -> Result<CommandOutcome, ProjectionError> {
         let writer = {
             let mut writers = self.writers.lock().unwrap_or_else(|p| p.into_inner());
             writers.entry(account.stream_name()).or_default().clone()
@@ -525,6 +549,7 @@ impl Projection {
             .unwrap_or_else(|p| p.into_inner())
             .push(Pending {
                 command: command.clone(),
+                precondition,
                 metadata: metadata.to_json(),
                 reply,
             });
@@ -599,7 +624,11 @@ impl Projection {
                     decided.push(None);
                     continue;
                 }
-                let result = decide(&state, &pending.command, &self.config.quotas);
+                let result = match &pending.precondition {
+                    Some(check) => check(&state),
+                    None => Ok(()),
+                }
+                .and_then(|()| decide(&state, &pending.command, &self.config.quotas));
                 if let Ok(events) = &result {
                     for event in events {
                         evolve(&mut state, event);

@@ -32,9 +32,24 @@ pub struct RequestFacts<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// How a target was named, so it can be resolved again on a later state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    /// Not a stored entity (a path prefix, `*`, an entity being created).
+    Fixed,
+    User(UserName),
+    Group(GroupName),
+    Role(RoleName),
+    Policy(Arn),
+}
+
 /// What an action is authorized against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    source: Source,
+    /// The stored entity's unique id (`AIDA…`, `AGPA…`, …), if it exists:
+    /// the very entity the decision was about, not just one of that name.
+    id: Option<String>,
     /// The ARN policies are evaluated against: the stored entity's own ARN
     /// when it exists, else the ARN the request's values would give it.
     arn: String,
@@ -55,6 +70,8 @@ impl Target {
     pub fn arn(arn: impl Into<String>) -> Target {
         let arn = arn.into();
         Target {
+            source: Source::Fixed,
+            id: None,
             named: arn.clone(),
             arn,
             reader: None,
@@ -67,8 +84,11 @@ impl Target {
     /// would have at the root path).
     pub fn user(state: &AccountState, account: &str, name: &UserName) -> Target {
         let named = format!("arn:aws:iam::{account}:user/{}", name.as_str());
+        let source = Source::User(name.clone());
         match state.users.get(&name.key()) {
             Some(u) => Target {
+                source,
+                id: Some(u.id.as_str().to_owned()),
                 arn: stored_arn(state.user_arn(u), &named),
                 named,
                 reader: Some("GetUser"),
@@ -78,30 +98,42 @@ impl Target {
                     .as_ref()
                     .map(|b| canonical_policy_arn(state, b)),
             },
-            None => Target::arn(named),
+            None => Target {
+                source,
+                ..Target::arn(named)
+            },
         }
     }
 
     /// The group `name` resolves to. Groups have no tags in IAM.
     pub fn group(state: &AccountState, account: &str, name: &GroupName) -> Target {
         let named = format!("arn:aws:iam::{account}:group/{}", name.as_str());
+        let source = Source::Group(name.clone());
         match state.groups.get(&name.key()) {
             Some(g) => Target {
+                source,
+                id: Some(g.id.as_str().to_owned()),
                 arn: stored_arn(state.group_arn(g), &named),
                 named,
                 reader: Some("GetGroup"),
                 tags: Vec::new(),
                 boundary: None,
             },
-            None => Target::arn(named),
+            None => Target {
+                source,
+                ..Target::arn(named)
+            },
         }
     }
 
     /// The role `name` resolves to.
     pub fn role(state: &AccountState, account: &str, name: &RoleName) -> Target {
         let named = format!("arn:aws:iam::{account}:role/{}", name.as_str());
+        let source = Source::Role(name.clone());
         match state.roles.get(&name.key()) {
             Some(r) => Target {
+                source,
+                id: Some(r.id.as_str().to_owned()),
                 arn: stored_arn(state.role_arn(r), &named),
                 named,
                 reader: Some("GetRole"),
@@ -111,22 +143,31 @@ impl Target {
                     .as_ref()
                     .map(|b| canonical_policy_arn(state, b)),
             },
-            None => Target::arn(named),
+            None => Target {
+                source,
+                ..Target::arn(named)
+            },
         }
     }
 
     /// The managed policy `arn` names (its name matched regardless of case).
     pub fn policy(state: &AccountState, arn: &Arn) -> Target {
         let named = arn.to_string();
+        let source = Source::Policy(arn.clone());
         match state.policy_by_arn(arn) {
             Some(p) => Target {
+                source,
+                id: Some(p.id.as_str().to_owned()),
                 arn: stored_arn(state.policy_arn(p), &named),
                 named,
                 reader: Some("GetPolicy"),
                 tags: tag_pairs(p.tags.values()),
                 boundary: None,
             },
-            None => Target::arn(named),
+            None => Target {
+                source,
+                ..Target::arn(named)
+            },
         }
     }
 
@@ -137,6 +178,34 @@ impl Target {
             self.reader = Some("GetUser");
         }
         self.named = named;
+        self
+    }
+
+    /// This target resolved again, the same way, on `state`: equal to
+    /// `self` exactly when everything the authorization decision read (the
+    /// entity, its ARN, tags and boundary) is unchanged.
+    pub fn resolve_again(&self, state: &AccountState, account: &str) -> Target {
+        let again = match &self.source {
+            Source::Fixed => return self.clone(),
+            Source::User(n) => Target::user(state, account, n),
+            Source::Group(n) => Target::group(state, account, n),
+            Source::Role(n) => Target::role(state, account, n),
+            Source::Policy(a) => Target::policy(state, a),
+        };
+        // How a refusal would have named it is not part of the decision.
+        Target {
+            named: self.named.clone(),
+            reader: self.reader,
+            ..again
+        }
+    }
+
+    /// The same target, named in refusals only as `named` (the request's
+    /// own values), for ARNs built partly from stored state that a refused
+    /// caller may not know (the stored path of a user being renamed).
+    pub fn named_only_as(mut self, named: String) -> Target {
+        self.named = named;
+        self.reader = None;
         self
     }
 
@@ -207,6 +276,26 @@ fn policy_arn_param(
         .transpose()
 }
 
+/// The tag keys a request names, plus the stored spelling of each that
+/// changes an existing tag spelled otherwise. Tag keys are unique regardless
+/// of case, so `TagUser Key=PROTECTED` rewrites the tag stored as
+/// `Protected`: a condition on `aws:TagKeys` that protects `Protected` must
+/// see it, however the request spells it (as resources are authorized by
+/// their stored ARN).
+fn with_stored_spellings<'a>(keys: impl Iterator<Item = &'a str>, target: &Target) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for key in keys {
+        out.push(key.to_owned());
+        let folded = key.to_lowercase();
+        for (stored, _) in &target.tags {
+            if stored != key && stored.to_lowercase() == folded && !out.contains(stored) {
+                out.push(stored.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The evaluation context of `action` on `target`: the global keys, the
 /// target's resource tags, and the action's own keys from their sources.
 pub fn context(
@@ -251,7 +340,7 @@ pub fn context(
                     }
                     context.insert_many(
                         "aws:TagKeys",
-                        tags.iter().map(|t| t.key.as_str().to_owned()).collect(),
+                        with_stored_spellings(tags.iter().map(|t| t.key.as_str()), target),
                     );
                 }
             }
@@ -260,7 +349,7 @@ pub fn context(
                 if !keys.is_empty() {
                     context.insert_many(
                         "aws:TagKeys",
-                        keys.iter().map(|k| k.as_str().to_owned()).collect(),
+                        with_stored_spellings(keys.iter().map(|k| k.as_str()), target),
                     );
                 }
             }
@@ -336,14 +425,15 @@ pub fn authorize(
     }
     // Name the stored entity only to a caller who may read it.
     let shown = match target.reader {
-        Some(reader) if target.named != target.arn => {
+        _ if target.named == target.arn => &target.arn,
+        None => &target.named,
+        Some(reader) => {
             let base = self::context(&caller_tags, user_id, state, reader, target, params, facts);
             match base.map(|c| evaluate(reader, c)) {
                 Ok(Outcome::Allow) => &target.arn,
                 _ => &target.named,
             }
         }
-        _ => &target.arn,
     };
     let why = if outcome == Outcome::ExplicitDeny {
         "with an explicit deny in an identity-based policy".to_string()
@@ -376,6 +466,8 @@ mod tests {
         );
         let params = Params::parse(&[body.as_bytes()]);
         let target = Target {
+            source: Source::Fixed,
+            id: None,
             arn: "arn:aws:iam::123456789012:user/t".into(),
             named: "arn:aws:iam::123456789012:user/t".into(),
             reader: Some("GetUser"),

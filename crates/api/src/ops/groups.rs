@@ -146,7 +146,17 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
             .unwrap_or(name.as_str());
         let target = ctx.arn(&format!("group{path}{target_name}"));
         if target != current.resource() {
-            ctx.authorize_arn("UpdateGroup", target)?;
+            // Named in a refusal by the request's own values: the stored
+            // path is not the caller's to learn.
+            let requested = ctx.arn(&format!(
+                "group{}{}",
+                new_path.as_ref().map_or("/", |p| p.as_str()),
+                new_name.as_ref().unwrap_or(&name).as_str()
+            ));
+            ctx.authorize(
+                "UpdateGroup",
+                &crate::authz::Target::arn(target).named_only_as(requested),
+            )?;
         }
     }
     let position = ctx

@@ -67,6 +67,9 @@ pub struct OpContext<'a> {
     pub facts: RequestFacts<'a>,
     pub metadata: EventMetadata,
     pub now: DateTime<Utc>,
+    /// Every target this request was authorized on: the write checks them
+    /// again on the state it is decided on ([`OpContext::execute`]).
+    pub authorized: std::sync::Mutex<Vec<Target>>,
 }
 
 /// A handler's result: the XML inside `<ActionResult>` (empty for actions
@@ -96,7 +99,12 @@ impl OpContext<'_> {
             target,
             self.params,
             &self.facts,
-        )
+        )?;
+        self.authorized
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(target.clone());
+        Ok(())
     }
 
     /// Authorizes `iam:<action>` on a resource that is not a stored entity
@@ -154,11 +162,47 @@ impl OpContext<'_> {
     }
 
     /// Decides and appends a command, returning the new position.
+    ///
+    /// Authorization read the view the request arrived with; the command is
+    /// decided on the newest state. So that nothing can change under the
+    /// decision (a user renamed into the name that was authorized, a tag or
+    /// boundary changed), the writer resolves every authorized target again
+    /// on the state it decides on and refuses the command, as
+    /// `ConcurrentModification`, unless each is exactly what was authorized.
+    /// Root is not re-checked: it may do everything anyway.
     pub async fn execute(&self, command: Command) -> Result<Position, ApiError> {
+        let targets =
+            std::mem::take(&mut *self.authorized.lock().unwrap_or_else(|p| p.into_inner()));
+        let precondition: Option<iam_projection::Precondition> =
+            match (self.caller, targets.is_empty()) {
+                (Caller::Root { .. }, _) | (_, true) => None,
+                _ => {
+                    let account = self.account().to_owned();
+                    Some(std::sync::Arc::new(move |state: &AccountState| {
+                        if targets
+                            .iter()
+                            .all(|t| t.resolve_again(state, &account) == *t)
+                        {
+                            Ok(())
+                        } else {
+                            Err(iam_domain::DomainError::ConcurrentModification(
+                                "The request was rejected because the entity it was authorized \
+                                 on changed before it could be applied. Submit your request again."
+                                    .into(),
+                            ))
+                        }
+                    }))
+                }
+            };
         let outcome = self
             .state
             .projection
-            .execute(&self.state.account_id, &command, &self.metadata)
+            .execute_checked(
+                &self.state.account_id,
+                &command,
+                &self.metadata,
+                precondition,
+            )
             .await?;
         Ok(outcome.position)
     }

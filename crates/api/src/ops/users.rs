@@ -48,8 +48,15 @@ pub(super) fn optional_boundary(
     if ctx.params.get("PermissionsBoundary").is_none() {
         return Ok(None);
     }
-    ctx.managed_policy_arn("PermissionsBoundary", Some(target))
-        .map(Some)
+    let arn = ctx.managed_policy_arn("PermissionsBoundary", Some(target))?;
+    // Stored as the policy spells it, as PutUserPermissionsBoundary does.
+    let state = ctx.state();
+    Ok(Some(
+        state
+            .policy_by_arn(&arn)
+            .and_then(|p| state.policy_arn(p))
+            .unwrap_or(arn),
+    ))
 }
 
 /// Creating an entity with tags also needs the tag action on it (AWS
@@ -208,7 +215,15 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
             .or(user.map(|u| &u.path))
             .map_or("/", |p| p.as_str());
         let target_name = new_name.as_ref().or(user.map(|u| &u.name)).unwrap_or(&name);
-        let target = crate::authz::Target::arn(user_arn(ctx, path, target_name.as_str()));
+        // Named in a refusal by the request's own values: the stored path
+        // is not the caller's to learn.
+        let requested = user_arn(
+            ctx,
+            new_path.as_ref().map_or("/", |p| p.as_str()),
+            new_name.as_ref().unwrap_or(&name).as_str(),
+        );
+        let target = crate::authz::Target::arn(user_arn(ctx, path, target_name.as_str()))
+            .named_only_as(requested);
         if target.resource() != current.resource() {
             ctx.authorize("UpdateUser", &target)?;
         }
