@@ -892,3 +892,50 @@ async fn a_write_is_refused_when_its_authorized_target_was_swapped() {
     }
     app.stop().await;
 }
+
+/// A Deny on `iam:PolicyARN` holds while the policy is being created: the
+/// key carries the stored spelling, and the write must find the very policy
+/// the request was authorized with (here: none), so an attach spelled in
+/// lower case cannot land on a policy created a moment later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deny_on_a_policy_arn_holds_while_the_policy_is_created() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let policy = r#"{"Version":"2012-10-17","Statement":[
+      {"Effect":"Allow","Action":["iam:AttachUserPolicy","iam:PutUserPermissionsBoundary"],"Resource":"arn:aws:iam::123456789012:user/pa"},
+      {"Effect":"Deny","Action":"iam:AttachUserPolicy","Resource":"*",
+       "Condition":{"ArnLike":{"iam:PolicyARN":"arn:aws:iam::123456789012:policy/AdminAllX"}}},
+      {"Effect":"Deny","Action":"iam:PutUserPermissionsBoundary","Resource":"*",
+       "Condition":{"ArnLike":{"iam:PermissionsBoundary":"arn:aws:iam::123456789012:policy/AdminAllX"}}}]}"#;
+    let pa = user_with_policy(&root, "pa", policy).await;
+    let lower = "arn:aws:iam::123456789012:policy/adminallx";
+    let stored = "arn:aws:iam::123456789012:policy/AdminAllX";
+    for round in 0..20 {
+        let attach = [("UserName", "pa"), ("PolicyArn", lower)];
+        let bound = [("UserName", "pa"), ("PermissionsBoundary", lower)];
+        let create = [("PolicyName", "AdminAllX"), ("PolicyDocument", STAR)];
+        let (a1, a2, b1, c) = tokio::join!(
+            pa.call("AttachUserPolicy", &attach),
+            pa.call("AttachUserPolicy", &attach),
+            pa.call("PutUserPermissionsBoundary", &bound),
+            root.call("CreatePolicy", &create)
+        );
+        assert_eq!(c.status, 200, "{}", c.body);
+        for r in [&a1, &a2, &b1] {
+            assert_ne!(r.status, 200, "round {round}: {}", r.body);
+        }
+        let user = root.ok("GetUser", &[("UserName", "pa")]).await;
+        assert!(
+            !user.body.contains("PermissionsBoundaryArn"),
+            "round {round}: {}",
+            user.body
+        );
+        let attached = root
+            .ok("ListAttachedUserPolicies", &[("UserName", "pa")])
+            .await;
+        assert!(attached.all("PolicyName").is_empty(), "round {round}");
+        root.ok("DeletePolicy", &[("PolicyArn", stored)]).await;
+    }
+    app.stop().await;
+}

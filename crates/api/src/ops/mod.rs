@@ -100,10 +100,27 @@ impl OpContext<'_> {
             self.params,
             &self.facts,
         )?;
-        self.authorized
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(target.clone());
+        let mut authorized = self.authorized.lock().unwrap_or_else(|p| p.into_inner());
+        authorized.push(target.clone());
+        // A policy the request names through a condition key
+        // (`iam:PolicyARN`, `iam:PermissionsBoundary`) was read from this
+        // view too (its stored spelling, or its absence): the write must
+        // find the very same policy, or a policy created in between under
+        // a differently spelled name would slip past a Deny on that key.
+        for source in authz::keys::sources(action) {
+            let param = match source {
+                authz::keys::KeySource::RequestedPolicyArn => "PolicyArn",
+                authz::keys::KeySource::RequestedBoundary => "PermissionsBoundary",
+                _ => continue,
+            };
+            if let Some(arn) = self
+                .params
+                .get(param)
+                .and_then(|text| iam_domain::Arn::parse(text).ok())
+            {
+                authorized.push(Target::policy(self.state(), &arn));
+            }
+        }
         Ok(())
     }
 
