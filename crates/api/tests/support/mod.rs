@@ -147,12 +147,27 @@ pub fn form(params: &[(&str, &str)]) -> String {
     s.finish()
 }
 
+/// Sends `request` on a new connection and reads the response. The
+/// response is read while the request is still being written: a server
+/// may answer early (413 for an oversized body) and close, and a client
+/// that only reads after writing everything would see the connection reset
+/// instead of the answer. A write the server cut short is not an error.
 pub async fn send_raw(addr: SocketAddr, request: Vec<u8>) -> Reply {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(&request).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    parse_reply(&raw)
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let read = tokio::spawn(async move {
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+            }
+        }
+        raw
+    });
+    let _ = writer.write_all(&request).await;
+    parse_reply(&read.await.unwrap())
 }
 
 /// An HTTP/1.1 response as read off the wire (status 0 when there was none).
