@@ -89,16 +89,17 @@ fn test(extra: &[String]) -> Result<()> {
     if extra.is_empty() {
         eprintln!("xtask: the server and SDK suites again, on SQLite");
         let mut sqlite = cargo();
+        // The same package selection as the first run (so the same feature
+        // resolution, and nothing is rebuilt), narrowed to the server's and
+        // the SDK's test binaries.
         sqlite
-            .args([
-                "test",
-                "--no-fail-fast",
-                "-p",
-                "iam-api",
-                "-p",
-                "iam-e2e",
-                "--tests",
-            ])
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .args(excluded_packages())
+            .args(
+                server_test_targets()?
+                    .iter()
+                    .flat_map(|t| ["--test", t.as_str()]),
+            )
             .env("DATABASE_URL", &pg.url)
             .env("IAMD_TEST_BACKEND", "sqlite");
         if let Err(e) = run_and_count(&mut sqlite, &mut totals) {
@@ -117,6 +118,21 @@ fn test(extra: &[String]) -> Result<()> {
         bail!("no test binary ran");
     }
     Ok(())
+}
+
+/// The test binaries that drive a running server: every integration test
+/// of `crates/api` and the SDK suite (`tests/sdk.rs`).
+fn server_test_targets() -> Result<Vec<String>> {
+    let dir = project_root().join("crates/api/tests");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names.push("sdk".into());
+    Ok(names)
 }
 
 /// Runs `cargo test`, passing its output through, and adds every binary's
