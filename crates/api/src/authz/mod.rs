@@ -86,22 +86,15 @@ impl Target {
         let named = format!("arn:aws:iam::{account}:user/{}", name.as_str());
         let source = Source::User(name.clone());
         match state.users.get(&name.key()) {
-            Some(u) => Target {
-                source,
-                id: Some(u.id.as_str().to_owned()),
-                arn: stored_arn(state.user_arn(u), &named),
-                named,
-                reader: Some("GetUser"),
+            Some(u) => Stored {
+                id: u.id.as_str(),
+                arn: state.user_arn(u),
+                reader: "GetUser",
                 tags: tag_pairs(u.tags.values()),
-                boundary: u
-                    .permissions_boundary
-                    .as_ref()
-                    .map(|b| canonical_policy_arn(state, b)),
-            },
-            None => Target {
-                source,
-                ..Target::arn(named)
-            },
+                boundary: u.permissions_boundary.as_ref(),
+            }
+            .target(state, source, named),
+            None => Target::missing(source, named),
         }
     }
 
@@ -110,19 +103,15 @@ impl Target {
         let named = format!("arn:aws:iam::{account}:group/{}", name.as_str());
         let source = Source::Group(name.clone());
         match state.groups.get(&name.key()) {
-            Some(g) => Target {
-                source,
-                id: Some(g.id.as_str().to_owned()),
-                arn: stored_arn(state.group_arn(g), &named),
-                named,
-                reader: Some("GetGroup"),
+            Some(g) => Stored {
+                id: g.id.as_str(),
+                arn: state.group_arn(g),
+                reader: "GetGroup",
                 tags: Vec::new(),
                 boundary: None,
-            },
-            None => Target {
-                source,
-                ..Target::arn(named)
-            },
+            }
+            .target(state, source, named),
+            None => Target::missing(source, named),
         }
     }
 
@@ -131,22 +120,15 @@ impl Target {
         let named = format!("arn:aws:iam::{account}:role/{}", name.as_str());
         let source = Source::Role(name.clone());
         match state.roles.get(&name.key()) {
-            Some(r) => Target {
-                source,
-                id: Some(r.id.as_str().to_owned()),
-                arn: stored_arn(state.role_arn(r), &named),
-                named,
-                reader: Some("GetRole"),
+            Some(r) => Stored {
+                id: r.id.as_str(),
+                arn: state.role_arn(r),
+                reader: "GetRole",
                 tags: tag_pairs(r.tags.values()),
-                boundary: r
-                    .permissions_boundary
-                    .as_ref()
-                    .map(|b| canonical_policy_arn(state, b)),
-            },
-            None => Target {
-                source,
-                ..Target::arn(named)
-            },
+                boundary: r.permissions_boundary.as_ref(),
+            }
+            .target(state, source, named),
+            None => Target::missing(source, named),
         }
     }
 
@@ -155,19 +137,15 @@ impl Target {
         let named = arn.to_string();
         let source = Source::Policy(arn.clone());
         match state.policy_by_arn(arn) {
-            Some(p) => Target {
-                source,
-                id: Some(p.id.as_str().to_owned()),
-                arn: stored_arn(state.policy_arn(p), &named),
-                named,
-                reader: Some("GetPolicy"),
+            Some(p) => Stored {
+                id: p.id.as_str(),
+                arn: state.policy_arn(p),
+                reader: "GetPolicy",
                 tags: tag_pairs(p.tags.values()),
                 boundary: None,
-            },
-            None => Target {
-                source,
-                ..Target::arn(named)
-            },
+            }
+            .target(state, source, named),
+            None => Target::missing(source, named),
         }
     }
 
@@ -179,6 +157,15 @@ impl Target {
         }
         self.named = named;
         self
+    }
+
+    /// A named entity that does not exist: the ARN the request's values
+    /// give it.
+    fn missing(source: Source, named: String) -> Target {
+        Target {
+            source,
+            ..Target::arn(named)
+        }
     }
 
     /// This target resolved again, the same way, on `state`: equal to
@@ -215,8 +202,27 @@ impl Target {
     }
 }
 
-fn stored_arn(arn: Option<Arn>, fallback: &str) -> String {
-    arn.map_or_else(|| fallback.to_owned(), |a| a.to_string())
+/// What authorization reads of a stored entity.
+struct Stored<'a> {
+    id: &'a str,
+    arn: Option<Arn>,
+    reader: &'static str,
+    tags: Vec<(String, String)>,
+    boundary: Option<&'a Arn>,
+}
+
+impl Stored<'_> {
+    fn target(self, state: &AccountState, source: Source, named: String) -> Target {
+        Target {
+            source,
+            id: Some(self.id.to_owned()),
+            arn: self.arn.map_or_else(|| named.clone(), |a| a.to_string()),
+            named,
+            reader: Some(self.reader),
+            tags: self.tags,
+            boundary: self.boundary.map(|b| canonical_policy_arn(state, b)),
+        }
+    }
 }
 
 fn tag_pairs<'a>(tags: impl Iterator<Item = &'a Tag>) -> Vec<(String, String)> {
