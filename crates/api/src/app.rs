@@ -322,10 +322,7 @@ async fn handle(
         ));
     }
     let protocol = Protocol::of(action);
-    let service = match protocol {
-        Protocol::Iam => "iam",
-        Protocol::Sts => "sts",
-    };
+    let service = protocol.service();
     if authenticated.service != service {
         // A signature scoped to one service is not valid for another's
         // actions (AWS's own message).

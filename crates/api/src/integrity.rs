@@ -260,11 +260,22 @@ async fn sign_head(
     last: Position,
 ) -> anyhow::Result<Position> {
     let head = store.head().await?;
+    sign_if_past(store, key, &head, last).await
+}
+
+/// Signs and saves a digest of `head` if it is past `last`; returns the
+/// position the newest digest covers.
+async fn sign_if_past(
+    store: &dyn EventStore,
+    key: &SigningKey,
+    head: &Head,
+    last: Position,
+) -> anyhow::Result<Position> {
     if head.position <= last {
         return Ok(last);
     }
     store
-        .save_snapshot(&Digest::sign(key, &head).to_snapshot())
+        .save_snapshot(&Digest::sign(key, head).to_snapshot())
         .await?;
     tracing::debug!(position = head.position.0, "signed a digest of the log");
     Ok(head.position)
@@ -277,12 +288,8 @@ pub async fn sign_unsigned_head(store: &dyn EventStore, key: &SigningKey) -> Pos
     let newest = async {
         let head = store.head().await?;
         let saved = store.load_snapshot(DIGEST, head.position).await?;
-        sign_head(
-            store,
-            key,
-            saved.map(|s| s.position).unwrap_or(Position::START),
-        )
-        .await
+        let last = saved.map(|s| s.position).unwrap_or(Position::START);
+        sign_if_past(store, key, &head, last).await
     };
     match newest.await {
         Ok(position) => position,

@@ -34,6 +34,18 @@ pub enum KeySource {
     RequestedPolicyArn,
 }
 
+impl KeySource {
+    /// The request parameter naming the managed policy this key's value
+    /// is read from, for the keys that name one.
+    pub fn policy_param(self) -> Option<&'static str> {
+        match self {
+            KeySource::RequestedBoundary => Some("PermissionsBoundary"),
+            KeySource::RequestedPolicyArn => Some("PolicyArn"),
+            _ => None,
+        }
+    }
+}
+
 use KeySource::*;
 
 /// Every IAM action that has action-specific condition keys, with their

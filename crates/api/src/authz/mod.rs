@@ -264,14 +264,15 @@ pub fn request_tag_keys(params: &Params) -> Result<Vec<TagKey>, ApiError> {
         .collect()
 }
 
-/// A policy ARN parameter, spelled as the stored policy's ARN.
+/// The policy ARN parameter a key names, spelled as the stored policy's ARN.
 fn policy_arn_param(
     state: &AccountState,
     params: &Params,
-    name: &str,
+    source: &KeySource,
 ) -> Result<Option<String>, ApiError> {
-    params
-        .get(name)
+    source
+        .policy_param()
+        .and_then(|name| params.get(name))
         .map(|text| match Arn::parse(text) {
             Ok(arn) => Ok(canonical_policy_arn(state, &arn)),
             // An AWS managed policy's ARN: as given (iamd has none; the
@@ -300,6 +301,20 @@ fn with_stored_spellings<'a>(keys: impl Iterator<Item = &'a str>, target: &Targe
         }
     }
     out
+}
+
+/// The managed policies `action`'s condition keys name from the request
+/// (`iam:PolicyARN`, `iam:PermissionsBoundary`), as targets: their stored
+/// spelling, or their absence, was read from `state` as much as the
+/// resource was, so the write must find the very same policies.
+pub fn named_policies(action: &str, params: &Params, state: &AccountState) -> Vec<Target> {
+    keys::sources(action)
+        .iter()
+        .filter_map(|source| source.policy_param())
+        .filter_map(|name| params.get(name))
+        .filter_map(|text| Arn::parse(text).ok())
+        .map(|arn| Target::policy(state, &arn))
+        .collect()
 }
 
 /// The evaluation context of `action` on `target`: the global keys, the
@@ -360,7 +375,7 @@ pub fn context(
                 }
             }
             KeySource::RequestedBoundary => {
-                if let Some(b) = policy_arn_param(state, params, "PermissionsBoundary")? {
+                if let Some(b) = policy_arn_param(state, params, source)? {
                     context.insert("iam:PermissionsBoundary", b);
                 }
             }
@@ -370,7 +385,7 @@ pub fn context(
                 }
             }
             KeySource::RequestedPolicyArn => {
-                if let Some(p) = policy_arn_param(state, params, "PolicyArn")? {
+                if let Some(p) = policy_arn_param(state, params, source)? {
                     context.insert("iam:PolicyARN", p);
                 }
             }
@@ -470,7 +485,7 @@ mod tests {
             "PermissionsBoundary={REQUESTED}&PolicyArn={POLICY}\
              &Tags.member.1.Key=team&Tags.member.1.Value=red&TagKeys.member.1=gone"
         );
-        let params = Params::parse(&[body.as_bytes()]);
+        let params = Params::from_request("", body.as_bytes());
         let target = Target {
             source: Source::Fixed,
             id: None,

@@ -40,6 +40,38 @@ pub(super) fn no_such(kind: &str, name: &str) -> ApiError {
     )
 }
 
+/// The second authorization of a rename or move (`Update{User,Group}`):
+/// AWS requires the permission on the entity as it is (`current`, already
+/// authorized) and as it will be. The new ARN keeps the stored path and
+/// name (`stored`) where the request changes neither; a refusal names it
+/// only by the request's own values, since the stored path is not the
+/// caller's to learn.
+pub(super) fn authorize_new_arn(
+    ctx: &OpContext<'_>,
+    (action, kind): (&str, &str),
+    current: &crate::authz::Target,
+    stored: Option<(&IamPath, &str)>,
+    (name, new_name, new_path): (&str, Option<&str>, Option<&IamPath>),
+) -> Result<(), ApiError> {
+    if new_name.is_none() && new_path.is_none() {
+        return Ok(());
+    }
+    let path = new_path
+        .or(stored.map(|(p, _)| p))
+        .map_or("/", |p| p.as_str());
+    let target_name = new_name.or(stored.map(|(_, n)| n)).unwrap_or(name);
+    let target = crate::authz::Target::arn(ctx.arn(&format!("{kind}{path}{target_name}")));
+    if target.resource() == current.resource() {
+        return Ok(());
+    }
+    let requested = ctx.arn(&format!(
+        "{kind}{}{}",
+        new_path.map_or("/", |p| p.as_str()),
+        new_name.unwrap_or(name)
+    ));
+    ctx.authorize(action, &target.named_only_as(requested))
+}
+
 /// `<PermissionsBoundary>` when there is one.
 pub(super) fn boundary_xml(x: &mut Xml, boundary: Option<&Arn>) {
     if let Some(b) = boundary {

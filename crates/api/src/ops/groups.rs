@@ -133,32 +133,18 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
     let new_path = path_param(ctx, "NewPath")?;
     let current = ctx.group_target(&name);
     ctx.authorize("UpdateGroup", &current)?;
-    if new_name.is_some() || new_path.is_some() {
-        let group = ctx.state().groups.get(&name.key());
-        let path = new_path
-            .as_ref()
-            .or(group.map(|g| &g.path))
-            .map_or("/", |p| p.as_str());
-        let target_name = new_name
-            .as_ref()
-            .map(|n| n.as_str())
-            .or(group.map(|g| g.name.as_str()))
-            .unwrap_or(name.as_str());
-        let target = ctx.arn(&format!("group{path}{target_name}"));
-        if target != current.resource() {
-            // Named in a refusal by the request's own values: the stored
-            // path is not the caller's to learn.
-            let requested = ctx.arn(&format!(
-                "group{}{}",
-                new_path.as_ref().map_or("/", |p| p.as_str()),
-                new_name.as_ref().unwrap_or(&name).as_str()
-            ));
-            ctx.authorize(
-                "UpdateGroup",
-                &crate::authz::Target::arn(target).named_only_as(requested),
-            )?;
-        }
-    }
+    let group = ctx.state().groups.get(&name.key());
+    super::attachments::authorize_new_arn(
+        ctx,
+        ("UpdateGroup", "group"),
+        &current,
+        group.map(|g| (&g.path, g.name.as_str())),
+        (
+            name.as_str(),
+            new_name.as_ref().map(|n| n.as_str()),
+            new_path.as_ref(),
+        ),
+    )?;
     let position = ctx
         .execute(Command::UpdateGroup {
             group_name: name,

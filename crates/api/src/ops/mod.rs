@@ -47,6 +47,14 @@ impl Protocol {
         }
     }
 
+    /// The service a request's credential scope must name.
+    pub fn service(self) -> &'static str {
+        match self {
+            Protocol::Iam => "iam",
+            Protocol::Sts => "sts",
+        }
+    }
+
     pub fn version(self) -> &'static str {
         match self {
             Protocol::Iam => "2010-05-08",
@@ -100,26 +108,12 @@ impl OpContext<'_> {
             self.params,
             &self.facts,
         )?;
-        let mut authorized = self.authorized.lock().unwrap_or_else(|p| p.into_inner());
-        authorized.push(target.clone());
-        // A policy the request names through a condition key
-        // (`iam:PolicyARN`, `iam:PermissionsBoundary`) was read from this
-        // view too (its stored spelling, or its absence): the write must
-        // find the very same policy, or a policy created in between under
-        // a differently spelled name would slip past a Deny on that key.
-        for source in authz::keys::sources(action) {
-            let param = match source {
-                authz::keys::KeySource::RequestedPolicyArn => "PolicyArn",
-                authz::keys::KeySource::RequestedBoundary => "PermissionsBoundary",
-                _ => continue,
-            };
-            if let Some(arn) = self
-                .params
-                .get(param)
-                .and_then(|text| iam_domain::Arn::parse(text).ok())
-            {
-                authorized.push(Target::policy(self.state(), &arn));
-            }
+        // What the write re-checks ([`OpContext::execute`]); root is not
+        // re-checked, as it may do everything anyway.
+        if !matches!(self.caller, Caller::Root { .. }) {
+            let mut authorized = self.authorized.lock().unwrap_or_else(|p| p.into_inner());
+            authorized.push(target.clone());
+            authorized.extend(authz::named_policies(action, self.params, self.state()));
         }
         Ok(())
     }
@@ -186,31 +180,30 @@ impl OpContext<'_> {
     /// boundary changed), the writer resolves every authorized target again
     /// on the state it decides on and refuses the command, as
     /// `ConcurrentModification`, unless each is exactly what was authorized.
-    /// Root is not re-checked: it may do everything anyway.
+    /// Root's targets are not recorded: it may do everything anyway.
     pub async fn execute(&self, command: Command) -> Result<Position, ApiError> {
         let targets =
             std::mem::take(&mut *self.authorized.lock().unwrap_or_else(|p| p.into_inner()));
-        let precondition: Option<iam_projection::Precondition> =
-            match (self.caller, targets.is_empty()) {
-                (Caller::Root { .. }, _) | (_, true) => None,
-                _ => {
-                    let account = self.account().to_owned();
-                    Some(std::sync::Arc::new(move |state: &AccountState| {
-                        if targets
-                            .iter()
-                            .all(|t| t.resolve_again(state, &account) == *t)
-                        {
-                            Ok(())
-                        } else {
-                            Err(iam_domain::DomainError::ConcurrentModification(
-                                "The request was rejected because the entity it was authorized \
+        let precondition: Option<iam_projection::Precondition> = match targets.is_empty() {
+            true => None,
+            false => {
+                let account = self.account().to_owned();
+                Some(std::sync::Arc::new(move |state: &AccountState| {
+                    if targets
+                        .iter()
+                        .all(|t| t.resolve_again(state, &account) == *t)
+                    {
+                        Ok(())
+                    } else {
+                        Err(iam_domain::DomainError::ConcurrentModification(
+                            "The request was rejected because the entity it was authorized \
                                  on changed before it could be applied. Submit your request again."
-                                    .into(),
-                            ))
-                        }
-                    }))
-                }
-            };
+                                .into(),
+                        ))
+                    }
+                }))
+            }
+        };
         let outcome = self
             .state
             .projection

@@ -208,26 +208,18 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
     // and as it will be.
     let current = ctx.user_target(&name);
     ctx.authorize("UpdateUser", &current)?;
-    if new_name.is_some() || new_path.is_some() {
-        let user = ctx.state().users.get(&name.key());
-        let path = new_path
-            .as_ref()
-            .or(user.map(|u| &u.path))
-            .map_or("/", |p| p.as_str());
-        let target_name = new_name.as_ref().or(user.map(|u| &u.name)).unwrap_or(&name);
-        // Named in a refusal by the request's own values: the stored path
-        // is not the caller's to learn.
-        let requested = user_arn(
-            ctx,
-            new_path.as_ref().map_or("/", |p| p.as_str()),
-            new_name.as_ref().unwrap_or(&name).as_str(),
-        );
-        let target = crate::authz::Target::arn(user_arn(ctx, path, target_name.as_str()))
-            .named_only_as(requested);
-        if target.resource() != current.resource() {
-            ctx.authorize("UpdateUser", &target)?;
-        }
-    }
+    let user = ctx.state().users.get(&name.key());
+    super::attachments::authorize_new_arn(
+        ctx,
+        ("UpdateUser", "user"),
+        &current,
+        user.map(|u| (&u.path, u.name.as_str())),
+        (
+            name.as_str(),
+            new_name.as_ref().map(|n| n.as_str()),
+            new_path.as_ref(),
+        ),
+    )?;
     let position = ctx
         .execute(Command::UpdateUser {
             user_name: name,

@@ -12,18 +12,6 @@ pub struct Params {
 }
 
 impl Params {
-    /// Parses `application/x-www-form-urlencoded` text (where `+` is a
-    /// space); later values of a repeated name win, as AWS's parser does.
-    /// Only for form bodies: a query string must be read as SigV4 reads it,
-    /// with [`Params::from_request`].
-    pub fn parse(pairs: &[&[u8]]) -> Params {
-        let mut params = Params::default();
-        for part in pairs {
-            params.add_form(part);
-        }
-        params
-    }
-
     /// A request's parameters: the raw query string (without `?`), then the
     /// form body (pass `b""` when the body is not a form), whose values win.
     ///
