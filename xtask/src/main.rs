@@ -1,10 +1,12 @@
 //! Project automation: `cargo xtask <task>`.
 //!
 //! - `test`: run every test in the workspace against a real PostgreSQL (and SQLite).
-//! - `ci`: `cargo fmt --check`, `cargo clippy -D warnings`, then `test`.
+//! - `codegen [--check]`: the wire crate's generated code from AWS's models.
+//! - `ci`: `codegen --check`, `cargo fmt --check`, `cargo clippy -D warnings`, then `test`.
 //! - `bench event-store`: the event store's throughput beside PostgreSQL's own ceiling.
 
 mod bench;
+mod codegen;
 mod postgres;
 
 use std::process::Command;
@@ -23,12 +25,14 @@ fn run() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("ci") => ci(),
+        Some("codegen") => codegen::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         _ => bail!(
             "usage: cargo xtask <task>\n\n\
              tasks:\n  \
              test [ARGS...]         run the workspace's tests (ARGS go to cargo test)\n  \
-             ci                     fmt --check, clippy -D warnings, then test\n  \
+             ci                     codegen --check, fmt --check, clippy -D warnings, then test\n  \
+             codegen [--check]      write (or check) crates/wire/src/generated from AWS's models\n  \
              bench event-store      event store throughput vs pgbench (BENCHMARKS.md)\n  \
              bench evaluator        policy evaluation vs cedar (BENCHMARKS.md)"
         ),
@@ -193,6 +197,7 @@ impl TestTotals {
 }
 
 fn ci() -> Result<()> {
+    codegen::run(&["--check".to_owned()])?;
     status(cargo().args(["fmt", "--all", "--check"]))?;
     status(
         cargo()

@@ -1,0 +1,225 @@
+//! The input tree both protocols decode into.
+//!
+//! The Query protocol flattens a request into names like
+//! `Tags.member.2.Key` and `Attributes.entry.1.value`; JSON nests it. Both
+//! become one [`Node`] tree, so the generated decoders are written once:
+//! Query's `member.N` is a list item and `entry.N.key`/`entry.N.value` a map
+//! entry; JSON's arrays and objects are the same.
+
+use std::collections::BTreeMap;
+
+/// One value of a request, before it is read as a shape.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Node {
+    /// A JSON `null`, or nothing.
+    #[default]
+    Null,
+    /// A scalar as text (Query values are all text; JSON numbers and
+    /// booleans are kept in their JSON spelling).
+    Text(String),
+    /// A list, in order.
+    List(Vec<Node>),
+    /// A structure's members, or a JSON object read as a map.
+    Struct(BTreeMap<String, Node>),
+    /// A Query map's entries (`entry.N.key`, `entry.N.value`).
+    Entries(Vec<(String, Node)>),
+}
+
+/// Query parameters nest no deeper than this: IAM's deepest shape is four
+/// levels; the bound keeps a hostile name from building a deep tree.
+const MAX_DEPTH: usize = 16;
+
+/// A list index above this is refused (ignored): no IAM list is longer, and
+/// a sparse index like `member.4000000000` must not cost anything.
+const MAX_INDEX: u32 = 100_000;
+
+impl Node {
+    /// The tree of a Query request's parameters (`Action` and `Version`
+    /// included; decoders ignore names they do not know).
+    pub fn from_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Node {
+        let mut root = Builder::Struct(BTreeMap::new());
+        for (name, value) in params {
+            let segments: Vec<&str> = name.split('.').collect();
+            if segments.len() > MAX_DEPTH {
+                continue;
+            }
+            root.insert(&segments, value);
+        }
+        root.finish()
+    }
+
+    /// The tree of a JSON request body.
+    pub fn from_json(value: &serde_json::Value) -> Node {
+        Node::from_json_at(value, 0)
+    }
+
+    fn from_json_at(value: &serde_json::Value, depth: usize) -> Node {
+        use serde_json::Value;
+        if depth > MAX_DEPTH {
+            return Node::Null;
+        }
+        match value {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Text(b.to_string()),
+            Value::Number(n) => Node::Text(n.to_string()),
+            Value::String(s) => Node::Text(s.clone()),
+            Value::Array(items) => Node::List(
+                items
+                    .iter()
+                    .map(|v| Node::from_json_at(v, depth + 1))
+                    .collect(),
+            ),
+            Value::Object(members) => Node::Struct(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Node::from_json_at(v, depth + 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A structure's member.
+    pub fn member(&self, name: &str) -> Option<&Node> {
+        match self {
+            Node::Struct(members) => members.get(name).filter(|n| !matches!(n, Node::Null)),
+            _ => None,
+        }
+    }
+}
+
+/// A tree under construction: list items and map entries are keyed by
+/// their index until the end, so they come out in order whatever order the
+/// parameters arrived in.
+enum Builder {
+    Text(String),
+    Struct(BTreeMap<String, Builder>),
+    List(BTreeMap<u32, Builder>),
+    Entries(BTreeMap<u32, (Option<String>, Option<Box<Builder>>)>),
+}
+
+impl Builder {
+    fn insert(&mut self, segments: &[&str], value: &str) {
+        let Some((first, rest)) = segments.split_first() else {
+            *self = Builder::Text(value.to_owned());
+            return;
+        };
+        match (*first, rest) {
+            ("member", [index, rest @ ..]) => {
+                let Some(i) = list_index(index) else { return };
+                if !matches!(self, Builder::List(_)) {
+                    *self = Builder::List(BTreeMap::new());
+                }
+                if let Builder::List(items) = self {
+                    items
+                        .entry(i)
+                        .or_insert_with(|| Builder::Text(String::new()))
+                        .insert(rest, value);
+                }
+            }
+            ("entry", [index, part, rest @ ..]) if *part == "key" || *part == "value" => {
+                let Some(i) = list_index(index) else { return };
+                if !matches!(self, Builder::Entries(_)) {
+                    *self = Builder::Entries(BTreeMap::new());
+                }
+                if let Builder::Entries(entries) = self {
+                    let entry = entries.entry(i).or_insert((None, None));
+                    if *part == "key" {
+                        if rest.is_empty() {
+                            entry.0 = Some(value.to_owned());
+                        }
+                    } else {
+                        entry
+                            .1
+                            .get_or_insert_with(|| Box::new(Builder::Text(String::new())))
+                            .insert(rest, value);
+                    }
+                }
+            }
+            (name, rest) => {
+                if !matches!(self, Builder::Struct(_)) {
+                    *self = Builder::Struct(BTreeMap::new());
+                }
+                if let Builder::Struct(members) = self {
+                    members
+                        .entry(name.to_owned())
+                        .or_insert_with(|| Builder::Text(String::new()))
+                        .insert(rest, value);
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Node {
+        match self {
+            Builder::Text(t) => Node::Text(t),
+            Builder::Struct(m) => Node::Struct(m.into_iter().map(|(k, v)| (k, v.finish())).collect()),
+            Builder::List(items) => Node::List(items.into_values().map(Builder::finish).collect()),
+            Builder::Entries(entries) => Node::Entries(
+                entries
+                    .into_values()
+                    .filter_map(|(k, v)| Some((k?, v.map(|b| b.finish()).unwrap_or_default())))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn list_index(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|i| (1..=MAX_INDEX).contains(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Node {
+        Node::Text(s.to_owned())
+    }
+
+    #[test]
+    fn query_lists_and_structures_nest_and_come_out_in_index_order() {
+        let tree = Node::from_query([
+            ("UserName", "alice"),
+            ("Tags.member.2.Key", "b"),
+            ("Tags.member.1.Key", "a"),
+            ("Tags.member.1.Value", "1"),
+        ]);
+        let tags = tree.member("Tags").unwrap();
+        let Node::List(items) = tags else {
+            panic!("{tags:?}")
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].member("Key"), Some(&text("a")));
+        assert_eq!(items[0].member("Value"), Some(&text("1")));
+        assert_eq!(items[1].member("Key"), Some(&text("b")));
+        assert_eq!(tree.member("UserName"), Some(&text("alice")));
+    }
+
+    #[test]
+    fn query_maps_are_entries_and_hostile_indexes_are_ignored() {
+        let tree = Node::from_query([
+            ("M.entry.1.key", "k"),
+            ("M.entry.1.value", "v"),
+            ("L.member.0", "zero"),
+            ("L.member.4000000000", "huge"),
+            ("L.member.x", "nan"),
+        ]);
+        assert_eq!(
+            tree.member("M"),
+            Some(&Node::Entries(vec![("k".into(), text("v"))]))
+        );
+        assert_eq!(tree.member("L"), Some(&text("")));
+    }
+
+    #[test]
+    fn json_becomes_the_same_tree() {
+        let json = serde_json::json!({"UserName": "alice", "Tags": [{"Key": "a"}], "MaxItems": 5, "X": null});
+        let tree = Node::from_json(&json);
+        assert_eq!(tree.member("MaxItems"), Some(&text("5")));
+        assert_eq!(tree.member("X"), None);
+        assert!(matches!(tree.member("Tags"), Some(Node::List(l)) if l.len() == 1));
+    }
+}
