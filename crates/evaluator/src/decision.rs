@@ -15,6 +15,9 @@
 //!    the same holds within the account for role trust policies
 //!    (`sts:AssumeRole*`) and KMS key policies (`kms:`), which must allow;
 //! 5. anonymous callers and service principals have only resource policies.
+//!
+//! Before all of that, `sts:GetCallerIdentity` from a caller with
+//! credentials is allowed without weighing any policy ([`Reason`]).
 
 use iam_domain::policy::Effect;
 
@@ -34,6 +37,42 @@ fn needs_resource_grant(req: &Request) -> bool {
         || service.eq_ignore_ascii_case("sts")
             && name.len() >= 10
             && name.as_bytes()[..10].eq_ignore_ascii_case(b"assumerole")
+}
+
+/// Why a request was decided without weighing any policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// `sts:GetCallerIdentity` needs no permission: AWS lets every caller
+    /// with credentials perform it even when a policy explicitly denies it
+    /// (User Guide, "Requesting temporary security credentials", note 4),
+    /// since an access-denied answer would reveal the same identity.
+    GetCallerIdentityNeedsNoPermission,
+}
+
+impl Reason {
+    /// Why the request was decided as it was, in words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::GetCallerIdentityNeedsNoPermission => {
+                "sts:GetCallerIdentity requires no permissions: AWS allows it to every \
+                 authenticated caller, even when a policy explicitly denies it"
+            }
+        }
+    }
+
+    /// The reason `req` is decided without weighing any policy, if any.
+    pub fn for_request(req: &Request) -> Option<Reason> {
+        let authenticated = req.principal().account().is_some()
+            && matches!(
+                req.principal().kind(),
+                PrincipalKind::Root
+                    | PrincipalKind::User
+                    | PrincipalKind::RoleSession
+                    | PrincipalKind::FederatedUser
+            );
+        (authenticated && req.action().eq_ignore_ascii_case("sts:GetCallerIdentity"))
+            .then_some(Reason::GetCallerIdentityNeedsNoPermission)
+    }
 }
 
 /// Which layer a statement belongs to.
@@ -80,11 +119,14 @@ pub struct Matched {
 
 /// The outcome and the statements that decided it: for `Allow`, every
 /// applicable `Allow` statement of the layers consulted; for `ExplicitDeny`,
-/// every applicable `Deny` statement; for `ImplicitDeny`, none.
+/// every applicable `Deny` statement; for `ImplicitDeny`, none. A request
+/// decided without weighing any policy has no statements and a `reason`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub outcome: Outcome,
     pub matched: Vec<Matched>,
+    /// Why no policy was weighed; `None` for a decision by the policies.
+    pub reason: Option<Reason>,
 }
 
 /// All the policies that bear on one principal and one resource.
@@ -165,7 +207,11 @@ impl Authorizer {
     pub fn evaluate(&self, req: &Request) -> Decision {
         let mut matched = Vec::new();
         let outcome = self.evaluate_into(req, &mut matched);
-        Decision { outcome, matched }
+        Decision {
+            outcome,
+            matched,
+            reason: Reason::for_request(req),
+        }
     }
 
     /// Decide, writing the deciding statements into `matched` (cleared first).
@@ -173,6 +219,9 @@ impl Authorizer {
     /// the rare patterns named in the crate documentation).
     pub fn evaluate_into(&self, req: &Request, matched: &mut Vec<Matched>) -> Outcome {
         matched.clear();
+        if Reason::for_request(req).is_some() {
+            return Outcome::Allow;
+        }
         let kind = req.principal().kind();
         let has_account = req.principal().account().is_some()
             && !matches!(
@@ -261,5 +310,63 @@ impl Authorizer {
             matched.clear();
             Outcome::ImplicitDeny
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{Context, Principal};
+    use iam_domain::policy::PolicyDocument;
+
+    fn policy(text: &str) -> CompiledPolicy {
+        CompiledPolicy::compile(&PolicyDocument::parse(text).expect("valid policy"))
+    }
+
+    fn request(principal: Principal, action: &str) -> Request {
+        Request::new(
+            principal,
+            action,
+            "*",
+            None,
+            Context::new(),
+            chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        )
+    }
+
+    /// An explicit deny in every layer does not stop `sts:GetCallerIdentity`,
+    /// and the decision says why; other actions are still denied.
+    #[test]
+    fn get_caller_identity_is_allowed_under_any_deny() {
+        let deny_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+        let auth = Authorizer::new(PolicySet::new(vec![policy(deny_all)]))
+            .with_session_policy(policy(deny_all))
+            .with_permissions_boundary(policy(deny_all))
+            .with_service_control_policies(vec![PolicySet::new(vec![policy(deny_all)])]);
+        let session = Principal::parse("arn:aws:sts::111122223333:assumed-role/R/s1");
+
+        let d = auth.evaluate(&request(session.clone(), "sts:GetCallerIdentity"));
+        assert_eq!(d.outcome, Outcome::Allow);
+        assert!(d.matched.is_empty());
+        assert_eq!(d.reason, Some(Reason::GetCallerIdentityNeedsNoPermission));
+        let mut buffer = vec![Matched {
+            layer: Layer::Identity,
+            policy: 9,
+            statement: 9,
+            effect: Effect::Deny,
+        }];
+        let outcome = auth.evaluate_into(
+            &request(session.clone(), "sts:getcalleridentity"),
+            &mut buffer,
+        );
+        assert_eq!(outcome, Outcome::Allow);
+        assert!(buffer.is_empty());
+
+        let d = auth.evaluate(&request(session, "sts:GetSessionToken"));
+        assert_eq!(d.outcome, Outcome::ExplicitDeny);
+        assert_eq!(d.reason, None);
+        let d = auth.evaluate(&request(Principal::anonymous(), "sts:GetCallerIdentity"));
+        assert_eq!(d.outcome, Outcome::ImplicitDeny);
+        assert_eq!(d.reason, None);
     }
 }

@@ -59,9 +59,15 @@ impl PrincipalMatcher {
         best
     }
 
-    /// For `NotPrincipal`: whether the caller is excluded, which needs every
-    /// identity in its chain (session, role, account) to be listed.
-    fn excludes(&self, req: &Request) -> bool {
+    /// For `NotPrincipal`: whether the caller is outside the statement.
+    ///
+    /// A caller's chain is its own ARN, for a role session its role, and its
+    /// account. Which of them must be listed depends on the effect, always
+    /// the reading that grants less (docs/policy-semantics.md): a `Deny`
+    /// spares the caller only when every identity of the chain is listed,
+    /// so a deny is hard to escape; an `Allow` leaves the caller out as soon
+    /// as any one of them is listed, so an allow is hard to obtain.
+    fn excludes(&self, req: &Request, effect: Effect) -> bool {
         if self.any {
             return true;
         }
@@ -72,21 +78,35 @@ impl PrincipalMatcher {
                 .iter()
                 .any(|(t, v)| *t == PrincipalType::Aws && account_of_root(v) == Some(a))
         });
-        match p.kind() {
-            PrincipalKind::Anonymous => false,
-            PrincipalKind::Root => account_listed,
+        // Whether each identity of the chain is listed; `None` where the
+        // caller has no such identity.
+        let chain: [Option<bool>; 3] = match p.kind() {
+            PrincipalKind::Anonymous => return false,
+            PrincipalKind::Root => [None, None, Some(account_listed)],
             PrincipalKind::RoleSession => {
                 let role_listed = p.role_arn().is_some_and(|r| {
                     self.entries
                         .iter()
                         .any(|(t, v)| *t == PrincipalType::Aws && same_role(v, r))
                 });
-                (listed(p.arn()) || p.arn() == p.role_arn().unwrap_or(""))
-                    && role_listed
-                    && account_listed
+                // A bare role ARN as the caller is its own session.
+                let session_listed =
+                    listed(p.arn()) || role_listed && p.role_arn() == Some(p.arn());
+                [
+                    Some(session_listed),
+                    Some(role_listed),
+                    Some(account_listed),
+                ]
             }
-            PrincipalKind::User | PrincipalKind::FederatedUser => listed(p.arn()) && account_listed,
-            PrincipalKind::Service | PrincipalKind::Other => listed(p.arn()),
+            PrincipalKind::User | PrincipalKind::FederatedUser => {
+                [Some(listed(p.arn())), None, Some(account_listed)]
+            }
+            PrincipalKind::Service | PrincipalKind::Other => [Some(listed(p.arn())), None, None],
+        };
+        let mut present = chain.iter().flatten();
+        match effect {
+            Effect::Deny => present.all(|&l| l),
+            Effect::Allow => present.any(|&l| l),
         }
     }
 }
@@ -300,7 +320,7 @@ impl CompiledStatement {
         let grant = match &self.principal {
             None => Grant::Direct,
             Some(m) if m.negated => {
-                if m.excludes(req) {
+                if m.excludes(req, self.effect) {
                     return None;
                 }
                 Grant::Direct
@@ -567,6 +587,83 @@ impl PolicySet {
 mod tests {
     use super::*;
     use crate::request::{Context, Principal};
+
+    fn request_by(principal: &str) -> Request {
+        Request::new(
+            if principal.is_empty() {
+                Principal::anonymous()
+            } else {
+                Principal::parse(principal)
+            },
+            "s3:GetObject",
+            "arn:aws:s3:::bucket/key",
+            Some("999988887777".into()),
+            Context::new(),
+            chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        )
+    }
+
+    /// Whether a one-statement resource policy with `NotPrincipal` applies.
+    fn not_principal_applies(effect: &str, listed: &[&str], caller: &str) -> bool {
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"{effect}","NotPrincipal":{{"AWS":{}}},"Action":"s3:*","Resource":"*"}}]}}"#,
+            serde_json::to_string(listed).expect("json")
+        );
+        let doc = iam_domain::policy::PolicyDocument::parse(&text).expect("valid");
+        let policy = CompiledPolicy::compile(&doc);
+        policy.statements[0].applies(&request_by(caller)).is_some()
+    }
+
+    const USER: &str = "arn:aws:iam::111122223333:user/bob";
+    const ACCOUNT: &str = "arn:aws:iam::111122223333:root";
+    const ROLE: &str = "arn:aws:iam::111122223333:role/R";
+    const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/R/s1";
+
+    /// `Deny` with `NotPrincipal` spares a caller only when every identity
+    /// of its chain is listed: a deny is hard to escape.
+    #[test]
+    fn not_principal_deny_spares_only_a_fully_listed_chain() {
+        let deny = |listed: &[&str], caller: &str| not_principal_applies("Deny", listed, caller);
+        assert!(!deny(&[USER, ACCOUNT], USER));
+        assert!(deny(&[USER], USER), "the account is not listed");
+        assert!(deny(&[ACCOUNT], USER), "the user is not listed");
+        assert!(deny(
+            &[USER, ACCOUNT],
+            "arn:aws:iam::111122223333:user/alice"
+        ));
+        assert!(!deny(&[SESSION, ROLE, ACCOUNT], SESSION));
+        assert!(deny(&[SESSION, ACCOUNT], SESSION), "the role is not listed");
+        assert!(deny(&[ROLE, ACCOUNT], SESSION), "the session is not listed");
+        assert!(
+            !deny(&[ROLE, ACCOUNT], ROLE),
+            "a bare role ARN is its own session"
+        );
+        assert!(!deny(&[ACCOUNT], ACCOUNT));
+        assert!(deny(&[USER, ACCOUNT], ""), "anonymous is never spared");
+    }
+
+    /// `Allow` with `NotPrincipal` leaves a caller out as soon as any
+    /// identity of its chain is listed: an allow is hard to obtain.
+    #[test]
+    fn not_principal_allow_leaves_out_a_caller_with_any_listed_identity() {
+        let allow = |listed: &[&str], caller: &str| not_principal_applies("Allow", listed, caller);
+        assert!(!allow(&[USER], USER), "the caller's own ARN is listed");
+        assert!(!allow(&[USER, ACCOUNT], USER));
+        assert!(!allow(&[ACCOUNT], USER), "the caller's account is listed");
+        assert!(allow(&[USER], "arn:aws:iam::111122223333:user/alice"));
+        assert!(allow(&[USER], "arn:aws:iam::444455556666:user/bob"));
+        assert!(!allow(&[SESSION], SESSION));
+        assert!(!allow(&[ROLE], SESSION), "the session's role is listed");
+        assert!(!allow(&[ACCOUNT], SESSION));
+        assert!(allow(
+            &["arn:aws:sts::111122223333:assumed-role/R/s2"],
+            SESSION
+        ));
+        assert!(!allow(&[ROLE], ROLE));
+        assert!(!allow(&[ACCOUNT], ACCOUNT));
+        assert!(allow(&[USER], ACCOUNT));
+        assert!(allow(&[USER, ACCOUNT], ""), "anonymous is never listed");
+    }
 
     /// The index must find exactly the statements a full scan finds.
     #[test]

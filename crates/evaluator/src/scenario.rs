@@ -3,7 +3,8 @@
 //! A scenario is a request plus every policy that bears on it; the result is
 //! the decision, who it was for (`principal`: the ARN, or `anonymous` when
 //! the request names none; `principal_type`: `aws:PrincipalType`), and the
-//! statements that decided it. [`run_scenarios`] takes one
+//! statements that decided it, plus `reason` when no policy was weighed
+//! (`sts:GetCallerIdentity`). [`run_scenarios`] takes one
 //! scenario object (result: one object) or an array (result: an array, same
 //! order). A malformed policy gives `{"error": {"code":
 //! "MalformedPolicyDocument", "message": ...}}` in that scenario's place;
@@ -268,10 +269,15 @@ pub fn run_scenario(sc: &Scenario, now: DateTime<Utc>) -> Value {
         crate::request::PrincipalKind::Anonymous => "anonymous".to_owned(),
         _ => req.principal().arn().to_owned(),
     };
-    json!({
+    let mut out = json!({
         "decision": d.outcome.as_str(),
         "principal": principal,
         "principal_type": req.principal().type_name(),
         "matched": matched
-    })
+    });
+    // A decision taken without weighing any policy says why.
+    if let (Some(reason), Some(o)) = (d.reason, out.as_object_mut()) {
+        o.insert("reason".into(), Value::String(reason.as_str().into()));
+    }
+    out
 }

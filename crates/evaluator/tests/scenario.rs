@@ -100,3 +100,62 @@ fn explicit_deny_lists_the_deny() {
         ]})
     );
 }
+
+/// `sts:GetCallerIdentity` needs no permission: AWS lets every authenticated
+/// caller perform it even when a policy explicitly denies it (User Guide,
+/// "Requesting temporary security credentials", note 4). `iamd eval` says
+/// so rather than reporting the deny.
+#[test]
+fn get_caller_identity_is_allowed_despite_an_explicit_deny() {
+    let deny_all = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*"}
+    ]});
+    let deny_it = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "sts:GetCallerIdentity", "Resource": "*"}
+    ]});
+    let session = json!({
+        "request": {
+            "principal": "arn:aws:sts::123456789012:assumed-role/R/s1",
+            "action": "sts:GetCallerIdentity",
+            "resource": "*"
+        },
+        "identity_policies": [deny_it],
+        "session_policy": deny_all,
+        "permissions_boundary": deny_all,
+        "service_control_policies": [[deny_all]]
+    });
+    let out = run_scenarios(&session, now()).unwrap();
+    assert_eq!(out["decision"], "Allow", "{out}");
+    assert_eq!(out["matched"], json!([]), "{out}");
+    let reason = out["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("sts:GetCallerIdentity") && reason.contains("explicitly denies"),
+        "{out}"
+    );
+
+    // Any spelling of the action, any caller with credentials.
+    for principal in [
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws:iam::123456789012:root",
+        "arn:aws:sts::123456789012:federated-user/fred",
+    ] {
+        let s = json!({
+            "request": {"principal": principal, "action": "STS:getcalleridentity", "resource": "*"},
+            "identity_policies": [deny_all]
+        });
+        let out = run_scenarios(&s, now()).unwrap();
+        assert_eq!(out["decision"], "Allow", "{principal}: {out}");
+    }
+
+    // A caller without credentials cannot call it at all; other STS actions
+    // and other requests are decided as usual and carry no reason.
+    let anonymous = json!({"request": {"action": "sts:GetCallerIdentity", "resource": "*"}});
+    let out = run_scenarios(&anonymous, now()).unwrap();
+    assert_eq!(out["decision"], "ImplicitDeny", "{out}");
+    assert!(out.get("reason").is_none(), "{out}");
+    let mut other = session.clone();
+    other["request"]["action"] = json!("sts:GetSessionToken");
+    let out = run_scenarios(&other, now()).unwrap();
+    assert_eq!(out["decision"], "ExplicitDeny", "{out}");
+    assert!(out.get("reason").is_none(), "{out}");
+}

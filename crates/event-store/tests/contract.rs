@@ -32,7 +32,8 @@ fn events(range: std::ops::Range<u64>) -> Vec<NewEvent> {
 }
 
 /// Runs SQL against the test database behind the store's back, with the
-/// append-only triggers out of the way (to simulate tampering).
+/// triggers that keep `events` and the head row append-only out of the way
+/// (to simulate tampering).
 async fn tamper(db: &TestDatabase, sql: &str) {
     match Backend::from_url(db.url()).unwrap() {
         Backend::Postgres => {
@@ -52,6 +53,15 @@ async fn tamper(db: &TestDatabase, sql: &str) {
             conn.execute("DROP TRIGGER IF EXISTS events_append_only_delete")
                 .await
                 .unwrap();
+            for trigger in [
+                "event_log_head_only_appends_move_it",
+                "event_log_head_kept_delete",
+                "event_log_head_kept_insert",
+            ] {
+                conn.execute(format!("DROP TRIGGER IF EXISTS {trigger}").as_str())
+                    .await
+                    .unwrap();
+            }
             conn.execute(sql).await.unwrap();
         }
     }
@@ -905,6 +915,84 @@ async fn killed_writer_process(store: Store, db: &TestDatabase) {
     ));
 }
 
+/// The head row changes only with an append: it cannot be deleted,
+/// truncated, rewound or pointed at a forged hash by hand, while appends
+/// still move it.
+async fn head_moves_only_with_an_append(store: Store, db: &TestDatabase) {
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..2))
+        .await
+        .unwrap();
+    let head = store.head().await.unwrap();
+    let backend = Backend::from_url(db.url()).unwrap();
+
+    let delete = raw_error(db, "DELETE FROM event_log_head").await;
+    assert!(
+        delete.contains("append-only") && delete.contains("DELETE"),
+        "{delete}"
+    );
+    if backend == Backend::Postgres {
+        let truncate = raw_error(db, "TRUNCATE event_log_head").await;
+        assert!(
+            truncate.contains("append-only") && truncate.contains("TRUNCATE"),
+            "{truncate}"
+        );
+    }
+    // An upsert (SQLite's REPLACE deletes without firing DELETE triggers).
+    let replace = match backend {
+        Backend::Postgres => {
+            "INSERT INTO event_log_head (singleton, position, hash) \
+             VALUES (true, 0, decode(repeat('00', 32), 'hex')) \
+             ON CONFLICT (singleton) DO UPDATE SET position = 0"
+        }
+        Backend::Sqlite => {
+            "INSERT OR REPLACE INTO event_log_head (singleton, position, hash, recorded_at) \
+             VALUES (1, 0, zeroblob(32), NULL)"
+        }
+    };
+    let replace = raw_error(db, replace).await;
+    assert!(
+        replace.contains("append-only") && replace.contains("INSERT"),
+        "{replace}"
+    );
+    let forged_hash = match backend {
+        Backend::Postgres => "UPDATE event_log_head SET hash = decode(repeat('00', 32), 'hex')",
+        Backend::Sqlite => "UPDATE event_log_head SET hash = zeroblob(32)",
+    };
+    let forged = raw_error(db, forged_hash).await;
+    assert!(
+        forged.contains("append-only") && forged.contains("UPDATE"),
+        "{forged}"
+    );
+    // Rewinding to an earlier event, hash and time included, is refused too.
+    let rewind = raw_error(
+        db,
+        "UPDATE event_log_head SET (position, hash, recorded_at) = \
+         (SELECT position, hash, recorded_at FROM events WHERE position = 1)",
+    )
+    .await;
+    assert!(
+        rewind.contains("append-only") && rewind.contains("UPDATE"),
+        "{rewind}"
+    );
+    let ahead = raw_error(db, "UPDATE event_log_head SET position = position + 1").await;
+    assert!(
+        ahead.contains("append-only") && ahead.contains("UPDATE"),
+        "{ahead}"
+    );
+
+    assert_eq!(store.head().await.unwrap(), head);
+    store
+        .append("a", ExpectedVersion::Exact(2), events(2..4))
+        .await
+        .unwrap();
+    assert_eq!(store.head().await.unwrap().position, Position(4));
+    assert!(matches!(
+        verify(store.as_ref()).await.unwrap(),
+        Verification::Intact { events: 4, .. }
+    ));
+}
+
 macro_rules! contract {
     ($backend:ident, $($test:ident),* $(,)?) => {
         mod $backend {
@@ -939,6 +1027,7 @@ all_backends!(
     tamper_by_deletion,
     tamper_with_time,
     append_only_triggers,
+    head_moves_only_with_an_append,
     subscription_catches_up_then_follows,
     concurrent_writers_and_a_follower,
     racing_writers_on_one_stream,

@@ -864,6 +864,28 @@ add(F, "NotPrincipal allow does not grant the listed principal", NOTPRINCIPAL, "
     sc(req(principal=BOB), resource=pol(st(notprincipal={"AWS": [BOB, ROOT]}))), "ImplicitDeny")
 add(F, "NotPrincipal allow includes anonymous", NOTPRINCIPAL, "By doing this, you might grant access to anonymous (unauthenticated) users.",
     sc(req(principal=None), resource=pol(st(notprincipal={"AWS": BOB}))), "Allow")
+# Which identities of the caller's chain must be listed depends on the effect:
+# all of them for a Deny to spare the caller, any one for an Allow to leave it
+# out (docs/policy-semantics.md).
+P_NP_ALLOW = "Decision: an Allow with NotPrincipal does not apply to a caller when any identity of its chain (its own ARN, its role, its account) is listed; a Deny with NotPrincipal spares a caller only when every identity of its chain is listed."
+NP_SESSION = f"arn:aws:sts::{ACCT}:assumed-role/R/s1"
+for name, principal, notp, expected in [
+    ("NotPrincipal allow naming only the caller's ARN does not grant it", BOB, {"AWS": BOB}, "ImplicitDeny"),
+    ("NotPrincipal allow naming only the caller's account does not grant it", BOB, {"AWS": ROOT}, "ImplicitDeny"),
+    ("NotPrincipal allow naming only the session's role does not grant the session", NP_SESSION, {"AWS": ROLE}, "ImplicitDeny"),
+    ("NotPrincipal allow naming only the session does not grant it", NP_SESSION, {"AWS": NP_SESSION}, "ImplicitDeny"),
+    ("NotPrincipal allow naming someone else grants the caller", ALICE, {"AWS": [BOB, f"arn:aws:iam::{OTHER}:root"]}, "Allow"),
+]:
+    add(F, name, DECISION + "; " + NOTPRINCIPAL + "#specifying-notprincipal-allow", P_NP_ALLOW,
+        sc(req(principal=principal), resource=pol(st(notprincipal=notp))), expected)
+for name, principal, notp, expected in [
+    ("NotPrincipal deny naming only the caller's ARN still denies it", BOB, {"AWS": BOB}, "ExplicitDeny"),
+    ("NotPrincipal deny naming only the session's role and account still denies the session", NP_SESSION, {"AWS": [ROLE, ROOT]}, "ExplicitDeny"),
+    ("NotPrincipal deny naming session, role and account spares the session", NP_SESSION, {"AWS": [NP_SESSION, ROLE, ROOT]}, "Allow"),
+]:
+    add(F, name, DECISION + "; " + NOTPRINCIPAL + "#specifying-notprincipal", P_NP_ALLOW,
+        sc(req(principal=principal), identity=[pol(st(action="*"))],
+           resource=pol(st("Deny", "s3:*", notprincipal=notp))), expected)
 
 # cross-account
 P_X = "For cross-account requests, the requester in the trusted AccountA must have an identity-based policy... Additionally, the resource-based policy in AccountB must allow the requester in AccountA to access the resource."
@@ -951,9 +973,28 @@ for name, action, resource, identity, rp, expected in [
     ("KMS key policy enabling IAM policies", "kms:Decrypt", KEY, [pol(st(action="kms:*"))], pol(st(action="kms:*", principal={"AWS": ROOT})), "Allow"),
     ("KMS key policy enabling IAM policies, no identity allow", "kms:Decrypt", KEY, [], pol(st(action="kms:*", principal={"AWS": ROOT})), "ImplicitDeny"),
     ("KMS key policy naming the user", "KMS:decrypt", KEY, [], pol(st(action="kms:Decrypt", principal={"AWS": ALICE})), "Allow"),
-    ("other sts actions do not need a resource grant", "sts:GetCallerIdentity", "*", [pol(st(action="sts:GetCallerIdentity"))], None, "Allow"),
+    ("other sts actions do not need a resource grant", "sts:GetSessionToken", "*", [pol(st(action="sts:GetSessionToken"))], None, "Allow"),
 ]:
     add(F, name, EVAL + "#policy-eval-denyallow", P_TRUSTKMS, sc(req(action=action, resource=resource), identity=identity, resource=rp), expected)
+
+# sts:GetCallerIdentity needs no permission: allowed to every caller with
+# credentials whatever the policies say, deny included; nothing decided it.
+TEMP = "id_credentials_temp_request.md"
+P_GCI = "GetCallerIdentity. No permissions are required to perform this operation. If an administrator adds a policy to your IAM user or role that explicitly denies access to the sts:GetCallerIdentity action, you can still perform this operation."
+DENY_ALL = pol(st("Deny", action="*"))
+GCI = "sts:GetCallerIdentity"
+for name, principal, kw in [
+    ("GetCallerIdentity with no policy", ALICE, {}),
+    ("GetCallerIdentity despite an identity-policy deny", ALICE, dict(identity=[pol(st("Deny", action=GCI))])),
+    ("GetCallerIdentity despite a session-policy deny", SESSION, dict(identity=[ALLOW_ALL], session=DENY_ALL)),
+    ("GetCallerIdentity despite a boundary deny", ALICE, dict(identity=[ALLOW_ALL], boundary=DENY_ALL)),
+    ("GetCallerIdentity despite an SCP deny", SESSION, dict(scps=[[DENY_ALL]])),
+    ("GetCallerIdentity for a federated user without a session policy", FED, {}),
+    ("GetCallerIdentity for the root user despite a deny", ROOT, dict(identity=[DENY_ALL])),
+]:
+    add(F, name, TEMP, P_GCI, sc(req(principal=principal, action=GCI, resource="*"), **kw), "Allow", matched=[])
+add(F, "GetCallerIdentity needs credentials", DECISION + "; " + TEMP, "Decision: only a caller with credentials (root, user, role session, federated user) gets sts:GetCallerIdentity without a policy; an anonymous request is decided as usual.",
+    sc(req(principal=None, action=GCI, resource="*"), identity=[ALLOW_ALL]), "ImplicitDeny")
 
 # -------------------------------------------------------------- malformed
 F = "malformed.json"
