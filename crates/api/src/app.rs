@@ -4,25 +4,23 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use axum::routing::{get, post};
 use axum::Router;
 use iam_domain::ids::AccountId;
 use iam_domain::metadata::{Actor, EventMetadata};
 use iam_domain::secrets::MasterKey;
 use iam_domain::Command;
-use iam_event_store::{EventStore, Position};
+use iam_event_store::EventStore;
 use iam_projection::{Projection, ProjectionConfig};
 
-use crate::auth::{self, Keys};
-use crate::authz::RequestFacts;
+use crate::auth;
 use crate::credentials::RootCredentials;
-use crate::ops::{self, OpContext, Protocol};
-use crate::query::{ApiError, Params};
+use crate::edge;
+use crate::query::ApiError;
 
 /// What `iamd serve` is configured with.
 #[derive(Debug, Clone)]
@@ -77,7 +75,7 @@ pub const KEY_USE_INTERVAL: chrono::Duration = chrono::Duration::minutes(1);
 /// request writes nothing — at most once per [`KEY_USE_INTERVAL`] per key.
 /// The write happens before the response, so what a client sees next is in
 /// order; a failure to record is logged, never returned.
-async fn record_key_use(
+pub(crate) async fn record_key_use(
     state: &AppState,
     authenticated: &auth::Authenticated,
     now: chrono::DateTime<chrono::Utc>,
@@ -141,7 +139,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/", get(query).post(query))
+        .route("/", get(edge::query).post(edge::query))
+        .route("/iam/{action}", post(edge::json_iam))
+        .route("/sts/{action}", post(edge::json_sts))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -183,284 +183,12 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
 async fn not_found(uri: Uri) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let err = ApiError::new(404, "NotFound", format!("No such endpoint: {}", uri.path()));
-    xml_error(&err, crate::query::IAM_NAMESPACE, &request_id)
-}
-
-fn xml_error(err: &ApiError, namespace: &str, request_id: &str) -> Response {
-    let mut response = (err.status_code(), err.to_xml(namespace, request_id)).into_response();
-    response
-        .headers_mut()
-        .insert("content-type", HeaderValue::from_static("text/xml"));
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        response.headers_mut().insert("x-amzn-requestid", v);
-    }
-    response
-}
-
-/// Every AWS Query call: authenticate, authorize inside the operation,
-/// execute, answer in XML.
-async fn query(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let (parts, body) = request.into_parts();
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-    let secure_transport = parts
-        .extensions
-        .get::<crate::server::Transport>()
-        .is_some_and(|t| t.tls);
-    // `_reservation` holds the body's share of the server's body budget
-    // until the answer is made.
-    let (body, _reservation) =
-        match crate::server::read_body(body, &parts.extensions, MAX_BODY).await {
-            Ok(read) => read,
-            Err(err) => {
-                // The rest of the body is not read: the connection cannot
-                // carry another request.
-                let mut response = xml_error(&err, crate::query::IAM_NAMESPACE, &request_id);
-                response
-                    .headers_mut()
-                    .insert("connection", HeaderValue::from_static("close"));
-                return response;
-            }
-        };
-    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
-    let raw_query = uri.query().unwrap_or("");
-    if !body.is_empty() && (crate::sigv4::is_presigned(raw_query) || unsigned_payload(&headers)) {
-        // The signature of a presigned request covers its query string, not
-        // a body sent along (UNSIGNED-PAYLOAD): parameters read from such a
-        // body would be unsigned, e.g. a URL presigned for GetUser POSTed
-        // with `Action=CreateUser`.
-        let action = Params::from_request(raw_query, b"")
-            .get("Action")
-            .unwrap_or("")
-            .to_owned();
-        let err = ApiError::new(
-            400,
-            "InvalidRequest",
-            "Presigned requests and requests with an unsigned payload must not carry a body; \
-             their parameters come from the signed query string only.",
-        );
-        return xml_error(&err, Protocol::of(&action).namespace(), &request_id);
-    }
-    let params = Params::from_request(raw_query, if method == Method::POST { &body } else { b"" });
-    let action = params.get("Action").unwrap_or("").to_owned();
-    let protocol = Protocol::of(&action);
-    match handle(
-        &state,
-        peer,
-        &method,
-        &uri,
-        &headers,
-        &body,
-        &params,
-        &action,
+    edge::error_response(
+        edge::Format::Query,
+        &err,
+        iam_wire::Service::Iam,
         &request_id,
-        secure_transport,
     )
-    .await
-    {
-        Ok((xml, position)) => {
-            let mut response = (StatusCode::OK, xml).into_response();
-            let h = response.headers_mut();
-            h.insert("content-type", HeaderValue::from_static("text/xml"));
-            if let Ok(v) = HeaderValue::from_str(&request_id) {
-                h.insert("x-amzn-requestid", v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&position.0.to_string()) {
-                h.insert(POSITION_HEADER, v);
-            }
-            response
-        }
-        Err(err) => xml_error(&err, protocol.namespace(), &request_id),
-    }
-}
-
-/// `x-amz-content-sha256: UNSIGNED-PAYLOAD`: the signature does not cover
-/// the body.
-fn unsigned_payload(headers: &HeaderMap) -> bool {
-    headers
-        .get_all("x-amz-content-sha256")
-        .iter()
-        .any(|v| v.as_bytes().trim_ascii() == b"UNSIGNED-PAYLOAD")
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn handle(
-    state: &AppState,
-    peer: SocketAddr,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-    params: &Params,
-    action: &str,
-    request_id: &str,
-    secure_transport: bool,
-) -> Result<(String, Position), ApiError> {
-    let now = chrono::Utc::now();
-    let header_pairs: Vec<(&str, &[u8])> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_bytes()))
-        .collect();
-    let http = crate::sigv4::HttpRequest {
-        method: method.as_str(),
-        path: uri.path(),
-        query: uri.query().unwrap_or(""),
-        headers: &header_pairs,
-        body,
-    };
-    let (authenticated, view) = authenticate_at_position(state, &http, headers, now).await?;
-    let caller = authenticated.caller.clone();
-    if action.is_empty() {
-        return Err(ApiError::new(
-            400,
-            "MissingAction",
-            "Missing Action parameter",
-        ));
-    }
-    let protocol = Protocol::of(action);
-    let service = protocol.service();
-    if authenticated.service != service {
-        // A signature scoped to one service is not valid for another's
-        // actions (AWS's own message).
-        return Err(ApiError::new(
-            403,
-            "SignatureDoesNotMatch",
-            format!("Credential should be scoped to correct service: '{service}'. "),
-        ));
-    }
-    let version = params.get("Version");
-    if version.is_some_and(|v| v != protocol.version()) {
-        return Err(ApiError::new(
-            400,
-            "InvalidAction",
-            format!(
-                "Could not find operation {action} for version {}",
-                version.unwrap_or_default()
-            ),
-        ));
-    }
-    let source_ip = peer.ip().to_string();
-    let user_agent = headers
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let metadata = EventMetadata {
-        actor: Actor {
-            principal_arn: caller.arn(),
-            principal_id: Some(caller.user_id()),
-            access_key_id: Some(caller.access_key_id().to_owned()),
-            session_name: None,
-        },
-        request_id: request_id.to_owned(),
-        source_ip: Some(source_ip.clone()),
-        user_agent,
-        correlation_id: None,
-        causation_id: None,
-    };
-    let ctx = OpContext {
-        state,
-        action,
-        caller: &caller,
-        params,
-        view,
-        facts: RequestFacts {
-            source_ip: Some(&source_ip),
-            secure_transport,
-            now,
-        },
-        metadata,
-        now,
-        authorized: Default::default(),
-    };
-    let (result, position) = ops::dispatch(action, &ctx).await?;
-    if authenticated.account_key {
-        record_key_use(state, &authenticated, now).await;
-    }
-    let mut x = crate::query::Xml::new();
-    x.open_ns(&format!("{action}Response"), protocol.namespace());
-    if !result.is_empty() {
-        x.open(&format!("{action}Result"))
-            .raw(&result)
-            .close(&format!("{action}Result"));
-    }
-    x.open("ResponseMetadata")
-        .elem("RequestId", request_id)
-        .close("ResponseMetadata");
-    x.close(&format!("{action}Response"));
-    Ok((
-        x.finish(),
-        position.unwrap_or_else(|| state.projection.position()),
-    ))
-}
-
-/// Authenticates the request, then honours `x-iamd-min-log-position`: only
-/// a caller whose signature verified may make this node wait for a log
-/// position (and so learn anything about it). After the wait the caller is
-/// authenticated again against the newer view, so a key deactivated at or
-/// before that position no longer works; the view returned is the newer one.
-///
-/// A key this node does not know yet (created on another node, which is
-/// what the header is for) cannot be verified before waiting. For such a
-/// request the node first catches up to the log's current head — never to
-/// the position the unauthenticated caller named — and tries once more.
-async fn authenticate_at_position(
-    state: &AppState,
-    http: &crate::sigv4::HttpRequest<'_>,
-    headers: &HeaderMap,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<
-    (
-        auth::Authenticated,
-        Option<Arc<iam_projection::AccountView>>,
-    ),
-    ApiError,
-> {
-    const WAIT: Duration = Duration::from_secs(5);
-    let authenticate = |view: Option<&iam_projection::AccountView>| {
-        auth::authenticate(
-            http,
-            &Keys {
-                account_id: state.account_id.as_str(),
-                root: &state.root,
-                master_key: &state.master_key,
-                view,
-            },
-            now,
-        )
-    };
-    let min = headers.get(MIN_POSITION_HEADER);
-    let mut view = state.projection.view(&state.account_id);
-    let authenticated = match authenticate(view.as_deref()) {
-        Err(e) if e.code == "InvalidClientTokenId" && min.is_some() => {
-            let head = state.store.head().await.map_err(|error| {
-                tracing::warn!(%error, "cannot read the log's head");
-                ApiError::internal()
-            })?;
-            // Not reaching it in time is answered as the unknown key it is.
-            let _ = state.projection.wait_for(head.position, WAIT).await;
-            view = state.projection.view(&state.account_id);
-            authenticate(view.as_deref())?
-        }
-        other => other?,
-    };
-    let Some(min) = min else {
-        return Ok((authenticated, view));
-    };
-    let wanted = min
-        .to_str()
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| {
-            ApiError::validation(format!("{MIN_POSITION_HEADER} must be a log position"))
-        })?;
-    state.projection.wait_for(Position(wanted), WAIT).await?;
-    let view = state.projection.view(&state.account_id);
-    let authenticated = authenticate(view.as_deref())?;
-    Ok((authenticated, view))
 }
 
 /// A server bound to its address, not yet serving.

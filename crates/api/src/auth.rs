@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use iam_domain::ids::AccessKeyId;
-use iam_domain::names::UserName;
+use iam_domain::names::{RoleName, UserName};
 use iam_domain::state::{AccessKeyStatus, CredentialOwner};
 use iam_projection::AccountView;
 
@@ -25,40 +25,60 @@ pub enum Caller {
         user_id: String,
         access_key_id: String,
     },
+    /// A session of a role, signing with temporary credentials. Nothing
+    /// issues these yet (STS is later work), but authorization already
+    /// evaluates them by the role's policies: a kind of caller the
+    /// authorizer does not know can never be allowed by default.
+    RoleSession {
+        role_name: RoleName,
+        /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+        arn: String,
+        /// `ROLEID:SESSION`, as `aws:userid` has it.
+        user_id: String,
+        access_key_id: String,
+    },
 }
 
 impl Caller {
     pub fn arn(&self) -> String {
         match self {
             Caller::Root { account_id, .. } => format!("arn:aws:iam::{account_id}:root"),
-            Caller::User { arn, .. } => arn.clone(),
+            Caller::User { arn, .. } | Caller::RoleSession { arn, .. } => arn.clone(),
         }
     }
 
     pub fn user_id(&self) -> String {
         match self {
             Caller::Root { account_id, .. } => account_id.clone(),
-            Caller::User { user_id, .. } => user_id.clone(),
+            Caller::User { user_id, .. } | Caller::RoleSession { user_id, .. } => user_id.clone(),
         }
     }
 
     pub fn access_key_id(&self) -> &str {
         match self {
-            Caller::Root { access_key_id, .. } | Caller::User { access_key_id, .. } => {
-                access_key_id
-            }
+            Caller::Root { access_key_id, .. }
+            | Caller::User { access_key_id, .. }
+            | Caller::RoleSession { access_key_id, .. } => access_key_id,
         }
     }
 
     /// The owner of credentials "of the caller" (access keys without a
-    /// `UserName` parameter belong to the caller).
-    pub fn owner(&self) -> CredentialOwner {
+    /// `UserName` parameter belong to the caller). A role session owns no
+    /// long-term credentials: AWS answers it with [`Caller::needs_user_name`].
+    pub fn owner(&self) -> Result<CredentialOwner, ApiError> {
         match self {
-            Caller::Root { .. } => CredentialOwner::Root,
-            Caller::User { user_name, .. } => CredentialOwner::User {
+            Caller::Root { .. } => Ok(CredentialOwner::Root),
+            Caller::User { user_name, .. } => Ok(CredentialOwner::User {
                 user_name: user_name.clone(),
-            },
+            }),
+            Caller::RoleSession { .. } => Err(Caller::needs_user_name()),
         }
+    }
+
+    /// AWS's answer to a call that defaults to "the calling user" made with
+    /// credentials that are not a user's.
+    pub fn needs_user_name() -> ApiError {
+        ApiError::validation("Must specify userName when calling with non-User credentials")
     }
 }
 

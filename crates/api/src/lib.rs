@@ -10,6 +10,7 @@ pub mod auth;
 pub mod authz;
 pub mod cli;
 pub mod credentials;
+pub mod edge;
 pub mod integrity;
 pub mod ops;
 pub mod query;

@@ -951,7 +951,10 @@ async fn managed_policy_attachments_of_users_groups_and_roles() {
         assert_eq!(not_policy.status, 400, "{}", not_policy.body);
         assert_error(
             &root
-                .call(&attach, &[(param, name), ("PolicyArn", "garbage")])
+                .call(
+                    &attach,
+                    &[(param, name), ("PolicyArn", "garbage-that-is-not-an-arn")],
+                )
                 .await,
             400,
             not_policy.error_code().as_deref().unwrap(),

@@ -209,8 +209,21 @@ async fn managed_policy_lifecycle_versions_and_their_errors() {
         )
         .await;
     expect_error(&not_a_policy, 400, "InvalidInput");
-    let garbage = root.call("GetPolicy", &[("PolicyArn", "nonsense")]).await;
+    let garbage = root
+        .call("GetPolicy", &[("PolicyArn", "nonsense-that-is-not-an-arn")])
+        .await;
     expect_error(&garbage, 400, "InvalidInput");
+    // Shorter than any ARN: the model's length constraint refuses it first,
+    // as AWS does.
+    let short = root.call("GetPolicy", &[("PolicyArn", "nonsense")]).await;
+    expect_error(&short, 400, "ValidationError");
+    assert!(
+        short
+            .body
+            .contains("Member must have length greater than or equal to 20"),
+        "{}",
+        short.body
+    );
 
     // The document comes back URL-encoded and decodes to the original.
     let version = root

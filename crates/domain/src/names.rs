@@ -247,12 +247,25 @@ impl fmt::Display for NameKey {
     }
 }
 
+/// A name unique case-insensitively under its [`NameKey`], so that code
+/// applying one rule to several kinds of entity (renaming a user or a
+/// group) is written once.
+pub(crate) trait Keyed {
+    /// The case-folded key this name is unique under.
+    fn key(&self) -> NameKey;
+}
+
 macro_rules! keyed {
     ($($t:ty),*) => {$(
         impl $t {
             /// The case-folded key this name is unique under.
             pub fn key(&self) -> NameKey {
                 NameKey::of(self.as_str())
+            }
+        }
+        impl Keyed for $t {
+            fn key(&self) -> NameKey {
+                <$t>::key(self)
             }
         }
     )*};

@@ -114,8 +114,9 @@ impl Violations {
             Some(v) => format!("Value '{v}' at"),
             None => "Value at".to_owned(),
         };
-        self.0
-            .push(format!("{value} '{path}' failed to satisfy constraint: {rule}"));
+        self.0.push(format!(
+            "{value} '{path}' failed to satisfy constraint: {rule}"
+        ));
     }
 
     fn push_null(&mut self, path: &str) {
@@ -164,9 +165,17 @@ pub trait Decode: Sized + Default {
     fn check(&self, _path: &str, _constraint: &Constraint, _violations: &mut Violations) {}
 }
 
-fn text<'n>(node: &'n Node, path: &str, violations: &mut Violations, what: &str) -> Option<&'n str> {
+fn text<'n>(
+    node: &'n Node,
+    path: &str,
+    violations: &mut Violations,
+    what: &str,
+) -> Option<&'n str> {
     match node {
         Node::Text(t) => Some(t),
+        // A JSON number or boolean is what an integer or boolean member
+        // expects; a string member must be given a string.
+        Node::Literal(t) if what != "a string" => Some(t),
         _ => {
             violations.push(path, None, &format!("Member must be {what}"));
             None
@@ -239,7 +248,11 @@ impl Decode for i32 {
         match t.parse::<i32>() {
             Ok(n) => Some(n),
             Err(_) => {
-                v.push(path, shown(t, &Constraint::NONE).as_deref(), "Member must be an integer");
+                v.push(
+                    path,
+                    shown(t, &Constraint::NONE).as_deref(),
+                    "Member must be an integer",
+                );
                 None
             }
         }
@@ -490,7 +503,10 @@ pub fn decode_enum<T>(
             v.push(
                 path,
                 shown(t, &Constraint::NONE).as_deref(),
-                &format!("Member must satisfy enum value set: [{}]", values.join(", ")),
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    values.join(", ")
+                ),
             );
             None
         }
@@ -567,6 +583,8 @@ mod tests {
         assert!(!v.message().contains("hunter2"), "{}", v.message());
         let mut v = Violations::default();
         "x".repeat(300).check("userName", &USER_NAME, &mut v);
-        assert!(v.message().starts_with("1 validation error detected: Value at 'userName'"));
+        assert!(v
+            .message()
+            .starts_with("1 validation error detected: Value at 'userName'"));
     }
 }

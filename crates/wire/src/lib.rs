@@ -79,7 +79,10 @@ mod tests {
             <iam::ops::CreateUser as Operation>::SPEC.result,
             Some("CreateUserResult")
         );
-        assert_eq!(<sts::ops::GetCallerIdentity as Operation>::SPEC.service, Service::Sts);
+        assert_eq!(
+            <sts::ops::GetCallerIdentity as Operation>::SPEC.service,
+            Service::Sts
+        );
         for service in [Service::Iam, Service::Sts] {
             for op in service.operations() {
                 assert_eq!(op.service, service);
@@ -126,7 +129,10 @@ mod tests {
     fn an_empty_output_still_writes_its_result_element() {
         let spec = <iam::ops::UpdateRole as Operation>::SPEC;
         let xml = operation::xml_response(spec, "req-1", &iam::UpdateRoleResponse::default());
-        assert!(xml.contains("<UpdateRoleResult></UpdateRoleResult>"), "{xml}");
+        assert!(
+            xml.contains("<UpdateRoleResult></UpdateRoleResult>"),
+            "{xml}"
+        );
         let spec = <iam::ops::DeleteUser as Operation>::SPEC;
         let xml = operation::xml_response(spec, "req-1", &());
         assert!(!xml.contains("Result"), "{xml}");

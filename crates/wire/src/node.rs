@@ -14,9 +14,11 @@ pub enum Node {
     /// A JSON `null`, or nothing.
     #[default]
     Null,
-    /// A scalar as text (Query values are all text; JSON numbers and
-    /// booleans are kept in their JSON spelling).
+    /// A string (every Query value is one).
     Text(String),
+    /// A JSON number or boolean, in its JSON spelling: read as an integer
+    /// or boolean, never as a string (`{"UserName": 7}` is refused).
+    Literal(String),
     /// A list, in order.
     List(Vec<Node>),
     /// A structure's members, or a JSON object read as a map.
@@ -60,8 +62,8 @@ impl Node {
         }
         match value {
             Value::Null => Node::Null,
-            Value::Bool(b) => Node::Text(b.to_string()),
-            Value::Number(n) => Node::Text(n.to_string()),
+            Value::Bool(b) => Node::Literal(b.to_string()),
+            Value::Number(n) => Node::Literal(n.to_string()),
             Value::String(s) => Node::Text(s.clone()),
             Value::Array(items) => Node::List(
                 items
@@ -152,7 +154,9 @@ impl Builder {
     fn finish(self) -> Node {
         match self {
             Builder::Text(t) => Node::Text(t),
-            Builder::Struct(m) => Node::Struct(m.into_iter().map(|(k, v)| (k, v.finish())).collect()),
+            Builder::Struct(m) => {
+                Node::Struct(m.into_iter().map(|(k, v)| (k, v.finish())).collect())
+            }
             Builder::List(items) => Node::List(items.into_values().map(Builder::finish).collect()),
             Builder::Entries(entries) => Node::Entries(
                 entries
@@ -218,7 +222,7 @@ mod tests {
     fn json_becomes_the_same_tree() {
         let json = serde_json::json!({"UserName": "alice", "Tags": [{"Key": "a"}], "MaxItems": 5, "X": null});
         let tree = Node::from_json(&json);
-        assert_eq!(tree.member("MaxItems"), Some(&text("5")));
+        assert_eq!(tree.member("MaxItems"), Some(&Node::Literal("5".into())));
         assert_eq!(tree.member("X"), None);
         assert!(matches!(tree.member("Tags"), Some(Node::List(l)) if l.len() == 1));
     }

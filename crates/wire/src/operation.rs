@@ -88,7 +88,11 @@ pub trait Operation: 'static {
 /// <ResponseMetadata><RequestId>…</RequestId></ResponseMetadata></OpResponse>`.
 /// An operation with an output always writes its result element, even
 /// empty (`<UpdateRoleResult/>` is what SDKs expect).
-pub fn xml_response<T: Encode + ?Sized>(spec: &OperationSpec, request_id: &str, output: &T) -> String {
+pub fn xml_response<T: Encode + ?Sized>(
+    spec: &OperationSpec,
+    request_id: &str,
+    output: &T,
+) -> String {
     let response = format!("{}Response", spec.name);
     let mut x = XmlWriter::new();
     x.open_ns(&response, spec.service.namespace());

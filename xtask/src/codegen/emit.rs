@@ -8,9 +8,11 @@ use std::fmt::Write;
 use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 
+use super::order::MemberOrder;
+
 type Shapes = Map<String, Value>;
 
-pub fn service(name: &str, source: &str, model: &Value) -> Result<String> {
+pub fn service(name: &str, source: &str, model: &Value, order: &MemberOrder) -> Result<String> {
     let shapes = super::shapes(model)?;
     let meta = &model["metadata"];
     let version = meta["apiVersion"].as_str().context("apiVersion")?;
@@ -42,8 +44,10 @@ pub fn service(name: &str, source: &str, model: &Value) -> Result<String> {
             continue;
         }
         match shape["type"].as_str() {
-            Some("structure") => structure(&mut out, shapes, shape_name, shape)?,
-            Some("string") if shape.get("enum").is_some() => enumeration(&mut out, shape_name, shape)?,
+            Some("structure") => structure(&mut out, shapes, order, shape_name, shape)?,
+            Some("string") if shape.get("enum").is_some() => {
+                enumeration(&mut out, shape_name, shape)?
+            }
             _ => {}
         }
     }
@@ -56,8 +60,8 @@ pub fn service(name: &str, source: &str, model: &Value) -> Result<String> {
 fn check_names(shapes: &Shapes) -> Result<()> {
     let mut seen = BTreeMap::new();
     for (name, shape) in shapes {
-        let is_type = matches!(shape["type"].as_str(), Some("structure"))
-            || shape.get("enum").is_some();
+        let is_type =
+            matches!(shape["type"].as_str(), Some("structure")) || shape.get("enum").is_some();
         if is_type {
             if let Some(other) = seen.insert(type_name(name), name) {
                 bail!("shapes {other} and {name} map to one Rust type");
@@ -77,7 +81,9 @@ fn is_sensitive(shape: &Value) -> bool {
 
 /// The Rust type of a shape.
 fn rust_type(shapes: &Shapes, name: &str) -> Result<String> {
-    let shape = shapes.get(name).with_context(|| format!("no shape {name}"))?;
+    let shape = shapes
+        .get(name)
+        .with_context(|| format!("no shape {name}"))?;
     Ok(match shape["type"].as_str().unwrap_or_default() {
         "string" if is_enum(shape) => type_name(name),
         "string" if is_sensitive(shape) => "crate::Secret".into(),
@@ -141,7 +147,10 @@ fn constraints(out: &mut String, shapes: &Shapes) -> Result<()> {
                 let p = format!("P_{}", upper_snake(name));
                 let rust = super::pattern::translate(java);
                 if rust.is_none() {
-                    writeln!(out, "// {name}'s pattern uses lookaround, which is not checked.")?;
+                    writeln!(
+                        out,
+                        "// {name}'s pattern uses lookaround, which is not checked."
+                    )?;
                 }
                 writeln!(
                     out,
@@ -193,7 +202,8 @@ struct Member {
     read: String,
 }
 
-fn members(shapes: &Shapes, shape: &Value) -> Result<Vec<Member>> {
+/// A structure's members, in the model's order.
+fn members(shapes: &Shapes, order: &[String], shape: &Value) -> Result<Vec<Member>> {
     let required: BTreeSet<&str> = shape["required"]
         .as_array()
         .map(|r| r.iter().filter_map(Value::as_str).collect())
@@ -202,7 +212,11 @@ fn members(shapes: &Shapes, shape: &Value) -> Result<Vec<Member>> {
     let Some(members) = shape["members"].as_object() else {
         return Ok(out);
     };
-    for (wire, member) in members {
+    if order.len() != members.len() {
+        bail!("member order and members disagree");
+    }
+    for wire in order {
+        let member = &members[wire.as_str()];
         let target = member["shape"].as_str().context("member without shape")?;
         let target_shape = &shapes[target];
         let is_required = required.contains(wire.as_str());
@@ -232,12 +246,21 @@ fn members(shapes: &Shapes, shape: &Value) -> Result<Vec<Member>> {
     Ok(out)
 }
 
-fn structure(out: &mut String, shapes: &Shapes, name: &str, shape: &Value) -> Result<()> {
+fn structure(
+    out: &mut String,
+    shapes: &Shapes,
+    order: &MemberOrder,
+    name: &str,
+    shape: &Value,
+) -> Result<()> {
     let ty = type_name(name);
-    let members = members(shapes, shape)?;
+    let members = members(shapes, order.of(name), shape)?;
     out.push('\n');
     doc(out, shape, "")?;
-    writeln!(out, "#[derive(Debug, Clone, Default, PartialEq)]\npub struct {ty} {{")?;
+    writeln!(
+        out,
+        "#[derive(Debug, Clone, Default, PartialEq)]\npub struct {ty} {{"
+    )?;
     for m in &members {
         if m.required {
             writeln!(out, "    pub {}: {},", m.field, m.ty)?;
@@ -307,12 +330,18 @@ fn enumeration(out: &mut String, name: &str, shape: &Value) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )?;
-    writeln!(out, "    pub fn as_str(self) -> &'static str {{\n        match self {{")?;
+    writeln!(
+        out,
+        "    pub fn as_str(self) -> &'static str {{\n        match self {{"
+    )?;
     for (v, variant) in values.iter().zip(&variants) {
         writeln!(out, "            Self::{variant} => {v:?},")?;
     }
     writeln!(out, "        }}\n    }}")?;
-    writeln!(out, "    pub fn parse(text: &str) -> Option<Self> {{\n        match text {{")?;
+    writeln!(
+        out,
+        "    pub fn parse(text: &str) -> Option<Self> {{\n        match text {{"
+    )?;
     for (v, variant) in values.iter().zip(&variants) {
         writeln!(out, "            {v:?} => Some(Self::{variant}),")?;
     }
@@ -335,7 +364,10 @@ fn operations(out: &mut String, service: &str, model: &Value, shapes: &Shapes) -
         "sts" => "Service::Sts",
         other => bail!("unknown service {other}"),
     };
-    writeln!(out, "\n/// Every operation of the model, by name.\npub const OPERATIONS: &[OperationSpec] = &[")?;
+    writeln!(
+        out,
+        "\n/// Every operation of the model, by name.\npub const OPERATIONS: &[OperationSpec] = &["
+    )?;
     for (name, op) in operations {
         let result = match op["output"]["resultWrapper"].as_str() {
             Some(r) => format!("Some({r:?})"),
@@ -343,7 +375,11 @@ fn operations(out: &mut String, service: &str, model: &Value, shapes: &Shapes) -
         };
         let errors: Vec<String> = op["errors"]
             .as_array()
-            .map(|e| e.iter().filter_map(|e| e["shape"].as_str()).collect::<Vec<_>>())
+            .map(|e| {
+                e.iter()
+                    .filter_map(|e| e["shape"].as_str())
+                    .collect::<Vec<_>>()
+            })
             .unwrap_or_default()
             .into_iter()
             .map(|s| format!("{:?}", error_code(s, &shapes[s])))
@@ -377,13 +413,18 @@ fn operations(out: &mut String, service: &str, model: &Value, shapes: &Shapes) -
 }
 
 fn errors(out: &mut String, shapes: &Shapes) -> Result<()> {
-    writeln!(out, "\n/// Every error the model defines.\npub const ERRORS: &[ErrorSpec] = &[")?;
+    writeln!(
+        out,
+        "\n/// Every error the model defines.\npub const ERRORS: &[ErrorSpec] = &["
+    )?;
     for (name, shape) in shapes {
         if shape.get("exception").and_then(Value::as_bool) != Some(true) {
             continue;
         }
         let status = shape["error"]["httpStatusCode"].as_i64().unwrap_or(400);
-        let sender = shape["error"]["senderFault"].as_bool().unwrap_or(status < 500);
+        let sender = shape["error"]["senderFault"]
+            .as_bool()
+            .unwrap_or(status < 500);
         writeln!(
             out,
             "    ErrorSpec {{ code: {:?}, status: {status}, sender_fault: {sender} }},",
@@ -528,7 +569,10 @@ mod tests {
     #[test]
     fn names_follow_rust_conventions() {
         assert_eq!(field_name("MFADevices"), "mfa_devices");
-        assert_eq!(field_name("OpenIDConnectProviderArn"), "open_id_connect_provider_arn");
+        assert_eq!(
+            field_name("OpenIDConnectProviderArn"),
+            "open_id_connect_provider_arn"
+        );
         assert_eq!(field_name("UserName"), "user_name");
         assert_eq!(field_name("Type"), "r#type");
         assert_eq!(variant_name("aws-managed"), "AwsManaged");

@@ -8,6 +8,7 @@
 //! differ, which CI runs.
 
 mod emit;
+mod order;
 mod pattern;
 
 use std::path::PathBuf;
@@ -37,13 +38,15 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut stale = Vec::new();
     for (service, source) in SERVICES {
         let path = models.join(format!("{service}.json"));
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let model: Value = serde_json::from_str(&text).context("parsing the model")?;
+        let order = order::MemberOrder::parse(&text)?;
         let code = emit::service(
             service,
             &format!("botocore {BOTOCORE_VERSION} {source}"),
             &model,
+            &order,
         )?;
         let target = out_dir.join(format!("{service}.rs"));
         if check {

@@ -63,7 +63,10 @@ mod tests {
             Some(r"^(?:[0-9A-Za-z_+=,.@-]+)$")
         );
         assert_eq!(translate(r"\d{12}").as_deref(), Some(r"^(?:[0-9]{12})$"));
-        assert_eq!(translate(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"), None);
+        assert_eq!(
+            translate(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"),
+            None
+        );
         assert_eq!(
             translate(r"[\u0020-\u00FF\u10000-\u10FFFF]+").as_deref(),
             Some(r"^(?:[\u0020-\u00FF\x{10000}-\x{10FFFF}]+)$")

@@ -46,64 +46,32 @@ impl KeySource {
     }
 }
 
-use KeySource::*;
-
-/// Every IAM action that has action-specific condition keys, with their
-/// sources. Actions not listed have none.
-pub const ACTION_KEYS: &[(&str, &[KeySource])] = &[
-    ("AttachGroupPolicy", &[RequestedPolicyArn]),
-    ("AttachRolePolicy", &[StoredBoundary, RequestedPolicyArn]),
-    ("AttachUserPolicy", &[StoredBoundary, RequestedPolicyArn]),
-    ("CreatePolicy", &[RequestTags]),
-    ("CreateRole", &[RequestedBoundary, RequestTags]),
-    ("CreateUser", &[RequestedBoundary, RequestTags]),
-    ("DeleteRolePermissionsBoundary", &[StoredBoundary]),
-    ("DeleteRolePolicy", &[StoredBoundary]),
-    ("DeleteUserPermissionsBoundary", &[StoredBoundary]),
-    ("DeleteUserPolicy", &[StoredBoundary]),
-    ("DetachGroupPolicy", &[RequestedPolicyArn]),
-    ("DetachRolePolicy", &[StoredBoundary, RequestedPolicyArn]),
-    ("DetachUserPolicy", &[StoredBoundary, RequestedPolicyArn]),
-    ("PutRolePermissionsBoundary", &[RequestedBoundary]),
-    ("PutRolePolicy", &[StoredBoundary]),
-    ("PutUserPermissionsBoundary", &[RequestedBoundary]),
-    ("PutUserPolicy", &[StoredBoundary]),
-    ("TagPolicy", &[RequestTags]),
-    ("TagRole", &[RequestTags]),
-    ("TagUser", &[RequestTags]),
-    ("UntagPolicy", &[RemovedTagKeys]),
-    ("UntagRole", &[RemovedTagKeys]),
-    ("UntagUser", &[RemovedTagKeys]),
-];
-
 /// The sources of `action`'s own condition keys (`action` without the
-/// `iam:` prefix); empty for actions that define none.
+/// service prefix); empty for actions that define none. The operation table
+/// (`crate::edge::registry`) states them beside each operation.
 pub fn sources(action: &str) -> &'static [KeySource] {
-    ACTION_KEYS
-        .binary_search_by(|(name, _)| (*name).cmp(action))
-        .map(|i| ACTION_KEYS[i].1)
+    iam_wire::Service::Iam
+        .operation(action)
+        .map(crate::edge::registry::condition_keys)
         .unwrap_or(&[])
 }
 
 #[cfg(test)]
 mod tests {
+    use super::KeySource::*;
     use super::*;
 
-    #[test]
-    fn the_table_is_sorted_so_lookups_find_every_entry() {
-        for pair in ACTION_KEYS.windows(2) {
-            assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
-        }
-        for (action, keys) in ACTION_KEYS {
-            assert_eq!(sources(action), *keys);
-        }
-        assert!(sources("GetUser").is_empty());
-        assert!(sources("ListUsers").is_empty());
+    fn with_keys() -> impl Iterator<Item = (&'static str, &'static [KeySource])> {
+        crate::edge::registry::IMPLEMENTED
+            .iter()
+            .map(|s| (s.name, sources(s.name)))
+            .filter(|(_, k)| !k.is_empty())
     }
 
     #[test]
     fn a_boundary_is_read_from_the_request_only_where_it_is_being_set() {
-        for (action, keys) in ACTION_KEYS {
+        assert_eq!(with_keys().count(), 23);
+        for (action, keys) in with_keys() {
             if keys.contains(&RequestedBoundary) {
                 assert!(
                     action.starts_with("Create") || action.ends_with("PermissionsBoundary"),
@@ -114,5 +82,7 @@ mod tests {
         }
         assert_eq!(sources("PutUserPolicy"), &[StoredBoundary]);
         assert_eq!(sources("DeleteUserPermissionsBoundary"), &[StoredBoundary]);
+        assert!(sources("GetUser").is_empty());
+        assert!(sources("NoSuchAction").is_empty());
     }
 }

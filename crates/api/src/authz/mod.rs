@@ -23,6 +23,13 @@ use iam_projection::{AccountView, PrincipalKey};
 
 use crate::auth::Caller;
 use crate::query::{ApiError, Params};
+use iam_wire::{iam::ops as iam, Operation};
+
+/// The action that reads an entity of a kind (`GetUser` for users, ...):
+/// a refusal names the stored entity only to a caller allowed it.
+const fn reader_of<O: Operation>() -> &'static str {
+    O::SPEC.name
+}
 use keys::KeySource;
 
 /// Facts about the request itself that policies may test.
@@ -89,7 +96,7 @@ impl Target {
             Some(u) => Stored {
                 id: u.id.as_str(),
                 arn: state.user_arn(u),
-                reader: "GetUser",
+                reader: reader_of::<iam::GetUser>(),
                 tags: tag_pairs(u.tags.values()),
                 boundary: u.permissions_boundary.as_ref(),
             }
@@ -106,7 +113,7 @@ impl Target {
             Some(g) => Stored {
                 id: g.id.as_str(),
                 arn: state.group_arn(g),
-                reader: "GetGroup",
+                reader: reader_of::<iam::GetGroup>(),
                 tags: Vec::new(),
                 boundary: None,
             }
@@ -123,7 +130,7 @@ impl Target {
             Some(r) => Stored {
                 id: r.id.as_str(),
                 arn: state.role_arn(r),
-                reader: "GetRole",
+                reader: reader_of::<iam::GetRole>(),
                 tags: tag_pairs(r.tags.values()),
                 boundary: r.permissions_boundary.as_ref(),
             }
@@ -140,7 +147,7 @@ impl Target {
             Some(p) => Stored {
                 id: p.id.as_str(),
                 arn: state.policy_arn(p),
-                reader: "GetPolicy",
+                reader: reader_of::<iam::GetPolicy>(),
                 tags: tag_pairs(p.tags.values()),
                 boundary: None,
             }
@@ -153,7 +160,7 @@ impl Target {
     /// name an entity only indirectly, such as by an access key id).
     pub fn named_as(mut self, named: String) -> Target {
         if self.reader.is_none() {
-            self.reader = Some("GetUser");
+            self.reader = Some(reader_of::<iam::GetUser>());
         }
         self.named = named;
         self
@@ -394,42 +401,64 @@ pub fn context(
     Ok(context)
 }
 
-/// Authorizes `iam:<action>` on `target` for the caller: root may do
-/// everything; a user needs an identity policy that allows it (within
-/// their permissions boundary) and none that denies it, evaluated with the
-/// context AWS defines for the action.
+/// Authorizes `<service>:<action>` on `target` for the caller: root may do
+/// everything; a user or a role session needs an identity policy that
+/// allows it (within its permissions boundary) and none that denies it,
+/// evaluated with the context AWS defines for the action. The match on the
+/// caller is exhaustive: a new kind of caller does not compile until it is
+/// given its policies here.
 pub fn authorize(
     caller: &Caller,
     view: Option<&AccountView>,
-    action: &str,
+    (service, action): (&str, &str),
     target: &Target,
     params: &Params,
     facts: &RequestFacts<'_>,
 ) -> Result<(), ApiError> {
-    let Caller::User {
-        user_name,
-        arn,
-        user_id,
-        ..
-    } = caller
-    else {
-        return Ok(());
-    };
     static EMPTY: std::sync::OnceLock<AccountState> = std::sync::OnceLock::new();
     let state = view
         .map(|v| &v.state)
         .unwrap_or_else(|| EMPTY.get_or_init(AccountState::default));
-    let caller_tags = state
-        .users
-        .get(&user_name.key())
-        .map(|u| tag_pairs(u.tags.values()))
-        .unwrap_or_default();
+    let (principal, arn, user_id, caller_tags) = match caller {
+        // The account's root user may do everything, as in AWS.
+        Caller::Root { .. } => return Ok(()),
+        Caller::User {
+            user_name,
+            arn,
+            user_id,
+            ..
+        } => (
+            PrincipalKey::User(user_name.key()),
+            arn,
+            user_id,
+            state
+                .users
+                .get(&user_name.key())
+                .map(|u| tag_pairs(u.tags.values()))
+                .unwrap_or_default(),
+        ),
+        Caller::RoleSession {
+            role_name,
+            arn,
+            user_id,
+            ..
+        } => (
+            PrincipalKey::Role(role_name.key()),
+            arn,
+            user_id,
+            state
+                .roles
+                .get(&role_name.key())
+                .map(|r| tag_pairs(r.tags.values()))
+                .unwrap_or_default(),
+        ),
+    };
     let context = self::context(&caller_tags, user_id, state, action, target, params, facts)?;
-    let effective = view.and_then(|v| v.effective_policies(&PrincipalKey::User(user_name.key())));
+    let effective = view.and_then(|v| v.effective_policies(&principal));
     let evaluate = |action: &str, context: Context| {
         let request = Request::new(
             Principal::parse(arn),
-            &format!("iam:{action}"),
+            &format!("{service}:{action}"),
             &target.arn,
             None,
             context,
@@ -459,13 +488,13 @@ pub fn authorize(
     let why = if outcome == Outcome::ExplicitDeny {
         "with an explicit deny in an identity-based policy".to_string()
     } else {
-        format!("because no identity-based policy allows the iam:{action} action")
+        format!("because no identity-based policy allows the {service}:{action} action")
     };
     Err(ApiError::new(
         403,
         "AccessDenied",
         format!(
-            "User: {arn} is not authorized to perform: iam:{action} on resource: {shown} {why}"
+            "User: {arn} is not authorized to perform: {service}:{action} on resource: {shown} {why}"
         ),
     ))
 }
@@ -555,7 +584,7 @@ mod tests {
             "TagUser",
         ];
         let removed_tags = ["UntagPolicy", "UntagRole", "UntagUser"];
-        for action in crate::ops::OPERATIONS {
+        for action in crate::edge::registry::IMPLEMENTED.iter().map(|s| &s.name) {
             let c = context_of(action);
             let boundary = values(&c, "iam:PermissionsBoundary");
             let expected = if stored_boundary.contains(action) {

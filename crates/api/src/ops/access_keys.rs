@@ -3,22 +3,27 @@
 use iam_domain::ids::AccessKeyId;
 use iam_domain::names::UserName;
 use iam_domain::secrets::seal;
-use iam_domain::state::{AccessKeyStatus, CredentialOwner};
+use iam_domain::state::{AccessKey, AccessKeyStatus, CredentialOwner};
 use iam_domain::Command;
+use iam_wire::iam;
 
-use super::{page, paging_tail, OpContext, OpResult};
+use super::shapes::Page;
+use super::{OpContext, OpResult};
 use crate::authz::Target;
 use crate::credentials::{random_bytes, secret_access_key, unique_id};
-use crate::query::{iso8601, ApiError, Xml};
+use crate::query::ApiError;
 
 /// The owner named by `UserName`, or the caller; and what the call is
 /// authorized against (the user; the root user for root keys).
-fn owner(ctx: &OpContext<'_>) -> Result<(CredentialOwner, Target), ApiError> {
-    let owner = match ctx.params.get("UserName") {
+fn owner(
+    ctx: &OpContext<'_>,
+    user_name: Option<&str>,
+) -> Result<(CredentialOwner, Target), ApiError> {
+    let owner = match user_name {
         Some(name) => CredentialOwner::User {
             user_name: UserName::parse(name)?,
         },
-        None => ctx.caller.owner(),
+        None => ctx.caller.owner()?,
     };
     let target = owner_target(ctx, &owner);
     Ok((owner, target))
@@ -31,23 +36,35 @@ fn owner_target(ctx: &OpContext<'_>, owner: &CredentialOwner) -> Target {
     }
 }
 
-fn owner_name(owner: &CredentialOwner) -> Option<&str> {
+fn owner_name(owner: &CredentialOwner) -> Option<String> {
     match owner {
         CredentialOwner::Root => None,
-        CredentialOwner::User { user_name } => Some(user_name.as_str()),
+        CredentialOwner::User { user_name } => Some(user_name.as_str().to_owned()),
     }
 }
 
-fn status_text(s: AccessKeyStatus) -> &'static str {
+fn status(s: AccessKeyStatus) -> iam::StatusType {
     match s {
-        AccessKeyStatus::Active => "Active",
-        AccessKeyStatus::Inactive => "Inactive",
+        AccessKeyStatus::Active => iam::StatusType::Active,
+        AccessKeyStatus::Inactive => iam::StatusType::Inactive,
     }
 }
 
-pub async fn create(ctx: &OpContext<'_>) -> OpResult {
-    let (owner, resource) = owner(ctx)?;
-    ctx.authorize("CreateAccessKey", &resource)?;
+fn metadata(k: &AccessKey) -> iam::AccessKeyMetadata {
+    iam::AccessKeyMetadata {
+        access_key_id: Some(k.id.as_str().to_owned()),
+        create_date: Some(k.created_at),
+        status: Some(status(k.status)),
+        user_name: owner_name(&k.owner),
+    }
+}
+
+pub async fn create(
+    ctx: &OpContext<'_>,
+    input: iam::CreateAccessKeyRequest,
+) -> OpResult<iam::CreateAccessKeyResponse> {
+    let (owner, resource) = owner(ctx, input.user_name.as_deref())?;
+    ctx.authorize(&resource)?;
     let id = unique_id("AKIA");
     let secret = secret_access_key();
     // The secret is sealed before it reaches the log, bound to its key id.
@@ -57,100 +74,95 @@ pub async fn create(ctx: &OpContext<'_>) -> OpResult {
         id.as_bytes(),
         secret.as_bytes(),
     );
-    let position = ctx
-        .execute(Command::CreateAccessKey {
-            owner: owner.clone(),
-            access_key_id: AccessKeyId::parse(&id)?,
-            secret: sealed,
-            now: ctx.now,
-        })
-        .await?;
-    let mut x = Xml::new();
-    x.open("AccessKey")
-        .opt("UserName", owner_name(&owner))
-        .elem("AccessKeyId", &id)
-        .elem("Status", "Active")
-        .elem("SecretAccessKey", &secret)
-        .elem("CreateDate", &iso8601(&ctx.now))
-        .close("AccessKey");
-    Ok((x.finish(), Some(position)))
+    ctx.execute(Command::CreateAccessKey {
+        owner: owner.clone(),
+        access_key_id: AccessKeyId::parse(&id)?,
+        secret: sealed,
+        now: ctx.now,
+    })
+    .await?;
+    Ok(iam::CreateAccessKeyResponse {
+        access_key: iam::AccessKey {
+            access_key_id: id,
+            create_date: Some(ctx.now),
+            secret_access_key: iam_wire::Secret(secret),
+            status: iam::StatusType::Active,
+            // Root's keys have no user name; AWS leaves the element empty.
+            user_name: owner_name(&owner).unwrap_or_default(),
+        },
+    })
 }
 
-pub fn list(ctx: &OpContext<'_>) -> OpResult {
-    let (owner, resource) = owner(ctx)?;
-    ctx.authorize("ListAccessKeys", &resource)?;
+pub async fn list(
+    ctx: &OpContext<'_>,
+    input: iam::ListAccessKeysRequest,
+) -> OpResult<iam::ListAccessKeysResponse> {
+    let (owner, resource) = owner(ctx, input.user_name.as_deref())?;
+    ctx.authorize(&resource)?;
     let state = ctx.state();
     if let CredentialOwner::User { user_name } = &owner {
         if !state.users.contains_key(&user_name.key()) {
-            return Err(ApiError::new(
-                404,
-                "NoSuchEntity",
-                format!("The user with name {} cannot be found.", user_name.as_str()),
-            ));
+            return Err(super::entity::no_such("user", user_name.as_str()));
         }
     }
-    let (keys, next) = page(
+    let page = Page::of(
         state
             .access_keys
             .iter()
             .filter(|(_, k)| k.owner == owner)
-            .map(|(id, k)| (id.as_str(), k)),
-        ctx.params,
-    )?;
-    let mut x = Xml::new();
-    x.open("AccessKeyMetadata");
-    for k in keys {
-        x.open("member")
-            .opt("UserName", owner_name(&k.owner))
-            .elem("AccessKeyId", k.id.as_str())
-            .elem("Status", status_text(k.status))
-            .elem("CreateDate", &iso8601(&k.created_at))
-            .close("member");
-    }
-    x.close("AccessKeyMetadata");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+            .map(|(id, k)| (id.as_str(), metadata(k))),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListAccessKeysResponse {
+        is_truncated: page.is_truncated(),
+        access_key_metadata: page.items,
+        marker: page.next,
+    })
 }
 
-pub async fn update(ctx: &OpContext<'_>) -> OpResult {
-    let (owner, resource) = owner(ctx)?;
-    let id = AccessKeyId::parse(ctx.params.required("AccessKeyId")?)?;
-    let status = match ctx.params.required("Status")? {
-        "Active" => AccessKeyStatus::Active,
-        "Inactive" => AccessKeyStatus::Inactive,
-        other => {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{other}' at 'status' failed to satisfy constraint: \
-                 Member must satisfy enum value set: [Active, Inactive]"
-            )))
+pub async fn update(ctx: &OpContext<'_>, input: iam::UpdateAccessKeyRequest) -> OpResult<()> {
+    let (owner, resource) = owner(ctx, input.user_name.as_deref())?;
+    let id = AccessKeyId::parse(&input.access_key_id)?;
+    let status = match input.status {
+        iam::StatusType::Active => AccessKeyStatus::Active,
+        iam::StatusType::Inactive => AccessKeyStatus::Inactive,
+        // In the model's enumeration (for other credentials), not a state
+        // an access key can be put in.
+        iam::StatusType::Expired => {
+            return Err(ApiError::validation(
+                "1 validation error detected: Value 'Expired' at 'status' failed to satisfy \
+                 constraint: Member must satisfy enum value set: [Active, Inactive]",
+            ))
         }
     };
-    ctx.authorize("UpdateAccessKey", &resource)?;
-    let position = ctx
-        .execute(Command::UpdateAccessKey {
-            owner,
-            access_key_id: id,
-            status,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+    ctx.authorize(&resource)?;
+    ctx.execute(Command::UpdateAccessKey {
+        owner,
+        access_key_id: id,
+        status,
+    })
+    .await?;
+    Ok(())
 }
 
-pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
-    let (owner, resource) = owner(ctx)?;
-    let id = AccessKeyId::parse(ctx.params.required("AccessKeyId")?)?;
-    ctx.authorize("DeleteAccessKey", &resource)?;
-    let position = ctx
-        .execute(Command::DeleteAccessKey {
-            owner,
-            access_key_id: id,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+pub async fn delete(ctx: &OpContext<'_>, input: iam::DeleteAccessKeyRequest) -> OpResult<()> {
+    let (owner, resource) = owner(ctx, input.user_name.as_deref())?;
+    let id = AccessKeyId::parse(&input.access_key_id)?;
+    ctx.authorize(&resource)?;
+    ctx.execute(Command::DeleteAccessKey {
+        owner,
+        access_key_id: id,
+    })
+    .await?;
+    Ok(())
 }
 
-pub fn last_used(ctx: &OpContext<'_>) -> OpResult {
-    let id = AccessKeyId::parse(ctx.params.required("AccessKeyId")?)?;
+pub async fn last_used(
+    ctx: &OpContext<'_>,
+    input: iam::GetAccessKeyLastUsedRequest,
+) -> OpResult<iam::GetAccessKeyLastUsedResponse> {
+    let id = AccessKeyId::parse(&input.access_key_id)?;
     let state = ctx.state();
     // Authorized before the key is looked up, so the answer does not tell
     // a caller which keys exist: a key that does not exist is authorized
@@ -162,7 +174,7 @@ pub fn last_used(ctx: &OpContext<'_>) -> OpResult {
         Some(k) => owner_target(ctx, &k.owner).named_as(any_user),
         None => Target::arn(any_user),
     };
-    ctx.authorize("GetAccessKeyLastUsed", &target)?;
+    ctx.authorize(&target)?;
     let key = key.ok_or_else(|| {
         ApiError::new(
             404,
@@ -170,19 +182,20 @@ pub fn last_used(ctx: &OpContext<'_>) -> OpResult {
             format!("The Access Key with id {} cannot be found", id.as_str()),
         )
     })?;
-    let mut x = Xml::new();
-    x.opt("UserName", owner_name(&key.owner))
-        .open("AccessKeyLastUsed");
-    match &key.last_used {
-        Some(u) => {
-            x.elem("LastUsedDate", &iso8601(&u.used_at))
-                .elem("ServiceName", &u.service_name)
-                .elem("Region", &u.region);
-        }
-        None => {
-            x.elem("ServiceName", "N/A").elem("Region", "N/A");
-        }
-    }
-    x.close("AccessKeyLastUsed");
-    Ok((x.finish(), None))
+    let used = match &key.last_used {
+        Some(u) => iam::AccessKeyLastUsed {
+            last_used_date: Some(u.used_at),
+            service_name: u.service_name.clone(),
+            region: u.region.clone(),
+        },
+        None => iam::AccessKeyLastUsed {
+            last_used_date: None,
+            service_name: "N/A".into(),
+            region: "N/A".into(),
+        },
+    };
+    Ok(iam::GetAccessKeyLastUsedResponse {
+        access_key_last_used: Some(used),
+        user_name: owner_name(&key.owner),
+    })
 }

@@ -3,14 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use iam_domain::names::{NameKey, Tag};
+use iam_domain::names::NameKey;
 use iam_domain::state::{Group, InlinePolicy, ManagedPolicy, Role, User};
-use iam_domain::{AccountState, Arn};
+use iam_domain::AccountState;
+use iam_wire::iam::{self, SummaryKeyType as Key};
 
-use super::attachments::boundary_xml;
-use super::policies::{policy_fields, version_fields, Usage};
-use super::{encode_document, page, paging_tail, OpContext, OpResult};
-use crate::query::{iso8601, ApiError, Xml};
+use super::policies::Usage;
+use super::shapes::{self, Page};
+use super::{encode_document, OpContext, OpResult};
 
 /// AWS's quota on attached managed policy versions in an account; iamd does
 /// not enforce it (it has no setting), but reports AWS's value.
@@ -21,8 +21,8 @@ const POLICY_VERSIONS_IN_USE_QUOTA: usize = 10_000;
 /// [`iam_domain::Quotas`]. Keys for things iamd does not have (server and
 /// signing certificates, instance profiles, identity providers, the root
 /// password, the global endpoint token version) are left out.
-pub fn summary(ctx: &OpContext<'_>) -> OpResult {
-    ctx.authorize_arn("GetAccountSummary", "*".into())?;
+pub async fn summary(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetAccountSummaryResponse> {
+    ctx.authorize_arn("*".into())?;
     let state = ctx.state();
     let q = &ctx.state.projection.config().quotas;
     let usage = Usage::of(state);
@@ -34,56 +34,60 @@ pub fn summary(ctx: &OpContext<'_>) -> OpResult {
     // The configured root credentials are a root access key, so root
     // always has one; keys created for root in the log are more of them.
     let root_keys = true;
-    let entries: [(&str, usize); 25] = [
-        ("Users", state.users.len()),
-        ("UsersQuota", q.users_per_account),
-        ("Groups", state.groups.len()),
-        ("GroupsQuota", q.groups_per_account),
-        ("Roles", state.roles.len()),
-        ("RolesQuota", q.roles_per_account),
-        ("Policies", state.policies.len()),
-        ("PoliciesQuota", q.customer_managed_policies_per_account),
-        ("PolicyVersionsInUse", usage.total_attachments()),
-        ("PolicyVersionsInUseQuota", POLICY_VERSIONS_IN_USE_QUOTA),
-        ("VersionsPerPolicyQuota", q.versions_per_managed_policy),
-        ("PolicySizeQuota", q.managed_policy_size),
-        ("UserPolicySizeQuota", q.user_inline_policy_size),
-        ("GroupPolicySizeQuota", q.group_inline_policy_size),
-        ("RolePolicySizeQuota", q.role_inline_policy_size),
-        ("AssumeRolePolicySizeQuota", q.role_trust_policy_size),
-        ("GroupsPerUserQuota", q.groups_per_user),
-        ("AttachedPoliciesPerUserQuota", q.managed_policies_per_user),
+    let entries: [(Key, usize); 25] = [
+        (Key::Users, state.users.len()),
+        (Key::UsersQuota, q.users_per_account),
+        (Key::Groups, state.groups.len()),
+        (Key::GroupsQuota, q.groups_per_account),
+        (Key::Roles, state.roles.len()),
+        (Key::RolesQuota, q.roles_per_account),
+        (Key::Policies, state.policies.len()),
+        (Key::PoliciesQuota, q.customer_managed_policies_per_account),
+        (Key::PolicyVersionsInUse, usage.total_attachments()),
+        (Key::PolicyVersionsInUseQuota, POLICY_VERSIONS_IN_USE_QUOTA),
+        (Key::VersionsPerPolicyQuota, q.versions_per_managed_policy),
+        (Key::PolicySizeQuota, q.managed_policy_size),
+        (Key::UserPolicySizeQuota, q.user_inline_policy_size),
+        (Key::GroupPolicySizeQuota, q.group_inline_policy_size),
+        (Key::RolePolicySizeQuota, q.role_inline_policy_size),
+        (Key::AssumeRolePolicySizeQuota, q.role_trust_policy_size),
+        (Key::GroupsPerUserQuota, q.groups_per_user),
         (
-            "AttachedPoliciesPerGroupQuota",
+            Key::AttachedPoliciesPerUserQuota,
+            q.managed_policies_per_user,
+        ),
+        (
+            Key::AttachedPoliciesPerGroupQuota,
             q.managed_policies_per_group,
         ),
-        ("AttachedPoliciesPerRoleQuota", q.managed_policies_per_role),
-        ("AccessKeysPerUserQuota", q.access_keys_per_user),
-        ("AccountAccessKeysPresent", flag(root_keys)),
-        ("MFADevices", state.mfa_devices.len()),
         (
-            "MFADevicesInUse",
+            Key::AttachedPoliciesPerRoleQuota,
+            q.managed_policies_per_role,
+        ),
+        (Key::AccessKeysPerUserQuota, q.access_keys_per_user),
+        (Key::AccountAccessKeysPresent, flag(root_keys)),
+        (Key::MfaDevices, state.mfa_devices.len()),
+        (
+            Key::MfaDevicesInUse,
             state
                 .mfa_devices
                 .values()
                 .filter(|d| d.assignment.is_some())
                 .count(),
         ),
-        ("AccountMFAEnabled", flag(root_mfa)),
+        (Key::AccountMfaEnabled, flag(root_mfa)),
     ];
-    let mut x = Xml::new();
-    x.open("SummaryMap");
-    for (key, value) in entries {
-        x.open("entry")
-            .elem("key", key)
-            .elem("value", &value.to_string())
-            .close("entry");
-    }
-    x.close("SummaryMap");
-    Ok((x.finish(), None))
+    Ok(iam::GetAccountSummaryResponse {
+        summary_map: Some(iam_wire::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, i32::try_from(v).unwrap_or(i32::MAX)))
+                .collect(),
+        )),
+    })
 }
 
-/// Which lists `Filter.member.N` asks for.
+/// Which lists `Filter` asks for (all four when it is absent or empty).
 struct Filter {
     users: bool,
     groups: bool,
@@ -91,40 +95,19 @@ struct Filter {
     local_policies: bool,
 }
 
-fn filter(ctx: &OpContext<'_>) -> Result<Filter, ApiError> {
-    let wanted = ctx.params.list("Filter");
-    if wanted.is_empty() {
-        return Ok(Filter {
-            users: true,
-            groups: true,
-            roles: true,
-            local_policies: true,
-        });
-    }
-    let mut f = Filter {
-        users: false,
-        groups: false,
-        roles: false,
-        local_policies: false,
-    };
-    for w in wanted {
-        match w {
-            "User" => f.users = true,
-            "Group" => f.groups = true,
-            "Role" => f.roles = true,
-            "LocalManagedPolicy" => f.local_policies = true,
-            // iamd has no AWS managed policies: nothing to list.
-            "AWSManagedPolicy" => {}
-            other => {
-                return Err(ApiError::validation(format!(
-                    "1 validation error detected: Value '[{other}]' at 'filter' failed to satisfy constraint: \
-                     Member must satisfy constraint: [Member must satisfy enum value set: \
-                     [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]]"
-                )))
-            }
+impl Filter {
+    fn of(wanted: Option<&[iam::EntityType]>) -> Filter {
+        let wanted = wanted.unwrap_or_default();
+        let all = wanted.is_empty();
+        let has = |t: iam::EntityType| all || wanted.contains(&t);
+        // iamd has no AWS managed policies: `AWSManagedPolicy` lists nothing.
+        Filter {
+            users: has(iam::EntityType::User),
+            groups: has(iam::EntityType::Group),
+            roles: has(iam::EntityType::Role),
+            local_policies: has(iam::EntityType::LocalManagedPolicy),
         }
     }
-    Ok(f)
 }
 
 enum Detail<'a> {
@@ -136,12 +119,15 @@ enum Detail<'a> {
 
 /// `GetAccountAuthorizationDetails`: users, groups, roles and customer
 /// managed policies (every stored version, documents URL-encoded), filtered
-/// by `Filter.member.N`. One page spans the four lists, in that order.
-/// Roles have an empty `InstanceProfileList` (iamd has no instance profiles)
-/// and no `RoleLastUsed`.
-pub fn authorization_details(ctx: &OpContext<'_>) -> OpResult {
-    let f = filter(ctx)?;
-    ctx.authorize_arn("GetAccountAuthorizationDetails", "*".into())?;
+/// by `Filter`. One page spans the four lists, in that order. Roles have an
+/// empty `InstanceProfileList` (iamd has no instance profiles) and no
+/// `RoleLastUsed`.
+pub async fn authorization_details(
+    ctx: &OpContext<'_>,
+    input: iam::GetAccountAuthorizationDetailsRequest,
+) -> OpResult<iam::GetAccountAuthorizationDetailsResponse> {
+    let f = Filter::of(input.filter.as_deref());
+    ctx.authorize_arn("*".into())?;
     let state = ctx.state();
     let mut all: Vec<(String, Detail<'_>)> = Vec::new();
     if f.users {
@@ -176,135 +162,156 @@ pub fn authorization_details(ctx: &OpContext<'_>) -> OpResult {
                 .map(|(k, p)| (format!("4{k}"), Detail::Policy(p))),
         );
     }
-    let (details, next) = page(all.iter().map(|(k, d)| (k.as_str(), d)), ctx.params)?;
+    let page = Page::of(
+        all.iter().map(|(k, d)| (k.as_str(), d)),
+        input.max_items,
+        input.marker.as_deref(),
+    );
     let usage = Usage::of(state);
-    let (mut ux, mut gx, mut rx, mut px) = (Xml::new(), Xml::new(), Xml::new(), Xml::new());
-    for d in details {
+    let mut out = iam::GetAccountAuthorizationDetailsResponse {
+        user_detail_list: Some(Vec::new()),
+        group_detail_list: Some(Vec::new()),
+        role_detail_list: Some(Vec::new()),
+        policies: Some(Vec::new()),
+        is_truncated: page.is_truncated(),
+        marker: page.next.clone(),
+    };
+    for d in page.items {
         match d {
-            Detail::User(u) => user_detail(&mut ux, state, u),
-            Detail::Group(g) => group_detail(&mut gx, state, g),
-            Detail::Role(r) => role_detail(&mut rx, state, r),
-            Detail::Policy(p) => {
-                px.open("member");
-                policy_fields(&mut px, state, &usage, p, (true, false));
-                px.open("PolicyVersionList");
-                for v in p.versions.values() {
-                    px.open("member");
-                    version_fields(&mut px, p, v, true);
-                    px.close("member");
-                }
-                px.close("PolicyVersionList").close("member");
-            }
+            Detail::User(u) => out
+                .user_detail_list
+                .get_or_insert_default()
+                .push(user_detail(state, u)),
+            Detail::Group(g) => out
+                .group_detail_list
+                .get_or_insert_default()
+                .push(group_detail(state, g)),
+            Detail::Role(r) => out
+                .role_detail_list
+                .get_or_insert_default()
+                .push(role_detail(state, r)),
+            Detail::Policy(p) => out
+                .policies
+                .get_or_insert_default()
+                .push(policy_detail(state, &usage, p)),
         }
     }
-    let mut x = Xml::new();
-    x.open("UserDetailList")
-        .raw(&ux.finish())
-        .close("UserDetailList")
-        .open("GroupDetailList")
-        .raw(&gx.finish())
-        .close("GroupDetailList")
-        .open("RoleDetailList")
-        .raw(&rx.finish())
-        .close("RoleDetailList")
-        .open("Policies")
-        .raw(&px.finish())
-        .close("Policies");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+    Ok(out)
 }
 
-fn arn_or_empty(arn: Option<Arn>) -> String {
-    arn.map(|a| a.to_string()).unwrap_or_default()
+fn inline_list(policies: &BTreeMap<NameKey, InlinePolicy>) -> Option<Vec<iam::PolicyDetail>> {
+    Some(
+        policies
+            .values()
+            .map(|p| iam::PolicyDetail {
+                policy_name: Some(p.name.as_str().to_owned()),
+                policy_document: Some(encode_document(&p.document)),
+            })
+            .collect(),
+    )
 }
 
-fn inline_list(x: &mut Xml, tag: &str, policies: &BTreeMap<NameKey, InlinePolicy>) {
-    x.open(tag);
-    for p in policies.values() {
-        x.open("member")
-            .elem("PolicyName", p.name.as_str())
-            .elem("PolicyDocument", &encode_document(&p.document))
-            .close("member");
+fn attached_list(
+    state: &AccountState,
+    attached: &BTreeSet<NameKey>,
+) -> Option<Vec<iam::AttachedPolicy>> {
+    Some(
+        attached
+            .iter()
+            .filter_map(|key| state.policies.get(key))
+            .map(|p| iam::AttachedPolicy {
+                policy_name: Some(p.name.as_str().to_owned()),
+                policy_arn: Some(shapes::policy_arn(state, p)),
+            })
+            .collect(),
+    )
+}
+
+fn user_detail(state: &AccountState, u: &User) -> iam::UserDetail {
+    let user = shapes::user(state, u);
+    iam::UserDetail {
+        path: Some(user.path),
+        user_name: Some(user.user_name),
+        user_id: Some(user.user_id),
+        arn: Some(user.arn),
+        create_date: Some(user.create_date),
+        user_policy_list: inline_list(&u.inline_policies),
+        group_list: Some(
+            u.groups
+                .iter()
+                .filter_map(|key| state.groups.get(key))
+                .map(|g| g.name.as_str().to_owned())
+                .collect(),
+        ),
+        attached_managed_policies: attached_list(state, &u.attached_policies),
+        permissions_boundary: user.permissions_boundary,
+        tags: user.tags,
     }
-    x.close(tag);
 }
 
-fn attached_list(x: &mut Xml, state: &AccountState, attached: &BTreeSet<NameKey>) {
-    x.open("AttachedManagedPolicies");
-    for key in attached {
-        if let Some(p) = state.policies.get(key) {
-            x.open("member")
-                .elem("PolicyName", p.name.as_str())
-                .elem("PolicyArn", &arn_or_empty(state.policy_arn(p)))
-                .close("member");
-        }
+fn group_detail(state: &AccountState, g: &Group) -> iam::GroupDetail {
+    let group = shapes::group(state, g);
+    iam::GroupDetail {
+        path: Some(group.path),
+        group_name: Some(group.group_name),
+        group_id: Some(group.group_id),
+        arn: Some(group.arn),
+        create_date: Some(group.create_date),
+        group_policy_list: inline_list(&g.inline_policies),
+        attached_managed_policies: attached_list(state, &g.attached_policies),
     }
-    x.close("AttachedManagedPolicies");
 }
 
-fn tag_list(x: &mut Xml, tags: &BTreeMap<NameKey, Tag>) {
-    if tags.is_empty() {
-        return;
+fn role_detail(state: &AccountState, r: &Role) -> iam::RoleDetail {
+    iam::RoleDetail {
+        path: Some(r.path.as_str().to_owned()),
+        role_name: Some(r.name.as_str().to_owned()),
+        role_id: Some(r.id.as_str().to_owned()),
+        arn: Some(shapes::role_arn(state, r)),
+        create_date: Some(r.created_at),
+        assume_role_policy_document: Some(encode_document(&r.assume_role_policy_document)),
+        instance_profile_list: Some(Vec::new()),
+        role_policy_list: inline_list(&r.inline_policies),
+        attached_managed_policies: attached_list(state, &r.attached_policies),
+        permissions_boundary: shapes::boundary(r.permissions_boundary.as_ref()),
+        tags: shapes::tags(&r.tags),
+        role_last_used: None,
     }
-    x.open("Tags");
-    for t in tags.values() {
-        x.open("member")
-            .elem("Key", t.key.as_str())
-            .elem("Value", t.value.as_str())
-            .close("member");
+}
+
+fn policy_detail(
+    state: &AccountState,
+    usage: &Usage,
+    p: &ManagedPolicy,
+) -> iam::ManagedPolicyDetail {
+    let key = p.name.key();
+    iam::ManagedPolicyDetail {
+        policy_name: Some(p.name.as_str().to_owned()),
+        policy_id: Some(p.id.as_str().to_owned()),
+        arn: Some(shapes::policy_arn(state, p)),
+        path: Some(p.path.as_str().to_owned()),
+        default_version_id: Some(p.default_version.to_string()),
+        attachment_count: Some(count(usage.attachments(&key))),
+        permissions_boundary_usage_count: Some(count(usage.boundaries(&key))),
+        is_attachable: Some(true),
+        description: p.description.as_ref().map(|d| d.as_str().to_owned()),
+        create_date: Some(p.created_at),
+        update_date: Some(p.updated_at),
+        policy_version_list: Some(
+            p.versions
+                .values()
+                .map(|v| iam::PolicyVersion {
+                    document: Some(encode_document(&v.document)),
+                    version_id: Some(v.id.to_string()),
+                    is_default_version: Some(p.default_version == v.id),
+                    create_date: Some(v.created_at),
+                })
+                .collect(),
+        ),
     }
-    x.close("Tags");
 }
 
-fn user_detail(x: &mut Xml, state: &AccountState, u: &User) {
-    x.open("member")
-        .elem("Path", u.path.as_str())
-        .elem("UserName", u.name.as_str())
-        .elem("UserId", u.id.as_str())
-        .elem("Arn", &arn_or_empty(state.user_arn(u)))
-        .elem("CreateDate", &iso8601(&u.created_at));
-    inline_list(x, "UserPolicyList", &u.inline_policies);
-    x.open("GroupList");
-    for key in &u.groups {
-        if let Some(g) = state.groups.get(key) {
-            x.elem("member", g.name.as_str());
-        }
-    }
-    x.close("GroupList");
-    attached_list(x, state, &u.attached_policies);
-    boundary_xml(x, u.permissions_boundary.as_ref());
-    tag_list(x, &u.tags);
-    x.close("member");
-}
-
-fn group_detail(x: &mut Xml, state: &AccountState, g: &Group) {
-    x.open("member")
-        .elem("Path", g.path.as_str())
-        .elem("GroupName", g.name.as_str())
-        .elem("GroupId", g.id.as_str())
-        .elem("Arn", &arn_or_empty(state.group_arn(g)))
-        .elem("CreateDate", &iso8601(&g.created_at));
-    inline_list(x, "GroupPolicyList", &g.inline_policies);
-    attached_list(x, state, &g.attached_policies);
-    x.close("member");
-}
-
-fn role_detail(x: &mut Xml, state: &AccountState, r: &Role) {
-    x.open("member")
-        .elem("Path", r.path.as_str())
-        .elem("RoleName", r.name.as_str())
-        .elem("RoleId", r.id.as_str())
-        .elem("Arn", &arn_or_empty(state.role_arn(r)))
-        .elem("CreateDate", &iso8601(&r.created_at))
-        .elem(
-            "AssumeRolePolicyDocument",
-            &encode_document(&r.assume_role_policy_document),
-        )
-        .open("InstanceProfileList")
-        .close("InstanceProfileList");
-    inline_list(x, "RolePolicyList", &r.inline_policies);
-    attached_list(x, state, &r.attached_policies);
-    boundary_xml(x, r.permissions_boundary.as_ref());
-    tag_list(x, &r.tags);
-    x.close("member");
+/// A count as the model's integer.
+pub(super) fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }

@@ -1,352 +1,370 @@
-//! What users, groups and roles share: resource ARNs for authorization,
-//! AWS's NoSuchEntity wording, tag and boundary rendering, and the
-//! operations that apply alike to several kinds of entity: managed policy
-//! attachments, permissions boundaries and tags.
+//! The operations that apply alike to several kinds of entity: managed
+//! policy attachments (users, groups, roles), permissions boundaries and
+//! tags (users, roles). Each operation is a thin handler naming its entity;
+//! the work is shared, so the kinds cannot drift apart.
 
-use std::collections::{BTreeMap, BTreeSet};
+use iam_domain::names::{GroupName, RoleName, UserName};
+use iam_domain::Command;
+use iam_wire::iam;
 
-use iam_domain::names::{GroupName, IamPath, NameKey, RoleName, Tag, UserName};
-use iam_domain::{AccountState, Arn, Command};
+use super::entity::Entity;
+use super::shapes::{self, Page};
+use super::{OpContext, OpResult};
+use crate::query::ApiError;
 
-use super::{page, paging_tail, OpContext, OpResult};
-use crate::query::{ApiError, Xml};
-
-/// An optional path parameter (`Path`, `NewPath`), validated.
-pub(super) fn path_param(ctx: &OpContext<'_>, name: &str) -> Result<Option<IamPath>, ApiError> {
-    ctx.params
-        .get(name)
-        .map(|p| IamPath::parse(p).map_err(ApiError::from))
-        .transpose()
+fn user(name: &str) -> Result<Entity, ApiError> {
+    Ok(Entity::User(UserName::parse(name)?))
 }
 
-/// `PathPrefix`, `/` when absent. AWS requires it to begin and end with `/`.
-pub(super) fn path_prefix<'a>(ctx: &OpContext<'a>) -> Result<&'a str, ApiError> {
-    match ctx.params.get("PathPrefix") {
-        None => Ok("/"),
-        Some(p) if p.starts_with('/') && p.len() <= 512 => Ok(p),
-        Some(p) => Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{p}' at 'pathPrefix' failed to satisfy constraint: \
-             Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*"
-        ))),
-    }
+fn group(name: &str) -> Result<Entity, ApiError> {
+    Ok(Entity::Group(GroupName::parse(name)?))
 }
 
-/// `The <kind> with name <name> cannot be found.`, as AWS words it.
-pub(super) fn no_such(kind: &str, name: &str) -> ApiError {
-    ApiError::new(
-        404,
-        "NoSuchEntity",
-        format!("The {kind} with name {name} cannot be found."),
-    )
+fn role(name: &str) -> Result<Entity, ApiError> {
+    Ok(Entity::Role(RoleName::parse(name)?))
 }
 
-/// The second authorization of a rename or move (`Update{User,Group}`):
-/// AWS requires the permission on the entity as it is (`current`, already
-/// authorized) and as it will be. The new ARN keeps the stored path and
-/// name (`stored`) where the request changes neither; a refusal names it
-/// only by the request's own values, since the stored path is not the
-/// caller's to learn.
-pub(super) fn authorize_new_arn(
-    ctx: &OpContext<'_>,
-    (action, kind): (&str, &str),
-    current: &crate::authz::Target,
-    stored: Option<(&IamPath, &str)>,
-    (name, new_name, new_path): (&str, Option<&str>, Option<&IamPath>),
-) -> Result<(), ApiError> {
-    if new_name.is_none() && new_path.is_none() {
-        return Ok(());
-    }
-    let path = new_path
-        .or(stored.map(|(p, _)| p))
-        .map_or("/", |p| p.as_str());
-    let target_name = new_name.or(stored.map(|(_, n)| n)).unwrap_or(name);
-    let target = crate::authz::Target::arn(ctx.arn(&format!("{kind}{path}{target_name}")));
-    if target.resource() == current.resource() {
-        return Ok(());
-    }
-    let requested = ctx.arn(&format!(
-        "{kind}{}{}",
-        new_path.map_or("/", |p| p.as_str()),
-        new_name.unwrap_or(name)
-    ));
-    ctx.authorize(action, &target.named_only_as(requested))
+/// Groups have neither tags nor a permissions boundary in IAM: no handler
+/// asks for them, so one reaching here is a bug, not the caller's error.
+fn not_for_groups() -> ApiError {
+    ApiError::internal()
 }
 
-/// `<PermissionsBoundary>` when there is one.
-pub(super) fn boundary_xml(x: &mut Xml, boundary: Option<&Arn>) {
-    if let Some(b) = boundary {
-        x.open("PermissionsBoundary")
-            .elem("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
-            .elem("PermissionsBoundaryArn", &b.to_string())
-            .close("PermissionsBoundary");
-    }
-}
-
-fn tag_members<'a>(x: &mut Xml, tags: impl Iterator<Item = &'a Tag>) {
-    for t in tags {
-        x.open("member")
-            .elem("Key", t.key.as_str())
-            .elem("Value", t.value.as_str())
-            .close("member");
-    }
-}
-
-/// `<Tags>` when there are any (inside an entity's element).
-pub(super) fn tags_xml(x: &mut Xml, tags: &BTreeMap<NameKey, Tag>) {
-    if !tags.is_empty() {
-        x.open("Tags");
-        tag_members(x, tags.values());
-        x.close("Tags");
-    }
-}
-
-/// A user, group or role named by the request's `UserName`, `GroupName` or
-/// `RoleName`.
-pub(super) enum Entity {
-    User(UserName),
-    Group(GroupName),
-    Role(RoleName),
-}
-
-#[derive(Clone, Copy)]
-pub(super) enum Kind {
-    User,
-    Group,
-    Role,
-}
-
-impl Entity {
-    pub(super) fn from_params(ctx: &OpContext<'_>, kind: Kind) -> Result<Entity, ApiError> {
-        Ok(match kind {
-            Kind::User => Entity::User(UserName::parse(ctx.params.required("UserName")?)?),
-            Kind::Group => Entity::Group(GroupName::parse(ctx.params.required("GroupName")?)?),
-            Kind::Role => Entity::Role(RoleName::parse(ctx.params.required("RoleName")?)?),
-        })
-    }
-
-    fn target(&self, ctx: &OpContext<'_>) -> crate::authz::Target {
-        match self {
-            Entity::User(n) => ctx.user_target(n),
-            Entity::Group(n) => ctx.group_target(n),
-            Entity::Role(n) => ctx.role_target(n),
-        }
-    }
-
-    fn not_found(&self) -> ApiError {
-        match self {
-            Entity::User(n) => no_such("user", n.as_str()),
-            Entity::Group(n) => no_such("group", n.as_str()),
-            Entity::Role(n) => no_such("role", n.as_str()),
-        }
-    }
-
-    /// `User`, `Group` or `Role`, as in action names.
-    fn title(&self) -> &'static str {
-        match self {
-            Entity::User(_) => "User",
-            Entity::Group(_) => "Group",
-            Entity::Role(_) => "Role",
-        }
-    }
-
-    fn attached<'s>(&self, state: &'s AccountState) -> Option<&'s BTreeSet<NameKey>> {
-        match self {
-            Entity::User(n) => state.users.get(&n.key()).map(|u| &u.attached_policies),
-            Entity::Group(n) => state.groups.get(&n.key()).map(|g| &g.attached_policies),
-            Entity::Role(n) => state.roles.get(&n.key()).map(|r| &r.attached_policies),
-        }
-    }
-
-    /// Tags of a user or role (groups have none in IAM).
-    fn tags<'s>(&self, state: &'s AccountState) -> Option<&'s BTreeMap<NameKey, Tag>> {
-        match self {
-            Entity::User(n) => state.users.get(&n.key()).map(|u| &u.tags),
-            Entity::Role(n) => state.roles.get(&n.key()).map(|r| &r.tags),
-            Entity::Group(_) => None,
-        }
-    }
-}
-
-/// Authorizes the command on the entity's ARN, then executes it.
-async fn authorize_and_execute(ctx: &OpContext<'_>, entity: &Entity, command: Command) -> OpResult {
-    ctx.authorize(command.action_name(), &entity.target(ctx))?;
-    let position = ctx.execute(command).await?;
-    Ok((String::new(), Some(position)))
-}
-
-/// `Attach{User,Group,Role}Policy`.
-pub async fn attach(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
-    let entity = Entity::from_params(ctx, kind)?;
-    let policy_arn = ctx.managed_policy_arn("PolicyArn", Some(&entity.target(ctx)))?;
-    let command = match &entity {
-        Entity::User(n) => Command::AttachUserPolicy {
-            user_name: n.clone(),
+/// `Attach{User,Group,Role}Policy`. An AWS managed policy's ARN is
+/// answered NoSuchEntity once authorized on the entity.
+async fn attach(ctx: &OpContext<'_>, entity: Entity, policy_arn: &str) -> OpResult<()> {
+    let target = entity.target(ctx);
+    let policy_arn = ctx.managed_policy_arn(policy_arn, Some(&target))?;
+    let command = match entity {
+        Entity::User(user_name) => Command::AttachUserPolicy {
+            user_name,
             policy_arn,
         },
-        Entity::Group(n) => Command::AttachGroupPolicy {
-            group_name: n.clone(),
+        Entity::Group(group_name) => Command::AttachGroupPolicy {
+            group_name,
             policy_arn,
         },
-        Entity::Role(n) => Command::AttachRolePolicy {
-            role_name: n.clone(),
+        Entity::Role(role_name) => Command::AttachRolePolicy {
+            role_name,
             policy_arn,
         },
     };
-    authorize_and_execute(ctx, &entity, command).await
+    ctx.authorize(&target)?;
+    ctx.execute(command).await?;
+    Ok(())
 }
 
 /// `Detach{User,Group,Role}Policy`.
-pub async fn detach(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
-    let entity = Entity::from_params(ctx, kind)?;
-    let policy_arn = ctx.managed_policy_arn("PolicyArn", Some(&entity.target(ctx)))?;
-    let command = match &entity {
-        Entity::User(n) => Command::DetachUserPolicy {
-            user_name: n.clone(),
+async fn detach(ctx: &OpContext<'_>, entity: Entity, policy_arn: &str) -> OpResult<()> {
+    let target = entity.target(ctx);
+    let policy_arn = ctx.managed_policy_arn(policy_arn, Some(&target))?;
+    let command = match entity {
+        Entity::User(user_name) => Command::DetachUserPolicy {
+            user_name,
             policy_arn,
         },
-        Entity::Group(n) => Command::DetachGroupPolicy {
-            group_name: n.clone(),
+        Entity::Group(group_name) => Command::DetachGroupPolicy {
+            group_name,
             policy_arn,
         },
-        Entity::Role(n) => Command::DetachRolePolicy {
-            role_name: n.clone(),
+        Entity::Role(role_name) => Command::DetachRolePolicy {
+            role_name,
             policy_arn,
         },
     };
-    authorize_and_execute(ctx, &entity, command).await
+    ctx.authorize(&target)?;
+    ctx.execute(command).await?;
+    Ok(())
 }
 
 /// `ListAttached{User,Group,Role}Policies`: `PathPrefix` filters on the
-/// policies' paths; paged by policy name.
-pub fn list_attached(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
-    let entity = Entity::from_params(ctx, kind)?;
-    let prefix = path_prefix(ctx)?;
-    ctx.authorize(
-        &format!("ListAttached{}Policies", entity.title()),
-        &entity.target(ctx),
-    )?;
+/// policies' paths, not the entity's; paged by folded policy name.
+fn list_attached(
+    ctx: &OpContext<'_>,
+    entity: Entity,
+    path_prefix: Option<&str>,
+    max_items: Option<i32>,
+    marker: Option<&str>,
+) -> Result<Page<iam::AttachedPolicy>, ApiError> {
+    let prefix = shapes::path_prefix(path_prefix);
+    ctx.authorize(&entity.target(ctx))?;
     let state = ctx.state();
     let attached = entity.attached(state).ok_or_else(|| entity.not_found())?;
-    let (policies, next) = page(
+    Ok(Page::of(
         attached
             .iter()
             .filter_map(|k| state.policies.get(k).map(|p| (k.as_str(), p)))
-            .filter(|(_, p)| p.path.as_str().starts_with(prefix)),
-        ctx.params,
-    )?;
-    let mut x = Xml::new();
-    x.open("AttachedPolicies");
-    for p in policies {
-        x.open("member")
-            .elem("PolicyName", p.name.as_str())
-            .elem(
-                "PolicyArn",
-                &state
-                    .policy_arn(p)
-                    .map(|a| a.to_string())
-                    .unwrap_or_default(),
-            )
-            .close("member");
-    }
-    x.close("AttachedPolicies");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+            .filter(|(_, p)| p.path.as_str().starts_with(prefix))
+            .map(|(k, p)| {
+                (
+                    k,
+                    iam::AttachedPolicy {
+                        policy_arn: Some(shapes::policy_arn(state, p)),
+                        policy_name: Some(p.name.as_str().to_owned()),
+                    },
+                )
+            }),
+        max_items,
+        marker,
+    ))
 }
 
-/// `Put{User,Role}PermissionsBoundary`.
-pub async fn put_boundary(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
-    let entity = Entity::from_params(ctx, kind)?;
-    let permissions_boundary =
-        ctx.managed_policy_arn("PermissionsBoundary", Some(&entity.target(ctx)))?;
-    let command = match &entity {
-        Entity::User(n) => Command::PutUserPermissionsBoundary {
-            user_name: n.clone(),
+/// `Put{User,Role}PermissionsBoundary`. An AWS managed policy's ARN is
+/// answered NoSuchEntity once authorized on the entity.
+async fn put_boundary(ctx: &OpContext<'_>, entity: Entity, boundary: &str) -> OpResult<()> {
+    let target = entity.target(ctx);
+    let permissions_boundary = ctx.managed_policy_arn(boundary, Some(&target))?;
+    let command = match entity {
+        Entity::User(user_name) => Command::PutUserPermissionsBoundary {
+            user_name,
             permissions_boundary,
         },
-        Entity::Role(n) => Command::PutRolePermissionsBoundary {
-            role_name: n.clone(),
+        Entity::Role(role_name) => Command::PutRolePermissionsBoundary {
+            role_name,
             permissions_boundary,
         },
-        Entity::Group(_) => return Err(ApiError::internal()),
+        Entity::Group(_) => return Err(not_for_groups()),
     };
-    authorize_and_execute(ctx, &entity, command).await
+    ctx.authorize(&target)?;
+    ctx.execute(command).await?;
+    Ok(())
 }
 
 /// `Delete{User,Role}PermissionsBoundary`.
-pub async fn delete_boundary(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
-    let entity = Entity::from_params(ctx, kind)?;
-    let command = match &entity {
-        Entity::User(n) => Command::DeleteUserPermissionsBoundary {
-            user_name: n.clone(),
-        },
-        Entity::Role(n) => Command::DeleteRolePermissionsBoundary {
-            role_name: n.clone(),
-        },
-        Entity::Group(_) => return Err(ApiError::internal()),
+async fn delete_boundary(ctx: &OpContext<'_>, entity: Entity) -> OpResult<()> {
+    let target = entity.target(ctx);
+    let command = match entity {
+        Entity::User(user_name) => Command::DeleteUserPermissionsBoundary { user_name },
+        Entity::Role(role_name) => Command::DeleteRolePermissionsBoundary { role_name },
+        Entity::Group(_) => return Err(not_for_groups()),
     };
-    authorize_and_execute(ctx, &entity, command).await
+    ctx.authorize(&target)?;
+    ctx.execute(command).await?;
+    Ok(())
 }
 
-/// `Tag{User,Role}`.
-pub async fn tag(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
-    let entity = Entity::from_params(ctx, kind)?;
-    let tags = super::users::tags(ctx)?;
-    if tags.is_empty() {
-        return Err(ApiError::validation(
-            "1 validation error detected: Value null at 'tags' failed to satisfy constraint: \
-             Member must not be null",
-        ));
-    }
-    let command = match &entity {
-        Entity::User(n) => Command::TagUser {
-            user_name: n.clone(),
-            tags,
-        },
-        Entity::Role(n) => Command::TagRole {
-            role_name: n.clone(),
-            tags,
-        },
-        Entity::Group(_) => return Err(ApiError::internal()),
+/// `Tag{User,Role}`. The tags are read where the condition keys read them
+/// (`aws:RequestTag`, `aws:TagKeys`), so what is authorized is what is
+/// stored.
+async fn tag(ctx: &OpContext<'_>, entity: Entity) -> OpResult<()> {
+    let tags = crate::authz::request_tags(ctx.params)?;
+    let target = entity.target(ctx);
+    let command = match entity {
+        Entity::User(user_name) => Command::TagUser { user_name, tags },
+        Entity::Role(role_name) => Command::TagRole { role_name, tags },
+        Entity::Group(_) => return Err(not_for_groups()),
     };
-    authorize_and_execute(ctx, &entity, command).await
+    ctx.authorize(&target)?;
+    ctx.execute(command).await?;
+    Ok(())
 }
 
-/// `Untag{User,Role}`.
-pub async fn untag(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
-    let entity = Entity::from_params(ctx, kind)?;
-    let keys = ctx.params.list("TagKeys");
-    iam_domain::names::check_tag_count(keys.len(), "tagKeys")?;
-    if keys.is_empty() {
-        return Err(ApiError::validation(
-            "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: \
-             Member must not be null",
-        ));
-    }
+/// `Untag{User,Role}`; the keys are read as `aws:TagKeys` reads them.
+async fn untag(ctx: &OpContext<'_>, entity: Entity) -> OpResult<()> {
     let tag_keys = crate::authz::request_tag_keys(ctx.params)?;
-    let command = match &entity {
-        Entity::User(n) => Command::UntagUser {
-            user_name: n.clone(),
+    let target = entity.target(ctx);
+    let command = match entity {
+        Entity::User(user_name) => Command::UntagUser {
+            user_name,
             tag_keys,
         },
-        Entity::Role(n) => Command::UntagRole {
-            role_name: n.clone(),
+        Entity::Role(role_name) => Command::UntagRole {
+            role_name,
             tag_keys,
         },
-        Entity::Group(_) => return Err(ApiError::internal()),
+        Entity::Group(_) => return Err(not_for_groups()),
     };
-    authorize_and_execute(ctx, &entity, command).await
+    ctx.authorize(&target)?;
+    ctx.execute(command).await?;
+    Ok(())
 }
 
 /// `List{User,Role}Tags`, paged by folded tag key.
-pub fn list_tags(ctx: &OpContext<'_>, kind: Kind) -> OpResult {
-    let entity = Entity::from_params(ctx, kind)?;
-    ctx.authorize(&format!("List{}Tags", entity.title()), &entity.target(ctx))?;
+fn list_tags(
+    ctx: &OpContext<'_>,
+    entity: Entity,
+    max_items: Option<i32>,
+    marker: Option<&str>,
+) -> Result<Page<iam::Tag>, ApiError> {
+    ctx.authorize(&entity.target(ctx))?;
     let tags = entity.tags(ctx.state()).ok_or_else(|| entity.not_found())?;
-    let (tags, next) = page(tags.iter().map(|(k, t)| (k.as_str(), t)), ctx.params)?;
-    let mut x = Xml::new();
-    x.open("Tags");
-    tag_members(&mut x, tags.into_iter());
-    x.close("Tags");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+    let page = Page::of(tags.iter().map(|(k, t)| (k.as_str(), t)), max_items, marker);
+    Ok(Page {
+        items: shapes::tag_list(page.items.into_iter()),
+        next: page.next,
+    })
+}
+
+pub async fn attach_user_policy(
+    ctx: &OpContext<'_>,
+    input: iam::AttachUserPolicyRequest,
+) -> OpResult<()> {
+    attach(ctx, user(&input.user_name)?, &input.policy_arn).await
+}
+
+pub async fn detach_user_policy(
+    ctx: &OpContext<'_>,
+    input: iam::DetachUserPolicyRequest,
+) -> OpResult<()> {
+    detach(ctx, user(&input.user_name)?, &input.policy_arn).await
+}
+
+pub async fn list_attached_user_policies(
+    ctx: &OpContext<'_>,
+    input: iam::ListAttachedUserPoliciesRequest,
+) -> OpResult<iam::ListAttachedUserPoliciesResponse> {
+    let page = list_attached(
+        ctx,
+        user(&input.user_name)?,
+        input.path_prefix.as_deref(),
+        input.max_items,
+        input.marker.as_deref(),
+    )?;
+    Ok(iam::ListAttachedUserPoliciesResponse {
+        is_truncated: page.is_truncated(),
+        attached_policies: Some(page.items),
+        marker: page.next,
+    })
+}
+
+pub async fn attach_group_policy(
+    ctx: &OpContext<'_>,
+    input: iam::AttachGroupPolicyRequest,
+) -> OpResult<()> {
+    attach(ctx, group(&input.group_name)?, &input.policy_arn).await
+}
+
+pub async fn detach_group_policy(
+    ctx: &OpContext<'_>,
+    input: iam::DetachGroupPolicyRequest,
+) -> OpResult<()> {
+    detach(ctx, group(&input.group_name)?, &input.policy_arn).await
+}
+
+pub async fn list_attached_group_policies(
+    ctx: &OpContext<'_>,
+    input: iam::ListAttachedGroupPoliciesRequest,
+) -> OpResult<iam::ListAttachedGroupPoliciesResponse> {
+    let page = list_attached(
+        ctx,
+        group(&input.group_name)?,
+        input.path_prefix.as_deref(),
+        input.max_items,
+        input.marker.as_deref(),
+    )?;
+    Ok(iam::ListAttachedGroupPoliciesResponse {
+        is_truncated: page.is_truncated(),
+        attached_policies: Some(page.items),
+        marker: page.next,
+    })
+}
+
+pub async fn attach_role_policy(
+    ctx: &OpContext<'_>,
+    input: iam::AttachRolePolicyRequest,
+) -> OpResult<()> {
+    attach(ctx, role(&input.role_name)?, &input.policy_arn).await
+}
+
+pub async fn detach_role_policy(
+    ctx: &OpContext<'_>,
+    input: iam::DetachRolePolicyRequest,
+) -> OpResult<()> {
+    detach(ctx, role(&input.role_name)?, &input.policy_arn).await
+}
+
+pub async fn list_attached_role_policies(
+    ctx: &OpContext<'_>,
+    input: iam::ListAttachedRolePoliciesRequest,
+) -> OpResult<iam::ListAttachedRolePoliciesResponse> {
+    let page = list_attached(
+        ctx,
+        role(&input.role_name)?,
+        input.path_prefix.as_deref(),
+        input.max_items,
+        input.marker.as_deref(),
+    )?;
+    Ok(iam::ListAttachedRolePoliciesResponse {
+        is_truncated: page.is_truncated(),
+        attached_policies: Some(page.items),
+        marker: page.next,
+    })
+}
+
+pub async fn put_user_permissions_boundary(
+    ctx: &OpContext<'_>,
+    input: iam::PutUserPermissionsBoundaryRequest,
+) -> OpResult<()> {
+    put_boundary(ctx, user(&input.user_name)?, &input.permissions_boundary).await
+}
+
+pub async fn delete_user_permissions_boundary(
+    ctx: &OpContext<'_>,
+    input: iam::DeleteUserPermissionsBoundaryRequest,
+) -> OpResult<()> {
+    delete_boundary(ctx, user(&input.user_name)?).await
+}
+
+pub async fn put_role_permissions_boundary(
+    ctx: &OpContext<'_>,
+    input: iam::PutRolePermissionsBoundaryRequest,
+) -> OpResult<()> {
+    put_boundary(ctx, role(&input.role_name)?, &input.permissions_boundary).await
+}
+
+pub async fn delete_role_permissions_boundary(
+    ctx: &OpContext<'_>,
+    input: iam::DeleteRolePermissionsBoundaryRequest,
+) -> OpResult<()> {
+    delete_boundary(ctx, role(&input.role_name)?).await
+}
+
+pub async fn tag_user(ctx: &OpContext<'_>, input: iam::TagUserRequest) -> OpResult<()> {
+    tag(ctx, user(&input.user_name)?).await
+}
+
+pub async fn untag_user(ctx: &OpContext<'_>, input: iam::UntagUserRequest) -> OpResult<()> {
+    untag(ctx, user(&input.user_name)?).await
+}
+
+pub async fn list_user_tags(
+    ctx: &OpContext<'_>,
+    input: iam::ListUserTagsRequest,
+) -> OpResult<iam::ListUserTagsResponse> {
+    let page = list_tags(
+        ctx,
+        user(&input.user_name)?,
+        input.max_items,
+        input.marker.as_deref(),
+    )?;
+    Ok(iam::ListUserTagsResponse {
+        is_truncated: page.is_truncated(),
+        tags: page.items,
+        marker: page.next,
+    })
+}
+
+pub async fn tag_role(ctx: &OpContext<'_>, input: iam::TagRoleRequest) -> OpResult<()> {
+    tag(ctx, role(&input.role_name)?).await
+}
+
+pub async fn untag_role(ctx: &OpContext<'_>, input: iam::UntagRoleRequest) -> OpResult<()> {
+    untag(ctx, role(&input.role_name)?).await
+}
+
+pub async fn list_role_tags(
+    ctx: &OpContext<'_>,
+    input: iam::ListRoleTagsRequest,
+) -> OpResult<iam::ListRoleTagsResponse> {
+    let page = list_tags(
+        ctx,
+        role(&input.role_name)?,
+        input.max_items,
+        input.marker.as_deref(),
+    )?;
+    Ok(iam::ListRoleTagsResponse {
+        is_truncated: page.is_truncated(),
+        tags: page.items,
+        marker: page.next,
+    })
 }

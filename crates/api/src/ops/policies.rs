@@ -9,16 +9,19 @@
 //! policy will have, `ListPolicies` on `arn:aws:iam::ACCOUNT:policy`
 //! followed by the path prefix.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use iam_domain::ids::{PolicyId, PolicyVersionId};
-use iam_domain::names::{Description, IamPath, NameKey, PolicyName};
-use iam_domain::state::{ManagedPolicy, PolicyVersion};
+use iam_domain::ids::{AccountId, PolicyId, PolicyVersionId};
+use iam_domain::names::{Description, NameKey, PolicyName};
+use iam_domain::state::{Group, ManagedPolicy, PolicyVersion, Role, User};
 use iam_domain::{AccountState, Arn, Command};
+use iam_wire::iam;
 
-use super::{encode_document, page, paging_tail, OpContext, OpResult};
+use super::shapes::{self, Page};
+use super::{encode_document, OpContext, OpResult};
+use crate::authz::Target;
 use crate::credentials::unique_id;
-use crate::query::{iso8601, ApiError, Xml};
+use crate::query::ApiError;
 
 /// How many entities use each policy, by folded policy name: attached as a
 /// permissions policy, and set as a permissions boundary. Counted once per
@@ -80,74 +83,68 @@ impl Usage {
     pub(super) fn total_attachments(&self) -> usize {
         self.attachments.values().sum()
     }
-}
 
-/// The fields of AWS's `Policy` shape, in its order. Listings leave out
-/// the description and tags, as AWS's do.
-pub(super) fn policy_fields(
-    x: &mut Xml,
-    state: &AccountState,
-    usage: &Usage,
-    p: &ManagedPolicy,
-    (description, tags): (bool, bool),
-) {
-    let key = p.name.key();
-    x.elem("PolicyName", p.name.as_str())
-        .elem("PolicyId", p.id.as_str())
-        .elem("Arn", &arn_text(state, p))
-        .elem("Path", p.path.as_str())
-        .elem("DefaultVersionId", &p.default_version.to_string())
-        .elem("AttachmentCount", &usage.attachments(&key).to_string())
-        .elem(
-            "PermissionsBoundaryUsageCount",
-            &usage.boundaries(&key).to_string(),
-        )
-        .elem("IsAttachable", "true");
-    if description {
-        x.opt("Description", p.description.as_ref().map(|d| d.as_str()));
-    }
-    x.elem("CreateDate", &iso8601(&p.created_at))
-        .elem("UpdateDate", &iso8601(&p.updated_at));
-    if tags && !p.tags.is_empty() {
-        x.open("Tags");
-        for t in p.tags.values() {
-            x.open("member")
-                .elem("Key", t.key.as_str())
-                .elem("Value", t.value.as_str())
-                .close("member");
+    /// Whether the policy counts as in use for `OnlyAttached`: attached
+    /// (`PermissionsPolicy`), a boundary (`PermissionsBoundary`), or
+    /// either when there is no filter.
+    fn in_use(&self, key: &NameKey, filter: Option<iam::PolicyUsageType>) -> bool {
+        match filter {
+            None => self.attachments(key) + self.boundaries(key) > 0,
+            Some(iam::PolicyUsageType::PermissionsPolicy) => self.attachments(key) > 0,
+            Some(iam::PolicyUsageType::PermissionsBoundary) => self.boundaries(key) > 0,
         }
-        x.close("Tags");
     }
 }
 
-/// A `PolicyVersion`; the document (URL-encoded) only when `document`.
-pub(super) fn version_fields(x: &mut Xml, p: &ManagedPolicy, v: &PolicyVersion, document: bool) {
-    if document {
-        x.elem("Document", &encode_document(&v.document));
+/// A count as the model's integer; an account never has 2³¹ entities.
+fn count(n: usize) -> Option<i32> {
+    Some(i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+/// A managed policy as `GetPolicy` and `CreatePolicy` return it.
+pub(super) fn policy(state: &AccountState, usage: &Usage, p: &ManagedPolicy) -> iam::Policy {
+    let key = p.name.key();
+    iam::Policy {
+        arn: Some(shapes::policy_arn(state, p)),
+        attachment_count: count(usage.attachments(&key)),
+        create_date: Some(p.created_at),
+        default_version_id: Some(p.default_version.to_string()),
+        description: p.description.as_ref().map(|d| d.as_str().to_owned()),
+        is_attachable: Some(true),
+        path: Some(p.path.as_str().to_owned()),
+        permissions_boundary_usage_count: count(usage.boundaries(&key)),
+        policy_id: Some(p.id.as_str().to_owned()),
+        policy_name: Some(p.name.as_str().to_owned()),
+        tags: shapes::tags(&p.tags),
+        update_date: Some(p.updated_at),
     }
-    x.elem("VersionId", &v.id.to_string())
-        .elem(
-            "IsDefaultVersion",
-            if p.default_version == v.id {
-                "true"
-            } else {
-                "false"
-            },
-        )
-        .elem("CreateDate", &iso8601(&v.created_at));
 }
 
-pub(super) fn arn_text(state: &AccountState, p: &ManagedPolicy) -> String {
-    state
-        .policy_arn(p)
-        .map(|a| a.to_string())
-        .unwrap_or_default()
+/// A managed policy as `ListPolicies` returns it: AWS's listing leaves out
+/// the description and tags (`GetPolicy` has them).
+fn listed_policy(state: &AccountState, usage: &Usage, p: &ManagedPolicy) -> iam::Policy {
+    iam::Policy {
+        description: None,
+        tags: None,
+        ..policy(state, usage, p)
+    }
 }
 
-/// `PolicyArn`, which must name a managed policy.
-fn policy_arn(ctx: &OpContext<'_>) -> Result<Arn, ApiError> {
-    let text = ctx.params.required("PolicyArn")?;
-    let arn = ctx.managed_policy_arn("PolicyArn", None)?;
+/// A policy version; its document (URL-encoded) only where AWS returns it
+/// (`GetPolicyVersion`, `GetAccountAuthorizationDetails`), not in lists or
+/// the answer to a create.
+pub(super) fn version(p: &ManagedPolicy, v: &PolicyVersion, document: bool) -> iam::PolicyVersion {
+    iam::PolicyVersion {
+        create_date: Some(v.created_at),
+        document: document.then(|| encode_document(&v.document)),
+        is_default_version: Some(p.default_version == v.id),
+        version_id: Some(v.id.to_string()),
+    }
+}
+
+/// The request's `PolicyArn`, which must name a managed policy.
+fn policy_arn(ctx: &OpContext<'_>, text: &str) -> Result<Arn, ApiError> {
+    let arn = ctx.managed_policy_arn(text, None)?;
     if !matches!(arn, Arn::Policy { .. }) {
         return Err(ApiError::new(
             400,
@@ -166,173 +163,125 @@ fn no_such_policy(arn: &Arn) -> ApiError {
     )
 }
 
-/// The policy `arn` names, after authorizing `action` on it.
-fn authorized_policy<'a>(
-    ctx: &'a OpContext<'_>,
-    action: &str,
-    arn: &Arn,
-) -> Result<&'a ManagedPolicy, ApiError> {
-    ctx.authorize(action, &ctx.policy_target(arn))?;
+/// The policy `arn` names, after authorizing this operation on it: a
+/// caller not allowed to see it does not learn whether it exists.
+fn authorized_policy<'a>(ctx: &'a OpContext<'_>, arn: &Arn) -> Result<&'a ManagedPolicy, ApiError> {
+    ctx.authorize(&ctx.policy_target(arn))?;
     ctx.state()
         .policy_by_arn(arn)
         .ok_or_else(|| no_such_policy(arn))
 }
 
-fn version_param(ctx: &OpContext<'_>) -> Result<PolicyVersionId, ApiError> {
-    Ok(PolicyVersionId::parse(ctx.params.required("VersionId")?)?)
-}
-
-pub async fn create(ctx: &OpContext<'_>) -> OpResult {
-    let name = PolicyName::parse(ctx.params.required("PolicyName")?)?;
-    let path = ctx
-        .params
-        .get("Path")
-        .map(IamPath::parse)
-        .transpose()?
-        .unwrap_or_default();
-    let document = ctx.params.required("PolicyDocument")?.to_owned();
-    let description = ctx
-        .params
-        .get("Description")
+pub async fn create(
+    ctx: &OpContext<'_>,
+    input: iam::CreatePolicyRequest,
+) -> OpResult<iam::CreatePolicyResponse> {
+    let name = PolicyName::parse(&input.policy_name)?;
+    let path = shapes::path(input.path.as_deref())?.unwrap_or_default();
+    let description = input
+        .description
+        .as_deref()
         .map(Description::parse)
         .transpose()?;
-    let tags = super::users::tags(ctx)?;
-    let account = iam_domain::ids::AccountId::parse(ctx.account())?;
+    let tags = crate::authz::request_tags(ctx.params)?;
+    let account = AccountId::parse(ctx.account())?;
     let arn = Arn::policy(&account, &path, &name);
-    super::users::authorize_create(
+    super::users::authorize_create::<iam::ops::TagPolicy>(
         ctx,
-        "CreatePolicy",
-        "TagPolicy",
-        &crate::authz::Target::arn(arn.to_string()),
+        &Target::arn(arn.to_string()),
         &tags,
     )?;
-    let position = ctx
-        .execute(Command::CreatePolicy {
-            policy_name: name,
-            path: Some(path),
-            policy_id: PolicyId::parse(&unique_id("ANPA"))?,
-            policy_document: document,
-            description,
-            tags,
-            now: ctx.now,
-        })
-        .await?;
+    ctx.execute(Command::CreatePolicy {
+        policy_name: name,
+        path: Some(path),
+        policy_id: PolicyId::parse(&unique_id("ANPA"))?,
+        policy_document: input.policy_document,
+        description,
+        tags,
+        now: ctx.now,
+    })
+    .await?;
     let view = ctx.current().ok_or_else(ApiError::internal)?;
     let p = view
         .state
         .policy_by_arn(&arn)
         .ok_or_else(ApiError::internal)?;
-    let usage = Usage::of(&view.state);
-    let mut x = Xml::new();
-    x.open("Policy");
-    policy_fields(&mut x, &view.state, &usage, p, (true, true));
-    x.close("Policy");
-    Ok((x.finish(), Some(position)))
+    Ok(iam::CreatePolicyResponse {
+        policy: Some(policy(&view.state, &Usage::of(&view.state), p)),
+    })
 }
 
-pub fn get(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let p = authorized_policy(ctx, "GetPolicy", &arn)?;
+pub async fn get(
+    ctx: &OpContext<'_>,
+    input: iam::GetPolicyRequest,
+) -> OpResult<iam::GetPolicyResponse> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let p = authorized_policy(ctx, &arn)?;
     let state = ctx.state();
-    let usage = Usage::of(state);
-    let mut x = Xml::new();
-    x.open("Policy");
-    policy_fields(&mut x, state, &usage, p, (true, true));
-    x.close("Policy");
-    Ok((x.finish(), None))
-}
-
-/// `PolicyUsageFilter`: which uses count for `OnlyAttached`.
-#[derive(Clone, Copy)]
-enum UsageFilter {
-    Any,
-    Permissions,
-    Boundary,
-}
-
-fn usage_filter(ctx: &OpContext<'_>) -> Result<UsageFilter, ApiError> {
-    match ctx.params.get("PolicyUsageFilter") {
-        None => Ok(UsageFilter::Any),
-        Some("PermissionsPolicy") => Ok(UsageFilter::Permissions),
-        Some("PermissionsBoundary") => Ok(UsageFilter::Boundary),
-        Some(other) => Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{other}' at 'policyUsageFilter' failed to satisfy constraint: \
-             Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]"
-        ))),
-    }
+    Ok(iam::GetPolicyResponse {
+        policy: Some(policy(state, &Usage::of(state), p)),
+    })
 }
 
 /// `ListPolicies`. `Scope=Local` and `Scope=All` list the account's customer
 /// managed policies; `Scope=AWS` lists none (iamd has no AWS managed
-/// policies). `OnlyAttached=true` keeps policies in use, where "in use" means
-/// attached (`PolicyUsageFilter=PermissionsPolicy`), set as a permissions
-/// boundary (`PermissionsBoundary`), or either (no filter).
-pub fn list(ctx: &OpContext<'_>) -> OpResult {
-    let prefix = ctx.params.get("PathPrefix").unwrap_or("/");
-    let scope = ctx.params.get("Scope").unwrap_or("All");
-    if !matches!(scope, "All" | "AWS" | "Local") {
-        return Err(ApiError::validation(format!(
-            "1 validation error detected: Value '{scope}' at 'scope' failed to satisfy constraint: \
-             Member must satisfy enum value set: [All, AWS, Local]"
-        )));
-    }
-    let only_attached = ctx.params.bool("OnlyAttached")?.unwrap_or(false);
-    let filter = usage_filter(ctx)?;
-    ctx.authorize_arn("ListPolicies", ctx.arn(&format!("policy{prefix}")))?;
+/// policies). `OnlyAttached=true` keeps the policies in use
+/// ([`Usage::in_use`]).
+pub async fn list(
+    ctx: &OpContext<'_>,
+    input: iam::ListPoliciesRequest,
+) -> OpResult<iam::ListPoliciesResponse> {
+    let prefix = shapes::path_prefix(input.path_prefix.as_deref());
+    let aws_only = input.scope == Some(iam::PolicyScopeType::Aws);
+    let only_attached = input.only_attached.unwrap_or(false);
+    ctx.authorize_arn(ctx.arn(&format!("policy{prefix}")))?;
     let state = ctx.state();
     let usage = Usage::of(state);
-    let in_use = |p: &ManagedPolicy| {
-        let key = p.name.key();
-        match filter {
-            UsageFilter::Any => usage.attachments(&key) + usage.boundaries(&key) > 0,
-            UsageFilter::Permissions => usage.attachments(&key) > 0,
-            UsageFilter::Boundary => usage.boundaries(&key) > 0,
-        }
-    };
-    let (policies, next) = page(
+    let page = Page::of(
         state
             .policies
             .iter()
-            .filter(|_| scope != "AWS")
+            .filter(|_| !aws_only)
             .filter(|(_, p)| p.path.as_str().starts_with(prefix))
-            .filter(|(_, p)| !only_attached || in_use(p))
+            .filter(|(k, _)| !only_attached || usage.in_use(k, input.policy_usage_filter))
             .map(|(k, p)| (k.as_str(), p)),
-        ctx.params,
-    )?;
-    let mut x = Xml::new();
-    x.open("Policies");
-    for p in policies {
-        x.open("member");
-        policy_fields(&mut x, state, &usage, p, (false, false));
-        x.close("member");
-    }
-    x.close("Policies");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListPoliciesResponse {
+        is_truncated: page.is_truncated(),
+        policies: Some(
+            page.items
+                .iter()
+                .map(|p| listed_policy(state, &usage, p))
+                .collect(),
+        ),
+        marker: page.next,
+    })
 }
 
-pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    ctx.authorize("DeletePolicy", &ctx.policy_target(&arn))?;
-    let position = ctx
-        .execute(Command::DeletePolicy { policy_arn: arn })
+pub async fn delete(ctx: &OpContext<'_>, input: iam::DeletePolicyRequest) -> OpResult<()> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    ctx.authorize(&ctx.policy_target(&arn))?;
+    ctx.execute(Command::DeletePolicy { policy_arn: arn })
         .await?;
-    Ok((String::new(), Some(position)))
+    Ok(())
 }
 
-pub async fn create_version(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let document = ctx.params.required("PolicyDocument")?.to_owned();
-    let set_as_default = ctx.params.bool("SetAsDefault")?.unwrap_or(false);
-    ctx.authorize("CreatePolicyVersion", &ctx.policy_target(&arn))?;
-    let position = ctx
-        .execute(Command::CreatePolicyVersion {
-            policy_arn: arn.clone(),
-            policy_document: document.clone(),
-            set_as_default,
-            now: ctx.now,
-        })
-        .await?;
+pub async fn create_version(
+    ctx: &OpContext<'_>,
+    input: iam::CreatePolicyVersionRequest,
+) -> OpResult<iam::CreatePolicyVersionResponse> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let document = input.policy_document;
+    ctx.authorize(&ctx.policy_target(&arn))?;
+    ctx.execute(Command::CreatePolicyVersion {
+        policy_arn: arn.clone(),
+        policy_document: document.clone(),
+        set_as_default: input.set_as_default.unwrap_or(false),
+        now: ctx.now,
+    })
+    .await?;
     let view = ctx.current().ok_or_else(ApiError::internal)?;
     let p = view
         .state
@@ -345,35 +294,37 @@ pub async fn create_version(ctx: &OpContext<'_>) -> OpResult {
         .rev()
         .find(|v| v.created_at == ctx.now && v.document == document)
         .ok_or_else(ApiError::internal)?;
-    let mut x = Xml::new();
-    x.open("PolicyVersion");
-    version_fields(&mut x, p, v, false);
-    x.close("PolicyVersion");
-    Ok((x.finish(), Some(position)))
+    Ok(iam::CreatePolicyVersionResponse {
+        policy_version: Some(version(p, v, false)),
+    })
 }
 
-pub fn get_version(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let version = version_param(ctx)?;
-    let p = authorized_policy(ctx, "GetPolicyVersion", &arn)?;
-    let v = p.versions.get(&version).ok_or_else(|| {
+pub async fn get_version(
+    ctx: &OpContext<'_>,
+    input: iam::GetPolicyVersionRequest,
+) -> OpResult<iam::GetPolicyVersionResponse> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let version_id = PolicyVersionId::parse(&input.version_id)?;
+    let p = authorized_policy(ctx, &arn)?;
+    let v = p.versions.get(&version_id).ok_or_else(|| {
         ApiError::new(
             404,
             "NoSuchEntity",
-            format!("Policy {arn} version {version} does not exist."),
+            format!("Policy {arn} version {version_id} does not exist."),
         )
     })?;
-    let mut x = Xml::new();
-    x.open("PolicyVersion");
-    version_fields(&mut x, p, v, true);
-    x.close("PolicyVersion");
-    Ok((x.finish(), None))
+    Ok(iam::GetPolicyVersionResponse {
+        policy_version: Some(version(p, v, true)),
+    })
 }
 
 /// `ListPolicyVersions`: newest first, as AWS lists them.
-pub fn list_versions(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let p = authorized_policy(ctx, "ListPolicyVersions", &arn)?;
+pub async fn list_versions(
+    ctx: &OpContext<'_>,
+    input: iam::ListPolicyVersionsRequest,
+) -> OpResult<iam::ListPolicyVersionsResponse> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let p = authorized_policy(ctx, &arn)?;
     // Markers sort with the order listed: newest (highest number) first.
     let keyed: Vec<(String, &PolicyVersion)> = p
         .versions
@@ -381,211 +332,200 @@ pub fn list_versions(ctx: &OpContext<'_>) -> OpResult {
         .rev()
         .map(|v| (format!("{:010}", u32::MAX - v.id.number()), v))
         .collect();
-    let (versions, next) = page(keyed.iter().map(|(k, v)| (k.as_str(), *v)), ctx.params)?;
-    let mut x = Xml::new();
-    x.open("Versions");
-    for v in versions {
-        x.open("member");
-        version_fields(&mut x, p, v, false);
-        x.close("member");
-    }
-    x.close("Versions");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
-}
-
-pub async fn delete_version(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let version = version_param(ctx)?;
-    ctx.authorize("DeletePolicyVersion", &ctx.policy_target(&arn))?;
-    let position = ctx
-        .execute(Command::DeletePolicyVersion {
-            policy_arn: arn,
-            version_id: version,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
-}
-
-pub async fn set_default_version(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let version = version_param(ctx)?;
-    ctx.authorize("SetDefaultPolicyVersion", &ctx.policy_target(&arn))?;
-    let position = ctx
-        .execute(Command::SetDefaultPolicyVersion {
-            policy_arn: arn,
-            version_id: version,
-            now: ctx.now,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
-}
-
-/// `EntityFilter` of `ListEntitiesForPolicy`.
-fn entity_filter(ctx: &OpContext<'_>) -> Result<(bool, bool, bool), ApiError> {
-    Ok(match ctx.params.get("EntityFilter") {
-        None => (true, true, true),
-        Some("User") => (true, false, false),
-        Some("Group") => (false, true, false),
-        Some("Role") => (false, false, true),
-        // Policies are never attached to policies.
-        Some("LocalManagedPolicy" | "AWSManagedPolicy") => (false, false, false),
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{other}' at 'entityFilter' failed to satisfy constraint: \
-                 Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]"
-            )))
-        }
+    let page = Page::of(
+        keyed.iter().map(|(k, v)| (k.as_str(), *v)),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListPolicyVersionsResponse {
+        is_truncated: page.is_truncated(),
+        versions: Some(page.items.iter().map(|v| version(p, v, false)).collect()),
+        marker: page.next,
     })
 }
 
-enum Entity<'a> {
-    Group(&'a iam_domain::state::Group),
-    User(&'a iam_domain::state::User),
-    Role(&'a iam_domain::state::Role),
+pub async fn delete_version(
+    ctx: &OpContext<'_>,
+    input: iam::DeletePolicyVersionRequest,
+) -> OpResult<()> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let version_id = PolicyVersionId::parse(&input.version_id)?;
+    ctx.authorize(&ctx.policy_target(&arn))?;
+    ctx.execute(Command::DeletePolicyVersion {
+        policy_arn: arn,
+        version_id,
+    })
+    .await?;
+    Ok(())
 }
 
-/// `ListEntitiesForPolicy`: groups, users and roles the policy is attached
-/// to (`PolicyUsageFilter=PermissionsPolicy`), that use it as their
-/// permissions boundary (`PermissionsBoundary`), or either (no filter, as in
-/// AWS). `PathPrefix` filters the entities' paths. One page spans the three
-/// lists, in that order.
-pub fn list_entities(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let (users, groups, roles) = entity_filter(ctx)?;
-    let filter = usage_filter(ctx)?;
-    let prefix = ctx.params.get("PathPrefix").unwrap_or("/");
-    let p = authorized_policy(ctx, "ListEntitiesForPolicy", &arn)?;
-    let key = p.name.key();
-    let state = ctx.state();
-    let attached = |set: &std::collections::BTreeSet<NameKey>| {
-        !matches!(filter, UsageFilter::Boundary) && set.contains(&key)
+pub async fn set_default_version(
+    ctx: &OpContext<'_>,
+    input: iam::SetDefaultPolicyVersionRequest,
+) -> OpResult<()> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let version_id = PolicyVersionId::parse(&input.version_id)?;
+    ctx.authorize(&ctx.policy_target(&arn))?;
+    ctx.execute(Command::SetDefaultPolicyVersion {
+        policy_arn: arn,
+        version_id,
+        now: ctx.now,
+    })
+    .await?;
+    Ok(())
+}
+
+/// An entity that uses a policy, as `ListEntitiesForPolicy` lists it.
+enum Using<'a> {
+    Group(&'a Group),
+    User(&'a User),
+    Role(&'a Role),
+}
+
+/// The groups, users and roles under `prefix` that use the policy `key`:
+/// attached to them (`PolicyUsageFilter=PermissionsPolicy`), as their
+/// permissions boundary (`PermissionsBoundary`), or either (no filter, as
+/// in AWS); only the kinds `EntityFilter` names. Keyed so that one page
+/// spans the three lists, in that order.
+fn entities_using<'s>(
+    state: &'s AccountState,
+    key: &NameKey,
+    prefix: &str,
+    usage: Option<iam::PolicyUsageType>,
+    kinds: Option<iam::EntityType>,
+) -> Vec<(String, Using<'s>)> {
+    let wanted = |kind: iam::EntityType| kinds.is_none_or(|k| k == kind);
+    let attached = |set: &BTreeSet<NameKey>| {
+        usage != Some(iam::PolicyUsageType::PermissionsBoundary) && set.contains(key)
     };
     let bounded = |b: &Option<Arn>| {
-        !matches!(filter, UsageFilter::Permissions)
-            && matches!(b, Some(Arn::Policy { name, .. }) if name.key() == key)
+        usage != Some(iam::PolicyUsageType::PermissionsPolicy)
+            && matches!(b, Some(Arn::Policy { name, .. }) if name.key() == *key)
     };
-    let mut all: Vec<(String, Entity<'_>)> = Vec::new();
-    if groups {
+    let mut all: Vec<(String, Using<'s>)> = Vec::new();
+    if wanted(iam::EntityType::Group) {
         all.extend(
             state
                 .groups
                 .iter()
                 .filter(|(_, g)| g.path.as_str().starts_with(prefix))
                 .filter(|(_, g)| attached(&g.attached_policies))
-                .map(|(k, g)| (format!("1{k}"), Entity::Group(g))),
+                .map(|(k, g)| (format!("1{k}"), Using::Group(g))),
         );
     }
-    if users {
+    if wanted(iam::EntityType::User) {
         all.extend(
             state
                 .users
                 .iter()
                 .filter(|(_, u)| u.path.as_str().starts_with(prefix))
                 .filter(|(_, u)| attached(&u.attached_policies) || bounded(&u.permissions_boundary))
-                .map(|(k, u)| (format!("2{k}"), Entity::User(u))),
+                .map(|(k, u)| (format!("2{k}"), Using::User(u))),
         );
     }
-    if roles {
+    if wanted(iam::EntityType::Role) {
         all.extend(
             state
                 .roles
                 .iter()
                 .filter(|(_, r)| r.path.as_str().starts_with(prefix))
                 .filter(|(_, r)| attached(&r.attached_policies) || bounded(&r.permissions_boundary))
-                .map(|(k, r)| (format!("3{k}"), Entity::Role(r))),
+                .map(|(k, r)| (format!("3{k}"), Using::Role(r))),
         );
     }
-    let (entities, next) = page(all.iter().map(|(k, e)| (k.as_str(), e)), ctx.params)?;
-    let (mut gx, mut ux, mut rx) = (Xml::new(), Xml::new(), Xml::new());
-    for e in entities {
+    // `LocalManagedPolicy` and `AWSManagedPolicy` list nothing: policies
+    // are never attached to policies.
+    all
+}
+
+/// `ListEntitiesForPolicy` ([`entities_using`]); `PathPrefix` filters the
+/// entities' paths.
+pub async fn list_entities(
+    ctx: &OpContext<'_>,
+    input: iam::ListEntitiesForPolicyRequest,
+) -> OpResult<iam::ListEntitiesForPolicyResponse> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let prefix = shapes::path_prefix(input.path_prefix.as_deref());
+    let p = authorized_policy(ctx, &arn)?;
+    let all = entities_using(
+        ctx.state(),
+        &p.name.key(),
+        prefix,
+        input.policy_usage_filter,
+        input.entity_filter,
+    );
+    let page = Page::of(
+        all.iter().map(|(k, e)| (k.as_str(), e)),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    let (mut groups, mut users, mut roles) = (Vec::new(), Vec::new(), Vec::new());
+    for e in &page.items {
         match e {
-            Entity::Group(g) => {
-                gx.open("member")
-                    .elem("GroupName", g.name.as_str())
-                    .elem("GroupId", g.id.as_str())
-                    .close("member");
-            }
-            Entity::User(u) => {
-                ux.open("member")
-                    .elem("UserName", u.name.as_str())
-                    .elem("UserId", u.id.as_str())
-                    .close("member");
-            }
-            Entity::Role(r) => {
-                rx.open("member")
-                    .elem("RoleName", r.name.as_str())
-                    .elem("RoleId", r.id.as_str())
-                    .close("member");
-            }
+            Using::Group(g) => groups.push(iam::PolicyGroup {
+                group_id: Some(g.id.as_str().to_owned()),
+                group_name: Some(g.name.as_str().to_owned()),
+            }),
+            Using::User(u) => users.push(iam::PolicyUser {
+                user_id: Some(u.id.as_str().to_owned()),
+                user_name: Some(u.name.as_str().to_owned()),
+            }),
+            Using::Role(r) => roles.push(iam::PolicyRole {
+                role_id: Some(r.id.as_str().to_owned()),
+                role_name: Some(r.name.as_str().to_owned()),
+            }),
         }
     }
-    let mut x = Xml::new();
-    x.open("PolicyGroups")
-        .raw(&gx.finish())
-        .close("PolicyGroups")
-        .open("PolicyUsers")
-        .raw(&ux.finish())
-        .close("PolicyUsers")
-        .open("PolicyRoles")
-        .raw(&rx.finish())
-        .close("PolicyRoles");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+    Ok(iam::ListEntitiesForPolicyResponse {
+        is_truncated: page.is_truncated(),
+        marker: page.next,
+        policy_groups: Some(groups),
+        policy_roles: Some(roles),
+        policy_users: Some(users),
+    })
 }
 
-/// A required list parameter given no members.
-fn missing_list(name: &str) -> ApiError {
-    ApiError::validation(format!(
-        "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
-    ))
+/// The tags are read where the condition keys read them (`aws:RequestTag`,
+/// `aws:TagKeys`), so what is authorized is what is stored.
+pub async fn tag(ctx: &OpContext<'_>, input: iam::TagPolicyRequest) -> OpResult<()> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let tags = crate::authz::request_tags(ctx.params)?;
+    ctx.authorize(&ctx.policy_target(&arn))?;
+    ctx.execute(Command::TagPolicy {
+        policy_arn: arn,
+        tags,
+    })
+    .await?;
+    Ok(())
 }
 
-pub async fn tag(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let tags = super::users::tags(ctx)?;
-    if tags.is_empty() {
-        return Err(missing_list("tags"));
-    }
-    ctx.authorize("TagPolicy", &ctx.policy_target(&arn))?;
-    let position = ctx
-        .execute(Command::TagPolicy {
-            policy_arn: arn,
-            tags,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+pub async fn untag(ctx: &OpContext<'_>, input: iam::UntagPolicyRequest) -> OpResult<()> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let tag_keys = crate::authz::request_tag_keys(ctx.params)?;
+    ctx.authorize(&ctx.policy_target(&arn))?;
+    ctx.execute(Command::UntagPolicy {
+        policy_arn: arn,
+        tag_keys,
+    })
+    .await?;
+    Ok(())
 }
 
-pub async fn untag(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let keys = crate::authz::request_tag_keys(ctx.params)?;
-    if keys.is_empty() {
-        return Err(missing_list("tagKeys"));
-    }
-    ctx.authorize("UntagPolicy", &ctx.policy_target(&arn))?;
-    let position = ctx
-        .execute(Command::UntagPolicy {
-            policy_arn: arn,
-            tag_keys: keys,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
-}
-
-pub fn list_tags(ctx: &OpContext<'_>) -> OpResult {
-    let arn = policy_arn(ctx)?;
-    let p = authorized_policy(ctx, "ListPolicyTags", &arn)?;
-    let (tags, next) = page(p.tags.iter().map(|(k, t)| (k.as_str(), t)), ctx.params)?;
-    let mut x = Xml::new();
-    x.open("Tags");
-    for t in tags {
-        x.open("member")
-            .elem("Key", t.key.as_str())
-            .elem("Value", t.value.as_str())
-            .close("member");
-    }
-    x.close("Tags");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+/// Paged by folded tag key.
+pub async fn list_tags(
+    ctx: &OpContext<'_>,
+    input: iam::ListPolicyTagsRequest,
+) -> OpResult<iam::ListPolicyTagsResponse> {
+    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let p = authorized_policy(ctx, &arn)?;
+    let page = Page::of(
+        p.tags.iter().map(|(k, t)| (k.as_str(), t)),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListPolicyTagsResponse {
+        is_truncated: page.is_truncated(),
+        tags: shapes::tag_list(page.items.into_iter()),
+        marker: page.next,
+    })
 }

@@ -4,252 +4,268 @@ use iam_domain::ids::RoleId;
 use iam_domain::names::{Description, InlinePolicyName, RoleName};
 use iam_domain::state::Role;
 use iam_domain::{AccountState, Command};
+use iam_wire::iam;
 
-use super::attachments::{boundary_xml, no_such, path_param, path_prefix, tags_xml};
-use super::{encode_document, page, paging_tail, OpContext, OpResult};
+use super::shapes::{self, Page};
+use super::{encode_document, OpContext, OpResult};
+use crate::authz::Target;
 use crate::credentials::unique_id;
-use crate::query::{iso8601, ApiError, Xml};
+use crate::query::ApiError;
 
-/// The fields of AWS's `Role` shape. `full` adds what AWS returns only for a
-/// single role (GetRole, CreateRole, UpdateRoleDescription) and leaves out of
-/// ListRoles: the permissions boundary, tags and last use.
-fn role_xml(x: &mut Xml, state: &AccountState, role: &Role, full: bool) {
-    x.elem("Path", role.path.as_str())
-        .elem("RoleName", role.name.as_str())
-        .elem("RoleId", role.id.as_str())
-        .elem(
-            "Arn",
-            &state
-                .role_arn(role)
-                .map(|a| a.to_string())
-                .unwrap_or_default(),
-        )
-        .elem("CreateDate", &iso8601(&role.created_at))
-        .elem(
-            "AssumeRolePolicyDocument",
-            &encode_document(&role.assume_role_policy_document),
-        )
-        .opt("Description", role.description.as_ref().map(|d| d.as_str()))
-        .elem("MaxSessionDuration", &role.max_session_duration.to_string());
-    if full {
-        boundary_xml(x, role.permissions_boundary.as_ref());
-        tags_xml(x, &role.tags);
-        x.open("RoleLastUsed").close("RoleLastUsed");
+/// A role as `ListRoles` returns it: AWS documents that the list leaves out
+/// the permissions boundary, tags and last use (`GetRole` has them).
+fn listed_role(state: &AccountState, r: &Role) -> iam::Role {
+    iam::Role {
+        arn: shapes::role_arn(state, r),
+        assume_role_policy_document: Some(encode_document(&r.assume_role_policy_document)),
+        create_date: r.created_at,
+        description: r.description.as_ref().map(|d| d.as_str().to_owned()),
+        max_session_duration: Some(i32::try_from(r.max_session_duration).unwrap_or(i32::MAX)),
+        path: r.path.as_str().to_owned(),
+        role_id: r.id.as_str().to_owned(),
+        role_name: r.name.as_str().to_owned(),
+        ..Default::default()
     }
 }
 
-fn role_name(ctx: &OpContext<'_>) -> Result<RoleName, ApiError> {
-    Ok(RoleName::parse(ctx.params.required("RoleName")?)?)
+/// A single role, as `GetRole`, `CreateRole` and `UpdateRoleDescription`
+/// return it. iamd does not track use, so `RoleLastUsed` is present but
+/// empty, as AWS answers for a role never used.
+fn role(state: &AccountState, r: &Role) -> iam::Role {
+    iam::Role {
+        permissions_boundary: shapes::boundary(r.permissions_boundary.as_ref()),
+        tags: shapes::tags(&r.tags),
+        role_last_used: Some(iam::RoleLastUsed::default()),
+        ..listed_role(state, r)
+    }
 }
 
-fn existing<'s>(state: &'s AccountState, name: &RoleName) -> Result<&'s Role, ApiError> {
+/// The stored role `name`, or AWS's NoSuchEntity.
+fn stored<'s>(state: &'s AccountState, name: &RoleName) -> Result<&'s Role, ApiError> {
     state
         .roles
         .get(&name.key())
         .map(|r| &**r)
-        .ok_or_else(|| no_such("role", name.as_str()))
+        .ok_or_else(|| super::entity::no_such("role", name.as_str()))
 }
 
-fn description(ctx: &OpContext<'_>) -> Result<Option<Description>, ApiError> {
-    Ok(ctx
-        .params
-        .get("Description")
-        .map(Description::parse)
-        .transpose()?)
-}
-
-fn max_session_duration(ctx: &OpContext<'_>) -> Result<Option<u32>, ApiError> {
-    Ok(ctx
-        .params
-        .int("MaxSessionDuration", 3600, 43200)?
-        .map(|v| v as u32))
-}
-
-/// `<Role>` as it is after this request's own write.
-fn current_role_xml(ctx: &OpContext<'_>, name: &RoleName) -> Result<String, ApiError> {
+/// The role as it is after this request's own write.
+fn current_role(ctx: &OpContext<'_>, name: &RoleName) -> Result<iam::Role, ApiError> {
     let view = ctx.current().ok_or_else(ApiError::internal)?;
-    let role = existing(&view.state, name)?;
-    let mut x = Xml::new();
-    x.open("Role");
-    role_xml(&mut x, &view.state, role, true);
-    x.close("Role");
-    Ok(x.finish())
+    Ok(role(&view.state, stored(&view.state, name)?))
 }
 
-pub async fn create(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    let path = path_param(ctx, "Path")?;
-    let document = ctx.params.required("AssumeRolePolicyDocument")?.to_owned();
-    let description = description(ctx)?;
-    let max = max_session_duration(ctx)?;
-    let tags = super::users::tags(ctx)?;
-    let target = crate::authz::Target::arn(ctx.arn(&format!(
+fn description(value: Option<&str>) -> Result<Option<Description>, ApiError> {
+    Ok(value.map(Description::parse).transpose()?)
+}
+
+/// The model bounds `MaxSessionDuration` to 3600..=43200, so it is never
+/// negative.
+fn max_session_duration(value: Option<i32>) -> Option<u32> {
+    value.and_then(|v| u32::try_from(v).ok())
+}
+
+pub async fn create(
+    ctx: &OpContext<'_>,
+    input: iam::CreateRoleRequest,
+) -> OpResult<iam::CreateRoleResponse> {
+    let name = RoleName::parse(&input.role_name)?;
+    let path = shapes::path(input.path.as_deref())?;
+    let description = description(input.description.as_deref())?;
+    let tags = crate::authz::request_tags(ctx.params)?;
+    let target = Target::arn(ctx.arn(&format!(
         "role{}{}",
         path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
         name.as_str()
     )));
-    let boundary = super::users::optional_boundary(ctx, &target)?;
-    super::users::authorize_create(ctx, "CreateRole", "TagRole", &target, &tags)?;
-    let position = ctx
-        .execute(Command::CreateRole {
-            role_name: name.clone(),
-            path,
-            role_id: RoleId::parse(&unique_id("AROA"))?,
-            assume_role_policy_document: document,
-            description,
-            max_session_duration: max,
-            permissions_boundary: boundary,
-            tags,
-            now: ctx.now,
-        })
-        .await?;
-    Ok((current_role_xml(ctx, &name)?, Some(position)))
+    let boundary =
+        super::users::optional_boundary(ctx, input.permissions_boundary.as_deref(), &target)?;
+    super::users::authorize_create::<iam::ops::TagRole>(ctx, &target, &tags)?;
+    ctx.execute(Command::CreateRole {
+        role_name: name.clone(),
+        path,
+        role_id: RoleId::parse(&unique_id("AROA"))?,
+        assume_role_policy_document: input.assume_role_policy_document,
+        description,
+        max_session_duration: max_session_duration(input.max_session_duration),
+        permissions_boundary: boundary,
+        tags,
+        now: ctx.now,
+    })
+    .await?;
+    Ok(iam::CreateRoleResponse {
+        role: current_role(ctx, &name)?,
+    })
 }
 
-pub fn get(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    ctx.authorize("GetRole", &ctx.role_target(&name))?;
+pub async fn get(
+    ctx: &OpContext<'_>,
+    input: iam::GetRoleRequest,
+) -> OpResult<iam::GetRoleResponse> {
+    let name = RoleName::parse(&input.role_name)?;
+    ctx.authorize(&ctx.role_target(&name))?;
     let state = ctx.state();
-    let role = existing(state, &name)?;
-    let mut x = Xml::new();
-    x.open("Role");
-    role_xml(&mut x, state, role, true);
-    x.close("Role");
-    Ok((x.finish(), None))
+    Ok(iam::GetRoleResponse {
+        role: role(state, stored(state, &name)?),
+    })
 }
 
-pub fn list(ctx: &OpContext<'_>) -> OpResult {
-    let prefix = path_prefix(ctx)?;
-    ctx.authorize_arn("ListRoles", ctx.arn(&format!("role{prefix}")))?;
+pub async fn list(
+    ctx: &OpContext<'_>,
+    input: iam::ListRolesRequest,
+) -> OpResult<iam::ListRolesResponse> {
+    let prefix = shapes::path_prefix(input.path_prefix.as_deref());
+    ctx.authorize_arn(ctx.arn(&format!("role{prefix}")))?;
     let state = ctx.state();
-    let (roles, next) = page(
+    let page = Page::of(
         state
             .roles
             .iter()
             .filter(|(_, r)| r.path.as_str().starts_with(prefix))
-            .map(|(k, r)| (k.as_str(), r)),
-        ctx.params,
-    )?;
-    let mut x = Xml::new();
-    x.open("Roles");
-    for r in roles {
-        x.open("member");
-        role_xml(&mut x, state, r, false);
-        x.close("member");
-    }
-    x.close("Roles");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+            .map(|(k, r)| (k.as_str(), &**r)),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListRolesResponse {
+        is_truncated: page.is_truncated(),
+        roles: page.items.iter().map(|r| listed_role(state, r)).collect(),
+        marker: page.next,
+    })
 }
 
-/// Sets the description and/or the maximum session duration; no output.
-pub async fn update(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    let description = description(ctx)?;
-    let max = max_session_duration(ctx)?;
-    ctx.authorize("UpdateRole", &ctx.role_target(&name))?;
-    let position = ctx
-        .execute(Command::UpdateRole {
-            role_name: name,
-            description,
-            max_session_duration: max,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+/// Sets the description and/or the maximum session duration. Its output is
+/// empty, but the model has one: the answer still carries
+/// `<UpdateRoleResult/>`, which SDKs expect.
+pub async fn update(
+    ctx: &OpContext<'_>,
+    input: iam::UpdateRoleRequest,
+) -> OpResult<iam::UpdateRoleResponse> {
+    let name = RoleName::parse(&input.role_name)?;
+    let description = description(input.description.as_deref())?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    ctx.execute(Command::UpdateRole {
+        role_name: name,
+        description,
+        max_session_duration: max_session_duration(input.max_session_duration),
+    })
+    .await?;
+    Ok(iam::UpdateRoleResponse {})
 }
 
-pub async fn update_assume_role_policy(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    let document = ctx.params.required("PolicyDocument")?.to_owned();
-    ctx.authorize("UpdateAssumeRolePolicy", &ctx.role_target(&name))?;
-    let position = ctx
-        .execute(Command::UpdateAssumeRolePolicy {
-            role_name: name,
-            policy_document: document,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+pub async fn update_assume_role_policy(
+    ctx: &OpContext<'_>,
+    input: iam::UpdateAssumeRolePolicyRequest,
+) -> OpResult<()> {
+    let name = RoleName::parse(&input.role_name)?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    ctx.execute(Command::UpdateAssumeRolePolicy {
+        role_name: name,
+        policy_document: input.policy_document,
+    })
+    .await?;
+    Ok(())
 }
 
-/// Sets the description and returns the role.
-pub async fn update_description(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    let description = Description::parse(ctx.params.required("Description")?)?;
-    ctx.authorize("UpdateRoleDescription", &ctx.role_target(&name))?;
-    let position = ctx
-        .execute(Command::UpdateRoleDescription {
-            role_name: name.clone(),
-            description,
-        })
-        .await?;
-    Ok((current_role_xml(ctx, &name)?, Some(position)))
+/// Unlike `UpdateRole`, answers with the role.
+pub async fn update_description(
+    ctx: &OpContext<'_>,
+    input: iam::UpdateRoleDescriptionRequest,
+) -> OpResult<iam::UpdateRoleDescriptionResponse> {
+    let name = RoleName::parse(&input.role_name)?;
+    let description = Description::parse(&input.description)?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    ctx.execute(Command::UpdateRoleDescription {
+        role_name: name.clone(),
+        description,
+    })
+    .await?;
+    Ok(iam::UpdateRoleDescriptionResponse {
+        role: Some(current_role(ctx, &name)?),
+    })
 }
 
-pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    ctx.authorize("DeleteRole", &ctx.role_target(&name))?;
-    let position = ctx.execute(Command::DeleteRole { role_name: name }).await?;
-    Ok((String::new(), Some(position)))
+pub async fn delete(ctx: &OpContext<'_>, input: iam::DeleteRoleRequest) -> OpResult<()> {
+    let name = RoleName::parse(&input.role_name)?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    ctx.execute(Command::DeleteRole { role_name: name }).await?;
+    Ok(())
 }
 
-pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    let document = ctx.params.required("PolicyDocument")?.to_owned();
-    ctx.authorize("PutRolePolicy", &ctx.role_target(&name))?;
-    let position = ctx
-        .execute(Command::PutRolePolicy {
-            role_name: name,
-            policy_name,
-            policy_document: document,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+pub async fn put_policy(ctx: &OpContext<'_>, input: iam::PutRolePolicyRequest) -> OpResult<()> {
+    let name = RoleName::parse(&input.role_name)?;
+    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    ctx.execute(Command::PutRolePolicy {
+        role_name: name,
+        policy_name,
+        policy_document: input.policy_document,
+    })
+    .await?;
+    Ok(())
 }
 
-pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("GetRolePolicy", &ctx.role_target(&name))?;
-    let role = existing(ctx.state(), &name)?;
-    super::inline::get(
-        "RoleName",
-        role.name.as_str(),
-        "role",
+pub async fn get_policy(
+    ctx: &OpContext<'_>,
+    input: iam::GetRolePolicyRequest,
+) -> OpResult<iam::GetRolePolicyResponse> {
+    let name = RoleName::parse(&input.role_name)?;
+    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    let role = stored(ctx.state(), &name)?;
+    let (policy, document) = super::inline::get("role", &role.inline_policies, &policy_name)?;
+    Ok(iam::GetRolePolicyResponse {
+        role_name: role.name.as_str().to_owned(),
+        policy_name: policy.name.as_str().to_owned(),
+        policy_document: document,
+    })
+}
+
+pub async fn list_policies(
+    ctx: &OpContext<'_>,
+    input: iam::ListRolePoliciesRequest,
+) -> OpResult<iam::ListRolePoliciesResponse> {
+    let name = RoleName::parse(&input.role_name)?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    let role = stored(ctx.state(), &name)?;
+    let page = super::inline::list(
         &role.inline_policies,
-        &policy_name,
-    )
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListRolePoliciesResponse {
+        is_truncated: page.is_truncated(),
+        policy_names: page.items,
+        marker: page.next,
+    })
 }
 
-pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    ctx.authorize("ListRolePolicies", &ctx.role_target(&name))?;
-    let role = existing(ctx.state(), &name)?;
-    super::inline::list(ctx, &role.inline_policies)
-}
-
-pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("DeleteRolePolicy", &ctx.role_target(&name))?;
-    let position = ctx
-        .execute(Command::DeleteRolePolicy {
-            role_name: name,
-            policy_name,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+pub async fn delete_policy(
+    ctx: &OpContext<'_>,
+    input: iam::DeleteRolePolicyRequest,
+) -> OpResult<()> {
+    let name = RoleName::parse(&input.role_name)?;
+    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    ctx.execute(Command::DeleteRolePolicy {
+        role_name: name,
+        policy_name,
+    })
+    .await?;
+    Ok(())
 }
 
 /// iamd has no instance profiles: an empty list, once the role is known to
-/// exist (and `MaxItems`/`Marker` are validated as for any list).
-pub fn list_instance_profiles(ctx: &OpContext<'_>) -> OpResult {
-    let name = role_name(ctx)?;
-    ctx.authorize("ListInstanceProfilesForRole", &ctx.role_target(&name))?;
-    existing(ctx.state(), &name)?;
-    let (_, next) = page(std::iter::empty::<(&str, ())>(), ctx.params)?;
-    let mut x = Xml::new();
-    x.open("InstanceProfiles").close("InstanceProfiles");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+/// exist.
+pub async fn list_instance_profiles(
+    ctx: &OpContext<'_>,
+    input: iam::ListInstanceProfilesForRoleRequest,
+) -> OpResult<iam::ListInstanceProfilesForRoleResponse> {
+    let name = RoleName::parse(&input.role_name)?;
+    ctx.authorize(&ctx.role_target(&name))?;
+    stored(ctx.state(), &name)?;
+    Ok(iam::ListInstanceProfilesForRoleResponse {
+        instance_profiles: Vec::new(),
+        is_truncated: Some(false),
+        marker: None,
+    })
 }

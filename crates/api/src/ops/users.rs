@@ -1,55 +1,28 @@
 //! Users and their inline policies.
 
 use iam_domain::ids::UserId;
-use iam_domain::names::{IamPath, InlinePolicyName, Tag, UserName};
-use iam_domain::state::User;
-use iam_domain::{AccountState, Arn, Command};
+use iam_domain::names::{InlinePolicyName, Tag, UserName};
+use iam_domain::{Arn, Command};
+use iam_wire::iam;
 
-use super::{page, paging_tail, OpContext, OpResult};
+use super::shapes::{self, Page};
+use super::{OpContext, OpResult};
+use crate::authz::Target;
 use crate::credentials::unique_id;
-use crate::query::{iso8601, ApiError, Xml};
-
-pub(super) fn user_xml(x: &mut Xml, state: &AccountState, user: &User) {
-    x.elem("Path", user.path.as_str())
-        .elem("UserName", user.name.as_str())
-        .elem("UserId", user.id.as_str())
-        .elem(
-            "Arn",
-            &state
-                .user_arn(user)
-                .map(|a| a.to_string())
-                .unwrap_or_default(),
-        )
-        .elem("CreateDate", &iso8601(&user.created_at));
-    super::attachments::boundary_xml(x, user.permissions_boundary.as_ref());
-    if !user.tags.is_empty() {
-        x.open("Tags");
-        for t in user.tags.values() {
-            x.open("member")
-                .elem("Key", t.key.as_str())
-                .elem("Value", t.value.as_str())
-                .close("member");
-        }
-        x.close("Tags");
-    }
-}
-
-/// The request's `Tags`, validated.
-pub(super) fn tags(ctx: &OpContext<'_>) -> Result<Vec<Tag>, ApiError> {
-    crate::authz::request_tags(ctx.params)
-}
+use crate::query::ApiError;
 
 /// The optional `PermissionsBoundary` of a create, validated (an AWS
-/// managed policy is NoSuchEntity once the create is authorized).
+/// managed policy is NoSuchEntity once the create is authorized), spelled
+/// as the stored policy spells it, as `Put*PermissionsBoundary` does.
 pub(super) fn optional_boundary(
     ctx: &OpContext<'_>,
-    target: &crate::authz::Target,
+    boundary: Option<&str>,
+    target: &Target,
 ) -> Result<Option<Arn>, ApiError> {
-    if ctx.params.get("PermissionsBoundary").is_none() {
+    let Some(text) = boundary else {
         return Ok(None);
-    }
-    let arn = ctx.managed_policy_arn("PermissionsBoundary", Some(target))?;
-    // Stored as the policy spells it, as PutUserPermissionsBoundary does.
+    };
+    let arn = ctx.managed_policy_arn(text, Some(target))?;
     let state = ctx.state();
     Ok(Some(
         state
@@ -61,25 +34,16 @@ pub(super) fn optional_boundary(
 
 /// Creating an entity with tags also needs the tag action on it (AWS
 /// requires both: the tags feed `aws:PrincipalTag` and `aws:ResourceTag`).
-pub(super) fn authorize_create(
+pub(super) fn authorize_create<TagOp: iam_wire::Operation>(
     ctx: &OpContext<'_>,
-    create: &str,
-    tag: &str,
-    target: &crate::authz::Target,
+    target: &Target,
     tags: &[Tag],
 ) -> Result<(), ApiError> {
-    ctx.authorize(create, target)?;
+    ctx.authorize(target)?;
     if !tags.is_empty() {
-        ctx.authorize(tag, target)?;
+        ctx.authorize_also::<TagOp>(target)?;
     }
     Ok(())
-}
-
-fn path_param(ctx: &OpContext<'_>, name: &str) -> Result<Option<IamPath>, ApiError> {
-    ctx.params
-        .get(name)
-        .map(|p| IamPath::parse(p).map_err(ApiError::from))
-        .transpose()
 }
 
 /// `user/PATH/NAME` in this account.
@@ -88,130 +52,128 @@ fn user_arn(ctx: &OpContext<'_>, path: &str, name: &str) -> String {
 }
 
 fn no_such_user(name: &str) -> ApiError {
-    ApiError::new(
-        404,
-        "NoSuchEntity",
-        format!("The user with name {name} cannot be found."),
-    )
+    super::entity::no_such("user", name)
 }
 
-pub async fn create(ctx: &OpContext<'_>) -> OpResult {
-    let name = UserName::parse(ctx.params.required("UserName")?)?;
-    let path = path_param(ctx, "Path")?;
-    let tags = tags(ctx)?;
-    let target = crate::authz::Target::arn(user_arn(
+/// The stored user `name`, or AWS's NoSuchEntity.
+fn stored<'s>(
+    state: &'s iam_domain::AccountState,
+    name: &UserName,
+) -> Result<&'s iam_domain::state::User, ApiError> {
+    state
+        .users
+        .get(&name.key())
+        .map(|u| &**u)
+        .ok_or_else(|| no_such_user(name.as_str()))
+}
+
+pub async fn create(
+    ctx: &OpContext<'_>,
+    input: iam::CreateUserRequest,
+) -> OpResult<iam::CreateUserResponse> {
+    let name = UserName::parse(&input.user_name)?;
+    let path = shapes::path(input.path.as_deref())?;
+    let tags = crate::authz::request_tags(ctx.params)?;
+    let target = Target::arn(user_arn(
         ctx,
         path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
         name.as_str(),
     ));
-    let boundary = optional_boundary(ctx, &target)?;
-    authorize_create(ctx, "CreateUser", "TagUser", &target, &tags)?;
-    let position = ctx
-        .execute(Command::CreateUser {
-            user_name: name.clone(),
-            path,
-            user_id: UserId::parse(&unique_id("AIDA"))?,
-            permissions_boundary: boundary,
-            tags,
-            now: ctx.now,
-        })
-        .await?;
+    let boundary = optional_boundary(ctx, input.permissions_boundary.as_deref(), &target)?;
+    authorize_create::<iam_wire::iam::ops::TagUser>(ctx, &target, &tags)?;
+    ctx.execute(Command::CreateUser {
+        user_name: name.clone(),
+        path,
+        user_id: UserId::parse(&unique_id("AIDA"))?,
+        permissions_boundary: boundary,
+        tags,
+        now: ctx.now,
+    })
+    .await?;
     let view = ctx.current().ok_or_else(ApiError::internal)?;
-    let user = view
-        .state
-        .users
-        .get(&name.key())
-        .ok_or_else(ApiError::internal)?;
-    let mut x = Xml::new();
-    x.open("User");
-    user_xml(&mut x, &view.state, user);
-    x.close("User");
-    Ok((x.finish(), Some(position)))
+    let user = stored(&view.state, &name)?;
+    Ok(iam::CreateUserResponse {
+        user: Some(shapes::user(&view.state, user)),
+    })
 }
 
-pub fn get(ctx: &OpContext<'_>) -> OpResult {
+pub async fn get(
+    ctx: &OpContext<'_>,
+    input: iam::GetUserRequest,
+) -> OpResult<iam::GetUserResponse> {
     let state = ctx.state();
-    let mut x = Xml::new();
-    match ctx.params.get("UserName") {
-        Some(name) => {
-            let name = UserName::parse(name)?;
-            ctx.authorize("GetUser", &ctx.user_target(&name))?;
-            let user = state
-                .users
-                .get(&name.key())
-                .ok_or_else(|| no_such_user(name.as_str()))?;
-            x.open("User");
-            user_xml(&mut x, state, user);
-            x.close("User");
-        }
+    let name = match input.user_name.as_deref() {
+        Some(name) => UserName::parse(name)?,
         None => match ctx.caller {
             crate::auth::Caller::Root { .. } => {
-                let created = state
-                    .account
-                    .as_ref()
-                    .map(|a| iso8601(&a.created_at))
-                    .unwrap_or_default();
-                x.open("User")
-                    .elem("UserId", ctx.account())
-                    .elem("Arn", &ctx.arn("root"))
-                    .elem("CreateDate", &created)
-                    .close("User");
+                // Root may do everything; its own record is the account's.
+                ctx.authorize_arn(ctx.arn("root"))?;
+                let created = state.account.as_ref().map(|a| a.created_at);
+                return Ok(iam::GetUserResponse {
+                    user: iam::User {
+                        user_id: ctx.account().to_owned(),
+                        arn: ctx.arn("root"),
+                        create_date: created.unwrap_or(ctx.now),
+                        ..Default::default()
+                    },
+                });
             }
-            crate::auth::Caller::User { user_name, .. } => {
-                ctx.authorize("GetUser", &ctx.user_target(user_name))?;
-                let user = state
-                    .users
-                    .get(&user_name.key())
-                    .ok_or_else(|| no_such_user(user_name.as_str()))?;
-                x.open("User");
-                user_xml(&mut x, state, user);
-                x.close("User");
+            crate::auth::Caller::User { user_name, .. } => user_name.clone(),
+            crate::auth::Caller::RoleSession { .. } => {
+                return Err(crate::auth::Caller::needs_user_name())
             }
         },
-    }
-    Ok((x.finish(), None))
+    };
+    ctx.authorize(&ctx.user_target(&name))?;
+    let user = stored(state, &name)?;
+    Ok(iam::GetUserResponse {
+        user: shapes::user(state, user),
+    })
 }
 
-pub fn list(ctx: &OpContext<'_>) -> OpResult {
-    let prefix = ctx.params.get("PathPrefix").unwrap_or("/");
-    ctx.authorize_arn("ListUsers", ctx.arn(&format!("user{prefix}")))?;
+pub async fn list(
+    ctx: &OpContext<'_>,
+    input: iam::ListUsersRequest,
+) -> OpResult<iam::ListUsersResponse> {
+    let prefix = shapes::path_prefix(input.path_prefix.as_deref());
+    ctx.authorize_arn(ctx.arn(&format!("user{prefix}")))?;
     let state = ctx.state();
-    let (users, next) = page(
+    let page = Page::of(
         state
             .users
             .iter()
             .filter(|(_, u)| u.path.as_str().starts_with(prefix))
             .map(|(k, u)| (k.as_str(), u)),
-        ctx.params,
-    )?;
-    let mut x = Xml::new();
-    x.open("Users");
-    for u in users {
-        x.open("member");
-        user_xml(&mut x, state, u);
-        x.close("member");
-    }
-    x.close("Users");
-    paging_tail(&mut x, next);
-    Ok((x.finish(), None))
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListUsersResponse {
+        is_truncated: page.is_truncated(),
+        users: page
+            .items
+            .iter()
+            .map(|u| shapes::listed_user(state, u))
+            .collect(),
+        marker: page.next,
+    })
 }
 
-pub async fn update(ctx: &OpContext<'_>) -> OpResult {
-    let name = UserName::parse(ctx.params.required("UserName")?)?;
-    let new_name = ctx
-        .params
-        .get("NewUserName")
+pub async fn update(ctx: &OpContext<'_>, input: iam::UpdateUserRequest) -> OpResult<()> {
+    let name = UserName::parse(&input.user_name)?;
+    let new_name = input
+        .new_user_name
+        .as_deref()
         .map(UserName::parse)
         .transpose()?;
-    let new_path = path_param(ctx, "NewPath")?;
+    let new_path = shapes::path(input.new_path.as_deref())?;
     // As in AWS, a rename or move needs the permission on the user as it is
     // and as it will be.
     let current = ctx.user_target(&name);
-    ctx.authorize("UpdateUser", &current)?;
+    ctx.authorize(&current)?;
     let user = ctx.state().users.get(&name.key());
-    super::attachments::authorize_new_arn(
+    super::entity::authorize_new_arn(
         ctx,
-        ("UpdateUser", "user"),
+        "user",
         &current,
         user.map(|u| (&u.path, u.name.as_str())),
         (
@@ -220,76 +182,81 @@ pub async fn update(ctx: &OpContext<'_>) -> OpResult {
             new_path.as_ref(),
         ),
     )?;
-    let position = ctx
-        .execute(Command::UpdateUser {
-            user_name: name,
-            new_user_name: new_name,
-            new_path,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+    ctx.execute(Command::UpdateUser {
+        user_name: name,
+        new_user_name: new_name,
+        new_path,
+    })
+    .await?;
+    Ok(())
 }
 
-pub async fn delete(ctx: &OpContext<'_>) -> OpResult {
-    let name = UserName::parse(ctx.params.required("UserName")?)?;
-    ctx.authorize("DeleteUser", &ctx.user_target(&name))?;
-    let position = ctx.execute(Command::DeleteUser { user_name: name }).await?;
-    Ok((String::new(), Some(position)))
+pub async fn delete(ctx: &OpContext<'_>, input: iam::DeleteUserRequest) -> OpResult<()> {
+    let name = UserName::parse(&input.user_name)?;
+    ctx.authorize(&ctx.user_target(&name))?;
+    ctx.execute(Command::DeleteUser { user_name: name }).await?;
+    Ok(())
 }
 
-pub async fn put_policy(ctx: &OpContext<'_>) -> OpResult {
-    let name = UserName::parse(ctx.params.required("UserName")?)?;
-    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    let document = ctx.params.required("PolicyDocument")?.to_owned();
-    ctx.authorize("PutUserPolicy", &ctx.user_target(&name))?;
-    let position = ctx
-        .execute(Command::PutUserPolicy {
-            user_name: name,
-            policy_name,
-            policy_document: document,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+pub async fn put_policy(ctx: &OpContext<'_>, input: iam::PutUserPolicyRequest) -> OpResult<()> {
+    let name = UserName::parse(&input.user_name)?;
+    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
+    ctx.authorize(&ctx.user_target(&name))?;
+    ctx.execute(Command::PutUserPolicy {
+        user_name: name,
+        policy_name,
+        policy_document: input.policy_document,
+    })
+    .await?;
+    Ok(())
 }
 
-pub fn get_policy(ctx: &OpContext<'_>) -> OpResult {
-    let name = UserName::parse(ctx.params.required("UserName")?)?;
-    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("GetUserPolicy", &ctx.user_target(&name))?;
-    let user = ctx
-        .state()
-        .users
-        .get(&name.key())
-        .ok_or_else(|| no_such_user(name.as_str()))?;
-    super::inline::get(
-        "UserName",
-        user.name.as_str(),
-        "user",
+pub async fn get_policy(
+    ctx: &OpContext<'_>,
+    input: iam::GetUserPolicyRequest,
+) -> OpResult<iam::GetUserPolicyResponse> {
+    let name = UserName::parse(&input.user_name)?;
+    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
+    ctx.authorize(&ctx.user_target(&name))?;
+    let user = stored(ctx.state(), &name)?;
+    let (policy, document) = super::inline::get("user", &user.inline_policies, &policy_name)?;
+    Ok(iam::GetUserPolicyResponse {
+        user_name: user.name.as_str().to_owned(),
+        policy_name: policy.name.as_str().to_owned(),
+        policy_document: document,
+    })
+}
+
+pub async fn list_policies(
+    ctx: &OpContext<'_>,
+    input: iam::ListUserPoliciesRequest,
+) -> OpResult<iam::ListUserPoliciesResponse> {
+    let name = UserName::parse(&input.user_name)?;
+    ctx.authorize(&ctx.user_target(&name))?;
+    let user = stored(ctx.state(), &name)?;
+    let page = super::inline::list(
         &user.inline_policies,
-        &policy_name,
-    )
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListUserPoliciesResponse {
+        is_truncated: page.is_truncated(),
+        policy_names: page.items,
+        marker: page.next,
+    })
 }
 
-pub fn list_policies(ctx: &OpContext<'_>) -> OpResult {
-    let name = UserName::parse(ctx.params.required("UserName")?)?;
-    ctx.authorize("ListUserPolicies", &ctx.user_target(&name))?;
-    let user = ctx
-        .state()
-        .users
-        .get(&name.key())
-        .ok_or_else(|| no_such_user(name.as_str()))?;
-    super::inline::list(ctx, &user.inline_policies)
-}
-
-pub async fn delete_policy(ctx: &OpContext<'_>) -> OpResult {
-    let name = UserName::parse(ctx.params.required("UserName")?)?;
-    let policy_name = InlinePolicyName::parse(ctx.params.required("PolicyName")?)?;
-    ctx.authorize("DeleteUserPolicy", &ctx.user_target(&name))?;
-    let position = ctx
-        .execute(Command::DeleteUserPolicy {
-            user_name: name,
-            policy_name,
-        })
-        .await?;
-    Ok((String::new(), Some(position)))
+pub async fn delete_policy(
+    ctx: &OpContext<'_>,
+    input: iam::DeleteUserPolicyRequest,
+) -> OpResult<()> {
+    let name = UserName::parse(&input.user_name)?;
+    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
+    ctx.authorize(&ctx.user_target(&name))?;
+    ctx.execute(Command::DeleteUserPolicy {
+        user_name: name,
+        policy_name,
+    })
+    .await?;
+    Ok(())
 }

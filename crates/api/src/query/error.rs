@@ -64,9 +64,28 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// `{"error": {"code": …, "message": …}}`, the JSON encoding's error.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({"error": {"code": self.code, "message": self.message}}).to_string()
+    }
+}
+
+/// The HTTP status of an error code: the one AWS's models declare for it,
+/// else 400 for the codes every AWS Query API shares (`ValidationError`,
+/// `InvalidAction`, …). This is the one place a domain error gets a status.
+pub fn status_of(code: &str) -> u16 {
+    [iam_wire::Service::Iam, iam_wire::Service::Sts]
+        .iter()
+        .flat_map(|s| s.errors())
+        .find(|e| e.code == code)
+        .map(|e| e.status)
+        .unwrap_or(400)
+}
+
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
-        ApiError::new(e.http_status(), e.code(), e.message())
+        ApiError::new(status_of(e.code()), e.code(), e.message())
     }
 }
 

@@ -1,14 +1,19 @@
-//! Request parameters of the Query protocol, from the form body (POST) and
-//! the query string (GET and presigned requests).
+//! A request's parameters, whatever protocol carried them: the Query
+//! protocol's form (POST body) and query string (GET and presigned
+//! requests), or a JSON body. Both become one [`Node`] tree, which the
+//! generated decoders read the typed input from and authorization reads
+//! its request-supplied condition keys from.
 
 use std::collections::HashMap;
+
+use iam_wire::Node;
 
 use super::ApiError;
 
 /// The request's parameters. Names are case-sensitive, as in AWS.
 #[derive(Debug, Default, Clone)]
 pub struct Params {
-    values: HashMap<String, String>,
+    tree: Node,
 }
 
 impl Params {
@@ -22,32 +27,41 @@ impl Params {
     /// spec (`+` is a space); its bytes are covered by the payload hash, so
     /// how they decode cannot differ from what was signed.
     pub fn from_request(query: &str, form_body: &[u8]) -> Params {
-        let mut params = Params::default();
+        let mut values: HashMap<String, String> = HashMap::new();
         for p in crate::sigv4::parse_query(query) {
-            params.insert(
+            values.insert(
                 String::from_utf8_lossy(&p.name).into_owned(),
                 String::from_utf8_lossy(&p.value).into_owned(),
             );
         }
-        params.add_form(form_body);
-        params
-    }
-
-    fn add_form(&mut self, form: &[u8]) {
-        for (k, v) in url::form_urlencoded::parse(form) {
-            self.insert(k.into_owned(), v.into_owned());
+        for (k, v) in url::form_urlencoded::parse(form_body) {
+            values.insert(k.into_owned(), v.into_owned());
+        }
+        // Presigned requests' authentication parameters are not the
+        // operation's.
+        values.retain(|k, _| !k.starts_with("X-Amz-"));
+        Params {
+            tree: Node::from_query(values.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
         }
     }
 
-    fn insert(&mut self, name: String, value: String) {
-        if name.starts_with("X-Amz-") {
-            return; // presigned authentication parameters
+    /// A JSON request's parameters (the body's object).
+    pub fn from_json(value: &serde_json::Value) -> Params {
+        Params {
+            tree: Node::from_json(value),
         }
-        self.values.insert(name, value);
+    }
+
+    /// The parameters as a tree, for the generated decoders.
+    pub fn tree(&self) -> &Node {
+        &self.tree
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+        match self.tree.member(name) {
+            Some(Node::Text(t)) => Some(t),
+            _ => None,
+        }
     }
 
     /// A required parameter.
@@ -89,34 +103,39 @@ impl Params {
         }
     }
 
-    /// A list `Name.member.1`, `Name.member.2`, ... in order.
+    /// A list of scalars (`Name.member.N` in Query, an array in JSON), in
+    /// order.
     pub fn list(&self, name: &str) -> Vec<&str> {
-        let mut out = Vec::new();
-        for i in 1.. {
-            match self.get(&format!("{name}.member.{i}")) {
-                Some(v) => out.push(v),
-                None => break,
-            }
+        match self.tree.member(name) {
+            Some(Node::List(items)) => items
+                .iter()
+                .filter_map(|n| match n {
+                    Node::Text(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
         }
-        out
     }
 
-    /// A list of structures `Name.member.N.Field`, as maps of field → value.
+    /// A list of structures (`Name.member.N.Field`), as maps of field →
+    /// value.
     pub fn structs(&self, name: &str, fields: &[&str]) -> Vec<HashMap<String, String>> {
-        let mut out = Vec::new();
-        for i in 1.. {
-            let mut item = HashMap::new();
-            for f in fields {
-                if let Some(v) = self.get(&format!("{name}.member.{i}.{f}")) {
-                    item.insert((*f).to_owned(), v.to_owned());
-                }
-            }
-            if item.is_empty() {
-                break;
-            }
-            out.push(item);
-        }
-        out
+        let Some(Node::List(items)) = self.tree.member(name) else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .map(|item| {
+                fields
+                    .iter()
+                    .filter_map(|f| match item.member(f) {
+                        Some(Node::Text(t)) => Some(((*f).to_owned(), t.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
     }
 }
 

@@ -430,76 +430,26 @@ fn presigned_params(params: &[QueryParam]) -> bool {
     })
 }
 
-/// Parses and checks everything that does not need the secret.
+/// Parses and checks everything that does not need the secret, in this
+/// order (so that a request with several faults gets the error AWS gives):
+/// the security token's place, the authentication parameters, the
+/// credential scope, the clock, the payload hash, the security token's
+/// signing.
 pub fn prepare<'a>(
     req: &HttpRequest<'a>,
     config: &VerifyConfig,
     now: DateTime<Utc>,
 ) -> Result<PendingVerification<'a>, SigV4Error> {
     let params = canonical::parse_query(req.query);
-    let presigned = presigned_params(&params);
-    let has_header = header_values(req.headers, "authorization").next().is_some();
-
-    let header_token = single_header(req.headers, "x-amz-security-token")?;
-    let query_token = single_param(&params, X_AMZ_SECURITY_TOKEN)?;
-    if header_token.is_some() && query_token.is_some() {
-        return Err(SigV4Error::incomplete(
-            "X-Amz-Security-Token must be given either as a header or as a query parameter, not both.",
-        ));
-    }
-
-    let (kind, credential, signed_headers, signature, amz_date, expires) = match (has_header, presigned) {
-        (false, false) => return Err(SigV4Error::MissingAuthenticationToken),
-        (true, true) => {
-            return Err(SigV4Error::incomplete(
-                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.",
-            ))
-        }
-        (true, false) => {
-            let mut values = header_values(req.headers, "authorization");
-            let value = values.next().unwrap_or_default();
-            if values.next().is_some() {
-                return Err(SigV4Error::incomplete("The request must not contain more than one 'Authorization' header."));
-            }
-            let auth = parse_authorization(value)?;
-            let Some(amz_date) = single_header(req.headers, "x-amz-date")? else {
-                return Err(SigV4Error::incomplete(
-                    "Authorization header requires existence of a 'X-Amz-Date' header (the 'Date' header is not supported).",
-                ));
-            };
-            (AuthKind::Header, auth.credential, auth.signed_headers, auth.signature, amz_date, None)
-        }
-        (false, true) => {
-            let algorithm = single_param(&params, X_AMZ_ALGORITHM)?;
-            let credential = single_param(&params, X_AMZ_CREDENTIAL)?;
-            let signature = single_param(&params, X_AMZ_SIGNATURE)?;
-            let amz_date = single_param(&params, X_AMZ_DATE)?;
-            let signed_headers = single_param(&params, X_AMZ_SIGNED_HEADERS)?;
-            let expires = single_param(&params, X_AMZ_EXPIRES)?;
-            let (Some(algorithm), Some(credential), Some(signature), Some(amz_date), Some(signed_headers), Some(expires)) =
-                (algorithm, credential, signature, amz_date, signed_headers, expires)
-            else {
-                return Err(SigV4Error::incomplete(
-                    "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
-                ));
-            };
-            if algorithm != ALGORITHM {
-                return Err(SigV4Error::incomplete(format!(
-                    "Unsupported AWS 'algorithm': '{algorithm}'; only '{ALGORITHM}' is supported."
-                )));
-            }
-            let max = config.max_presign_expires_seconds;
-            let expires = match expires.parse::<u64>() {
-                Ok(n) if (1..=max).contains(&n) => n,
-                _ => {
-                    return Err(SigV4Error::incomplete(format!(
-                        "X-Amz-Expires must be a whole number of seconds from 1 to {max}, got '{expires}'."
-                    )))
-                }
-            };
-            (AuthKind::Presigned, credential, signed_headers, signature, amz_date, Some(expires))
-        }
-    };
+    let (header_token, query_token) = security_tokens(req, &params)?;
+    let AuthParams {
+        kind,
+        credential,
+        signed_headers,
+        signature,
+        amz_date,
+        expires,
+    } = auth_params(req, &params, config)?;
 
     let scope = parse_credential(&credential)?;
     let signed_headers = parse_signed_headers(&signed_headers)?;
@@ -509,108 +459,9 @@ pub fn prepare<'a>(
         ));
     }
     let signed_at = parse_amz_date(&amz_date)?;
-
-    // The credential scope.
-    if scope.terminator != TERMINATOR {
-        return Err(SigV4Error::SignatureDoesNotMatch(format!(
-            "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{}'.",
-            scope.terminator
-        )));
-    }
-    if !config.allowed_services.contains(&scope.service) {
-        let expected: Vec<String> = config
-            .allowed_services
-            .iter()
-            .map(|s| format!("'{s}'"))
-            .collect();
-        return Err(SigV4Error::SignatureDoesNotMatch(format!(
-            "Credential should be scoped to correct service: {}.",
-            expected.join(" or ")
-        )));
-    }
-    if scope.date != amz_date[..8] {
-        return Err(SigV4Error::SignatureDoesNotMatch(format!(
-            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
-            scope.date,
-            &amz_date[..8]
-        )));
-    }
-
-    // The clock.
-    let skew = config.max_clock_skew;
-    let now_s = fmt_amz(&now);
-    if let Some(latest) = now.checked_add_signed(skew) {
-        if signed_at > latest {
-            return Err(SigV4Error::RequestExpired(format!(
-                "Signature not yet current: {amz_date} is still later than {} ({now_s} + {})",
-                fmt_amz(&latest),
-                fmt_span(skew)
-            )));
-        }
-    }
-    let expires_at = match expires {
-        None => {
-            if let Some(earliest) = now.checked_sub_signed(skew) {
-                if signed_at < earliest {
-                    return Err(SigV4Error::RequestExpired(format!(
-                        "Signature expired: {amz_date} is now earlier than {} ({now_s} - {})",
-                        fmt_amz(&earliest),
-                        fmt_span(skew)
-                    )));
-                }
-            }
-            None
-        }
-        Some(expires) => {
-            // `expires` is at most `max_presign_expires_seconds`; keep the
-            // arithmetic checked anyway.
-            let window = Duration::try_seconds(i64::try_from(expires).unwrap_or(i64::MAX))
-                .unwrap_or(Duration::MAX);
-            let expires_at = signed_at.checked_add_signed(window);
-            if let Some(expires_at) = expires_at {
-                if now > expires_at {
-                    let earliest = now
-                        .checked_sub_signed(window)
-                        .map(|t| fmt_amz(&t))
-                        .unwrap_or_default();
-                    return Err(SigV4Error::RequestExpired(format!(
-                        "Signature expired: {amz_date} is now earlier than {earliest} ({now_s} - {expires} sec.)"
-                    )));
-                }
-            }
-            expires_at
-        }
-    };
-
-    // The payload hash.
-    let body_hash = canonical::sha256_hex(req.body);
-    let payload_hash = match single_header(req.headers, "x-amz-content-sha256")? {
-        None => body_hash,
-        Some(declared) if declared == "UNSIGNED-PAYLOAD" => {
-            if kind != AuthKind::Presigned {
-                return Err(SigV4Error::incomplete(
-                    "UNSIGNED-PAYLOAD is accepted only for presigned requests.",
-                ));
-            }
-            declared
-        }
-        Some(declared)
-            if declared.len() == 64 && declared.bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            if !declared.eq_ignore_ascii_case(&body_hash) {
-                return Err(SigV4Error::SignatureDoesNotMatch(
-                    "The provided 'x-amz-content-sha256' header does not match what was computed."
-                        .to_owned(),
-                ));
-            }
-            declared
-        }
-        Some(declared) => {
-            return Err(SigV4Error::incomplete(format!(
-                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a hex SHA-256, got '{declared}'."
-            )))
-        }
-    };
+    check_scope(&scope, config, &amz_date)?;
+    let expires_at = check_clock(signed_at, &amz_date, expires, config.max_clock_skew, now)?;
+    let payload_hash = payload_hash(req, kind)?;
 
     // The security token.
     let token_unsigned_header =
@@ -643,6 +494,251 @@ pub fn prepare<'a>(
         params,
         payload_hash,
     })
+}
+
+/// The security token as a header and as a query parameter: at most one of
+/// each, and not both.
+fn security_tokens(
+    req: &HttpRequest<'_>,
+    params: &[QueryParam],
+) -> Result<(Option<String>, Option<String>), SigV4Error> {
+    let header_token = single_header(req.headers, "x-amz-security-token")?;
+    let query_token = single_param(params, X_AMZ_SECURITY_TOKEN)?;
+    if header_token.is_some() && query_token.is_some() {
+        return Err(SigV4Error::incomplete(
+            "X-Amz-Security-Token must be given either as a header or as a query parameter, not both.",
+        ));
+    }
+    Ok((header_token, query_token))
+}
+
+/// The authentication parameters, as the `Authorization` header or the
+/// presigned query parameters carry them, before they are parsed.
+struct AuthParams {
+    kind: AuthKind,
+    credential: String,
+    signed_headers: String,
+    signature: String,
+    amz_date: String,
+    /// `X-Amz-Expires` of a presigned request, in seconds.
+    expires: Option<u64>,
+}
+
+/// The request's authentication parameters, from exactly one of the two
+/// mechanisms.
+fn auth_params(
+    req: &HttpRequest<'_>,
+    params: &[QueryParam],
+    config: &VerifyConfig,
+) -> Result<AuthParams, SigV4Error> {
+    let presigned = presigned_params(params);
+    let has_header = header_values(req.headers, "authorization").next().is_some();
+    match (has_header, presigned) {
+        (false, false) => Err(SigV4Error::MissingAuthenticationToken),
+        (true, true) => Err(SigV4Error::incomplete(
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.",
+        )),
+        (true, false) => header_auth_params(req),
+        (false, true) => presigned_auth_params(params, config),
+    }
+}
+
+/// From the one `Authorization` header, with the `X-Amz-Date` header.
+fn header_auth_params(req: &HttpRequest<'_>) -> Result<AuthParams, SigV4Error> {
+    let mut values = header_values(req.headers, "authorization");
+    let value = values.next().unwrap_or_default();
+    if values.next().is_some() {
+        return Err(SigV4Error::incomplete(
+            "The request must not contain more than one 'Authorization' header.",
+        ));
+    }
+    let auth = parse_authorization(value)?;
+    let Some(amz_date) = single_header(req.headers, "x-amz-date")? else {
+        return Err(SigV4Error::incomplete(
+            "Authorization header requires existence of a 'X-Amz-Date' header (the 'Date' header is not supported).",
+        ));
+    };
+    Ok(AuthParams {
+        kind: AuthKind::Header,
+        credential: auth.credential,
+        signed_headers: auth.signed_headers,
+        signature: auth.signature,
+        amz_date,
+        expires: None,
+    })
+}
+
+/// From the `X-Amz-*` query parameters of a presigned request: all six
+/// present, the algorithm supported, the expiry within the configured maximum.
+fn presigned_auth_params(
+    params: &[QueryParam],
+    config: &VerifyConfig,
+) -> Result<AuthParams, SigV4Error> {
+    let algorithm = single_param(params, X_AMZ_ALGORITHM)?;
+    let credential = single_param(params, X_AMZ_CREDENTIAL)?;
+    let signature = single_param(params, X_AMZ_SIGNATURE)?;
+    let amz_date = single_param(params, X_AMZ_DATE)?;
+    let signed_headers = single_param(params, X_AMZ_SIGNED_HEADERS)?;
+    let expires = single_param(params, X_AMZ_EXPIRES)?;
+    let (
+        Some(algorithm),
+        Some(credential),
+        Some(signature),
+        Some(amz_date),
+        Some(signed_headers),
+        Some(expires),
+    ) = (
+        algorithm,
+        credential,
+        signature,
+        amz_date,
+        signed_headers,
+        expires,
+    )
+    else {
+        return Err(SigV4Error::incomplete(
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+        ));
+    };
+    if algorithm != ALGORITHM {
+        return Err(SigV4Error::incomplete(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'; only '{ALGORITHM}' is supported."
+        )));
+    }
+    let max = config.max_presign_expires_seconds;
+    let expires = match expires.parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => n,
+        _ => {
+            return Err(SigV4Error::incomplete(format!(
+                "X-Amz-Expires must be a whole number of seconds from 1 to {max}, got '{expires}'."
+            )))
+        }
+    };
+    Ok(AuthParams {
+        kind: AuthKind::Presigned,
+        credential,
+        signed_headers,
+        signature,
+        amz_date,
+        expires: Some(expires),
+    })
+}
+
+/// The credential scope: the terminator, an allowed service, and the date
+/// of `X-Amz-Date` (already checked to be well-formed).
+fn check_scope(
+    scope: &CredentialScope,
+    config: &VerifyConfig,
+    amz_date: &str,
+) -> Result<(), SigV4Error> {
+    if scope.terminator != TERMINATOR {
+        return Err(SigV4Error::SignatureDoesNotMatch(format!(
+            "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{}'.",
+            scope.terminator
+        )));
+    }
+    if !config.allowed_services.contains(&scope.service) {
+        let expected: Vec<String> = config
+            .allowed_services
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect();
+        return Err(SigV4Error::SignatureDoesNotMatch(format!(
+            "Credential should be scoped to correct service: {}.",
+            expected.join(" or ")
+        )));
+    }
+    if scope.date != amz_date[..8] {
+        return Err(SigV4Error::SignatureDoesNotMatch(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+            scope.date,
+            &amz_date[..8]
+        )));
+    }
+    Ok(())
+}
+
+/// The clock: the request is not signed later than `now` plus the allowed
+/// skew, and not earlier than `now` minus the skew or, when presigned,
+/// than its expiry window allows. Returns when a presigned request expires.
+fn check_clock(
+    signed_at: DateTime<Utc>,
+    amz_date: &str,
+    expires: Option<u64>,
+    skew: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, SigV4Error> {
+    let now_s = fmt_amz(&now);
+    if let Some(latest) = now.checked_add_signed(skew) {
+        if signed_at > latest {
+            return Err(SigV4Error::RequestExpired(format!(
+                "Signature not yet current: {amz_date} is still later than {} ({now_s} + {})",
+                fmt_amz(&latest),
+                fmt_span(skew)
+            )));
+        }
+    }
+    let Some(expires) = expires else {
+        if let Some(earliest) = now.checked_sub_signed(skew) {
+            if signed_at < earliest {
+                return Err(SigV4Error::RequestExpired(format!(
+                    "Signature expired: {amz_date} is now earlier than {} ({now_s} - {})",
+                    fmt_amz(&earliest),
+                    fmt_span(skew)
+                )));
+            }
+        }
+        return Ok(None);
+    };
+    // `expires` is at most `max_presign_expires_seconds`; keep the
+    // arithmetic checked anyway.
+    let window =
+        Duration::try_seconds(i64::try_from(expires).unwrap_or(i64::MAX)).unwrap_or(Duration::MAX);
+    let expires_at = signed_at.checked_add_signed(window);
+    if let Some(expires_at) = expires_at {
+        if now > expires_at {
+            let earliest = now
+                .checked_sub_signed(window)
+                .map(|t| fmt_amz(&t))
+                .unwrap_or_default();
+            return Err(SigV4Error::RequestExpired(format!(
+                "Signature expired: {amz_date} is now earlier than {earliest} ({now_s} - {expires} sec.)"
+            )));
+        }
+    }
+    Ok(expires_at)
+}
+
+/// The payload hash the canonical request uses: the body's, unless an
+/// `x-amz-content-sha256` header declares it, which must then match the
+/// body (or be `UNSIGNED-PAYLOAD`, for presigned requests only).
+fn payload_hash(req: &HttpRequest<'_>, kind: AuthKind) -> Result<String, SigV4Error> {
+    let body_hash = canonical::sha256_hex(req.body);
+    match single_header(req.headers, "x-amz-content-sha256")? {
+        None => Ok(body_hash),
+        Some(declared) if declared == "UNSIGNED-PAYLOAD" => {
+            if kind != AuthKind::Presigned {
+                return Err(SigV4Error::incomplete(
+                    "UNSIGNED-PAYLOAD is accepted only for presigned requests.",
+                ));
+            }
+            Ok(declared)
+        }
+        Some(declared)
+            if declared.len() == 64 && declared.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            if !declared.eq_ignore_ascii_case(&body_hash) {
+                return Err(SigV4Error::SignatureDoesNotMatch(
+                    "The provided 'x-amz-content-sha256' header does not match what was computed."
+                        .to_owned(),
+                ));
+            }
+            Ok(declared)
+        }
+        Some(declared) => Err(SigV4Error::incomplete(format!(
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a hex SHA-256, got '{declared}'."
+        ))),
+    }
 }
 
 impl<'a> PendingVerification<'a> {

@@ -204,20 +204,35 @@ impl Client {
 
     /// A signed POST of `body`, with extra headers.
     pub fn signed(&self, body: &str, service: &str, extra: &[(&str, &str)]) -> Vec<u8> {
+        self.signed_post(
+            "/",
+            "application/x-www-form-urlencoded; charset=utf-8",
+            body,
+            service,
+            extra,
+        )
+    }
+
+    /// A signed POST of `body` to `path`.
+    pub fn signed_post(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        service: &str,
+        extra: &[(&str, &str)],
+    ) -> Vec<u8> {
         let host = self.addr.to_string();
         let mut headers: Vec<(&str, &[u8])> = vec![
             ("host", host.as_bytes()),
-            (
-                "content-type",
-                b"application/x-www-form-urlencoded; charset=utf-8",
-            ),
+            ("content-type", content_type.as_bytes()),
         ];
         for (k, v) in extra {
             headers.push((k, v.as_bytes()));
         }
         let req = HttpRequest {
             method: "POST",
-            path: "/",
+            path,
             query: "",
             headers: &headers,
             body: body.as_bytes(),
@@ -237,7 +252,7 @@ impl Client {
             },
         );
         let mut text = format!(
-            "POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+            "POST {path} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
             body.len()
         );
         for (k, v) in &headers {
@@ -270,6 +285,13 @@ impl Client {
         let mut all = vec![("Action", action), ("Version", version)];
         all.extend_from_slice(params);
         send_raw(self.addr, self.signed(&form(&all), service, extra)).await
+    }
+
+    /// An operation in iamd's JSON encoding: `POST /{service}/{action}`.
+    pub async fn json(&self, service: &str, action: &str, body: &serde_json::Value) -> Reply {
+        let path = format!("/{service}/{action}");
+        let request = self.signed_post(&path, "application/json", &body.to_string(), service, &[]);
+        send_raw(self.addr, request).await
     }
 
     pub async fn ok(&self, action: &str, params: &[(&str, &str)]) -> Reply {

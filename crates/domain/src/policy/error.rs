@@ -48,6 +48,42 @@ impl PolicyError {
         &self.message
     }
 
+    /// What AWS says for this error, in its own words: clients and scripts
+    /// match on them, so the answer carries AWS's sentence and iamd's
+    /// precise [`PolicyError`] text goes to the log.
+    pub fn aws_message(&self) -> &'static str {
+        let m = self.message.as_str();
+        let last = self.path.rsplit(['.', '[']).next().unwrap_or_default();
+        if self.path == "Version" {
+            "Policy document must be version 2012-10-17 or greater."
+        } else if m.starts_with("action \"") {
+            if m.matches(':').count() > 1 {
+                "Actions/Condition can contain only one colon."
+            } else {
+                "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc"
+            }
+        } else if m.contains("is not allowed in")
+            && (m.starts_with("Principal") || m.starts_with("NotPrincipal"))
+        {
+            "Policy document should not specify a principal."
+        } else if m.starts_with("missing required element \"Principal\"") {
+            "Missing required field Principal"
+        } else if m.starts_with("missing required element \"Resource\"") {
+            "Policy statement must contain resources."
+        } else if m.starts_with("missing required element \"Action\"") {
+            "Policy statement must contain actions."
+        } else if m.starts_with("duplicate Sid") {
+            "Statement IDs (SID) in a single policy must be unique."
+        } else if last.starts_with("Principal")
+            || last.starts_with("NotPrincipal")
+            || m.contains("principal")
+        {
+            "Invalid principal in policy"
+        } else {
+            "Syntax errors in policy."
+        }
+    }
+
     /// The AWS error code: always `MalformedPolicyDocument`.
     pub fn code(&self) -> &'static str {
         Self::CODE

@@ -261,22 +261,22 @@ impl ListItem for AccessAdvisorUsageGranularityType {}
 /// An object that contains details about when a principal in the reported Organizations entity last attempted to access an Amazon Web Services service.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessDetail {
-    pub entity_path: Option<String>,
-    pub last_authenticated_time: Option<DateTime<Utc>>,
-    pub region: Option<String>,
     pub service_name: String,
     pub service_namespace: String,
+    pub region: Option<String>,
+    pub entity_path: Option<String>,
+    pub last_authenticated_time: Option<DateTime<Utc>>,
     pub total_authenticated_entities: Option<i32>,
 }
 impl Decode for AccessDetail {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            entity_path: r.opt("EntityPath", &C_ORGANIZATIONS_ENTITY_PATH_TYPE),
-            last_authenticated_time: r.opt("LastAuthenticatedTime", &Constraint::NONE),
-            region: r.opt("Region", &Constraint::NONE),
             service_name: r.req("ServiceName", &Constraint::NONE),
             service_namespace: r.req("ServiceNamespace", &C_SERVICE_NAMESPACE_TYPE),
+            region: r.opt("Region", &Constraint::NONE),
+            entity_path: r.opt("EntityPath", &C_ORGANIZATIONS_ENTITY_PATH_TYPE),
+            last_authenticated_time: r.opt("LastAuthenticatedTime", &Constraint::NONE),
             total_authenticated_entities: r.opt("TotalAuthenticatedEntities", &Constraint::NONE),
         })
     }
@@ -284,11 +284,11 @@ impl Decode for AccessDetail {
 impl Encode for AccessDetail {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EntityPath", &self.entity_path);
-        opt_field(w, "LastAuthenticatedTime", &self.last_authenticated_time);
-        opt_field(w, "Region", &self.region);
         field(w, "ServiceName", &self.service_name);
         field(w, "ServiceNamespace", &self.service_namespace);
+        opt_field(w, "Region", &self.region);
+        opt_field(w, "EntityPath", &self.entity_path);
+        opt_field(w, "LastAuthenticatedTime", &self.last_authenticated_time);
         opt_field(w, "TotalAuthenticatedEntities", &self.total_authenticated_entities);
     }
 }
@@ -297,32 +297,32 @@ impl ListItem for AccessDetail {}
 /// Contains information about an Amazon Web Services access key.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessKey {
-    pub access_key_id: String,
-    pub create_date: Option<DateTime<Utc>>,
-    pub secret_access_key: crate::Secret,
-    pub status: StatusType,
     pub user_name: String,
+    pub access_key_id: String,
+    pub status: StatusType,
+    pub secret_access_key: crate::Secret,
+    pub create_date: Option<DateTime<Utc>>,
 }
 impl Decode for AccessKey {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
-            create_date: r.opt("CreateDate", &Constraint::NONE),
-            secret_access_key: r.req("SecretAccessKey", &C_ACCESS_KEY_SECRET_TYPE),
-            status: r.req("Status", &Constraint::NONE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
+            status: r.req("Status", &Constraint::NONE),
+            secret_access_key: r.req("SecretAccessKey", &C_ACCESS_KEY_SECRET_TYPE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
         })
     }
 }
 impl Encode for AccessKey {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "AccessKeyId", &self.access_key_id);
-        opt_field(w, "CreateDate", &self.create_date);
-        field(w, "SecretAccessKey", &self.secret_access_key);
-        field(w, "Status", &self.status);
         field(w, "UserName", &self.user_name);
+        field(w, "AccessKeyId", &self.access_key_id);
+        field(w, "Status", &self.status);
+        field(w, "SecretAccessKey", &self.secret_access_key);
+        opt_field(w, "CreateDate", &self.create_date);
     }
 }
 impl ListItem for AccessKey {}
@@ -331,16 +331,16 @@ impl ListItem for AccessKey {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessKeyLastUsed {
     pub last_used_date: Option<DateTime<Utc>>,
-    pub region: String,
     pub service_name: String,
+    pub region: String,
 }
 impl Decode for AccessKeyLastUsed {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             last_used_date: r.opt("LastUsedDate", &Constraint::NONE),
-            region: r.req("Region", &Constraint::NONE),
             service_name: r.req("ServiceName", &Constraint::NONE),
+            region: r.req("Region", &Constraint::NONE),
         })
     }
 }
@@ -348,8 +348,8 @@ impl Encode for AccessKeyLastUsed {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "LastUsedDate", &self.last_used_date);
-        field(w, "Region", &self.region);
         field(w, "ServiceName", &self.service_name);
+        field(w, "Region", &self.region);
     }
 }
 impl ListItem for AccessKeyLastUsed {}
@@ -357,55 +357,55 @@ impl ListItem for AccessKeyLastUsed {}
 /// Contains information about an Amazon Web Services access key, without its secret key.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AccessKeyMetadata {
-    pub access_key_id: Option<String>,
-    pub create_date: Option<DateTime<Utc>>,
-    pub status: Option<StatusType>,
     pub user_name: Option<String>,
+    pub access_key_id: Option<String>,
+    pub status: Option<StatusType>,
+    pub create_date: Option<DateTime<Utc>>,
 }
 impl Decode for AccessKeyMetadata {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            access_key_id: r.opt("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
-            create_date: r.opt("CreateDate", &Constraint::NONE),
-            status: r.opt("Status", &Constraint::NONE),
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
+            access_key_id: r.opt("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
+            status: r.opt("Status", &Constraint::NONE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
         })
     }
 }
 impl Encode for AccessKeyMetadata {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AccessKeyId", &self.access_key_id);
-        opt_field(w, "CreateDate", &self.create_date);
-        opt_field(w, "Status", &self.status);
         opt_field(w, "UserName", &self.user_name);
+        opt_field(w, "AccessKeyId", &self.access_key_id);
+        opt_field(w, "Status", &self.status);
+        opt_field(w, "CreateDate", &self.create_date);
     }
 }
 impl ListItem for AccessKeyMetadata {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcquireRoleRequest {
-    pub replacement_values: Option<crate::Map<String, ReplacementValueEntry>>,
     pub template_arn: String,
     pub template_minor_version: Option<i32>,
+    pub replacement_values: Option<crate::Map<String, ReplacementValueEntry>>,
 }
 impl Decode for AcquireRoleRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            replacement_values: r.opt_map("ReplacementValues", &C_MAP_STRING_REPLACEMENT_VALUE_ENTRY, &Constraint::NONE, &Constraint::NONE),
             template_arn: r.req("TemplateArn", &C_ARN_TYPE),
             template_minor_version: r.opt("TemplateMinorVersion", &Constraint::NONE),
+            replacement_values: r.opt_map("ReplacementValues", &C_MAP_STRING_REPLACEMENT_VALUE_ENTRY, &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for AcquireRoleRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "ReplacementValues", &self.replacement_values);
         field(w, "TemplateArn", &self.template_arn);
         opt_field(w, "TemplateMinorVersion", &self.template_minor_version);
+        opt_field(w, "ReplacementValues", &self.replacement_values);
     }
 }
 impl ListItem for AcquireRoleRequest {}
@@ -432,23 +432,23 @@ impl ListItem for AcquireRoleResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddClientIDToOpenIDConnectProviderRequest {
-    pub client_id: String,
     pub open_id_connect_provider_arn: String,
+    pub client_id: String,
 }
 impl Decode for AddClientIDToOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            client_id: r.req("ClientID", &C_CLIENT_ID_TYPE),
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
+            client_id: r.req("ClientID", &C_CLIENT_ID_TYPE),
         })
     }
 }
 impl Encode for AddClientIDToOpenIDConnectProviderRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "ClientID", &self.client_id);
         field(w, "OpenIDConnectProviderArn", &self.open_id_connect_provider_arn);
+        field(w, "ClientID", &self.client_id);
     }
 }
 impl ListItem for AddClientIDToOpenIDConnectProviderRequest {}
@@ -544,46 +544,46 @@ impl ListItem for AttachGroupPolicyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachRolePolicyRequest {
-    pub policy_arn: String,
     pub role_name: String,
+    pub policy_arn: String,
 }
 impl Decode for AttachRolePolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for AttachRolePolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyArn", &self.policy_arn);
         field(w, "RoleName", &self.role_name);
+        field(w, "PolicyArn", &self.policy_arn);
     }
 }
 impl ListItem for AttachRolePolicyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachUserPolicyRequest {
-    pub policy_arn: String,
     pub user_name: String,
+    pub policy_arn: String,
 }
 impl Decode for AttachUserPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for AttachUserPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyArn", &self.policy_arn);
         field(w, "UserName", &self.user_name);
+        field(w, "PolicyArn", &self.policy_arn);
     }
 }
 impl ListItem for AttachUserPolicyRequest {}
@@ -591,23 +591,23 @@ impl ListItem for AttachUserPolicyRequest {}
 /// Contains information about an attached permissions boundary.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachedPermissionsBoundary {
-    pub permissions_boundary_arn: Option<String>,
     pub permissions_boundary_type: Option<PermissionsBoundaryAttachmentType>,
+    pub permissions_boundary_arn: Option<String>,
 }
 impl Decode for AttachedPermissionsBoundary {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            permissions_boundary_arn: r.opt("PermissionsBoundaryArn", &C_ARN_TYPE),
             permissions_boundary_type: r.opt("PermissionsBoundaryType", &Constraint::NONE),
+            permissions_boundary_arn: r.opt("PermissionsBoundaryArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for AttachedPermissionsBoundary {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "PermissionsBoundaryArn", &self.permissions_boundary_arn);
         opt_field(w, "PermissionsBoundaryType", &self.permissions_boundary_type);
+        opt_field(w, "PermissionsBoundaryArn", &self.permissions_boundary_arn);
     }
 }
 impl ListItem for AttachedPermissionsBoundary {}
@@ -615,23 +615,23 @@ impl ListItem for AttachedPermissionsBoundary {}
 /// Contains information about an attached policy.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachedPolicy {
-    pub policy_arn: Option<String>,
     pub policy_name: Option<String>,
+    pub policy_arn: Option<String>,
 }
 impl Decode for AttachedPolicy {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_arn: r.opt("PolicyArn", &C_ARN_TYPE),
             policy_name: r.opt("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_arn: r.opt("PolicyArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for AttachedPolicy {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "PolicyArn", &self.policy_arn);
         opt_field(w, "PolicyName", &self.policy_name);
+        opt_field(w, "PolicyArn", &self.policy_arn);
     }
 }
 impl ListItem for AttachedPolicy {}
@@ -681,23 +681,23 @@ impl ListItem for AttachmentType {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangePasswordRequest {
-    pub new_password: crate::Secret,
     pub old_password: crate::Secret,
+    pub new_password: crate::Secret,
 }
 impl Decode for ChangePasswordRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            new_password: r.req("NewPassword", &C_PASSWORD_TYPE),
             old_password: r.req("OldPassword", &C_PASSWORD_TYPE),
+            new_password: r.req("NewPassword", &C_PASSWORD_TYPE),
         })
     }
 }
 impl Encode for ChangePasswordRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "NewPassword", &self.new_password);
         field(w, "OldPassword", &self.old_password);
+        field(w, "NewPassword", &self.new_password);
     }
 }
 impl ListItem for ChangePasswordRequest {}
@@ -706,16 +706,16 @@ impl ListItem for ChangePasswordRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContextEntry {
     pub context_key_name: Option<String>,
-    pub context_key_type: Option<ContextKeyTypeEnum>,
     pub context_key_values: Option<Vec<String>>,
+    pub context_key_type: Option<ContextKeyTypeEnum>,
 }
 impl Decode for ContextEntry {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             context_key_name: r.opt("ContextKeyName", &C_CONTEXT_KEY_NAME_TYPE),
-            context_key_type: r.opt("ContextKeyType", &Constraint::NONE),
             context_key_values: r.opt_list("ContextKeyValues", &Constraint::NONE, &Constraint::NONE),
+            context_key_type: r.opt("ContextKeyType", &Constraint::NONE),
         })
     }
 }
@@ -723,8 +723,8 @@ impl Encode for ContextEntry {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "ContextKeyName", &self.context_key_name);
-        opt_field(w, "ContextKeyType", &self.context_key_type);
         opt_field(w, "ContextKeyValues", &self.context_key_values);
+        opt_field(w, "ContextKeyType", &self.context_key_type);
     }
 }
 impl ListItem for ContextEntry {}
@@ -804,8 +804,8 @@ impl ListItem for ContextKeyTypeEnum {}
 pub struct ContextProvider {
     pub key_definition_list: Option<Vec<ContextProviderKeyDefinition>>,
     pub subject_source_key: String,
-    pub subject_type_source_key: Option<String>,
     pub subject_type_value: Option<String>,
+    pub subject_type_source_key: Option<String>,
 }
 impl Decode for ContextProvider {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
@@ -813,8 +813,8 @@ impl Decode for ContextProvider {
         Some(Self {
             key_definition_list: r.opt_list("KeyDefinitionList", &C_KEY_DEFINITION_LIST_TYPE, &Constraint::NONE),
             subject_source_key: r.req("SubjectSourceKey", &C_CONTEXT_PROVIDER_SOURCE_KEY_TYPE),
-            subject_type_source_key: r.opt("SubjectTypeSourceKey", &C_CONTEXT_PROVIDER_SOURCE_KEY_TYPE),
             subject_type_value: r.opt("SubjectTypeValue", &C_SUBJECT_TYPE_VALUE_TYPE),
+            subject_type_source_key: r.opt("SubjectTypeSourceKey", &C_CONTEXT_PROVIDER_SOURCE_KEY_TYPE),
         })
     }
 }
@@ -823,8 +823,8 @@ impl Encode for ContextProvider {
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "KeyDefinitionList", &self.key_definition_list);
         field(w, "SubjectSourceKey", &self.subject_source_key);
-        opt_field(w, "SubjectTypeSourceKey", &self.subject_type_source_key);
         opt_field(w, "SubjectTypeValue", &self.subject_type_value);
+        opt_field(w, "SubjectTypeSourceKey", &self.subject_type_source_key);
     }
 }
 impl ListItem for ContextProvider {}
@@ -916,44 +916,44 @@ impl ListItem for CreateAccountAliasRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateDelegationRequestRequest {
-    pub description: String,
-    pub notification_channel: String,
-    pub only_send_by_owner: Option<bool>,
     pub owner_account_id: Option<String>,
+    pub description: String,
     pub permissions: DelegationPermission,
-    pub redirect_url: Option<String>,
     pub request_message: Option<String>,
     pub requestor_workflow_id: String,
+    pub redirect_url: Option<String>,
+    pub notification_channel: String,
     pub session_duration: i32,
+    pub only_send_by_owner: Option<bool>,
 }
 impl Decode for CreateDelegationRequestRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            description: r.req("Description", &C_DELEGATION_REQUEST_DESCRIPTION_TYPE),
-            notification_channel: r.req("NotificationChannel", &C_NOTIFICATION_CHANNEL_TYPE),
-            only_send_by_owner: r.opt("OnlySendByOwner", &Constraint::NONE),
             owner_account_id: r.opt("OwnerAccountId", &C_ACCOUNT_ID_TYPE),
+            description: r.req("Description", &C_DELEGATION_REQUEST_DESCRIPTION_TYPE),
             permissions: r.req("Permissions", &Constraint::NONE),
-            redirect_url: r.opt("RedirectUrl", &C_REDIRECT_URL_TYPE),
             request_message: r.opt("RequestMessage", &C_REQUEST_MESSAGE_TYPE),
             requestor_workflow_id: r.req("RequestorWorkflowId", &C_REQUESTOR_WORKFLOW_ID_TYPE),
+            redirect_url: r.opt("RedirectUrl", &C_REDIRECT_URL_TYPE),
+            notification_channel: r.req("NotificationChannel", &C_NOTIFICATION_CHANNEL_TYPE),
             session_duration: r.req("SessionDuration", &C_SESSION_DURATION_TYPE),
+            only_send_by_owner: r.opt("OnlySendByOwner", &Constraint::NONE),
         })
     }
 }
 impl Encode for CreateDelegationRequestRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Description", &self.description);
-        field(w, "NotificationChannel", &self.notification_channel);
-        opt_field(w, "OnlySendByOwner", &self.only_send_by_owner);
         opt_field(w, "OwnerAccountId", &self.owner_account_id);
+        field(w, "Description", &self.description);
         field(w, "Permissions", &self.permissions);
-        opt_field(w, "RedirectUrl", &self.redirect_url);
         opt_field(w, "RequestMessage", &self.request_message);
         field(w, "RequestorWorkflowId", &self.requestor_workflow_id);
+        opt_field(w, "RedirectUrl", &self.redirect_url);
+        field(w, "NotificationChannel", &self.notification_channel);
         field(w, "SessionDuration", &self.session_duration);
+        opt_field(w, "OnlySendByOwner", &self.only_send_by_owner);
     }
 }
 impl ListItem for CreateDelegationRequestRequest {}
@@ -983,23 +983,23 @@ impl ListItem for CreateDelegationRequestResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateGroupRequest {
-    pub group_name: String,
     pub path: Option<String>,
+    pub group_name: String,
 }
 impl Decode for CreateGroupRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
             path: r.opt("Path", &C_PATH_TYPE),
+            group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
         })
     }
 }
 impl Encode for CreateGroupRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "GroupName", &self.group_name);
         opt_field(w, "Path", &self.path);
+        field(w, "GroupName", &self.group_name);
     }
 }
 impl ListItem for CreateGroupRequest {}
@@ -1074,29 +1074,29 @@ impl ListItem for CreateInstanceProfileResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateLoginProfileRequest {
-    pub max_signin_session_duration: Option<i32>,
+    pub user_name: Option<String>,
     pub password: Option<crate::Secret>,
     pub password_reset_required: Option<bool>,
-    pub user_name: Option<String>,
+    pub max_signin_session_duration: Option<i32>,
 }
 impl Decode for CreateLoginProfileRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
+            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
             password: r.opt("Password", &C_PASSWORD_TYPE),
             password_reset_required: r.opt("PasswordResetRequired", &Constraint::NONE),
-            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
+            max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
         })
     }
 }
 impl Encode for CreateLoginProfileRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
+        opt_field(w, "UserName", &self.user_name);
         opt_field(w, "Password", &self.password);
         opt_field(w, "PasswordResetRequired", &self.password_reset_required);
-        opt_field(w, "UserName", &self.user_name);
+        opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
     }
 }
 impl ListItem for CreateLoginProfileRequest {}
@@ -1124,35 +1124,35 @@ impl ListItem for CreateLoginProfileResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateOpenIDConnectProviderRequest {
+    pub url: String,
     pub client_id_list: Option<Vec<String>>,
+    pub thumbprint_list: Option<Vec<String>>,
+    pub tags: Option<Vec<Tag>>,
     pub context_provider: Option<ContextProvider>,
     pub identity_center_instance_arn: Option<String>,
-    pub tags: Option<Vec<Tag>>,
-    pub thumbprint_list: Option<Vec<String>>,
-    pub url: String,
 }
 impl Decode for CreateOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            url: r.req("Url", &C_OPEN_ID_CONNECT_PROVIDER_URL_TYPE),
             client_id_list: r.opt_list("ClientIDList", &Constraint::NONE, &C_CLIENT_ID_TYPE),
+            thumbprint_list: r.opt_list("ThumbprintList", &Constraint::NONE, &C_THUMBPRINT_TYPE),
+            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             context_provider: r.opt("ContextProvider", &Constraint::NONE),
             identity_center_instance_arn: r.opt("IdentityCenterInstanceArn", &C_IDENTITY_CENTER_INSTANCE_ARN_TYPE),
-            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
-            thumbprint_list: r.opt_list("ThumbprintList", &Constraint::NONE, &C_THUMBPRINT_TYPE),
-            url: r.req("Url", &C_OPEN_ID_CONNECT_PROVIDER_URL_TYPE),
         })
     }
 }
 impl Encode for CreateOpenIDConnectProviderRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Url", &self.url);
         opt_field(w, "ClientIDList", &self.client_id_list);
+        opt_field(w, "ThumbprintList", &self.thumbprint_list);
+        opt_field(w, "Tags", &self.tags);
         opt_field(w, "ContextProvider", &self.context_provider);
         opt_field(w, "IdentityCenterInstanceArn", &self.identity_center_instance_arn);
-        opt_field(w, "Tags", &self.tags);
-        opt_field(w, "ThumbprintList", &self.thumbprint_list);
-        field(w, "Url", &self.url);
     }
 }
 impl ListItem for CreateOpenIDConnectProviderRequest {}
@@ -1183,20 +1183,20 @@ impl ListItem for CreateOpenIDConnectProviderResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePolicyRequest {
-    pub description: Option<String>,
+    pub policy_name: String,
     pub path: Option<String>,
     pub policy_document: String,
-    pub policy_name: String,
+    pub description: Option<String>,
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreatePolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            description: r.opt("Description", &C_POLICY_DESCRIPTION_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             path: r.opt("Path", &C_POLICY_PATH_TYPE),
             policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            description: r.opt("Description", &C_POLICY_DESCRIPTION_TYPE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
@@ -1204,10 +1204,10 @@ impl Decode for CreatePolicyRequest {
 impl Encode for CreatePolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Description", &self.description);
+        field(w, "PolicyName", &self.policy_name);
         opt_field(w, "Path", &self.path);
         field(w, "PolicyDocument", &self.policy_document);
-        field(w, "PolicyName", &self.policy_name);
+        opt_field(w, "Description", &self.description);
         opt_field(w, "Tags", &self.tags);
     }
 }
@@ -1283,26 +1283,26 @@ impl ListItem for CreatePolicyVersionResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateRoleRequest {
+    pub path: Option<String>,
+    pub role_name: String,
     pub assume_role_policy_document: String,
     pub description: Option<String>,
     pub max_session_duration: Option<i32>,
     pub max_signin_session_duration: Option<i32>,
-    pub path: Option<String>,
     pub permissions_boundary: Option<String>,
-    pub role_name: String,
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateRoleRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path: r.opt("Path", &C_PATH_TYPE),
+            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
             assume_role_policy_document: r.req("AssumeRolePolicyDocument", &C_POLICY_DOCUMENT_TYPE),
             description: r.opt("Description", &C_ROLE_DESCRIPTION_TYPE),
             max_session_duration: r.opt("MaxSessionDuration", &C_ROLE_MAX_SESSION_DURATION_TYPE),
             max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
-            path: r.opt("Path", &C_PATH_TYPE),
             permissions_boundary: r.opt("PermissionsBoundary", &C_ARN_TYPE),
-            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
@@ -1310,13 +1310,13 @@ impl Decode for CreateRoleRequest {
 impl Encode for CreateRoleRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "Path", &self.path);
+        field(w, "RoleName", &self.role_name);
         field(w, "AssumeRolePolicyDocument", &self.assume_role_policy_document);
         opt_field(w, "Description", &self.description);
         opt_field(w, "MaxSessionDuration", &self.max_session_duration);
         opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
-        opt_field(w, "Path", &self.path);
         opt_field(w, "PermissionsBoundary", &self.permissions_boundary);
-        field(w, "RoleName", &self.role_name);
         opt_field(w, "Tags", &self.tags);
     }
 }
@@ -1345,38 +1345,38 @@ impl ListItem for CreateRoleResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateSAMLProviderRequest {
-    pub add_private_key: Option<crate::Secret>,
+    pub saml_metadata_document: String,
+    pub name: String,
+    pub tags: Option<Vec<Tag>>,
     pub assertion_encryption_mode: Option<AssertionEncryptionModeType>,
+    pub add_private_key: Option<crate::Secret>,
     pub context_provider: Option<ContextProvider>,
     pub identity_center_instance_arn: Option<String>,
-    pub name: String,
-    pub saml_metadata_document: String,
-    pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateSAMLProviderRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            add_private_key: r.opt("AddPrivateKey", &C_PRIVATE_KEY_TYPE),
+            saml_metadata_document: r.req("SAMLMetadataDocument", &C_SAML_METADATA_DOCUMENT_TYPE),
+            name: r.req("Name", &C_SAML_PROVIDER_NAME_TYPE),
+            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             assertion_encryption_mode: r.opt("AssertionEncryptionMode", &Constraint::NONE),
+            add_private_key: r.opt("AddPrivateKey", &C_PRIVATE_KEY_TYPE),
             context_provider: r.opt("ContextProvider", &Constraint::NONE),
             identity_center_instance_arn: r.opt("IdentityCenterInstanceArn", &C_IDENTITY_CENTER_INSTANCE_ARN_TYPE),
-            name: r.req("Name", &C_SAML_PROVIDER_NAME_TYPE),
-            saml_metadata_document: r.req("SAMLMetadataDocument", &C_SAML_METADATA_DOCUMENT_TYPE),
-            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for CreateSAMLProviderRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AddPrivateKey", &self.add_private_key);
+        field(w, "SAMLMetadataDocument", &self.saml_metadata_document);
+        field(w, "Name", &self.name);
+        opt_field(w, "Tags", &self.tags);
         opt_field(w, "AssertionEncryptionMode", &self.assertion_encryption_mode);
+        opt_field(w, "AddPrivateKey", &self.add_private_key);
         opt_field(w, "ContextProvider", &self.context_provider);
         opt_field(w, "IdentityCenterInstanceArn", &self.identity_center_instance_arn);
-        field(w, "Name", &self.name);
-        field(w, "SAMLMetadataDocument", &self.saml_metadata_document);
-        opt_field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for CreateSAMLProviderRequest {}
@@ -1408,16 +1408,16 @@ impl ListItem for CreateSAMLProviderResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateServiceLinkedRoleRequest {
     pub aws_service_name: String,
-    pub custom_suffix: Option<String>,
     pub description: Option<String>,
+    pub custom_suffix: Option<String>,
 }
 impl Decode for CreateServiceLinkedRoleRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             aws_service_name: r.req("AWSServiceName", &C_GROUP_NAME_TYPE),
-            custom_suffix: r.opt("CustomSuffix", &C_CUSTOM_SUFFIX_TYPE),
             description: r.opt("Description", &C_ROLE_DESCRIPTION_TYPE),
+            custom_suffix: r.opt("CustomSuffix", &C_CUSTOM_SUFFIX_TYPE),
         })
     }
 }
@@ -1425,8 +1425,8 @@ impl Encode for CreateServiceLinkedRoleRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "AWSServiceName", &self.aws_service_name);
-        opt_field(w, "CustomSuffix", &self.custom_suffix);
         opt_field(w, "Description", &self.description);
+        opt_field(w, "CustomSuffix", &self.custom_suffix);
     }
 }
 impl ListItem for CreateServiceLinkedRoleRequest {}
@@ -1453,26 +1453,26 @@ impl ListItem for CreateServiceLinkedRoleResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateServiceSpecificCredentialRequest {
-    pub credential_age_days: Option<i32>,
-    pub service_name: String,
     pub user_name: String,
+    pub service_name: String,
+    pub credential_age_days: Option<i32>,
 }
 impl Decode for CreateServiceSpecificCredentialRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            credential_age_days: r.opt("CredentialAgeDays", &C_CREDENTIAL_AGE_DAYS),
-            service_name: r.req("ServiceName", &Constraint::NONE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            service_name: r.req("ServiceName", &Constraint::NONE),
+            credential_age_days: r.opt("CredentialAgeDays", &C_CREDENTIAL_AGE_DAYS),
         })
     }
 }
 impl Encode for CreateServiceSpecificCredentialRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "CredentialAgeDays", &self.credential_age_days);
-        field(w, "ServiceName", &self.service_name);
         field(w, "UserName", &self.user_name);
+        field(w, "ServiceName", &self.service_name);
+        opt_field(w, "CredentialAgeDays", &self.credential_age_days);
     }
 }
 impl ListItem for CreateServiceSpecificCredentialRequest {}
@@ -1500,18 +1500,18 @@ impl ListItem for CreateServiceSpecificCredentialResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateUserRequest {
     pub path: Option<String>,
+    pub user_name: String,
     pub permissions_boundary: Option<String>,
     pub tags: Option<Vec<Tag>>,
-    pub user_name: String,
 }
 impl Decode for CreateUserRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
             permissions_boundary: r.opt("PermissionsBoundary", &C_ARN_TYPE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
@@ -1519,9 +1519,9 @@ impl Encode for CreateUserRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Path", &self.path);
+        field(w, "UserName", &self.user_name);
         opt_field(w, "PermissionsBoundary", &self.permissions_boundary);
         opt_field(w, "Tags", &self.tags);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for CreateUserRequest {}
@@ -1550,16 +1550,16 @@ impl ListItem for CreateUserResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateVirtualMFADeviceRequest {
     pub path: Option<String>,
-    pub tags: Option<Vec<Tag>>,
     pub virtual_mfa_device_name: String,
+    pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateVirtualMFADeviceRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
-            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             virtual_mfa_device_name: r.req("VirtualMFADeviceName", &C_VIRTUAL_MFA_DEVICE_NAME),
+            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
@@ -1567,8 +1567,8 @@ impl Encode for CreateVirtualMFADeviceRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Path", &self.path);
-        opt_field(w, "Tags", &self.tags);
         field(w, "VirtualMFADeviceName", &self.virtual_mfa_device_name);
+        opt_field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for CreateVirtualMFADeviceRequest {}
@@ -1596,23 +1596,23 @@ impl ListItem for CreateVirtualMFADeviceResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeactivateMFADeviceRequest {
-    pub serial_number: String,
     pub user_name: Option<String>,
+    pub serial_number: String,
 }
 impl Decode for DeactivateMFADeviceRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
+            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
         })
     }
 }
 impl Encode for DeactivateMFADeviceRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "SerialNumber", &self.serial_number);
         opt_field(w, "UserName", &self.user_name);
+        field(w, "SerialNumber", &self.serial_number);
     }
 }
 impl ListItem for DeactivateMFADeviceRequest {}
@@ -1620,23 +1620,23 @@ impl ListItem for DeactivateMFADeviceRequest {}
 /// Contains information about the permissions being delegated in a delegation request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DelegationPermission {
-    pub parameters: Option<Vec<PolicyParameter>>,
     pub policy_template_arn: Option<String>,
+    pub parameters: Option<Vec<PolicyParameter>>,
 }
 impl Decode for DelegationPermission {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            parameters: r.opt_list("Parameters", &C_POLICY_PARAMETER_LIST_TYPE, &Constraint::NONE),
             policy_template_arn: r.opt("PolicyTemplateArn", &C_ARN_TYPE),
+            parameters: r.opt_list("Parameters", &C_POLICY_PARAMETER_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for DelegationPermission {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Parameters", &self.parameters);
         opt_field(w, "PolicyTemplateArn", &self.policy_template_arn);
+        opt_field(w, "Parameters", &self.parameters);
     }
 }
 impl ListItem for DelegationPermission {}
@@ -1644,50 +1644,50 @@ impl ListItem for DelegationPermission {}
 /// Contains information about a delegation request, including its status, permissions, and associated metadata.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DelegationRequest {
-    pub approver_id: Option<String>,
-    pub create_date: Option<DateTime<Utc>>,
     pub delegation_request_id: Option<String>,
-    pub description: Option<String>,
-    pub expiration_time: Option<DateTime<Utc>>,
-    pub notes: Option<String>,
-    pub only_send_by_owner: Option<bool>,
     pub owner_account_id: Option<String>,
-    pub owner_id: Option<String>,
-    pub permission_policy: Option<String>,
-    pub permissions: Option<DelegationPermission>,
-    pub redirect_url: Option<String>,
-    pub rejection_reason: Option<String>,
+    pub description: Option<String>,
     pub request_message: Option<String>,
+    pub permissions: Option<DelegationPermission>,
+    pub permission_policy: Option<String>,
+    pub role_permission_restriction_arns: Option<Vec<String>>,
+    pub owner_id: Option<String>,
+    pub approver_id: Option<String>,
+    pub state: Option<StateType>,
+    pub expiration_time: Option<DateTime<Utc>>,
     pub requestor_id: Option<String>,
     pub requestor_name: Option<String>,
-    pub role_permission_restriction_arns: Option<Vec<String>>,
+    pub create_date: Option<DateTime<Utc>>,
     pub session_duration: Option<i32>,
-    pub state: Option<StateType>,
+    pub redirect_url: Option<String>,
+    pub notes: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub only_send_by_owner: Option<bool>,
     pub updated_time: Option<DateTime<Utc>>,
 }
 impl Decode for DelegationRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            approver_id: r.opt("ApproverId", &C_ARN_TYPE),
-            create_date: r.opt("CreateDate", &Constraint::NONE),
             delegation_request_id: r.opt("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
-            description: r.opt("Description", &C_DELEGATION_REQUEST_DESCRIPTION_TYPE),
-            expiration_time: r.opt("ExpirationTime", &Constraint::NONE),
-            notes: r.opt("Notes", &C_NOTES_TYPE),
-            only_send_by_owner: r.opt("OnlySendByOwner", &Constraint::NONE),
             owner_account_id: r.opt("OwnerAccountId", &C_ACCOUNT_ID_TYPE),
-            owner_id: r.opt("OwnerId", &C_OWNER_ID_TYPE),
-            permission_policy: r.opt("PermissionPolicy", &Constraint::NONE),
-            permissions: r.opt("Permissions", &Constraint::NONE),
-            redirect_url: r.opt("RedirectUrl", &C_REDIRECT_URL_TYPE),
-            rejection_reason: r.opt("RejectionReason", &C_NOTES_TYPE),
+            description: r.opt("Description", &C_DELEGATION_REQUEST_DESCRIPTION_TYPE),
             request_message: r.opt("RequestMessage", &C_REQUEST_MESSAGE_TYPE),
+            permissions: r.opt("Permissions", &Constraint::NONE),
+            permission_policy: r.opt("PermissionPolicy", &Constraint::NONE),
+            role_permission_restriction_arns: r.opt_list("RolePermissionRestrictionArns", &Constraint::NONE, &C_ARN_TYPE),
+            owner_id: r.opt("OwnerId", &C_OWNER_ID_TYPE),
+            approver_id: r.opt("ApproverId", &C_ARN_TYPE),
+            state: r.opt("State", &Constraint::NONE),
+            expiration_time: r.opt("ExpirationTime", &Constraint::NONE),
             requestor_id: r.opt("RequestorId", &C_ACCOUNT_ID_TYPE),
             requestor_name: r.opt("RequestorName", &C_REQUESTOR_NAME_TYPE),
-            role_permission_restriction_arns: r.opt_list("RolePermissionRestrictionArns", &Constraint::NONE, &C_ARN_TYPE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
             session_duration: r.opt("SessionDuration", &C_SESSION_DURATION_TYPE),
-            state: r.opt("State", &Constraint::NONE),
+            redirect_url: r.opt("RedirectUrl", &C_REDIRECT_URL_TYPE),
+            notes: r.opt("Notes", &C_NOTES_TYPE),
+            rejection_reason: r.opt("RejectionReason", &C_NOTES_TYPE),
+            only_send_by_owner: r.opt("OnlySendByOwner", &Constraint::NONE),
             updated_time: r.opt("UpdatedTime", &Constraint::NONE),
         })
     }
@@ -1695,25 +1695,25 @@ impl Decode for DelegationRequest {
 impl Encode for DelegationRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "ApproverId", &self.approver_id);
-        opt_field(w, "CreateDate", &self.create_date);
         opt_field(w, "DelegationRequestId", &self.delegation_request_id);
-        opt_field(w, "Description", &self.description);
-        opt_field(w, "ExpirationTime", &self.expiration_time);
-        opt_field(w, "Notes", &self.notes);
-        opt_field(w, "OnlySendByOwner", &self.only_send_by_owner);
         opt_field(w, "OwnerAccountId", &self.owner_account_id);
-        opt_field(w, "OwnerId", &self.owner_id);
-        opt_field(w, "PermissionPolicy", &self.permission_policy);
-        opt_field(w, "Permissions", &self.permissions);
-        opt_field(w, "RedirectUrl", &self.redirect_url);
-        opt_field(w, "RejectionReason", &self.rejection_reason);
+        opt_field(w, "Description", &self.description);
         opt_field(w, "RequestMessage", &self.request_message);
+        opt_field(w, "Permissions", &self.permissions);
+        opt_field(w, "PermissionPolicy", &self.permission_policy);
+        opt_field(w, "RolePermissionRestrictionArns", &self.role_permission_restriction_arns);
+        opt_field(w, "OwnerId", &self.owner_id);
+        opt_field(w, "ApproverId", &self.approver_id);
+        opt_field(w, "State", &self.state);
+        opt_field(w, "ExpirationTime", &self.expiration_time);
         opt_field(w, "RequestorId", &self.requestor_id);
         opt_field(w, "RequestorName", &self.requestor_name);
-        opt_field(w, "RolePermissionRestrictionArns", &self.role_permission_restriction_arns);
+        opt_field(w, "CreateDate", &self.create_date);
         opt_field(w, "SessionDuration", &self.session_duration);
-        opt_field(w, "State", &self.state);
+        opt_field(w, "RedirectUrl", &self.redirect_url);
+        opt_field(w, "Notes", &self.notes);
+        opt_field(w, "RejectionReason", &self.rejection_reason);
+        opt_field(w, "OnlySendByOwner", &self.only_send_by_owner);
         opt_field(w, "UpdatedTime", &self.updated_time);
     }
 }
@@ -1721,23 +1721,23 @@ impl ListItem for DelegationRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteAccessKeyRequest {
-    pub access_key_id: String,
     pub user_name: Option<String>,
+    pub access_key_id: String,
 }
 impl Decode for DeleteAccessKeyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
+            access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
         })
     }
 }
 impl Encode for DeleteAccessKeyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "AccessKeyId", &self.access_key_id);
         opt_field(w, "UserName", &self.user_name);
+        field(w, "AccessKeyId", &self.access_key_id);
     }
 }
 impl ListItem for DeleteAccessKeyRequest {}
@@ -1930,23 +1930,23 @@ impl ListItem for DeleteRolePermissionsBoundaryRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRolePolicyRequest {
-    pub policy_name: String,
     pub role_name: String,
+    pub policy_name: String,
 }
 impl Decode for DeleteRolePolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
         })
     }
 }
 impl Encode for DeleteRolePolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyName", &self.policy_name);
         field(w, "RoleName", &self.role_name);
+        field(w, "PolicyName", &self.policy_name);
     }
 }
 impl ListItem for DeleteRolePolicyRequest {}
@@ -1993,23 +1993,23 @@ impl ListItem for DeleteSAMLProviderRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteSSHPublicKeyRequest {
-    pub ssh_public_key_id: String,
     pub user_name: String,
+    pub ssh_public_key_id: String,
 }
 impl Decode for DeleteSSHPublicKeyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            ssh_public_key_id: r.req("SSHPublicKeyId", &C_PUBLIC_KEY_ID_TYPE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            ssh_public_key_id: r.req("SSHPublicKeyId", &C_PUBLIC_KEY_ID_TYPE),
         })
     }
 }
 impl Encode for DeleteSSHPublicKeyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "SSHPublicKeyId", &self.ssh_public_key_id);
         field(w, "UserName", &self.user_name);
+        field(w, "SSHPublicKeyId", &self.ssh_public_key_id);
     }
 }
 impl ListItem for DeleteSSHPublicKeyRequest {}
@@ -2076,46 +2076,46 @@ impl ListItem for DeleteServiceLinkedRoleResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteServiceSpecificCredentialRequest {
-    pub service_specific_credential_id: String,
     pub user_name: Option<String>,
+    pub service_specific_credential_id: String,
 }
 impl Decode for DeleteServiceSpecificCredentialRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            service_specific_credential_id: r.req("ServiceSpecificCredentialId", &C_SERVICE_SPECIFIC_CREDENTIAL_ID),
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
+            service_specific_credential_id: r.req("ServiceSpecificCredentialId", &C_SERVICE_SPECIFIC_CREDENTIAL_ID),
         })
     }
 }
 impl Encode for DeleteServiceSpecificCredentialRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "ServiceSpecificCredentialId", &self.service_specific_credential_id);
         opt_field(w, "UserName", &self.user_name);
+        field(w, "ServiceSpecificCredentialId", &self.service_specific_credential_id);
     }
 }
 impl ListItem for DeleteServiceSpecificCredentialRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteSigningCertificateRequest {
-    pub certificate_id: String,
     pub user_name: Option<String>,
+    pub certificate_id: String,
 }
 impl Decode for DeleteSigningCertificateRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            certificate_id: r.req("CertificateId", &C_CERTIFICATE_ID_TYPE),
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
+            certificate_id: r.req("CertificateId", &C_CERTIFICATE_ID_TYPE),
         })
     }
 }
 impl Encode for DeleteSigningCertificateRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "CertificateId", &self.certificate_id);
         opt_field(w, "UserName", &self.user_name);
+        field(w, "CertificateId", &self.certificate_id);
     }
 }
 impl ListItem for DeleteSigningCertificateRequest {}
@@ -2142,23 +2142,23 @@ impl ListItem for DeleteUserPermissionsBoundaryRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteUserPolicyRequest {
-    pub policy_name: String,
     pub user_name: String,
+    pub policy_name: String,
 }
 impl Decode for DeleteUserPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
         })
     }
 }
 impl Encode for DeleteUserPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyName", &self.policy_name);
         field(w, "UserName", &self.user_name);
+        field(w, "PolicyName", &self.policy_name);
     }
 }
 impl ListItem for DeleteUserPolicyRequest {}
@@ -2298,46 +2298,46 @@ impl ListItem for DetachGroupPolicyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DetachRolePolicyRequest {
-    pub policy_arn: String,
     pub role_name: String,
+    pub policy_arn: String,
 }
 impl Decode for DetachRolePolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for DetachRolePolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyArn", &self.policy_arn);
         field(w, "RoleName", &self.role_name);
+        field(w, "PolicyArn", &self.policy_arn);
     }
 }
 impl ListItem for DetachRolePolicyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DetachUserPolicyRequest {
-    pub policy_arn: String,
     pub user_name: String,
+    pub policy_arn: String,
 }
 impl Decode for DetachUserPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for DetachUserPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyArn", &self.policy_arn);
         field(w, "UserName", &self.user_name);
+        field(w, "PolicyArn", &self.policy_arn);
     }
 }
 impl ListItem for DetachUserPolicyRequest {}
@@ -2361,23 +2361,23 @@ impl ListItem for DisableOrganizationsRootCredentialsManagementRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DisableOrganizationsRootCredentialsManagementResponse {
-    pub enabled_features: Option<Vec<FeatureType>>,
     pub organization_id: Option<String>,
+    pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for DisableOrganizationsRootCredentialsManagementResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
+            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for DisableOrganizationsRootCredentialsManagementResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EnabledFeatures", &self.enabled_features);
         opt_field(w, "OrganizationId", &self.organization_id);
+        opt_field(w, "EnabledFeatures", &self.enabled_features);
     }
 }
 impl ListItem for DisableOrganizationsRootCredentialsManagementResponse {}
@@ -2401,52 +2401,52 @@ impl ListItem for DisableOrganizationsRootSessionsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DisableOrganizationsRootSessionsResponse {
-    pub enabled_features: Option<Vec<FeatureType>>,
     pub organization_id: Option<String>,
+    pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for DisableOrganizationsRootSessionsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
+            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for DisableOrganizationsRootSessionsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EnabledFeatures", &self.enabled_features);
         opt_field(w, "OrganizationId", &self.organization_id);
+        opt_field(w, "EnabledFeatures", &self.enabled_features);
     }
 }
 impl ListItem for DisableOrganizationsRootSessionsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnableMFADeviceRequest {
+    pub user_name: String,
+    pub serial_number: String,
     pub authentication_code1: String,
     pub authentication_code2: String,
-    pub serial_number: String,
-    pub user_name: String,
 }
 impl Decode for EnableMFADeviceRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
+            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
             authentication_code1: r.req("AuthenticationCode1", &C_AUTHENTICATION_CODE_TYPE),
             authentication_code2: r.req("AuthenticationCode2", &C_AUTHENTICATION_CODE_TYPE),
-            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
-            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for EnableMFADeviceRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
+        field(w, "SerialNumber", &self.serial_number);
         field(w, "AuthenticationCode1", &self.authentication_code1);
         field(w, "AuthenticationCode2", &self.authentication_code2);
-        field(w, "SerialNumber", &self.serial_number);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for EnableMFADeviceRequest {}
@@ -2470,23 +2470,23 @@ impl ListItem for EnableOrganizationsRootCredentialsManagementRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnableOrganizationsRootCredentialsManagementResponse {
-    pub enabled_features: Option<Vec<FeatureType>>,
     pub organization_id: Option<String>,
+    pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for EnableOrganizationsRootCredentialsManagementResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
+            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for EnableOrganizationsRootCredentialsManagementResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EnabledFeatures", &self.enabled_features);
         opt_field(w, "OrganizationId", &self.organization_id);
+        opt_field(w, "EnabledFeatures", &self.enabled_features);
     }
 }
 impl ListItem for EnableOrganizationsRootCredentialsManagementResponse {}
@@ -2510,23 +2510,23 @@ impl ListItem for EnableOrganizationsRootSessionsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnableOrganizationsRootSessionsResponse {
-    pub enabled_features: Option<Vec<FeatureType>>,
     pub organization_id: Option<String>,
+    pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for EnableOrganizationsRootSessionsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
+            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for EnableOrganizationsRootSessionsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EnabledFeatures", &self.enabled_features);
         opt_field(w, "OrganizationId", &self.organization_id);
+        opt_field(w, "EnabledFeatures", &self.enabled_features);
     }
 }
 impl ListItem for EnableOrganizationsRootSessionsResponse {}
@@ -2579,20 +2579,20 @@ impl ListItem for EntityDetails {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityInfo {
     pub arn: String,
-    pub id: String,
     pub name: String,
-    pub path: Option<String>,
     pub r#type: PolicyOwnerEntityType,
+    pub id: String,
+    pub path: Option<String>,
 }
 impl Decode for EntityInfo {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             arn: r.req("Arn", &C_ARN_TYPE),
-            id: r.req("Id", &C_ID_TYPE),
             name: r.req("Name", &C_USER_NAME_TYPE),
-            path: r.opt("Path", &C_PATH_TYPE),
             r#type: r.req("Type", &Constraint::NONE),
+            id: r.req("Id", &C_ID_TYPE),
+            path: r.opt("Path", &C_PATH_TYPE),
         })
     }
 }
@@ -2600,10 +2600,10 @@ impl Encode for EntityInfo {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "Arn", &self.arn);
-        field(w, "Id", &self.id);
         field(w, "Name", &self.name);
-        opt_field(w, "Path", &self.path);
         field(w, "Type", &self.r#type);
+        field(w, "Id", &self.id);
+        opt_field(w, "Path", &self.path);
     }
 }
 impl ListItem for EntityInfo {}
@@ -2660,23 +2660,23 @@ impl ListItem for EntityType {}
 /// Contains information about the reason that the operation failed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ErrorDetails {
-    pub code: String,
     pub message: String,
+    pub code: String,
 }
 impl Decode for ErrorDetails {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            code: r.req("Code", &Constraint::NONE),
             message: r.req("Message", &Constraint::NONE),
+            code: r.req("Code", &Constraint::NONE),
         })
     }
 }
 impl Encode for ErrorDetails {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Code", &self.code);
         field(w, "Message", &self.message);
+        field(w, "Code", &self.code);
     }
 }
 impl ListItem for ErrorDetails {}
@@ -2685,13 +2685,13 @@ impl ListItem for ErrorDetails {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EvaluationResult {
     pub eval_action_name: String,
-    pub eval_decision: PolicyEvaluationDecisionType,
-    pub eval_decision_details: Option<crate::Map<String, PolicyEvaluationDecisionType>>,
     pub eval_resource_name: Option<String>,
+    pub eval_decision: PolicyEvaluationDecisionType,
     pub matched_statements: Option<Vec<Statement>>,
     pub missing_context_values: Option<Vec<String>>,
     pub organizations_decision_detail: Option<OrganizationsDecisionDetail>,
     pub permissions_boundary_decision_detail: Option<PermissionsBoundaryDecisionDetail>,
+    pub eval_decision_details: Option<crate::Map<String, PolicyEvaluationDecisionType>>,
     pub resource_specific_results: Option<Vec<ResourceSpecificResult>>,
 }
 impl Decode for EvaluationResult {
@@ -2699,13 +2699,13 @@ impl Decode for EvaluationResult {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             eval_action_name: r.req("EvalActionName", &C_ACTION_NAME_TYPE),
-            eval_decision: r.req("EvalDecision", &Constraint::NONE),
-            eval_decision_details: r.opt_map("EvalDecisionDetails", &Constraint::NONE, &C_EVAL_DECISION_SOURCE_TYPE, &Constraint::NONE),
             eval_resource_name: r.opt("EvalResourceName", &C_RESOURCE_NAME_TYPE),
+            eval_decision: r.req("EvalDecision", &Constraint::NONE),
             matched_statements: r.opt_list("MatchedStatements", &Constraint::NONE, &Constraint::NONE),
             missing_context_values: r.opt_list("MissingContextValues", &Constraint::NONE, &C_CONTEXT_KEY_NAME_TYPE),
             organizations_decision_detail: r.opt("OrganizationsDecisionDetail", &Constraint::NONE),
             permissions_boundary_decision_detail: r.opt("PermissionsBoundaryDecisionDetail", &Constraint::NONE),
+            eval_decision_details: r.opt_map("EvalDecisionDetails", &Constraint::NONE, &C_EVAL_DECISION_SOURCE_TYPE, &Constraint::NONE),
             resource_specific_results: r.opt_list("ResourceSpecificResults", &Constraint::NONE, &Constraint::NONE),
         })
     }
@@ -2714,13 +2714,13 @@ impl Encode for EvaluationResult {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "EvalActionName", &self.eval_action_name);
-        field(w, "EvalDecision", &self.eval_decision);
-        opt_field(w, "EvalDecisionDetails", &self.eval_decision_details);
         opt_field(w, "EvalResourceName", &self.eval_resource_name);
+        field(w, "EvalDecision", &self.eval_decision);
         opt_field(w, "MatchedStatements", &self.matched_statements);
         opt_field(w, "MissingContextValues", &self.missing_context_values);
         opt_field(w, "OrganizationsDecisionDetail", &self.organizations_decision_detail);
         opt_field(w, "PermissionsBoundaryDecisionDetail", &self.permissions_boundary_decision_detail);
+        opt_field(w, "EvalDecisionDetails", &self.eval_decision_details);
         opt_field(w, "ResourceSpecificResults", &self.resource_specific_results);
     }
 }
@@ -2769,23 +2769,23 @@ impl ListItem for FeatureType {}
 /// Contains the response to a successful GenerateCredentialReport request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerateCredentialReportResponse {
-    pub description: Option<String>,
     pub state: Option<ReportStateType>,
+    pub description: Option<String>,
 }
 impl Decode for GenerateCredentialReportResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            description: r.opt("Description", &Constraint::NONE),
             state: r.opt("State", &Constraint::NONE),
+            description: r.opt("Description", &Constraint::NONE),
         })
     }
 }
 impl Encode for GenerateCredentialReportResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Description", &self.description);
         opt_field(w, "State", &self.state);
+        opt_field(w, "Description", &self.description);
     }
 }
 impl ListItem for GenerateCredentialReportResponse {}
@@ -2899,23 +2899,23 @@ impl ListItem for GetAccessKeyLastUsedRequest {}
 /// Contains the response to a successful GetAccessKeyLastUsed request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetAccessKeyLastUsedResponse {
-    pub access_key_last_used: Option<AccessKeyLastUsed>,
     pub user_name: Option<String>,
+    pub access_key_last_used: Option<AccessKeyLastUsed>,
 }
 impl Decode for GetAccessKeyLastUsedResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            access_key_last_used: r.opt("AccessKeyLastUsed", &Constraint::NONE),
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
+            access_key_last_used: r.opt("AccessKeyLastUsed", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetAccessKeyLastUsedResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AccessKeyLastUsed", &self.access_key_last_used);
         opt_field(w, "UserName", &self.user_name);
+        opt_field(w, "AccessKeyLastUsed", &self.access_key_last_used);
     }
 }
 impl ListItem for GetAccessKeyLastUsedResponse {}
@@ -2923,16 +2923,16 @@ impl ListItem for GetAccessKeyLastUsedResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetAccountAuthorizationDetailsRequest {
     pub filter: Option<Vec<EntityType>>,
-    pub marker: Option<String>,
     pub max_items: Option<i32>,
+    pub marker: Option<String>,
 }
 impl Decode for GetAccountAuthorizationDetailsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             filter: r.opt_list("Filter", &Constraint::NONE, &Constraint::NONE),
-            marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
+            marker: r.opt("Marker", &C_MARKER_TYPE),
         })
     }
 }
@@ -2940,8 +2940,8 @@ impl Encode for GetAccountAuthorizationDetailsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Filter", &self.filter);
-        opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
+        opt_field(w, "Marker", &self.marker);
     }
 }
 impl ListItem for GetAccountAuthorizationDetailsRequest {}
@@ -2949,35 +2949,35 @@ impl ListItem for GetAccountAuthorizationDetailsRequest {}
 /// Contains the response to a successful GetAccountAuthorizationDetails request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetAccountAuthorizationDetailsResponse {
+    pub user_detail_list: Option<Vec<UserDetail>>,
     pub group_detail_list: Option<Vec<GroupDetail>>,
+    pub role_detail_list: Option<Vec<RoleDetail>>,
+    pub policies: Option<Vec<ManagedPolicyDetail>>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub policies: Option<Vec<ManagedPolicyDetail>>,
-    pub role_detail_list: Option<Vec<RoleDetail>>,
-    pub user_detail_list: Option<Vec<UserDetail>>,
 }
 impl Decode for GetAccountAuthorizationDetailsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_detail_list: r.opt_list("UserDetailList", &Constraint::NONE, &Constraint::NONE),
             group_detail_list: r.opt_list("GroupDetailList", &Constraint::NONE, &Constraint::NONE),
+            role_detail_list: r.opt_list("RoleDetailList", &Constraint::NONE, &Constraint::NONE),
+            policies: r.opt_list("Policies", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            policies: r.opt_list("Policies", &Constraint::NONE, &Constraint::NONE),
-            role_detail_list: r.opt_list("RoleDetailList", &Constraint::NONE, &Constraint::NONE),
-            user_detail_list: r.opt_list("UserDetailList", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for GetAccountAuthorizationDetailsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserDetailList", &self.user_detail_list);
         opt_field(w, "GroupDetailList", &self.group_detail_list);
+        opt_field(w, "RoleDetailList", &self.role_detail_list);
+        opt_field(w, "Policies", &self.policies);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        opt_field(w, "Policies", &self.policies);
-        opt_field(w, "RoleDetailList", &self.role_detail_list);
-        opt_field(w, "UserDetailList", &self.user_detail_list);
     }
 }
 impl ListItem for GetAccountAuthorizationDetailsResponse {}
@@ -3104,23 +3104,23 @@ impl ListItem for GetContextKeysForPolicyResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetContextKeysForPrincipalPolicyRequest {
-    pub policy_input_list: Option<Vec<String>>,
     pub policy_source_arn: String,
+    pub policy_input_list: Option<Vec<String>>,
 }
 impl Decode for GetContextKeysForPrincipalPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_input_list: r.opt_list("PolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
             policy_source_arn: r.req("PolicySourceArn", &C_ARN_TYPE),
+            policy_input_list: r.opt_list("PolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
 impl Encode for GetContextKeysForPrincipalPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "PolicyInputList", &self.policy_input_list);
         field(w, "PolicySourceArn", &self.policy_source_arn);
+        opt_field(w, "PolicyInputList", &self.policy_input_list);
     }
 }
 impl ListItem for GetContextKeysForPrincipalPolicyRequest {}
@@ -3129,16 +3129,16 @@ impl ListItem for GetContextKeysForPrincipalPolicyRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetCredentialReportResponse {
     pub content: Option<Vec<u8>>,
-    pub generated_time: Option<DateTime<Utc>>,
     pub report_format: Option<ReportFormatType>,
+    pub generated_time: Option<DateTime<Utc>>,
 }
 impl Decode for GetCredentialReportResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             content: r.opt("Content", &Constraint::NONE),
-            generated_time: r.opt("GeneratedTime", &Constraint::NONE),
             report_format: r.opt("ReportFormat", &Constraint::NONE),
+            generated_time: r.opt("GeneratedTime", &Constraint::NONE),
         })
     }
 }
@@ -3146,31 +3146,31 @@ impl Encode for GetCredentialReportResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Content", &self.content);
-        opt_field(w, "GeneratedTime", &self.generated_time);
         opt_field(w, "ReportFormat", &self.report_format);
+        opt_field(w, "GeneratedTime", &self.generated_time);
     }
 }
 impl ListItem for GetCredentialReportResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetDelegationRequestRequest {
-    pub delegation_permission_check: Option<bool>,
     pub delegation_request_id: String,
+    pub delegation_permission_check: Option<bool>,
 }
 impl Decode for GetDelegationRequestRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            delegation_permission_check: r.opt("DelegationPermissionCheck", &Constraint::NONE),
             delegation_request_id: r.req("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
+            delegation_permission_check: r.opt("DelegationPermissionCheck", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetDelegationRequestRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "DelegationPermissionCheck", &self.delegation_permission_check);
         field(w, "DelegationRequestId", &self.delegation_request_id);
+        opt_field(w, "DelegationPermissionCheck", &self.delegation_permission_check);
     }
 }
 impl ListItem for GetDelegationRequestRequest {}
@@ -3178,16 +3178,16 @@ impl ListItem for GetDelegationRequestRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetDelegationRequestResponse {
     pub delegation_request: Option<DelegationRequest>,
-    pub permission_check_result: Option<PermissionCheckResultType>,
     pub permission_check_status: Option<PermissionCheckStatusType>,
+    pub permission_check_result: Option<PermissionCheckResultType>,
 }
 impl Decode for GetDelegationRequestResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request: r.opt("DelegationRequest", &Constraint::NONE),
-            permission_check_result: r.opt("PermissionCheckResult", &Constraint::NONE),
             permission_check_status: r.opt("PermissionCheckStatus", &Constraint::NONE),
+            permission_check_result: r.opt("PermissionCheckResult", &Constraint::NONE),
         })
     }
 }
@@ -3195,8 +3195,8 @@ impl Encode for GetDelegationRequestResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "DelegationRequest", &self.delegation_request);
-        opt_field(w, "PermissionCheckResult", &self.permission_check_result);
         opt_field(w, "PermissionCheckStatus", &self.permission_check_status);
+        opt_field(w, "PermissionCheckResult", &self.permission_check_result);
     }
 }
 impl ListItem for GetDelegationRequestResponse {}
@@ -3228,16 +3228,16 @@ impl ListItem for GetGroupPolicyRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetGroupPolicyResponse {
     pub group_name: String,
-    pub policy_document: String,
     pub policy_name: String,
+    pub policy_document: String,
 }
 impl Decode for GetGroupPolicyResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
-            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
@@ -3245,8 +3245,8 @@ impl Encode for GetGroupPolicyResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "GroupName", &self.group_name);
-        field(w, "PolicyDocument", &self.policy_document);
         field(w, "PolicyName", &self.policy_name);
+        field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for GetGroupPolicyResponse {}
@@ -3281,18 +3281,18 @@ impl ListItem for GetGroupRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetGroupResponse {
     pub group: Group,
+    pub users: Vec<User>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub users: Vec<User>,
 }
 impl Decode for GetGroupResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group: r.req("Group", &Constraint::NONE),
+            users: r.req_list("Users", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            users: r.req_list("Users", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
@@ -3300,9 +3300,9 @@ impl Encode for GetGroupResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "Group", &self.group);
+        field(w, "Users", &self.users);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Users", &self.users);
     }
 }
 impl ListItem for GetGroupResponse {}
@@ -3332,16 +3332,16 @@ impl ListItem for GetHumanReadableSummaryRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetHumanReadableSummaryResponse {
-    pub locale: Option<String>,
     pub summary_content: Option<String>,
+    pub locale: Option<String>,
     pub summary_state: Option<SummaryStateType>,
 }
 impl Decode for GetHumanReadableSummaryResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            locale: r.opt("Locale", &C_LOCALE_TYPE),
             summary_content: r.opt("SummaryContent", &C_SUMMARY_CONTENT_TYPE),
+            locale: r.opt("Locale", &C_LOCALE_TYPE),
             summary_state: r.opt("SummaryState", &Constraint::NONE),
         })
     }
@@ -3349,8 +3349,8 @@ impl Decode for GetHumanReadableSummaryResponse {
 impl Encode for GetHumanReadableSummaryResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Locale", &self.locale);
         opt_field(w, "SummaryContent", &self.summary_content);
+        opt_field(w, "Locale", &self.locale);
         opt_field(w, "SummaryState", &self.summary_state);
     }
 }
@@ -3463,29 +3463,29 @@ impl ListItem for GetMFADeviceRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetMFADeviceResponse {
-    pub certifications: Option<crate::Map<String, String>>,
-    pub enable_date: Option<DateTime<Utc>>,
-    pub serial_number: String,
     pub user_name: Option<String>,
+    pub serial_number: String,
+    pub enable_date: Option<DateTime<Utc>>,
+    pub certifications: Option<crate::Map<String, String>>,
 }
 impl Decode for GetMFADeviceResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            certifications: r.opt_map("Certifications", &Constraint::NONE, &C_CERTIFICATION_KEY_TYPE, &C_CERTIFICATION_VALUE_TYPE),
-            enable_date: r.opt("EnableDate", &Constraint::NONE),
-            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
+            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
+            enable_date: r.opt("EnableDate", &Constraint::NONE),
+            certifications: r.opt_map("Certifications", &Constraint::NONE, &C_CERTIFICATION_KEY_TYPE, &C_CERTIFICATION_VALUE_TYPE),
         })
     }
 }
 impl Encode for GetMFADeviceResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Certifications", &self.certifications);
-        opt_field(w, "EnableDate", &self.enable_date);
-        field(w, "SerialNumber", &self.serial_number);
         opt_field(w, "UserName", &self.user_name);
+        field(w, "SerialNumber", &self.serial_number);
+        opt_field(w, "EnableDate", &self.enable_date);
+        opt_field(w, "Certifications", &self.certifications);
     }
 }
 impl ListItem for GetMFADeviceResponse {}
@@ -3513,41 +3513,41 @@ impl ListItem for GetOpenIDConnectProviderRequest {}
 /// Contains the response to a successful GetOpenIDConnectProvider request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetOpenIDConnectProviderResponse {
+    pub url: Option<String>,
     pub client_id_list: Option<Vec<String>>,
-    pub context_provider: Option<ContextProvider>,
+    pub thumbprint_list: Option<Vec<String>>,
     pub create_date: Option<DateTime<Utc>>,
+    pub tags: Option<Vec<Tag>>,
+    pub context_provider: Option<ContextProvider>,
     pub identity_center_instance_arn: Option<String>,
     pub identity_store_arn: Option<String>,
-    pub tags: Option<Vec<Tag>>,
-    pub thumbprint_list: Option<Vec<String>>,
-    pub url: Option<String>,
 }
 impl Decode for GetOpenIDConnectProviderResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            url: r.opt("Url", &C_OPEN_ID_CONNECT_PROVIDER_URL_TYPE),
             client_id_list: r.opt_list("ClientIDList", &Constraint::NONE, &C_CLIENT_ID_TYPE),
-            context_provider: r.opt("ContextProvider", &Constraint::NONE),
+            thumbprint_list: r.opt_list("ThumbprintList", &Constraint::NONE, &C_THUMBPRINT_TYPE),
             create_date: r.opt("CreateDate", &Constraint::NONE),
+            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
+            context_provider: r.opt("ContextProvider", &Constraint::NONE),
             identity_center_instance_arn: r.opt("IdentityCenterInstanceArn", &C_IDENTITY_CENTER_INSTANCE_ARN_TYPE),
             identity_store_arn: r.opt("IdentityStoreArn", &C_ARN_TYPE),
-            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
-            thumbprint_list: r.opt_list("ThumbprintList", &Constraint::NONE, &C_THUMBPRINT_TYPE),
-            url: r.opt("Url", &C_OPEN_ID_CONNECT_PROVIDER_URL_TYPE),
         })
     }
 }
 impl Encode for GetOpenIDConnectProviderResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "Url", &self.url);
         opt_field(w, "ClientIDList", &self.client_id_list);
-        opt_field(w, "ContextProvider", &self.context_provider);
+        opt_field(w, "ThumbprintList", &self.thumbprint_list);
         opt_field(w, "CreateDate", &self.create_date);
+        opt_field(w, "Tags", &self.tags);
+        opt_field(w, "ContextProvider", &self.context_provider);
         opt_field(w, "IdentityCenterInstanceArn", &self.identity_center_instance_arn);
         opt_field(w, "IdentityStoreArn", &self.identity_store_arn);
-        opt_field(w, "Tags", &self.tags);
-        opt_field(w, "ThumbprintList", &self.thumbprint_list);
-        opt_field(w, "Url", &self.url);
     }
 }
 impl ListItem for GetOpenIDConnectProviderResponse {}
@@ -3555,8 +3555,8 @@ impl ListItem for GetOpenIDConnectProviderResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetOrganizationsAccessReportRequest {
     pub job_id: String,
-    pub marker: Option<String>,
     pub max_items: Option<i32>,
+    pub marker: Option<String>,
     pub sort_key: Option<SortKeyType>,
 }
 impl Decode for GetOrganizationsAccessReportRequest {
@@ -3564,8 +3564,8 @@ impl Decode for GetOrganizationsAccessReportRequest {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_id: r.req("JobId", &C_JOB_ID_TYPE),
-            marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
+            marker: r.opt("Marker", &C_MARKER_TYPE),
             sort_key: r.opt("SortKey", &Constraint::NONE),
         })
     }
@@ -3574,8 +3574,8 @@ impl Encode for GetOrganizationsAccessReportRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "JobId", &self.job_id);
-        opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
+        opt_field(w, "Marker", &self.marker);
         opt_field(w, "SortKey", &self.sort_key);
     }
 }
@@ -3583,44 +3583,44 @@ impl ListItem for GetOrganizationsAccessReportRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetOrganizationsAccessReportResponse {
-    pub access_details: Option<Vec<AccessDetail>>,
-    pub error_details: Option<ErrorDetails>,
-    pub is_truncated: Option<bool>,
-    pub job_completion_date: Option<DateTime<Utc>>,
-    pub job_creation_date: DateTime<Utc>,
     pub job_status: JobStatusType,
-    pub marker: Option<String>,
+    pub job_creation_date: DateTime<Utc>,
+    pub job_completion_date: Option<DateTime<Utc>>,
     pub number_of_services_accessible: Option<i32>,
     pub number_of_services_not_accessed: Option<i32>,
+    pub access_details: Option<Vec<AccessDetail>>,
+    pub is_truncated: Option<bool>,
+    pub marker: Option<String>,
+    pub error_details: Option<ErrorDetails>,
 }
 impl Decode for GetOrganizationsAccessReportResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            access_details: r.opt_list("AccessDetails", &Constraint::NONE, &Constraint::NONE),
-            error_details: r.opt("ErrorDetails", &Constraint::NONE),
-            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
-            job_completion_date: r.opt("JobCompletionDate", &Constraint::NONE),
-            job_creation_date: r.req("JobCreationDate", &Constraint::NONE),
             job_status: r.req("JobStatus", &Constraint::NONE),
-            marker: r.opt("Marker", &C_MARKER_TYPE),
+            job_creation_date: r.req("JobCreationDate", &Constraint::NONE),
+            job_completion_date: r.opt("JobCompletionDate", &Constraint::NONE),
             number_of_services_accessible: r.opt("NumberOfServicesAccessible", &Constraint::NONE),
             number_of_services_not_accessed: r.opt("NumberOfServicesNotAccessed", &Constraint::NONE),
+            access_details: r.opt_list("AccessDetails", &Constraint::NONE, &Constraint::NONE),
+            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
+            marker: r.opt("Marker", &C_MARKER_TYPE),
+            error_details: r.opt("ErrorDetails", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetOrganizationsAccessReportResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AccessDetails", &self.access_details);
-        opt_field(w, "ErrorDetails", &self.error_details);
-        opt_field(w, "IsTruncated", &self.is_truncated);
-        opt_field(w, "JobCompletionDate", &self.job_completion_date);
-        field(w, "JobCreationDate", &self.job_creation_date);
         field(w, "JobStatus", &self.job_status);
-        opt_field(w, "Marker", &self.marker);
+        field(w, "JobCreationDate", &self.job_creation_date);
+        opt_field(w, "JobCompletionDate", &self.job_completion_date);
         opt_field(w, "NumberOfServicesAccessible", &self.number_of_services_accessible);
         opt_field(w, "NumberOfServicesNotAccessed", &self.number_of_services_not_accessed);
+        opt_field(w, "AccessDetails", &self.access_details);
+        opt_field(w, "IsTruncated", &self.is_truncated);
+        opt_field(w, "Marker", &self.marker);
+        opt_field(w, "ErrorDetails", &self.error_details);
     }
 }
 impl ListItem for GetOrganizationsAccessReportResponse {}
@@ -3735,23 +3735,23 @@ impl ListItem for GetPolicyVersionResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetRolePolicyRequest {
-    pub policy_name: String,
     pub role_name: String,
+    pub policy_name: String,
 }
 impl Decode for GetRolePolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
         })
     }
 }
 impl Encode for GetRolePolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyName", &self.policy_name);
         field(w, "RoleName", &self.role_name);
+        field(w, "PolicyName", &self.policy_name);
     }
 }
 impl ListItem for GetRolePolicyRequest {}
@@ -3759,26 +3759,26 @@ impl ListItem for GetRolePolicyRequest {}
 /// Contains the response to a successful GetRolePolicy request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetRolePolicyResponse {
-    pub policy_document: String,
-    pub policy_name: String,
     pub role_name: String,
+    pub policy_name: String,
+    pub policy_document: String,
 }
 impl Decode for GetRolePolicyResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
 impl Encode for GetRolePolicyResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyDocument", &self.policy_document);
-        field(w, "PolicyName", &self.policy_name);
         field(w, "RoleName", &self.role_name);
+        field(w, "PolicyName", &self.policy_name);
+        field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for GetRolePolicyResponse {}
@@ -3826,23 +3826,23 @@ impl ListItem for GetRoleResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetRoleTemplateVersionRequest {
-    pub minor_version: Option<i32>,
     pub template_arn: String,
+    pub minor_version: Option<i32>,
 }
 impl Decode for GetRoleTemplateVersionRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            minor_version: r.opt("MinorVersion", &Constraint::NONE),
             template_arn: r.req("TemplateArn", &C_ARN_TYPE),
+            minor_version: r.opt("MinorVersion", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetRoleTemplateVersionRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "MinorVersion", &self.minor_version);
         field(w, "TemplateArn", &self.template_arn);
+        opt_field(w, "MinorVersion", &self.minor_version);
     }
 }
 impl ListItem for GetRoleTemplateVersionRequest {}
@@ -3890,76 +3890,76 @@ impl ListItem for GetSAMLProviderRequest {}
 /// Contains the response to a successful GetSAMLProvider request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetSAMLProviderResponse {
-    pub assertion_encryption_mode: Option<AssertionEncryptionModeType>,
+    pub saml_provider_uuid: Option<String>,
+    pub saml_metadata_document: Option<String>,
     pub context_provider: Option<ContextProvider>,
+    pub saml_key_hashes: Option<Vec<SAMLKeyHashEntry>>,
     pub create_date: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub tags: Option<Vec<Tag>>,
+    pub assertion_encryption_mode: Option<AssertionEncryptionModeType>,
+    pub private_key_list: Option<Vec<SAMLPrivateKey>>,
     pub identity_center_instance_arn: Option<String>,
     pub identity_store_arn: Option<String>,
-    pub private_key_list: Option<Vec<SAMLPrivateKey>>,
-    pub saml_key_hashes: Option<Vec<SAMLKeyHashEntry>>,
-    pub saml_metadata_document: Option<String>,
-    pub saml_provider_uuid: Option<String>,
-    pub tags: Option<Vec<Tag>>,
-    pub valid_until: Option<DateTime<Utc>>,
 }
 impl Decode for GetSAMLProviderResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            assertion_encryption_mode: r.opt("AssertionEncryptionMode", &Constraint::NONE),
+            saml_provider_uuid: r.opt("SAMLProviderUUID", &C_PRIVATE_KEY_ID_TYPE),
+            saml_metadata_document: r.opt("SAMLMetadataDocument", &C_SAML_METADATA_DOCUMENT_TYPE),
             context_provider: r.opt("ContextProvider", &Constraint::NONE),
+            saml_key_hashes: r.opt_list("SAMLKeyHashes", &Constraint::NONE, &Constraint::NONE),
             create_date: r.opt("CreateDate", &Constraint::NONE),
+            valid_until: r.opt("ValidUntil", &Constraint::NONE),
+            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
+            assertion_encryption_mode: r.opt("AssertionEncryptionMode", &Constraint::NONE),
+            private_key_list: r.opt_list("PrivateKeyList", &C_PRIVATE_KEY_LIST, &Constraint::NONE),
             identity_center_instance_arn: r.opt("IdentityCenterInstanceArn", &C_IDENTITY_CENTER_INSTANCE_ARN_TYPE),
             identity_store_arn: r.opt("IdentityStoreArn", &C_ARN_TYPE),
-            private_key_list: r.opt_list("PrivateKeyList", &C_PRIVATE_KEY_LIST, &Constraint::NONE),
-            saml_key_hashes: r.opt_list("SAMLKeyHashes", &Constraint::NONE, &Constraint::NONE),
-            saml_metadata_document: r.opt("SAMLMetadataDocument", &C_SAML_METADATA_DOCUMENT_TYPE),
-            saml_provider_uuid: r.opt("SAMLProviderUUID", &C_PRIVATE_KEY_ID_TYPE),
-            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
-            valid_until: r.opt("ValidUntil", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetSAMLProviderResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AssertionEncryptionMode", &self.assertion_encryption_mode);
+        opt_field(w, "SAMLProviderUUID", &self.saml_provider_uuid);
+        opt_field(w, "SAMLMetadataDocument", &self.saml_metadata_document);
         opt_field(w, "ContextProvider", &self.context_provider);
+        opt_field(w, "SAMLKeyHashes", &self.saml_key_hashes);
         opt_field(w, "CreateDate", &self.create_date);
+        opt_field(w, "ValidUntil", &self.valid_until);
+        opt_field(w, "Tags", &self.tags);
+        opt_field(w, "AssertionEncryptionMode", &self.assertion_encryption_mode);
+        opt_field(w, "PrivateKeyList", &self.private_key_list);
         opt_field(w, "IdentityCenterInstanceArn", &self.identity_center_instance_arn);
         opt_field(w, "IdentityStoreArn", &self.identity_store_arn);
-        opt_field(w, "PrivateKeyList", &self.private_key_list);
-        opt_field(w, "SAMLKeyHashes", &self.saml_key_hashes);
-        opt_field(w, "SAMLMetadataDocument", &self.saml_metadata_document);
-        opt_field(w, "SAMLProviderUUID", &self.saml_provider_uuid);
-        opt_field(w, "Tags", &self.tags);
-        opt_field(w, "ValidUntil", &self.valid_until);
     }
 }
 impl ListItem for GetSAMLProviderResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetSSHPublicKeyRequest {
-    pub encoding: EncodingType,
-    pub ssh_public_key_id: String,
     pub user_name: String,
+    pub ssh_public_key_id: String,
+    pub encoding: EncodingType,
 }
 impl Decode for GetSSHPublicKeyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            encoding: r.req("Encoding", &Constraint::NONE),
-            ssh_public_key_id: r.req("SSHPublicKeyId", &C_PUBLIC_KEY_ID_TYPE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            ssh_public_key_id: r.req("SSHPublicKeyId", &C_PUBLIC_KEY_ID_TYPE),
+            encoding: r.req("Encoding", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetSSHPublicKeyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Encoding", &self.encoding);
-        field(w, "SSHPublicKeyId", &self.ssh_public_key_id);
         field(w, "UserName", &self.user_name);
+        field(w, "SSHPublicKeyId", &self.ssh_public_key_id);
+        field(w, "Encoding", &self.encoding);
     }
 }
 impl ListItem for GetSSHPublicKeyRequest {}
@@ -4029,16 +4029,16 @@ impl ListItem for GetServerCertificateResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetServiceLastAccessedDetailsRequest {
     pub job_id: String,
-    pub marker: Option<String>,
     pub max_items: Option<i32>,
+    pub marker: Option<String>,
 }
 impl Decode for GetServiceLastAccessedDetailsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_id: r.req("JobId", &C_JOB_ID_TYPE),
-            marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
+            marker: r.opt("Marker", &C_MARKER_TYPE),
         })
     }
 }
@@ -4046,49 +4046,49 @@ impl Encode for GetServiceLastAccessedDetailsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "JobId", &self.job_id);
-        opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
+        opt_field(w, "Marker", &self.marker);
     }
 }
 impl ListItem for GetServiceLastAccessedDetailsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetServiceLastAccessedDetailsResponse {
-    pub error: Option<ErrorDetails>,
-    pub is_truncated: Option<bool>,
-    pub job_completion_date: DateTime<Utc>,
-    pub job_creation_date: DateTime<Utc>,
     pub job_status: JobStatusType,
     pub job_type: Option<AccessAdvisorUsageGranularityType>,
-    pub marker: Option<String>,
+    pub job_creation_date: DateTime<Utc>,
     pub services_last_accessed: Vec<ServiceLastAccessed>,
+    pub job_completion_date: DateTime<Utc>,
+    pub is_truncated: Option<bool>,
+    pub marker: Option<String>,
+    pub error: Option<ErrorDetails>,
 }
 impl Decode for GetServiceLastAccessedDetailsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            error: r.opt("Error", &Constraint::NONE),
-            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
-            job_completion_date: r.req("JobCompletionDate", &Constraint::NONE),
-            job_creation_date: r.req("JobCreationDate", &Constraint::NONE),
             job_status: r.req("JobStatus", &Constraint::NONE),
             job_type: r.opt("JobType", &Constraint::NONE),
-            marker: r.opt("Marker", &Constraint::NONE),
+            job_creation_date: r.req("JobCreationDate", &Constraint::NONE),
             services_last_accessed: r.req_list("ServicesLastAccessed", &Constraint::NONE, &Constraint::NONE),
+            job_completion_date: r.req("JobCompletionDate", &Constraint::NONE),
+            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
+            marker: r.opt("Marker", &Constraint::NONE),
+            error: r.opt("Error", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetServiceLastAccessedDetailsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Error", &self.error);
-        opt_field(w, "IsTruncated", &self.is_truncated);
-        field(w, "JobCompletionDate", &self.job_completion_date);
-        field(w, "JobCreationDate", &self.job_creation_date);
         field(w, "JobStatus", &self.job_status);
         opt_field(w, "JobType", &self.job_type);
-        opt_field(w, "Marker", &self.marker);
+        field(w, "JobCreationDate", &self.job_creation_date);
         field(w, "ServicesLastAccessed", &self.services_last_accessed);
+        field(w, "JobCompletionDate", &self.job_completion_date);
+        opt_field(w, "IsTruncated", &self.is_truncated);
+        opt_field(w, "Marker", &self.marker);
+        opt_field(w, "Error", &self.error);
     }
 }
 impl ListItem for GetServiceLastAccessedDetailsResponse {}
@@ -4096,18 +4096,18 @@ impl ListItem for GetServiceLastAccessedDetailsResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetServiceLastAccessedDetailsWithEntitiesRequest {
     pub job_id: String,
-    pub marker: Option<String>,
-    pub max_items: Option<i32>,
     pub service_namespace: String,
+    pub max_items: Option<i32>,
+    pub marker: Option<String>,
 }
 impl Decode for GetServiceLastAccessedDetailsWithEntitiesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_id: r.req("JobId", &C_JOB_ID_TYPE),
-            marker: r.opt("Marker", &C_MARKER_TYPE),
-            max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
             service_namespace: r.req("ServiceNamespace", &C_SERVICE_NAMESPACE_TYPE),
+            max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
+            marker: r.opt("Marker", &C_MARKER_TYPE),
         })
     }
 }
@@ -4115,47 +4115,47 @@ impl Encode for GetServiceLastAccessedDetailsWithEntitiesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "JobId", &self.job_id);
-        opt_field(w, "Marker", &self.marker);
-        opt_field(w, "MaxItems", &self.max_items);
         field(w, "ServiceNamespace", &self.service_namespace);
+        opt_field(w, "MaxItems", &self.max_items);
+        opt_field(w, "Marker", &self.marker);
     }
 }
 impl ListItem for GetServiceLastAccessedDetailsWithEntitiesRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetServiceLastAccessedDetailsWithEntitiesResponse {
-    pub entity_details_list: Vec<EntityDetails>,
-    pub error: Option<ErrorDetails>,
-    pub is_truncated: Option<bool>,
-    pub job_completion_date: DateTime<Utc>,
-    pub job_creation_date: DateTime<Utc>,
     pub job_status: JobStatusType,
+    pub job_creation_date: DateTime<Utc>,
+    pub job_completion_date: DateTime<Utc>,
+    pub entity_details_list: Vec<EntityDetails>,
+    pub is_truncated: Option<bool>,
     pub marker: Option<String>,
+    pub error: Option<ErrorDetails>,
 }
 impl Decode for GetServiceLastAccessedDetailsWithEntitiesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            entity_details_list: r.req_list("EntityDetailsList", &Constraint::NONE, &Constraint::NONE),
-            error: r.opt("Error", &Constraint::NONE),
-            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
-            job_completion_date: r.req("JobCompletionDate", &Constraint::NONE),
-            job_creation_date: r.req("JobCreationDate", &Constraint::NONE),
             job_status: r.req("JobStatus", &Constraint::NONE),
+            job_creation_date: r.req("JobCreationDate", &Constraint::NONE),
+            job_completion_date: r.req("JobCompletionDate", &Constraint::NONE),
+            entity_details_list: r.req_list("EntityDetailsList", &Constraint::NONE, &Constraint::NONE),
+            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
+            error: r.opt("Error", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetServiceLastAccessedDetailsWithEntitiesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "EntityDetailsList", &self.entity_details_list);
-        opt_field(w, "Error", &self.error);
-        opt_field(w, "IsTruncated", &self.is_truncated);
-        field(w, "JobCompletionDate", &self.job_completion_date);
-        field(w, "JobCreationDate", &self.job_creation_date);
         field(w, "JobStatus", &self.job_status);
+        field(w, "JobCreationDate", &self.job_creation_date);
+        field(w, "JobCompletionDate", &self.job_completion_date);
+        field(w, "EntityDetailsList", &self.entity_details_list);
+        opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
+        opt_field(w, "Error", &self.error);
     }
 }
 impl ListItem for GetServiceLastAccessedDetailsWithEntitiesResponse {}
@@ -4182,46 +4182,46 @@ impl ListItem for GetServiceLinkedRoleDeletionStatusRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetServiceLinkedRoleDeletionStatusResponse {
-    pub reason: Option<DeletionTaskFailureReasonType>,
     pub status: DeletionTaskStatusType,
+    pub reason: Option<DeletionTaskFailureReasonType>,
 }
 impl Decode for GetServiceLinkedRoleDeletionStatusResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            reason: r.opt("Reason", &Constraint::NONE),
             status: r.req("Status", &Constraint::NONE),
+            reason: r.opt("Reason", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetServiceLinkedRoleDeletionStatusResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Reason", &self.reason);
         field(w, "Status", &self.status);
+        opt_field(w, "Reason", &self.reason);
     }
 }
 impl ListItem for GetServiceLinkedRoleDeletionStatusResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetUserPolicyRequest {
-    pub policy_name: String,
     pub user_name: String,
+    pub policy_name: String,
 }
 impl Decode for GetUserPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
         })
     }
 }
 impl Encode for GetUserPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyName", &self.policy_name);
         field(w, "UserName", &self.user_name);
+        field(w, "PolicyName", &self.policy_name);
     }
 }
 impl ListItem for GetUserPolicyRequest {}
@@ -4229,26 +4229,26 @@ impl ListItem for GetUserPolicyRequest {}
 /// Contains the response to a successful GetUserPolicy request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetUserPolicyResponse {
-    pub policy_document: String,
-    pub policy_name: String,
     pub user_name: String,
+    pub policy_name: String,
+    pub policy_document: String,
 }
 impl Decode for GetUserPolicyResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
 impl Encode for GetUserPolicyResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyDocument", &self.policy_document);
-        field(w, "PolicyName", &self.policy_name);
         field(w, "UserName", &self.user_name);
+        field(w, "PolicyName", &self.policy_name);
+        field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for GetUserPolicyResponse {}
@@ -4297,32 +4297,32 @@ impl ListItem for GetUserResponse {}
 /// Contains information about an IAM group entity.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
+    pub path: String,
+    pub group_name: String,
+    pub group_id: String,
     pub arn: String,
     pub create_date: DateTime<Utc>,
-    pub group_id: String,
-    pub group_name: String,
-    pub path: String,
 }
 impl Decode for Group {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path: r.req("Path", &C_PATH_TYPE),
+            group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
+            group_id: r.req("GroupId", &C_ID_TYPE),
             arn: r.req("Arn", &C_ARN_TYPE),
             create_date: r.req("CreateDate", &Constraint::NONE),
-            group_id: r.req("GroupId", &C_ID_TYPE),
-            group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
-            path: r.req("Path", &C_PATH_TYPE),
         })
     }
 }
 impl Encode for Group {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Path", &self.path);
+        field(w, "GroupName", &self.group_name);
+        field(w, "GroupId", &self.group_id);
         field(w, "Arn", &self.arn);
         field(w, "CreateDate", &self.create_date);
-        field(w, "GroupId", &self.group_id);
-        field(w, "GroupName", &self.group_name);
-        field(w, "Path", &self.path);
     }
 }
 impl ListItem for Group {}
@@ -4330,38 +4330,38 @@ impl ListItem for Group {}
 /// Contains information about an IAM group, including all of the group's policies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupDetail {
-    pub arn: Option<String>,
-    pub attached_managed_policies: Option<Vec<AttachedPolicy>>,
-    pub create_date: Option<DateTime<Utc>>,
-    pub group_id: Option<String>,
-    pub group_name: Option<String>,
-    pub group_policy_list: Option<Vec<PolicyDetail>>,
     pub path: Option<String>,
+    pub group_name: Option<String>,
+    pub group_id: Option<String>,
+    pub arn: Option<String>,
+    pub create_date: Option<DateTime<Utc>>,
+    pub group_policy_list: Option<Vec<PolicyDetail>>,
+    pub attached_managed_policies: Option<Vec<AttachedPolicy>>,
 }
 impl Decode for GroupDetail {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.opt("Arn", &C_ARN_TYPE),
-            attached_managed_policies: r.opt_list("AttachedManagedPolicies", &Constraint::NONE, &Constraint::NONE),
-            create_date: r.opt("CreateDate", &Constraint::NONE),
-            group_id: r.opt("GroupId", &C_ID_TYPE),
-            group_name: r.opt("GroupName", &C_GROUP_NAME_TYPE),
-            group_policy_list: r.opt_list("GroupPolicyList", &Constraint::NONE, &Constraint::NONE),
             path: r.opt("Path", &C_PATH_TYPE),
+            group_name: r.opt("GroupName", &C_GROUP_NAME_TYPE),
+            group_id: r.opt("GroupId", &C_ID_TYPE),
+            arn: r.opt("Arn", &C_ARN_TYPE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
+            group_policy_list: r.opt_list("GroupPolicyList", &Constraint::NONE, &Constraint::NONE),
+            attached_managed_policies: r.opt_list("AttachedManagedPolicies", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for GroupDetail {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Arn", &self.arn);
-        opt_field(w, "AttachedManagedPolicies", &self.attached_managed_policies);
-        opt_field(w, "CreateDate", &self.create_date);
-        opt_field(w, "GroupId", &self.group_id);
-        opt_field(w, "GroupName", &self.group_name);
-        opt_field(w, "GroupPolicyList", &self.group_policy_list);
         opt_field(w, "Path", &self.path);
+        opt_field(w, "GroupName", &self.group_name);
+        opt_field(w, "GroupId", &self.group_id);
+        opt_field(w, "Arn", &self.arn);
+        opt_field(w, "CreateDate", &self.create_date);
+        opt_field(w, "GroupPolicyList", &self.group_policy_list);
+        opt_field(w, "AttachedManagedPolicies", &self.attached_managed_policies);
     }
 }
 impl ListItem for GroupDetail {}
@@ -4369,23 +4369,23 @@ impl ListItem for GroupDetail {}
 /// Contains an inline policy template that the service embeds in roles that you create from a role template.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InlinePolicy {
-    pub policy_document: String,
     pub policy_name: String,
+    pub policy_document: String,
 }
 impl Decode for InlinePolicy {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
 impl Encode for InlinePolicy {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyDocument", &self.policy_document);
         field(w, "PolicyName", &self.policy_name);
+        field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for InlinePolicy {}
@@ -4393,26 +4393,26 @@ impl ListItem for InlinePolicy {}
 /// Identifies one or more inline policies that are embedded in IAM users, groups, or roles, by the name of the policy together with the type and name of the entity that it is attached to.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InlinePolicyIdentifierType {
-    pub attachment_name: String,
-    pub attachment_type: AttachmentType,
     pub policy_name: String,
+    pub attachment_type: AttachmentType,
+    pub attachment_name: String,
 }
 impl Decode for InlinePolicyIdentifierType {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            attachment_name: r.req("AttachmentName", &C_ATTACHMENT_NAME),
-            attachment_type: r.req("AttachmentType", &Constraint::NONE),
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            attachment_type: r.req("AttachmentType", &Constraint::NONE),
+            attachment_name: r.req("AttachmentName", &C_ATTACHMENT_NAME),
         })
     }
 }
 impl Encode for InlinePolicyIdentifierType {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "AttachmentName", &self.attachment_name);
-        field(w, "AttachmentType", &self.attachment_type);
         field(w, "PolicyName", &self.policy_name);
+        field(w, "AttachmentType", &self.attachment_type);
+        field(w, "AttachmentName", &self.attachment_name);
     }
 }
 impl ListItem for InlinePolicyIdentifierType {}
@@ -4420,11 +4420,11 @@ impl ListItem for InlinePolicyIdentifierType {}
 /// Contains information about an instance profile.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InstanceProfile {
+    pub path: String,
+    pub instance_profile_name: String,
+    pub instance_profile_id: String,
     pub arn: String,
     pub create_date: DateTime<Utc>,
-    pub instance_profile_id: String,
-    pub instance_profile_name: String,
-    pub path: String,
     pub roles: Vec<Role>,
     pub tags: Option<Vec<Tag>>,
 }
@@ -4432,11 +4432,11 @@ impl Decode for InstanceProfile {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path: r.req("Path", &C_PATH_TYPE),
+            instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
+            instance_profile_id: r.req("InstanceProfileId", &C_ID_TYPE),
             arn: r.req("Arn", &C_ARN_TYPE),
             create_date: r.req("CreateDate", &Constraint::NONE),
-            instance_profile_id: r.req("InstanceProfileId", &C_ID_TYPE),
-            instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
-            path: r.req("Path", &C_PATH_TYPE),
             roles: r.req_list("Roles", &Constraint::NONE, &Constraint::NONE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
@@ -4445,11 +4445,11 @@ impl Decode for InstanceProfile {
 impl Encode for InstanceProfile {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Path", &self.path);
+        field(w, "InstanceProfileName", &self.instance_profile_name);
+        field(w, "InstanceProfileId", &self.instance_profile_id);
         field(w, "Arn", &self.arn);
         field(w, "CreateDate", &self.create_date);
-        field(w, "InstanceProfileId", &self.instance_profile_id);
-        field(w, "InstanceProfileName", &self.instance_profile_name);
-        field(w, "Path", &self.path);
         field(w, "Roles", &self.roles);
         opt_field(w, "Tags", &self.tags);
     }
@@ -4458,26 +4458,26 @@ impl ListItem for InstanceProfile {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListAccessKeysRequest {
+    pub user_name: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub user_name: Option<String>,
 }
 impl Decode for ListAccessKeysRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListAccessKeysRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserName", &self.user_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListAccessKeysRequest {}
@@ -4562,18 +4562,18 @@ impl ListItem for ListAccountAliasesResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListAttachedGroupPoliciesRequest {
     pub group_name: String,
+    pub path_prefix: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
 }
 impl Decode for ListAttachedGroupPoliciesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
+            path_prefix: r.opt("PathPrefix", &C_POLICY_PATH_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_POLICY_PATH_TYPE),
         })
     }
 }
@@ -4581,9 +4581,9 @@ impl Encode for ListAttachedGroupPoliciesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "GroupName", &self.group_name);
+        opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
     }
 }
 impl ListItem for ListAttachedGroupPoliciesRequest {}
@@ -4617,29 +4617,29 @@ impl ListItem for ListAttachedGroupPoliciesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListAttachedRolePoliciesRequest {
+    pub role_name: String,
+    pub path_prefix: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
-    pub role_name: String,
 }
 impl Decode for ListAttachedRolePoliciesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            path_prefix: r.opt("PathPrefix", &C_POLICY_PATH_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_POLICY_PATH_TYPE),
-            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
         })
     }
 }
 impl Encode for ListAttachedRolePoliciesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "RoleName", &self.role_name);
+        opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
-        field(w, "RoleName", &self.role_name);
     }
 }
 impl ListItem for ListAttachedRolePoliciesRequest {}
@@ -4673,29 +4673,29 @@ impl ListItem for ListAttachedRolePoliciesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListAttachedUserPoliciesRequest {
+    pub user_name: String,
+    pub path_prefix: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
-    pub user_name: String,
 }
 impl Decode for ListAttachedUserPoliciesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            path_prefix: r.opt("PathPrefix", &C_POLICY_PATH_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_POLICY_PATH_TYPE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListAttachedUserPoliciesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
+        opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListAttachedUserPoliciesRequest {}
@@ -4729,26 +4729,26 @@ impl ListItem for ListAttachedUserPoliciesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListDelegationRequestsRequest {
+    pub owner_id: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub owner_id: Option<String>,
 }
 impl Decode for ListDelegationRequestsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            owner_id: r.opt("OwnerId", &C_OWNER_ID_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            owner_id: r.opt("OwnerId", &C_OWNER_ID_TYPE),
         })
     }
 }
 impl Encode for ListDelegationRequestsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "OwnerId", &self.owner_id);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "OwnerId", &self.owner_id);
     }
 }
 impl ListItem for ListDelegationRequestsRequest {}
@@ -4781,35 +4781,35 @@ impl ListItem for ListDelegationRequestsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListEntitiesForPolicyRequest {
+    pub policy_arn: String,
     pub entity_filter: Option<EntityType>,
+    pub path_prefix: Option<String>,
+    pub policy_usage_filter: Option<PolicyUsageType>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
-    pub policy_arn: String,
-    pub policy_usage_filter: Option<PolicyUsageType>,
 }
 impl Decode for ListEntitiesForPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
             entity_filter: r.opt("EntityFilter", &Constraint::NONE),
+            path_prefix: r.opt("PathPrefix", &C_PATH_TYPE),
+            policy_usage_filter: r.opt("PolicyUsageFilter", &Constraint::NONE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_PATH_TYPE),
-            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
-            policy_usage_filter: r.opt("PolicyUsageFilter", &Constraint::NONE),
         })
     }
 }
 impl Encode for ListEntitiesForPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "PolicyArn", &self.policy_arn);
         opt_field(w, "EntityFilter", &self.entity_filter);
+        opt_field(w, "PathPrefix", &self.path_prefix);
+        opt_field(w, "PolicyUsageFilter", &self.policy_usage_filter);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
-        field(w, "PolicyArn", &self.policy_arn);
-        opt_field(w, "PolicyUsageFilter", &self.policy_usage_filter);
     }
 }
 impl ListItem for ListEntitiesForPolicyRequest {}
@@ -4817,32 +4817,32 @@ impl ListItem for ListEntitiesForPolicyRequest {}
 /// Contains the response to a successful ListEntitiesForPolicy request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListEntitiesForPolicyResponse {
+    pub policy_groups: Option<Vec<PolicyGroup>>,
+    pub policy_users: Option<Vec<PolicyUser>>,
+    pub policy_roles: Option<Vec<PolicyRole>>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub policy_groups: Option<Vec<PolicyGroup>>,
-    pub policy_roles: Option<Vec<PolicyRole>>,
-    pub policy_users: Option<Vec<PolicyUser>>,
 }
 impl Decode for ListEntitiesForPolicyResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy_groups: r.opt_list("PolicyGroups", &Constraint::NONE, &Constraint::NONE),
+            policy_users: r.opt_list("PolicyUsers", &Constraint::NONE, &Constraint::NONE),
+            policy_roles: r.opt_list("PolicyRoles", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            policy_groups: r.opt_list("PolicyGroups", &Constraint::NONE, &Constraint::NONE),
-            policy_roles: r.opt_list("PolicyRoles", &Constraint::NONE, &Constraint::NONE),
-            policy_users: r.opt_list("PolicyUsers", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListEntitiesForPolicyResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "PolicyGroups", &self.policy_groups);
+        opt_field(w, "PolicyUsers", &self.policy_users);
+        opt_field(w, "PolicyRoles", &self.policy_roles);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        opt_field(w, "PolicyGroups", &self.policy_groups);
-        opt_field(w, "PolicyRoles", &self.policy_roles);
-        opt_field(w, "PolicyUsers", &self.policy_users);
     }
 }
 impl ListItem for ListEntitiesForPolicyResponse {}
@@ -4876,52 +4876,52 @@ impl ListItem for ListGroupPoliciesRequest {}
 /// Contains the response to a successful ListGroupPolicies request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListGroupPoliciesResponse {
+    pub policy_names: Vec<String>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub policy_names: Vec<String>,
 }
 impl Decode for ListGroupPoliciesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
         })
     }
 }
 impl Encode for ListGroupPoliciesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "PolicyNames", &self.policy_names);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "PolicyNames", &self.policy_names);
     }
 }
 impl ListItem for ListGroupPoliciesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListGroupsForUserRequest {
+    pub user_name: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub user_name: String,
 }
 impl Decode for ListGroupsForUserRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListGroupsForUserRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListGroupsForUserRequest {}
@@ -4955,26 +4955,26 @@ impl ListItem for ListGroupsForUserResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListGroupsRequest {
+    pub path_prefix: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
 }
 impl Decode for ListGroupsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
         })
     }
 }
 impl Encode for ListGroupsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
     }
 }
 impl ListItem for ListGroupsRequest {}
@@ -5034,52 +5034,52 @@ impl ListItem for ListInstanceProfileTagsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListInstanceProfileTagsResponse {
+    pub tags: Vec<Tag>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub tags: Vec<Tag>,
 }
 impl Decode for ListInstanceProfileTagsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListInstanceProfileTagsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Tags", &self.tags);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for ListInstanceProfileTagsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListInstanceProfilesForRoleRequest {
+    pub role_name: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub role_name: String,
 }
 impl Decode for ListInstanceProfilesForRoleRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
         })
     }
 }
 impl Encode for ListInstanceProfilesForRoleRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "RoleName", &self.role_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "RoleName", &self.role_name);
     }
 }
 impl ListItem for ListInstanceProfilesForRoleRequest {}
@@ -5113,26 +5113,26 @@ impl ListItem for ListInstanceProfilesForRoleResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListInstanceProfilesRequest {
+    pub path_prefix: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
 }
 impl Decode for ListInstanceProfilesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
         })
     }
 }
 impl Encode for ListInstanceProfilesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
     }
 }
 impl ListItem for ListInstanceProfilesRequest {}
@@ -5166,78 +5166,78 @@ impl ListItem for ListInstanceProfilesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListMFADeviceTagsRequest {
+    pub serial_number: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub serial_number: String,
 }
 impl Decode for ListMFADeviceTagsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
         })
     }
 }
 impl Encode for ListMFADeviceTagsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "SerialNumber", &self.serial_number);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "SerialNumber", &self.serial_number);
     }
 }
 impl ListItem for ListMFADeviceTagsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListMFADeviceTagsResponse {
+    pub tags: Vec<Tag>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub tags: Vec<Tag>,
 }
 impl Decode for ListMFADeviceTagsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListMFADeviceTagsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Tags", &self.tags);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for ListMFADeviceTagsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListMFADevicesRequest {
+    pub user_name: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub user_name: Option<String>,
 }
 impl Decode for ListMFADevicesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListMFADevicesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserName", &self.user_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListMFADevicesRequest {}
@@ -5245,16 +5245,16 @@ impl ListItem for ListMFADevicesRequest {}
 /// Contains the response to a successful ListMFADevices request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListMFADevicesResponse {
-    pub is_truncated: Option<bool>,
     pub mfa_devices: Vec<MFADevice>,
+    pub is_truncated: Option<bool>,
     pub marker: Option<String>,
 }
 impl Decode for ListMFADevicesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             mfa_devices: r.req_list("MFADevices", &Constraint::NONE, &Constraint::NONE),
+            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
         })
     }
@@ -5262,8 +5262,8 @@ impl Decode for ListMFADevicesResponse {
 impl Encode for ListMFADevicesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "IsTruncated", &self.is_truncated);
         field(w, "MFADevices", &self.mfa_devices);
+        opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
     }
 }
@@ -5271,52 +5271,52 @@ impl ListItem for ListMFADevicesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOpenIDConnectProviderTagsRequest {
+    pub open_id_connect_provider_arn: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub open_id_connect_provider_arn: String,
 }
 impl Decode for ListOpenIDConnectProviderTagsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for ListOpenIDConnectProviderTagsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "OpenIDConnectProviderArn", &self.open_id_connect_provider_arn);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "OpenIDConnectProviderArn", &self.open_id_connect_provider_arn);
     }
 }
 impl ListItem for ListOpenIDConnectProviderTagsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOpenIDConnectProviderTagsResponse {
+    pub tags: Vec<Tag>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub tags: Vec<Tag>,
 }
 impl Decode for ListOpenIDConnectProviderTagsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListOpenIDConnectProviderTagsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Tags", &self.tags);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for ListOpenIDConnectProviderTagsResponse {}
@@ -5378,23 +5378,23 @@ impl ListItem for ListOrganizationsFeaturesRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOrganizationsFeaturesResponse {
-    pub enabled_features: Option<Vec<FeatureType>>,
     pub organization_id: Option<String>,
+    pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for ListOrganizationsFeaturesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
+            enabled_features: r.opt_list("EnabledFeatures", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListOrganizationsFeaturesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EnabledFeatures", &self.enabled_features);
         opt_field(w, "OrganizationId", &self.organization_id);
+        opt_field(w, "EnabledFeatures", &self.enabled_features);
     }
 }
 impl ListItem for ListOrganizationsFeaturesResponse {}
@@ -5402,39 +5402,39 @@ impl ListItem for ListOrganizationsFeaturesResponse {}
 /// Contains details about the permissions policies that are attached to the specified identity (user, group, or role).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPoliciesGrantingServiceAccessEntry {
-    pub policies: Option<Vec<PolicyGrantingServiceAccess>>,
     pub service_namespace: Option<String>,
+    pub policies: Option<Vec<PolicyGrantingServiceAccess>>,
 }
 impl Decode for ListPoliciesGrantingServiceAccessEntry {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policies: r.opt_list("Policies", &Constraint::NONE, &Constraint::NONE),
             service_namespace: r.opt("ServiceNamespace", &C_SERVICE_NAMESPACE_TYPE),
+            policies: r.opt_list("Policies", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListPoliciesGrantingServiceAccessEntry {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Policies", &self.policies);
         opt_field(w, "ServiceNamespace", &self.service_namespace);
+        opt_field(w, "Policies", &self.policies);
     }
 }
 impl ListItem for ListPoliciesGrantingServiceAccessEntry {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPoliciesGrantingServiceAccessRequest {
-    pub arn: String,
     pub marker: Option<String>,
+    pub arn: String,
     pub service_namespaces: Vec<String>,
 }
 impl Decode for ListPoliciesGrantingServiceAccessRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.req("Arn", &C_ARN_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
+            arn: r.req("Arn", &C_ARN_TYPE),
             service_namespaces: r.req_list("ServiceNamespaces", &C_SERVICE_NAMESPACE_LIST_TYPE, &C_SERVICE_NAMESPACE_TYPE),
         })
     }
@@ -5442,8 +5442,8 @@ impl Decode for ListPoliciesGrantingServiceAccessRequest {
 impl Encode for ListPoliciesGrantingServiceAccessRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Arn", &self.arn);
         opt_field(w, "Marker", &self.marker);
+        field(w, "Arn", &self.arn);
         field(w, "ServiceNamespaces", &self.service_namespaces);
     }
 }
@@ -5451,61 +5451,61 @@ impl ListItem for ListPoliciesGrantingServiceAccessRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPoliciesGrantingServiceAccessResponse {
+    pub policies_granting_service_access: Vec<ListPoliciesGrantingServiceAccessEntry>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub policies_granting_service_access: Vec<ListPoliciesGrantingServiceAccessEntry>,
 }
 impl Decode for ListPoliciesGrantingServiceAccessResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policies_granting_service_access: r.req_list("PoliciesGrantingServiceAccess", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            policies_granting_service_access: r.req_list("PoliciesGrantingServiceAccess", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListPoliciesGrantingServiceAccessResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "PoliciesGrantingServiceAccess", &self.policies_granting_service_access);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "PoliciesGrantingServiceAccess", &self.policies_granting_service_access);
     }
 }
 impl ListItem for ListPoliciesGrantingServiceAccessResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPoliciesRequest {
-    pub marker: Option<String>,
-    pub max_items: Option<i32>,
+    pub scope: Option<PolicyScopeType>,
     pub only_attached: Option<bool>,
     pub path_prefix: Option<String>,
     pub policy_usage_filter: Option<PolicyUsageType>,
-    pub scope: Option<PolicyScopeType>,
+    pub marker: Option<String>,
+    pub max_items: Option<i32>,
 }
 impl Decode for ListPoliciesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            marker: r.opt("Marker", &C_MARKER_TYPE),
-            max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
+            scope: r.opt("Scope", &Constraint::NONE),
             only_attached: r.opt("OnlyAttached", &Constraint::NONE),
             path_prefix: r.opt("PathPrefix", &C_POLICY_PATH_TYPE),
             policy_usage_filter: r.opt("PolicyUsageFilter", &Constraint::NONE),
-            scope: r.opt("Scope", &Constraint::NONE),
+            marker: r.opt("Marker", &C_MARKER_TYPE),
+            max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
         })
     }
 }
 impl Encode for ListPoliciesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Marker", &self.marker);
-        opt_field(w, "MaxItems", &self.max_items);
+        opt_field(w, "Scope", &self.scope);
         opt_field(w, "OnlyAttached", &self.only_attached);
         opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "PolicyUsageFilter", &self.policy_usage_filter);
-        opt_field(w, "Scope", &self.scope);
+        opt_field(w, "Marker", &self.marker);
+        opt_field(w, "MaxItems", &self.max_items);
     }
 }
 impl ListItem for ListPoliciesRequest {}
@@ -5513,104 +5513,104 @@ impl ListItem for ListPoliciesRequest {}
 /// Contains the response to a successful ListPolicies request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPoliciesResponse {
+    pub policies: Option<Vec<Policy>>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub policies: Option<Vec<Policy>>,
 }
 impl Decode for ListPoliciesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policies: r.opt_list("Policies", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            policies: r.opt_list("Policies", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListPoliciesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "Policies", &self.policies);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        opt_field(w, "Policies", &self.policies);
     }
 }
 impl ListItem for ListPoliciesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPolicyTagsRequest {
+    pub policy_arn: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub policy_arn: String,
 }
 impl Decode for ListPolicyTagsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for ListPolicyTagsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "PolicyArn", &self.policy_arn);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "PolicyArn", &self.policy_arn);
     }
 }
 impl ListItem for ListPolicyTagsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPolicyTagsResponse {
+    pub tags: Vec<Tag>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub tags: Vec<Tag>,
 }
 impl Decode for ListPolicyTagsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListPolicyTagsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Tags", &self.tags);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for ListPolicyTagsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPolicyVersionsRequest {
+    pub policy_arn: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub policy_arn: String,
 }
 impl Decode for ListPolicyVersionsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for ListPolicyVersionsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "PolicyArn", &self.policy_arn);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "PolicyArn", &self.policy_arn);
     }
 }
 impl ListItem for ListPolicyVersionsRequest {}
@@ -5618,52 +5618,52 @@ impl ListItem for ListPolicyVersionsRequest {}
 /// Contains the response to a successful ListPolicyVersions request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPolicyVersionsResponse {
+    pub versions: Option<Vec<PolicyVersion>>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub versions: Option<Vec<PolicyVersion>>,
 }
 impl Decode for ListPolicyVersionsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            versions: r.opt_list("Versions", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            versions: r.opt_list("Versions", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListPolicyVersionsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "Versions", &self.versions);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        opt_field(w, "Versions", &self.versions);
     }
 }
 impl ListItem for ListPolicyVersionsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListRolePoliciesRequest {
+    pub role_name: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub role_name: String,
 }
 impl Decode for ListRolePoliciesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
         })
     }
 }
 impl Encode for ListRolePoliciesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "RoleName", &self.role_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "RoleName", &self.role_name);
     }
 }
 impl ListItem for ListRolePoliciesRequest {}
@@ -5671,104 +5671,104 @@ impl ListItem for ListRolePoliciesRequest {}
 /// Contains the response to a successful ListRolePolicies request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListRolePoliciesResponse {
+    pub policy_names: Vec<String>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub policy_names: Vec<String>,
 }
 impl Decode for ListRolePoliciesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
         })
     }
 }
 impl Encode for ListRolePoliciesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "PolicyNames", &self.policy_names);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "PolicyNames", &self.policy_names);
     }
 }
 impl ListItem for ListRolePoliciesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListRoleTagsRequest {
+    pub role_name: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub role_name: String,
 }
 impl Decode for ListRoleTagsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
         })
     }
 }
 impl Encode for ListRoleTagsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "RoleName", &self.role_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "RoleName", &self.role_name);
     }
 }
 impl ListItem for ListRoleTagsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListRoleTagsResponse {
+    pub tags: Vec<Tag>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub tags: Vec<Tag>,
 }
 impl Decode for ListRoleTagsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListRoleTagsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Tags", &self.tags);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for ListRoleTagsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListRolesRequest {
+    pub path_prefix: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
 }
 impl Decode for ListRolesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
         })
     }
 }
 impl Encode for ListRolesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
     }
 }
 impl ListItem for ListRolesRequest {}
@@ -5776,78 +5776,78 @@ impl ListItem for ListRolesRequest {}
 /// Contains the response to a successful ListRoles request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListRolesResponse {
+    pub roles: Vec<Role>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub roles: Vec<Role>,
 }
 impl Decode for ListRolesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            roles: r.req_list("Roles", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            roles: r.req_list("Roles", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListRolesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Roles", &self.roles);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Roles", &self.roles);
     }
 }
 impl ListItem for ListRolesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListSAMLProviderTagsRequest {
+    pub saml_provider_arn: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub saml_provider_arn: String,
 }
 impl Decode for ListSAMLProviderTagsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for ListSAMLProviderTagsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "SAMLProviderArn", &self.saml_provider_arn);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "SAMLProviderArn", &self.saml_provider_arn);
     }
 }
 impl ListItem for ListSAMLProviderTagsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListSAMLProviderTagsResponse {
+    pub tags: Vec<Tag>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub tags: Vec<Tag>,
 }
 impl Decode for ListSAMLProviderTagsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListSAMLProviderTagsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Tags", &self.tags);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for ListSAMLProviderTagsResponse {}
@@ -5892,26 +5892,26 @@ impl ListItem for ListSAMLProvidersResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListSSHPublicKeysRequest {
+    pub user_name: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub user_name: Option<String>,
 }
 impl Decode for ListSSHPublicKeysRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListSSHPublicKeysRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserName", &self.user_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListSSHPublicKeysRequest {}
@@ -5919,104 +5919,104 @@ impl ListItem for ListSSHPublicKeysRequest {}
 /// Contains the response to a successful ListSSHPublicKeys request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListSSHPublicKeysResponse {
+    pub ssh_public_keys: Option<Vec<SSHPublicKeyMetadata>>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub ssh_public_keys: Option<Vec<SSHPublicKeyMetadata>>,
 }
 impl Decode for ListSSHPublicKeysResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            ssh_public_keys: r.opt_list("SSHPublicKeys", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            ssh_public_keys: r.opt_list("SSHPublicKeys", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListSSHPublicKeysResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "SSHPublicKeys", &self.ssh_public_keys);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        opt_field(w, "SSHPublicKeys", &self.ssh_public_keys);
     }
 }
 impl ListItem for ListSSHPublicKeysResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListServerCertificateTagsRequest {
+    pub server_certificate_name: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub server_certificate_name: String,
 }
 impl Decode for ListServerCertificateTagsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
         })
     }
 }
 impl Encode for ListServerCertificateTagsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "ServerCertificateName", &self.server_certificate_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "ServerCertificateName", &self.server_certificate_name);
     }
 }
 impl ListItem for ListServerCertificateTagsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListServerCertificateTagsResponse {
+    pub tags: Vec<Tag>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub tags: Vec<Tag>,
 }
 impl Decode for ListServerCertificateTagsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListServerCertificateTagsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Tags", &self.tags);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for ListServerCertificateTagsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListServerCertificatesRequest {
+    pub path_prefix: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
 }
 impl Decode for ListServerCertificatesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
         })
     }
 }
 impl Encode for ListServerCertificatesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
     }
 }
 impl ListItem for ListServerCertificatesRequest {}
@@ -6024,110 +6024,110 @@ impl ListItem for ListServerCertificatesRequest {}
 /// Contains the response to a successful ListServerCertificates request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListServerCertificatesResponse {
+    pub server_certificate_metadata_list: Vec<ServerCertificateMetadata>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub server_certificate_metadata_list: Vec<ServerCertificateMetadata>,
 }
 impl Decode for ListServerCertificatesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            server_certificate_metadata_list: r.req_list("ServerCertificateMetadataList", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            server_certificate_metadata_list: r.req_list("ServerCertificateMetadataList", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListServerCertificatesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "ServerCertificateMetadataList", &self.server_certificate_metadata_list);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "ServerCertificateMetadataList", &self.server_certificate_metadata_list);
     }
 }
 impl ListItem for ListServerCertificatesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListServiceSpecificCredentialsRequest {
+    pub user_name: Option<String>,
+    pub service_name: Option<String>,
     pub all_users: Option<bool>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub service_name: Option<String>,
-    pub user_name: Option<String>,
 }
 impl Decode for ListServiceSpecificCredentialsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
+            service_name: r.opt("ServiceName", &Constraint::NONE),
             all_users: r.opt("AllUsers", &Constraint::NONE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            service_name: r.opt("ServiceName", &Constraint::NONE),
-            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListServiceSpecificCredentialsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserName", &self.user_name);
+        opt_field(w, "ServiceName", &self.service_name);
         opt_field(w, "AllUsers", &self.all_users);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "ServiceName", &self.service_name);
-        opt_field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListServiceSpecificCredentialsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListServiceSpecificCredentialsResponse {
-    pub is_truncated: Option<bool>,
-    pub marker: Option<String>,
     pub service_specific_credentials: Option<Vec<ServiceSpecificCredentialMetadata>>,
+    pub marker: Option<String>,
+    pub is_truncated: Option<bool>,
 }
 impl Decode for ListServiceSpecificCredentialsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
-            marker: r.opt("Marker", &Constraint::NONE),
             service_specific_credentials: r.opt_list("ServiceSpecificCredentials", &Constraint::NONE, &Constraint::NONE),
+            marker: r.opt("Marker", &Constraint::NONE),
+            is_truncated: r.opt("IsTruncated", &Constraint::NONE),
         })
     }
 }
 impl Encode for ListServiceSpecificCredentialsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "IsTruncated", &self.is_truncated);
-        opt_field(w, "Marker", &self.marker);
         opt_field(w, "ServiceSpecificCredentials", &self.service_specific_credentials);
+        opt_field(w, "Marker", &self.marker);
+        opt_field(w, "IsTruncated", &self.is_truncated);
     }
 }
 impl ListItem for ListServiceSpecificCredentialsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListSigningCertificatesRequest {
+    pub user_name: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub user_name: Option<String>,
 }
 impl Decode for ListSigningCertificatesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListSigningCertificatesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserName", &self.user_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListSigningCertificatesRequest {}
@@ -6161,26 +6161,26 @@ impl ListItem for ListSigningCertificatesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListUserPoliciesRequest {
+    pub user_name: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub user_name: String,
 }
 impl Decode for ListUserPoliciesRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListUserPoliciesRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListUserPoliciesRequest {}
@@ -6188,104 +6188,104 @@ impl ListItem for ListUserPoliciesRequest {}
 /// Contains the response to a successful ListUserPolicies request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListUserPoliciesResponse {
+    pub policy_names: Vec<String>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub policy_names: Vec<String>,
 }
 impl Decode for ListUserPoliciesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
         })
     }
 }
 impl Encode for ListUserPoliciesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "PolicyNames", &self.policy_names);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "PolicyNames", &self.policy_names);
     }
 }
 impl ListItem for ListUserPoliciesResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListUserTagsRequest {
+    pub user_name: String,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub user_name: String,
 }
 impl Decode for ListUserTagsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ListUserTagsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ListUserTagsRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListUserTagsResponse {
+    pub tags: Vec<Tag>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub tags: Vec<Tag>,
 }
 impl Decode for ListUserTagsResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListUserTagsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Tags", &self.tags);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for ListUserTagsResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListUsersRequest {
+    pub path_prefix: Option<String>,
     pub marker: Option<String>,
     pub max_items: Option<i32>,
-    pub path_prefix: Option<String>,
 }
 impl Decode for ListUsersRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
             marker: r.opt("Marker", &C_MARKER_TYPE),
             max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
         })
     }
 }
 impl Encode for ListUsersRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "PathPrefix", &self.path_prefix);
         opt_field(w, "Marker", &self.marker);
         opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "PathPrefix", &self.path_prefix);
     }
 }
 impl ListItem for ListUsersRequest {}
@@ -6293,26 +6293,26 @@ impl ListItem for ListUsersRequest {}
 /// Contains the response to a successful ListUsers request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListUsersResponse {
+    pub users: Vec<User>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub users: Vec<User>,
 }
 impl Decode for ListUsersResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            users: r.req_list("Users", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            users: r.req_list("Users", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListUsersResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Users", &self.users);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "Users", &self.users);
     }
 }
 impl ListItem for ListUsersResponse {}
@@ -6346,26 +6346,26 @@ impl ListItem for ListVirtualMFADevicesRequest {}
 /// Contains the response to a successful ListVirtualMFADevices request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListVirtualMFADevicesResponse {
+    pub virtual_mfa_devices: Vec<VirtualMFADevice>,
     pub is_truncated: Option<bool>,
     pub marker: Option<String>,
-    pub virtual_mfa_devices: Vec<VirtualMFADevice>,
 }
 impl Decode for ListVirtualMFADevicesResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            virtual_mfa_devices: r.req_list("VirtualMFADevices", &Constraint::NONE, &Constraint::NONE),
             is_truncated: r.opt("IsTruncated", &Constraint::NONE),
             marker: r.opt("Marker", &Constraint::NONE),
-            virtual_mfa_devices: r.req_list("VirtualMFADevices", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ListVirtualMFADevicesResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "VirtualMFADevices", &self.virtual_mfa_devices);
         opt_field(w, "IsTruncated", &self.is_truncated);
         opt_field(w, "Marker", &self.marker);
-        field(w, "VirtualMFADevices", &self.virtual_mfa_devices);
     }
 }
 impl ListItem for ListVirtualMFADevicesResponse {}
@@ -6373,29 +6373,29 @@ impl ListItem for ListVirtualMFADevicesResponse {}
 /// Contains the user name and password create date for a user.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoginProfile {
-    pub create_date: DateTime<Utc>,
-    pub max_signin_session_duration: Option<i32>,
-    pub password_reset_required: Option<bool>,
     pub user_name: String,
+    pub create_date: DateTime<Utc>,
+    pub password_reset_required: Option<bool>,
+    pub max_signin_session_duration: Option<i32>,
 }
 impl Decode for LoginProfile {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            create_date: r.req("CreateDate", &Constraint::NONE),
-            max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
-            password_reset_required: r.opt("PasswordResetRequired", &Constraint::NONE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            create_date: r.req("CreateDate", &Constraint::NONE),
+            password_reset_required: r.opt("PasswordResetRequired", &Constraint::NONE),
+            max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
         })
     }
 }
 impl Encode for LoginProfile {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "CreateDate", &self.create_date);
-        opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
-        opt_field(w, "PasswordResetRequired", &self.password_reset_required);
         field(w, "UserName", &self.user_name);
+        field(w, "CreateDate", &self.create_date);
+        opt_field(w, "PasswordResetRequired", &self.password_reset_required);
+        opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
     }
 }
 impl ListItem for LoginProfile {}
@@ -6403,26 +6403,26 @@ impl ListItem for LoginProfile {}
 /// Contains information about an MFA device.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MFADevice {
-    pub enable_date: DateTime<Utc>,
-    pub serial_number: String,
     pub user_name: String,
+    pub serial_number: String,
+    pub enable_date: DateTime<Utc>,
 }
 impl Decode for MFADevice {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            enable_date: r.req("EnableDate", &Constraint::NONE),
-            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
+            enable_date: r.req("EnableDate", &Constraint::NONE),
         })
     }
 }
 impl Encode for MFADevice {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "EnableDate", &self.enable_date);
-        field(w, "SerialNumber", &self.serial_number);
         field(w, "UserName", &self.user_name);
+        field(w, "SerialNumber", &self.serial_number);
+        field(w, "EnableDate", &self.enable_date);
     }
 }
 impl ListItem for MFADevice {}
@@ -6430,53 +6430,53 @@ impl ListItem for MFADevice {}
 /// Contains information about a managed policy, including the policy's ARN, versions, and the number of principal entities (users, groups, and roles) that the policy is attached to.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ManagedPolicyDetail {
-    pub arn: Option<String>,
-    pub attachment_count: Option<i32>,
-    pub create_date: Option<DateTime<Utc>>,
-    pub default_version_id: Option<String>,
-    pub description: Option<String>,
-    pub is_attachable: Option<bool>,
-    pub path: Option<String>,
-    pub permissions_boundary_usage_count: Option<i32>,
-    pub policy_id: Option<String>,
     pub policy_name: Option<String>,
-    pub policy_version_list: Option<Vec<PolicyVersion>>,
+    pub policy_id: Option<String>,
+    pub arn: Option<String>,
+    pub path: Option<String>,
+    pub default_version_id: Option<String>,
+    pub attachment_count: Option<i32>,
+    pub permissions_boundary_usage_count: Option<i32>,
+    pub is_attachable: Option<bool>,
+    pub description: Option<String>,
+    pub create_date: Option<DateTime<Utc>>,
     pub update_date: Option<DateTime<Utc>>,
+    pub policy_version_list: Option<Vec<PolicyVersion>>,
 }
 impl Decode for ManagedPolicyDetail {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.opt("Arn", &C_ARN_TYPE),
-            attachment_count: r.opt("AttachmentCount", &Constraint::NONE),
-            create_date: r.opt("CreateDate", &Constraint::NONE),
-            default_version_id: r.opt("DefaultVersionId", &C_POLICY_VERSION_ID_TYPE),
-            description: r.opt("Description", &C_POLICY_DESCRIPTION_TYPE),
-            is_attachable: r.opt("IsAttachable", &Constraint::NONE),
-            path: r.opt("Path", &C_POLICY_PATH_TYPE),
-            permissions_boundary_usage_count: r.opt("PermissionsBoundaryUsageCount", &Constraint::NONE),
-            policy_id: r.opt("PolicyId", &C_ID_TYPE),
             policy_name: r.opt("PolicyName", &C_POLICY_NAME_TYPE),
-            policy_version_list: r.opt_list("PolicyVersionList", &Constraint::NONE, &Constraint::NONE),
+            policy_id: r.opt("PolicyId", &C_ID_TYPE),
+            arn: r.opt("Arn", &C_ARN_TYPE),
+            path: r.opt("Path", &C_POLICY_PATH_TYPE),
+            default_version_id: r.opt("DefaultVersionId", &C_POLICY_VERSION_ID_TYPE),
+            attachment_count: r.opt("AttachmentCount", &Constraint::NONE),
+            permissions_boundary_usage_count: r.opt("PermissionsBoundaryUsageCount", &Constraint::NONE),
+            is_attachable: r.opt("IsAttachable", &Constraint::NONE),
+            description: r.opt("Description", &C_POLICY_DESCRIPTION_TYPE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
             update_date: r.opt("UpdateDate", &Constraint::NONE),
+            policy_version_list: r.opt_list("PolicyVersionList", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for ManagedPolicyDetail {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Arn", &self.arn);
-        opt_field(w, "AttachmentCount", &self.attachment_count);
-        opt_field(w, "CreateDate", &self.create_date);
-        opt_field(w, "DefaultVersionId", &self.default_version_id);
-        opt_field(w, "Description", &self.description);
-        opt_field(w, "IsAttachable", &self.is_attachable);
-        opt_field(w, "Path", &self.path);
-        opt_field(w, "PermissionsBoundaryUsageCount", &self.permissions_boundary_usage_count);
-        opt_field(w, "PolicyId", &self.policy_id);
         opt_field(w, "PolicyName", &self.policy_name);
-        opt_field(w, "PolicyVersionList", &self.policy_version_list);
+        opt_field(w, "PolicyId", &self.policy_id);
+        opt_field(w, "Arn", &self.arn);
+        opt_field(w, "Path", &self.path);
+        opt_field(w, "DefaultVersionId", &self.default_version_id);
+        opt_field(w, "AttachmentCount", &self.attachment_count);
+        opt_field(w, "PermissionsBoundaryUsageCount", &self.permissions_boundary_usage_count);
+        opt_field(w, "IsAttachable", &self.is_attachable);
+        opt_field(w, "Description", &self.description);
+        opt_field(w, "CreateDate", &self.create_date);
         opt_field(w, "UpdateDate", &self.update_date);
+        opt_field(w, "PolicyVersionList", &self.policy_version_list);
     }
 }
 impl ListItem for ManagedPolicyDetail {}
@@ -6550,38 +6550,38 @@ impl ListItem for OrganizationsDecisionDetail {}
 /// Defines a parameter that a role template accepts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParameterDefinition {
-    pub default_value: Option<String>,
-    pub description: Option<String>,
-    pub immutable: Option<bool>,
-    pub is_required: Option<bool>,
     pub name: String,
-    pub sub_type: Option<String>,
     pub r#type: ParameterTypeType,
+    pub sub_type: Option<String>,
+    pub description: Option<String>,
+    pub is_required: Option<bool>,
+    pub default_value: Option<String>,
+    pub immutable: Option<bool>,
 }
 impl Decode for ParameterDefinition {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            default_value: r.opt("DefaultValue", &C_PARAMETER_DEFAULT_VALUE_TYPE),
-            description: r.opt("Description", &C_PARAMETER_DESCRIPTION_TYPE),
-            immutable: r.opt("Immutable", &Constraint::NONE),
-            is_required: r.opt("IsRequired", &Constraint::NONE),
             name: r.req("Name", &C_PARAMETER_NAME_TYPE),
-            sub_type: r.opt("SubType", &C_PARAMETER_SUB_TYPE_TYPE),
             r#type: r.req("Type", &Constraint::NONE),
+            sub_type: r.opt("SubType", &C_PARAMETER_SUB_TYPE_TYPE),
+            description: r.opt("Description", &C_PARAMETER_DESCRIPTION_TYPE),
+            is_required: r.opt("IsRequired", &Constraint::NONE),
+            default_value: r.opt("DefaultValue", &C_PARAMETER_DEFAULT_VALUE_TYPE),
+            immutable: r.opt("Immutable", &Constraint::NONE),
         })
     }
 }
 impl Encode for ParameterDefinition {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "DefaultValue", &self.default_value);
-        opt_field(w, "Description", &self.description);
-        opt_field(w, "Immutable", &self.immutable);
-        opt_field(w, "IsRequired", &self.is_required);
         field(w, "Name", &self.name);
-        opt_field(w, "SubType", &self.sub_type);
         field(w, "Type", &self.r#type);
+        opt_field(w, "SubType", &self.sub_type);
+        opt_field(w, "Description", &self.description);
+        opt_field(w, "IsRequired", &self.is_required);
+        opt_field(w, "DefaultValue", &self.default_value);
+        opt_field(w, "Immutable", &self.immutable);
     }
 }
 impl ListItem for ParameterDefinition {}
@@ -6589,47 +6589,47 @@ impl ListItem for ParameterDefinition {}
 /// Contains information about the account password policy.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PasswordPolicy {
+    pub minimum_password_length: Option<i32>,
+    pub require_symbols: Option<bool>,
+    pub require_numbers: Option<bool>,
+    pub require_uppercase_characters: Option<bool>,
+    pub require_lowercase_characters: Option<bool>,
     pub allow_users_to_change_password: Option<bool>,
     pub expire_passwords: Option<bool>,
-    pub hard_expiry: Option<bool>,
     pub max_password_age: Option<i32>,
-    pub minimum_password_length: Option<i32>,
     pub password_reuse_prevention: Option<i32>,
-    pub require_lowercase_characters: Option<bool>,
-    pub require_numbers: Option<bool>,
-    pub require_symbols: Option<bool>,
-    pub require_uppercase_characters: Option<bool>,
+    pub hard_expiry: Option<bool>,
 }
 impl Decode for PasswordPolicy {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            minimum_password_length: r.opt("MinimumPasswordLength", &C_MINIMUM_PASSWORD_LENGTH_TYPE),
+            require_symbols: r.opt("RequireSymbols", &Constraint::NONE),
+            require_numbers: r.opt("RequireNumbers", &Constraint::NONE),
+            require_uppercase_characters: r.opt("RequireUppercaseCharacters", &Constraint::NONE),
+            require_lowercase_characters: r.opt("RequireLowercaseCharacters", &Constraint::NONE),
             allow_users_to_change_password: r.opt("AllowUsersToChangePassword", &Constraint::NONE),
             expire_passwords: r.opt("ExpirePasswords", &Constraint::NONE),
-            hard_expiry: r.opt("HardExpiry", &Constraint::NONE),
             max_password_age: r.opt("MaxPasswordAge", &C_MAX_PASSWORD_AGE_TYPE),
-            minimum_password_length: r.opt("MinimumPasswordLength", &C_MINIMUM_PASSWORD_LENGTH_TYPE),
             password_reuse_prevention: r.opt("PasswordReusePrevention", &C_PASSWORD_REUSE_PREVENTION_TYPE),
-            require_lowercase_characters: r.opt("RequireLowercaseCharacters", &Constraint::NONE),
-            require_numbers: r.opt("RequireNumbers", &Constraint::NONE),
-            require_symbols: r.opt("RequireSymbols", &Constraint::NONE),
-            require_uppercase_characters: r.opt("RequireUppercaseCharacters", &Constraint::NONE),
+            hard_expiry: r.opt("HardExpiry", &Constraint::NONE),
         })
     }
 }
 impl Encode for PasswordPolicy {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "MinimumPasswordLength", &self.minimum_password_length);
+        opt_field(w, "RequireSymbols", &self.require_symbols);
+        opt_field(w, "RequireNumbers", &self.require_numbers);
+        opt_field(w, "RequireUppercaseCharacters", &self.require_uppercase_characters);
+        opt_field(w, "RequireLowercaseCharacters", &self.require_lowercase_characters);
         opt_field(w, "AllowUsersToChangePassword", &self.allow_users_to_change_password);
         opt_field(w, "ExpirePasswords", &self.expire_passwords);
-        opt_field(w, "HardExpiry", &self.hard_expiry);
         opt_field(w, "MaxPasswordAge", &self.max_password_age);
-        opt_field(w, "MinimumPasswordLength", &self.minimum_password_length);
         opt_field(w, "PasswordReusePrevention", &self.password_reuse_prevention);
-        opt_field(w, "RequireLowercaseCharacters", &self.require_lowercase_characters);
-        opt_field(w, "RequireNumbers", &self.require_numbers);
-        opt_field(w, "RequireSymbols", &self.require_symbols);
-        opt_field(w, "RequireUppercaseCharacters", &self.require_uppercase_characters);
+        opt_field(w, "HardExpiry", &self.hard_expiry);
     }
 }
 impl ListItem for PasswordPolicy {}
@@ -6695,53 +6695,53 @@ impl ListItem for PermissionsBoundaryDecisionDetail {}
 /// Contains information about a managed policy.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Policy {
-    pub arn: Option<String>,
-    pub attachment_count: Option<i32>,
-    pub create_date: Option<DateTime<Utc>>,
-    pub default_version_id: Option<String>,
-    pub description: Option<String>,
-    pub is_attachable: Option<bool>,
-    pub path: Option<String>,
-    pub permissions_boundary_usage_count: Option<i32>,
-    pub policy_id: Option<String>,
     pub policy_name: Option<String>,
-    pub tags: Option<Vec<Tag>>,
+    pub policy_id: Option<String>,
+    pub arn: Option<String>,
+    pub path: Option<String>,
+    pub default_version_id: Option<String>,
+    pub attachment_count: Option<i32>,
+    pub permissions_boundary_usage_count: Option<i32>,
+    pub is_attachable: Option<bool>,
+    pub description: Option<String>,
+    pub create_date: Option<DateTime<Utc>>,
     pub update_date: Option<DateTime<Utc>>,
+    pub tags: Option<Vec<Tag>>,
 }
 impl Decode for Policy {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.opt("Arn", &C_ARN_TYPE),
-            attachment_count: r.opt("AttachmentCount", &Constraint::NONE),
-            create_date: r.opt("CreateDate", &Constraint::NONE),
-            default_version_id: r.opt("DefaultVersionId", &C_POLICY_VERSION_ID_TYPE),
-            description: r.opt("Description", &C_POLICY_DESCRIPTION_TYPE),
-            is_attachable: r.opt("IsAttachable", &Constraint::NONE),
-            path: r.opt("Path", &C_POLICY_PATH_TYPE),
-            permissions_boundary_usage_count: r.opt("PermissionsBoundaryUsageCount", &Constraint::NONE),
-            policy_id: r.opt("PolicyId", &C_ID_TYPE),
             policy_name: r.opt("PolicyName", &C_POLICY_NAME_TYPE),
-            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
+            policy_id: r.opt("PolicyId", &C_ID_TYPE),
+            arn: r.opt("Arn", &C_ARN_TYPE),
+            path: r.opt("Path", &C_POLICY_PATH_TYPE),
+            default_version_id: r.opt("DefaultVersionId", &C_POLICY_VERSION_ID_TYPE),
+            attachment_count: r.opt("AttachmentCount", &Constraint::NONE),
+            permissions_boundary_usage_count: r.opt("PermissionsBoundaryUsageCount", &Constraint::NONE),
+            is_attachable: r.opt("IsAttachable", &Constraint::NONE),
+            description: r.opt("Description", &C_POLICY_DESCRIPTION_TYPE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
             update_date: r.opt("UpdateDate", &Constraint::NONE),
+            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for Policy {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Arn", &self.arn);
-        opt_field(w, "AttachmentCount", &self.attachment_count);
-        opt_field(w, "CreateDate", &self.create_date);
-        opt_field(w, "DefaultVersionId", &self.default_version_id);
-        opt_field(w, "Description", &self.description);
-        opt_field(w, "IsAttachable", &self.is_attachable);
-        opt_field(w, "Path", &self.path);
-        opt_field(w, "PermissionsBoundaryUsageCount", &self.permissions_boundary_usage_count);
-        opt_field(w, "PolicyId", &self.policy_id);
         opt_field(w, "PolicyName", &self.policy_name);
-        opt_field(w, "Tags", &self.tags);
+        opt_field(w, "PolicyId", &self.policy_id);
+        opt_field(w, "Arn", &self.arn);
+        opt_field(w, "Path", &self.path);
+        opt_field(w, "DefaultVersionId", &self.default_version_id);
+        opt_field(w, "AttachmentCount", &self.attachment_count);
+        opt_field(w, "PermissionsBoundaryUsageCount", &self.permissions_boundary_usage_count);
+        opt_field(w, "IsAttachable", &self.is_attachable);
+        opt_field(w, "Description", &self.description);
+        opt_field(w, "CreateDate", &self.create_date);
         opt_field(w, "UpdateDate", &self.update_date);
+        opt_field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for Policy {}
@@ -6749,23 +6749,23 @@ impl ListItem for Policy {}
 /// Contains information about an IAM policy, including the policy document.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyDetail {
-    pub policy_document: Option<String>,
     pub policy_name: Option<String>,
+    pub policy_document: Option<String>,
 }
 impl Decode for PolicyDetail {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_document: r.opt("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
             policy_name: r.opt("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_document: r.opt("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
 impl Encode for PolicyDetail {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "PolicyDocument", &self.policy_document);
         opt_field(w, "PolicyName", &self.policy_name);
+        opt_field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for PolicyDetail {}
@@ -6816,32 +6816,32 @@ impl ListItem for PolicyEvaluationDecisionType {}
 /// Contains details about the permissions policies that are attached to the specified identity (user, group, or role).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyGrantingServiceAccess {
-    pub entity_name: Option<String>,
-    pub entity_type: Option<PolicyOwnerEntityType>,
-    pub policy_arn: Option<String>,
     pub policy_name: String,
     pub policy_type: PolicyType,
+    pub policy_arn: Option<String>,
+    pub entity_type: Option<PolicyOwnerEntityType>,
+    pub entity_name: Option<String>,
 }
 impl Decode for PolicyGrantingServiceAccess {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            entity_name: r.opt("EntityName", &C_ENTITY_NAME_TYPE),
-            entity_type: r.opt("EntityType", &Constraint::NONE),
-            policy_arn: r.opt("PolicyArn", &C_ARN_TYPE),
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             policy_type: r.req("PolicyType", &Constraint::NONE),
+            policy_arn: r.opt("PolicyArn", &C_ARN_TYPE),
+            entity_type: r.opt("EntityType", &Constraint::NONE),
+            entity_name: r.opt("EntityName", &C_ENTITY_NAME_TYPE),
         })
     }
 }
 impl Encode for PolicyGrantingServiceAccess {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EntityName", &self.entity_name);
-        opt_field(w, "EntityType", &self.entity_type);
-        opt_field(w, "PolicyArn", &self.policy_arn);
         field(w, "PolicyName", &self.policy_name);
         field(w, "PolicyType", &self.policy_type);
+        opt_field(w, "PolicyArn", &self.policy_arn);
+        opt_field(w, "EntityType", &self.entity_type);
+        opt_field(w, "EntityName", &self.entity_name);
     }
 }
 impl ListItem for PolicyGrantingServiceAccess {}
@@ -6849,23 +6849,23 @@ impl ListItem for PolicyGrantingServiceAccess {}
 /// Contains information about a group that a managed policy is attached to.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyGroup {
-    pub group_id: Option<String>,
     pub group_name: Option<String>,
+    pub group_id: Option<String>,
 }
 impl Decode for PolicyGroup {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            group_id: r.opt("GroupId", &C_ID_TYPE),
             group_name: r.opt("GroupName", &C_GROUP_NAME_TYPE),
+            group_id: r.opt("GroupId", &C_ID_TYPE),
         })
     }
 }
 impl Encode for PolicyGroup {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "GroupId", &self.group_id);
         opt_field(w, "GroupName", &self.group_name);
+        opt_field(w, "GroupId", &self.group_id);
     }
 }
 impl ListItem for PolicyGroup {}
@@ -6873,26 +6873,26 @@ impl ListItem for PolicyGroup {}
 /// Identifies one or more policies as a union type.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyIdentifier {
-    pub inline_policy_identifier: Option<InlinePolicyIdentifierType>,
-    pub policy_arn: Option<String>,
     pub policy_type: Option<PolicyIdentifierPolicyType>,
+    pub policy_arn: Option<String>,
+    pub inline_policy_identifier: Option<InlinePolicyIdentifierType>,
 }
 impl Decode for PolicyIdentifier {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            inline_policy_identifier: r.opt("InlinePolicyIdentifier", &Constraint::NONE),
-            policy_arn: r.opt("PolicyArn", &C_ARN_TYPE),
             policy_type: r.opt("PolicyType", &Constraint::NONE),
+            policy_arn: r.opt("PolicyArn", &C_ARN_TYPE),
+            inline_policy_identifier: r.opt("InlinePolicyIdentifier", &Constraint::NONE),
         })
     }
 }
 impl Encode for PolicyIdentifier {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "InlinePolicyIdentifier", &self.inline_policy_identifier);
-        opt_field(w, "PolicyArn", &self.policy_arn);
         opt_field(w, "PolicyType", &self.policy_type);
+        opt_field(w, "PolicyArn", &self.policy_arn);
+        opt_field(w, "InlinePolicyIdentifier", &self.inline_policy_identifier);
     }
 }
 impl ListItem for PolicyIdentifier {}
@@ -6953,16 +6953,16 @@ impl ListItem for PolicyIdentifierPolicyType {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyParameter {
     pub name: Option<String>,
-    pub r#type: Option<PolicyParameterTypeEnum>,
     pub values: Option<Vec<String>>,
+    pub r#type: Option<PolicyParameterTypeEnum>,
 }
 impl Decode for PolicyParameter {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             name: r.opt("Name", &C_POLICY_PARAMETER_NAME_TYPE),
-            r#type: r.opt("Type", &Constraint::NONE),
             values: r.opt_list("Values", &Constraint::NONE, &C_POLICY_PARAMETER_VALUE_TYPE),
+            r#type: r.opt("Type", &Constraint::NONE),
         })
     }
 }
@@ -6970,8 +6970,8 @@ impl Encode for PolicyParameter {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Name", &self.name);
-        opt_field(w, "Type", &self.r#type);
         opt_field(w, "Values", &self.values);
+        opt_field(w, "Type", &self.r#type);
     }
 }
 impl ListItem for PolicyParameter {}
@@ -7019,23 +7019,23 @@ impl ListItem for PolicyParameterTypeEnum {}
 /// Contains information about a role that a managed policy is attached to.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyRole {
-    pub role_id: Option<String>,
     pub role_name: Option<String>,
+    pub role_id: Option<String>,
 }
 impl Decode for PolicyRole {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            role_id: r.opt("RoleId", &C_ID_TYPE),
             role_name: r.opt("RoleName", &C_ROLE_NAME_TYPE),
+            role_id: r.opt("RoleId", &C_ID_TYPE),
         })
     }
 }
 impl Encode for PolicyRole {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "RoleId", &self.role_id);
         opt_field(w, "RoleName", &self.role_name);
+        opt_field(w, "RoleId", &self.role_id);
     }
 }
 impl ListItem for PolicyRole {}
@@ -7139,23 +7139,23 @@ impl ListItem for PolicyUsageType {}
 /// Contains information about a user that a managed policy is attached to.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyUser {
-    pub user_id: Option<String>,
     pub user_name: Option<String>,
+    pub user_id: Option<String>,
 }
 impl Decode for PolicyUser {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            user_id: r.opt("UserId", &C_ID_TYPE),
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
+            user_id: r.opt("UserId", &C_ID_TYPE),
         })
     }
 }
 impl Encode for PolicyUser {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "UserId", &self.user_id);
         opt_field(w, "UserName", &self.user_name);
+        opt_field(w, "UserId", &self.user_id);
     }
 }
 impl ListItem for PolicyUser {}
@@ -7163,29 +7163,29 @@ impl ListItem for PolicyUser {}
 /// Contains information about a version of a managed policy.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicyVersion {
-    pub create_date: Option<DateTime<Utc>>,
     pub document: Option<String>,
-    pub is_default_version: Option<bool>,
     pub version_id: Option<String>,
+    pub is_default_version: Option<bool>,
+    pub create_date: Option<DateTime<Utc>>,
 }
 impl Decode for PolicyVersion {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            create_date: r.opt("CreateDate", &Constraint::NONE),
             document: r.opt("Document", &C_POLICY_DOCUMENT_TYPE),
-            is_default_version: r.opt("IsDefaultVersion", &Constraint::NONE),
             version_id: r.opt("VersionId", &C_POLICY_VERSION_ID_TYPE),
+            is_default_version: r.opt("IsDefaultVersion", &Constraint::NONE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
         })
     }
 }
 impl Encode for PolicyVersion {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "CreateDate", &self.create_date);
         opt_field(w, "Document", &self.document);
-        opt_field(w, "IsDefaultVersion", &self.is_default_version);
         opt_field(w, "VersionId", &self.version_id);
+        opt_field(w, "IsDefaultVersion", &self.is_default_version);
+        opt_field(w, "CreateDate", &self.create_date);
     }
 }
 impl ListItem for PolicyVersion {}
@@ -7193,23 +7193,23 @@ impl ListItem for PolicyVersion {}
 /// Contains the row and column of a location of a Statement element in a policy document.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Position {
-    pub column: Option<i32>,
     pub line: Option<i32>,
+    pub column: Option<i32>,
 }
 impl Decode for Position {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            column: r.opt("Column", &Constraint::NONE),
             line: r.opt("Line", &Constraint::NONE),
+            column: r.opt("Column", &Constraint::NONE),
         })
     }
 }
 impl Encode for Position {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Column", &self.column);
         opt_field(w, "Line", &self.line);
+        opt_field(w, "Column", &self.column);
     }
 }
 impl ListItem for Position {}
@@ -7254,16 +7254,16 @@ impl ListItem for PutAccountPropertiesResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutGroupPolicyRequest {
     pub group_name: String,
-    pub policy_document: String,
     pub policy_name: String,
+    pub policy_document: String,
 }
 impl Decode for PutGroupPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
-            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
@@ -7271,106 +7271,106 @@ impl Encode for PutGroupPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "GroupName", &self.group_name);
-        field(w, "PolicyDocument", &self.policy_document);
         field(w, "PolicyName", &self.policy_name);
+        field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for PutGroupPolicyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutRolePermissionsBoundaryRequest {
-    pub permissions_boundary: String,
     pub role_name: String,
+    pub permissions_boundary: String,
 }
 impl Decode for PutRolePermissionsBoundaryRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            permissions_boundary: r.req("PermissionsBoundary", &C_ARN_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            permissions_boundary: r.req("PermissionsBoundary", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for PutRolePermissionsBoundaryRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PermissionsBoundary", &self.permissions_boundary);
         field(w, "RoleName", &self.role_name);
+        field(w, "PermissionsBoundary", &self.permissions_boundary);
     }
 }
 impl ListItem for PutRolePermissionsBoundaryRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutRolePolicyRequest {
-    pub policy_document: String,
-    pub policy_name: String,
     pub role_name: String,
+    pub policy_name: String,
+    pub policy_document: String,
 }
 impl Decode for PutRolePolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
 impl Encode for PutRolePolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyDocument", &self.policy_document);
-        field(w, "PolicyName", &self.policy_name);
         field(w, "RoleName", &self.role_name);
+        field(w, "PolicyName", &self.policy_name);
+        field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for PutRolePolicyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutUserPermissionsBoundaryRequest {
-    pub permissions_boundary: String,
     pub user_name: String,
+    pub permissions_boundary: String,
 }
 impl Decode for PutUserPermissionsBoundaryRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            permissions_boundary: r.req("PermissionsBoundary", &C_ARN_TYPE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            permissions_boundary: r.req("PermissionsBoundary", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for PutUserPermissionsBoundaryRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PermissionsBoundary", &self.permissions_boundary);
         field(w, "UserName", &self.user_name);
+        field(w, "PermissionsBoundary", &self.permissions_boundary);
     }
 }
 impl ListItem for PutUserPermissionsBoundaryRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PutUserPolicyRequest {
-    pub policy_document: String,
-    pub policy_name: String,
     pub user_name: String,
+    pub policy_name: String,
+    pub policy_document: String,
 }
 impl Decode for PutUserPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
-            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
+            policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
+            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
 impl Encode for PutUserPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyDocument", &self.policy_document);
-        field(w, "PolicyName", &self.policy_name);
         field(w, "UserName", &self.user_name);
+        field(w, "PolicyName", &self.policy_name);
+        field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for PutUserPolicyRequest {}
@@ -7400,23 +7400,23 @@ impl ListItem for RejectDelegationRequestRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RemoveClientIDFromOpenIDConnectProviderRequest {
-    pub client_id: String,
     pub open_id_connect_provider_arn: String,
+    pub client_id: String,
 }
 impl Decode for RemoveClientIDFromOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            client_id: r.req("ClientID", &C_CLIENT_ID_TYPE),
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
+            client_id: r.req("ClientID", &C_CLIENT_ID_TYPE),
         })
     }
 }
 impl Encode for RemoveClientIDFromOpenIDConnectProviderRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "ClientID", &self.client_id);
         field(w, "OpenIDConnectProviderArn", &self.open_id_connect_provider_arn);
+        field(w, "ClientID", &self.client_id);
     }
 }
 impl ListItem for RemoveClientIDFromOpenIDConnectProviderRequest {}
@@ -7570,23 +7570,23 @@ impl ListItem for ReportStateType {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResetServiceSpecificCredentialRequest {
-    pub service_specific_credential_id: String,
     pub user_name: Option<String>,
+    pub service_specific_credential_id: String,
 }
 impl Decode for ResetServiceSpecificCredentialRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            service_specific_credential_id: r.req("ServiceSpecificCredentialId", &C_SERVICE_SPECIFIC_CREDENTIAL_ID),
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
+            service_specific_credential_id: r.req("ServiceSpecificCredentialId", &C_SERVICE_SPECIFIC_CREDENTIAL_ID),
         })
     }
 }
 impl Encode for ResetServiceSpecificCredentialRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "ServiceSpecificCredentialId", &self.service_specific_credential_id);
         opt_field(w, "UserName", &self.user_name);
+        field(w, "ServiceSpecificCredentialId", &self.service_specific_credential_id);
     }
 }
 impl ListItem for ResetServiceSpecificCredentialRequest {}
@@ -7614,22 +7614,22 @@ impl ListItem for ResetServiceSpecificCredentialResponse {}
 /// Contains the result of the simulation of a single API operation call on a single resource.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResourceSpecificResult {
-    pub eval_decision_details: Option<crate::Map<String, PolicyEvaluationDecisionType>>,
-    pub eval_resource_decision: PolicyEvaluationDecisionType,
     pub eval_resource_name: String,
+    pub eval_resource_decision: PolicyEvaluationDecisionType,
     pub matched_statements: Option<Vec<Statement>>,
     pub missing_context_values: Option<Vec<String>>,
+    pub eval_decision_details: Option<crate::Map<String, PolicyEvaluationDecisionType>>,
     pub permissions_boundary_decision_detail: Option<PermissionsBoundaryDecisionDetail>,
 }
 impl Decode for ResourceSpecificResult {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            eval_decision_details: r.opt_map("EvalDecisionDetails", &Constraint::NONE, &C_EVAL_DECISION_SOURCE_TYPE, &Constraint::NONE),
-            eval_resource_decision: r.req("EvalResourceDecision", &Constraint::NONE),
             eval_resource_name: r.req("EvalResourceName", &C_RESOURCE_NAME_TYPE),
+            eval_resource_decision: r.req("EvalResourceDecision", &Constraint::NONE),
             matched_statements: r.opt_list("MatchedStatements", &Constraint::NONE, &Constraint::NONE),
             missing_context_values: r.opt_list("MissingContextValues", &Constraint::NONE, &C_CONTEXT_KEY_NAME_TYPE),
+            eval_decision_details: r.opt_map("EvalDecisionDetails", &Constraint::NONE, &C_EVAL_DECISION_SOURCE_TYPE, &Constraint::NONE),
             permissions_boundary_decision_detail: r.opt("PermissionsBoundaryDecisionDetail", &Constraint::NONE),
         })
     }
@@ -7637,11 +7637,11 @@ impl Decode for ResourceSpecificResult {
 impl Encode for ResourceSpecificResult {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EvalDecisionDetails", &self.eval_decision_details);
-        field(w, "EvalResourceDecision", &self.eval_resource_decision);
         field(w, "EvalResourceName", &self.eval_resource_name);
+        field(w, "EvalResourceDecision", &self.eval_resource_decision);
         opt_field(w, "MatchedStatements", &self.matched_statements);
         opt_field(w, "MissingContextValues", &self.missing_context_values);
+        opt_field(w, "EvalDecisionDetails", &self.eval_decision_details);
         opt_field(w, "PermissionsBoundaryDecisionDetail", &self.permissions_boundary_decision_detail);
     }
 }
@@ -7649,29 +7649,29 @@ impl ListItem for ResourceSpecificResult {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResyncMFADeviceRequest {
+    pub user_name: String,
+    pub serial_number: String,
     pub authentication_code1: String,
     pub authentication_code2: String,
-    pub serial_number: String,
-    pub user_name: String,
 }
 impl Decode for ResyncMFADeviceRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
+            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
             authentication_code1: r.req("AuthenticationCode1", &C_AUTHENTICATION_CODE_TYPE),
             authentication_code2: r.req("AuthenticationCode2", &C_AUTHENTICATION_CODE_TYPE),
-            serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
-            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for ResyncMFADeviceRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
+        field(w, "SerialNumber", &self.serial_number);
         field(w, "AuthenticationCode1", &self.authentication_code1);
         field(w, "AuthenticationCode2", &self.authentication_code2);
-        field(w, "SerialNumber", &self.serial_number);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for ResyncMFADeviceRequest {}
@@ -7679,56 +7679,56 @@ impl ListItem for ResyncMFADeviceRequest {}
 /// Contains information about an IAM role.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Role {
+    pub path: String,
+    pub role_name: String,
+    pub role_id: String,
     pub arn: String,
-    pub assume_role_policy_document: Option<String>,
     pub create_date: DateTime<Utc>,
+    pub assume_role_policy_document: Option<String>,
     pub description: Option<String>,
     pub max_session_duration: Option<i32>,
     pub max_signin_session_duration: Option<i32>,
-    pub path: String,
     pub permissions_boundary: Option<AttachedPermissionsBoundary>,
-    pub role_id: String,
-    pub role_last_used: Option<RoleLastUsed>,
-    pub role_name: String,
-    pub source_role_template: Option<SourceRoleTemplate>,
     pub tags: Option<Vec<Tag>>,
+    pub role_last_used: Option<RoleLastUsed>,
+    pub source_role_template: Option<SourceRoleTemplate>,
 }
 impl Decode for Role {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path: r.req("Path", &C_PATH_TYPE),
+            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            role_id: r.req("RoleId", &C_ID_TYPE),
             arn: r.req("Arn", &C_ARN_TYPE),
-            assume_role_policy_document: r.opt("AssumeRolePolicyDocument", &C_POLICY_DOCUMENT_TYPE),
             create_date: r.req("CreateDate", &Constraint::NONE),
+            assume_role_policy_document: r.opt("AssumeRolePolicyDocument", &C_POLICY_DOCUMENT_TYPE),
             description: r.opt("Description", &C_ROLE_DESCRIPTION_TYPE),
             max_session_duration: r.opt("MaxSessionDuration", &C_ROLE_MAX_SESSION_DURATION_TYPE),
             max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
-            path: r.req("Path", &C_PATH_TYPE),
             permissions_boundary: r.opt("PermissionsBoundary", &Constraint::NONE),
-            role_id: r.req("RoleId", &C_ID_TYPE),
-            role_last_used: r.opt("RoleLastUsed", &Constraint::NONE),
-            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
-            source_role_template: r.opt("SourceRoleTemplate", &Constraint::NONE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
+            role_last_used: r.opt("RoleLastUsed", &Constraint::NONE),
+            source_role_template: r.opt("SourceRoleTemplate", &Constraint::NONE),
         })
     }
 }
 impl Encode for Role {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Path", &self.path);
+        field(w, "RoleName", &self.role_name);
+        field(w, "RoleId", &self.role_id);
         field(w, "Arn", &self.arn);
-        opt_field(w, "AssumeRolePolicyDocument", &self.assume_role_policy_document);
         field(w, "CreateDate", &self.create_date);
+        opt_field(w, "AssumeRolePolicyDocument", &self.assume_role_policy_document);
         opt_field(w, "Description", &self.description);
         opt_field(w, "MaxSessionDuration", &self.max_session_duration);
         opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
-        field(w, "Path", &self.path);
         opt_field(w, "PermissionsBoundary", &self.permissions_boundary);
-        field(w, "RoleId", &self.role_id);
-        opt_field(w, "RoleLastUsed", &self.role_last_used);
-        field(w, "RoleName", &self.role_name);
-        opt_field(w, "SourceRoleTemplate", &self.source_role_template);
         opt_field(w, "Tags", &self.tags);
+        opt_field(w, "RoleLastUsed", &self.role_last_used);
+        opt_field(w, "SourceRoleTemplate", &self.source_role_template);
     }
 }
 impl ListItem for Role {}
@@ -7736,53 +7736,53 @@ impl ListItem for Role {}
 /// Contains information about an IAM role, including all of the role's policies.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RoleDetail {
-    pub arn: Option<String>,
-    pub assume_role_policy_document: Option<String>,
-    pub attached_managed_policies: Option<Vec<AttachedPolicy>>,
-    pub create_date: Option<DateTime<Utc>>,
-    pub instance_profile_list: Option<Vec<InstanceProfile>>,
     pub path: Option<String>,
-    pub permissions_boundary: Option<AttachedPermissionsBoundary>,
-    pub role_id: Option<String>,
-    pub role_last_used: Option<RoleLastUsed>,
     pub role_name: Option<String>,
+    pub role_id: Option<String>,
+    pub arn: Option<String>,
+    pub create_date: Option<DateTime<Utc>>,
+    pub assume_role_policy_document: Option<String>,
+    pub instance_profile_list: Option<Vec<InstanceProfile>>,
     pub role_policy_list: Option<Vec<PolicyDetail>>,
+    pub attached_managed_policies: Option<Vec<AttachedPolicy>>,
+    pub permissions_boundary: Option<AttachedPermissionsBoundary>,
     pub tags: Option<Vec<Tag>>,
+    pub role_last_used: Option<RoleLastUsed>,
 }
 impl Decode for RoleDetail {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.opt("Arn", &C_ARN_TYPE),
-            assume_role_policy_document: r.opt("AssumeRolePolicyDocument", &C_POLICY_DOCUMENT_TYPE),
-            attached_managed_policies: r.opt_list("AttachedManagedPolicies", &Constraint::NONE, &Constraint::NONE),
-            create_date: r.opt("CreateDate", &Constraint::NONE),
-            instance_profile_list: r.opt_list("InstanceProfileList", &Constraint::NONE, &Constraint::NONE),
             path: r.opt("Path", &C_PATH_TYPE),
-            permissions_boundary: r.opt("PermissionsBoundary", &Constraint::NONE),
-            role_id: r.opt("RoleId", &C_ID_TYPE),
-            role_last_used: r.opt("RoleLastUsed", &Constraint::NONE),
             role_name: r.opt("RoleName", &C_ROLE_NAME_TYPE),
+            role_id: r.opt("RoleId", &C_ID_TYPE),
+            arn: r.opt("Arn", &C_ARN_TYPE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
+            assume_role_policy_document: r.opt("AssumeRolePolicyDocument", &C_POLICY_DOCUMENT_TYPE),
+            instance_profile_list: r.opt_list("InstanceProfileList", &Constraint::NONE, &Constraint::NONE),
             role_policy_list: r.opt_list("RolePolicyList", &Constraint::NONE, &Constraint::NONE),
+            attached_managed_policies: r.opt_list("AttachedManagedPolicies", &Constraint::NONE, &Constraint::NONE),
+            permissions_boundary: r.opt("PermissionsBoundary", &Constraint::NONE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
+            role_last_used: r.opt("RoleLastUsed", &Constraint::NONE),
         })
     }
 }
 impl Encode for RoleDetail {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Arn", &self.arn);
-        opt_field(w, "AssumeRolePolicyDocument", &self.assume_role_policy_document);
-        opt_field(w, "AttachedManagedPolicies", &self.attached_managed_policies);
-        opt_field(w, "CreateDate", &self.create_date);
-        opt_field(w, "InstanceProfileList", &self.instance_profile_list);
         opt_field(w, "Path", &self.path);
-        opt_field(w, "PermissionsBoundary", &self.permissions_boundary);
-        opt_field(w, "RoleId", &self.role_id);
-        opt_field(w, "RoleLastUsed", &self.role_last_used);
         opt_field(w, "RoleName", &self.role_name);
+        opt_field(w, "RoleId", &self.role_id);
+        opt_field(w, "Arn", &self.arn);
+        opt_field(w, "CreateDate", &self.create_date);
+        opt_field(w, "AssumeRolePolicyDocument", &self.assume_role_policy_document);
+        opt_field(w, "InstanceProfileList", &self.instance_profile_list);
         opt_field(w, "RolePolicyList", &self.role_policy_list);
+        opt_field(w, "AttachedManagedPolicies", &self.attached_managed_policies);
+        opt_field(w, "PermissionsBoundary", &self.permissions_boundary);
         opt_field(w, "Tags", &self.tags);
+        opt_field(w, "RoleLastUsed", &self.role_last_used);
     }
 }
 impl ListItem for RoleDetail {}
@@ -7814,86 +7814,86 @@ impl ListItem for RoleLastUsed {}
 /// Contains information about a version of an IAM role template, including the configuration that is used to create roles with AcquireRole.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RoleTemplateVersion {
-    pub assume_role_policy_document_template: Option<String>,
-    pub create_timestamp: Option<DateTime<Utc>>,
-    pub default_minor_version: Option<i32>,
-    pub description: Option<String>,
-    pub enabled: Option<bool>,
-    pub inline_policy_templates: Option<Vec<InlinePolicy>>,
-    pub major_version: Option<i32>,
-    pub managed_by_type: Option<ManagedByTypeType>,
-    pub managed_by_value: Option<String>,
-    pub managed_policy_arns: Option<Vec<String>>,
-    pub max_session_duration: Option<i32>,
-    pub minor_version: Option<i32>,
-    pub parameters_definition: Option<Vec<ParameterDefinition>>,
-    pub permission_boundary_arn: Option<String>,
-    pub role_description_pattern: Option<String>,
-    pub role_name_pattern: Option<String>,
-    pub role_path_pattern: Option<String>,
-    pub role_tags_template: Option<Vec<TagTemplate>>,
     pub template_arn: Option<String>,
     pub template_name: Option<String>,
     pub template_version_id: Option<String>,
-    pub update_timestamp: Option<DateTime<Utc>>,
+    pub description: Option<String>,
+    pub major_version: Option<i32>,
+    pub default_minor_version: Option<i32>,
+    pub managed_by_type: Option<ManagedByTypeType>,
+    pub managed_by_value: Option<String>,
+    pub enabled: Option<bool>,
+    pub minor_version: Option<i32>,
+    pub role_name_pattern: Option<String>,
+    pub role_path_pattern: Option<String>,
+    pub role_description_pattern: Option<String>,
+    pub assume_role_policy_document_template: Option<String>,
+    pub inline_policy_templates: Option<Vec<InlinePolicy>>,
+    pub managed_policy_arns: Option<Vec<String>>,
+    pub permission_boundary_arn: Option<String>,
+    pub parameters_definition: Option<Vec<ParameterDefinition>>,
+    pub role_tags_template: Option<Vec<TagTemplate>>,
+    pub max_session_duration: Option<i32>,
     pub version_enabled: Option<bool>,
+    pub create_timestamp: Option<DateTime<Utc>>,
+    pub update_timestamp: Option<DateTime<Utc>>,
 }
 impl Decode for RoleTemplateVersion {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            assume_role_policy_document_template: r.opt("AssumeRolePolicyDocumentTemplate", &C_POLICY_DOCUMENT_TYPE),
-            create_timestamp: r.opt("CreateTimestamp", &Constraint::NONE),
-            default_minor_version: r.opt("DefaultMinorVersion", &Constraint::NONE),
-            description: r.opt("Description", &C_ROLE_TEMPLATE_DESCRIPTION_TYPE),
-            enabled: r.opt("Enabled", &Constraint::NONE),
-            inline_policy_templates: r.opt_list("InlinePolicyTemplates", &Constraint::NONE, &Constraint::NONE),
-            major_version: r.opt("MajorVersion", &Constraint::NONE),
-            managed_by_type: r.opt("ManagedByType", &Constraint::NONE),
-            managed_by_value: r.opt("ManagedByValue", &C_MANAGED_BY_VALUE_TYPE),
-            managed_policy_arns: r.opt_list("ManagedPolicyArns", &Constraint::NONE, &C_ARN_TYPE),
-            max_session_duration: r.opt("MaxSessionDuration", &C_ROLE_MAX_SESSION_DURATION_TYPE),
-            minor_version: r.opt("MinorVersion", &Constraint::NONE),
-            parameters_definition: r.opt_list("ParametersDefinition", &Constraint::NONE, &Constraint::NONE),
-            permission_boundary_arn: r.opt("PermissionBoundaryArn", &C_ARN_TYPE),
-            role_description_pattern: r.opt("RoleDescriptionPattern", &C_ROLE_DESCRIPTION_PATTERN_TYPE),
-            role_name_pattern: r.opt("RoleNamePattern", &C_ROLE_NAME_PATTERN_TYPE),
-            role_path_pattern: r.opt("RolePathPattern", &C_ROLE_PATH_PATTERN_TYPE),
-            role_tags_template: r.opt_list("RoleTagsTemplate", &C_TAG_TEMPLATE_LIST_TYPE, &Constraint::NONE),
             template_arn: r.opt("TemplateArn", &C_ARN_TYPE),
             template_name: r.opt("TemplateName", &C_ROLE_TEMPLATE_NAME_TYPE),
             template_version_id: r.opt("TemplateVersionId", &C_ID_TYPE),
-            update_timestamp: r.opt("UpdateTimestamp", &Constraint::NONE),
+            description: r.opt("Description", &C_ROLE_TEMPLATE_DESCRIPTION_TYPE),
+            major_version: r.opt("MajorVersion", &Constraint::NONE),
+            default_minor_version: r.opt("DefaultMinorVersion", &Constraint::NONE),
+            managed_by_type: r.opt("ManagedByType", &Constraint::NONE),
+            managed_by_value: r.opt("ManagedByValue", &C_MANAGED_BY_VALUE_TYPE),
+            enabled: r.opt("Enabled", &Constraint::NONE),
+            minor_version: r.opt("MinorVersion", &Constraint::NONE),
+            role_name_pattern: r.opt("RoleNamePattern", &C_ROLE_NAME_PATTERN_TYPE),
+            role_path_pattern: r.opt("RolePathPattern", &C_ROLE_PATH_PATTERN_TYPE),
+            role_description_pattern: r.opt("RoleDescriptionPattern", &C_ROLE_DESCRIPTION_PATTERN_TYPE),
+            assume_role_policy_document_template: r.opt("AssumeRolePolicyDocumentTemplate", &C_POLICY_DOCUMENT_TYPE),
+            inline_policy_templates: r.opt_list("InlinePolicyTemplates", &Constraint::NONE, &Constraint::NONE),
+            managed_policy_arns: r.opt_list("ManagedPolicyArns", &Constraint::NONE, &C_ARN_TYPE),
+            permission_boundary_arn: r.opt("PermissionBoundaryArn", &C_ARN_TYPE),
+            parameters_definition: r.opt_list("ParametersDefinition", &Constraint::NONE, &Constraint::NONE),
+            role_tags_template: r.opt_list("RoleTagsTemplate", &C_TAG_TEMPLATE_LIST_TYPE, &Constraint::NONE),
+            max_session_duration: r.opt("MaxSessionDuration", &C_ROLE_MAX_SESSION_DURATION_TYPE),
             version_enabled: r.opt("VersionEnabled", &Constraint::NONE),
+            create_timestamp: r.opt("CreateTimestamp", &Constraint::NONE),
+            update_timestamp: r.opt("UpdateTimestamp", &Constraint::NONE),
         })
     }
 }
 impl Encode for RoleTemplateVersion {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AssumeRolePolicyDocumentTemplate", &self.assume_role_policy_document_template);
-        opt_field(w, "CreateTimestamp", &self.create_timestamp);
-        opt_field(w, "DefaultMinorVersion", &self.default_minor_version);
-        opt_field(w, "Description", &self.description);
-        opt_field(w, "Enabled", &self.enabled);
-        opt_field(w, "InlinePolicyTemplates", &self.inline_policy_templates);
-        opt_field(w, "MajorVersion", &self.major_version);
-        opt_field(w, "ManagedByType", &self.managed_by_type);
-        opt_field(w, "ManagedByValue", &self.managed_by_value);
-        opt_field(w, "ManagedPolicyArns", &self.managed_policy_arns);
-        opt_field(w, "MaxSessionDuration", &self.max_session_duration);
-        opt_field(w, "MinorVersion", &self.minor_version);
-        opt_field(w, "ParametersDefinition", &self.parameters_definition);
-        opt_field(w, "PermissionBoundaryArn", &self.permission_boundary_arn);
-        opt_field(w, "RoleDescriptionPattern", &self.role_description_pattern);
-        opt_field(w, "RoleNamePattern", &self.role_name_pattern);
-        opt_field(w, "RolePathPattern", &self.role_path_pattern);
-        opt_field(w, "RoleTagsTemplate", &self.role_tags_template);
         opt_field(w, "TemplateArn", &self.template_arn);
         opt_field(w, "TemplateName", &self.template_name);
         opt_field(w, "TemplateVersionId", &self.template_version_id);
-        opt_field(w, "UpdateTimestamp", &self.update_timestamp);
+        opt_field(w, "Description", &self.description);
+        opt_field(w, "MajorVersion", &self.major_version);
+        opt_field(w, "DefaultMinorVersion", &self.default_minor_version);
+        opt_field(w, "ManagedByType", &self.managed_by_type);
+        opt_field(w, "ManagedByValue", &self.managed_by_value);
+        opt_field(w, "Enabled", &self.enabled);
+        opt_field(w, "MinorVersion", &self.minor_version);
+        opt_field(w, "RoleNamePattern", &self.role_name_pattern);
+        opt_field(w, "RolePathPattern", &self.role_path_pattern);
+        opt_field(w, "RoleDescriptionPattern", &self.role_description_pattern);
+        opt_field(w, "AssumeRolePolicyDocumentTemplate", &self.assume_role_policy_document_template);
+        opt_field(w, "InlinePolicyTemplates", &self.inline_policy_templates);
+        opt_field(w, "ManagedPolicyArns", &self.managed_policy_arns);
+        opt_field(w, "PermissionBoundaryArn", &self.permission_boundary_arn);
+        opt_field(w, "ParametersDefinition", &self.parameters_definition);
+        opt_field(w, "RoleTagsTemplate", &self.role_tags_template);
+        opt_field(w, "MaxSessionDuration", &self.max_session_duration);
         opt_field(w, "VersionEnabled", &self.version_enabled);
+        opt_field(w, "CreateTimestamp", &self.create_timestamp);
+        opt_field(w, "UpdateTimestamp", &self.update_timestamp);
     }
 }
 impl ListItem for RoleTemplateVersion {}
@@ -7974,18 +7974,18 @@ impl ListItem for SAMLPrivateKey {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SAMLProviderListEntry {
     pub arn: Option<String>,
+    pub valid_until: Option<DateTime<Utc>>,
     pub create_date: Option<DateTime<Utc>>,
     pub is_trusted_identity_propagation_enabled: Option<bool>,
-    pub valid_until: Option<DateTime<Utc>>,
 }
 impl Decode for SAMLProviderListEntry {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             arn: r.opt("Arn", &C_ARN_TYPE),
+            valid_until: r.opt("ValidUntil", &Constraint::NONE),
             create_date: r.opt("CreateDate", &Constraint::NONE),
             is_trusted_identity_propagation_enabled: r.opt("IsTrustedIdentityPropagationEnabled", &Constraint::NONE),
-            valid_until: r.opt("ValidUntil", &Constraint::NONE),
         })
     }
 }
@@ -7993,9 +7993,9 @@ impl Encode for SAMLProviderListEntry {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Arn", &self.arn);
+        opt_field(w, "ValidUntil", &self.valid_until);
         opt_field(w, "CreateDate", &self.create_date);
         opt_field(w, "IsTrustedIdentityPropagationEnabled", &self.is_trusted_identity_propagation_enabled);
-        opt_field(w, "ValidUntil", &self.valid_until);
     }
 }
 impl ListItem for SAMLProviderListEntry {}
@@ -8003,35 +8003,35 @@ impl ListItem for SAMLProviderListEntry {}
 /// Contains information about an SSH public key.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SSHPublicKey {
+    pub user_name: String,
+    pub ssh_public_key_id: String,
     pub fingerprint: String,
     pub ssh_public_key_body: String,
-    pub ssh_public_key_id: String,
     pub status: StatusType,
     pub upload_date: Option<DateTime<Utc>>,
-    pub user_name: String,
 }
 impl Decode for SSHPublicKey {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            ssh_public_key_id: r.req("SSHPublicKeyId", &C_PUBLIC_KEY_ID_TYPE),
             fingerprint: r.req("Fingerprint", &C_PUBLIC_KEY_FINGERPRINT_TYPE),
             ssh_public_key_body: r.req("SSHPublicKeyBody", &C_PUBLIC_KEY_MATERIAL_TYPE),
-            ssh_public_key_id: r.req("SSHPublicKeyId", &C_PUBLIC_KEY_ID_TYPE),
             status: r.req("Status", &Constraint::NONE),
             upload_date: r.opt("UploadDate", &Constraint::NONE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for SSHPublicKey {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
+        field(w, "SSHPublicKeyId", &self.ssh_public_key_id);
         field(w, "Fingerprint", &self.fingerprint);
         field(w, "SSHPublicKeyBody", &self.ssh_public_key_body);
-        field(w, "SSHPublicKeyId", &self.ssh_public_key_id);
         field(w, "Status", &self.status);
         opt_field(w, "UploadDate", &self.upload_date);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for SSHPublicKey {}
@@ -8039,29 +8039,29 @@ impl ListItem for SSHPublicKey {}
 /// Contains information about an SSH public key, without the key's body or fingerprint.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SSHPublicKeyMetadata {
+    pub user_name: String,
     pub ssh_public_key_id: String,
     pub status: StatusType,
     pub upload_date: DateTime<Utc>,
-    pub user_name: String,
 }
 impl Decode for SSHPublicKeyMetadata {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
             ssh_public_key_id: r.req("SSHPublicKeyId", &C_PUBLIC_KEY_ID_TYPE),
             status: r.req("Status", &Constraint::NONE),
             upload_date: r.req("UploadDate", &Constraint::NONE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for SSHPublicKeyMetadata {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
         field(w, "SSHPublicKeyId", &self.ssh_public_key_id);
         field(w, "Status", &self.status);
         field(w, "UploadDate", &self.upload_date);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for SSHPublicKeyMetadata {}
@@ -8089,18 +8089,18 @@ impl ListItem for SendDelegationTokenRequest {}
 /// Contains information about a server certificate.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerCertificate {
+    pub server_certificate_metadata: ServerCertificateMetadata,
     pub certificate_body: String,
     pub certificate_chain: Option<String>,
-    pub server_certificate_metadata: ServerCertificateMetadata,
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for ServerCertificate {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            server_certificate_metadata: r.req("ServerCertificateMetadata", &Constraint::NONE),
             certificate_body: r.req("CertificateBody", &C_CERTIFICATE_BODY_TYPE),
             certificate_chain: r.opt("CertificateChain", &C_CERTIFICATE_CHAIN_TYPE),
-            server_certificate_metadata: r.req("ServerCertificateMetadata", &Constraint::NONE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
@@ -8108,9 +8108,9 @@ impl Decode for ServerCertificate {
 impl Encode for ServerCertificate {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "ServerCertificateMetadata", &self.server_certificate_metadata);
         field(w, "CertificateBody", &self.certificate_body);
         opt_field(w, "CertificateChain", &self.certificate_chain);
-        field(w, "ServerCertificateMetadata", &self.server_certificate_metadata);
         opt_field(w, "Tags", &self.tags);
     }
 }
@@ -8119,35 +8119,35 @@ impl ListItem for ServerCertificate {}
 /// Contains information about a server certificate without its certificate body, certificate chain, and private key.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerCertificateMetadata {
-    pub arn: String,
-    pub expiration: Option<DateTime<Utc>>,
     pub path: String,
-    pub server_certificate_id: String,
     pub server_certificate_name: String,
+    pub server_certificate_id: String,
+    pub arn: String,
     pub upload_date: Option<DateTime<Utc>>,
+    pub expiration: Option<DateTime<Utc>>,
 }
 impl Decode for ServerCertificateMetadata {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.req("Arn", &C_ARN_TYPE),
-            expiration: r.opt("Expiration", &Constraint::NONE),
             path: r.req("Path", &C_PATH_TYPE),
-            server_certificate_id: r.req("ServerCertificateId", &C_ID_TYPE),
             server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
+            server_certificate_id: r.req("ServerCertificateId", &C_ID_TYPE),
+            arn: r.req("Arn", &C_ARN_TYPE),
             upload_date: r.opt("UploadDate", &Constraint::NONE),
+            expiration: r.opt("Expiration", &Constraint::NONE),
         })
     }
 }
 impl Encode for ServerCertificateMetadata {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Arn", &self.arn);
-        opt_field(w, "Expiration", &self.expiration);
         field(w, "Path", &self.path);
-        field(w, "ServerCertificateId", &self.server_certificate_id);
         field(w, "ServerCertificateName", &self.server_certificate_name);
+        field(w, "ServerCertificateId", &self.server_certificate_id);
+        field(w, "Arn", &self.arn);
         opt_field(w, "UploadDate", &self.upload_date);
+        opt_field(w, "Expiration", &self.expiration);
     }
 }
 impl ListItem for ServerCertificateMetadata {}
@@ -8155,11 +8155,11 @@ impl ListItem for ServerCertificateMetadata {}
 /// Contains details about the most recent attempt to access the service.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceLastAccessed {
+    pub service_name: String,
     pub last_authenticated: Option<DateTime<Utc>>,
+    pub service_namespace: String,
     pub last_authenticated_entity: Option<String>,
     pub last_authenticated_region: Option<String>,
-    pub service_name: String,
-    pub service_namespace: String,
     pub total_authenticated_entities: Option<i32>,
     pub tracked_actions_last_accessed: Option<Vec<TrackedActionLastAccessed>>,
 }
@@ -8167,11 +8167,11 @@ impl Decode for ServiceLastAccessed {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            service_name: r.req("ServiceName", &Constraint::NONE),
             last_authenticated: r.opt("LastAuthenticated", &Constraint::NONE),
+            service_namespace: r.req("ServiceNamespace", &C_SERVICE_NAMESPACE_TYPE),
             last_authenticated_entity: r.opt("LastAuthenticatedEntity", &C_ARN_TYPE),
             last_authenticated_region: r.opt("LastAuthenticatedRegion", &Constraint::NONE),
-            service_name: r.req("ServiceName", &Constraint::NONE),
-            service_namespace: r.req("ServiceNamespace", &C_SERVICE_NAMESPACE_TYPE),
             total_authenticated_entities: r.opt("TotalAuthenticatedEntities", &Constraint::NONE),
             tracked_actions_last_accessed: r.opt_list("TrackedActionsLastAccessed", &Constraint::NONE, &Constraint::NONE),
         })
@@ -8180,11 +8180,11 @@ impl Decode for ServiceLastAccessed {
 impl Encode for ServiceLastAccessed {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "ServiceName", &self.service_name);
         opt_field(w, "LastAuthenticated", &self.last_authenticated);
+        field(w, "ServiceNamespace", &self.service_namespace);
         opt_field(w, "LastAuthenticatedEntity", &self.last_authenticated_entity);
         opt_field(w, "LastAuthenticatedRegion", &self.last_authenticated_region);
-        field(w, "ServiceName", &self.service_name);
-        field(w, "ServiceNamespace", &self.service_namespace);
         opt_field(w, "TotalAuthenticatedEntities", &self.total_authenticated_entities);
         opt_field(w, "TrackedActionsLastAccessed", &self.tracked_actions_last_accessed);
     }
@@ -8196,14 +8196,14 @@ impl ListItem for ServiceLastAccessed {}
 pub struct ServiceSpecificCredential {
     pub create_date: DateTime<Utc>,
     pub expiration_date: Option<DateTime<Utc>>,
+    pub service_name: String,
+    pub service_user_name: Option<String>,
+    pub service_password: Option<crate::Secret>,
     pub service_credential_alias: Option<String>,
     pub service_credential_secret: Option<crate::Secret>,
-    pub service_name: String,
-    pub service_password: Option<crate::Secret>,
     pub service_specific_credential_id: String,
-    pub service_user_name: Option<String>,
-    pub status: StatusType,
     pub user_name: String,
+    pub status: StatusType,
 }
 impl Decode for ServiceSpecificCredential {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
@@ -8211,14 +8211,14 @@ impl Decode for ServiceSpecificCredential {
         Some(Self {
             create_date: r.req("CreateDate", &Constraint::NONE),
             expiration_date: r.opt("ExpirationDate", &Constraint::NONE),
+            service_name: r.req("ServiceName", &Constraint::NONE),
+            service_user_name: r.opt("ServiceUserName", &C_SERVICE_USER_NAME),
+            service_password: r.opt("ServicePassword", &C_SERVICE_PASSWORD),
             service_credential_alias: r.opt("ServiceCredentialAlias", &C_SERVICE_CREDENTIAL_ALIAS),
             service_credential_secret: r.opt("ServiceCredentialSecret", &C_SERVICE_CREDENTIAL_SECRET),
-            service_name: r.req("ServiceName", &Constraint::NONE),
-            service_password: r.opt("ServicePassword", &C_SERVICE_PASSWORD),
             service_specific_credential_id: r.req("ServiceSpecificCredentialId", &C_SERVICE_SPECIFIC_CREDENTIAL_ID),
-            service_user_name: r.opt("ServiceUserName", &C_SERVICE_USER_NAME),
-            status: r.req("Status", &Constraint::NONE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            status: r.req("Status", &Constraint::NONE),
         })
     }
 }
@@ -8227,14 +8227,14 @@ impl Encode for ServiceSpecificCredential {
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "CreateDate", &self.create_date);
         opt_field(w, "ExpirationDate", &self.expiration_date);
+        field(w, "ServiceName", &self.service_name);
+        opt_field(w, "ServiceUserName", &self.service_user_name);
+        opt_field(w, "ServicePassword", &self.service_password);
         opt_field(w, "ServiceCredentialAlias", &self.service_credential_alias);
         opt_field(w, "ServiceCredentialSecret", &self.service_credential_secret);
-        field(w, "ServiceName", &self.service_name);
-        opt_field(w, "ServicePassword", &self.service_password);
         field(w, "ServiceSpecificCredentialId", &self.service_specific_credential_id);
-        opt_field(w, "ServiceUserName", &self.service_user_name);
-        field(w, "Status", &self.status);
         field(w, "UserName", &self.user_name);
+        field(w, "Status", &self.status);
     }
 }
 impl ListItem for ServiceSpecificCredential {}
@@ -8242,41 +8242,41 @@ impl ListItem for ServiceSpecificCredential {}
 /// Contains additional details about a service-specific credential.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceSpecificCredentialMetadata {
+    pub user_name: String,
+    pub status: StatusType,
+    pub service_user_name: Option<String>,
+    pub service_credential_alias: Option<String>,
     pub create_date: DateTime<Utc>,
     pub expiration_date: Option<DateTime<Utc>>,
-    pub service_credential_alias: Option<String>,
-    pub service_name: String,
     pub service_specific_credential_id: String,
-    pub service_user_name: Option<String>,
-    pub status: StatusType,
-    pub user_name: String,
+    pub service_name: String,
 }
 impl Decode for ServiceSpecificCredentialMetadata {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            status: r.req("Status", &Constraint::NONE),
+            service_user_name: r.opt("ServiceUserName", &C_SERVICE_USER_NAME),
+            service_credential_alias: r.opt("ServiceCredentialAlias", &C_SERVICE_CREDENTIAL_ALIAS),
             create_date: r.req("CreateDate", &Constraint::NONE),
             expiration_date: r.opt("ExpirationDate", &Constraint::NONE),
-            service_credential_alias: r.opt("ServiceCredentialAlias", &C_SERVICE_CREDENTIAL_ALIAS),
-            service_name: r.req("ServiceName", &Constraint::NONE),
             service_specific_credential_id: r.req("ServiceSpecificCredentialId", &C_SERVICE_SPECIFIC_CREDENTIAL_ID),
-            service_user_name: r.opt("ServiceUserName", &C_SERVICE_USER_NAME),
-            status: r.req("Status", &Constraint::NONE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            service_name: r.req("ServiceName", &Constraint::NONE),
         })
     }
 }
 impl Encode for ServiceSpecificCredentialMetadata {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
+        field(w, "Status", &self.status);
+        opt_field(w, "ServiceUserName", &self.service_user_name);
+        opt_field(w, "ServiceCredentialAlias", &self.service_credential_alias);
         field(w, "CreateDate", &self.create_date);
         opt_field(w, "ExpirationDate", &self.expiration_date);
-        opt_field(w, "ServiceCredentialAlias", &self.service_credential_alias);
-        field(w, "ServiceName", &self.service_name);
         field(w, "ServiceSpecificCredentialId", &self.service_specific_credential_id);
-        opt_field(w, "ServiceUserName", &self.service_user_name);
-        field(w, "Status", &self.status);
-        field(w, "UserName", &self.user_name);
+        field(w, "ServiceName", &self.service_name);
     }
 }
 impl ListItem for ServiceSpecificCredentialMetadata {}
@@ -8327,85 +8327,85 @@ impl ListItem for SetSecurityTokenServicePreferencesRequest {}
 /// Contains information about an X.509 signing certificate.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SigningCertificate {
-    pub certificate_body: String,
+    pub user_name: String,
     pub certificate_id: String,
+    pub certificate_body: String,
     pub status: StatusType,
     pub upload_date: Option<DateTime<Utc>>,
-    pub user_name: String,
 }
 impl Decode for SigningCertificate {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            certificate_body: r.req("CertificateBody", &C_CERTIFICATE_BODY_TYPE),
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
             certificate_id: r.req("CertificateId", &C_CERTIFICATE_ID_TYPE),
+            certificate_body: r.req("CertificateBody", &C_CERTIFICATE_BODY_TYPE),
             status: r.req("Status", &Constraint::NONE),
             upload_date: r.opt("UploadDate", &Constraint::NONE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for SigningCertificate {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "CertificateBody", &self.certificate_body);
+        field(w, "UserName", &self.user_name);
         field(w, "CertificateId", &self.certificate_id);
+        field(w, "CertificateBody", &self.certificate_body);
         field(w, "Status", &self.status);
         opt_field(w, "UploadDate", &self.upload_date);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for SigningCertificate {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SimulateCustomPolicyRequest {
+    pub policy_input_list: Vec<String>,
+    pub permissions_boundary_policy_input_list: Option<Vec<String>>,
+    pub ordered_organization_policy_input_list: Option<Vec<OrderedOrganizationPolicyType>>,
     pub action_names: Vec<String>,
+    pub resource_arns: Option<Vec<String>>,
+    pub resource_policy: Option<String>,
+    pub resource_owner: Option<String>,
     pub caller_arn: Option<String>,
     pub context_entries: Option<Vec<ContextEntry>>,
-    pub marker: Option<String>,
-    pub max_items: Option<i32>,
-    pub ordered_organization_policy_input_list: Option<Vec<OrderedOrganizationPolicyType>>,
-    pub permissions_boundary_policy_input_list: Option<Vec<String>>,
-    pub policy_input_list: Vec<String>,
-    pub resource_arns: Option<Vec<String>>,
     pub resource_handling_option: Option<String>,
-    pub resource_owner: Option<String>,
-    pub resource_policy: Option<String>,
+    pub max_items: Option<i32>,
+    pub marker: Option<String>,
 }
 impl Decode for SimulateCustomPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy_input_list: r.req_list("PolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
+            permissions_boundary_policy_input_list: r.opt_list("PermissionsBoundaryPolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
+            ordered_organization_policy_input_list: r.opt_list("OrderedOrganizationPolicyInputList", &C_ORGANIZATION_POLICY_LIST_TYPE, &Constraint::NONE),
             action_names: r.req_list("ActionNames", &Constraint::NONE, &C_ACTION_NAME_TYPE),
+            resource_arns: r.opt_list("ResourceArns", &Constraint::NONE, &C_RESOURCE_NAME_TYPE),
+            resource_policy: r.opt("ResourcePolicy", &C_POLICY_DOCUMENT_TYPE),
+            resource_owner: r.opt("ResourceOwner", &C_RESOURCE_NAME_TYPE),
             caller_arn: r.opt("CallerArn", &C_RESOURCE_NAME_TYPE),
             context_entries: r.opt_list("ContextEntries", &Constraint::NONE, &Constraint::NONE),
-            marker: r.opt("Marker", &C_MARKER_TYPE),
-            max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
-            ordered_organization_policy_input_list: r.opt_list("OrderedOrganizationPolicyInputList", &C_ORGANIZATION_POLICY_LIST_TYPE, &Constraint::NONE),
-            permissions_boundary_policy_input_list: r.opt_list("PermissionsBoundaryPolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
-            policy_input_list: r.req_list("PolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
-            resource_arns: r.opt_list("ResourceArns", &Constraint::NONE, &C_RESOURCE_NAME_TYPE),
             resource_handling_option: r.opt("ResourceHandlingOption", &C_RESOURCE_HANDLING_OPTION_TYPE),
-            resource_owner: r.opt("ResourceOwner", &C_RESOURCE_NAME_TYPE),
-            resource_policy: r.opt("ResourcePolicy", &C_POLICY_DOCUMENT_TYPE),
+            max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
+            marker: r.opt("Marker", &C_MARKER_TYPE),
         })
     }
 }
 impl Encode for SimulateCustomPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "PolicyInputList", &self.policy_input_list);
+        opt_field(w, "PermissionsBoundaryPolicyInputList", &self.permissions_boundary_policy_input_list);
+        opt_field(w, "OrderedOrganizationPolicyInputList", &self.ordered_organization_policy_input_list);
         field(w, "ActionNames", &self.action_names);
+        opt_field(w, "ResourceArns", &self.resource_arns);
+        opt_field(w, "ResourcePolicy", &self.resource_policy);
+        opt_field(w, "ResourceOwner", &self.resource_owner);
         opt_field(w, "CallerArn", &self.caller_arn);
         opt_field(w, "ContextEntries", &self.context_entries);
-        opt_field(w, "Marker", &self.marker);
-        opt_field(w, "MaxItems", &self.max_items);
-        opt_field(w, "OrderedOrganizationPolicyInputList", &self.ordered_organization_policy_input_list);
-        opt_field(w, "PermissionsBoundaryPolicyInputList", &self.permissions_boundary_policy_input_list);
-        field(w, "PolicyInputList", &self.policy_input_list);
-        opt_field(w, "ResourceArns", &self.resource_arns);
         opt_field(w, "ResourceHandlingOption", &self.resource_handling_option);
-        opt_field(w, "ResourceOwner", &self.resource_owner);
-        opt_field(w, "ResourcePolicy", &self.resource_policy);
+        opt_field(w, "MaxItems", &self.max_items);
+        opt_field(w, "Marker", &self.marker);
     }
 }
 impl ListItem for SimulateCustomPolicyRequest {}
@@ -8439,56 +8439,56 @@ impl ListItem for SimulatePolicyResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SimulatePrincipalPolicyRequest {
-    pub action_names: Vec<String>,
-    pub caller_arn: Option<String>,
-    pub context_entries: Option<Vec<ContextEntry>>,
-    pub marker: Option<String>,
-    pub max_items: Option<i32>,
+    pub policy_source_arn: String,
+    pub policy_input_list: Option<Vec<String>>,
     pub permissions_boundary_policy_input_list: Option<Vec<String>>,
     pub policy_exclusion_list: Option<Vec<PolicyIdentifier>>,
-    pub policy_input_list: Option<Vec<String>>,
-    pub policy_source_arn: String,
+    pub action_names: Vec<String>,
     pub resource_arns: Option<Vec<String>>,
-    pub resource_handling_option: Option<String>,
-    pub resource_owner: Option<String>,
     pub resource_policy: Option<String>,
+    pub resource_owner: Option<String>,
+    pub caller_arn: Option<String>,
+    pub context_entries: Option<Vec<ContextEntry>>,
+    pub resource_handling_option: Option<String>,
+    pub max_items: Option<i32>,
+    pub marker: Option<String>,
 }
 impl Decode for SimulatePrincipalPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            action_names: r.req_list("ActionNames", &Constraint::NONE, &C_ACTION_NAME_TYPE),
-            caller_arn: r.opt("CallerArn", &C_RESOURCE_NAME_TYPE),
-            context_entries: r.opt_list("ContextEntries", &Constraint::NONE, &Constraint::NONE),
-            marker: r.opt("Marker", &C_MARKER_TYPE),
-            max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
+            policy_source_arn: r.req("PolicySourceArn", &C_ARN_TYPE),
+            policy_input_list: r.opt_list("PolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
             permissions_boundary_policy_input_list: r.opt_list("PermissionsBoundaryPolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
             policy_exclusion_list: r.opt_list("PolicyExclusionList", &C_POLICY_EXCLUSIONS_LIST_TYPE, &Constraint::NONE),
-            policy_input_list: r.opt_list("PolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
-            policy_source_arn: r.req("PolicySourceArn", &C_ARN_TYPE),
+            action_names: r.req_list("ActionNames", &Constraint::NONE, &C_ACTION_NAME_TYPE),
             resource_arns: r.opt_list("ResourceArns", &Constraint::NONE, &C_RESOURCE_NAME_TYPE),
-            resource_handling_option: r.opt("ResourceHandlingOption", &C_RESOURCE_HANDLING_OPTION_TYPE),
-            resource_owner: r.opt("ResourceOwner", &C_RESOURCE_NAME_TYPE),
             resource_policy: r.opt("ResourcePolicy", &C_POLICY_DOCUMENT_TYPE),
+            resource_owner: r.opt("ResourceOwner", &C_RESOURCE_NAME_TYPE),
+            caller_arn: r.opt("CallerArn", &C_RESOURCE_NAME_TYPE),
+            context_entries: r.opt_list("ContextEntries", &Constraint::NONE, &Constraint::NONE),
+            resource_handling_option: r.opt("ResourceHandlingOption", &C_RESOURCE_HANDLING_OPTION_TYPE),
+            max_items: r.opt("MaxItems", &C_MAX_ITEMS_TYPE),
+            marker: r.opt("Marker", &C_MARKER_TYPE),
         })
     }
 }
 impl Encode for SimulatePrincipalPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "ActionNames", &self.action_names);
-        opt_field(w, "CallerArn", &self.caller_arn);
-        opt_field(w, "ContextEntries", &self.context_entries);
-        opt_field(w, "Marker", &self.marker);
-        opt_field(w, "MaxItems", &self.max_items);
+        field(w, "PolicySourceArn", &self.policy_source_arn);
+        opt_field(w, "PolicyInputList", &self.policy_input_list);
         opt_field(w, "PermissionsBoundaryPolicyInputList", &self.permissions_boundary_policy_input_list);
         opt_field(w, "PolicyExclusionList", &self.policy_exclusion_list);
-        opt_field(w, "PolicyInputList", &self.policy_input_list);
-        field(w, "PolicySourceArn", &self.policy_source_arn);
+        field(w, "ActionNames", &self.action_names);
         opt_field(w, "ResourceArns", &self.resource_arns);
-        opt_field(w, "ResourceHandlingOption", &self.resource_handling_option);
-        opt_field(w, "ResourceOwner", &self.resource_owner);
         opt_field(w, "ResourcePolicy", &self.resource_policy);
+        opt_field(w, "ResourceOwner", &self.resource_owner);
+        opt_field(w, "CallerArn", &self.caller_arn);
+        opt_field(w, "ContextEntries", &self.context_entries);
+        opt_field(w, "ResourceHandlingOption", &self.resource_handling_option);
+        opt_field(w, "MaxItems", &self.max_items);
+        opt_field(w, "Marker", &self.marker);
     }
 }
 impl ListItem for SimulatePrincipalPolicyRequest {}
@@ -8520,29 +8520,29 @@ impl ListItem for SourceRoleTemplate {}
 /// Contains a reference to a Statement element in a policy document that determines the result of the simulation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Statement {
-    pub end_position: Option<Position>,
     pub source_policy_id: Option<String>,
     pub source_policy_type: Option<PolicySourceType>,
     pub start_position: Option<Position>,
+    pub end_position: Option<Position>,
 }
 impl Decode for Statement {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            end_position: r.opt("EndPosition", &Constraint::NONE),
             source_policy_id: r.opt("SourcePolicyId", &Constraint::NONE),
             source_policy_type: r.opt("SourcePolicyType", &Constraint::NONE),
             start_position: r.opt("StartPosition", &Constraint::NONE),
+            end_position: r.opt("EndPosition", &Constraint::NONE),
         })
     }
 }
 impl Encode for Statement {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "EndPosition", &self.end_position);
         opt_field(w, "SourcePolicyId", &self.source_policy_id);
         opt_field(w, "SourcePolicyType", &self.source_policy_type);
         opt_field(w, "StartPosition", &self.start_position);
+        opt_field(w, "EndPosition", &self.end_position);
     }
 }
 impl ListItem for Statement {}
@@ -8758,23 +8758,23 @@ impl ListItem for TagTemplate {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TagUserRequest {
-    pub tags: Vec<Tag>,
     pub user_name: String,
+    pub tags: Vec<Tag>,
 }
 impl Decode for TagUserRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
+            tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for TagUserRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Tags", &self.tags);
         field(w, "UserName", &self.user_name);
+        field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for TagUserRequest {}
@@ -8784,8 +8784,8 @@ impl ListItem for TagUserRequest {}
 pub struct TrackedActionLastAccessed {
     pub action_name: Option<String>,
     pub last_accessed_entity: Option<String>,
-    pub last_accessed_region: Option<String>,
     pub last_accessed_time: Option<DateTime<Utc>>,
+    pub last_accessed_region: Option<String>,
 }
 impl Decode for TrackedActionLastAccessed {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
@@ -8793,8 +8793,8 @@ impl Decode for TrackedActionLastAccessed {
         Some(Self {
             action_name: r.opt("ActionName", &Constraint::NONE),
             last_accessed_entity: r.opt("LastAccessedEntity", &C_ARN_TYPE),
-            last_accessed_region: r.opt("LastAccessedRegion", &Constraint::NONE),
             last_accessed_time: r.opt("LastAccessedTime", &Constraint::NONE),
+            last_accessed_region: r.opt("LastAccessedRegion", &Constraint::NONE),
         })
     }
 }
@@ -8803,8 +8803,8 @@ impl Encode for TrackedActionLastAccessed {
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "ActionName", &self.action_name);
         opt_field(w, "LastAccessedEntity", &self.last_accessed_entity);
-        opt_field(w, "LastAccessedRegion", &self.last_accessed_region);
         opt_field(w, "LastAccessedTime", &self.last_accessed_time);
+        opt_field(w, "LastAccessedRegion", &self.last_accessed_region);
     }
 }
 impl ListItem for TrackedActionLastAccessed {}
@@ -8972,116 +8972,116 @@ impl ListItem for UntagServerCertificateRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UntagUserRequest {
-    pub tag_keys: Vec<String>,
     pub user_name: String,
+    pub tag_keys: Vec<String>,
 }
 impl Decode for UntagUserRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            tag_keys: r.req_list("TagKeys", &C_TAG_KEY_LIST_TYPE, &C_TAG_KEY_TYPE),
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
+            tag_keys: r.req_list("TagKeys", &C_TAG_KEY_LIST_TYPE, &C_TAG_KEY_TYPE),
         })
     }
 }
 impl Encode for UntagUserRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "TagKeys", &self.tag_keys);
         field(w, "UserName", &self.user_name);
+        field(w, "TagKeys", &self.tag_keys);
     }
 }
 impl ListItem for UntagUserRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateAccessKeyRequest {
+    pub user_name: Option<String>,
     pub access_key_id: String,
     pub status: StatusType,
-    pub user_name: Option<String>,
 }
 impl Decode for UpdateAccessKeyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
             access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
             status: r.req("Status", &Constraint::NONE),
-            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for UpdateAccessKeyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserName", &self.user_name);
         field(w, "AccessKeyId", &self.access_key_id);
         field(w, "Status", &self.status);
-        opt_field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for UpdateAccessKeyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateAccountPasswordPolicyRequest {
-    pub allow_users_to_change_password: Option<bool>,
-    pub hard_expiry: Option<bool>,
-    pub max_password_age: Option<i32>,
     pub minimum_password_length: Option<i32>,
-    pub password_reuse_prevention: Option<i32>,
-    pub require_lowercase_characters: Option<bool>,
-    pub require_numbers: Option<bool>,
     pub require_symbols: Option<bool>,
+    pub require_numbers: Option<bool>,
     pub require_uppercase_characters: Option<bool>,
+    pub require_lowercase_characters: Option<bool>,
+    pub allow_users_to_change_password: Option<bool>,
+    pub max_password_age: Option<i32>,
+    pub password_reuse_prevention: Option<i32>,
+    pub hard_expiry: Option<bool>,
 }
 impl Decode for UpdateAccountPasswordPolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            allow_users_to_change_password: r.opt("AllowUsersToChangePassword", &Constraint::NONE),
-            hard_expiry: r.opt("HardExpiry", &Constraint::NONE),
-            max_password_age: r.opt("MaxPasswordAge", &C_MAX_PASSWORD_AGE_TYPE),
             minimum_password_length: r.opt("MinimumPasswordLength", &C_MINIMUM_PASSWORD_LENGTH_TYPE),
-            password_reuse_prevention: r.opt("PasswordReusePrevention", &C_PASSWORD_REUSE_PREVENTION_TYPE),
-            require_lowercase_characters: r.opt("RequireLowercaseCharacters", &Constraint::NONE),
-            require_numbers: r.opt("RequireNumbers", &Constraint::NONE),
             require_symbols: r.opt("RequireSymbols", &Constraint::NONE),
+            require_numbers: r.opt("RequireNumbers", &Constraint::NONE),
             require_uppercase_characters: r.opt("RequireUppercaseCharacters", &Constraint::NONE),
+            require_lowercase_characters: r.opt("RequireLowercaseCharacters", &Constraint::NONE),
+            allow_users_to_change_password: r.opt("AllowUsersToChangePassword", &Constraint::NONE),
+            max_password_age: r.opt("MaxPasswordAge", &C_MAX_PASSWORD_AGE_TYPE),
+            password_reuse_prevention: r.opt("PasswordReusePrevention", &C_PASSWORD_REUSE_PREVENTION_TYPE),
+            hard_expiry: r.opt("HardExpiry", &Constraint::NONE),
         })
     }
 }
 impl Encode for UpdateAccountPasswordPolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AllowUsersToChangePassword", &self.allow_users_to_change_password);
-        opt_field(w, "HardExpiry", &self.hard_expiry);
-        opt_field(w, "MaxPasswordAge", &self.max_password_age);
         opt_field(w, "MinimumPasswordLength", &self.minimum_password_length);
-        opt_field(w, "PasswordReusePrevention", &self.password_reuse_prevention);
-        opt_field(w, "RequireLowercaseCharacters", &self.require_lowercase_characters);
-        opt_field(w, "RequireNumbers", &self.require_numbers);
         opt_field(w, "RequireSymbols", &self.require_symbols);
+        opt_field(w, "RequireNumbers", &self.require_numbers);
         opt_field(w, "RequireUppercaseCharacters", &self.require_uppercase_characters);
+        opt_field(w, "RequireLowercaseCharacters", &self.require_lowercase_characters);
+        opt_field(w, "AllowUsersToChangePassword", &self.allow_users_to_change_password);
+        opt_field(w, "MaxPasswordAge", &self.max_password_age);
+        opt_field(w, "PasswordReusePrevention", &self.password_reuse_prevention);
+        opt_field(w, "HardExpiry", &self.hard_expiry);
     }
 }
 impl ListItem for UpdateAccountPasswordPolicyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateAssumeRolePolicyRequest {
-    pub policy_document: String,
     pub role_name: String,
+    pub policy_document: String,
 }
 impl Decode for UpdateAssumeRolePolicyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            policy_document: r.req("PolicyDocument", &C_POLICY_DOCUMENT_TYPE),
         })
     }
 }
 impl Encode for UpdateAssumeRolePolicyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "PolicyDocument", &self.policy_document);
         field(w, "RoleName", &self.role_name);
+        field(w, "PolicyDocument", &self.policy_document);
     }
 }
 impl ListItem for UpdateAssumeRolePolicyRequest {}
@@ -9112,16 +9112,16 @@ impl ListItem for UpdateDelegationRequestRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateGroupRequest {
     pub group_name: String,
-    pub new_group_name: Option<String>,
     pub new_path: Option<String>,
+    pub new_group_name: Option<String>,
 }
 impl Decode for UpdateGroupRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
-            new_group_name: r.opt("NewGroupName", &C_GROUP_NAME_TYPE),
             new_path: r.opt("NewPath", &C_PATH_TYPE),
+            new_group_name: r.opt("NewGroupName", &C_GROUP_NAME_TYPE),
         })
     }
 }
@@ -9129,49 +9129,49 @@ impl Encode for UpdateGroupRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "GroupName", &self.group_name);
-        opt_field(w, "NewGroupName", &self.new_group_name);
         opt_field(w, "NewPath", &self.new_path);
+        opt_field(w, "NewGroupName", &self.new_group_name);
     }
 }
 impl ListItem for UpdateGroupRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateLoginProfileRequest {
-    pub max_signin_session_duration: Option<i32>,
+    pub user_name: String,
     pub password: Option<crate::Secret>,
     pub password_reset_required: Option<bool>,
+    pub max_signin_session_duration: Option<i32>,
     pub reset_max_signin_session_duration: Option<bool>,
-    pub user_name: String,
 }
 impl Decode for UpdateLoginProfileRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
             password: r.opt("Password", &C_PASSWORD_TYPE),
             password_reset_required: r.opt("PasswordResetRequired", &Constraint::NONE),
+            max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
             reset_max_signin_session_duration: r.opt("ResetMaxSigninSessionDuration", &Constraint::NONE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for UpdateLoginProfileRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
+        field(w, "UserName", &self.user_name);
         opt_field(w, "Password", &self.password);
         opt_field(w, "PasswordResetRequired", &self.password_reset_required);
+        opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
         opt_field(w, "ResetMaxSigninSessionDuration", &self.reset_max_signin_session_duration);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for UpdateLoginProfileRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateOpenIDConnectProviderRequest {
+    pub open_id_connect_provider_arn: String,
     pub context_provider: Option<ContextProvider>,
     pub identity_center_instance_arn: Option<String>,
-    pub open_id_connect_provider_arn: String,
     pub remove_context_provider: Option<bool>,
     pub remove_identity_center_instance: Option<bool>,
 }
@@ -9179,9 +9179,9 @@ impl Decode for UpdateOpenIDConnectProviderRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
             context_provider: r.opt("ContextProvider", &Constraint::NONE),
             identity_center_instance_arn: r.opt("IdentityCenterInstanceArn", &C_IDENTITY_CENTER_INSTANCE_ARN_TYPE),
-            open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
             remove_context_provider: r.opt("RemoveContextProvider", &Constraint::NONE),
             remove_identity_center_instance: r.opt("RemoveIdentityCenterInstance", &Constraint::NONE),
         })
@@ -9190,9 +9190,9 @@ impl Decode for UpdateOpenIDConnectProviderRequest {
 impl Encode for UpdateOpenIDConnectProviderRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "OpenIDConnectProviderArn", &self.open_id_connect_provider_arn);
         opt_field(w, "ContextProvider", &self.context_provider);
         opt_field(w, "IdentityCenterInstanceArn", &self.identity_center_instance_arn);
-        field(w, "OpenIDConnectProviderArn", &self.open_id_connect_provider_arn);
         opt_field(w, "RemoveContextProvider", &self.remove_context_provider);
         opt_field(w, "RemoveIdentityCenterInstance", &self.remove_identity_center_instance);
     }
@@ -9224,23 +9224,23 @@ impl ListItem for UpdateOpenIDConnectProviderThumbprintRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateRoleDescriptionRequest {
-    pub description: String,
     pub role_name: String,
+    pub description: String,
 }
 impl Decode for UpdateRoleDescriptionRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            description: r.req("Description", &C_ROLE_DESCRIPTION_TYPE),
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
+            description: r.req("Description", &C_ROLE_DESCRIPTION_TYPE),
         })
     }
 }
 impl Encode for UpdateRoleDescriptionRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Description", &self.description);
         field(w, "RoleName", &self.role_name);
+        field(w, "Description", &self.description);
     }
 }
 impl ListItem for UpdateRoleDescriptionRequest {}
@@ -9267,32 +9267,32 @@ impl ListItem for UpdateRoleDescriptionResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateRoleRequest {
+    pub role_name: String,
     pub description: Option<String>,
     pub max_session_duration: Option<i32>,
     pub max_signin_session_duration: Option<i32>,
     pub reset_max_signin_session_duration: Option<bool>,
-    pub role_name: String,
 }
 impl Decode for UpdateRoleRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
             description: r.opt("Description", &C_ROLE_DESCRIPTION_TYPE),
             max_session_duration: r.opt("MaxSessionDuration", &C_ROLE_MAX_SESSION_DURATION_TYPE),
             max_signin_session_duration: r.opt("MaxSigninSessionDuration", &C_MAX_SIGNIN_SESSION_DURATION_TYPE),
             reset_max_signin_session_duration: r.opt("ResetMaxSigninSessionDuration", &Constraint::NONE),
-            role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
         })
     }
 }
 impl Encode for UpdateRoleRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "RoleName", &self.role_name);
         opt_field(w, "Description", &self.description);
         opt_field(w, "MaxSessionDuration", &self.max_session_duration);
         opt_field(w, "MaxSigninSessionDuration", &self.max_signin_session_duration);
         opt_field(w, "ResetMaxSigninSessionDuration", &self.reset_max_signin_session_duration);
-        field(w, "RoleName", &self.role_name);
     }
 }
 impl ListItem for UpdateRoleRequest {}
@@ -9316,44 +9316,44 @@ impl ListItem for UpdateRoleResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateSAMLProviderRequest {
-    pub add_private_key: Option<crate::Secret>,
+    pub saml_metadata_document: Option<String>,
+    pub saml_provider_arn: String,
     pub assertion_encryption_mode: Option<AssertionEncryptionModeType>,
+    pub add_private_key: Option<crate::Secret>,
+    pub remove_private_key: Option<String>,
     pub context_provider: Option<ContextProvider>,
     pub identity_center_instance_arn: Option<String>,
     pub remove_context_provider: Option<bool>,
     pub remove_identity_center_instance: Option<bool>,
-    pub remove_private_key: Option<String>,
-    pub saml_metadata_document: Option<String>,
-    pub saml_provider_arn: String,
 }
 impl Decode for UpdateSAMLProviderRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            add_private_key: r.opt("AddPrivateKey", &C_PRIVATE_KEY_TYPE),
+            saml_metadata_document: r.opt("SAMLMetadataDocument", &C_SAML_METADATA_DOCUMENT_TYPE),
+            saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
             assertion_encryption_mode: r.opt("AssertionEncryptionMode", &Constraint::NONE),
+            add_private_key: r.opt("AddPrivateKey", &C_PRIVATE_KEY_TYPE),
+            remove_private_key: r.opt("RemovePrivateKey", &C_PRIVATE_KEY_ID_TYPE),
             context_provider: r.opt("ContextProvider", &Constraint::NONE),
             identity_center_instance_arn: r.opt("IdentityCenterInstanceArn", &C_IDENTITY_CENTER_INSTANCE_ARN_TYPE),
             remove_context_provider: r.opt("RemoveContextProvider", &Constraint::NONE),
             remove_identity_center_instance: r.opt("RemoveIdentityCenterInstance", &Constraint::NONE),
-            remove_private_key: r.opt("RemovePrivateKey", &C_PRIVATE_KEY_ID_TYPE),
-            saml_metadata_document: r.opt("SAMLMetadataDocument", &C_SAML_METADATA_DOCUMENT_TYPE),
-            saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for UpdateSAMLProviderRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AddPrivateKey", &self.add_private_key);
+        opt_field(w, "SAMLMetadataDocument", &self.saml_metadata_document);
+        field(w, "SAMLProviderArn", &self.saml_provider_arn);
         opt_field(w, "AssertionEncryptionMode", &self.assertion_encryption_mode);
+        opt_field(w, "AddPrivateKey", &self.add_private_key);
+        opt_field(w, "RemovePrivateKey", &self.remove_private_key);
         opt_field(w, "ContextProvider", &self.context_provider);
         opt_field(w, "IdentityCenterInstanceArn", &self.identity_center_instance_arn);
         opt_field(w, "RemoveContextProvider", &self.remove_context_provider);
         opt_field(w, "RemoveIdentityCenterInstance", &self.remove_identity_center_instance);
-        opt_field(w, "RemovePrivateKey", &self.remove_private_key);
-        opt_field(w, "SAMLMetadataDocument", &self.saml_metadata_document);
-        field(w, "SAMLProviderArn", &self.saml_provider_arn);
     }
 }
 impl ListItem for UpdateSAMLProviderRequest {}
@@ -9381,153 +9381,153 @@ impl ListItem for UpdateSAMLProviderResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateSSHPublicKeyRequest {
+    pub user_name: String,
     pub ssh_public_key_id: String,
     pub status: StatusType,
-    pub user_name: String,
 }
 impl Decode for UpdateSSHPublicKeyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
             ssh_public_key_id: r.req("SSHPublicKeyId", &C_PUBLIC_KEY_ID_TYPE),
             status: r.req("Status", &Constraint::NONE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for UpdateSSHPublicKeyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
         field(w, "SSHPublicKeyId", &self.ssh_public_key_id);
         field(w, "Status", &self.status);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for UpdateSSHPublicKeyRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateServerCertificateRequest {
+    pub server_certificate_name: String,
     pub new_path: Option<String>,
     pub new_server_certificate_name: Option<String>,
-    pub server_certificate_name: String,
 }
 impl Decode for UpdateServerCertificateRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
             new_path: r.opt("NewPath", &C_PATH_TYPE),
             new_server_certificate_name: r.opt("NewServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
-            server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
         })
     }
 }
 impl Encode for UpdateServerCertificateRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "ServerCertificateName", &self.server_certificate_name);
         opt_field(w, "NewPath", &self.new_path);
         opt_field(w, "NewServerCertificateName", &self.new_server_certificate_name);
-        field(w, "ServerCertificateName", &self.server_certificate_name);
     }
 }
 impl ListItem for UpdateServerCertificateRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateServiceSpecificCredentialRequest {
+    pub user_name: Option<String>,
     pub service_specific_credential_id: String,
     pub status: StatusType,
-    pub user_name: Option<String>,
 }
 impl Decode for UpdateServiceSpecificCredentialRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
             service_specific_credential_id: r.req("ServiceSpecificCredentialId", &C_SERVICE_SPECIFIC_CREDENTIAL_ID),
             status: r.req("Status", &Constraint::NONE),
-            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for UpdateServiceSpecificCredentialRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserName", &self.user_name);
         field(w, "ServiceSpecificCredentialId", &self.service_specific_credential_id);
         field(w, "Status", &self.status);
-        opt_field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for UpdateServiceSpecificCredentialRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateSigningCertificateRequest {
+    pub user_name: Option<String>,
     pub certificate_id: String,
     pub status: StatusType,
-    pub user_name: Option<String>,
 }
 impl Decode for UpdateSigningCertificateRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
             certificate_id: r.req("CertificateId", &C_CERTIFICATE_ID_TYPE),
             status: r.req("Status", &Constraint::NONE),
-            user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for UpdateSigningCertificateRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserName", &self.user_name);
         field(w, "CertificateId", &self.certificate_id);
         field(w, "Status", &self.status);
-        opt_field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for UpdateSigningCertificateRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateUserRequest {
+    pub user_name: String,
     pub new_path: Option<String>,
     pub new_user_name: Option<String>,
-    pub user_name: String,
 }
 impl Decode for UpdateUserRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
             new_path: r.opt("NewPath", &C_PATH_TYPE),
             new_user_name: r.opt("NewUserName", &C_USER_NAME_TYPE),
-            user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for UpdateUserRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "UserName", &self.user_name);
         opt_field(w, "NewPath", &self.new_path);
         opt_field(w, "NewUserName", &self.new_user_name);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for UpdateUserRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UploadSSHPublicKeyRequest {
-    pub ssh_public_key_body: String,
     pub user_name: String,
+    pub ssh_public_key_body: String,
 }
 impl Decode for UploadSSHPublicKeyRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            ssh_public_key_body: r.req("SSHPublicKeyBody", &C_PUBLIC_KEY_MATERIAL_TYPE),
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            ssh_public_key_body: r.req("SSHPublicKeyBody", &C_PUBLIC_KEY_MATERIAL_TYPE),
         })
     }
 }
 impl Encode for UploadSSHPublicKeyRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "SSHPublicKeyBody", &self.ssh_public_key_body);
         field(w, "UserName", &self.user_name);
+        field(w, "SSHPublicKeyBody", &self.ssh_public_key_body);
     }
 }
 impl ListItem for UploadSSHPublicKeyRequest {}
@@ -9555,22 +9555,22 @@ impl ListItem for UploadSSHPublicKeyResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UploadServerCertificateRequest {
-    pub certificate_body: String,
-    pub certificate_chain: Option<String>,
     pub path: Option<String>,
-    pub private_key: crate::Secret,
     pub server_certificate_name: String,
+    pub certificate_body: String,
+    pub private_key: crate::Secret,
+    pub certificate_chain: Option<String>,
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for UploadServerCertificateRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            certificate_body: r.req("CertificateBody", &C_CERTIFICATE_BODY_TYPE),
-            certificate_chain: r.opt("CertificateChain", &C_CERTIFICATE_CHAIN_TYPE),
             path: r.opt("Path", &C_PATH_TYPE),
-            private_key: r.req("PrivateKey", &C_PRIVATE_KEY_TYPE),
             server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
+            certificate_body: r.req("CertificateBody", &C_CERTIFICATE_BODY_TYPE),
+            private_key: r.req("PrivateKey", &C_PRIVATE_KEY_TYPE),
+            certificate_chain: r.opt("CertificateChain", &C_CERTIFICATE_CHAIN_TYPE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
@@ -9578,11 +9578,11 @@ impl Decode for UploadServerCertificateRequest {
 impl Encode for UploadServerCertificateRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "CertificateBody", &self.certificate_body);
-        opt_field(w, "CertificateChain", &self.certificate_chain);
         opt_field(w, "Path", &self.path);
-        field(w, "PrivateKey", &self.private_key);
         field(w, "ServerCertificateName", &self.server_certificate_name);
+        field(w, "CertificateBody", &self.certificate_body);
+        field(w, "PrivateKey", &self.private_key);
+        opt_field(w, "CertificateChain", &self.certificate_chain);
         opt_field(w, "Tags", &self.tags);
     }
 }
@@ -9614,23 +9614,23 @@ impl ListItem for UploadServerCertificateResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UploadSigningCertificateRequest {
-    pub certificate_body: String,
     pub user_name: Option<String>,
+    pub certificate_body: String,
 }
 impl Decode for UploadSigningCertificateRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            certificate_body: r.req("CertificateBody", &C_CERTIFICATE_BODY_TYPE),
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
+            certificate_body: r.req("CertificateBody", &C_CERTIFICATE_BODY_TYPE),
         })
     }
 }
 impl Encode for UploadSigningCertificateRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "CertificateBody", &self.certificate_body);
         opt_field(w, "UserName", &self.user_name);
+        field(w, "CertificateBody", &self.certificate_body);
     }
 }
 impl ListItem for UploadSigningCertificateRequest {}
@@ -9659,41 +9659,41 @@ impl ListItem for UploadSigningCertificateResponse {}
 /// Contains information about an IAM user entity.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct User {
+    pub path: String,
+    pub user_name: String,
+    pub user_id: String,
     pub arn: String,
     pub create_date: DateTime<Utc>,
     pub password_last_used: Option<DateTime<Utc>>,
-    pub path: String,
     pub permissions_boundary: Option<AttachedPermissionsBoundary>,
     pub tags: Option<Vec<Tag>>,
-    pub user_id: String,
-    pub user_name: String,
 }
 impl Decode for User {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            path: r.req("Path", &C_PATH_TYPE),
+            user_name: r.req("UserName", &C_USER_NAME_TYPE),
+            user_id: r.req("UserId", &C_ID_TYPE),
             arn: r.req("Arn", &C_ARN_TYPE),
             create_date: r.req("CreateDate", &Constraint::NONE),
             password_last_used: r.opt("PasswordLastUsed", &Constraint::NONE),
-            path: r.req("Path", &C_PATH_TYPE),
             permissions_boundary: r.opt("PermissionsBoundary", &Constraint::NONE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
-            user_id: r.req("UserId", &C_ID_TYPE),
-            user_name: r.req("UserName", &C_USER_NAME_TYPE),
         })
     }
 }
 impl Encode for User {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "Path", &self.path);
+        field(w, "UserName", &self.user_name);
+        field(w, "UserId", &self.user_id);
         field(w, "Arn", &self.arn);
         field(w, "CreateDate", &self.create_date);
         opt_field(w, "PasswordLastUsed", &self.password_last_used);
-        field(w, "Path", &self.path);
         opt_field(w, "PermissionsBoundary", &self.permissions_boundary);
         opt_field(w, "Tags", &self.tags);
-        field(w, "UserId", &self.user_id);
-        field(w, "UserName", &self.user_name);
     }
 }
 impl ListItem for User {}
@@ -9701,47 +9701,47 @@ impl ListItem for User {}
 /// Contains information about an IAM user, including all the user's policies and all the IAM groups the user is in.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserDetail {
-    pub arn: Option<String>,
-    pub attached_managed_policies: Option<Vec<AttachedPolicy>>,
-    pub create_date: Option<DateTime<Utc>>,
-    pub group_list: Option<Vec<String>>,
     pub path: Option<String>,
+    pub user_name: Option<String>,
+    pub user_id: Option<String>,
+    pub arn: Option<String>,
+    pub create_date: Option<DateTime<Utc>>,
+    pub user_policy_list: Option<Vec<PolicyDetail>>,
+    pub group_list: Option<Vec<String>>,
+    pub attached_managed_policies: Option<Vec<AttachedPolicy>>,
     pub permissions_boundary: Option<AttachedPermissionsBoundary>,
     pub tags: Option<Vec<Tag>>,
-    pub user_id: Option<String>,
-    pub user_name: Option<String>,
-    pub user_policy_list: Option<Vec<PolicyDetail>>,
 }
 impl Decode for UserDetail {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.opt("Arn", &C_ARN_TYPE),
-            attached_managed_policies: r.opt_list("AttachedManagedPolicies", &Constraint::NONE, &Constraint::NONE),
-            create_date: r.opt("CreateDate", &Constraint::NONE),
-            group_list: r.opt_list("GroupList", &Constraint::NONE, &C_GROUP_NAME_TYPE),
             path: r.opt("Path", &C_PATH_TYPE),
+            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
+            user_id: r.opt("UserId", &C_ID_TYPE),
+            arn: r.opt("Arn", &C_ARN_TYPE),
+            create_date: r.opt("CreateDate", &Constraint::NONE),
+            user_policy_list: r.opt_list("UserPolicyList", &Constraint::NONE, &Constraint::NONE),
+            group_list: r.opt_list("GroupList", &Constraint::NONE, &C_GROUP_NAME_TYPE),
+            attached_managed_policies: r.opt_list("AttachedManagedPolicies", &Constraint::NONE, &Constraint::NONE),
             permissions_boundary: r.opt("PermissionsBoundary", &Constraint::NONE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
-            user_id: r.opt("UserId", &C_ID_TYPE),
-            user_name: r.opt("UserName", &C_USER_NAME_TYPE),
-            user_policy_list: r.opt_list("UserPolicyList", &Constraint::NONE, &Constraint::NONE),
         })
     }
 }
 impl Encode for UserDetail {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Arn", &self.arn);
-        opt_field(w, "AttachedManagedPolicies", &self.attached_managed_policies);
-        opt_field(w, "CreateDate", &self.create_date);
-        opt_field(w, "GroupList", &self.group_list);
         opt_field(w, "Path", &self.path);
+        opt_field(w, "UserName", &self.user_name);
+        opt_field(w, "UserId", &self.user_id);
+        opt_field(w, "Arn", &self.arn);
+        opt_field(w, "CreateDate", &self.create_date);
+        opt_field(w, "UserPolicyList", &self.user_policy_list);
+        opt_field(w, "GroupList", &self.group_list);
+        opt_field(w, "AttachedManagedPolicies", &self.attached_managed_policies);
         opt_field(w, "PermissionsBoundary", &self.permissions_boundary);
         opt_field(w, "Tags", &self.tags);
-        opt_field(w, "UserId", &self.user_id);
-        opt_field(w, "UserName", &self.user_name);
-        opt_field(w, "UserPolicyList", &self.user_policy_list);
     }
 }
 impl ListItem for UserDetail {}
@@ -9749,35 +9749,35 @@ impl ListItem for UserDetail {}
 /// Contains information about a virtual MFA device.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VirtualMFADevice {
-    pub base32_string_seed: Option<Vec<u8>>,
-    pub enable_date: Option<DateTime<Utc>>,
-    pub qr_code_png: Option<Vec<u8>>,
     pub serial_number: String,
-    pub tags: Option<Vec<Tag>>,
+    pub base32_string_seed: Option<Vec<u8>>,
+    pub qr_code_png: Option<Vec<u8>>,
     pub user: Option<User>,
+    pub enable_date: Option<DateTime<Utc>>,
+    pub tags: Option<Vec<Tag>>,
 }
 impl Decode for VirtualMFADevice {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            base32_string_seed: r.opt("Base32StringSeed", &C_BOOTSTRAP_DATUM),
-            enable_date: r.opt("EnableDate", &Constraint::NONE),
-            qr_code_png: r.opt("QRCodePNG", &C_BOOTSTRAP_DATUM),
             serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
-            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
+            base32_string_seed: r.opt("Base32StringSeed", &C_BOOTSTRAP_DATUM),
+            qr_code_png: r.opt("QRCodePNG", &C_BOOTSTRAP_DATUM),
             user: r.opt("User", &Constraint::NONE),
+            enable_date: r.opt("EnableDate", &Constraint::NONE),
+            tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
     }
 }
 impl Encode for VirtualMFADevice {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Base32StringSeed", &self.base32_string_seed);
-        opt_field(w, "EnableDate", &self.enable_date);
-        opt_field(w, "QRCodePNG", &self.qr_code_png);
         field(w, "SerialNumber", &self.serial_number);
-        opt_field(w, "Tags", &self.tags);
+        opt_field(w, "Base32StringSeed", &self.base32_string_seed);
+        opt_field(w, "QRCodePNG", &self.qr_code_png);
         opt_field(w, "User", &self.user);
+        opt_field(w, "EnableDate", &self.enable_date);
+        opt_field(w, "Tags", &self.tags);
     }
 }
 impl ListItem for VirtualMFADevice {}

@@ -86,56 +86,56 @@ pub static PATTERNS: &[&Pattern] = &[&P_ACCESS_KEY_ID_TYPE, &P_ARN_TYPE, &P_ASSU
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRoleRequest {
-    pub duration_seconds: Option<i32>,
-    pub external_id: Option<String>,
-    pub minimum_session_token_size: Option<i32>,
-    pub policy: Option<String>,
-    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
-    pub provided_contexts: Option<Vec<ProvidedContext>>,
     pub role_arn: String,
     pub role_session_name: String,
-    pub serial_number: Option<String>,
-    pub source_identity: Option<String>,
+    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    pub policy: Option<String>,
+    pub duration_seconds: Option<i32>,
     pub tags: Option<Vec<Tag>>,
-    pub token_code: Option<String>,
     pub transitive_tag_keys: Option<Vec<String>>,
+    pub external_id: Option<String>,
+    pub serial_number: Option<String>,
+    pub token_code: Option<String>,
+    pub source_identity: Option<String>,
+    pub provided_contexts: Option<Vec<ProvidedContext>>,
+    pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for AssumeRoleRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            duration_seconds: r.opt("DurationSeconds", &C_ROLE_DURATION_SECONDS_TYPE),
-            external_id: r.opt("ExternalId", &C_EXTERNAL_ID_TYPE),
-            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
-            policy: r.opt("Policy", &C_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE),
-            policy_arns: r.opt_list("PolicyArns", &Constraint::NONE, &Constraint::NONE),
-            provided_contexts: r.opt_list("ProvidedContexts", &C_PROVIDED_CONTEXTS_LIST_TYPE, &Constraint::NONE),
             role_arn: r.req("RoleArn", &C_ARN_TYPE),
             role_session_name: r.req("RoleSessionName", &C_ROLE_SESSION_NAME_TYPE),
-            serial_number: r.opt("SerialNumber", &C_SERIAL_NUMBER_TYPE),
-            source_identity: r.opt("SourceIdentity", &C_SOURCE_IDENTITY_TYPE),
+            policy_arns: r.opt_list("PolicyArns", &Constraint::NONE, &Constraint::NONE),
+            policy: r.opt("Policy", &C_UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE),
+            duration_seconds: r.opt("DurationSeconds", &C_ROLE_DURATION_SECONDS_TYPE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
-            token_code: r.opt("TokenCode", &C_TOKEN_CODE_TYPE),
             transitive_tag_keys: r.opt_list("TransitiveTagKeys", &C_TAG_KEY_LIST_TYPE, &C_TAG_KEY_TYPE),
+            external_id: r.opt("ExternalId", &C_EXTERNAL_ID_TYPE),
+            serial_number: r.opt("SerialNumber", &C_SERIAL_NUMBER_TYPE),
+            token_code: r.opt("TokenCode", &C_TOKEN_CODE_TYPE),
+            source_identity: r.opt("SourceIdentity", &C_SOURCE_IDENTITY_TYPE),
+            provided_contexts: r.opt_list("ProvidedContexts", &C_PROVIDED_CONTEXTS_LIST_TYPE, &Constraint::NONE),
+            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
 impl Encode for AssumeRoleRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "DurationSeconds", &self.duration_seconds);
-        opt_field(w, "ExternalId", &self.external_id);
-        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
-        opt_field(w, "Policy", &self.policy);
-        opt_field(w, "PolicyArns", &self.policy_arns);
-        opt_field(w, "ProvidedContexts", &self.provided_contexts);
         field(w, "RoleArn", &self.role_arn);
         field(w, "RoleSessionName", &self.role_session_name);
-        opt_field(w, "SerialNumber", &self.serial_number);
-        opt_field(w, "SourceIdentity", &self.source_identity);
+        opt_field(w, "PolicyArns", &self.policy_arns);
+        opt_field(w, "Policy", &self.policy);
+        opt_field(w, "DurationSeconds", &self.duration_seconds);
         opt_field(w, "Tags", &self.tags);
-        opt_field(w, "TokenCode", &self.token_code);
         opt_field(w, "TransitiveTagKeys", &self.transitive_tag_keys);
+        opt_field(w, "ExternalId", &self.external_id);
+        opt_field(w, "SerialNumber", &self.serial_number);
+        opt_field(w, "TokenCode", &self.token_code);
+        opt_field(w, "SourceIdentity", &self.source_identity);
+        opt_field(w, "ProvidedContexts", &self.provided_contexts);
+        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
     }
 }
 impl ListItem for AssumeRoleRequest {}
@@ -143,73 +143,73 @@ impl ListItem for AssumeRoleRequest {}
 /// Contains the response to a successful AssumeRole request, including temporary Amazon Web Services credentials that can be used to make Amazon Web Services requests.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRoleResponse {
-    pub assumed_role_user: Option<AssumedRoleUser>,
     pub credentials: Option<Credentials>,
+    pub assumed_role_user: Option<AssumedRoleUser>,
     pub packed_policy_size: Option<i32>,
-    pub session_token_size: Option<i32>,
-    pub session_token_utilization: Option<i32>,
     pub source_identity: Option<String>,
+    pub session_token_utilization: Option<i32>,
+    pub session_token_size: Option<i32>,
 }
 impl Decode for AssumeRoleResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            assumed_role_user: r.opt("AssumedRoleUser", &Constraint::NONE),
             credentials: r.opt("Credentials", &Constraint::NONE),
+            assumed_role_user: r.opt("AssumedRoleUser", &Constraint::NONE),
             packed_policy_size: r.opt("PackedPolicySize", &C_NON_NEGATIVE_INTEGER_TYPE),
-            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
-            session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
             source_identity: r.opt("SourceIdentity", &C_SOURCE_IDENTITY_TYPE),
+            session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
+            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
 impl Encode for AssumeRoleResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AssumedRoleUser", &self.assumed_role_user);
         opt_field(w, "Credentials", &self.credentials);
+        opt_field(w, "AssumedRoleUser", &self.assumed_role_user);
         opt_field(w, "PackedPolicySize", &self.packed_policy_size);
-        opt_field(w, "SessionTokenSize", &self.session_token_size);
-        opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
         opt_field(w, "SourceIdentity", &self.source_identity);
+        opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
+        opt_field(w, "SessionTokenSize", &self.session_token_size);
     }
 }
 impl ListItem for AssumeRoleResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRoleWithSAMLRequest {
+    pub role_arn: String,
+    pub principal_arn: String,
+    pub saml_assertion: crate::Secret,
+    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    pub policy: Option<String>,
     pub duration_seconds: Option<i32>,
     pub minimum_session_token_size: Option<i32>,
-    pub policy: Option<String>,
-    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
-    pub principal_arn: String,
-    pub role_arn: String,
-    pub saml_assertion: crate::Secret,
 }
 impl Decode for AssumeRoleWithSAMLRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            role_arn: r.req("RoleArn", &C_ARN_TYPE),
+            principal_arn: r.req("PrincipalArn", &C_ARN_TYPE),
+            saml_assertion: r.req("SAMLAssertion", &C_SAML_ASSERTION_TYPE),
+            policy_arns: r.opt_list("PolicyArns", &Constraint::NONE, &Constraint::NONE),
+            policy: r.opt("Policy", &C_SESSION_POLICY_DOCUMENT_TYPE),
             duration_seconds: r.opt("DurationSeconds", &C_ROLE_DURATION_SECONDS_TYPE),
             minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
-            policy: r.opt("Policy", &C_SESSION_POLICY_DOCUMENT_TYPE),
-            policy_arns: r.opt_list("PolicyArns", &Constraint::NONE, &Constraint::NONE),
-            principal_arn: r.req("PrincipalArn", &C_ARN_TYPE),
-            role_arn: r.req("RoleArn", &C_ARN_TYPE),
-            saml_assertion: r.req("SAMLAssertion", &C_SAML_ASSERTION_TYPE),
         })
     }
 }
 impl Encode for AssumeRoleWithSAMLRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        field(w, "RoleArn", &self.role_arn);
+        field(w, "PrincipalArn", &self.principal_arn);
+        field(w, "SAMLAssertion", &self.saml_assertion);
+        opt_field(w, "PolicyArns", &self.policy_arns);
+        opt_field(w, "Policy", &self.policy);
         opt_field(w, "DurationSeconds", &self.duration_seconds);
         opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
-        opt_field(w, "Policy", &self.policy);
-        opt_field(w, "PolicyArns", &self.policy_arns);
-        field(w, "PrincipalArn", &self.principal_arn);
-        field(w, "RoleArn", &self.role_arn);
-        field(w, "SAMLAssertion", &self.saml_assertion);
     }
 }
 impl ListItem for AssumeRoleWithSAMLRequest {}
@@ -217,34 +217,34 @@ impl ListItem for AssumeRoleWithSAMLRequest {}
 /// Contains the response to a successful AssumeRoleWithSAML request, including temporary Amazon Web Services credentials that can be used to make Amazon Web Services requests.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRoleWithSAMLResponse {
-    pub assumed_role_user: Option<AssumedRoleUser>,
-    pub audience: Option<String>,
     pub credentials: Option<Credentials>,
-    pub issuer: Option<String>,
-    pub name_qualifier: Option<String>,
+    pub assumed_role_user: Option<AssumedRoleUser>,
     pub packed_policy_size: Option<i32>,
-    pub session_token_size: Option<i32>,
-    pub session_token_utilization: Option<i32>,
-    pub source_identity: Option<String>,
     pub subject: Option<String>,
     pub subject_type: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub name_qualifier: Option<String>,
+    pub source_identity: Option<String>,
+    pub session_token_utilization: Option<i32>,
+    pub session_token_size: Option<i32>,
     pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
 }
 impl Decode for AssumeRoleWithSAMLResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            assumed_role_user: r.opt("AssumedRoleUser", &Constraint::NONE),
-            audience: r.opt("Audience", &Constraint::NONE),
             credentials: r.opt("Credentials", &Constraint::NONE),
-            issuer: r.opt("Issuer", &Constraint::NONE),
-            name_qualifier: r.opt("NameQualifier", &Constraint::NONE),
+            assumed_role_user: r.opt("AssumedRoleUser", &Constraint::NONE),
             packed_policy_size: r.opt("PackedPolicySize", &C_NON_NEGATIVE_INTEGER_TYPE),
-            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
-            session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
-            source_identity: r.opt("SourceIdentity", &C_SOURCE_IDENTITY_TYPE),
             subject: r.opt("Subject", &Constraint::NONE),
             subject_type: r.opt("SubjectType", &Constraint::NONE),
+            issuer: r.opt("Issuer", &Constraint::NONE),
+            audience: r.opt("Audience", &Constraint::NONE),
+            name_qualifier: r.opt("NameQualifier", &Constraint::NONE),
+            source_identity: r.opt("SourceIdentity", &C_SOURCE_IDENTITY_TYPE),
+            session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
+            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
             trusted_identity_propagation_context: r.opt("TrustedIdentityPropagationContext", &C_TRUSTED_IDENTITY_PROPAGATION_CONTEXT),
         })
     }
@@ -252,17 +252,17 @@ impl Decode for AssumeRoleWithSAMLResponse {
 impl Encode for AssumeRoleWithSAMLResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AssumedRoleUser", &self.assumed_role_user);
-        opt_field(w, "Audience", &self.audience);
         opt_field(w, "Credentials", &self.credentials);
-        opt_field(w, "Issuer", &self.issuer);
-        opt_field(w, "NameQualifier", &self.name_qualifier);
+        opt_field(w, "AssumedRoleUser", &self.assumed_role_user);
         opt_field(w, "PackedPolicySize", &self.packed_policy_size);
-        opt_field(w, "SessionTokenSize", &self.session_token_size);
-        opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
-        opt_field(w, "SourceIdentity", &self.source_identity);
         opt_field(w, "Subject", &self.subject);
         opt_field(w, "SubjectType", &self.subject_type);
+        opt_field(w, "Issuer", &self.issuer);
+        opt_field(w, "Audience", &self.audience);
+        opt_field(w, "NameQualifier", &self.name_qualifier);
+        opt_field(w, "SourceIdentity", &self.source_identity);
+        opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
+        opt_field(w, "SessionTokenSize", &self.session_token_size);
         opt_field(w, "TrustedIdentityPropagationContext", &self.trusted_identity_propagation_context);
     }
 }
@@ -270,41 +270,41 @@ impl ListItem for AssumeRoleWithSAMLResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRoleWithWebIdentityRequest {
-    pub duration_seconds: Option<i32>,
-    pub minimum_session_token_size: Option<i32>,
-    pub policy: Option<String>,
-    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
-    pub provider_id: Option<String>,
     pub role_arn: String,
     pub role_session_name: String,
     pub web_identity_token: crate::Secret,
+    pub provider_id: Option<String>,
+    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    pub policy: Option<String>,
+    pub duration_seconds: Option<i32>,
+    pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for AssumeRoleWithWebIdentityRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            duration_seconds: r.opt("DurationSeconds", &C_ROLE_DURATION_SECONDS_TYPE),
-            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
-            policy: r.opt("Policy", &C_SESSION_POLICY_DOCUMENT_TYPE),
-            policy_arns: r.opt_list("PolicyArns", &Constraint::NONE, &Constraint::NONE),
-            provider_id: r.opt("ProviderId", &C_URL_TYPE),
             role_arn: r.req("RoleArn", &C_ARN_TYPE),
             role_session_name: r.req("RoleSessionName", &C_ROLE_SESSION_NAME_TYPE),
             web_identity_token: r.req("WebIdentityToken", &C_CLIENT_TOKEN_TYPE),
+            provider_id: r.opt("ProviderId", &C_URL_TYPE),
+            policy_arns: r.opt_list("PolicyArns", &Constraint::NONE, &Constraint::NONE),
+            policy: r.opt("Policy", &C_SESSION_POLICY_DOCUMENT_TYPE),
+            duration_seconds: r.opt("DurationSeconds", &C_ROLE_DURATION_SECONDS_TYPE),
+            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
 impl Encode for AssumeRoleWithWebIdentityRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "DurationSeconds", &self.duration_seconds);
-        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
-        opt_field(w, "Policy", &self.policy);
-        opt_field(w, "PolicyArns", &self.policy_arns);
-        opt_field(w, "ProviderId", &self.provider_id);
         field(w, "RoleArn", &self.role_arn);
         field(w, "RoleSessionName", &self.role_session_name);
         field(w, "WebIdentityToken", &self.web_identity_token);
+        opt_field(w, "ProviderId", &self.provider_id);
+        opt_field(w, "PolicyArns", &self.policy_arns);
+        opt_field(w, "Policy", &self.policy);
+        opt_field(w, "DurationSeconds", &self.duration_seconds);
+        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
     }
 }
 impl ListItem for AssumeRoleWithWebIdentityRequest {}
@@ -312,30 +312,30 @@ impl ListItem for AssumeRoleWithWebIdentityRequest {}
 /// Contains the response to a successful AssumeRoleWithWebIdentity request, including temporary Amazon Web Services credentials that can be used to make Amazon Web Services requests.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRoleWithWebIdentityResponse {
-    pub assumed_role_user: Option<AssumedRoleUser>,
-    pub audience: Option<String>,
     pub credentials: Option<Credentials>,
+    pub subject_from_web_identity_token: Option<String>,
+    pub assumed_role_user: Option<AssumedRoleUser>,
     pub packed_policy_size: Option<i32>,
     pub provider: Option<String>,
-    pub session_token_size: Option<i32>,
-    pub session_token_utilization: Option<i32>,
+    pub audience: Option<String>,
     pub source_identity: Option<String>,
-    pub subject_from_web_identity_token: Option<String>,
+    pub session_token_utilization: Option<i32>,
+    pub session_token_size: Option<i32>,
     pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
 }
 impl Decode for AssumeRoleWithWebIdentityResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            assumed_role_user: r.opt("AssumedRoleUser", &Constraint::NONE),
-            audience: r.opt("Audience", &Constraint::NONE),
             credentials: r.opt("Credentials", &Constraint::NONE),
+            subject_from_web_identity_token: r.opt("SubjectFromWebIdentityToken", &C_WEB_IDENTITY_SUBJECT_TYPE),
+            assumed_role_user: r.opt("AssumedRoleUser", &Constraint::NONE),
             packed_policy_size: r.opt("PackedPolicySize", &C_NON_NEGATIVE_INTEGER_TYPE),
             provider: r.opt("Provider", &Constraint::NONE),
-            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
-            session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
+            audience: r.opt("Audience", &Constraint::NONE),
             source_identity: r.opt("SourceIdentity", &C_SOURCE_IDENTITY_TYPE),
-            subject_from_web_identity_token: r.opt("SubjectFromWebIdentityToken", &C_WEB_IDENTITY_SUBJECT_TYPE),
+            session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
+            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
             trusted_identity_propagation_context: r.opt("TrustedIdentityPropagationContext", &C_TRUSTED_IDENTITY_PROPAGATION_CONTEXT),
         })
     }
@@ -343,15 +343,15 @@ impl Decode for AssumeRoleWithWebIdentityResponse {
 impl Encode for AssumeRoleWithWebIdentityResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AssumedRoleUser", &self.assumed_role_user);
-        opt_field(w, "Audience", &self.audience);
         opt_field(w, "Credentials", &self.credentials);
+        opt_field(w, "SubjectFromWebIdentityToken", &self.subject_from_web_identity_token);
+        opt_field(w, "AssumedRoleUser", &self.assumed_role_user);
         opt_field(w, "PackedPolicySize", &self.packed_policy_size);
         opt_field(w, "Provider", &self.provider);
-        opt_field(w, "SessionTokenSize", &self.session_token_size);
-        opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
+        opt_field(w, "Audience", &self.audience);
         opt_field(w, "SourceIdentity", &self.source_identity);
-        opt_field(w, "SubjectFromWebIdentityToken", &self.subject_from_web_identity_token);
+        opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
+        opt_field(w, "SessionTokenSize", &self.session_token_size);
         opt_field(w, "TrustedIdentityPropagationContext", &self.trusted_identity_propagation_context);
     }
 }
@@ -359,29 +359,29 @@ impl ListItem for AssumeRoleWithWebIdentityResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRootRequest {
-    pub duration_seconds: Option<i32>,
-    pub minimum_session_token_size: Option<i32>,
     pub target_principal: String,
     pub task_policy_arn: PolicyDescriptorType,
+    pub duration_seconds: Option<i32>,
+    pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for AssumeRootRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            duration_seconds: r.opt("DurationSeconds", &C_ROOT_DURATION_SECONDS_TYPE),
-            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
             target_principal: r.req("TargetPrincipal", &C_TARGET_PRINCIPAL_TYPE),
             task_policy_arn: r.req("TaskPolicyArn", &Constraint::NONE),
+            duration_seconds: r.opt("DurationSeconds", &C_ROOT_DURATION_SECONDS_TYPE),
+            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
 impl Encode for AssumeRootRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "DurationSeconds", &self.duration_seconds);
-        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
         field(w, "TargetPrincipal", &self.target_principal);
         field(w, "TaskPolicyArn", &self.task_policy_arn);
+        opt_field(w, "DurationSeconds", &self.duration_seconds);
+        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
     }
 }
 impl ListItem for AssumeRootRequest {}
@@ -389,18 +389,18 @@ impl ListItem for AssumeRootRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumeRootResponse {
     pub credentials: Option<Credentials>,
-    pub session_token_size: Option<i32>,
-    pub session_token_utilization: Option<i32>,
     pub source_identity: Option<String>,
+    pub session_token_utilization: Option<i32>,
+    pub session_token_size: Option<i32>,
 }
 impl Decode for AssumeRootResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
-            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
-            session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
             source_identity: r.opt("SourceIdentity", &C_SOURCE_IDENTITY_TYPE),
+            session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
+            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
@@ -408,9 +408,9 @@ impl Encode for AssumeRootResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Credentials", &self.credentials);
-        opt_field(w, "SessionTokenSize", &self.session_token_size);
-        opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
         opt_field(w, "SourceIdentity", &self.source_identity);
+        opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
+        opt_field(w, "SessionTokenSize", &self.session_token_size);
     }
 }
 impl ListItem for AssumeRootResponse {}
@@ -418,23 +418,23 @@ impl ListItem for AssumeRootResponse {}
 /// The identifiers for the temporary security credentials that the operation returns.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssumedRoleUser {
-    pub arn: String,
     pub assumed_role_id: String,
+    pub arn: String,
 }
 impl Decode for AssumedRoleUser {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.req("Arn", &C_ARN_TYPE),
             assumed_role_id: r.req("AssumedRoleId", &C_ASSUMED_ROLE_ID_TYPE),
+            arn: r.req("Arn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for AssumedRoleUser {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Arn", &self.arn);
         field(w, "AssumedRoleId", &self.assumed_role_id);
+        field(w, "Arn", &self.arn);
     }
 }
 impl ListItem for AssumedRoleUser {}
@@ -443,18 +443,18 @@ impl ListItem for AssumedRoleUser {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Credentials {
     pub access_key_id: String,
-    pub expiration: DateTime<Utc>,
     pub secret_access_key: crate::Secret,
     pub session_token: String,
+    pub expiration: DateTime<Utc>,
 }
 impl Decode for Credentials {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
-            expiration: r.req("Expiration", &Constraint::NONE),
             secret_access_key: r.req("SecretAccessKey", &C_ACCESS_KEY_SECRET_TYPE),
             session_token: r.req("SessionToken", &Constraint::NONE),
+            expiration: r.req("Expiration", &Constraint::NONE),
         })
     }
 }
@@ -462,9 +462,9 @@ impl Encode for Credentials {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "AccessKeyId", &self.access_key_id);
-        field(w, "Expiration", &self.expiration);
         field(w, "SecretAccessKey", &self.secret_access_key);
         field(w, "SessionToken", &self.session_token);
+        field(w, "Expiration", &self.expiration);
     }
 }
 impl ListItem for Credentials {}
@@ -513,23 +513,23 @@ impl ListItem for DecodeAuthorizationMessageResponse {}
 /// Identifiers for the federated user that is associated with the credentials.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FederatedUser {
-    pub arn: String,
     pub federated_user_id: String,
+    pub arn: String,
 }
 impl Decode for FederatedUser {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.req("Arn", &C_ARN_TYPE),
             federated_user_id: r.req("FederatedUserId", &C_FEDERATED_ID_TYPE),
+            arn: r.req("Arn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for FederatedUser {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Arn", &self.arn);
         field(w, "FederatedUserId", &self.federated_user_id);
+        field(w, "Arn", &self.arn);
     }
 }
 impl ListItem for FederatedUser {}
@@ -594,26 +594,26 @@ impl ListItem for GetCallerIdentityRequest {}
 /// Contains the response to a successful GetCallerIdentity request, including information about the entity making the request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetCallerIdentityResponse {
+    pub user_id: Option<String>,
     pub account: Option<String>,
     pub arn: Option<String>,
-    pub user_id: Option<String>,
 }
 impl Decode for GetCallerIdentityResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            user_id: r.opt("UserId", &Constraint::NONE),
             account: r.opt("Account", &Constraint::NONE),
             arn: r.opt("Arn", &C_ARN_TYPE),
-            user_id: r.opt("UserId", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetCallerIdentityResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "UserId", &self.user_id);
         opt_field(w, "Account", &self.account);
         opt_field(w, "Arn", &self.arn);
-        opt_field(w, "UserId", &self.user_id);
     }
 }
 impl ListItem for GetCallerIdentityResponse {}
@@ -640,61 +640,61 @@ impl ListItem for GetDelegatedAccessTokenRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetDelegatedAccessTokenResponse {
-    pub assumed_principal: Option<String>,
     pub credentials: Option<Credentials>,
     pub packed_policy_size: Option<i32>,
+    pub assumed_principal: Option<String>,
 }
 impl Decode for GetDelegatedAccessTokenResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            assumed_principal: r.opt("AssumedPrincipal", &C_ARN_TYPE),
             credentials: r.opt("Credentials", &Constraint::NONE),
             packed_policy_size: r.opt("PackedPolicySize", &C_NON_NEGATIVE_INTEGER_TYPE),
+            assumed_principal: r.opt("AssumedPrincipal", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for GetDelegatedAccessTokenResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "AssumedPrincipal", &self.assumed_principal);
         opt_field(w, "Credentials", &self.credentials);
         opt_field(w, "PackedPolicySize", &self.packed_policy_size);
+        opt_field(w, "AssumedPrincipal", &self.assumed_principal);
     }
 }
 impl ListItem for GetDelegatedAccessTokenResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetFederationTokenRequest {
-    pub duration_seconds: Option<i32>,
-    pub minimum_session_token_size: Option<i32>,
     pub name: String,
     pub policy: Option<String>,
     pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    pub duration_seconds: Option<i32>,
     pub tags: Option<Vec<Tag>>,
+    pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for GetFederationTokenRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            duration_seconds: r.opt("DurationSeconds", &C_DURATION_SECONDS_TYPE),
-            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
             name: r.req("Name", &C_USER_NAME_TYPE),
             policy: r.opt("Policy", &C_SESSION_POLICY_DOCUMENT_TYPE),
             policy_arns: r.opt_list("PolicyArns", &Constraint::NONE, &Constraint::NONE),
+            duration_seconds: r.opt("DurationSeconds", &C_DURATION_SECONDS_TYPE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
+            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
 impl Encode for GetFederationTokenRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "DurationSeconds", &self.duration_seconds);
-        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
         field(w, "Name", &self.name);
         opt_field(w, "Policy", &self.policy);
         opt_field(w, "PolicyArns", &self.policy_arns);
+        opt_field(w, "DurationSeconds", &self.duration_seconds);
         opt_field(w, "Tags", &self.tags);
+        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
     }
 }
 impl ListItem for GetFederationTokenRequest {}
@@ -705,8 +705,8 @@ pub struct GetFederationTokenResponse {
     pub credentials: Option<Credentials>,
     pub federated_user: Option<FederatedUser>,
     pub packed_policy_size: Option<i32>,
-    pub session_token_size: Option<i32>,
     pub session_token_utilization: Option<i32>,
+    pub session_token_size: Option<i32>,
 }
 impl Decode for GetFederationTokenResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
@@ -715,8 +715,8 @@ impl Decode for GetFederationTokenResponse {
             credentials: r.opt("Credentials", &Constraint::NONE),
             federated_user: r.opt("FederatedUser", &Constraint::NONE),
             packed_policy_size: r.opt("PackedPolicySize", &C_NON_NEGATIVE_INTEGER_TYPE),
-            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
             session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
+            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
@@ -726,26 +726,26 @@ impl Encode for GetFederationTokenResponse {
         opt_field(w, "Credentials", &self.credentials);
         opt_field(w, "FederatedUser", &self.federated_user);
         opt_field(w, "PackedPolicySize", &self.packed_policy_size);
-        opt_field(w, "SessionTokenSize", &self.session_token_size);
         opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
+        opt_field(w, "SessionTokenSize", &self.session_token_size);
     }
 }
 impl ListItem for GetFederationTokenResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetScopedCredentialsRequest {
+    pub policy: Option<String>,
     pub duration_seconds: Option<i32>,
     pub minimum_session_token_size: Option<i32>,
-    pub policy: Option<String>,
     pub scoped_session_description: Option<String>,
 }
 impl Decode for GetScopedCredentialsRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
+            policy: r.opt("Policy", &C_SESSION_POLICY_DOCUMENT_TYPE),
             duration_seconds: r.opt("DurationSeconds", &C_SCOPED_CREDENTIAL_DURATION_SECONDS_TYPE),
             minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
-            policy: r.opt("Policy", &C_SESSION_POLICY_DOCUMENT_TYPE),
             scoped_session_description: r.opt("ScopedSessionDescription", &C_SCOPED_SESSION_DESCRIPTION_TYPE),
         })
     }
@@ -753,9 +753,9 @@ impl Decode for GetScopedCredentialsRequest {
 impl Encode for GetScopedCredentialsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "Policy", &self.policy);
         opt_field(w, "DurationSeconds", &self.duration_seconds);
         opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
-        opt_field(w, "Policy", &self.policy);
         opt_field(w, "ScopedSessionDescription", &self.scoped_session_description);
     }
 }
@@ -765,10 +765,10 @@ impl ListItem for GetScopedCredentialsRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetScopedCredentialsResponse {
     pub credentials: Option<Credentials>,
-    pub scoped_policies_count: Option<i32>,
     pub session_info: Option<ScopedSession>,
-    pub session_token_size: Option<i32>,
     pub session_token_utilization: Option<i32>,
+    pub session_token_size: Option<i32>,
+    pub scoped_policies_count: Option<i32>,
     pub source_identity: Option<String>,
 }
 impl Decode for GetScopedCredentialsResponse {
@@ -776,10 +776,10 @@ impl Decode for GetScopedCredentialsResponse {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
-            scoped_policies_count: r.opt("ScopedPoliciesCount", &C_SCOPED_POLICIES_COUNT_TYPE),
             session_info: r.opt("SessionInfo", &Constraint::NONE),
-            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
             session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
+            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
+            scoped_policies_count: r.opt("ScopedPoliciesCount", &C_SCOPED_POLICIES_COUNT_TYPE),
             source_identity: r.opt("SourceIdentity", &C_SOURCE_IDENTITY_TYPE),
         })
     }
@@ -788,10 +788,10 @@ impl Encode for GetScopedCredentialsResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Credentials", &self.credentials);
-        opt_field(w, "ScopedPoliciesCount", &self.scoped_policies_count);
         opt_field(w, "SessionInfo", &self.session_info);
-        opt_field(w, "SessionTokenSize", &self.session_token_size);
         opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
+        opt_field(w, "SessionTokenSize", &self.session_token_size);
+        opt_field(w, "ScopedPoliciesCount", &self.scoped_policies_count);
         opt_field(w, "SourceIdentity", &self.source_identity);
     }
 }
@@ -800,18 +800,18 @@ impl ListItem for GetScopedCredentialsResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetSessionTokenRequest {
     pub duration_seconds: Option<i32>,
-    pub minimum_session_token_size: Option<i32>,
     pub serial_number: Option<String>,
     pub token_code: Option<String>,
+    pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for GetSessionTokenRequest {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             duration_seconds: r.opt("DurationSeconds", &C_DURATION_SECONDS_TYPE),
-            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
             serial_number: r.opt("SerialNumber", &C_SERIAL_NUMBER_TYPE),
             token_code: r.opt("TokenCode", &C_TOKEN_CODE_TYPE),
+            minimum_session_token_size: r.opt("MinimumSessionTokenSize", &C_MINIMUM_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
@@ -819,9 +819,9 @@ impl Encode for GetSessionTokenRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "DurationSeconds", &self.duration_seconds);
-        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
         opt_field(w, "SerialNumber", &self.serial_number);
         opt_field(w, "TokenCode", &self.token_code);
+        opt_field(w, "MinimumSessionTokenSize", &self.minimum_session_token_size);
     }
 }
 impl ListItem for GetSessionTokenRequest {}
@@ -830,16 +830,16 @@ impl ListItem for GetSessionTokenRequest {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetSessionTokenResponse {
     pub credentials: Option<Credentials>,
-    pub session_token_size: Option<i32>,
     pub session_token_utilization: Option<i32>,
+    pub session_token_size: Option<i32>,
 }
 impl Decode for GetSessionTokenResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
-            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
             session_token_utilization: r.opt("SessionTokenUtilization", &C_SESSION_TOKEN_UTILIZATION_TYPE),
+            session_token_size: r.opt("SessionTokenSize", &C_SESSION_TOKEN_SIZE_TYPE),
         })
     }
 }
@@ -847,8 +847,8 @@ impl Encode for GetSessionTokenResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "Credentials", &self.credentials);
-        opt_field(w, "SessionTokenSize", &self.session_token_size);
         opt_field(w, "SessionTokenUtilization", &self.session_token_utilization);
+        opt_field(w, "SessionTokenSize", &self.session_token_size);
     }
 }
 impl ListItem for GetSessionTokenResponse {}
@@ -857,8 +857,8 @@ impl ListItem for GetSessionTokenResponse {}
 pub struct GetWebIdentityTokenRequest {
     pub audience: Vec<String>,
     pub duration_seconds: Option<i32>,
-    pub scope: Option<String>,
     pub signing_algorithm: String,
+    pub scope: Option<String>,
     pub subject_mode: Option<WebIdentityTokenSubjectModeType>,
     pub tags: Option<Vec<Tag>>,
 }
@@ -868,8 +868,8 @@ impl Decode for GetWebIdentityTokenRequest {
         Some(Self {
             audience: r.req_list("Audience", &C_WEB_IDENTITY_TOKEN_AUDIENCE_LIST_TYPE, &C_WEB_IDENTITY_TOKEN_AUDIENCE_STRING_TYPE),
             duration_seconds: r.opt("DurationSeconds", &C_WEB_IDENTITY_TOKEN_DURATION_SECONDS_TYPE),
-            scope: r.opt("Scope", &C_WEB_IDENTITY_TOKEN_SCOPE_TYPE),
             signing_algorithm: r.req("SigningAlgorithm", &C_JWT_ALGORITHM_TYPE),
+            scope: r.opt("Scope", &C_WEB_IDENTITY_TOKEN_SCOPE_TYPE),
             subject_mode: r.opt("SubjectMode", &Constraint::NONE),
             tags: r.opt_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
         })
@@ -880,8 +880,8 @@ impl Encode for GetWebIdentityTokenRequest {
     fn encode(&self, w: &mut dyn Writer) {
         field(w, "Audience", &self.audience);
         opt_field(w, "DurationSeconds", &self.duration_seconds);
-        opt_field(w, "Scope", &self.scope);
         field(w, "SigningAlgorithm", &self.signing_algorithm);
+        opt_field(w, "Scope", &self.scope);
         opt_field(w, "SubjectMode", &self.subject_mode);
         opt_field(w, "Tags", &self.tags);
     }
@@ -890,23 +890,23 @@ impl ListItem for GetWebIdentityTokenRequest {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetWebIdentityTokenResponse {
-    pub expiration: Option<DateTime<Utc>>,
     pub web_identity_token: Option<crate::Secret>,
+    pub expiration: Option<DateTime<Utc>>,
 }
 impl Decode for GetWebIdentityTokenResponse {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            expiration: r.opt("Expiration", &Constraint::NONE),
             web_identity_token: r.opt("WebIdentityToken", &C_WEB_IDENTITY_TOKEN_TYPE),
+            expiration: r.opt("Expiration", &Constraint::NONE),
         })
     }
 }
 impl Encode for GetWebIdentityTokenResponse {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "Expiration", &self.expiration);
         opt_field(w, "WebIdentityToken", &self.web_identity_token);
+        opt_field(w, "Expiration", &self.expiration);
     }
 }
 impl ListItem for GetWebIdentityTokenResponse {}
@@ -914,29 +914,29 @@ impl ListItem for GetWebIdentityTokenResponse {}
 /// The session's aws:OriginIdentity/Subject, aws:OriginIdentity/SubjectType, aws:OriginIdentity/Issuer and aws:OriginIdentity/FederatedProviderArn keys.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OriginIdentity {
-    pub federated_provider_arn: Option<String>,
-    pub issuer: Option<crate::Secret>,
     pub subject: Option<crate::Secret>,
     pub subject_type: Option<crate::Secret>,
+    pub issuer: Option<crate::Secret>,
+    pub federated_provider_arn: Option<String>,
 }
 impl Decode for OriginIdentity {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            federated_provider_arn: r.opt("FederatedProviderArn", &C_ARN_TYPE),
-            issuer: r.opt("Issuer", &C_ORIGIN_IDENTITY_ISSUER_TYPE),
             subject: r.opt("Subject", &C_ORIGIN_IDENTITY_SUBJECT_TYPE),
             subject_type: r.opt("SubjectType", &C_ORIGIN_IDENTITY_SUBJECT_TYPE_TYPE),
+            issuer: r.opt("Issuer", &C_ORIGIN_IDENTITY_ISSUER_TYPE),
+            federated_provider_arn: r.opt("FederatedProviderArn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for OriginIdentity {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "FederatedProviderArn", &self.federated_provider_arn);
-        opt_field(w, "Issuer", &self.issuer);
         opt_field(w, "Subject", &self.subject);
         opt_field(w, "SubjectType", &self.subject_type);
+        opt_field(w, "Issuer", &self.issuer);
+        opt_field(w, "FederatedProviderArn", &self.federated_provider_arn);
     }
 }
 impl ListItem for OriginIdentity {}
@@ -965,23 +965,23 @@ impl ListItem for PolicyDescriptorType {}
 /// Contains information about the provided context.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProvidedContext {
-    pub context_assertion: Option<String>,
     pub provider_arn: Option<String>,
+    pub context_assertion: Option<String>,
 }
 impl Decode for ProvidedContext {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            context_assertion: r.opt("ContextAssertion", &C_CONTEXT_ASSERTION_TYPE),
             provider_arn: r.opt("ProviderArn", &C_ARN_TYPE),
+            context_assertion: r.opt("ContextAssertion", &C_CONTEXT_ASSERTION_TYPE),
         })
     }
 }
 impl Encode for ProvidedContext {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        opt_field(w, "ContextAssertion", &self.context_assertion);
         opt_field(w, "ProviderArn", &self.provider_arn);
+        opt_field(w, "ContextAssertion", &self.context_assertion);
     }
 }
 impl ListItem for ProvidedContext {}
@@ -989,23 +989,23 @@ impl ListItem for ProvidedContext {}
 /// Identifiers for the scoped session that GetScopedCredentials returns.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScopedSession {
-    pub arn: String,
     pub scoped_session_id: String,
+    pub arn: String,
 }
 impl Decode for ScopedSession {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
-            arn: r.req("Arn", &C_ARN_TYPE),
             scoped_session_id: r.req("ScopedSessionId", &C_SCOPED_SESSION_ID_TYPE),
+            arn: r.req("Arn", &C_ARN_TYPE),
         })
     }
 }
 impl Encode for ScopedSession {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
-        field(w, "Arn", &self.arn);
         field(w, "ScopedSessionId", &self.scoped_session_id);
+        field(w, "Arn", &self.arn);
     }
 }
 impl ListItem for ScopedSession {}

@@ -1,0 +1,451 @@
+//! The HTTP edge: every AWS operation, in either of two encodings, goes
+//! through one pipeline.
+//!
+//! ```text
+//! request ─▶ body limit ─▶ SigV4 (caller) ─▶ operation lookup ─▶ decode + validate
+//!         ─▶ registry ─▶ handler (authorize, decide, append) ─▶ encode ─▶ response
+//! ```
+//!
+//! - `POST /` (and `GET /`): AWS's Query protocol, as the SDKs speak it:
+//!   form parameters in, XML out, the operation named by `Action`.
+//! - `POST /iam/{Action}`, `POST /sts/{Action}`: the same operations with a
+//!   JSON body and a JSON result (the model's member names; timestamps as
+//!   ISO 8601 strings, blobs as base64), errors as
+//!   `{"error": {"code": "...", "message": "..."}}` with the same status.
+//!
+//! Both are signed with SigV4 exactly alike; handlers never see headers.
+
+pub mod registry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use iam_domain::metadata::{Actor, EventMetadata};
+use iam_event_store::Position;
+use iam_wire::{OperationSpec, Service};
+
+use crate::app::{AppState, MAX_BODY, MIN_POSITION_HEADER, POSITION_HEADER};
+use crate::auth::{self, Keys};
+use crate::authz::RequestFacts;
+use crate::ops::OpContext;
+use crate::query::{ApiError, Params};
+
+/// How a request's parameters and its answer are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// AWS's Query protocol: form parameters, XML answers.
+    Query,
+    /// iamd's JSON encoding of the same shapes.
+    Json,
+}
+
+/// The service whose model has an operation called `name`. IAM's and STS's
+/// operation names are disjoint.
+pub fn service_of(name: &str) -> Option<Service> {
+    [Service::Iam, Service::Sts]
+        .into_iter()
+        .find(|s| s.operation(name).is_some())
+}
+
+/// `/` — the Query protocol.
+pub async fn query(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    serve(state, request, Format::Query, None).await
+}
+
+/// `/iam/{Action}` — IAM in the JSON encoding.
+pub async fn json_iam(
+    State(state): State<AppState>,
+    Path(action): Path<String>,
+    request: axum::extract::Request,
+) -> Response {
+    serve(state, request, Format::Json, Some((Service::Iam, action))).await
+}
+
+/// `/sts/{Action}` — STS in the JSON encoding.
+pub async fn json_sts(
+    State(state): State<AppState>,
+    Path(action): Path<String>,
+    request: axum::extract::Request,
+) -> Response {
+    serve(state, request, Format::Json, Some((Service::Sts, action))).await
+}
+
+/// A response's parts, before the encoding's framing.
+struct Answer {
+    body: String,
+    position: Position,
+}
+
+async fn serve(
+    state: AppState,
+    request: axum::extract::Request,
+    format: Format,
+    named: Option<(Service, String)>,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let (parts, body) = request.into_parts();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let secure_transport = parts
+        .extensions
+        .get::<crate::server::Transport>()
+        .is_some_and(|t| t.tls);
+    // The namespace of an error before the operation is known.
+    let early_service = named.as_ref().map(|(s, _)| *s).unwrap_or(Service::Iam);
+    // `_reservation` holds the body's share of the server's body budget
+    // until the answer is made.
+    let (body, _reservation) =
+        match crate::server::read_body(body, &parts.extensions, MAX_BODY).await {
+            Ok(read) => read,
+            Err(err) => {
+                // The rest of the body is not read: the connection cannot
+                // carry another request.
+                let mut response = error_response(format, &err, early_service, &request_id);
+                response
+                    .headers_mut()
+                    .insert("connection", HeaderValue::from_static("close"));
+                return response;
+            }
+        };
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
+    let raw_query = uri.query().unwrap_or("");
+    if !body.is_empty() && (crate::sigv4::is_presigned(raw_query) || unsigned_payload(&headers)) {
+        // The signature of a presigned request covers its query string, not
+        // a body sent along (UNSIGNED-PAYLOAD): parameters read from such a
+        // body would be unsigned, e.g. a URL presigned for GetUser POSTed
+        // with `Action=CreateUser`.
+        let action = Params::from_request(raw_query, b"")
+            .get("Action")
+            .unwrap_or("")
+            .to_owned();
+        let service = named
+            .as_ref()
+            .map(|(s, _)| *s)
+            .or_else(|| service_of(&action))
+            .unwrap_or(Service::Iam);
+        let err = ApiError::new(
+            400,
+            "InvalidRequest",
+            "Presigned requests and requests with an unsigned payload must not carry a body; \
+             their parameters come from the signed query string only.",
+        );
+        return error_response(format, &err, service, &request_id);
+    }
+    let parsed = match format {
+        Format::Query => Ok(Params::from_request(
+            raw_query,
+            if method == Method::POST { &body } else { b"" },
+        )),
+        Format::Json => json_params(&body),
+    };
+    let (service, action) = match &named {
+        Some((service, action)) => (Some(*service), action.clone()),
+        None => {
+            let action = parsed
+                .as_ref()
+                .ok()
+                .and_then(|p| p.get("Action"))
+                .unwrap_or("")
+                .to_owned();
+            (service_of(&action), action)
+        }
+    };
+    let request = Request {
+        state: &state,
+        peer,
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
+        request_id: &request_id,
+        secure_transport,
+        format,
+    };
+    let namespace_service = service.unwrap_or(early_service);
+    match request.handle(parsed, service, &action).await {
+        Ok(answer) => {
+            let content_type = match format {
+                Format::Query => "text/xml",
+                Format::Json => "application/json",
+            };
+            let mut response = (StatusCode::OK, answer.body).into_response();
+            let h = response.headers_mut();
+            h.insert("content-type", HeaderValue::from_static(content_type));
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                h.insert("x-amzn-requestid", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&answer.position.0.to_string()) {
+                h.insert(POSITION_HEADER, v);
+            }
+            response
+        }
+        Err(err) => error_response(format, &err, namespace_service, &request_id),
+    }
+}
+
+/// A JSON request's body: an object (an empty body is `{}`).
+fn json_params(body: &[u8]) -> Result<Params, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Params::from_json(&serde_json::Value::Object(
+            Default::default(),
+        )));
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value @ serde_json::Value::Object(_)) => Ok(Params::from_json(&value)),
+        Ok(_) => Err(ApiError::new(
+            400,
+            "SerializationException",
+            "The request body must be a JSON object.",
+        )),
+        Err(e) => Err(ApiError::new(
+            400,
+            "SerializationException",
+            format!("The request body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// An error in the request's encoding.
+pub fn error_response(
+    format: Format,
+    err: &ApiError,
+    service: Service,
+    request_id: &str,
+) -> Response {
+    let (body, content_type) = match format {
+        Format::Query => (err.to_xml(service.namespace(), request_id), "text/xml"),
+        Format::Json => (err.to_json(), "application/json"),
+    };
+    let mut response = (err.status_code(), body).into_response();
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-requestid", v);
+    }
+    response
+}
+
+/// `x-amz-content-sha256: UNSIGNED-PAYLOAD`: the signature does not cover
+/// the body.
+fn unsigned_payload(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("x-amz-content-sha256")
+        .iter()
+        .any(|v| v.as_bytes().trim_ascii() == b"UNSIGNED-PAYLOAD")
+}
+
+/// One request on its way through the pipeline.
+struct Request<'r> {
+    state: &'r AppState,
+    peer: SocketAddr,
+    method: &'r Method,
+    uri: &'r Uri,
+    headers: &'r HeaderMap,
+    body: &'r [u8],
+    request_id: &'r str,
+    secure_transport: bool,
+    format: Format,
+}
+
+impl Request<'_> {
+    /// Authenticates first (nothing about operations or parameters is
+    /// answered to an unauthenticated caller), then finds the operation,
+    /// then runs it.
+    async fn handle(
+        &self,
+        params: Result<Params, ApiError>,
+        service: Option<Service>,
+        action: &str,
+    ) -> Result<Answer, ApiError> {
+        let now = chrono::Utc::now();
+        let header_pairs: Vec<(&str, &[u8])> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_bytes()))
+            .collect();
+        let http = crate::sigv4::HttpRequest {
+            method: self.method.as_str(),
+            path: self.uri.path(),
+            query: self.uri.query().unwrap_or(""),
+            headers: &header_pairs,
+            body: self.body,
+        };
+        let (authenticated, view) =
+            authenticate_at_position(self.state, &http, self.headers, now).await?;
+        let params = params?;
+        let spec = self.operation(&params, service, action, &authenticated)?;
+        let source_ip = self.peer.ip().to_string();
+        let caller = authenticated.caller.clone();
+        let ctx = OpContext {
+            state: self.state,
+            spec,
+            action: spec.name,
+            caller: &caller,
+            params: &params,
+            view,
+            facts: RequestFacts {
+                source_ip: Some(&source_ip),
+                secure_transport: self.secure_transport,
+                now,
+            },
+            metadata: self.metadata(&caller, &source_ip),
+            now,
+            authorized: Default::default(),
+            checks: Default::default(),
+            written: Default::default(),
+        };
+        let body = registry::dispatch(&ctx, self.format, self.request_id).await?;
+        if authenticated.account_key {
+            crate::app::record_key_use(self.state, &authenticated, now).await;
+        }
+        let written = *ctx.written.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(Answer {
+            body,
+            position: written.unwrap_or_else(|| self.state.projection.position()),
+        })
+    }
+
+    /// The operation the request names, checked against the service its
+    /// signature was scoped to and the API version it asks for.
+    fn operation(
+        &self,
+        params: &Params,
+        service: Option<Service>,
+        action: &str,
+        authenticated: &auth::Authenticated,
+    ) -> Result<&'static OperationSpec, ApiError> {
+        if action.is_empty() {
+            return Err(ApiError::new(
+                400,
+                "MissingAction",
+                "Missing Action parameter",
+            ));
+        }
+        let Some(service) = service else {
+            return Err(ApiError::invalid_action(action));
+        };
+        if authenticated.service != service.name() {
+            // A signature scoped to one service is not valid for another's
+            // actions (AWS's own message).
+            return Err(ApiError::new(
+                403,
+                "SignatureDoesNotMatch",
+                format!(
+                    "Credential should be scoped to correct service: '{}'. ",
+                    service.name()
+                ),
+            ));
+        }
+        let version = match self.format {
+            Format::Query => params.get("Version"),
+            Format::Json => None,
+        };
+        if version.is_some_and(|v| v != service.version()) {
+            return Err(ApiError::new(
+                400,
+                "InvalidAction",
+                format!(
+                    "Could not find operation {action} for version {}",
+                    version.unwrap_or_default()
+                ),
+            ));
+        }
+        service
+            .operation(action)
+            .ok_or_else(|| ApiError::invalid_action(action))
+    }
+
+    fn metadata(&self, caller: &auth::Caller, source_ip: &str) -> EventMetadata {
+        EventMetadata {
+            actor: Actor {
+                principal_arn: caller.arn(),
+                principal_id: Some(caller.user_id()),
+                access_key_id: Some(caller.access_key_id().to_owned()),
+                session_name: None,
+            },
+            request_id: self.request_id.to_owned(),
+            source_ip: Some(source_ip.to_owned()),
+            user_agent: self
+                .headers
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            correlation_id: None,
+            causation_id: None,
+        }
+    }
+}
+
+/// Authenticates the request, then honours `x-iamd-min-log-position`: only
+/// a caller whose signature verified may make this node wait for a log
+/// position (and so learn anything about it). After the wait the caller is
+/// authenticated again against the newer view, so a key deactivated at or
+/// before that position no longer works; the view returned is the newer one.
+///
+/// A key this node does not know yet (created on another node, which is
+/// what the header is for) cannot be verified before waiting. For such a
+/// request the node first catches up to the log's current head — never to
+/// the position the unauthenticated caller named — and tries once more.
+async fn authenticate_at_position(
+    state: &AppState,
+    http: &crate::sigv4::HttpRequest<'_>,
+    headers: &HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<
+    (
+        auth::Authenticated,
+        Option<Arc<iam_projection::AccountView>>,
+    ),
+    ApiError,
+> {
+    const WAIT: Duration = Duration::from_secs(5);
+    let authenticate = |view: Option<&iam_projection::AccountView>| {
+        auth::authenticate(
+            http,
+            &Keys {
+                account_id: state.account_id.as_str(),
+                root: &state.root,
+                master_key: &state.master_key,
+                view,
+            },
+            now,
+        )
+    };
+    let min = headers.get(MIN_POSITION_HEADER);
+    let mut view = state.projection.view(&state.account_id);
+    let authenticated = match authenticate(view.as_deref()) {
+        Err(e) if e.code == "InvalidClientTokenId" && min.is_some() => {
+            let head = state.store.head().await.map_err(|error| {
+                tracing::warn!(%error, "cannot read the log's head");
+                ApiError::internal()
+            })?;
+            // Not reaching it in time is answered as the unknown key it is.
+            let _ = state.projection.wait_for(head.position, WAIT).await;
+            view = state.projection.view(&state.account_id);
+            authenticate(view.as_deref())?
+        }
+        other => other?,
+    };
+    let Some(min) = min else {
+        return Ok((authenticated, view));
+    };
+    let wanted = min
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::validation(format!("{MIN_POSITION_HEADER} must be a log position"))
+        })?;
+    state.projection.wait_for(Position(wanted), WAIT).await?;
+    let view = state.projection.view(&state.account_id);
+    let authenticated = authenticate(view.as_deref())?;
+    Ok((authenticated, view))
+}

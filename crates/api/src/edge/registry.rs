@@ -1,0 +1,203 @@
+//! The operation table: one line per implemented operation, pairing the
+//! model's operation (its name, service, shapes and result element, from
+//! `iam-wire`) with the sources of its action's own condition keys (in
+//! brackets) and its typed handler. This is the only hand-written place an
+//! operation's name appears; its IAM action is `<service>:<name>`, and its
+//! resource is what the handler authorizes (`OpContext::authorize`), which
+//! the dispatcher checks happened.
+//!
+//! Every other operation of the model answers `NotImplemented` (see
+//! [`not_implemented`]).
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+
+use iam_wire::decode::decode_input;
+use iam_wire::operation::{json_response, xml_response};
+use iam_wire::{iam::ops as iam, sts::ops as sts, Operation, OperationSpec};
+
+use super::Format;
+use crate::authz::keys::KeySource;
+use crate::ops::{self, OpContext};
+use crate::query::ApiError;
+
+/// Whether a handler must authorize the caller itself. Only operations AWS
+/// documents as needing no permission are `Public`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Authorized,
+    Public,
+}
+
+macro_rules! registry {
+    ($($service:ident :: $op:ident $([$($key:ident),*])? => $handler:expr
+        $(, $access:ident)?;)*) => {
+        /// Every implemented operation, in the table's order.
+        pub const IMPLEMENTED: &[&OperationSpec] = &[$(<$service::$op as Operation>::SPEC),*];
+
+        /// Where each of the action's own condition keys comes from (empty
+        /// for actions that define none), as the Service Authorization
+        /// Reference lists them for the action.
+        pub fn condition_keys(spec: &OperationSpec) -> &'static [KeySource] {
+            $(
+                if spec.name == stringify!($op)
+                    && spec.service == <$service::$op as Operation>::SPEC.service
+                {
+                    return &[$($(KeySource::$key),*)?];
+                }
+            )*
+            &[]
+        }
+
+        /// Decodes the request into the operation's input, runs its handler
+        /// and encodes its output: the response body.
+        pub async fn dispatch(
+            ctx: &OpContext<'_>,
+            format: Format,
+            request_id: &str,
+        ) -> Result<String, ApiError> {
+            $(
+                if ctx.spec.name == stringify!($op)
+                    && ctx.spec.service == <$service::$op as Operation>::SPEC.service
+                {
+                    let access = registry!(@access $($access)?);
+                    return call::<$service::$op, _, _>(ctx, format, request_id, access, $handler)
+                        .await;
+                }
+            )*
+            Err(not_implemented(ctx.spec))
+        }
+    };
+    (@access) => {
+        Access::Authorized
+    };
+    (@access $access:ident) => {
+        Access::$access
+    };
+}
+
+registry! {
+    sts::GetCallerIdentity => ops::caller::get_caller_identity, Public;
+    // Users
+    iam::CreateUser [RequestedBoundary, RequestTags] => ops::users::create;
+    iam::GetUser => ops::users::get;
+    iam::ListUsers => ops::users::list;
+    iam::UpdateUser => ops::users::update;
+    iam::DeleteUser => ops::users::delete;
+    iam::PutUserPolicy [StoredBoundary] => ops::users::put_policy;
+    iam::GetUserPolicy => ops::users::get_policy;
+    iam::ListUserPolicies => ops::users::list_policies;
+    iam::DeleteUserPolicy [StoredBoundary] => ops::users::delete_policy;
+    // Groups
+    iam::CreateGroup => ops::groups::create;
+    iam::GetGroup => ops::groups::get;
+    iam::ListGroups => ops::groups::list;
+    iam::UpdateGroup => ops::groups::update;
+    iam::DeleteGroup => ops::groups::delete;
+    iam::AddUserToGroup => ops::groups::add_user;
+    iam::RemoveUserFromGroup => ops::groups::remove_user;
+    iam::ListGroupsForUser => ops::groups::list_for_user;
+    iam::PutGroupPolicy => ops::groups::put_policy;
+    iam::GetGroupPolicy => ops::groups::get_policy;
+    iam::ListGroupPolicies => ops::groups::list_policies;
+    iam::DeleteGroupPolicy => ops::groups::delete_policy;
+    // Roles
+    iam::CreateRole [RequestedBoundary, RequestTags] => ops::roles::create;
+    iam::GetRole => ops::roles::get;
+    iam::ListRoles => ops::roles::list;
+    iam::UpdateRole => ops::roles::update;
+    iam::UpdateAssumeRolePolicy => ops::roles::update_assume_role_policy;
+    iam::UpdateRoleDescription => ops::roles::update_description;
+    iam::DeleteRole => ops::roles::delete;
+    iam::PutRolePolicy [StoredBoundary] => ops::roles::put_policy;
+    iam::GetRolePolicy => ops::roles::get_policy;
+    iam::ListRolePolicies => ops::roles::list_policies;
+    iam::DeleteRolePolicy [StoredBoundary] => ops::roles::delete_policy;
+    iam::ListInstanceProfilesForRole => ops::roles::list_instance_profiles;
+    // Managed policy attachments, permissions boundaries and tags of users, groups and roles
+    iam::AttachUserPolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::attach_user_policy;
+    iam::DetachUserPolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::detach_user_policy;
+    iam::ListAttachedUserPolicies => ops::attachments::list_attached_user_policies;
+    iam::AttachGroupPolicy [RequestedPolicyArn] => ops::attachments::attach_group_policy;
+    iam::DetachGroupPolicy [RequestedPolicyArn] => ops::attachments::detach_group_policy;
+    iam::ListAttachedGroupPolicies => ops::attachments::list_attached_group_policies;
+    iam::AttachRolePolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::attach_role_policy;
+    iam::DetachRolePolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::detach_role_policy;
+    iam::ListAttachedRolePolicies => ops::attachments::list_attached_role_policies;
+    iam::PutUserPermissionsBoundary [RequestedBoundary] => ops::attachments::put_user_permissions_boundary;
+    iam::DeleteUserPermissionsBoundary [StoredBoundary] => ops::attachments::delete_user_permissions_boundary;
+    iam::PutRolePermissionsBoundary [RequestedBoundary] => ops::attachments::put_role_permissions_boundary;
+    iam::DeleteRolePermissionsBoundary [StoredBoundary] => ops::attachments::delete_role_permissions_boundary;
+    iam::TagUser [RequestTags] => ops::attachments::tag_user;
+    iam::UntagUser [RemovedTagKeys] => ops::attachments::untag_user;
+    iam::ListUserTags => ops::attachments::list_user_tags;
+    iam::TagRole [RequestTags] => ops::attachments::tag_role;
+    iam::UntagRole [RemovedTagKeys] => ops::attachments::untag_role;
+    iam::ListRoleTags => ops::attachments::list_role_tags;
+    // Managed policies
+    iam::CreatePolicy [RequestTags] => ops::policies::create;
+    iam::GetPolicy => ops::policies::get;
+    iam::ListPolicies => ops::policies::list;
+    iam::DeletePolicy => ops::policies::delete;
+    iam::CreatePolicyVersion => ops::policies::create_version;
+    iam::GetPolicyVersion => ops::policies::get_version;
+    iam::ListPolicyVersions => ops::policies::list_versions;
+    iam::DeletePolicyVersion => ops::policies::delete_version;
+    iam::SetDefaultPolicyVersion => ops::policies::set_default_version;
+    iam::ListEntitiesForPolicy => ops::policies::list_entities;
+    iam::TagPolicy [RequestTags] => ops::policies::tag;
+    iam::UntagPolicy [RemovedTagKeys] => ops::policies::untag;
+    iam::ListPolicyTags => ops::policies::list_tags;
+    // Access keys
+    iam::CreateAccessKey => ops::access_keys::create;
+    iam::ListAccessKeys => ops::access_keys::list;
+    iam::UpdateAccessKey => ops::access_keys::update;
+    iam::DeleteAccessKey => ops::access_keys::delete;
+    iam::GetAccessKeyLastUsed => ops::access_keys::last_used;
+    // The account
+    iam::GetAccountSummary => ops::account::summary;
+    iam::GetAccountAuthorizationDetails => ops::account::authorization_details;
+}
+
+/// AWS's answer for an operation of its model that iamd does not serve.
+/// AWS itself serves all of them, so there is no AWS wording to copy;
+/// `NotImplemented` with 501 is the common AWS code for functionality a
+/// service does not provide, and SDKs do not retry it.
+pub fn not_implemented(spec: &OperationSpec) -> ApiError {
+    ApiError::new(
+        501,
+        "NotImplemented",
+        format!(
+            "The operation {} of {} is not implemented by iamd.",
+            spec.name,
+            spec.service.name().to_uppercase()
+        ),
+    )
+}
+
+async fn call<'a, O, F, Fut>(
+    ctx: &'a OpContext<'a>,
+    format: Format,
+    request_id: &str,
+    access: Access,
+    handler: F,
+) -> Result<String, ApiError>
+where
+    O: Operation,
+    F: FnOnce(&'a OpContext<'a>, O::Input) -> Fut,
+    Fut: Future<Output = Result<O::Output, ApiError>>,
+{
+    let input: O::Input =
+        decode_input(ctx.params.tree()).map_err(|v| ApiError::validation(v.message()))?;
+    let output = handler(ctx, input).await?;
+    if access == Access::Authorized && ctx.checks.load(Ordering::Relaxed) == 0 {
+        // A handler that answered without authorizing anything is a bug;
+        // refuse rather than answer.
+        tracing::error!(operation = O::SPEC.name, "handler authorized nothing");
+        return Err(ApiError::internal());
+    }
+    Ok(match format {
+        Format::Query => xml_response(O::SPEC, request_id, &output),
+        Format::Json => json_response(&output),
+    })
+}

@@ -1,0 +1,348 @@
+//! The operation table as a whole, through the HTTP server: every operation
+//! of AWS's IAM and STS models answers (served, or `NotImplemented`, never a
+//! server failure); each served operation is in the table once and named
+//! nowhere else in hand-written code; input is validated from the model with
+//! AWS's wording; and the JSON encoding serves the same operations with the
+//! same authentication and authorization.
+
+use iam_api::edge::registry::IMPLEMENTED;
+use iam_event_store::testing::TestDatabase;
+use iam_wire::Service;
+use serde_json::{json, Value};
+
+mod support;
+use support::*;
+
+fn body(reply: &Reply) -> Value {
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.body))
+}
+
+#[test]
+fn each_served_operation_is_in_the_table_once_and_in_the_model() {
+    let mut seen = std::collections::HashSet::new();
+    for spec in IMPLEMENTED {
+        assert!(
+            seen.insert((spec.service, spec.name)),
+            "{} is in the table twice",
+            spec.name
+        );
+        assert!(spec.service.operation(spec.name).is_some(), "{}", spec.name);
+    }
+    assert_eq!(
+        IMPLEMENTED.len(),
+        73,
+        "72 IAM operations and GetCallerIdentity"
+    );
+}
+
+/// The table is the one hand-written place an operation is named: no
+/// source file of the server spells a served operation's name as a string.
+#[test]
+fn no_hand_written_source_spells_an_operation_name() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![root];
+    let mut offenders = Vec::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Unit tests may name operations: they are data, not dispatch.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for spec in IMPLEMENTED {
+            if code.contains(&format!("\"{}\"", spec.name)) {
+                offenders.push(format!("{}: \"{}\"", path.display(), spec.name));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}
+
+#[tokio::test]
+async fn every_operation_of_the_models_answers_and_none_fails() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let mut served = 0;
+    let mut not_implemented = 0;
+    for service in [Service::Iam, Service::Sts] {
+        for op in service.operations() {
+            let form = form(&[("Action", op.name), ("Version", service.version())]);
+            let reply = send_raw(app.addr, root.signed(&form, service.name(), &[])).await;
+            assert!(
+                reply.status < 500 || reply.status == 501,
+                "{}: {}",
+                op.name,
+                reply.body
+            );
+            let implemented = IMPLEMENTED.iter().any(|s| s.name == op.name);
+            if implemented {
+                served += 1;
+                assert_ne!(
+                    reply.error_code().as_deref(),
+                    Some("NotImplemented"),
+                    "{}",
+                    op.name
+                );
+            } else {
+                not_implemented += 1;
+                assert_eq!(reply.status, 501, "{}: {}", op.name, reply.body);
+                assert_eq!(reply.error_code().as_deref(), Some("NotImplemented"));
+                assert!(reply.body.contains(op.name), "{}", reply.body);
+            }
+        }
+    }
+    assert_eq!(served, IMPLEMENTED.len());
+    assert_eq!(served + not_implemented, 181 + 12);
+    // A name in neither model is AWS's InvalidAction.
+    let reply = root.call("CreateUsers", &[]).await;
+    assert_eq!(reply.error_code().as_deref(), Some("InvalidAction"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn input_is_validated_from_the_model_in_aws_words() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+
+    let reply = root.call("CreateUser", &[("UserName", "a b")]).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.tag("Message").as_deref(),
+        Some(
+            "1 validation error detected: Value &apos;a b&apos; at &apos;userName&apos; failed to \
+             satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+        )
+    );
+    // Every violation, in one answer.
+    let reply = root
+        .call(
+            "ListUsers",
+            &[("MaxItems", "0"), ("PathPrefix", "no-slash")],
+        )
+        .await;
+    let message = reply.tag("Message").unwrap();
+    assert!(
+        message.starts_with("2 validation errors detected: "),
+        "{message}"
+    );
+    assert!(message.contains("Member must have value greater than or equal to 1"));
+    assert!(message.contains("&apos;pathPrefix&apos;"));
+    // A missing required member, an enum outside its set, a nested member.
+    let reply = root.call("AttachUserPolicy", &[("UserName", "u")]).await;
+    assert!(reply.body.contains(
+        "Value null at &apos;policyArn&apos; failed to satisfy constraint: Member must not be null"
+    ));
+    let reply = root
+        .call(
+            "UpdateAccessKey",
+            &[("AccessKeyId", "AKIAEXAMPLEEXAMPLE12"), ("Status", "On")],
+        )
+        .await;
+    assert!(reply
+        .body
+        .contains("Member must satisfy enum value set: [Active, Inactive, Expired]"));
+    let reply = root
+        .call(
+            "CreateUser",
+            &[
+                ("UserName", "u"),
+                ("Tags.member.1.Key", ""),
+                ("Tags.member.1.Value", "v"),
+            ],
+        )
+        .await;
+    assert!(
+        reply.body.contains("&apos;tags.1.member.key&apos;"),
+        "{}",
+        reply.body
+    );
+    app.stop().await;
+}
+
+/// AWS's output shapes, as SDKs parse them: an operation with an (empty)
+/// output writes its result element; lists of users and roles leave out
+/// what AWS documents they leave out.
+#[tokio::test]
+async fn outputs_follow_the_model() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    root.ok(
+        "CreatePolicy",
+        &[
+            ("PolicyName", "bound"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
+        ],
+    )
+    .await;
+    let boundary = format!("arn:aws:iam::{ACCOUNT}:policy/bound");
+    for (create, name_param, name) in [
+        ("CreateUser", "UserName", "tagged"),
+        ("CreateRole", "RoleName", "tagged-role"),
+    ] {
+        let mut params = vec![
+            (name_param, name),
+            ("PermissionsBoundary", boundary.as_str()),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "blue"),
+        ];
+        if create == "CreateRole" {
+            params.push(("AssumeRolePolicyDocument", trust));
+        }
+        root.ok(create, &params).await;
+    }
+    let users = root.ok("ListUsers", &[]).await;
+    assert!(users.body.contains("<UserName>tagged</UserName>"));
+    assert!(!users.body.contains("<Tags>"), "{}", users.body);
+    assert!(
+        !users.body.contains("<PermissionsBoundary>"),
+        "{}",
+        users.body
+    );
+    let user = root.ok("GetUser", &[("UserName", "tagged")]).await;
+    assert!(user.body.contains("<Tags>") && user.body.contains("<PermissionsBoundary>"));
+    let roles = root.ok("ListRoles", &[]).await;
+    assert!(roles.body.contains("<RoleName>tagged-role</RoleName>"));
+    assert!(!roles.body.contains("<Tags>"), "{}", roles.body);
+    assert!(
+        !roles.body.contains("<PermissionsBoundary>"),
+        "{}",
+        roles.body
+    );
+    let role = root.ok("GetRole", &[("RoleName", "tagged-role")]).await;
+    assert!(role.body.contains("<Tags>") && role.body.contains("<PermissionsBoundary>"));
+
+    let update = root
+        .ok(
+            "UpdateRole",
+            &[("RoleName", "tagged-role"), ("Description", "d")],
+        )
+        .await;
+    assert!(
+        update
+            .body
+            .contains("<UpdateRoleResult></UpdateRoleResult>"),
+        "{}",
+        update.body
+    );
+    let delete = root
+        .ok("DeleteUserPermissionsBoundary", &[("UserName", "tagged")])
+        .await;
+    assert!(!delete.body.contains("Result"), "{}", delete.body);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_json_encoding_serves_the_same_operations() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+
+    let created = root
+        .json(
+            "iam",
+            "CreateUser",
+            &json!({"UserName": "jay", "Path": "/eng/", "Tags": [{"Key": "team", "Value": "blue"}]}),
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.header("content-type"), Some("application/json"));
+    let user = &body(&created)["User"];
+    assert_eq!(user["UserName"], "jay");
+    assert_eq!(user["Path"], "/eng/");
+    assert_eq!(user["Arn"], format!("arn:aws:iam::{ACCOUNT}:user/eng/jay"));
+    assert_eq!(user["Tags"], json!([{"Key": "team", "Value": "blue"}]));
+    assert!(user["CreateDate"].as_str().unwrap().ends_with('Z'));
+    assert!(created.header(iam_api::app::POSITION_HEADER).is_some());
+
+    // What JSON wrote, Query reads, and the other way round.
+    let got = root.ok("GetUser", &[("UserName", "jay")]).await;
+    assert_eq!(got.tag("Path").as_deref(), Some("/eng/"));
+    let listed = root
+        .json("iam", "ListUsers", &json!({"MaxItems": 10}))
+        .await;
+    let listed = body(&listed);
+    assert_eq!(listed["Users"][0]["UserName"], "jay");
+    assert_eq!(listed["IsTruncated"], false);
+
+    // An operation without input takes an empty body; STS is served too.
+    let summary = body(&root.json("iam", "GetAccountSummary", &json!({})).await);
+    assert_eq!(summary["SummaryMap"]["Users"], 1);
+    let me = body(&root.json("sts", "GetCallerIdentity", &json!({})).await);
+    assert_eq!(me["Account"], ACCOUNT);
+
+    // Errors: the same codes and statuses, as JSON.
+    let missing = root
+        .json("iam", "GetUser", &json!({"UserName": "nobody"}))
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(body(&missing)["error"]["code"], "NoSuchEntity");
+    let invalid = root
+        .json("iam", "CreateUser", &json!({"UserName": 7}))
+        .await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(body(&invalid)["error"]["code"], "ValidationError");
+    let unknown = root.json("iam", "CreateUsers", &json!({})).await;
+    assert_eq!(body(&unknown)["error"]["code"], "InvalidAction");
+    let not_served = root.json("iam", "CreateSAMLProvider", &json!({})).await;
+    assert_eq!(not_served.status, 501);
+    let request = root.signed_post(
+        "/iam/CreateUser",
+        "application/json",
+        "{not json",
+        "iam",
+        &[],
+    );
+    let garbage = send_raw(app.addr, request).await;
+    assert_eq!(garbage.status, 400);
+    assert_eq!(body(&garbage)["error"]["code"], "SerializationException");
+
+    // The same authentication: a signature scoped to STS does not sign IAM,
+    // and an unsigned request is refused before anything is read.
+    let request = root.signed_post("/iam/ListUsers", "application/json", "{}", "sts", &[]);
+    let wrong_scope = send_raw(app.addr, request).await;
+    assert_eq!(wrong_scope.status, 403, "{}", wrong_scope.body);
+    let unsigned = send_raw(
+        app.addr,
+        format!(
+            "POST /iam/ListUsers HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{{}}",
+            app.addr
+        )
+        .into_bytes(),
+    )
+    .await;
+    assert_eq!(unsigned.status, 403, "{}", unsigned.body);
+    assert!(unsigned.body.starts_with("{\"error\""), "{}", unsigned.body);
+
+    // The same authorization: a user allowed only GetUser on themself.
+    let self_only = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::{ACCOUNT}:user/kay"}}]}}"#
+    );
+    let kay = user_with_policy(&root, "kay", &self_only).await;
+    let own = kay.json("iam", "GetUser", &json!({})).await;
+    assert_eq!(body(&own)["User"]["UserName"], "kay");
+    let other = kay
+        .json("iam", "GetUser", &json!({"UserName": "jay"}))
+        .await;
+    assert_eq!(other.status, 403);
+    assert_eq!(body(&other)["error"]["code"], "AccessDenied");
+    let create = kay
+        .json("iam", "CreateUser", &json!({"UserName": "mallory"}))
+        .await;
+    assert_eq!(create.status, 403);
+    let absent = root
+        .json("iam", "GetUser", &json!({"UserName": "mallory"}))
+        .await;
+    assert_eq!(absent.status, 404, "the refused create wrote nothing");
+    app.stop().await;
+}

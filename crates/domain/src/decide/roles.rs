@@ -1,0 +1,141 @@
+//! Roles: creating, updating (description, session duration, trust policy)
+//! and deleting them.
+
+use super::documents::check_trust_policy;
+use super::entities::{check_new, existing_policy, path_or_root, role};
+use super::errors::{exists, must_first};
+use super::tags::check_new_tags;
+use super::{not_routed_here, Ctx, Decision};
+use crate::command::Command;
+use crate::error::DomainError;
+use crate::event::EventData;
+use crate::names::{Description, RoleName};
+
+/// Smallest and largest role maximum session duration, in seconds (1–12 h).
+pub const MAX_SESSION_DURATION_RANGE: std::ops::RangeInclusive<u32> = 3600..=43200;
+/// The maximum session duration a role gets when none is given.
+pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
+
+pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
+    let (state, quotas) = (ctx.state, ctx.quotas);
+    match command {
+        Command::CreateRole {
+            role_name,
+            path,
+            role_id,
+            assume_role_policy_document,
+            description,
+            max_session_duration,
+            permissions_boundary,
+            tags,
+            now,
+        } => {
+            check_new(
+                state,
+                &state.roles,
+                &role_name.key(),
+                || exists("Role", role_name),
+                role_id.as_str(),
+                ("RolesPerAccount", quotas.roles_per_account),
+            )?;
+            let max = max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION);
+            check_session_duration(max)?;
+            check_trust_policy(
+                assume_role_policy_document,
+                quotas,
+                "assumeRolePolicyDocument",
+            )?;
+            if let Some(b) = permissions_boundary {
+                existing_policy(state, b)?;
+            }
+            check_new_tags(&Default::default(), tags, quotas)?;
+            ctx.one(EventData::RoleCreated {
+                role_name: role_name.clone(),
+                role_id: role_id.clone(),
+                path: path_or_root(path),
+                assume_role_policy_document: assume_role_policy_document.clone(),
+                description: description.clone(),
+                max_session_duration: max,
+                permissions_boundary: permissions_boundary.clone(),
+                tags: tags.clone(),
+                created_at: *now,
+            })
+        }
+        Command::UpdateRole {
+            role_name,
+            description,
+            max_session_duration,
+        } => update(ctx, role_name, description.as_ref(), *max_session_duration),
+        Command::UpdateAssumeRolePolicy {
+            role_name,
+            policy_document,
+        } => {
+            let role = role(state, role_name)?;
+            check_trust_policy(policy_document, quotas, "policyDocument")?;
+            ctx.one(EventData::RoleTrustPolicyUpdated {
+                role_name: role.name.clone(),
+                policy_document: policy_document.clone(),
+            })
+        }
+        Command::UpdateRoleDescription {
+            role_name,
+            description,
+        } => {
+            let role = role(state, role_name)?;
+            ctx.one(EventData::RoleDescriptionUpdated {
+                role_name: role.name.clone(),
+                description: description.clone(),
+            })
+        }
+        Command::DeleteRole { role_name } => delete(ctx, role_name),
+        other => not_routed_here(other, "role"),
+    }
+}
+
+/// Records only what differs from the role as it is; nothing if nothing does.
+fn update(
+    ctx: &Ctx,
+    role_name: &RoleName,
+    description: Option<&Description>,
+    max_session_duration: Option<u32>,
+) -> Decision {
+    let role = role(ctx.state, role_name)?;
+    if let Some(m) = max_session_duration {
+        check_session_duration(m)?;
+    }
+    let description = description.filter(|d| role.description.as_ref() != Some(*d));
+    let max = max_session_duration.filter(|m| *m != role.max_session_duration);
+    if description.is_none() && max.is_none() {
+        return Ok(vec![]);
+    }
+    ctx.one(EventData::RoleUpdated {
+        role_name: role.name.clone(),
+        description: description.cloned(),
+        max_session_duration: max,
+    })
+}
+
+/// A role is deleted only once it has no policies.
+fn delete(ctx: &Ctx, role_name: &RoleName) -> Decision {
+    let role = role(ctx.state, role_name)?;
+    if !role.inline_policies.is_empty() {
+        return Err(must_first("delete policies"));
+    }
+    if !role.attached_policies.is_empty() {
+        return Err(must_first("detach all policies"));
+    }
+    ctx.one(EventData::RoleDeleted {
+        role_name: role.name.clone(),
+        role_id: role.id.clone(),
+    })
+}
+
+fn check_session_duration(secs: u32) -> Result<(), DomainError> {
+    if MAX_SESSION_DURATION_RANGE.contains(&secs) {
+        Ok(())
+    } else {
+        Err(DomainError::validation(format!(
+            "The specified value for maxSessionDuration {secs} is invalid. It must be between 3600 and 43200 seconds."
+        )))
+    }
+}

@@ -1,0 +1,31 @@
+//! The account itself and its password policy.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::EventData;
+use crate::ids::AccountId;
+use crate::state::{Account, AccountState};
+
+/// `AccountCreated`, the one event applied before the account exists; a
+/// second one changes nothing.
+pub(super) fn create(state: &mut AccountState, id: &AccountId, created_at: DateTime<Utc>) {
+    if state.account.is_none() {
+        state.account = Some(Account {
+            id: id.clone(),
+            created_at,
+            root_mfa_devices: BTreeSet::new(),
+        });
+    }
+}
+
+pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
+    match data {
+        EventData::PasswordPolicyUpdated { policy } => {
+            state.password_policy = Some(policy.clone());
+        }
+        EventData::PasswordPolicyDeleted {} => state.password_policy = None,
+        _ => {}
+    }
+}
