@@ -346,3 +346,62 @@ async fn the_json_encoding_serves_the_same_operations() {
     assert_eq!(absent.status, 404, "the refused create wrote nothing");
     app.stop().await;
 }
+
+/// A malformed policy is answered in AWS's words (which clients and
+/// scripts match on); iamd's precise reason goes to the log.
+#[tokio::test]
+async fn malformed_policies_are_answered_in_aws_words() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "p")]).await;
+    let statement = |body: &str| {
+        format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",{body}}}]}}"#)
+    };
+    let cases = [
+        ("{not json".to_owned(), "Syntax errors in policy."),
+        (
+            statement(r#""Action":"GetUser","Resource":"*""#),
+            "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc",
+        ),
+        (
+            statement(r#""Action":"iam:Get:User","Resource":"*""#),
+            "Actions/Condition can contain only one colon.",
+        ),
+        (
+            statement(r#""Principal":"*","Action":"iam:GetUser","Resource":"*""#),
+            "Policy document should not specify a principal.",
+        ),
+        (
+            statement(r#""Action":"iam:GetUser""#),
+            "Policy statement must contain resources.",
+        ),
+        (
+            r#"{"Version":"2011-01-01","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+                .to_owned(),
+            "Policy document must be version 2012-10-17 or greater.",
+        ),
+    ];
+    for (document, message) in cases {
+        let reply = root
+            .call(
+                "PutUserPolicy",
+                &[
+                    ("UserName", "p"),
+                    ("PolicyName", "x"),
+                    ("PolicyDocument", &document),
+                ],
+            )
+            .await;
+        assert_eq!(
+            reply.error_code().as_deref(),
+            Some("MalformedPolicyDocument"),
+            "{document}: {}",
+            reply.body
+        );
+        assert_eq!(reply.status, 400);
+        let got = reply.tag("Message").unwrap_or_default().replace("&apos;", "'");
+        assert_eq!(got, message, "{document}");
+    }
+    app.stop().await;
+}

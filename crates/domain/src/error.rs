@@ -29,8 +29,11 @@ pub enum DomainError {
     #[error("{0}")]
     ValidationError(String),
     /// A policy document does not parse or breaks the grammar for its kind.
-    #[error("{0}")]
-    MalformedPolicyDocument(String),
+    /// `message` is AWS's own sentence ("Syntax errors in policy.", ...),
+    /// which clients and scripts match on; `detail` is iamd's precise
+    /// reason, for the log.
+    #[error("{message}")]
+    MalformedPolicyDocument { message: String, detail: String },
     /// A password does not satisfy the account's password policy.
     #[error("{0}")]
     PasswordPolicyViolation(String),
@@ -51,9 +54,18 @@ impl DomainError {
             DomainError::LimitExceeded(_) => "LimitExceeded",
             DomainError::InvalidInput(_) => "InvalidInput",
             DomainError::ValidationError(_) => "ValidationError",
-            DomainError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            DomainError::MalformedPolicyDocument { .. } => "MalformedPolicyDocument",
             DomainError::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
             DomainError::ConcurrentModification(_) => "ConcurrentModification",
+        }
+    }
+
+    /// What iamd knows beyond AWS's message, for the log (a malformed
+    /// policy's exact fault).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            DomainError::MalformedPolicyDocument { detail, .. } => Some(detail),
+            _ => None,
         }
     }
 
@@ -66,7 +78,7 @@ impl DomainError {
             | DomainError::LimitExceeded(m)
             | DomainError::InvalidInput(m)
             | DomainError::ValidationError(m)
-            | DomainError::MalformedPolicyDocument(m)
+            | DomainError::MalformedPolicyDocument { message: m, .. }
             | DomainError::PasswordPolicyViolation(m)
             | DomainError::ConcurrentModification(m) => m,
         }

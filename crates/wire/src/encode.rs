@@ -447,6 +447,57 @@ mod tests {
     }
 
     #[test]
+    fn escapes_text_and_attributes() {
+        let mut x = XmlWriter::new();
+        x.open_ns("R", "urn:x\"y");
+        x.elem("M", "a<b & 'c'>");
+        x.close("R");
+        assert_eq!(
+            x.finish(),
+            "<R xmlns=\"urn:x&quot;y\"><M>a&lt;b &amp; &apos;c&apos;&gt;</M></R>"
+        );
+    }
+
+    /// A character XML 1.0 forbids (control characters, U+FFFE, U+FFFF)
+    /// cannot be written at all, not even as a character reference, so it
+    /// becomes U+FFFD: a response stays well-formed whatever text (an
+    /// echoed input) it carries.
+    #[test]
+    fn characters_xml_forbids_become_the_replacement_character() {
+        let mut x = XmlWriter::new();
+        x.open_ns("R", "urn:\u{0}x\u{1b}");
+        x.elem("M", "a\u{0}b\u{8}c\u{b}\u{c}d\u{1f}e\u{fffe}\u{ffff}f");
+        x.close("R");
+        assert_eq!(
+            x.finish(),
+            "<R xmlns=\"urn:\u{fffd}x\u{fffd}\"><M>a\u{fffd}b\u{fffd}c\u{fffd}\u{fffd}d\u{fffd}e\u{fffd}\u{fffd}f</M></R>"
+        );
+    }
+
+    #[test]
+    fn every_character_xml_allows_is_kept() {
+        let allowed = "\t\n\r \u{7f}\u{85}\u{d7ff}\u{e000}\u{fffd}\u{10000}\u{10ffff}é漢😀";
+        let mut x = XmlWriter::new();
+        x.elem("M", allowed);
+        assert_eq!(x.finish(), format!("<M>{allowed}</M>"));
+    }
+
+    #[test]
+    fn the_char_production_boundaries() {
+        for c in [
+            '\u{0}', '\u{8}', '\u{b}', '\u{c}', '\u{e}', '\u{1f}', '\u{fffe}', '\u{ffff}',
+        ] {
+            assert!(!is_xml_char(c), "{:?}", c);
+        }
+        for c in [
+            '\u{9}', '\u{a}', '\u{d}', '\u{20}', '\u{d7ff}', '\u{e000}', '\u{fffd}', '\u{10000}',
+            '\u{10ffff}',
+        ] {
+            assert!(is_xml_char(c), "{:?}", c);
+        }
+    }
+
+    #[test]
     fn base64_round_trips() {
         for bytes in [&b""[..], b"f", b"fo", b"foo", b"foob", &[0, 255, 128, 7]] {
             let text = base64_encode(bytes);

@@ -51,15 +51,15 @@ impl ApiError {
 
     /// `<ErrorResponse>` as AWS's Query protocol writes it.
     pub fn to_xml(&self, namespace: &str, request_id: &str) -> String {
-        let mut x = super::Xml::new();
-        x.open_ns("ErrorResponse", namespace)
-            .open("Error")
-            .elem("Type", self.kind)
-            .elem("Code", &self.code)
-            .elem("Message", &self.message)
-            .close("Error")
-            .elem("RequestId", request_id)
-            .close("ErrorResponse");
+        let mut x = iam_wire::XmlWriter::new();
+        x.open_ns("ErrorResponse", namespace);
+        x.open("Error");
+        x.elem("Type", self.kind);
+        x.elem("Code", &self.code);
+        x.elem("Message", &self.message);
+        x.close("Error");
+        x.elem("RequestId", request_id);
+        x.close("ErrorResponse");
         x.finish()
     }
 }
@@ -85,6 +85,9 @@ pub fn status_of(code: &str) -> u16 {
 
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
+        if let Some(detail) = e.detail() {
+            tracing::info!(code = e.code(), detail, "request refused");
+        }
         ApiError::new(status_of(e.code()), e.code(), e.message())
     }
 }

@@ -1,15 +1,9 @@
-//! The AWS Query protocol: form-encoded requests (`Action=...&Version=...`)
-//! and XML responses in AWS's envelope.
+//! What every protocol of the edge shares: a request's parameters as one
+//! tree (from a Query form or a JSON body) and the one error type, rendered
+//! by each protocol (`ApiError::to_xml`, `ApiError::to_json`).
 
 mod error;
 mod params;
-mod xml;
 
-pub use error::ApiError;
+pub use error::{status_of, ApiError};
 pub use params::Params;
-pub use xml::{iso8601, Xml};
-
-/// IAM's XML namespace.
-pub const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
-/// STS's XML namespace.
-pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";

@@ -34,14 +34,20 @@ pub(super) fn check_document(doc: &str, kind: PolicyKind, field: &str) -> Result
         .chars()
         .find(|c| !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
     {
-        return Err(DomainError::MalformedPolicyDocument(format!(
-            "The policy document contains the character U+{:04X}, outside tab, LF, CR and U+0020-U+00FF.",
-            c as u32
-        )));
+        return Err(DomainError::MalformedPolicyDocument {
+            message: "Syntax errors in policy.".into(),
+            detail: format!(
+                "The policy document contains the character U+{:04X}, outside tab, LF, CR and U+0020-U+00FF.",
+                c as u32
+            ),
+        });
     }
     PolicyDocument::parse_for(doc, kind)
         .map(|_| ())
-        .map_err(|e| DomainError::MalformedPolicyDocument(e.to_string()))
+        .map_err(|e| DomainError::MalformedPolicyDocument {
+            message: e.aws_message().into(),
+            detail: e.to_string(),
+        })
 }
 
 /// A managed policy version's document: an identity policy within the

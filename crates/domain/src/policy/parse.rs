@@ -285,8 +285,11 @@ fn check_action(path: &str, i: usize, a: &str, is_array: bool) -> Result<(), Pol
     }
     let ok = match a.split_once(':') {
         Some((service, name)) => {
+            // AWS refuses a second colon ("Actions/Condition can contain
+            // only one colon.").
             !service.is_empty()
                 && !name.is_empty()
+                && !name.contains(':')
                 && service
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'*' | b'?' | b'_'))
