@@ -400,7 +400,10 @@ async fn malformed_policies_are_answered_in_aws_words() {
             reply.body
         );
         assert_eq!(reply.status, 400);
-        let got = reply.tag("Message").unwrap_or_default().replace("&apos;", "'");
+        let got = reply
+            .tag("Message")
+            .unwrap_or_default()
+            .replace("&apos;", "'");
         assert_eq!(got, message, "{document}");
     }
     app.stop().await;

@@ -32,8 +32,8 @@ fn events(range: std::ops::Range<u64>) -> Vec<NewEvent> {
 }
 
 /// Runs SQL against the test database behind the store's back, with the
-/// triggers that keep `events` and the head row append-only out of the way
-/// (to simulate tampering).
+/// triggers that keep `events` and the head row append-only (and stored
+/// events from being replaced) out of the way (to simulate tampering).
 async fn tamper(db: &TestDatabase, sql: &str) {
     match Backend::from_url(db.url()).unwrap() {
         Backend::Postgres => {
@@ -47,13 +47,10 @@ async fn tamper(db: &TestDatabase, sql: &str) {
         }
         Backend::Sqlite => {
             let mut conn = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
-            conn.execute("DROP TRIGGER IF EXISTS events_append_only_update")
-                .await
-                .unwrap();
-            conn.execute("DROP TRIGGER IF EXISTS events_append_only_delete")
-                .await
-                .unwrap();
             for trigger in [
+                "events_append_only_update",
+                "events_append_only_delete",
+                "events_never_replaced",
                 "event_log_head_only_appends_move_it",
                 "event_log_head_kept_delete",
                 "event_log_head_kept_insert",
@@ -993,6 +990,83 @@ async fn head_moves_only_with_an_append(store: Store, db: &TestDatabase) {
     ));
 }
 
+/// A stored event cannot be replaced by an upsert on any of its unique keys
+/// (position, event id, stream and version): SQLite's `INSERT OR REPLACE`
+/// deletes the row it replaces without firing DELETE triggers, so an INSERT
+/// that would collide is refused outright; an `ON CONFLICT DO UPDATE` is an
+/// UPDATE, refused on both backends. Appends, batches included, still work.
+async fn events_are_never_replaced(store: Store, db: &TestDatabase) {
+    store
+        .append("a", ExpectedVersion::NoStream, events(0..3))
+        .await
+        .unwrap();
+    let before = store.read_all(Position::START, 10).await.unwrap();
+    let head = store.head().await.unwrap();
+    let backend = Backend::from_url(db.url()).unwrap();
+
+    // Rows copied from event 2, colliding with it on one key each (or all).
+    let rest = "'Forged', schema_version, payload, metadata, recorded_at, hash \
+                FROM events WHERE position = 2";
+    let new_id = "'00000000-0000-4000-8000-000000000001'";
+    let collisions = [
+        (
+            "position",
+            "position, stream_id, stream_version, event_id".to_owned(),
+        ),
+        ("position", format!("position, 'forged', 1, {new_id}")),
+        ("event_id", "4, 'forged', 1, event_id".to_owned()),
+        (
+            "stream_id, stream_version",
+            format!("4, stream_id, stream_version, {new_id}"),
+        ),
+    ];
+    for (key, columns) in &collisions {
+        let upsert = format!(
+            "INSERT INTO events SELECT {columns}, {rest} \
+             ON CONFLICT ({key}) DO UPDATE SET event_type = 'Forged'"
+        );
+        let refused = raw_error(db, &upsert).await;
+        let op = match backend {
+            // The INSERT is refused before SQLite looks for a conflict.
+            Backend::Sqlite => "INSERT",
+            Backend::Postgres => "UPDATE",
+        };
+        assert!(
+            refused.contains("append-only") && refused.contains(op),
+            "{upsert}: {refused}"
+        );
+        if backend == Backend::Sqlite {
+            for verb in ["INSERT OR REPLACE", "REPLACE"] {
+                let replace = format!("{verb} INTO events SELECT {columns}, {rest}");
+                let refused = raw_error(db, &replace).await;
+                assert!(
+                    refused.contains("append-only") && refused.contains("INSERT"),
+                    "{replace}: {refused}"
+                );
+            }
+        }
+    }
+
+    assert_eq!(store.read_all(Position::START, 10).await.unwrap(), before);
+    assert_eq!(store.head().await.unwrap(), head);
+    assert!(matches!(
+        verify(store.as_ref()).await.unwrap(),
+        Verification::Intact { events: 3, .. }
+    ));
+    store
+        .append("a", ExpectedVersion::Exact(3), events(3..4))
+        .await
+        .unwrap();
+    store
+        .append("b", ExpectedVersion::NoStream, events(4..9))
+        .await
+        .unwrap();
+    assert!(matches!(
+        verify(store.as_ref()).await.unwrap(),
+        Verification::Intact { events: 9, .. }
+    ));
+}
+
 macro_rules! contract {
     ($backend:ident, $($test:ident),* $(,)?) => {
         mod $backend {
@@ -1028,6 +1102,7 @@ all_backends!(
     tamper_with_time,
     append_only_triggers,
     head_moves_only_with_an_append,
+    events_are_never_replaced,
     subscription_catches_up_then_follows,
     concurrent_writers_and_a_follower,
     racing_writers_on_one_stream,

@@ -490,7 +490,14 @@ mod tests {
             assert!(!is_xml_char(c), "{:?}", c);
         }
         for c in [
-            '\u{9}', '\u{a}', '\u{d}', '\u{20}', '\u{d7ff}', '\u{e000}', '\u{fffd}', '\u{10000}',
+            '\u{9}',
+            '\u{a}',
+            '\u{d}',
+            '\u{20}',
+            '\u{d7ff}',
+            '\u{e000}',
+            '\u{fffd}',
+            '\u{10000}',
             '\u{10ffff}',
         ] {
             assert!(is_xml_char(c), "{:?}", c);

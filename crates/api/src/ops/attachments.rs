@@ -3,7 +3,6 @@
 //! tags (users, roles). Each operation is a thin handler naming its entity;
 //! the work is shared, so the kinds cannot drift apart.
 
-use iam_domain::names::{GroupName, RoleName, UserName};
 use iam_domain::Command;
 use iam_wire::iam;
 
@@ -11,18 +10,6 @@ use super::entity::Entity;
 use super::shapes::{self, Page};
 use super::{OpContext, OpResult};
 use crate::query::ApiError;
-
-fn user(name: &str) -> Result<Entity, ApiError> {
-    Ok(Entity::User(UserName::parse(name)?))
-}
-
-fn group(name: &str) -> Result<Entity, ApiError> {
-    Ok(Entity::Group(GroupName::parse(name)?))
-}
-
-fn role(name: &str) -> Result<Entity, ApiError> {
-    Ok(Entity::Role(RoleName::parse(name)?))
-}
 
 /// Groups have neither tags nor a permissions boundary in IAM: no handler
 /// asks for them, so one reaching here is a bug, not the caller's error.
@@ -199,14 +186,14 @@ pub async fn attach_user_policy(
     ctx: &OpContext<'_>,
     input: iam::AttachUserPolicyRequest,
 ) -> OpResult<()> {
-    attach(ctx, user(&input.user_name)?, &input.policy_arn).await
+    attach(ctx, Entity::user(&input.user_name)?, &input.policy_arn).await
 }
 
 pub async fn detach_user_policy(
     ctx: &OpContext<'_>,
     input: iam::DetachUserPolicyRequest,
 ) -> OpResult<()> {
-    detach(ctx, user(&input.user_name)?, &input.policy_arn).await
+    detach(ctx, Entity::user(&input.user_name)?, &input.policy_arn).await
 }
 
 pub async fn list_attached_user_policies(
@@ -215,7 +202,7 @@ pub async fn list_attached_user_policies(
 ) -> OpResult<iam::ListAttachedUserPoliciesResponse> {
     let page = list_attached(
         ctx,
-        user(&input.user_name)?,
+        Entity::user(&input.user_name)?,
         input.path_prefix.as_deref(),
         input.max_items,
         input.marker.as_deref(),
@@ -231,14 +218,14 @@ pub async fn attach_group_policy(
     ctx: &OpContext<'_>,
     input: iam::AttachGroupPolicyRequest,
 ) -> OpResult<()> {
-    attach(ctx, group(&input.group_name)?, &input.policy_arn).await
+    attach(ctx, Entity::group(&input.group_name)?, &input.policy_arn).await
 }
 
 pub async fn detach_group_policy(
     ctx: &OpContext<'_>,
     input: iam::DetachGroupPolicyRequest,
 ) -> OpResult<()> {
-    detach(ctx, group(&input.group_name)?, &input.policy_arn).await
+    detach(ctx, Entity::group(&input.group_name)?, &input.policy_arn).await
 }
 
 pub async fn list_attached_group_policies(
@@ -247,7 +234,7 @@ pub async fn list_attached_group_policies(
 ) -> OpResult<iam::ListAttachedGroupPoliciesResponse> {
     let page = list_attached(
         ctx,
-        group(&input.group_name)?,
+        Entity::group(&input.group_name)?,
         input.path_prefix.as_deref(),
         input.max_items,
         input.marker.as_deref(),
@@ -263,14 +250,14 @@ pub async fn attach_role_policy(
     ctx: &OpContext<'_>,
     input: iam::AttachRolePolicyRequest,
 ) -> OpResult<()> {
-    attach(ctx, role(&input.role_name)?, &input.policy_arn).await
+    attach(ctx, Entity::role(&input.role_name)?, &input.policy_arn).await
 }
 
 pub async fn detach_role_policy(
     ctx: &OpContext<'_>,
     input: iam::DetachRolePolicyRequest,
 ) -> OpResult<()> {
-    detach(ctx, role(&input.role_name)?, &input.policy_arn).await
+    detach(ctx, Entity::role(&input.role_name)?, &input.policy_arn).await
 }
 
 pub async fn list_attached_role_policies(
@@ -279,7 +266,7 @@ pub async fn list_attached_role_policies(
 ) -> OpResult<iam::ListAttachedRolePoliciesResponse> {
     let page = list_attached(
         ctx,
-        role(&input.role_name)?,
+        Entity::role(&input.role_name)?,
         input.path_prefix.as_deref(),
         input.max_items,
         input.marker.as_deref(),
@@ -295,36 +282,46 @@ pub async fn put_user_permissions_boundary(
     ctx: &OpContext<'_>,
     input: iam::PutUserPermissionsBoundaryRequest,
 ) -> OpResult<()> {
-    put_boundary(ctx, user(&input.user_name)?, &input.permissions_boundary).await
+    put_boundary(
+        ctx,
+        Entity::user(&input.user_name)?,
+        &input.permissions_boundary,
+    )
+    .await
 }
 
 pub async fn delete_user_permissions_boundary(
     ctx: &OpContext<'_>,
     input: iam::DeleteUserPermissionsBoundaryRequest,
 ) -> OpResult<()> {
-    delete_boundary(ctx, user(&input.user_name)?).await
+    delete_boundary(ctx, Entity::user(&input.user_name)?).await
 }
 
 pub async fn put_role_permissions_boundary(
     ctx: &OpContext<'_>,
     input: iam::PutRolePermissionsBoundaryRequest,
 ) -> OpResult<()> {
-    put_boundary(ctx, role(&input.role_name)?, &input.permissions_boundary).await
+    put_boundary(
+        ctx,
+        Entity::role(&input.role_name)?,
+        &input.permissions_boundary,
+    )
+    .await
 }
 
 pub async fn delete_role_permissions_boundary(
     ctx: &OpContext<'_>,
     input: iam::DeleteRolePermissionsBoundaryRequest,
 ) -> OpResult<()> {
-    delete_boundary(ctx, role(&input.role_name)?).await
+    delete_boundary(ctx, Entity::role(&input.role_name)?).await
 }
 
 pub async fn tag_user(ctx: &OpContext<'_>, input: iam::TagUserRequest) -> OpResult<()> {
-    tag(ctx, user(&input.user_name)?).await
+    tag(ctx, Entity::user(&input.user_name)?).await
 }
 
 pub async fn untag_user(ctx: &OpContext<'_>, input: iam::UntagUserRequest) -> OpResult<()> {
-    untag(ctx, user(&input.user_name)?).await
+    untag(ctx, Entity::user(&input.user_name)?).await
 }
 
 pub async fn list_user_tags(
@@ -333,7 +330,7 @@ pub async fn list_user_tags(
 ) -> OpResult<iam::ListUserTagsResponse> {
     let page = list_tags(
         ctx,
-        user(&input.user_name)?,
+        Entity::user(&input.user_name)?,
         input.max_items,
         input.marker.as_deref(),
     )?;
@@ -345,11 +342,11 @@ pub async fn list_user_tags(
 }
 
 pub async fn tag_role(ctx: &OpContext<'_>, input: iam::TagRoleRequest) -> OpResult<()> {
-    tag(ctx, role(&input.role_name)?).await
+    tag(ctx, Entity::role(&input.role_name)?).await
 }
 
 pub async fn untag_role(ctx: &OpContext<'_>, input: iam::UntagRoleRequest) -> OpResult<()> {
-    untag(ctx, role(&input.role_name)?).await
+    untag(ctx, Entity::role(&input.role_name)?).await
 }
 
 pub async fn list_role_tags(
@@ -358,7 +355,7 @@ pub async fn list_role_tags(
 ) -> OpResult<iam::ListRoleTagsResponse> {
     let page = list_tags(
         ctx,
-        role(&input.role_name)?,
+        Entity::role(&input.role_name)?,
         input.max_items,
         input.marker.as_deref(),
     )?;

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use iam_domain::names::{GroupName, IamPath, NameKey, RoleName, Tag, UserName};
+use iam_domain::state::InlinePolicy;
 use iam_domain::AccountState;
 
 use super::OpContext;
@@ -60,6 +61,48 @@ pub(super) enum Entity {
 }
 
 impl Entity {
+    pub(super) fn user(name: &str) -> Result<Entity, ApiError> {
+        Ok(Entity::User(UserName::parse(name)?))
+    }
+
+    pub(super) fn group(name: &str) -> Result<Entity, ApiError> {
+        Ok(Entity::Group(GroupName::parse(name)?))
+    }
+
+    pub(super) fn role(name: &str) -> Result<Entity, ApiError> {
+        Ok(Entity::Role(RoleName::parse(name)?))
+    }
+
+    /// How AWS's messages name the kind: `user`, `group`, `role`.
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            Entity::User(_) => "user",
+            Entity::Group(_) => "group",
+            Entity::Role(_) => "role",
+        }
+    }
+
+    /// The stored entity's name (its stored spelling) and inline policies.
+    pub(super) fn inline_policies<'s>(
+        &self,
+        state: &'s AccountState,
+    ) -> Option<(&'s str, &'s BTreeMap<NameKey, InlinePolicy>)> {
+        match self {
+            Entity::User(n) => state
+                .users
+                .get(&n.key())
+                .map(|u| (u.name.as_str(), &u.inline_policies)),
+            Entity::Group(n) => state
+                .groups
+                .get(&n.key())
+                .map(|g| (g.name.as_str(), &g.inline_policies)),
+            Entity::Role(n) => state
+                .roles
+                .get(&n.key())
+                .map(|r| (r.name.as_str(), &r.inline_policies)),
+        }
+    }
+
     pub(super) fn target(&self, ctx: &OpContext<'_>) -> crate::authz::Target {
         match self {
             Entity::User(n) => ctx.user_target(n),

@@ -1,11 +1,12 @@
 //! Groups, their members and their inline policies.
 
 use iam_domain::ids::GroupId;
-use iam_domain::names::{GroupName, InlinePolicyName, UserName};
+use iam_domain::names::{GroupName, UserName};
 use iam_domain::state::Group;
 use iam_domain::{AccountState, Command};
 use iam_wire::iam;
 
+use super::entity::Entity;
 use super::shapes::{self, Page};
 use super::{OpContext, OpResult};
 use crate::authz::Target;
@@ -196,31 +197,19 @@ pub async fn list_for_user(
 }
 
 pub async fn put_policy(ctx: &OpContext<'_>, input: iam::PutGroupPolicyRequest) -> OpResult<()> {
-    let name = GroupName::parse(&input.group_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.group_target(&name))?;
-    ctx.execute(Command::PutGroupPolicy {
-        group_name: name,
-        policy_name,
-        policy_document: input.policy_document,
-    })
-    .await?;
-    Ok(())
+    let entity = Entity::group(&input.group_name)?;
+    super::inline::put(ctx, entity, &input.policy_name, input.policy_document).await
 }
 
 pub async fn get_policy(
     ctx: &OpContext<'_>,
     input: iam::GetGroupPolicyRequest,
 ) -> OpResult<iam::GetGroupPolicyResponse> {
-    let name = GroupName::parse(&input.group_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.group_target(&name))?;
-    let group = stored(ctx.state(), &name)?;
-    let (policy, document) = super::inline::get("group", &group.inline_policies, &policy_name)?;
+    let found = super::inline::get(ctx, Entity::group(&input.group_name)?, &input.policy_name)?;
     Ok(iam::GetGroupPolicyResponse {
-        group_name: group.name.as_str().to_owned(),
-        policy_name: policy.name.as_str().to_owned(),
-        policy_document: document,
+        group_name: found.owner,
+        policy_name: found.name,
+        policy_document: found.document,
     })
 }
 
@@ -228,14 +217,8 @@ pub async fn list_policies(
     ctx: &OpContext<'_>,
     input: iam::ListGroupPoliciesRequest,
 ) -> OpResult<iam::ListGroupPoliciesResponse> {
-    let name = GroupName::parse(&input.group_name)?;
-    ctx.authorize(&ctx.group_target(&name))?;
-    let group = stored(ctx.state(), &name)?;
-    let page = super::inline::list(
-        &group.inline_policies,
-        input.max_items,
-        input.marker.as_deref(),
-    );
+    let entity = Entity::group(&input.group_name)?;
+    let page = super::inline::list(ctx, entity, input.max_items, input.marker.as_deref())?;
     Ok(iam::ListGroupPoliciesResponse {
         is_truncated: page.is_truncated(),
         policy_names: page.items,
@@ -247,13 +230,5 @@ pub async fn delete_policy(
     ctx: &OpContext<'_>,
     input: iam::DeleteGroupPolicyRequest,
 ) -> OpResult<()> {
-    let name = GroupName::parse(&input.group_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.group_target(&name))?;
-    ctx.execute(Command::DeleteGroupPolicy {
-        group_name: name,
-        policy_name,
-    })
-    .await?;
-    Ok(())
+    super::inline::delete(ctx, Entity::group(&input.group_name)?, &input.policy_name).await
 }

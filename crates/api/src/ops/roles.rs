@@ -1,11 +1,12 @@
 //! Roles, their trust policies and their inline policies.
 
 use iam_domain::ids::RoleId;
-use iam_domain::names::{Description, InlinePolicyName, RoleName};
+use iam_domain::names::{Description, RoleName};
 use iam_domain::state::Role;
 use iam_domain::{AccountState, Command};
 use iam_wire::iam;
 
+use super::entity::Entity;
 use super::shapes::{self, Page};
 use super::{encode_document, OpContext, OpResult};
 use crate::authz::Target;
@@ -192,31 +193,19 @@ pub async fn delete(ctx: &OpContext<'_>, input: iam::DeleteRoleRequest) -> OpRes
 }
 
 pub async fn put_policy(ctx: &OpContext<'_>, input: iam::PutRolePolicyRequest) -> OpResult<()> {
-    let name = RoleName::parse(&input.role_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.role_target(&name))?;
-    ctx.execute(Command::PutRolePolicy {
-        role_name: name,
-        policy_name,
-        policy_document: input.policy_document,
-    })
-    .await?;
-    Ok(())
+    let entity = Entity::role(&input.role_name)?;
+    super::inline::put(ctx, entity, &input.policy_name, input.policy_document).await
 }
 
 pub async fn get_policy(
     ctx: &OpContext<'_>,
     input: iam::GetRolePolicyRequest,
 ) -> OpResult<iam::GetRolePolicyResponse> {
-    let name = RoleName::parse(&input.role_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.role_target(&name))?;
-    let role = stored(ctx.state(), &name)?;
-    let (policy, document) = super::inline::get("role", &role.inline_policies, &policy_name)?;
+    let found = super::inline::get(ctx, Entity::role(&input.role_name)?, &input.policy_name)?;
     Ok(iam::GetRolePolicyResponse {
-        role_name: role.name.as_str().to_owned(),
-        policy_name: policy.name.as_str().to_owned(),
-        policy_document: document,
+        role_name: found.owner,
+        policy_name: found.name,
+        policy_document: found.document,
     })
 }
 
@@ -224,14 +213,8 @@ pub async fn list_policies(
     ctx: &OpContext<'_>,
     input: iam::ListRolePoliciesRequest,
 ) -> OpResult<iam::ListRolePoliciesResponse> {
-    let name = RoleName::parse(&input.role_name)?;
-    ctx.authorize(&ctx.role_target(&name))?;
-    let role = stored(ctx.state(), &name)?;
-    let page = super::inline::list(
-        &role.inline_policies,
-        input.max_items,
-        input.marker.as_deref(),
-    );
+    let entity = Entity::role(&input.role_name)?;
+    let page = super::inline::list(ctx, entity, input.max_items, input.marker.as_deref())?;
     Ok(iam::ListRolePoliciesResponse {
         is_truncated: page.is_truncated(),
         policy_names: page.items,
@@ -243,15 +226,7 @@ pub async fn delete_policy(
     ctx: &OpContext<'_>,
     input: iam::DeleteRolePolicyRequest,
 ) -> OpResult<()> {
-    let name = RoleName::parse(&input.role_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.role_target(&name))?;
-    ctx.execute(Command::DeleteRolePolicy {
-        role_name: name,
-        policy_name,
-    })
-    .await?;
-    Ok(())
+    super::inline::delete(ctx, Entity::role(&input.role_name)?, &input.policy_name).await
 }
 
 /// iamd has no instance profiles: an empty list, once the role is known to

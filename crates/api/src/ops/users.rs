@@ -1,10 +1,11 @@
 //! Users and their inline policies.
 
 use iam_domain::ids::UserId;
-use iam_domain::names::{InlinePolicyName, Tag, UserName};
+use iam_domain::names::{Tag, UserName};
 use iam_domain::{Arn, Command};
 use iam_wire::iam;
 
+use super::entity::Entity;
 use super::shapes::{self, Page};
 use super::{OpContext, OpResult};
 use crate::authz::Target;
@@ -199,31 +200,19 @@ pub async fn delete(ctx: &OpContext<'_>, input: iam::DeleteUserRequest) -> OpRes
 }
 
 pub async fn put_policy(ctx: &OpContext<'_>, input: iam::PutUserPolicyRequest) -> OpResult<()> {
-    let name = UserName::parse(&input.user_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.user_target(&name))?;
-    ctx.execute(Command::PutUserPolicy {
-        user_name: name,
-        policy_name,
-        policy_document: input.policy_document,
-    })
-    .await?;
-    Ok(())
+    let entity = Entity::user(&input.user_name)?;
+    super::inline::put(ctx, entity, &input.policy_name, input.policy_document).await
 }
 
 pub async fn get_policy(
     ctx: &OpContext<'_>,
     input: iam::GetUserPolicyRequest,
 ) -> OpResult<iam::GetUserPolicyResponse> {
-    let name = UserName::parse(&input.user_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.user_target(&name))?;
-    let user = stored(ctx.state(), &name)?;
-    let (policy, document) = super::inline::get("user", &user.inline_policies, &policy_name)?;
+    let found = super::inline::get(ctx, Entity::user(&input.user_name)?, &input.policy_name)?;
     Ok(iam::GetUserPolicyResponse {
-        user_name: user.name.as_str().to_owned(),
-        policy_name: policy.name.as_str().to_owned(),
-        policy_document: document,
+        user_name: found.owner,
+        policy_name: found.name,
+        policy_document: found.document,
     })
 }
 
@@ -231,14 +220,8 @@ pub async fn list_policies(
     ctx: &OpContext<'_>,
     input: iam::ListUserPoliciesRequest,
 ) -> OpResult<iam::ListUserPoliciesResponse> {
-    let name = UserName::parse(&input.user_name)?;
-    ctx.authorize(&ctx.user_target(&name))?;
-    let user = stored(ctx.state(), &name)?;
-    let page = super::inline::list(
-        &user.inline_policies,
-        input.max_items,
-        input.marker.as_deref(),
-    );
+    let entity = Entity::user(&input.user_name)?;
+    let page = super::inline::list(ctx, entity, input.max_items, input.marker.as_deref())?;
     Ok(iam::ListUserPoliciesResponse {
         is_truncated: page.is_truncated(),
         policy_names: page.items,
@@ -250,13 +233,5 @@ pub async fn delete_policy(
     ctx: &OpContext<'_>,
     input: iam::DeleteUserPolicyRequest,
 ) -> OpResult<()> {
-    let name = UserName::parse(&input.user_name)?;
-    let policy_name = InlinePolicyName::parse(&input.policy_name)?;
-    ctx.authorize(&ctx.user_target(&name))?;
-    ctx.execute(Command::DeleteUserPolicy {
-        user_name: name,
-        policy_name,
-    })
-    .await?;
-    Ok(())
+    super::inline::delete(ctx, Entity::user(&input.user_name)?, &input.policy_name).await
 }
