@@ -859,3 +859,139 @@ async fn shutdown_answers_requests_under_way_and_closes_idle_connections() {
             .expect("closed by the shutdown");
     }
 }
+
+/// Parameters are parsed only once the caller is authenticated, and no
+/// request may carry more than the edge's bounds: an anonymous body of
+/// thousands of deep names is refused by authentication (it was never
+/// built into a tree), a signed one by the bound, and a JSON body with too
+/// many values before it is parsed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_are_parsed_after_authentication_and_within_bounds() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let names: Vec<String> = (0..5_000)
+        .map(|i| format!("{i}a.a.a.a.a.a.a.a.a.a.a.a.a.a.a=x"))
+        .collect();
+    let body = format!("Action=GetUser&Version=2010-05-08&{}", names.join("&"));
+    let anonymous = send_raw(
+        app.addr,
+        format!(
+            "POST / HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+            app.addr,
+            body.len()
+        )
+        .into_bytes(),
+    )
+    .await;
+    assert_eq!(anonymous.status, 403, "{}", anonymous.body);
+    assert_eq!(
+        anonymous.error_code().as_deref(),
+        Some("MissingAuthenticationToken")
+    );
+
+    let signed = send_raw(app.addr, root.signed(&body, "iam", &[])).await;
+    assert_eq!(signed.status, 400, "{}", signed.body);
+    assert!(
+        signed.body.contains("more than 1000 parameters"),
+        "{}",
+        signed.body
+    );
+
+    let values = format!(
+        "{{\"UserName\":\"a\",\"X\":[{}]}}",
+        vec!["{}"; 20_000].join(",")
+    );
+    let json = send_raw(
+        app.addr,
+        root.signed_post("/iam/GetUser", "application/json", &values, "iam", &[]),
+    )
+    .await;
+    assert_eq!(json.status, 400, "{}", json.body);
+    assert!(
+        json.body.contains("SerializationException"),
+        "{}",
+        json.body
+    );
+    app.stop().await;
+}
+
+/// A caller allowed nothing cannot make the server write (or hold, for a
+/// client that does not read) a huge error: a list far over its length
+/// limit is refused as such, and a message words ten violations at most.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_invalid_items_gets_a_small_answer() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let deny_all =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+    let nobody = user_with_policy(&root, "nobody", deny_all).await;
+    let keys = format!("[{}]", vec!["\"\""; 9_000].join(","));
+    let reply = nobody
+        .json(
+            "iam",
+            "UntagUser",
+            &serde_json::from_str(&format!("{{\"UserName\":\"victim\",\"TagKeys\":{keys}}}"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.body.len() < 1_000, "{} bytes", reply.body.len());
+    assert!(reply
+        .body
+        .contains("Member must have length less than or equal to 50"));
+    // Within the list's limit, every item invalid: counted, ten worded.
+    let names: Vec<String> = (1..=50).map(|i| format!("TagKeys.member.{i}=")).collect();
+    let body = format!(
+        "Action=UntagUser&Version=2010-05-08&UserName=victim&{}",
+        names.join("&")
+    );
+    let reply = send_raw(app.addr, nobody.signed(&body, "iam", &[])).await;
+    // Two faults each (length and pattern).
+    assert!(
+        reply.body.contains("100 validation errors detected"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.len() < 3_000, "{} bytes", reply.body.len());
+    app.stop().await;
+}
+
+/// One request means one thing, however its parameters are ordered or
+/// spelled: `member.01` is not another name for `member.1` (it is ignored),
+/// so a denied tag key cannot be slipped in beside an allowed one and win
+/// some of the time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_is_read_the_same_way_every_time() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "victim")]).await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"iam:TagUser","Resource":"arn:aws:iam::{ACCOUNT}:user/victim"}},
+            {{"Effect":"Deny","Action":"iam:TagUser","Resource":"*","Condition":{{"ForAnyValue:StringEquals":{{"aws:TagKeys":"admin"}}}}}}]}}"#
+    );
+    let alice = user_with_policy(&root, "alice", &policy).await;
+    let mut outcomes = std::collections::BTreeSet::new();
+    for _ in 0..8 {
+        let reply = alice
+            .call(
+                "TagUser",
+                &[
+                    ("UserName", "victim"),
+                    ("Tags.member.01.Key", "admin"),
+                    ("Tags.member.01.Value", "1"),
+                    ("Tags.member.1.Key", "ok"),
+                    ("Tags.member.1.Value", "1"),
+                ],
+            )
+            .await;
+        outcomes.insert(reply.status);
+    }
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    let tags = root.ok("ListUserTags", &[("UserName", "victim")]).await;
+    assert!(!tags.body.contains("admin"), "{}", tags.body);
+    app.stop().await;
+}

@@ -292,64 +292,14 @@ pub enum Command {
 }
 
 impl Command {
-    /// The AWS action name (`iam:<name>`), for logs and authorization.
-    pub fn action_name(&self) -> &'static str {
-        use Command::*;
-        match self {
-            CreateAccount { .. } => "CreateAccount",
-            CreateUser { .. } => "CreateUser",
-            UpdateUser { .. } => "UpdateUser",
-            DeleteUser { .. } => "DeleteUser",
-            CreateGroup { .. } => "CreateGroup",
-            UpdateGroup { .. } => "UpdateGroup",
-            DeleteGroup { .. } => "DeleteGroup",
-            AddUserToGroup { .. } => "AddUserToGroup",
-            RemoveUserFromGroup { .. } => "RemoveUserFromGroup",
-            CreateRole { .. } => "CreateRole",
-            UpdateRole { .. } => "UpdateRole",
-            UpdateAssumeRolePolicy { .. } => "UpdateAssumeRolePolicy",
-            UpdateRoleDescription { .. } => "UpdateRoleDescription",
-            DeleteRole { .. } => "DeleteRole",
-            CreatePolicy { .. } => "CreatePolicy",
-            DeletePolicy { .. } => "DeletePolicy",
-            CreatePolicyVersion { .. } => "CreatePolicyVersion",
-            DeletePolicyVersion { .. } => "DeletePolicyVersion",
-            SetDefaultPolicyVersion { .. } => "SetDefaultPolicyVersion",
-            AttachUserPolicy { .. } => "AttachUserPolicy",
-            DetachUserPolicy { .. } => "DetachUserPolicy",
-            AttachGroupPolicy { .. } => "AttachGroupPolicy",
-            DetachGroupPolicy { .. } => "DetachGroupPolicy",
-            AttachRolePolicy { .. } => "AttachRolePolicy",
-            DetachRolePolicy { .. } => "DetachRolePolicy",
-            PutUserPolicy { .. } => "PutUserPolicy",
-            DeleteUserPolicy { .. } => "DeleteUserPolicy",
-            PutGroupPolicy { .. } => "PutGroupPolicy",
-            DeleteGroupPolicy { .. } => "DeleteGroupPolicy",
-            PutRolePolicy { .. } => "PutRolePolicy",
-            DeleteRolePolicy { .. } => "DeleteRolePolicy",
-            PutUserPermissionsBoundary { .. } => "PutUserPermissionsBoundary",
-            DeleteUserPermissionsBoundary { .. } => "DeleteUserPermissionsBoundary",
-            PutRolePermissionsBoundary { .. } => "PutRolePermissionsBoundary",
-            DeleteRolePermissionsBoundary { .. } => "DeleteRolePermissionsBoundary",
-            TagUser { .. } => "TagUser",
-            UntagUser { .. } => "UntagUser",
-            TagRole { .. } => "TagRole",
-            UntagRole { .. } => "UntagRole",
-            TagPolicy { .. } => "TagPolicy",
-            UntagPolicy { .. } => "UntagPolicy",
-            CreateAccessKey { .. } => "CreateAccessKey",
-            UpdateAccessKey { .. } => "UpdateAccessKey",
-            DeleteAccessKey { .. } => "DeleteAccessKey",
-            RecordAccessKeyUse { .. } => "RecordAccessKeyUse",
-            CreateLoginProfile { .. } => "CreateLoginProfile",
-            UpdateLoginProfile { .. } => "UpdateLoginProfile",
-            DeleteLoginProfile { .. } => "DeleteLoginProfile",
-            CreateVirtualMfaDevice { .. } => "CreateVirtualMFADevice",
-            EnableMfaDevice { .. } => "EnableMFADevice",
-            DeactivateMfaDevice { .. } => "DeactivateMFADevice",
-            DeleteVirtualMfaDevice { .. } => "DeleteVirtualMFADevice",
-            UpdateAccountPasswordPolicy { .. } => "UpdateAccountPasswordPolicy",
-            DeleteAccountPasswordPolicy => "DeleteAccountPasswordPolicy",
-        }
+    /// The command's variant name (`CreateUser`), for messages: read off
+    /// its `Debug` form, so the names are not spelled a second time.
+    pub fn variant_name(&self) -> String {
+        let debug = format!("{self:?}");
+        debug
+            .split([' ', '{', '('])
+            .next()
+            .unwrap_or_default()
+            .to_owned()
     }
 }

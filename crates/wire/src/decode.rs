@@ -89,48 +89,70 @@ impl Pattern {
     }
 }
 
-/// The violations found while reading one request.
+/// The violations found while reading one request: all are counted, the
+/// first [`MAX_LISTED`] are worded (a hostile request can break a
+/// constraint a million times; the answer must stay small).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Violations(Vec<String>);
+pub struct Violations {
+    listed: Vec<String>,
+    count: usize,
+}
+
+/// How many violations a message words.
+pub const MAX_LISTED: usize = 10;
 
 impl Violations {
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.count == 0
     }
 
+    /// Every violation found, worded or not.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.count
     }
 
+    /// The worded violations.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        self.listed.iter().map(String::as_str)
+    }
+
+    fn record(&mut self, message: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.listed.len() < MAX_LISTED {
+            self.listed.push(message());
+        }
     }
 
     /// Records that the value at `path` breaks `rule` ("Member must ...").
     /// `shown` is the value as the message shows it, `None` for a value
     /// that is absent (`null`), sensitive or too long to echo.
     pub fn push(&mut self, path: &str, shown: Option<&str>, rule: &str) {
-        let value = match shown {
-            Some(v) => format!("Value '{v}' at"),
-            None => "Value at".to_owned(),
-        };
-        self.0.push(format!(
-            "{value} '{path}' failed to satisfy constraint: {rule}"
-        ));
+        self.record(|| {
+            let value = match shown {
+                Some(v) => format!("Value '{v}' at"),
+                None => "Value at".to_owned(),
+            };
+            format!("{value} '{path}' failed to satisfy constraint: {rule}")
+        });
     }
 
     fn push_null(&mut self, path: &str) {
-        self.0.push(format!(
-            "Value null at '{path}' failed to satisfy constraint: Member must not be null"
-        ));
+        self.record(|| {
+            format!("Value null at '{path}' failed to satisfy constraint: Member must not be null")
+        });
     }
 
     /// AWS's message: "1 validation error detected: …" or
-    /// "N validation errors detected: …; …".
+    /// "N validation errors detected: …; …" (beyond [`MAX_LISTED`], the
+    /// count and the first ones).
     pub fn message(&self) -> String {
-        let n = self.0.len();
+        let n = self.count;
         let noun = if n == 1 { "error" } else { "errors" };
-        format!("{n} validation {noun} detected: {}", self.0.join("; "))
+        let more = if n > self.listed.len() { "; …" } else { "" };
+        format!(
+            "{n} validation {noun} detected: {}{more}",
+            self.listed.join("; ")
+        )
     }
 }
 
@@ -404,6 +426,13 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
+        // The list's own length first: a list far too long is refused as
+        // such, without reading (and wording the faults of) every item.
+        let before = self.violations.len();
+        check_length(items.len(), &path, None, c, self.violations);
+        if self.violations.len() > before {
+            return None;
+        }
         let mut out = Vec::with_capacity(items.len());
         for (i, node) in items.iter().enumerate() {
             let item_path = format!("{path}.{}.member", i + 1);
@@ -412,7 +441,6 @@ impl<'a> Reader<'a> {
                 out.push(value);
             }
         }
-        check_length(items.len(), &path, None, c, self.violations);
         Some(out)
     }
 
@@ -445,6 +473,11 @@ impl<'a> Reader<'a> {
                 return None;
             }
         };
+        let before = self.violations.len();
+        check_length(entries.len(), &path, None, c, self.violations);
+        if self.violations.len() > before {
+            return None;
+        }
         let mut out = Vec::with_capacity(entries.len());
         for (k, node) in &entries {
             let key_path = format!("{path}.key");
@@ -457,7 +490,6 @@ impl<'a> Reader<'a> {
                 out.push((k, v));
             }
         }
-        check_length(entries.len(), &path, None, c, self.violations);
         Some(Map(out))
     }
 
@@ -574,6 +606,37 @@ mod tests {
         let ok = decode_input::<Input>(&Node::from_query([("UserName", "alice")])).unwrap();
         assert_eq!(ok.user_name, "alice");
         assert_eq!(ok.max_items, None);
+    }
+
+    #[test]
+    fn a_flood_of_violations_is_counted_but_only_the_first_are_worded() {
+        static KEYS: Constraint = Constraint {
+            min: Some(1),
+            max: Some(128),
+            pattern: None,
+            sensitive: false,
+        };
+        #[derive(Default, Debug)]
+        struct Many {
+            keys: Vec<String>,
+        }
+        impl Decode for Many {
+            fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+                let mut r = Reader::new(node, path, v);
+                Some(Many {
+                    keys: r.req_list("Keys", &Constraint::NONE, &KEYS),
+                })
+            }
+        }
+        let names: Vec<String> = (1..=1000).map(|i| format!("Keys.member.{i}")).collect();
+        let tree = Node::from_query(names.iter().map(|n| (n.as_str(), "")));
+        let err = decode_input::<Many>(&tree).unwrap_err();
+        assert_eq!(err.len(), 1000);
+        assert_eq!(err.iter().count(), MAX_LISTED);
+        assert!(err
+            .message()
+            .starts_with("1000 validation errors detected: "));
+        assert!(err.message().len() < 2_000, "{}", err.message().len());
     }
 
     #[test]

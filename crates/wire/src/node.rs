@@ -27,13 +27,15 @@ pub enum Node {
     Entries(Vec<(String, Node)>),
 }
 
-/// Query parameters nest no deeper than this: IAM's deepest shape is four
-/// levels; the bound keeps a hostile name from building a deep tree.
-const MAX_DEPTH: usize = 16;
+/// Names nest no deeper than this many parts (JSON values no deeper than
+/// this many levels): IAM's deepest parameter,
+/// `ContextEntries.member.1.ContextKeyValues.member.1`, has five. The bound
+/// keeps a hostile name from building a deep tree; deeper names are ignored.
+const MAX_DEPTH: usize = 8;
 
-/// A list index above this is refused (ignored): no IAM list is longer, and
-/// a sparse index like `member.4000000000` must not cost anything.
-const MAX_INDEX: u32 = 100_000;
+/// A list index above this is ignored: no IAM list is longer, and a sparse
+/// index like `member.4000000000` must not cost anything.
+const MAX_INDEX: u32 = 1_000;
 
 impl Node {
     /// The tree of a Query request's parameters (`Action` and `Version`
@@ -168,8 +170,10 @@ impl Builder {
     }
 }
 
+/// A list index: decimal digits without a leading zero, so that one item
+/// has one name (`member.01` is not `member.1`: it is ignored).
 fn list_index(text: &str) -> Option<u32> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() || text.starts_with('0') || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     text.parse().ok().filter(|i| (1..=MAX_INDEX).contains(i))
@@ -208,6 +212,7 @@ mod tests {
             ("M.entry.1.key", "k"),
             ("M.entry.1.value", "v"),
             ("L.member.0", "zero"),
+            ("L.member.01", "leading zero"),
             ("L.member.4000000000", "huge"),
             ("L.member.x", "nan"),
         ]);

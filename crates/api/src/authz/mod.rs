@@ -514,7 +514,7 @@ mod tests {
             "PermissionsBoundary={REQUESTED}&PolicyArn={POLICY}\
              &Tags.member.1.Key=team&Tags.member.1.Value=red&TagKeys.member.1=gone"
         );
-        let params = Params::from_request("", body.as_bytes());
+        let params = Params::from_request("", body.as_bytes()).unwrap();
         let target = Target {
             source: Source::Fixed,
             id: None,

@@ -121,10 +121,7 @@ async fn serve(
         // a body sent along (UNSIGNED-PAYLOAD): parameters read from such a
         // body would be unsigned, e.g. a URL presigned for GetUser POSTed
         // with `Action=CreateUser`.
-        let action = Params::from_request(raw_query, b"")
-            .get("Action")
-            .unwrap_or("")
-            .to_owned();
+        let action = Params::action(raw_query, b"").unwrap_or_default();
         let service = named
             .as_ref()
             .map(|(s, _)| *s)
@@ -138,22 +135,18 @@ async fn serve(
         );
         return error_response(format, &err, service, &request_id);
     }
-    let parsed = match format {
-        Format::Query => Ok(Params::from_request(
-            raw_query,
-            if method == Method::POST { &body } else { b"" },
-        )),
-        Format::Json => json_params(&body),
-    };
+    // Only the operation's name is read before the caller is
+    // authenticated (it picks the error's namespace); the parameters are
+    // parsed after, so an anonymous body costs nothing but its bytes.
     let (service, action) = match &named {
         Some((service, action)) => (Some(*service), action.clone()),
         None => {
-            let action = parsed
-                .as_ref()
-                .ok()
-                .and_then(|p| p.get("Action"))
-                .unwrap_or("")
-                .to_owned();
+            let form = if method == Method::POST {
+                &body[..]
+            } else {
+                b""
+            };
+            let action = Params::action(raw_query, form).unwrap_or_default();
             (service_of(&action), action)
         }
     };
@@ -169,7 +162,7 @@ async fn serve(
         format,
     };
     let namespace_service = service.unwrap_or(early_service);
-    match request.handle(parsed, service, &action).await {
+    match request.handle(service, &action).await {
         Ok(answer) => {
             let content_type = match format {
                 Format::Query => "text/xml",
@@ -197,6 +190,7 @@ fn json_params(body: &[u8]) -> Result<Params, ApiError> {
             Default::default(),
         )));
     }
+    Params::check_json_size(body)?;
     match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(value @ serde_json::Value::Object(_)) => Ok(Params::from_json(&value)),
         Ok(_) => Err(ApiError::new(
@@ -259,12 +253,7 @@ impl Request<'_> {
     /// Authenticates first (nothing about operations or parameters is
     /// answered to an unauthenticated caller), then finds the operation,
     /// then runs it.
-    async fn handle(
-        &self,
-        params: Result<Params, ApiError>,
-        service: Option<Service>,
-        action: &str,
-    ) -> Result<Answer, ApiError> {
+    async fn handle(&self, service: Option<Service>, action: &str) -> Result<Answer, ApiError> {
         let now = chrono::Utc::now();
         let header_pairs: Vec<(&str, &[u8])> = self
             .headers
@@ -280,7 +269,17 @@ impl Request<'_> {
         };
         let (authenticated, view) =
             authenticate_at_position(self.state, &http, self.headers, now).await?;
-        let params = params?;
+        let params = match self.format {
+            Format::Query => Params::from_request(
+                self.uri.query().unwrap_or(""),
+                if *self.method == Method::POST {
+                    self.body
+                } else {
+                    b""
+                },
+            )?,
+            Format::Json => json_params(self.body)?,
+        };
         let spec = self.operation(&params, service, action, &authenticated)?;
         let source_ip = self.peer.ip().to_string();
         let caller = authenticated.caller.clone();
@@ -329,8 +328,14 @@ impl Request<'_> {
                 "Missing Action parameter",
             ));
         }
+        // An unknown name is answered for the API version of the service
+        // the signature was scoped to (the request names no other).
+        let scoped = match authenticated.service.as_str() {
+            "sts" => Service::Sts,
+            _ => Service::Iam,
+        };
         let Some(service) = service else {
-            return Err(ApiError::invalid_action(action));
+            return Err(ApiError::invalid_action(action, scoped.version()));
         };
         if authenticated.service != service.name() {
             // A signature scoped to one service is not valid for another's
@@ -348,19 +353,12 @@ impl Request<'_> {
             Format::Query => params.get("Version"),
             Format::Json => None,
         };
-        if version.is_some_and(|v| v != service.version()) {
-            return Err(ApiError::new(
-                400,
-                "InvalidAction",
-                format!(
-                    "Could not find operation {action} for version {}",
-                    version.unwrap_or_default()
-                ),
-            ));
+        if let Some(version) = version.filter(|v| *v != service.version()) {
+            return Err(ApiError::invalid_action(action, version));
         }
         service
             .operation(action)
-            .ok_or_else(|| ApiError::invalid_action(action))
+            .ok_or_else(|| ApiError::invalid_action(action, service.version()))
     }
 
     fn metadata(&self, caller: &auth::Caller, source_ip: &str) -> EventMetadata {

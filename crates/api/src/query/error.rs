@@ -29,11 +29,24 @@ impl ApiError {
         ApiError::new(400, "ValidationError", message)
     }
 
-    pub fn invalid_action(action: &str) -> ApiError {
+    /// AWS's answer to an operation name it does not know. The name and
+    /// version are the caller's: they are echoed cut to 128 characters.
+    pub fn invalid_action(action: &str, version: &str) -> ApiError {
+        let cut = |s: &str| -> String {
+            let mut out: String = s.chars().take(128).collect();
+            if out.len() < s.len() {
+                out.push('…');
+            }
+            out
+        };
         ApiError::new(
             400,
             "InvalidAction",
-            format!("Could not find operation {action} for version 2010-05-08"),
+            format!(
+                "Could not find operation {} for version {}",
+                cut(action),
+                cut(version)
+            ),
         )
     }
 

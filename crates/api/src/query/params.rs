@@ -4,11 +4,27 @@
 //! generated decoders read the typed input from and authorization reads
 //! its request-supplied condition keys from.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use iam_wire::Node;
 
 use super::ApiError;
+
+/// The most parameters a Query request may carry. IAM's largest requests
+/// (a simulation with its context entries, 50 tags) need a few hundred.
+pub const MAX_PARAMETERS: usize = 1_000;
+
+/// The most values (objects, arrays, members) a JSON request may carry.
+pub const MAX_JSON_VALUES: usize = 10_000;
+
+fn too_many(n: usize) -> Result<(), ApiError> {
+    if n > MAX_PARAMETERS {
+        return Err(ApiError::validation(format!(
+            "The request has more than {MAX_PARAMETERS} parameters."
+        )));
+    }
+    Ok(())
+}
 
 /// The request's parameters. Names are case-sensitive, as in AWS.
 #[derive(Debug, Default, Clone)]
@@ -26,23 +42,79 @@ impl Params {
     /// as `a%2Bb` is never read as `a b`. The form body follows the form
     /// spec (`+` is a space); its bytes are covered by the payload hash, so
     /// how they decode cannot differ from what was signed.
-    pub fn from_request(query: &str, form_body: &[u8]) -> Params {
-        let mut values: HashMap<String, String> = HashMap::new();
+    ///
+    /// At most [`MAX_PARAMETERS`] parameters are accepted. The tree is built
+    /// in name order, so a request means one thing however its parameters
+    /// are ordered.
+    pub fn from_request(query: &str, form_body: &[u8]) -> Result<Params, ApiError> {
+        let mut values: BTreeMap<String, String> = BTreeMap::new();
         for p in crate::sigv4::parse_query(query) {
             values.insert(
                 String::from_utf8_lossy(&p.name).into_owned(),
                 String::from_utf8_lossy(&p.value).into_owned(),
             );
+            too_many(values.len())?;
         }
         for (k, v) in url::form_urlencoded::parse(form_body) {
             values.insert(k.into_owned(), v.into_owned());
+            too_many(values.len())?;
         }
         // Presigned requests' authentication parameters are not the
         // operation's.
         values.retain(|k, _| !k.starts_with("X-Amz-"));
-        Params {
+        Ok(Params {
             tree: Node::from_query(values.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        })
+    }
+
+    /// The `Action` parameter alone, read without building anything, for
+    /// what must be known before the caller is authenticated. The form
+    /// body wins over the query string, as in [`Params::from_request`].
+    pub fn action(query: &str, form_body: &[u8]) -> Option<String> {
+        let from_form = url::form_urlencoded::parse(form_body)
+            .filter(|(k, _)| k == "Action")
+            .last()
+            .map(|(_, v)| v.into_owned());
+        from_form.or_else(|| {
+            crate::sigv4::parse_query(query)
+                .into_iter()
+                .filter(|p| p.name == b"Action")
+                .last()
+                .map(|p| String::from_utf8_lossy(&p.value).into_owned())
+        })
+    }
+
+    /// Refuses a JSON body with more than [`MAX_JSON_VALUES`] values before
+    /// it is parsed: a megabyte of `[{},{},…]` would otherwise take
+    /// hundreds of megabytes as a tree.
+    pub fn check_json_size(body: &[u8]) -> Result<(), ApiError> {
+        let mut values = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for &b in body {
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' | b',' => values += 1,
+                _ => {}
+            }
         }
+        if values > MAX_JSON_VALUES {
+            return Err(ApiError::new(
+                400,
+                "SerializationException",
+                format!("The request body has more than {MAX_JSON_VALUES} values."),
+            ));
+        }
+        Ok(())
     }
 
     /// A JSON request's parameters (the body's object).
@@ -153,7 +225,7 @@ mod tests {
 
     #[test]
     fn the_query_string_is_read_as_sigv4_reads_it_and_the_form_as_a_form() {
-        let p = Params::from_request("A=x+y%2Bz&B=%20&X-Amz-Date=1", b"C=x+y%2Bz");
+        let p = Params::from_request("A=x+y%2Bz&B=%20&X-Amz-Date=1", b"C=x+y%2Bz").unwrap();
         assert_eq!(p.get("A"), Some("x+y+z"), "+ is a plus in the query string");
         assert_eq!(p.get("B"), Some(" "));
         assert_eq!(p.get("C"), Some("x y+z"), "+ is a space in a form body");
@@ -162,7 +234,7 @@ mod tests {
 
     #[test]
     fn body_values_win_over_query_values() {
-        let p = Params::from_request("A=query", b"A=body");
+        let p = Params::from_request("A=query", b"A=body").unwrap();
         assert_eq!(p.get("A"), Some("body"));
     }
 }

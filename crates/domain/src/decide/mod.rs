@@ -140,6 +140,6 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
 fn not_routed_here(command: &Command, family: &str) -> ! {
     unreachable!(
         "{} was routed to the {family} commands",
-        command.action_name()
+        command.variant_name()
     )
 }

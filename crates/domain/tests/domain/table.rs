@@ -1093,7 +1093,8 @@ fn policy_documents_have_a_raw_length_cap() {
         for c in setup {
             w.ok(c);
         }
-        let name = cmd.action_name();
+        let name = cmd.variant_name();
+        let name = name.as_str();
         let field = field_of(&cmd);
         let e = w.run(cmd).expect_err(name);
         assert_eq!(e.code(), "ValidationError", "{name}");
@@ -1111,7 +1112,8 @@ fn policy_documents_have_a_raw_length_cap() {
         for c in setup {
             w.ok(c);
         }
-        let name = cmd.action_name();
+        let name = cmd.variant_name();
+        let name = name.as_str();
         assert!(w.run(cmd).is_ok(), "{name} at the limit");
     }
     // Checked before the JSON: an over-long document that is not JSON at all
