@@ -668,4 +668,105 @@ mod tests {
         let other = Arn::parse("arn:aws:iam::123456789012:policy/Other").unwrap();
         assert_eq!(canonical_policy_arn(&state, &other), other.to_string());
     }
+
+    fn apply(state: &mut AccountState, command: iam_domain::Command) {
+        let events = iam_domain::decide(state, &command, &iam_domain::Quotas::default())
+            .expect("the command is valid");
+        for e in &events {
+            iam_domain::evolve(state, e);
+        }
+    }
+
+    fn role_session(role: &str) -> Caller {
+        Caller::RoleSession {
+            role_name: RoleName::parse(role).unwrap(),
+            arn: format!("arn:aws:sts::123456789012:assumed-role/{role}/s"),
+            user_id: "AROA00000000000000001:s".into(),
+            access_key_id: "ASIA0000000000000001".into(),
+        }
+    }
+
+    /// A kind of caller other than root is never allowed by default: a role
+    /// session gets exactly what its role's policies allow.
+    #[test]
+    fn a_role_session_is_allowed_only_what_its_roles_policies_allow() {
+        use iam_domain::ids::{AccountId, RoleId};
+        let now = Utc::now();
+        let mut state = AccountState::default();
+        apply(
+            &mut state,
+            iam_domain::Command::CreateAccount {
+                account_id: AccountId::parse("123456789012").unwrap(),
+                now,
+            },
+        );
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        for (name, id) in [
+            ("reader", "AROA00000000000000001"),
+            ("bare", "AROA00000000000000002"),
+        ] {
+            apply(
+                &mut state,
+                iam_domain::Command::CreateRole {
+                    role_name: RoleName::parse(name).unwrap(),
+                    path: None,
+                    role_id: RoleId::parse(id).unwrap(),
+                    assume_role_policy_document: trust.into(),
+                    description: None,
+                    max_session_duration: None,
+                    permissions_boundary: None,
+                    tags: vec![],
+                    now,
+                },
+            );
+        }
+        apply(
+            &mut state,
+            iam_domain::Command::PutRolePolicy {
+                role_name: RoleName::parse("reader").unwrap(),
+                policy_name: iam_domain::names::InlinePolicyName::parse("read").unwrap(),
+                policy_document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#.into(),
+            },
+        );
+        let view = AccountView::from_parts(None, state, 0, iam_event_store::Position(0));
+        let params = Params::default();
+        let facts = RequestFacts {
+            source_ip: None,
+            secure_transport: false,
+            now,
+        };
+        let target = Target::arn("arn:aws:iam::123456789012:user/alice".to_owned());
+        let check = |caller: &Caller, action: &str| {
+            authorize(
+                caller,
+                Some(&view),
+                ("iam", action),
+                &target,
+                &params,
+                &facts,
+            )
+        };
+        assert!(check(&role_session("reader"), "GetUser").is_ok());
+        let refused = check(&role_session("reader"), "DeleteUser").unwrap_err();
+        assert_eq!(refused.code, "AccessDenied");
+        assert!(
+            refused.message.contains("assumed-role/reader/s"),
+            "{}",
+            refused.message
+        );
+        assert_eq!(
+            check(&role_session("bare"), "GetUser").unwrap_err().code,
+            "AccessDenied"
+        );
+        // A session of a role that does not exist has no policies at all.
+        assert_eq!(
+            check(&role_session("gone"), "GetUser").unwrap_err().code,
+            "AccessDenied"
+        );
+        let root = Caller::Root {
+            account_id: "123456789012".into(),
+            access_key_id: "AKIAROOT".into(),
+        };
+        assert!(check(&root, "DeleteUser").is_ok());
+    }
 }
