@@ -96,6 +96,16 @@ mod tests {
             }
         }
         assert_eq!(Service::Iam.operations().len(), 181);
+        for service in [Service::Iam, Service::Sts] {
+            let ops = service.operations();
+            assert!(
+                ops.windows(2).all(|w| w[0].name < w[1].name),
+                "sorted by name"
+            );
+            for op in ops {
+                assert_eq!(service.operation(op.name).map(|o| o.name), Some(op.name));
+            }
+        }
         assert_eq!(Service::Sts.operations().len(), 12);
     }
 

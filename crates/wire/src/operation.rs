@@ -51,9 +51,13 @@ impl Service {
         }
     }
 
-    /// The model's description of the operation called `name`.
+    /// The model's description of the operation called `name` (the
+    /// generated table is sorted by name).
     pub fn operation(self, name: &str) -> Option<&'static OperationSpec> {
-        self.operations().iter().find(|o| o.name == name)
+        let ops = self.operations();
+        ops.binary_search_by(|o| o.name.cmp(name))
+            .ok()
+            .map(|i| &ops[i])
     }
 }
 

@@ -39,14 +39,16 @@ macro_rules! registry {
         /// for actions that define none), as the Service Authorization
         /// Reference lists them for the action.
         pub fn condition_keys(spec: &OperationSpec) -> &'static [KeySource] {
-            $(
-                if spec.name == stringify!($op)
-                    && spec.service == <$service::$op as Operation>::SPEC.service
-                {
-                    return &[$($(KeySource::$key),*)?];
-                }
-            )*
-            &[]
+            match spec.name {
+                $(
+                    stringify!($op)
+                        if spec.service == <$service::$op as Operation>::SPEC.service =>
+                    {
+                        &[$($(KeySource::$key),*)?]
+                    }
+                )*
+                _ => &[],
+            }
         }
 
         /// Decodes the request into the operation's input, runs its handler
@@ -56,16 +58,17 @@ macro_rules! registry {
             format: Format,
             request_id: &str,
         ) -> Result<String, ApiError> {
-            $(
-                if ctx.spec.name == stringify!($op)
-                    && ctx.spec.service == <$service::$op as Operation>::SPEC.service
-                {
-                    let access = registry!(@access $($access)?);
-                    return call::<$service::$op, _, _>(ctx, format, request_id, access, $handler)
-                        .await;
-                }
-            )*
-            Err(not_implemented(ctx.spec))
+            match ctx.spec.name {
+                $(
+                    stringify!($op)
+                        if ctx.spec.service == <$service::$op as Operation>::SPEC.service =>
+                    {
+                        let access = registry!(@access $($access)?);
+                        call::<$service::$op, _, _>(ctx, format, request_id, access, $handler).await
+                    }
+                )*
+                _ => Err(not_implemented(ctx.spec)),
+            }
         }
     };
     (@access) => {
