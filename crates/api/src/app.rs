@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(edge::query).post(edge::query))
         .route("/iam/{action}", post(edge::json_iam))
         .route("/sts/{action}", post(edge::json_sts))
+        .merge(edge::v1_routes(Router::new()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)

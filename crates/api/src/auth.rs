@@ -110,7 +110,11 @@ pub fn authenticate(
     keys: &Keys<'_>,
     now: DateTime<Utc>,
 ) -> Result<Authenticated, ApiError> {
-    let pending = sigv4::prepare(req, &VerifyConfig::iam_and_sts(), now)?;
+    let pending = sigv4::prepare(
+        req,
+        &VerifyConfig::for_services(&["iam", "sts", "iamd"]),
+        now,
+    )?;
     let key_id = pending.access_key_id().to_owned();
     if pending.security_token().is_some() {
         // Temporary credentials are not issued yet (STS AssumeRole is a later issue).

@@ -79,7 +79,9 @@ async fn every_operation_of_the_models_answers_and_none_fails() {
                 op.name,
                 reply.body
             );
-            let implemented = IMPLEMENTED.iter().any(|s| s.name == op.name);
+            let implemented = IMPLEMENTED
+                .iter()
+                .any(|s| s.service == service && s.name == op.name);
             if implemented {
                 served += 1;
                 assert_ne!(
@@ -96,7 +98,13 @@ async fn every_operation_of_the_models_answers_and_none_fails() {
             }
         }
     }
-    assert_eq!(served, IMPLEMENTED.len());
+    assert_eq!(
+        served,
+        IMPLEMENTED
+            .iter()
+            .filter(|s| s.service != Service::Iamd)
+            .count()
+    );
     assert_eq!(served + not_implemented, 181 + 12);
     // A name in neither model is AWS's InvalidAction.
     let reply = root.call("CreateUsers", &[]).await;

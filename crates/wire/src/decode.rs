@@ -281,7 +281,12 @@ impl Decode for i32 {
     }
 
     fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
-        let n = i64::from(*self);
+        check_range(i64::from(*self), path, c, v);
+    }
+}
+
+fn check_range(n: i64, path: &str, c: &Constraint, v: &mut Violations) {
+    {
         let shown = n.to_string();
         if let Some(min) = c.min.filter(|m| n < *m) {
             v.push(
@@ -297,6 +302,35 @@ impl Decode for i32 {
                 &format!("Member must have value less than or equal to {max}"),
             );
         }
+    }
+}
+
+impl Decode for i64 {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let t = text(node, path, v, "an integer")?;
+        match t.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                v.push(
+                    path,
+                    shown(t, &Constraint::NONE).as_deref(),
+                    "Member must be an integer",
+                );
+                None
+            }
+        }
+    }
+
+    fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
+        check_range(*self, path, c, v);
+    }
+}
+
+/// A document is whatever JSON the request holds there (from the Query
+/// protocol: its text).
+impl Decode for crate::Document {
+    fn decode(node: &Node, _: &str, _: &mut Violations) -> Option<Self> {
+        Some(crate::Document(node.to_json()))
     }
 }
 
@@ -618,13 +652,13 @@ mod tests {
         };
         #[derive(Default, Debug)]
         struct Many {
-            keys: Vec<String>,
+            _keys: Vec<String>,
         }
         impl Decode for Many {
             fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
                 let mut r = Reader::new(node, path, v);
                 Some(Many {
-                    keys: r.req_list("Keys", &Constraint::NONE, &KEYS),
+                    _keys: r.req_list("Keys", &Constraint::NONE, &KEYS),
                 })
             }
         }

@@ -16,6 +16,8 @@ pub enum Kind {
     Text,
     Number,
     Bool,
+    /// JSON text written as it is (a document): raw in JSON, text in XML.
+    Json,
 }
 
 /// A wire format's way of writing a tree of members.
@@ -86,6 +88,20 @@ impl Encode for i32 {
     }
 }
 
+impl Encode for i64 {
+    const KIND: Kind = Kind::Number;
+    fn encode(&self, w: &mut dyn Writer) {
+        w.scalar(&self.to_string(), Kind::Number);
+    }
+}
+
+impl Encode for crate::Document {
+    const KIND: Kind = Kind::Json;
+    fn encode(&self, w: &mut dyn Writer) {
+        w.scalar(&self.0.to_string(), Kind::Json);
+    }
+}
+
 impl Encode for bool {
     const KIND: Kind = Kind::Bool;
     fn encode(&self, w: &mut dyn Writer) {
@@ -127,6 +143,8 @@ pub trait ListItem {}
 impl ListItem for String {}
 impl ListItem for Secret {}
 impl ListItem for i32 {}
+impl ListItem for i64 {}
+impl ListItem for crate::Document {}
 impl ListItem for bool {}
 impl ListItem for DateTime<Utc> {}
 impl<T: ListItem> ListItem for Vec<T> {}
@@ -332,7 +350,7 @@ impl Writer for JsonWriter {
     }
     fn scalar(&mut self, text: &str, kind: Kind) {
         match kind {
-            Kind::Number | Kind::Bool => self.out.push_str(text),
+            Kind::Number | Kind::Bool | Kind::Json => self.out.push_str(text),
             _ => escape_json_into(text, &mut self.out),
         }
     }

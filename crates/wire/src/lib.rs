@@ -17,15 +17,22 @@ pub mod encode;
 pub mod node;
 pub mod operation;
 
-#[allow(clippy::all, non_camel_case_types, missing_docs)]
+#[allow(clippy::all, non_camel_case_types, missing_docs, unused_imports)]
 #[rustfmt::skip]
 #[path = "generated/iam.rs"]
 pub mod iam;
 
-#[allow(clippy::all, non_camel_case_types, missing_docs)]
+#[allow(clippy::all, non_camel_case_types, missing_docs, unused_imports)]
 #[rustfmt::skip]
 #[path = "generated/sts.rs"]
 pub mod sts;
+
+/// iamd's own decision and audit API (`/v1`), generated from its model in
+/// `model/iamd.json` like AWS's services from theirs.
+#[allow(clippy::all, non_camel_case_types, missing_docs, unused_imports)]
+#[rustfmt::skip]
+#[path = "generated/iamd.rs"]
+pub mod iamd;
 
 pub use decode::{Constraint, Decode, Pattern, Reader, Violations};
 pub use encode::{Encode, JsonWriter, Kind, Writer, XmlWriter};
@@ -42,6 +49,12 @@ impl std::fmt::Debug for Secret {
         f.write_str("Secret(***)")
     }
 }
+
+/// A JSON value of any shape (the model's `document` type): a condition
+/// context value (a string or a list), a policy, a point in time given as a
+/// position or a timestamp.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Document(pub serde_json::Value);
 
 /// A map shape, in the order it was read or is to be written.
 #[derive(Debug, Clone, PartialEq)]

@@ -82,6 +82,27 @@ impl Node {
         }
     }
 
+    /// The node as JSON: text as strings, literals as the numbers and
+    /// booleans they spell, lists as arrays, structures and entries as
+    /// objects.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Node::Null => Value::Null,
+            Node::Text(t) => Value::String(t.clone()),
+            Node::Literal(t) => {
+                serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.clone()))
+            }
+            Node::List(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Node::Struct(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+            Node::Entries(e) => {
+                Value::Object(e.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+
     /// A structure's member.
     pub fn member(&self, name: &str) -> Option<&Node> {
         match self {

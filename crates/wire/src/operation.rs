@@ -10,6 +10,8 @@ use crate::encode::{Encode, XmlWriter};
 pub enum Service {
     Iam,
     Sts,
+    /// iamd's own `/v1` API.
+    Iamd,
 }
 
 impl Service {
@@ -18,6 +20,7 @@ impl Service {
         match self {
             Service::Iam => "iam",
             Service::Sts => "sts",
+            Service::Iamd => "iamd",
         }
     }
 
@@ -25,6 +28,7 @@ impl Service {
         match self {
             Service::Iam => crate::iam::VERSION,
             Service::Sts => crate::sts::VERSION,
+            Service::Iamd => crate::iamd::VERSION,
         }
     }
 
@@ -32,6 +36,7 @@ impl Service {
         match self {
             Service::Iam => crate::iam::XML_NAMESPACE,
             Service::Sts => crate::sts::XML_NAMESPACE,
+            Service::Iamd => crate::iamd::XML_NAMESPACE,
         }
     }
 
@@ -40,6 +45,7 @@ impl Service {
         match self {
             Service::Iam => crate::iam::OPERATIONS,
             Service::Sts => crate::sts::OPERATIONS,
+            Service::Iamd => crate::iamd::OPERATIONS,
         }
     }
 
@@ -48,6 +54,7 @@ impl Service {
         match self {
             Service::Iam => crate::iam::ERRORS,
             Service::Sts => crate::sts::ERRORS,
+            Service::Iamd => crate::iamd::ERRORS,
         }
     }
 
@@ -66,6 +73,10 @@ impl Service {
 pub struct OperationSpec {
     pub name: &'static str,
     pub service: Service,
+    /// The HTTP method and path of a REST operation (`GET`,
+    /// `/v1/events/{position}`); `POST` and `/` for the Query protocol.
+    pub method: &'static str,
+    pub path: &'static str,
     /// The element wrapping the output in a Query response
     /// (`CreateUserResult`), if the operation has an output.
     pub result: Option<&'static str>,

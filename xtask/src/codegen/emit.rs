@@ -16,9 +16,9 @@ pub fn service(name: &str, source: &str, model: &Value, order: &MemberOrder) -> 
     let shapes = super::shapes(model)?;
     let meta = &model["metadata"];
     let version = meta["apiVersion"].as_str().context("apiVersion")?;
-    let namespace = meta["xmlNamespace"].as_str().context("xmlNamespace")?;
-    if meta["protocol"].as_str() != Some("query") {
-        bail!("{name}: only the query protocol is generated");
+    let namespace = meta["xmlNamespace"].as_str().unwrap_or_default();
+    if !matches!(meta["protocol"].as_str(), Some("query" | "rest-json")) {
+        bail!("{name}: only the query and rest-json protocols are generated");
     }
     check_names(shapes)?;
     let mut out = String::new();
@@ -89,6 +89,8 @@ fn rust_type(shapes: &Shapes, name: &str) -> Result<String> {
         "string" if is_sensitive(shape) => "crate::Secret".into(),
         "string" => "String".into(),
         "integer" => "i32".into(),
+        "long" => "i64".into(),
+        "document" => "crate::Document".into(),
         "boolean" => "bool".into(),
         "timestamp" => "DateTime<Utc>".into(),
         "blob" => "Vec<u8>".into(),
@@ -362,6 +364,7 @@ fn operations(out: &mut String, service: &str, model: &Value, shapes: &Shapes) -
     let service_variant = match service {
         "iam" => "Service::Iam",
         "sts" => "Service::Sts",
+        "iamd" => "Service::Iamd",
         other => bail!("unknown service {other}"),
     };
     writeln!(
@@ -384,9 +387,11 @@ fn operations(out: &mut String, service: &str, model: &Value, shapes: &Shapes) -
             .into_iter()
             .map(|s| format!("{:?}", error_code(s, &shapes[s])))
             .collect();
+        let method = op["http"]["method"].as_str().unwrap_or("POST");
+        let path = op["http"]["requestUri"].as_str().unwrap_or("/");
         writeln!(
             out,
-            "    OperationSpec {{ name: {name:?}, service: {service_variant}, result: {result}, errors: &[{}] }},",
+            "    OperationSpec {{ name: {name:?}, service: {service_variant}, method: {method:?}, path: {path:?}, result: {result}, errors: &[{}] }},",
             errors.join(", ")
         )?;
     }

@@ -36,18 +36,29 @@ pub fn run(args: &[String]) -> Result<()> {
     let models = fetch_models()?;
     let out_dir = crate::project_root().join("crates/wire/src/generated");
     let mut stale = Vec::new();
-    for (service, source) in SERVICES {
-        let path = models.join(format!("{service}.json"));
+    // AWS's services from botocore, and iamd's own API from its model in
+    // the repository (written in the same format).
+    let own = crate::project_root().join("crates/wire/model");
+    let services = SERVICES
+        .iter()
+        .map(|(service, source)| {
+            (
+                *service,
+                models.join(format!("{service}.json")),
+                format!("botocore {BOTOCORE_VERSION} {source}"),
+            )
+        })
+        .chain([(
+            "iamd",
+            own.join("iamd.json"),
+            "crates/wire/model/iamd.json".to_owned(),
+        )]);
+    for (service, path, source) in services {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         let model: Value = serde_json::from_str(&text).context("parsing the model")?;
         let order = order::MemberOrder::parse(&text)?;
-        let code = emit::service(
-            service,
-            &format!("botocore {BOTOCORE_VERSION} {source}"),
-            &model,
-            &order,
-        )?;
+        let code = emit::service(service, &source, &model, &order)?;
         let target = out_dir.join(format!("{service}.rs"));
         if check {
             let committed = std::fs::read_to_string(&target).unwrap_or_default();

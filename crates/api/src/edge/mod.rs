@@ -53,7 +53,7 @@ pub fn service_of(name: &str) -> Option<Service> {
 
 /// `/` — the Query protocol.
 pub async fn query(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    serve(state, request, Format::Query, None).await
+    serve(state, request, Format::Query, None, Vec::new()).await
 }
 
 /// `/iam/{Action}` — IAM in the JSON encoding.
@@ -62,7 +62,14 @@ pub async fn json_iam(
     Path(action): Path<String>,
     request: axum::extract::Request,
 ) -> Response {
-    serve(state, request, Format::Json, Some((Service::Iam, action))).await
+    serve(
+        state,
+        request,
+        Format::Json,
+        Some((Service::Iam, action)),
+        Vec::new(),
+    )
+    .await
 }
 
 /// `/sts/{Action}` — STS in the JSON encoding.
@@ -71,7 +78,61 @@ pub async fn json_sts(
     Path(action): Path<String>,
     request: axum::extract::Request,
 ) -> Response {
-    serve(state, request, Format::Json, Some((Service::Sts, action))).await
+    serve(
+        state,
+        request,
+        Format::Json,
+        Some((Service::Sts, action)),
+        Vec::new(),
+    )
+    .await
+}
+
+/// The routes of iamd's own API (`/v1/...`), one per operation of its
+/// model, at the model's method and path.
+pub fn v1_routes(mut router: axum::Router<AppState>) -> axum::Router<AppState> {
+    use axum::routing::on;
+    for spec in Service::Iamd.operations() {
+        let method = match spec.method {
+            "GET" => axum::routing::MethodFilter::GET,
+            _ => axum::routing::MethodFilter::POST,
+        };
+        let service = spec.service;
+        let name = spec.name;
+        let route = if spec.path.contains('{') {
+            on(
+                method,
+                move |State(state): State<AppState>,
+                      Path(path): Path<Vec<(String, String)>>,
+                      request: axum::extract::Request| async move {
+                    serve(
+                        state,
+                        request,
+                        Format::Json,
+                        Some((service, name.to_owned())),
+                        path,
+                    )
+                    .await
+                },
+            )
+        } else {
+            on(
+                method,
+                move |State(state): State<AppState>, request: axum::extract::Request| async move {
+                    serve(
+                        state,
+                        request,
+                        Format::Json,
+                        Some((service, name.to_owned())),
+                        Vec::new(),
+                    )
+                    .await
+                },
+            )
+        };
+        router = router.route(spec.path, route);
+    }
+    router
 }
 
 /// A response's parts, before the encoding's framing.
@@ -85,6 +146,7 @@ async fn serve(
     request: axum::extract::Request,
     format: Format,
     named: Option<(Service, String)>,
+    path_params: Vec<(String, String)>,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let (parts, body) = request.into_parts();
@@ -151,6 +213,7 @@ async fn serve(
         }
     };
     let request = Request {
+        path_params,
         state: &state,
         peer,
         method: &method,
@@ -238,6 +301,8 @@ fn unsigned_payload(headers: &HeaderMap) -> bool {
 
 /// One request on its way through the pipeline.
 struct Request<'r> {
+    /// Members named by the path of a REST route (`/v1/events/{position}`).
+    path_params: Vec<(String, String)>,
     state: &'r AppState,
     peer: SocketAddr,
     method: &'r Method,
@@ -278,7 +343,12 @@ impl Request<'_> {
                     b""
                 },
             )?,
-            Format::Json => json_params(self.body)?,
+            // A GET of iamd's API takes its members from the query string.
+            Format::Json if *self.method == Method::GET => {
+                Params::from_request(self.uri.query().unwrap_or(""), b"")?
+                    .with_members(&self.path_params)
+            }
+            Format::Json => json_params(self.body)?.with_members(&self.path_params),
         };
         let spec = self.operation(&params, service, action, &authenticated)?;
         let source_ip = self.peer.ip().to_string();

@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 
 use iam_wire::decode::decode_input;
 use iam_wire::operation::{json_response, xml_response};
-use iam_wire::{iam::ops as iam, sts::ops as sts, Operation, OperationSpec};
+use iam_wire::{iam::ops as iam, iamd::ops as iamd, sts::ops as sts, Operation, OperationSpec};
 
 use super::Format;
 use crate::authz::keys::KeySource;
@@ -160,6 +160,12 @@ registry! {
     // The account
     iam::GetAccountSummary => ops::account::summary;
     iam::GetAccountAuthorizationDetails => ops::account::authorization_details;
+    // iamd's own API (`/v1`): decisions and the audit trail
+    iamd::Authorize => ops::decisions::authorize;
+    iamd::AuthorizeBatch => ops::decisions::authorize_batch;
+    iamd::ListEvents => ops::audit::list_events;
+    iamd::GetEvent => ops::audit::get_event;
+    iamd::VerifyLog => ops::audit::verify_log;
 }
 
 /// AWS's answer for an operation of its model that iamd does not serve.

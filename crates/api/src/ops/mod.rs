@@ -5,7 +5,9 @@
 pub mod access_keys;
 pub mod account;
 pub mod attachments;
+pub mod audit;
 pub mod caller;
+pub mod decisions;
 mod entity;
 pub mod groups;
 mod inline;

@@ -78,8 +78,7 @@ impl Params {
         from_form.or_else(|| {
             crate::sigv4::parse_query(query)
                 .into_iter()
-                .filter(|p| p.name == b"Action")
-                .last()
+                .rfind(|p| p.name == b"Action")
                 .map(|p| String::from_utf8_lossy(&p.value).into_owned())
         })
     }
@@ -122,6 +121,17 @@ impl Params {
         Params {
             tree: Node::from_json(value),
         }
+    }
+
+    /// The parameters with `members` added (a REST route's path
+    /// parameters, which win over the body's or query's).
+    pub fn with_members(mut self, members: &[(String, String)]) -> Params {
+        if let Node::Struct(tree) = &mut self.tree {
+            for (k, v) in members {
+                tree.insert(k.clone(), Node::Text(v.clone()));
+            }
+        }
+        self
     }
 
     /// The parameters as a tree, for the generated decoders.

@@ -287,6 +287,63 @@ impl Client {
         send_raw(self.addr, self.signed(&form(&all), service, extra)).await
     }
 
+    /// A call of iamd's own API: `GET` with `query`, or `POST` with a JSON
+    /// body, signed for service `iamd`.
+    pub async fn v1(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Reply {
+        let host = self.addr.to_string();
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let headers: Vec<(&str, &[u8])> = vec![
+            ("host", host.as_bytes()),
+            ("content-type", b"application/json"),
+        ];
+        let req = HttpRequest {
+            method,
+            path,
+            query,
+            headers: &headers,
+            body: body.as_bytes(),
+        };
+        let out = sigv4::sign(
+            &req,
+            &SigningParams {
+                credentials: Credentials {
+                    access_key_id: &self.key,
+                    secret_access_key: &self.secret,
+                    security_token: None,
+                },
+                region: "us-east-1",
+                service: "iamd",
+                time: Utc::now() + self.skew,
+                settings: SigningSettings::default(),
+            },
+        );
+        let target = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        };
+        let mut text = format!(
+            "{method} {target} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in &headers {
+            text.push_str(&format!("{k}: {}\r\n", String::from_utf8_lossy(v)));
+        }
+        for (k, v) in &out.headers {
+            text.push_str(&format!("{k}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(body.as_bytes());
+        send_raw(self.addr, bytes).await
+    }
+
     /// An operation in iamd's JSON encoding: `POST /{service}/{action}`.
     pub async fn json(&self, service: &str, action: &str, body: &serde_json::Value) -> Reply {
         let path = format!("/{service}/{action}");

@@ -1121,18 +1121,18 @@ impl ListItem for WebIdentityTokenSubjectModeType {}
 
 /// Every operation of the model, by name.
 pub const OPERATIONS: &[OperationSpec] = &[
-    OperationSpec { name: "AssumeRole", service: Service::Sts, result: Some("AssumeRoleResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException", "ExpiredTokenException", "InvalidContextAssertion"] },
-    OperationSpec { name: "AssumeRoleWithSAML", service: Service::Sts, result: Some("AssumeRoleWithSAMLResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "IDPRejectedClaim", "InvalidIdentityToken", "ExpiredTokenException", "RegionDisabledException"] },
-    OperationSpec { name: "AssumeRoleWithWebIdentity", service: Service::Sts, result: Some("AssumeRoleWithWebIdentityResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "IDPRejectedClaim", "IDPCommunicationError", "InvalidIdentityToken", "ExpiredTokenException", "RegionDisabledException"] },
-    OperationSpec { name: "AssumeRoot", service: Service::Sts, result: Some("AssumeRootResult"), errors: &["RegionDisabledException", "ExpiredTokenException"] },
-    OperationSpec { name: "DecodeAuthorizationMessage", service: Service::Sts, result: Some("DecodeAuthorizationMessageResult"), errors: &["InvalidAuthorizationMessageException"] },
-    OperationSpec { name: "GetAccessKeyInfo", service: Service::Sts, result: Some("GetAccessKeyInfoResult"), errors: &[] },
-    OperationSpec { name: "GetCallerIdentity", service: Service::Sts, result: Some("GetCallerIdentityResult"), errors: &[] },
-    OperationSpec { name: "GetDelegatedAccessToken", service: Service::Sts, result: Some("GetDelegatedAccessTokenResult"), errors: &["ExpiredTradeInTokenException", "RegionDisabledException", "PackedPolicyTooLarge"] },
-    OperationSpec { name: "GetFederationToken", service: Service::Sts, result: Some("GetFederationTokenResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException"] },
-    OperationSpec { name: "GetScopedCredentials", service: Service::Sts, result: Some("GetScopedCredentialsResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "InsufficientSessionLifetime", "InvalidSubjectCredentials"] },
-    OperationSpec { name: "GetSessionToken", service: Service::Sts, result: Some("GetSessionTokenResult"), errors: &["RegionDisabledException"] },
-    OperationSpec { name: "GetWebIdentityToken", service: Service::Sts, result: Some("GetWebIdentityTokenResult"), errors: &["SessionDurationEscalationException", "OutboundWebIdentityFederationDisabledException", "JWTPayloadSizeExceededException"] },
+    OperationSpec { name: "AssumeRole", service: Service::Sts, method: "POST", path: "/", result: Some("AssumeRoleResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException", "ExpiredTokenException", "InvalidContextAssertion"] },
+    OperationSpec { name: "AssumeRoleWithSAML", service: Service::Sts, method: "POST", path: "/", result: Some("AssumeRoleWithSAMLResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "IDPRejectedClaim", "InvalidIdentityToken", "ExpiredTokenException", "RegionDisabledException"] },
+    OperationSpec { name: "AssumeRoleWithWebIdentity", service: Service::Sts, method: "POST", path: "/", result: Some("AssumeRoleWithWebIdentityResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "IDPRejectedClaim", "IDPCommunicationError", "InvalidIdentityToken", "ExpiredTokenException", "RegionDisabledException"] },
+    OperationSpec { name: "AssumeRoot", service: Service::Sts, method: "POST", path: "/", result: Some("AssumeRootResult"), errors: &["RegionDisabledException", "ExpiredTokenException"] },
+    OperationSpec { name: "DecodeAuthorizationMessage", service: Service::Sts, method: "POST", path: "/", result: Some("DecodeAuthorizationMessageResult"), errors: &["InvalidAuthorizationMessageException"] },
+    OperationSpec { name: "GetAccessKeyInfo", service: Service::Sts, method: "POST", path: "/", result: Some("GetAccessKeyInfoResult"), errors: &[] },
+    OperationSpec { name: "GetCallerIdentity", service: Service::Sts, method: "POST", path: "/", result: Some("GetCallerIdentityResult"), errors: &[] },
+    OperationSpec { name: "GetDelegatedAccessToken", service: Service::Sts, method: "POST", path: "/", result: Some("GetDelegatedAccessTokenResult"), errors: &["ExpiredTradeInTokenException", "RegionDisabledException", "PackedPolicyTooLarge"] },
+    OperationSpec { name: "GetFederationToken", service: Service::Sts, method: "POST", path: "/", result: Some("GetFederationTokenResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "RegionDisabledException"] },
+    OperationSpec { name: "GetScopedCredentials", service: Service::Sts, method: "POST", path: "/", result: Some("GetScopedCredentialsResult"), errors: &["MalformedPolicyDocument", "PackedPolicyTooLarge", "InsufficientSessionLifetime", "InvalidSubjectCredentials"] },
+    OperationSpec { name: "GetSessionToken", service: Service::Sts, method: "POST", path: "/", result: Some("GetSessionTokenResult"), errors: &["RegionDisabledException"] },
+    OperationSpec { name: "GetWebIdentityToken", service: Service::Sts, method: "POST", path: "/", result: Some("GetWebIdentityTokenResult"), errors: &["SessionDurationEscalationException", "OutboundWebIdentityFederationDisabledException", "JWTPayloadSizeExceededException"] },
 ];
 
 /// One type per operation, naming its shapes.

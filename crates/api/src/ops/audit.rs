@@ -1,0 +1,179 @@
+//! The audit trail over HTTP: `GET /v1/events`, `GET /v1/events/{position}`
+//! and `GET /v1/verify`, each authorized on the account's root ARN (the
+//! trail is the whole account's).
+
+use iam_event_store::{Position, RecordedEvent};
+use iam_wire::{iamd, Document};
+
+use super::{OpContext, OpResult};
+use crate::query::ApiError;
+
+/// How many events one page reads at most, matching or not: a filter that
+/// matches nothing answers an empty page and where to go on, rather than
+/// scanning the whole log in one request.
+const SCAN: u64 = 10_000;
+
+/// Payload fields that hold a secret's sealed or hashed form: the trail
+/// never carries them, sealed or not.
+const SECRET_FIELDS: [&str; 3] = ["secret", "seed", "password_hash"];
+
+fn without_secrets(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(members) => serde_json::Value::Object(
+            members
+                .iter()
+                .filter(|(k, _)| !SECRET_FIELDS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), without_secrets(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(without_secrets).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+fn text(metadata: &serde_json::Value, pointer: &str) -> Option<String> {
+    metadata
+        .pointer(pointer)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
+fn record(e: &RecordedEvent, previous: Option<String>) -> iamd::EventRecord {
+    let m = &e.metadata;
+    iamd::EventRecord {
+        position: e.position.0 as i64,
+        recorded_at: e.recorded_at,
+        event_id: e.event_id.to_string(),
+        r#type: e.event_type.clone(),
+        stream: Some(e.stream_id.clone()),
+        actor: iamd::Actor {
+            arn: text(m, "/actor/principal_arn").unwrap_or_default(),
+            access_key_id: text(m, "/actor/access_key_id"),
+            source_ip: text(m, "/source_ip"),
+            user_agent: text(m, "/user_agent"),
+            request_id: text(m, "/request_id"),
+        },
+        data: Document(without_secrets(&e.payload)),
+        hash: e.hash.to_hex(),
+        previous_hash: previous,
+    }
+}
+
+fn root_arn(ctx: &OpContext<'_>) -> String {
+    ctx.arn("root")
+}
+
+fn store_error(e: iam_event_store::StoreError) -> ApiError {
+    tracing::error!(error = %e, "reading the log");
+    ApiError::internal()
+}
+
+pub async fn list_events(
+    ctx: &OpContext<'_>,
+    input: iamd::ListEventsRequest,
+) -> OpResult<iamd::ListEventsResponse> {
+    ctx.authorize_arn(root_arn(ctx))?;
+    let store = ctx.state.projection.store();
+    let stream = ctx.state.account_id.stream_name();
+    let limit = input.limit.unwrap_or(100) as usize;
+    let mut cursor = Position(input.after.unwrap_or(0).max(0) as u64);
+    let head = ctx.state.projection.position();
+    let stop = Position(cursor.0.saturating_add(SCAN).min(head.0));
+    let mut events = Vec::new();
+    while cursor < stop && events.len() < limit {
+        let batch = store
+            .read_all(cursor, (stop.0 - cursor.0).min(1_000) as usize)
+            .await
+            .map_err(store_error)?;
+        let Some(last) = batch.last() else { break };
+        let last = last.position;
+        for e in &batch {
+            if events.len() == limit {
+                break;
+            }
+            cursor = e.position;
+            let matches = e.stream_id == stream
+                && input.r#type.as_ref().is_none_or(|t| *t == e.event_type)
+                && input.since.is_none_or(|t| e.recorded_at >= t)
+                && input.until.is_none_or(|t| e.recorded_at <= t)
+                && input.actor.as_ref().is_none_or(|a| {
+                    text(&e.metadata, "/actor/principal_arn").as_deref() == Some(a)
+                });
+            if matches {
+                events.push(record(e, None));
+            }
+        }
+        if events.len() < limit {
+            cursor = last;
+        }
+    }
+    Ok(iamd::ListEventsResponse {
+        events,
+        next: (cursor < head).then_some(cursor.0 as i64),
+    })
+}
+
+pub async fn get_event(
+    ctx: &OpContext<'_>,
+    input: iamd::GetEventRequest,
+) -> OpResult<iamd::GetEventResponse> {
+    ctx.authorize_arn(root_arn(ctx))?;
+    let not_found = || {
+        ApiError::new(
+            404,
+            "NoSuchEntity",
+            format!("The event at position {} cannot be found.", input.position),
+        )
+    };
+    let position = u64::try_from(input.position).map_err(|_| not_found())?;
+    if position == 0 {
+        return Err(not_found());
+    }
+    let store = ctx.state.projection.store();
+    let pair = store
+        .read_all(Position(position.saturating_sub(2)), 2)
+        .await
+        .map_err(store_error)?;
+    let event = pair
+        .iter()
+        .find(|e| e.position.0 == position)
+        .filter(|e| e.stream_id == ctx.state.account_id.stream_name())
+        .ok_or_else(not_found)?;
+    let previous = match position {
+        1 => iam_event_store::Hash::GENESIS.to_hex(),
+        _ => pair
+            .iter()
+            .find(|e| e.position.0 == position - 1)
+            .map(|e| e.hash.to_hex())
+            .ok_or_else(ApiError::internal)?,
+    };
+    Ok(iamd::GetEventResponse {
+        event: record(event, Some(previous)),
+    })
+}
+
+pub async fn verify_log(ctx: &OpContext<'_>, _: ()) -> OpResult<iamd::VerifyLogResponse> {
+    ctx.authorize_arn(root_arn(ctx))?;
+    let store = ctx.state.projection.store();
+    let verification = iam_event_store::verify(store.as_ref())
+        .await
+        .map_err(store_error)?;
+    Ok(match verification {
+        iam_event_store::Verification::Intact { events, head } => iamd::VerifyLogResponse {
+            ok: true,
+            events: events as i64,
+            head: Some(head.to_hex()),
+            first_bad_position: None,
+            reason: None,
+        },
+        iam_event_store::Verification::Broken { position, reason } => iamd::VerifyLogResponse {
+            ok: false,
+            events: 0,
+            head: None,
+            first_bad_position: Some(position.0 as i64),
+            reason: Some(reason),
+        },
+    })
+}
