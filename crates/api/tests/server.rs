@@ -594,7 +594,11 @@ async fn every_listed_operation_is_dispatched() {
     let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
-    for op in iam_api::edge::registry::IMPLEMENTED.iter().map(|s| s.name) {
+    // AWS's operations (iamd's own `/v1` API has no Query protocol).
+    let aws = iam_api::edge::registry::IMPLEMENTED
+        .iter()
+        .filter(|s| s.service != iam_wire::Service::Iamd);
+    for op in aws.map(|s| s.name) {
         let reply = root.call(op, &[]).await;
         assert_ne!(
             reply.error_code().as_deref(),
