@@ -184,12 +184,16 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
 async fn not_found(uri: Uri) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let err = ApiError::new(404, "NotFound", format!("No such endpoint: {}", uri.path()));
-    edge::error_response(
-        edge::Format::Query,
-        &err,
-        iam_wire::Service::Iam,
-        &request_id,
-    )
+    // The JSON routes answer in JSON, the rest as the Query protocol does.
+    let json = ["/v1/", "/iam/", "/sts/"]
+        .iter()
+        .any(|p| uri.path().starts_with(p));
+    let format = if json {
+        edge::Format::Json
+    } else {
+        edge::Format::Query
+    };
+    edge::error_response(format, &err, iam_wire::Service::Iam, &request_id)
 }
 
 /// A server bound to its address, not yet serving.

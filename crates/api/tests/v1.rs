@@ -357,3 +357,272 @@ async fn the_audit_trail_pages_filters_and_chains_and_holds_no_secret() {
     assert_eq!(verify["head"], *previous.as_ref().unwrap());
     app.stop().await;
 }
+
+/// Every read of the AWS API answers at a past moment with `x-iamd-as-of`
+/// (a log position or an RFC 3339 time); a write with it is refused; who
+/// may read is decided by today's policies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_reads_answer_at_a_past_moment() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let empty = position(&root.ok("ListUsers", &[]).await);
+    let created = position(&root.ok("CreateUser", &[("UserName", "alice")]).await);
+    root.ok(
+        "CreatePolicy",
+        &[("PolicyName", "readers"), ("PolicyDocument", READ_PAYROLL)],
+    )
+    .await;
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/readers");
+    let attached = position(
+        &root
+            .ok(
+                "AttachUserPolicy",
+                &[("UserName", "alice"), ("PolicyArn", &arn)],
+            )
+            .await,
+    );
+    root.ok(
+        "TagUser",
+        &[
+            ("UserName", "alice"),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "blue"),
+        ],
+    )
+    .await;
+    root.ok(
+        "DetachUserPolicy",
+        &[("UserName", "alice"), ("PolicyArn", &arn)],
+    )
+    .await;
+
+    let at = |p: u64| p.to_string();
+    let then = root
+        .call_with("ListUsers", &[], &[("x-iamd-as-of", &at(empty))])
+        .await;
+    assert_eq!(then.status, 200, "{}", then.body);
+    assert!(!then.body.contains("alice"), "{}", then.body);
+    assert_eq!(position(&then), empty);
+    let then = root
+        .call_with(
+            "GetUser",
+            &[("UserName", "alice")],
+            &[("x-iamd-as-of", &at(created))],
+        )
+        .await;
+    assert_eq!(then.tag("UserName").as_deref(), Some("alice"));
+    assert!(
+        !then.body.contains("<Tags>"),
+        "not tagged yet: {}",
+        then.body
+    );
+    let now = root.ok("GetUser", &[("UserName", "alice")]).await;
+    assert!(now.body.contains("<Tags>"));
+    let list = |p: u64| {
+        let p = at(p);
+        let root = root.clone();
+        async move {
+            root.call_with(
+                "ListAttachedUserPolicies",
+                &[("UserName", "alice")],
+                &[("x-iamd-as-of", &p)],
+            )
+            .await
+        }
+    };
+    assert!(list(attached)
+        .await
+        .body
+        .contains("<PolicyName>readers</PolicyName>"));
+    assert!(!list(created).await.body.contains("readers"));
+    assert!(!root
+        .ok("ListAttachedUserPolicies", &[("UserName", "alice")])
+        .await
+        .body
+        .contains("readers"));
+    // A time works as a position does.
+    let long_ago = root
+        .call_with(
+            "ListUsers",
+            &[],
+            &[("x-iamd-as-of", "2000-01-01T00:00:00Z")],
+        )
+        .await;
+    assert_eq!(long_ago.status, 200, "{}", long_ago.body);
+    assert!(!long_ago.body.contains("alice"));
+
+    // Writes, iamd's own API and nonsense are refused.
+    let write = root
+        .call_with(
+            "CreateUser",
+            &[("UserName", "bob")],
+            &[("x-iamd-as-of", &at(created))],
+        )
+        .await;
+    assert_eq!(write.status, 400, "{}", write.body);
+    assert_eq!(write.error_code().as_deref(), Some("ValidationError"));
+    let bob = root.call("GetUser", &[("UserName", "bob")]).await;
+    assert_eq!(bob.status, 404, "the refused write wrote nothing");
+    let nonsense = root
+        .call_with("ListUsers", &[], &[("x-iamd-as-of", "yesterday")])
+        .await;
+    assert_eq!(nonsense.status, 400);
+    let future = root
+        .call_with("ListUsers", &[], &[("x-iamd-as-of", "999999")])
+        .await;
+    assert_eq!(future.status, 400);
+
+    // Today's policies decide who reads the past: a user allowed ListUsers
+    // now reads it as it was; one denied now cannot.
+    let allowed = user_with_policy(
+        &root,
+        "reader",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}"#,
+    )
+    .await;
+    let reply = allowed
+        .call_with("ListUsers", &[], &[("x-iamd-as-of", &at(created))])
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let denied = user_with_policy(
+        &root,
+        "denied",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#,
+    )
+    .await;
+    let reply = denied
+        .call_with("ListUsers", &[], &[("x-iamd-as-of", &at(created))])
+        .await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    app.stop().await;
+}
+
+/// The attacks of the fourth hostile review, each refused: the batch
+/// endpoint does not skip `iamd:Authorize`; refusals do not reveal a key's
+/// owner or a user's path; only an exact ARN names a principal; `context`
+/// cannot claim another principal or time; `as_of` is not replayed for a
+/// caller who may not ask, nor taken from the future.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_decision_point_is_no_oracle() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "bob"), ("Path", "/secret/")])
+        .await;
+    let key = root.ok("CreateAccessKey", &[("UserName", "bob")]).await;
+    let bob_key = key.tag("AccessKeyId").unwrap();
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyName", "s3"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Sid":"OnlyAsAdmin","Effect":"Allow","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::123456789012:role/Admin"}}}]}"#,
+            ),
+        ],
+    )
+    .await;
+    let dave_policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"iamd:*","Resource":"*"}},
+            {{"Effect":"Deny","Action":"iamd:Authorize","Resource":"arn:aws:iam::{ACCOUNT}:user/secret/*"}}]}}"#
+    );
+    let dave = user_with_policy(&root, "dave", &dave_policy).await;
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/secret/bob");
+    let about = json!({"principal": bob, "action": "s3:GetObject", "resource": "*"});
+    let single = dave.v1("POST", "/v1/authorize", "", Some(&about)).await;
+    assert_eq!(single.status, 403, "{}", single.body);
+    let batch = dave
+        .v1(
+            "POST",
+            "/v1/authorize/batch",
+            "",
+            Some(&json!({"requests": [about]})),
+        )
+        .await;
+    assert_eq!(
+        batch.status, 403,
+        "the batch checks iamd:Authorize: {}",
+        batch.body
+    );
+
+    let mallory = user_with_policy(
+        &root,
+        "mallory",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#,
+    )
+    .await;
+    // By key: refused on user/*, whoever owns it.
+    let by_key = mallory
+        .v1(
+            "POST",
+            "/v1/authorize",
+            "",
+            Some(&json!({"access_key_id": bob_key, "action": "s3:GetObject", "resource": "*"})),
+        )
+        .await;
+    assert_eq!(by_key.status, 403);
+    assert!(!by_key.body.contains("secret"), "{}", by_key.body);
+    assert!(
+        by_key
+            .body
+            .contains(&format!("arn:aws:iam::{ACCOUNT}:user/*")),
+        "{}",
+        by_key.body
+    );
+    // By a path-less ARN: the refusal names what was asked, not bob's path.
+    let pathless = json!({"principal": format!("arn:aws:iam::{ACCOUNT}:user/bob"), "action": "s3:GetObject", "resource": "*"});
+    let reply = mallory
+        .v1("POST", "/v1/authorize", "", Some(&pathless))
+        .await;
+    assert_eq!(reply.status, 403);
+    assert!(!reply.body.contains("secret"), "{}", reply.body);
+    // Even a caller allowed to ask: another path or spelling is nobody.
+    for wrong in ["user/bob", "user/secret/BOB", "user/public/bob"] {
+        let ask = json!({"principal": format!("arn:aws:iam::{ACCOUNT}:{wrong}"), "action": "s3:GetObject", "resource": "*"});
+        let reply = root.v1("POST", "/v1/authorize", "", Some(&ask)).await;
+        assert_eq!(reply.status, 404, "{wrong}: {}", reply.body);
+    }
+    // The principal's own keys come from iamd, never from the request.
+    let claim = json!({"principal": bob, "action": "s3:PutObject", "resource": "*",
+        "context": {"aws:PrincipalArn": format!("arn:aws:iam::{ACCOUNT}:role/Admin")}});
+    let reply = root.v1("POST", "/v1/authorize", "", Some(&claim)).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    for key in [
+        "aws:CurrentTime",
+        "AWS:PrincipalTag/team",
+        "aws:userid",
+        "aws:username",
+    ] {
+        let claim = json!({"principal": bob, "action": "s3:PutObject", "resource": "*", "context": {key: "x"}});
+        let reply = root.v1("POST", "/v1/authorize", "", Some(&claim)).await;
+        assert_eq!(reply.status, 400, "{key}: {}", reply.body);
+    }
+    let honest = json!({"principal": bob, "action": "s3:PutObject", "resource": "*"});
+    assert_eq!(
+        body(&root.v1("POST", "/v1/authorize", "", Some(&honest)).await)["decision"],
+        "ImplicitDeny"
+    );
+    // No future, and no replay for a caller who may not ask.
+    let future = json!({"principal": bob, "action": "s3:GetObject", "resource": "*", "as_of": "2200-01-01T00:00:00Z"});
+    assert_eq!(
+        root.v1("POST", "/v1/authorize", "", Some(&future))
+            .await
+            .status,
+        400
+    );
+    let far = json!({"principal": bob, "action": "s3:GetObject", "resource": "*", "as_of": 999999});
+    let reply = mallory.v1("POST", "/v1/authorize", "", Some(&far)).await;
+    assert_eq!(
+        reply.status, 403,
+        "refused before as_of is read: {}",
+        reply.body
+    );
+    // Unknown /v1 paths answer in JSON.
+    let unknown = root.v1("GET", "/v1/nothing", "", None).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(body(&unknown)["error"]["code"], "NotFound");
+    app.stop().await;
+}

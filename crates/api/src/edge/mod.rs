@@ -34,6 +34,27 @@ use crate::authz::RequestFacts;
 use crate::ops::OpContext;
 use crate::query::{ApiError, Params};
 
+/// Request header naming a past moment (an RFC 3339 time or a log
+/// position) an AWS read is answered at.
+pub const AS_OF_HEADER: &str = "x-iamd-as-of";
+
+/// The view a request reads, the one it is authorized by, and the past
+/// position it reads at, if any.
+type Views = (
+    Option<Arc<iam_projection::AccountView>>,
+    Option<Arc<iam_projection::AccountView>>,
+    Option<Position>,
+);
+
+/// The answer to a change, or a call of iamd's own API, asked at a past
+/// moment: history is read, never written.
+pub fn as_of_write() -> ApiError {
+    ApiError::validation(format!(
+        "{AS_OF_HEADER} is accepted by reads of the AWS API only (Get*, List*): the past is not \
+         written, and iamd's own API takes as_of in the request"
+    ))
+}
+
 /// How a request's parameters and its answer are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -351,6 +372,7 @@ impl Request<'_> {
             Format::Json => json_params(self.body)?.with_members(&self.path_params),
         };
         let spec = self.operation(&params, service, action, &authenticated)?;
+        let (view, authorizing_view, as_of) = self.moment(spec, view).await?;
         let source_ip = self.peer.ip().to_string();
         let caller = authenticated.caller.clone();
         let ctx = OpContext {
@@ -360,6 +382,8 @@ impl Request<'_> {
             caller: &caller,
             params: &params,
             view,
+            authorizing_view,
+            as_of,
             facts: RequestFacts {
                 source_ip: Some(&source_ip),
                 secure_transport: self.secure_transport,
@@ -375,11 +399,42 @@ impl Request<'_> {
         if authenticated.account_key {
             crate::app::record_key_use(self.state, &authenticated, now).await;
         }
-        let written = *ctx.written.lock().unwrap_or_else(|p| p.into_inner());
+        let written = ctx
+            .as_of
+            .or(*ctx.written.lock().unwrap_or_else(|p| p.into_inner()));
         Ok(Answer {
             body,
             position: written.unwrap_or_else(|| self.state.projection.position()),
         })
+    }
+
+    /// The views a request reads and is authorized by: both the current
+    /// one, or, with `x-iamd-as-of`, the account as it was then (read) and
+    /// as it is (authorization), and the position of that moment. Only AWS
+    /// reads (`Get*`, `List*`) can be answered at a past moment.
+    async fn moment(
+        &self,
+        spec: &'static OperationSpec,
+        view: Option<Arc<iam_projection::AccountView>>,
+    ) -> Result<Views, ApiError> {
+        let Some(header) = self.headers.get(AS_OF_HEADER) else {
+            return Ok((view.clone(), view, None));
+        };
+        let is_read = spec.name.starts_with("Get") || spec.name.starts_with("List");
+        if spec.service == Service::Iamd || !is_read {
+            return Err(as_of_write());
+        }
+        let text = header.to_str().unwrap_or_default();
+        let until = crate::ops::decisions::parse_as_of(&iam_wire::Document(
+            serde_json::Value::String(text.to_owned()),
+        ))
+        .map_err(|_| {
+            ApiError::validation(format!(
+                "{AS_OF_HEADER} must be an RFC 3339 time or a log position"
+            ))
+        })?;
+        let (past, position) = crate::ops::decisions::view_as_of(self.state, until).await?;
+        Ok((Some(past), view, Some(position)))
     }
 
     /// The operation the request names, checked against the service its

@@ -29,7 +29,7 @@ pub(super) struct Moment {
 }
 
 /// `as_of`: an RFC 3339 time or a log position (a number, or digits).
-pub(super) fn parse_as_of(as_of: &Document) -> Result<Until, ApiError> {
+pub(crate) fn parse_as_of(as_of: &Document) -> Result<Until, ApiError> {
     let bad = || {
         ApiError::validation(
             "1 validation error detected: Value at 'as_of' failed to satisfy constraint: \
@@ -66,31 +66,49 @@ pub(super) async fn moment(
         });
     };
     let until = parse_as_of(as_of)?;
-    let store = ctx.state.projection.store();
-    let position = iam_projection::history::cut_position(store.as_ref(), until).await?;
-    if position > ctx.state.projection.position() {
-        return Err(ApiError::validation(format!(
-            "as_of names log position {}, beyond this node's {}",
-            position.0,
-            ctx.state.projection.position().0
-        )));
+    if let Until::Time(t) = until {
+        if t > ctx.now {
+            return Err(ApiError::validation(
+                "as_of names a time after now: the future has no view yet",
+            ));
+        }
     }
-    let view = iam_projection::history::account_as_of(
-        store,
-        &ctx.state.projection.config().snapshot_key,
-        &ctx.state.account_id,
-        Until::Position(position),
-    )
-    .await?;
+    let (view, position) = view_as_of(ctx.state, until).await?;
     let time = match until {
         Until::Time(t) => t,
         Until::Position(_) => ctx.now,
     };
     Ok(Moment {
-        view: Arc::new(view),
+        view,
         position,
         time,
     })
+}
+
+/// The account's view replayed to `until`, and the log position that is.
+/// A moment beyond this node's position is refused: the future has no view
+/// yet.
+pub(crate) async fn view_as_of(
+    state: &crate::app::AppState,
+    until: Until,
+) -> Result<(Arc<AccountView>, Position), ApiError> {
+    let store = state.projection.store();
+    let position = iam_projection::history::cut_position(store.as_ref(), until).await?;
+    if position > state.projection.position() {
+        return Err(ApiError::validation(format!(
+            "as_of names log position {}, beyond this node's {}",
+            position.0,
+            state.projection.position().0
+        )));
+    }
+    let view = iam_projection::history::account_as_of(
+        store,
+        &state.projection.config().snapshot_key,
+        &state.account_id,
+        Until::Position(position),
+    )
+    .await?;
+    Ok((Arc::new(view), position))
 }
 
 /// Who a request asks about, resolved in the view of its moment.
@@ -103,7 +121,6 @@ enum Subject {
     /// A role, evaluated as a session of it.
     Role {
         key: PrincipalKey,
-        arn: String,
         session: String,
     },
     /// An access key that was absent or inactive at that moment.
@@ -112,15 +129,10 @@ enum Subject {
     },
 }
 
-impl Subject {
-    /// The ARN `iamd:Authorize` is checked on.
-    fn arn(&self, account: &str) -> String {
-        match self {
-            Subject::Root => format!("arn:aws:iam::{account}:root"),
-            Subject::User { arn, .. } | Subject::Role { arn, .. } => arn.clone(),
-            Subject::NoKey { .. } => format!("arn:aws:iam::{account}:user/*"),
-        }
-    }
+/// Whether a stored entity's ARN is exactly the one asked about (and
+/// authorized): another path or spelling names no principal.
+fn exact(stored: Option<Arn>, asked: &str) -> bool {
+    stored.is_some_and(|a| a.to_string() == asked)
 }
 
 fn no_such_principal(arn: &str) -> ApiError {
@@ -151,6 +163,7 @@ fn subject(
                     let user = state
                         .users
                         .get(&name.key())
+                        .filter(|u| exact(state.user_arn(u), principal))
                         .ok_or_else(|| no_such_principal(principal))?;
                     Ok(Subject::User {
                         key: PrincipalKey::User(name.key()),
@@ -166,13 +179,10 @@ fn subject(
                     let role = state
                         .roles
                         .get(&name.key())
+                        .filter(|r| exact(state.role_arn(r), principal))
                         .ok_or_else(|| no_such_principal(principal))?;
                     Ok(Subject::Role {
                         key: PrincipalKey::Role(name.key()),
-                        arn: state
-                            .role_arn(role)
-                            .map(|a| a.to_string())
-                            .unwrap_or_default(),
                         session: format!(
                             "arn:aws:sts::{account}:assumed-role/{}/iamd-authorize",
                             role.name.as_str()
@@ -300,7 +310,7 @@ fn decide(
             })
         }
         Subject::User { key, arn } => (key, arn.clone()),
-        Subject::Role { key, session, .. } => (key, session.clone()),
+        Subject::Role { key, session } => (key, session.clone()),
     };
     let effective = moment.view.effective_policies(key);
     let mut authorizer = effective
@@ -329,12 +339,36 @@ fn decide(
             .get(k)
             .and_then(|r| r.permissions_boundary.clone()),
     };
+    let mut context = context(request.context.as_ref())?;
+    // What iamd knows of the principal: its tags and unique id, as AWS
+    // sets `aws:PrincipalTag/*` and `aws:userid` for it.
+    let (tags, user_id) = match key {
+        PrincipalKey::User(k) => state
+            .users
+            .get(k)
+            .map(|u| (&u.tags, u.id.as_str().to_owned()))
+            .unzip(),
+        PrincipalKey::Role(k) => state
+            .roles
+            .get(k)
+            .map(|r| (&r.tags, format!("{}:iamd-authorize", r.id.as_str())))
+            .unzip(),
+    };
+    for tag in tags.into_iter().flat_map(|t| t.values()) {
+        context.insert(
+            &format!("aws:PrincipalTag/{}", tag.key.as_str()),
+            tag.value.as_str(),
+        );
+    }
+    if let Some(id) = user_id {
+        context.insert("aws:userid", id);
+    }
     let evaluated = Request::new(
         Principal::parse(&principal_arn),
         &request.action,
         &request.resource,
         None,
-        context(request.context.as_ref())?,
+        context,
         moment.time,
     );
     let decision = authorizer.evaluate(&evaluated);
@@ -365,31 +399,68 @@ fn decide(
     })
 }
 
-/// Resolves the subject and checks the caller may ask about it.
-fn authorized_subject(
-    ctx: &OpContext<'_>,
-    moment: &Moment,
-    request: &iamd::AuthorizeRequest,
-) -> Result<Subject, ApiError> {
-    let account = ctx.account();
-    // Asking about a principal that did not exist is refused the same way
-    // as asking about one that did, to a caller not allowed to ask.
-    let subject = subject(&moment.view.state, account, request);
-    let asked = match (&subject, &request.principal) {
-        (Ok(s), _) => s.arn(account),
-        (Err(_), Some(p)) => p.clone(),
-        (Err(_), None) => format!("arn:aws:iam::{account}:user/*"),
+/// Checks the caller may ask about the request's principal, before
+/// anything about it is looked up or replayed: `iamd:Authorize` on the ARN
+/// exactly as the request gives it, or, asked by access key, on every user
+/// of the account (`user/*`: which user a key belongs to is not the
+/// caller's to learn first). A refusal names only what the request named.
+/// A batch checks `iamd:Authorize` on each of its requests' principals.
+fn authorize_asking(ctx: &OpContext<'_>, request: &iamd::AuthorizeRequest) -> Result<(), ApiError> {
+    let asked = match (&request.principal, &request.access_key_id) {
+        (Some(principal), None) => principal.clone(),
+        (None, Some(_)) => ctx.arn("user/*"),
+        _ => {
+            return Err(ApiError::validation(
+                "Exactly one of principal and access_key_id must be given.",
+            ))
+        }
     };
-    ctx.authorize(&Target::arn(asked))?;
-    subject
+    ctx.authorize_also::<iam_wire::iamd::ops::Authorize>(&Target::arn(asked))
+}
+
+/// Keys the decision point sets itself, from the principal and the moment:
+/// a caller's `context` may not supply them (an enforcement point passing
+/// client values through would otherwise let a client claim to be another
+/// principal, or another time).
+const SET_BY_IAMD: [&str; 8] = [
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:principaltag/",
+    "aws:username",
+    "aws:userid",
+    "aws:currenttime",
+    "aws:epochtime",
+];
+
+fn check_context(request: &iamd::AuthorizeRequest) -> Result<(), ApiError> {
+    for (key, _) in request
+        .context
+        .as_ref()
+        .map(|m| m.0.as_slice())
+        .unwrap_or_default()
+    {
+        let folded = key.to_ascii_lowercase();
+        if SET_BY_IAMD
+            .iter()
+            .any(|k| folded == *k || (k.ends_with('/') && folded.starts_with(k)))
+        {
+            return Err(ApiError::validation(format!(
+                "context key {key} is set by iamd from the principal and the moment, not by the request"
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub async fn authorize(
     ctx: &OpContext<'_>,
     input: iamd::AuthorizeRequest,
 ) -> OpResult<iamd::AuthorizeResponse> {
+    authorize_asking(ctx, &input)?;
+    check_context(&input)?;
     let moment = moment(ctx, input.as_of.as_ref()).await?;
-    let subject = authorized_subject(ctx, &moment, &input)?;
+    let subject = subject(&moment.view.state, ctx.account(), &input)?;
     let decision = decide(&moment, ctx.account(), &subject, &input)?;
     Ok(iamd::AuthorizeResponse {
         decision: decision.decision,
@@ -403,15 +474,19 @@ pub async fn authorize_batch(
     ctx: &OpContext<'_>,
     input: iamd::AuthorizeBatchRequest,
 ) -> OpResult<iamd::AuthorizeBatchResponse> {
-    let moment = moment(ctx, input.as_of.as_ref()).await?;
-    let mut results = Vec::with_capacity(input.requests.len());
     for request in &input.requests {
         if request.as_of.as_ref().is_some_and(|d| !d.0.is_null()) {
             return Err(ApiError::validation(
                 "A batch is answered at one moment: give as_of once, beside requests.",
             ));
         }
-        let subject = authorized_subject(ctx, &moment, request)?;
+        authorize_asking(ctx, request)?;
+        check_context(request)?;
+    }
+    let moment = moment(ctx, input.as_of.as_ref()).await?;
+    let mut results = Vec::with_capacity(input.requests.len());
+    for request in &input.requests {
+        let subject = subject(&moment.view.state, ctx.account(), request)?;
         results.push(decide(&moment, ctx.account(), &subject, request)?);
     }
     Ok(iamd::AuthorizeBatchResponse {

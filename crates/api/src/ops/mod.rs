@@ -38,8 +38,14 @@ pub struct OpContext<'a> {
     pub action: &'static str,
     pub caller: &'a Caller,
     pub params: &'a Params,
-    /// The account's view when the request arrived.
+    /// The account's view the request reads: as the request arrived, or
+    /// as of the past moment `x-iamd-as-of` names.
     pub view: Option<Arc<AccountView>>,
+    /// The view the caller is authorized by: always the current one (who
+    /// may read history is decided by today's policies).
+    pub authorizing_view: Option<Arc<AccountView>>,
+    /// The log position of the past moment a read is answered at.
+    pub as_of: Option<Position>,
     pub facts: RequestFacts<'a>,
     pub metadata: EventMetadata,
     pub now: DateTime<Utc>,
@@ -89,7 +95,7 @@ impl OpContext<'_> {
         let action = operation.name;
         authz::authorize(
             self.caller,
-            self.view.as_deref(),
+            self.authorizing_view.as_deref(),
             (operation.service.name(), action),
             target,
             self.params,
@@ -170,6 +176,9 @@ impl OpContext<'_> {
     /// `ConcurrentModification`, unless each is exactly what was authorized.
     /// Root's targets are not recorded: it may do everything anyway.
     pub async fn execute(&self, command: Command) -> Result<Position, ApiError> {
+        if self.as_of.is_some() {
+            return Err(crate::edge::as_of_write());
+        }
         if self.checks.load(std::sync::atomic::Ordering::Relaxed) == 0 {
             // Nothing writes unauthorized: a handler that forgot to
             // authorize fails here, before the log, not in review.
