@@ -62,6 +62,8 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     /// When this node last recorded each access key's use (see
     /// `record_key_use`).
+    /// Which refusals this node recorded lately (`edge::denials`).
+    pub denials: Arc<std::sync::Mutex<crate::edge::denials::DenialGate>>,
     pub key_use:
         Arc<std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>>>,
 }
@@ -124,6 +126,8 @@ pub(crate) async fn record_key_use(
         user_agent: None,
         correlation_id: None,
         causation_id: None,
+        action: None,
+        target: None,
     };
     if let Err(error) = state
         .projection
@@ -279,6 +283,8 @@ impl Application {
                 user_agent: None,
                 correlation_id: None,
                 causation_id: None,
+                action: None,
+                target: None,
             };
             let create = Command::CreateAccount {
                 account_id: account_id.clone(),
@@ -322,6 +328,7 @@ impl Application {
             root,
             master_key,
             key_use: Default::default(),
+            denials: Default::default(),
         };
         Ok(Application {
             listener,

@@ -247,6 +247,8 @@ mod replay {
             user_agent: None,
             correlation_id: None,
             causation_id: None,
+            action: None,
+            target: None,
         }
     }
 

@@ -216,7 +216,11 @@ async fn a_user_manages_only_their_own_keys_and_a_deactivated_key_stops_working(
     );
     let others = bob.call("CreateAccessKey", &[("UserName", "carol")]).await;
     assert_eq!(others.error_code().as_deref(), Some("AccessDenied"));
-    assert_eq!(head(&db).await, before, "a denied call writes nothing");
+    assert_eq!(
+        changes_since(&db, before).await,
+        Vec::<String>::new(),
+        "a denied call writes nothing"
+    );
 
     // Root deactivates bob's first key: it stops working at once.
     root.ok(
@@ -284,7 +288,7 @@ async fn a_user_manages_only_their_own_keys_and_a_deactivated_key_stops_working(
     // Further use within the interval writes nothing more.
     let before = head(&db).await;
     bob2.ok("GetCallerIdentity", &[]).await;
-    assert_eq!(head(&db).await, before);
+    assert_eq!(changes_since(&db, before).await, Vec::<String>::new());
     app.stop().await;
 }
 
@@ -412,7 +416,11 @@ async fn bad_requests_get_aws_shaped_errors_and_write_nothing() {
     );
     expect(send_raw(app.addr, lost.into_bytes()).await, 404, "NotFound");
 
-    assert_eq!(head(&db).await, before, "no bad request wrote anything");
+    assert_eq!(
+        changes_since(&db, before).await,
+        Vec::<String>::new(),
+        "no bad request wrote anything"
+    );
     app.stop().await;
 }
 

@@ -626,3 +626,74 @@ async fn the_decision_point_is_no_oracle() {
     assert_eq!(body(&unknown)["error"]["code"], "NotFound");
     app.stop().await;
 }
+
+/// A refused, authenticated request is in the trail (type `AccessDenied`,
+/// with its action, target and caller) and changes nothing; repeats are
+/// folded; every change names its action and target; the trail filters on
+/// them and on the outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_in_the_trail_without_flooding_it() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "victim")]).await;
+    let mallory = user_with_policy(
+        &root,
+        "mallory",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#,
+    )
+    .await;
+    let before = body(&root.v1("GET", "/v1/verify", "", None).await)["events"]
+        .as_u64()
+        .unwrap();
+    for _ in 0..5 {
+        let reply = mallory.call("DeleteUser", &[("UserName", "victim")]).await;
+        assert_eq!(reply.status, 403);
+    }
+    assert_eq!(
+        root.ok("GetUser", &[("UserName", "victim")]).await.status,
+        200
+    );
+    let denied = body(&root.v1("GET", "/v1/events", "outcome=denied", None).await);
+    let denied = denied["events"].as_array().unwrap().clone();
+    assert_eq!(denied.len(), 1, "five refusals, one record: {denied:?}");
+    let victim = format!("arn:aws:iam::{ACCOUNT}:user/victim");
+    assert_eq!(denied[0]["type"], "AccessDenied");
+    assert_eq!(denied[0]["action"], "iam:DeleteUser");
+    assert_eq!(denied[0]["target"], victim);
+    assert_eq!(
+        denied[0]["actor"]["arn"],
+        format!("arn:aws:iam::{ACCOUNT}:user/mallory")
+    );
+    // Refusals beyond the caller's limit are counted on the next record.
+    for i in 0..40 {
+        mallory
+            .call("DeleteUser", &[("UserName", &format!("nobody{i}"))])
+            .await;
+    }
+    let after = body(&root.v1("GET", "/v1/verify", "", None).await)["events"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        after - before <= 1 + 20 + 2,
+        "{} records for 45 refusals",
+        after - before
+    );
+
+    let changed = body(&root.v1("GET", "/v1/events", "outcome=changed", None).await);
+    let changed = changed["events"].as_array().unwrap();
+    assert!(changed.iter().all(|e| e["type"] != "AccessDenied"));
+    let create = changed.iter().find(|e| e["type"] == "UserCreated").unwrap();
+    assert_eq!(create["action"], "iam:CreateUser");
+    assert_eq!(create["target"], victim);
+    let query = format!("target={}", victim.replace(':', "%3A").replace('/', "%2F"));
+    let about = body(&root.v1("GET", "/v1/events", &query, None).await);
+    let types: Vec<&str> = about["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["UserCreated", "AccessDenied"], "{about}");
+    app.stop().await;
+}

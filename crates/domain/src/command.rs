@@ -248,6 +248,19 @@ pub enum Command {
         region: String,
     },
 
+    /// Records that an authenticated request was refused (the audit
+    /// trail's `AccessDenied`): it changes no state. The shell coalesces
+    /// repeats before they get here; `suppressed` counts the refusals it
+    /// folded into this one.
+    RecordAccessDenied {
+        /// `iam:CreateUser`, `iamd:Authorize`, ...
+        action: String,
+        /// The resource the request was refused on.
+        target: String,
+        suppressed: u64,
+        at: DateTime<Utc>,
+    },
+
     /// The shell checked the plaintext with `check_password` and hashed it.
     CreateLoginProfile {
         user_name: UserName,

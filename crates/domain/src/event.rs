@@ -206,6 +206,16 @@ pub enum EventData {
         service_name: String,
         region: String,
     },
+    /// An authenticated request was refused; no state changes. Who asked is
+    /// the event's metadata.
+    AccessDenied {
+        action: String,
+        target: String,
+        /// Refusals of the same caller folded into this record.
+        #[serde(default)]
+        suppressed: u64,
+        at: DateTime<Utc>,
+    },
 
     LoginProfileCreated {
         user_name: UserName,
@@ -405,6 +415,7 @@ impl EventData {
             AccessKeyStatusUpdated { .. } => "AccessKeyStatusUpdated",
             AccessKeyDeleted { .. } => "AccessKeyDeleted",
             AccessKeyUsed { .. } => "AccessKeyUsed",
+            AccessDenied { .. } => "AccessDenied",
             LoginProfileCreated { .. } => "LoginProfileCreated",
             LoginProfileUpdated { .. } => "LoginProfileUpdated",
             LoginProfileDeleted { .. } => "LoginProfileDeleted",

@@ -40,6 +40,12 @@ pub struct EventMetadata {
     /// The id of the event or request that directly caused this one.
     #[serde(default)]
     pub causation_id: Option<String>,
+    /// The action of the request (`iam:CreateUser`), for the audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The resource the request was authorized on (an ARN), for the trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl EventMetadata {
@@ -67,6 +73,8 @@ mod tests {
             user_agent: Some("aws-cli/2".into()),
             correlation_id: Some("c".into()),
             causation_id: None,
+            action: None,
+            target: None,
         };
         let j = m.to_json();
         assert_eq!(

@@ -44,6 +44,8 @@ fn meta() -> EventMetadata {
         user_agent: Some("projection-test".into()),
         correlation_id: None,
         causation_id: None,
+        action: None,
+        target: None,
     }
 }
 

@@ -15,6 +15,7 @@
 //!
 //! Both are signed with SigV4 exactly alike; handlers never see headers.
 
+pub mod denials;
 pub mod registry;
 
 use std::net::SocketAddr;
@@ -354,7 +355,19 @@ impl Request<'_> {
             body: self.body,
         };
         let (authenticated, view) =
-            authenticate_at_position(self.state, &http, self.headers, now).await?;
+            match authenticate_at_position(self.state, &http, self.headers, now).await {
+                Ok(ok) => ok,
+                Err(e) => {
+                    // Logged, never appended: the caller is unknown.
+                    tracing::info!(
+                        code = %e.code,
+                        request_id = self.request_id,
+                        source_ip = %self.peer.ip(),
+                        "authentication failed"
+                    );
+                    return Err(e);
+                }
+            };
         let params = match self.format {
             Format::Query => Params::from_request(
                 self.uri.query().unwrap_or(""),
@@ -389,13 +402,21 @@ impl Request<'_> {
                 secure_transport: self.secure_transport,
                 now,
             },
-            metadata: self.metadata(&caller, &source_ip),
+            metadata: self.metadata(&caller, &source_ip, spec),
             now,
             authorized: Default::default(),
             checks: Default::default(),
             written: Default::default(),
+            first_target: Default::default(),
+            denied: Default::default(),
         };
-        let body = registry::dispatch(&ctx, self.format, self.request_id).await?;
+        let body = match registry::dispatch(&ctx, self.format, self.request_id).await {
+            Ok(body) => body,
+            Err(e) => {
+                record_denial(&ctx).await;
+                return Err(e);
+            }
+        };
         if authenticated.account_key {
             crate::app::record_key_use(self.state, &authenticated, now).await;
         }
@@ -486,7 +507,12 @@ impl Request<'_> {
             .ok_or_else(|| ApiError::invalid_action(action, service.version()))
     }
 
-    fn metadata(&self, caller: &auth::Caller, source_ip: &str) -> EventMetadata {
+    fn metadata(
+        &self,
+        caller: &auth::Caller,
+        source_ip: &str,
+        spec: &OperationSpec,
+    ) -> EventMetadata {
         EventMetadata {
             actor: Actor {
                 principal_arn: caller.arn(),
@@ -503,7 +529,41 @@ impl Request<'_> {
                 .map(str::to_owned),
             correlation_id: None,
             causation_id: None,
+            action: Some(format!("{}:{}", spec.service.name(), spec.name)),
+            target: None,
         }
+    }
+}
+
+/// Appends the refusal of an authenticated request to the trail, as
+/// [`denials`] rules; a failure to record is logged.
+async fn record_denial(ctx: &OpContext<'_>) {
+    let Some((action, target)) = ctx.denied.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+        return;
+    };
+    let admitted = ctx
+        .state
+        .denials
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .admit(&ctx.caller.arn(), &action, &target, ctx.now);
+    let Some(suppressed) = admitted else { return };
+    let mut metadata = ctx.metadata.clone();
+    metadata.action = Some(action.clone());
+    metadata.target = Some(target.clone());
+    let command = iam_domain::Command::RecordAccessDenied {
+        action,
+        target,
+        suppressed,
+        at: ctx.now,
+    };
+    if let Err(error) = ctx
+        .state
+        .projection
+        .execute(&ctx.state.account_id, &command, &metadata)
+        .await
+    {
+        tracing::warn!(%error, "could not record a refusal in the trail");
     }
 }
 

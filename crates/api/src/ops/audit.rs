@@ -15,6 +15,9 @@ const SCAN: u64 = 10_000;
 
 /// Payload fields that hold a secret's sealed or hashed form: the trail
 /// never carries them, sealed or not.
+/// The type of a refused request's record.
+const DENIED: &str = "AccessDenied";
+
 const SECRET_FIELDS: [&str; 3] = ["secret", "seed", "password_hash"];
 
 fn without_secrets(value: &serde_json::Value) -> serde_json::Value {
@@ -47,6 +50,8 @@ fn record(e: &RecordedEvent, previous: Option<String>) -> iamd::EventRecord {
         recorded_at: e.recorded_at,
         event_id: e.event_id.to_string(),
         r#type: e.event_type.clone(),
+        action: text(m, "/action"),
+        target: text(m, "/target"),
         stream: Some(e.stream_id.clone()),
         actor: iamd::Actor {
             arn: text(m, "/actor/principal_arn").unwrap_or_default(),
@@ -96,6 +101,13 @@ pub async fn list_events(
             cursor = e.position;
             let matches = e.stream_id == stream
                 && input.r#type.as_ref().is_none_or(|t| *t == e.event_type)
+                && input
+                    .target
+                    .as_ref()
+                    .is_none_or(|t| text(&e.metadata, "/target").as_deref() == Some(t))
+                && input
+                    .outcome
+                    .is_none_or(|o| (e.event_type == DENIED) == (o == iamd::Outcome::Denied))
                 && input.since.is_none_or(|t| e.recorded_at >= t)
                 && input.until.is_none_or(|t| e.recorded_at <= t)
                 && input.actor.as_ref().is_none_or(|a| {

@@ -57,6 +57,11 @@ pub struct OpContext<'a> {
     pub checks: std::sync::atomic::AtomicUsize,
     /// The log position this request's last write reached.
     pub written: std::sync::Mutex<Option<Position>>,
+    /// The resource the request was first authorized on: its writes carry
+    /// it in their metadata (the trail's `target`).
+    pub first_target: std::sync::Mutex<Option<String>>,
+    /// The action and resource the request was refused on, if it was.
+    pub denied: std::sync::Mutex<Option<(String, String)>>,
 }
 
 /// A handler's result: its operation's output.
@@ -93,14 +98,26 @@ impl OpContext<'_> {
         target: &Target,
     ) -> Result<(), ApiError> {
         let action = operation.name;
-        authz::authorize(
+        if let Err(e) = authz::authorize(
             self.caller,
             self.authorizing_view.as_deref(),
             (operation.service.name(), action),
             target,
             self.params,
             &self.facts,
-        )?;
+        ) {
+            if e.code == "AccessDenied" {
+                *self.denied.lock().unwrap_or_else(|p| p.into_inner()) = Some((
+                    format!("{}:{action}", operation.service.name()),
+                    target.resource().to_owned(),
+                ));
+            }
+            return Err(e);
+        }
+        self.first_target
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| target.resource().to_owned());
         // What the write re-checks ([`OpContext::execute`]); root is not
         // re-checked, as it may do everything anyway.
         if !matches!(self.caller, Caller::Root { .. }) {
@@ -207,15 +224,16 @@ impl OpContext<'_> {
                 }))
             }
         };
+        let mut metadata = self.metadata.clone();
+        metadata.target = self
+            .first_target
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let outcome = self
             .state
             .projection
-            .execute_checked(
-                &self.state.account_id,
-                &command,
-                &self.metadata,
-                precondition,
-            )
+            .execute_checked(&self.state.account_id, &command, &metadata, precondition)
             .await?;
         *self.written.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome.position);
         Ok(outcome.position)

@@ -396,6 +396,21 @@ pub async fn head(db: &TestDatabase) -> u64 {
         .0
 }
 
+/// The types of the events after `before` that change state: everything
+/// but the trail's records of refused requests (`AccessDenied`), which
+/// change nothing.
+pub async fn changes_since(db: &TestDatabase, before: u64) -> Vec<String> {
+    let store = iam_event_store::open(db.url()).await.unwrap();
+    store
+        .read_all(iam_event_store::Position(before), 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .filter(|t| t != "AccessDenied")
+        .collect()
+}
+
 /// A URL-encoded policy document as the server returns it, decoded.
 pub fn decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)

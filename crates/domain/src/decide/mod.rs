@@ -122,6 +122,17 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         | UpdateAccessKey { .. }
         | DeleteAccessKey { .. }
         | RecordAccessKeyUse { .. } => access_keys::decide(&ctx, command),
+        RecordAccessDenied {
+            action,
+            target,
+            suppressed,
+            at,
+        } => ctx.one(EventData::AccessDenied {
+            action: action.clone(),
+            target: target.clone(),
+            suppressed: *suppressed,
+            at: *at,
+        }),
         CreateLoginProfile { .. } | UpdateLoginProfile { .. } | DeleteLoginProfile { .. } => {
             login::decide(&ctx, command)
         }

@@ -73,6 +73,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         | AccessKeyStatusUpdated { .. }
         | AccessKeyDeleted { .. }
         | AccessKeyUsed { .. } => access_keys::evolve(state, data),
+        // A refusal is in the trail, not in the state.
+        AccessDenied { .. } => {}
         LoginProfileCreated { .. } | LoginProfileUpdated { .. } | LoginProfileDeleted { .. } => {
             login::evolve(state, data)
         }

@@ -203,6 +203,8 @@ pub struct EventRecord {
     pub recorded_at: DateTime<Utc>,
     pub event_id: String,
     pub r#type: String,
+    pub action: Option<String>,
+    pub target: Option<String>,
     pub stream: Option<String>,
     pub actor: Actor,
     pub data: crate::Document,
@@ -217,6 +219,8 @@ impl Decode for EventRecord {
             recorded_at: r.req("recorded_at", &Constraint::NONE),
             event_id: r.req("event_id", &Constraint::NONE),
             r#type: r.req("type", &Constraint::NONE),
+            action: r.opt("action", &Constraint::NONE),
+            target: r.opt("target", &Constraint::NONE),
             stream: r.opt("stream", &Constraint::NONE),
             actor: r.req("actor", &Constraint::NONE),
             data: r.req("data", &Constraint::NONE),
@@ -232,6 +236,8 @@ impl Encode for EventRecord {
         field(w, "recorded_at", &self.recorded_at);
         field(w, "event_id", &self.event_id);
         field(w, "type", &self.r#type);
+        opt_field(w, "action", &self.action);
+        opt_field(w, "target", &self.target);
         opt_field(w, "stream", &self.stream);
         field(w, "actor", &self.actor);
         field(w, "data", &self.data);
@@ -284,7 +290,9 @@ impl ListItem for GetEventResponse {}
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListEventsRequest {
     pub actor: Option<String>,
+    pub target: Option<String>,
     pub r#type: Option<String>,
+    pub outcome: Option<Outcome>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     pub after: Option<i64>,
@@ -295,7 +303,9 @@ impl Decode for ListEventsRequest {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             actor: r.opt("actor", &C_ARN),
+            target: r.opt("target", &C_ARN),
             r#type: r.opt("type", &Constraint::NONE),
+            outcome: r.opt("outcome", &Constraint::NONE),
             since: r.opt("since", &Constraint::NONE),
             until: r.opt("until", &Constraint::NONE),
             after: r.opt("after", &C_POSITION),
@@ -307,7 +317,9 @@ impl Encode for ListEventsRequest {
     const KIND: Kind = Kind::Struct;
     fn encode(&self, w: &mut dyn Writer) {
         opt_field(w, "actor", &self.actor);
+        opt_field(w, "target", &self.target);
         opt_field(w, "type", &self.r#type);
+        opt_field(w, "outcome", &self.outcome);
         opt_field(w, "since", &self.since);
         opt_field(w, "until", &self.until);
         opt_field(w, "after", &self.after);
@@ -367,6 +379,46 @@ impl Encode for Matched {
     }
 }
 impl ListItem for Matched {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Outcome {
+    #[default]
+    Changed,
+    Denied,
+}
+impl Outcome {
+    pub const VALUES: &'static [&'static str] = &["changed", "denied"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Changed => "changed",
+            Self::Denied => "denied",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "changed" => Some(Self::Changed),
+            "denied" => Some(Self::Denied),
+            _ => None,
+        }
+    }
+}
+impl AsRef<str> for Outcome {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl Decode for Outcome {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        decode_enum(node, path, v, Self::VALUES, Self::parse)
+    }
+}
+impl Encode for Outcome {
+    const KIND: Kind = Kind::Text;
+    fn encode(&self, w: &mut dyn Writer) {
+        w.scalar(self.as_str(), Kind::Text);
+    }
+}
+impl ListItem for Outcome {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VerifyLogResponse {
