@@ -697,3 +697,125 @@ async fn refusals_are_in_the_trail_without_flooding_it() {
     assert_eq!(types, ["UserCreated", "AccessDenied"], "{about}");
     app.stop().await;
 }
+
+/// A history — creation, a group's policy through membership, a managed
+/// policy attached and detached, a boundary, a key deactivated — answered
+/// at every position by `/v1/authorize` (a replay to that position) and by
+/// `/v1/access-history`'s segments alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_history_agrees_with_a_replay_at_every_position() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let start = position(&root.ok("CreateUser", &[("UserName", "alice")]).await);
+    root.ok("CreateGroup", &[("GroupName", "readers")]).await;
+    root.ok(
+        "PutGroupPolicy",
+        &[
+            ("GroupName", "readers"),
+            ("PolicyName", "read"),
+            ("PolicyDocument", READ_PAYROLL),
+        ],
+    )
+    .await;
+    root.ok(
+        "AddUserToGroup",
+        &[("GroupName", "readers"), ("UserName", "alice")],
+    )
+    .await;
+    root.ok(
+        "CreatePolicy",
+        &[
+            ("PolicyName", "nothing"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#,
+            ),
+        ],
+    )
+    .await;
+    let boundary = format!("arn:aws:iam::{ACCOUNT}:policy/nothing");
+    root.ok(
+        "PutUserPermissionsBoundary",
+        &[("UserName", "alice"), ("PermissionsBoundary", &boundary)],
+    )
+    .await;
+    root.ok("DeleteUserPermissionsBoundary", &[("UserName", "alice")])
+        .await;
+    root.ok(
+        "RemoveUserFromGroup",
+        &[("GroupName", "readers"), ("UserName", "alice")],
+    )
+    .await;
+    let end = position(&root.ok("GetUser", &[("UserName", "alice")]).await);
+
+    let principal = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+    let query = format!(
+        "action=s3%3AGetObject&principal={}&resource=arn%3Aaws%3As3%3A%3A%3Apayroll%2Fx",
+        principal.replace(':', "%3A").replace('/', "%2F")
+    );
+    let history = body(&root.v1("GET", "/v1/access-history", &query, None).await);
+    let segments = history["segments"].as_array().unwrap().clone();
+    let decisions: Vec<&str> = segments
+        .iter()
+        .map(|s| s["decision"].as_str().unwrap())
+        .collect();
+    // Created: no access; in the group: allowed; bounded: not; unbounded:
+    // allowed; out of the group: not.
+    assert_eq!(
+        decisions,
+        [
+            "ImplicitDeny",
+            "Allow",
+            "ImplicitDeny",
+            "Allow",
+            "ImplicitDeny"
+        ],
+        "{history}"
+    );
+    assert_eq!(segments[0]["from"]["position"], start);
+    assert_eq!(segments[1]["from"]["type"], "UserAddedToGroup");
+    assert!(segments.last().unwrap()["to"].is_null());
+    for p in start..=end {
+        let ask = json!({"principal": principal, "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::payroll/x", "as_of": p});
+        let replayed = body(&root.v1("POST", "/v1/authorize", "", Some(&ask)).await);
+        let segment = segments
+            .iter()
+            .find(|s| {
+                s["from"]["position"].as_u64().unwrap() <= p
+                    && s["to"]["position"].as_u64().is_none_or(|to| p < to)
+            })
+            .unwrap_or_else(|| panic!("position {p} is in no segment: {history}"));
+        assert_eq!(replayed["decision"], segment["decision"], "at position {p}");
+    }
+
+    // The view at a position, as `iamd replay` prints it.
+    let view = body(
+        &root
+            .v1("GET", "/v1/view", &format!("as_of={start}"), None)
+            .await,
+    );
+    assert_eq!(view["position"], start);
+    assert!(view["view"].to_string().contains("alice"), "{view}");
+    assert!(
+        !view["view"].to_string().contains("readers"),
+        "not yet: {view}"
+    );
+    // Who may ask: iamd:GetAccessHistory on the principal.
+    let nobody = user_with_policy(
+        &root,
+        "nobody",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iamd:Authorize","Resource":"*"}]}"#,
+    )
+    .await;
+    assert_eq!(
+        nobody
+            .v1("GET", "/v1/access-history", &query, None)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(nobody.v1("GET", "/v1/view", "", None).await.status, 403);
+    app.stop().await;
+}

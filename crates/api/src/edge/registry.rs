@@ -166,6 +166,8 @@ registry! {
     iamd::ListEvents => ops::audit::list_events;
     iamd::GetEvent => ops::audit::get_event;
     iamd::VerifyLog => ops::audit::verify_log;
+    iamd::GetView => ops::decisions::get_view;
+    iamd::GetAccessHistory => ops::decisions::get_access_history;
 }
 
 /// AWS's answer for an operation of its model that iamd does not serve.

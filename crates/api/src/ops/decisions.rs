@@ -288,12 +288,12 @@ fn policy_label(
 
 /// Decides one request in the view of its moment.
 fn decide(
-    moment: &Moment,
+    (view, time): (&AccountView, chrono::DateTime<chrono::Utc>),
     account: &str,
     subject: &Subject,
     request: &iamd::AuthorizeRequest,
 ) -> Result<iamd::Decision, ApiError> {
-    let state = &moment.view.state;
+    let state = &view.state;
     let (key, principal_arn) = match subject {
         Subject::Root => {
             return Ok(iamd::Decision {
@@ -312,7 +312,7 @@ fn decide(
         Subject::User { key, arn } => (key, arn.clone()),
         Subject::Role { key, session } => (key, session.clone()),
     };
-    let effective = moment.view.effective_policies(key);
+    let effective = view.effective_policies(key);
     let mut authorizer = effective
         .as_ref()
         .map(|e| e.authorizer.clone())
@@ -369,7 +369,7 @@ fn decide(
         &request.resource,
         None,
         context,
-        moment.time,
+        time,
     );
     let decision = authorizer.evaluate(&evaluated);
     let sources = effective
@@ -461,7 +461,7 @@ pub async fn authorize(
     check_context(&input)?;
     let moment = moment(ctx, input.as_of.as_ref()).await?;
     let subject = subject(&moment.view.state, ctx.account(), &input)?;
-    let decision = decide(&moment, ctx.account(), &subject, &input)?;
+    let decision = decide((&moment.view, moment.time), ctx.account(), &subject, &input)?;
     Ok(iamd::AuthorizeResponse {
         decision: decision.decision,
         matched: decision.matched,
@@ -487,10 +487,114 @@ pub async fn authorize_batch(
     let mut results = Vec::with_capacity(input.requests.len());
     for request in &input.requests {
         let subject = subject(&moment.view.state, ctx.account(), request)?;
-        results.push(decide(&moment, ctx.account(), &subject, request)?);
+        results.push(decide(
+            (&moment.view, moment.time),
+            ctx.account(),
+            &subject,
+            request,
+        )?);
     }
     Ok(iamd::AuthorizeBatchResponse {
         results,
         position: moment.position.0 as i64,
+    })
+}
+
+/// `GET /v1/view`: the account's view now or at `as_of`, as `iamd replay`
+/// prints it. The whole account is in it: authorized on its root.
+pub async fn get_view(
+    ctx: &OpContext<'_>,
+    input: iamd::GetViewRequest,
+) -> OpResult<iamd::GetViewResponse> {
+    ctx.authorize_arn(ctx.arn("root"))?;
+    let moment = moment(ctx, input.as_of.as_ref()).await?;
+    Ok(iamd::GetViewResponse {
+        position: moment.position.0 as i64,
+        view: Document(iam_projection::report::account_report(&moment.view)),
+    })
+}
+
+/// One end of a segment: the event at `position`.
+fn boundary(e: &iam_event_store::RecordedEvent) -> iamd::Boundary {
+    iamd::Boundary {
+        position: e.position.0 as i64,
+        recorded_at: e.recorded_at,
+        event_id: e.event_id.to_string(),
+        r#type: e.event_type.clone(),
+    }
+}
+
+/// `GET /v1/access-history`: the account's stream is replayed from its
+/// first event; after each, the principal's decision is taken again, and a
+/// segment ends where it changes (or where the principal stops existing).
+/// Authorized (`iamd:GetAccessHistory`) on the principal's ARN as given,
+/// before anything is read.
+pub async fn get_access_history(
+    ctx: &OpContext<'_>,
+    input: iamd::GetAccessHistoryRequest,
+) -> OpResult<iamd::GetAccessHistoryResponse> {
+    ctx.authorize(&Target::arn(input.principal.clone()))?;
+    let request = iamd::AuthorizeRequest {
+        principal: Some(input.principal.clone()),
+        action: input.action.clone(),
+        resource: input.resource.clone(),
+        ..Default::default()
+    };
+    let store = ctx.state.projection.store();
+    let stream = ctx.state.account_id.stream_name();
+    let head = ctx.state.projection.position();
+    let mut view = AccountView::default();
+    let mut segments: Vec<iamd::Segment> = Vec::new();
+    let mut version = 0;
+    let mut existed = false;
+    'read: loop {
+        let batch = store
+            .read_stream(&stream, version, 1_000)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reading the account's stream");
+                ApiError::internal()
+            })?;
+        if batch.is_empty() {
+            break;
+        }
+        for e in &batch {
+            if e.position > head {
+                break 'read;
+            }
+            version = e.stream_version;
+            view.apply(e)?;
+            let decision = match subject(&view.state, ctx.account(), &request) {
+                Ok(s) => {
+                    Some(decide((&view, e.recorded_at), ctx.account(), &s, &request)?.decision)
+                }
+                Err(_) => None,
+            };
+            let current = segments
+                .last()
+                .filter(|s| s.to.is_none())
+                .map(|s| s.decision.clone());
+            if decision == current {
+                continue;
+            }
+            if let Some(open) = segments.last_mut().filter(|s| s.to.is_none()) {
+                open.to = Some(boundary(e));
+            }
+            if let Some(decision) = decision {
+                existed = true;
+                segments.push(iamd::Segment {
+                    decision,
+                    from: boundary(e),
+                    to: None,
+                });
+            }
+        }
+    }
+    if !existed {
+        return Err(no_such_principal(&input.principal));
+    }
+    Ok(iamd::GetAccessHistoryResponse {
+        segments,
+        position: head.0 as i64,
     })
 }

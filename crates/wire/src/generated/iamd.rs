@@ -172,6 +172,35 @@ impl Encode for AuthorizeResponse {
 impl ListItem for AuthorizeResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Boundary {
+    pub position: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub event_id: String,
+    pub r#type: String,
+}
+impl Decode for Boundary {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            position: r.req("position", &C_POSITION),
+            recorded_at: r.req("recorded_at", &Constraint::NONE),
+            event_id: r.req("event_id", &Constraint::NONE),
+            r#type: r.req("type", &Constraint::NONE),
+        })
+    }
+}
+impl Encode for Boundary {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "position", &self.position);
+        field(w, "recorded_at", &self.recorded_at);
+        field(w, "event_id", &self.event_id);
+        field(w, "type", &self.r#type);
+    }
+}
+impl ListItem for Boundary {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decision {
     pub decision: String,
     pub matched: Vec<Matched>,
@@ -248,6 +277,55 @@ impl Encode for EventRecord {
 impl ListItem for EventRecord {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetAccessHistoryRequest {
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+}
+impl Decode for GetAccessHistoryRequest {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            principal: r.req("principal", &C_ARN),
+            action: r.req("action", &C_ACTION_NAME),
+            resource: r.req("resource", &C_ARN),
+        })
+    }
+}
+impl Encode for GetAccessHistoryRequest {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "principal", &self.principal);
+        field(w, "action", &self.action);
+        field(w, "resource", &self.resource);
+    }
+}
+impl ListItem for GetAccessHistoryRequest {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetAccessHistoryResponse {
+    pub segments: Vec<Segment>,
+    pub position: i64,
+}
+impl Decode for GetAccessHistoryResponse {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            segments: r.req_list("segments", &Constraint::NONE, &Constraint::NONE),
+            position: r.req("position", &C_POSITION),
+        })
+    }
+}
+impl Encode for GetAccessHistoryResponse {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "segments", &self.segments);
+        field(w, "position", &self.position);
+    }
+}
+impl ListItem for GetAccessHistoryResponse {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetEventRequest {
     pub position: i64,
 }
@@ -286,6 +364,49 @@ impl Encode for GetEventResponse {
     }
 }
 impl ListItem for GetEventResponse {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetViewRequest {
+    pub as_of: Option<crate::Document>,
+}
+impl Decode for GetViewRequest {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            as_of: r.opt("as_of", &Constraint::NONE),
+        })
+    }
+}
+impl Encode for GetViewRequest {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        opt_field(w, "as_of", &self.as_of);
+    }
+}
+impl ListItem for GetViewRequest {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetViewResponse {
+    pub position: i64,
+    pub view: crate::Document,
+}
+impl Decode for GetViewResponse {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            position: r.req("position", &C_POSITION),
+            view: r.req("view", &Constraint::NONE),
+        })
+    }
+}
+impl Encode for GetViewResponse {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "position", &self.position);
+        field(w, "view", &self.view);
+    }
+}
+impl ListItem for GetViewResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListEventsRequest {
@@ -421,6 +542,32 @@ impl Encode for Outcome {
 impl ListItem for Outcome {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Segment {
+    pub decision: String,
+    pub from: Boundary,
+    pub to: Option<Boundary>,
+}
+impl Decode for Segment {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            decision: r.req("decision", &Constraint::NONE),
+            from: r.req("from", &Constraint::NONE),
+            to: r.opt("to", &Constraint::NONE),
+        })
+    }
+}
+impl Encode for Segment {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "decision", &self.decision);
+        field(w, "from", &self.from);
+        opt_field(w, "to", &self.to);
+    }
+}
+impl ListItem for Segment {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VerifyLogResponse {
     pub ok: bool,
     pub events: i64,
@@ -456,7 +603,9 @@ impl ListItem for VerifyLogResponse {}
 pub const OPERATIONS: &[OperationSpec] = &[
     OperationSpec { name: "Authorize", service: Service::Iamd, method: "POST", path: "/v1/authorize", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
     OperationSpec { name: "AuthorizeBatch", service: Service::Iamd, method: "POST", path: "/v1/authorize/batch", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
+    OperationSpec { name: "GetAccessHistory", service: Service::Iamd, method: "GET", path: "/v1/access-history", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
     OperationSpec { name: "GetEvent", service: Service::Iamd, method: "GET", path: "/v1/events/{position}", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
+    OperationSpec { name: "GetView", service: Service::Iamd, method: "GET", path: "/v1/view", result: None, errors: &["AccessDenied"] },
     OperationSpec { name: "ListEvents", service: Service::Iamd, method: "GET", path: "/v1/events", result: None, errors: &["AccessDenied"] },
     OperationSpec { name: "VerifyLog", service: Service::Iamd, method: "GET", path: "/v1/verify", result: None, errors: &["AccessDenied"] },
 ];
@@ -481,12 +630,28 @@ pub mod ops {
         const SPEC: &'static OperationSpec = &super::OPERATIONS[1];
     }
 
+    /// The runs of log positions during which a principal's decision on an action and resource stayed the same, from the principal's creation until now, each bounded by the event that changed it.
+    pub struct GetAccessHistory;
+    impl Operation for GetAccessHistory {
+        type Input = super::GetAccessHistoryRequest;
+        type Output = super::GetAccessHistoryResponse;
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[2];
+    }
+
     /// One event of the trail with its hash and the previous event's hash, so a client can check the chain link.
     pub struct GetEvent;
     impl Operation for GetEvent {
         type Input = super::GetEventRequest;
         type Output = super::GetEventResponse;
-        const SPEC: &'static OperationSpec = &super::OPERATIONS[2];
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[3];
+    }
+
+    /// The account's view (users, groups, roles, policies and what each may do) now or at a past moment, as iamd replay prints it.
+    pub struct GetView;
+    impl Operation for GetView {
+        type Input = super::GetViewRequest;
+        type Output = super::GetViewResponse;
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[4];
     }
 
     /// Pages through the audit trail in log order, filtered by actor, type and time.
@@ -494,7 +659,7 @@ pub mod ops {
     impl Operation for ListEvents {
         type Input = super::ListEventsRequest;
         type Output = super::ListEventsResponse;
-        const SPEC: &'static OperationSpec = &super::OPERATIONS[3];
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[5];
     }
 
     /// Checks the whole log's hash chain.
@@ -502,7 +667,7 @@ pub mod ops {
     impl Operation for VerifyLog {
         type Input = ();
         type Output = super::VerifyLogResponse;
-        const SPEC: &'static OperationSpec = &super::OPERATIONS[4];
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[6];
     }
 }
 
