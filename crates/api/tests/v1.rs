@@ -819,3 +819,109 @@ async fn access_history_agrees_with_a_replay_at_every_position() {
     assert_eq!(nobody.v1("GET", "/v1/view", "", None).await.status, 403);
     app.stop().await;
 }
+
+/// `/v1/diff`: the statements a principal gained and lost between two
+/// moments, and the events in between that changed them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permissions_diff_between_two_moments() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let created = position(&root.ok("CreateUser", &[("UserName", "alice")]).await);
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "alice"),
+            ("PolicyName", "old"),
+            ("PolicyDocument", READ_PAYROLL),
+        ],
+    )
+    .await;
+    let from = position(&root.ok("CreateGroup", &[("GroupName", "ops")]).await);
+    root.ok(
+        "PutGroupPolicy",
+        &[
+            ("GroupName", "ops"),
+            ("PolicyName", "sqs"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:SendMessage"],"Resource":"*"}]}"#,
+            ),
+        ],
+    )
+    .await;
+    let joined = position(
+        &root
+            .ok(
+                "AddUserToGroup",
+                &[("GroupName", "ops"), ("UserName", "alice")],
+            )
+            .await,
+    );
+    let dropped = position(
+        &root
+            .ok(
+                "DeleteUserPolicy",
+                &[("UserName", "alice"), ("PolicyName", "old")],
+            )
+            .await,
+    );
+    let principal = format!("arn:aws:iam::{ACCOUNT}:user/alice")
+        .replace(':', "%3A")
+        .replace('/', "%2F");
+    let diff = body(
+        &root
+            .v1(
+                "GET",
+                "/v1/diff",
+                &format!("from={from}&principal={principal}"),
+                None,
+            )
+            .await,
+    );
+    assert_eq!(diff["from"], from);
+    assert_eq!(
+        diff["statements"]["added"],
+        json!([{"policy": "group/ops/inline/sqs", "effect": "Allow", "action": ["sqs:SendMessage"], "resource": "*"}]),
+        "{diff}"
+    );
+    assert_eq!(
+        diff["statements"]["removed"],
+        json!([{"policy": "user/alice/inline/old", "effect": "Allow", "action": "s3:GetObject", "resource": "arn:aws:s3:::payroll/*"}]),
+        "{diff}"
+    );
+    let positions: Vec<u64> = diff["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["position"].as_u64().unwrap())
+        .collect();
+    // The group's policy changed nothing for alice until she joined.
+    assert_eq!(positions, [joined, dropped], "{diff}");
+    // From before she existed: everything she has is added.
+    let since_birth = body(
+        &root
+            .v1(
+                "GET",
+                "/v1/diff",
+                &format!("from={}&principal={principal}", created - 1),
+                None,
+            )
+            .await,
+    );
+    assert_eq!(since_birth["statements"]["removed"], json!([]));
+    assert_eq!(
+        since_birth["statements"]["added"].as_array().unwrap().len(),
+        1
+    );
+    let backwards = root
+        .v1(
+            "GET",
+            "/v1/diff",
+            &format!("from={dropped}&principal={principal}&to={from}"),
+            None,
+        )
+        .await;
+    assert_eq!(backwards.status, 400);
+    app.stop().await;
+}

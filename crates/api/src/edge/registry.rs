@@ -168,6 +168,7 @@ registry! {
     iamd::VerifyLog => ops::audit::verify_log;
     iamd::GetView => ops::decisions::get_view;
     iamd::GetAccessHistory => ops::decisions::get_access_history;
+    iamd::GetPermissionsDiff => ops::diff::get_permissions_diff;
 }
 
 /// AWS's answer for an operation of its model that iamd does not serve.

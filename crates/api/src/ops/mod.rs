@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod audit;
 pub mod caller;
 pub mod decisions;
+pub mod diff;
 mod entity;
 pub mod groups;
 mod inline;

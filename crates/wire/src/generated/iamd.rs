@@ -366,6 +366,61 @@ impl Encode for GetEventResponse {
 impl ListItem for GetEventResponse {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetPermissionsDiffRequest {
+    pub principal: String,
+    pub from: crate::Document,
+    pub to: Option<crate::Document>,
+}
+impl Decode for GetPermissionsDiffRequest {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            principal: r.req("principal", &C_ARN),
+            from: r.req("from", &Constraint::NONE),
+            to: r.opt("to", &Constraint::NONE),
+        })
+    }
+}
+impl Encode for GetPermissionsDiffRequest {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "principal", &self.principal);
+        field(w, "from", &self.from);
+        opt_field(w, "to", &self.to);
+    }
+}
+impl ListItem for GetPermissionsDiffRequest {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GetPermissionsDiffResponse {
+    pub from: i64,
+    pub to: i64,
+    pub statements: StatementChanges,
+    pub events: Vec<Boundary>,
+}
+impl Decode for GetPermissionsDiffResponse {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            from: r.req("from", &C_POSITION),
+            to: r.req("to", &C_POSITION),
+            statements: r.req("statements", &Constraint::NONE),
+            events: r.req_list("events", &Constraint::NONE, &Constraint::NONE),
+        })
+    }
+}
+impl Encode for GetPermissionsDiffResponse {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "from", &self.from);
+        field(w, "to", &self.to);
+        field(w, "statements", &self.statements);
+        field(w, "events", &self.events);
+    }
+}
+impl ListItem for GetPermissionsDiffResponse {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetViewRequest {
     pub as_of: Option<crate::Document>,
 }
@@ -568,6 +623,67 @@ impl Encode for Segment {
 impl ListItem for Segment {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct Statement {
+    pub policy: String,
+    pub effect: String,
+    pub action: Option<crate::Document>,
+    pub not_action: Option<crate::Document>,
+    pub resource: Option<crate::Document>,
+    pub not_resource: Option<crate::Document>,
+    pub condition: Option<crate::Document>,
+}
+impl Decode for Statement {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            policy: r.req("policy", &Constraint::NONE),
+            effect: r.req("effect", &Constraint::NONE),
+            action: r.opt("action", &Constraint::NONE),
+            not_action: r.opt("not_action", &Constraint::NONE),
+            resource: r.opt("resource", &Constraint::NONE),
+            not_resource: r.opt("not_resource", &Constraint::NONE),
+            condition: r.opt("condition", &Constraint::NONE),
+        })
+    }
+}
+impl Encode for Statement {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "policy", &self.policy);
+        field(w, "effect", &self.effect);
+        opt_field(w, "action", &self.action);
+        opt_field(w, "not_action", &self.not_action);
+        opt_field(w, "resource", &self.resource);
+        opt_field(w, "not_resource", &self.not_resource);
+        opt_field(w, "condition", &self.condition);
+    }
+}
+impl ListItem for Statement {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatementChanges {
+    pub added: Vec<Statement>,
+    pub removed: Vec<Statement>,
+}
+impl Decode for StatementChanges {
+    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            added: r.req_list("added", &Constraint::NONE, &Constraint::NONE),
+            removed: r.req_list("removed", &Constraint::NONE, &Constraint::NONE),
+        })
+    }
+}
+impl Encode for StatementChanges {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "added", &self.added);
+        field(w, "removed", &self.removed);
+    }
+}
+impl ListItem for StatementChanges {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VerifyLogResponse {
     pub ok: bool,
     pub events: i64,
@@ -605,6 +721,7 @@ pub const OPERATIONS: &[OperationSpec] = &[
     OperationSpec { name: "AuthorizeBatch", service: Service::Iamd, method: "POST", path: "/v1/authorize/batch", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
     OperationSpec { name: "GetAccessHistory", service: Service::Iamd, method: "GET", path: "/v1/access-history", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
     OperationSpec { name: "GetEvent", service: Service::Iamd, method: "GET", path: "/v1/events/{position}", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
+    OperationSpec { name: "GetPermissionsDiff", service: Service::Iamd, method: "GET", path: "/v1/diff", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
     OperationSpec { name: "GetView", service: Service::Iamd, method: "GET", path: "/v1/view", result: None, errors: &["AccessDenied"] },
     OperationSpec { name: "ListEvents", service: Service::Iamd, method: "GET", path: "/v1/events", result: None, errors: &["AccessDenied"] },
     OperationSpec { name: "VerifyLog", service: Service::Iamd, method: "GET", path: "/v1/verify", result: None, errors: &["AccessDenied"] },
@@ -646,12 +763,20 @@ pub mod ops {
         const SPEC: &'static OperationSpec = &super::OPERATIONS[3];
     }
 
+    /// The statements a principal gained and lost between two moments, and the events in between that changed them.
+    pub struct GetPermissionsDiff;
+    impl Operation for GetPermissionsDiff {
+        type Input = super::GetPermissionsDiffRequest;
+        type Output = super::GetPermissionsDiffResponse;
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[4];
+    }
+
     /// The account's view (users, groups, roles, policies and what each may do) now or at a past moment, as iamd replay prints it.
     pub struct GetView;
     impl Operation for GetView {
         type Input = super::GetViewRequest;
         type Output = super::GetViewResponse;
-        const SPEC: &'static OperationSpec = &super::OPERATIONS[4];
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[5];
     }
 
     /// Pages through the audit trail in log order, filtered by actor, type and time.
@@ -659,7 +784,7 @@ pub mod ops {
     impl Operation for ListEvents {
         type Input = super::ListEventsRequest;
         type Output = super::ListEventsResponse;
-        const SPEC: &'static OperationSpec = &super::OPERATIONS[5];
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[6];
     }
 
     /// Checks the whole log's hash chain.
@@ -667,7 +792,7 @@ pub mod ops {
     impl Operation for VerifyLog {
         type Input = ();
         type Output = super::VerifyLogResponse;
-        const SPEC: &'static OperationSpec = &super::OPERATIONS[6];
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[7];
     }
 }
 

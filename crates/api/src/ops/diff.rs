@@ -1,0 +1,214 @@
+//! `GET /v1/diff`: what a principal gained and lost between two moments,
+//! statement by statement, and the events in between that changed it.
+//!
+//! A principal's statements are those of every identity policy that
+//! applies to it — its inline policies, the default versions of its
+//! attached managed policies, and, for a user, its groups' inline and
+//! attached policies — each named as `/v1/authorize` names policies.
+
+use std::collections::BTreeSet;
+
+use iam_domain::names::NameKey;
+use iam_domain::state::InlinePolicy;
+use iam_domain::{AccountState, Arn};
+use iam_projection::AccountView;
+use iam_wire::{iamd, Document};
+
+use super::{OpContext, OpResult};
+use crate::authz::Target;
+use crate::query::ApiError;
+
+/// A statement as JSON text (for set comparison) and as the answer's shape.
+type Statements = BTreeSet<(String, String)>;
+
+fn statements_of(out: &mut Statements, label: &str, document: &str) {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(document) else {
+        return;
+    };
+    let list = match &doc["Statement"] {
+        serde_json::Value::Array(items) => items.clone(),
+        single @ serde_json::Value::Object(_) => vec![single.clone()],
+        _ => Vec::new(),
+    };
+    for st in list {
+        let text = serde_json::json!({
+            "Effect": st["Effect"], "Action": st["Action"], "NotAction": st["NotAction"],
+            "Resource": st["Resource"], "NotResource": st["NotResource"], "Condition": st["Condition"],
+        })
+        .to_string();
+        out.insert((label.to_owned(), text));
+    }
+}
+
+fn inline(
+    out: &mut Statements,
+    owner: &str,
+    policies: &std::collections::BTreeMap<NameKey, InlinePolicy>,
+) {
+    for p in policies.values() {
+        statements_of(
+            out,
+            &format!("{owner}/inline/{}", p.name.as_str()),
+            &p.document,
+        );
+    }
+}
+
+fn attached(out: &mut Statements, state: &AccountState, keys: &BTreeSet<NameKey>) {
+    for p in keys.iter().filter_map(|k| state.policies.get(k)) {
+        let label = state
+            .policy_arn(p)
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        if let Some(v) = p.versions.get(&p.default_version) {
+            statements_of(out, &label, &v.document);
+        }
+    }
+}
+
+/// The principal's statements in `state`; `None` if it does not exist
+/// there under exactly the ARN asked about.
+fn statements(state: &AccountState, principal: &str) -> Option<Statements> {
+    let mut out = Statements::new();
+    match Arn::parse(principal).ok()? {
+        Arn::User { name, .. } => {
+            let u = state.users.get(&name.key())?;
+            if state.user_arn(u)?.to_string() != principal {
+                return None;
+            }
+            inline(
+                &mut out,
+                &format!("user/{}", u.name.as_str()),
+                &u.inline_policies,
+            );
+            attached(&mut out, state, &u.attached_policies);
+            for g in u.groups.iter().filter_map(|k| state.groups.get(k)) {
+                inline(
+                    &mut out,
+                    &format!("group/{}", g.name.as_str()),
+                    &g.inline_policies,
+                );
+                attached(&mut out, state, &g.attached_policies);
+            }
+        }
+        Arn::Role { name, .. } => {
+            let r = state.roles.get(&name.key())?;
+            if state.role_arn(r)?.to_string() != principal {
+                return None;
+            }
+            inline(
+                &mut out,
+                &format!("role/{}", r.name.as_str()),
+                &r.inline_policies,
+            );
+            attached(&mut out, state, &r.attached_policies);
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+fn shape((policy, text): &(String, String)) -> iamd::Statement {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let member = |k: &str| Some(v[k].clone()).filter(|v| !v.is_null()).map(Document);
+    iamd::Statement {
+        policy: policy.clone(),
+        effect: v["Effect"].as_str().unwrap_or_default().to_owned(),
+        action: member("Action"),
+        not_action: member("NotAction"),
+        resource: member("Resource"),
+        not_resource: member("NotResource"),
+        condition: member("Condition"),
+    }
+}
+
+/// Authorized (`iamd:GetPermissionsDiff`) on the principal's ARN as given,
+/// before anything is read. The account's stream is replayed up to `to`
+/// (now when absent); the statements at `from` are compared with those at
+/// `to`, and every event in between after which they differed from before
+/// is listed.
+pub async fn get_permissions_diff(
+    ctx: &OpContext<'_>,
+    input: iamd::GetPermissionsDiffRequest,
+) -> OpResult<iamd::GetPermissionsDiffResponse> {
+    ctx.authorize(&Target::arn(input.principal.clone()))?;
+    let store = ctx.state.projection.store();
+    let head = ctx.state.projection.position();
+    let cut = |d: &Document| -> Result<_, ApiError> {
+        let until = super::decisions::parse_as_of(d)?;
+        Ok(until)
+    };
+    let from = iam_projection::history::cut_position(store.as_ref(), cut(&input.from)?).await?;
+    let to = match &input.to {
+        Some(d) if !d.0.is_null() => {
+            iam_projection::history::cut_position(store.as_ref(), cut(d)?).await?
+        }
+        _ => head,
+    };
+    if from > to || to > head {
+        return Err(ApiError::validation(
+            "from must not be after to, and neither after this node's log position",
+        ));
+    }
+    let stream = ctx.state.account_id.stream_name();
+    let mut view = AccountView::default();
+    let mut version = 0;
+    let mut before: Option<Statements> = None;
+    let mut at_from: Option<Statements> = None;
+    let mut events = Vec::new();
+    'read: loop {
+        let batch = store
+            .read_stream(&stream, version, 1_000)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reading the account's stream");
+                ApiError::internal()
+            })?;
+        if batch.is_empty() {
+            break;
+        }
+        for e in &batch {
+            if e.position > to {
+                break 'read;
+            }
+            version = e.stream_version;
+            view.apply(e)?;
+            let now = statements(&view.state, &input.principal);
+            if e.position > from && now != before {
+                events.push(iamd::Boundary {
+                    position: e.position.0 as i64,
+                    recorded_at: e.recorded_at,
+                    event_id: e.event_id.to_string(),
+                    r#type: e.event_type.clone(),
+                });
+            }
+            if e.position <= from {
+                at_from = now.clone();
+            }
+            before = now;
+        }
+    }
+    // A principal that did not exist yet (or any more) had no statements.
+    let (old, new) = match (at_from, before) {
+        (None, None) => {
+            return Err(ApiError::new(
+                404,
+                "NoSuchEntity",
+                format!(
+                    "The principal {} existed at neither moment.",
+                    input.principal
+                ),
+            ))
+        }
+        (old, new) => (old.unwrap_or_default(), new.unwrap_or_default()),
+    };
+    Ok(iamd::GetPermissionsDiffResponse {
+        from: from.0 as i64,
+        to: to.0 as i64,
+        statements: iamd::StatementChanges {
+            added: new.difference(&old).map(shape).collect(),
+            removed: old.difference(&new).map(shape).collect(),
+        },
+        events,
+    })
+}
