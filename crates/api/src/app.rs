@@ -146,10 +146,19 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(edge::query).post(edge::query))
         .route("/iam/{action}", post(edge::json_iam))
         .route("/sts/{action}", post(edge::json_sts))
+        .route("/v1/openapi.json", get(openapi))
         .merge(edge::v1_routes(Router::new()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// The OpenAPI document of `/v1`: public, as AWS's API references are.
+async fn openapi() -> ([(&'static str, &'static str); 1], &'static str) {
+    (
+        [("content-type", "application/json")],
+        iam_wire::IAMD_OPENAPI,
+    )
 }
 
 /// The process is up.

@@ -925,3 +925,42 @@ async fn permissions_diff_between_two_moments() {
     assert_eq!(backwards.status, 400);
     app.stop().await;
 }
+
+/// `/v1/openapi.json` describes every route of `/v1`, from the same model
+/// the server's shapes come from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let reply = send_raw(
+        app.addr,
+        format!(
+            "GET /v1/openapi.json HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\r\n",
+            app.addr
+        )
+        .into_bytes(),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let doc = body(&reply);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let ops = iam_wire::Service::Iamd.operations();
+    let mut documented = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let spec = ops
+                .iter()
+                .find(|s| s.path == path && s.method.eq_ignore_ascii_case(method))
+                .unwrap_or_else(|| panic!("{method} {path} is not a route"));
+            assert_eq!(op["operationId"], spec.name);
+            documented += 1;
+            // Every schema it refers to is in the document.
+            for r in op.to_string().split("#/components/schemas/").skip(1) {
+                let name = r.split('"').next().unwrap();
+                assert!(doc["components"]["schemas"].get(name).is_some(), "{name}");
+            }
+        }
+    }
+    assert_eq!(documented, ops.len());
+    app.stop().await;
+}

@@ -34,6 +34,10 @@ pub mod sts;
 #[path = "generated/iamd.rs"]
 pub mod iamd;
 
+/// The OpenAPI 3.1 document of iamd's own API, generated from the same
+/// model as [`iamd`].
+pub const IAMD_OPENAPI: &str = include_str!("generated/iamd.openapi.json");
+
 pub use decode::{Constraint, Decode, Pattern, Reader, Violations};
 pub use encode::{Encode, JsonWriter, Kind, Writer, XmlWriter};
 pub use node::Node;

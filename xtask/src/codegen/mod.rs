@@ -8,6 +8,7 @@
 //! differ, which CI runs.
 
 mod emit;
+mod openapi;
 mod order;
 mod pattern;
 
@@ -58,17 +59,27 @@ pub fn run(args: &[String]) -> Result<()> {
             .with_context(|| format!("reading {}", path.display()))?;
         let model: Value = serde_json::from_str(&text).context("parsing the model")?;
         let order = order::MemberOrder::parse(&text)?;
-        let code = emit::service(service, &source, &model, &order)?;
-        let target = out_dir.join(format!("{service}.rs"));
-        if check {
-            let committed = std::fs::read_to_string(&target).unwrap_or_default();
-            if committed != code {
-                stale.push(target);
+        let mut outputs = vec![(
+            out_dir.join(format!("{service}.rs")),
+            emit::service(service, &source, &model, &order)?,
+        )];
+        if service == "iamd" {
+            outputs.push((
+                out_dir.join("iamd.openapi.json"),
+                openapi::document(&model)?,
+            ));
+        }
+        for (target, code) in outputs {
+            if check {
+                let committed = std::fs::read_to_string(&target).unwrap_or_default();
+                if committed != code {
+                    stale.push(target);
+                }
+            } else {
+                std::fs::create_dir_all(&out_dir)?;
+                std::fs::write(&target, code)?;
+                eprintln!("xtask: wrote {}", target.display());
             }
-        } else {
-            std::fs::create_dir_all(&out_dir)?;
-            std::fs::write(&target, code)?;
-            eprintln!("xtask: wrote {}", target.display());
         }
     }
     if !stale.is_empty() {
