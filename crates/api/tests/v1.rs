@@ -964,3 +964,87 @@ async fn the_openapi_document_lists_every_route() {
     assert_eq!(documented, ops.len());
     app.stop().await;
 }
+
+/// The audit commands of the CLI answer what the HTTP API answers: they
+/// run the same operations over the same log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_commands_answer_as_the_api_does() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "alice")]).await;
+    let granted = position(
+        &root
+            .ok(
+                "PutUserPolicy",
+                &[
+                    ("UserName", "alice"),
+                    ("PolicyName", "payroll"),
+                    ("PolicyDocument", READ_PAYROLL),
+                ],
+            )
+            .await,
+    );
+    let principal = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+    let ask = json!({"principal": principal, "action": "s3:GetObject", "resource": "arn:aws:s3:::payroll/x", "as_of": granted - 1});
+    let over_http = body(&root.v1("POST", "/v1/authorize", "", Some(&ask)).await);
+    let events_http = body(&root.v1("GET", "/v1/events", "", None).await);
+    let iamd = |args: &[&str]| {
+        let bin = std::env::var("IAMD_TEST_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_iamd").to_owned());
+        let out = std::process::Command::new(bin)
+            .args(args)
+            .args([
+                "--database-url",
+                db.url(),
+                "--data-dir",
+                "/nonexistent-iamd-test",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let by_cli = iamd(&[
+        "authorize",
+        "--principal",
+        &principal,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::payroll/x",
+        "--as-of",
+        &(granted - 1).to_string(),
+    ]);
+    assert_eq!(by_cli, over_http);
+    assert_eq!(by_cli["decision"], "ImplicitDeny");
+    let events = iamd(&["events"]);
+    assert_eq!(
+        events["events"].as_array().unwrap().len(),
+        events_http["events"].as_array().unwrap().len()
+    );
+    let history = iamd(&[
+        "access-history",
+        "--principal",
+        &principal,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::payroll/x",
+    ]);
+    assert_eq!(
+        history["segments"].as_array().unwrap().len(),
+        2,
+        "{history}"
+    );
+    let diff = iamd(&["diff", "--principal", &principal, "--from", "1"]);
+    assert_eq!(
+        diff["statements"]["added"][0]["policy"],
+        "user/alice/inline/payroll"
+    );
+    app.stop().await;
+}

@@ -1,6 +1,7 @@
 //! The `iamd` subcommands. Their names, flags and output formats are stable:
 //! other tools call them.
 
+mod audit;
 mod eval;
 mod migrate;
 mod replay;
@@ -77,6 +78,16 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Run the HTTP server.
     Serve(serve::ServeArgs),
+    /// Page through the audit trail (JSON), as `GET /v1/events` does.
+    Events(audit::EventsArgs),
+    /// Decide a request now or at a past moment (JSON), as `POST /v1/authorize` does.
+    Authorize(audit::AuthorizeArgs),
+    /// How a principal's decision on an action and resource changed over the
+    /// log (JSON), as `GET /v1/access-history` does.
+    AccessHistory(audit::HistoryArgs),
+    /// The statements a principal gained and lost between two moments
+    /// (JSON), as `GET /v1/diff` does.
+    Diff(audit::DiffArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -86,6 +97,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => runtime()?.block_on(verify::run(args)),
         Command::Replay(args) => runtime()?.block_on(replay::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve::run(args)),
+        Command::Events(args) => runtime()?.block_on(audit::events(args)),
+        Command::Authorize(args) => runtime()?.block_on(audit::authorize(args)),
+        Command::AccessHistory(args) => runtime()?.block_on(audit::access_history(args)),
+        Command::Diff(args) => runtime()?.block_on(audit::diff(args)),
     }
 }
 

@@ -535,6 +535,65 @@ impl Request<'_> {
     }
 }
 
+/// Runs one operation of iamd's own API in this process, as the account's
+/// root, with `params` as its JSON body: the audit commands of the CLI
+/// (`iamd events`, `iamd authorize`, ...) go through the very decoder,
+/// handler and encoder the HTTP API does. Whoever can open the database
+/// may read everything in it anyway.
+pub async fn call_local(
+    state: &AppState,
+    name: &str,
+    params: &serde_json::Value,
+) -> Result<String, ApiError> {
+    let spec = Service::Iamd
+        .operation(name)
+        .ok_or_else(|| ApiError::invalid_action(name, Service::Iamd.version()))?;
+    let now = chrono::Utc::now();
+    let params = Params::from_json(params);
+    let caller = auth::Caller::Root {
+        account_id: state.account_id.as_str().to_owned(),
+        access_key_id: String::new(),
+    };
+    let view = state.projection.view(&state.account_id);
+    let ctx = OpContext {
+        state,
+        spec,
+        action: spec.name,
+        caller: &caller,
+        params: &params,
+        view: view.clone(),
+        authorizing_view: view,
+        as_of: None,
+        facts: RequestFacts {
+            source_ip: None,
+            secure_transport: true,
+            now,
+        },
+        metadata: EventMetadata {
+            actor: Actor {
+                principal_arn: "iamd:cli".into(),
+                principal_id: None,
+                access_key_id: None,
+                session_name: None,
+            },
+            request_id: uuid::Uuid::new_v4().to_string(),
+            source_ip: None,
+            user_agent: None,
+            correlation_id: None,
+            causation_id: None,
+            action: Some(format!("iamd:{name}")),
+            target: None,
+        },
+        now,
+        authorized: Default::default(),
+        checks: Default::default(),
+        written: Default::default(),
+        first_target: Default::default(),
+        denied: Default::default(),
+    };
+    registry::dispatch(&ctx, Format::Json, "local").await
+}
+
 /// Appends the refusal of an authenticated request to the trail, as
 /// [`denials`] rules; a failure to record is logged.
 async fn record_denial(ctx: &OpContext<'_>) {
