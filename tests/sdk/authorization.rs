@@ -198,3 +198,109 @@ async fn an_explicit_deny_wins_and_a_user_without_policies_may_do_nothing() {
         .must("the user was not deleted");
     node.stop().await;
 }
+
+/// AWS's policy simulator through the SDK: a principal's stored policies
+/// (and a boundary) decide each action and resource, and the condition keys
+/// a policy names are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_policy_simulator_answers_as_the_evaluator_decides() {
+    use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum, PolicyEvaluationDecisionType as D};
+    let db = TestDatabase::for_server().await;
+    let node = Node::start(&db).await;
+    let root = node.root_iam();
+    root.create_user()
+        .user_name("sim")
+        .send()
+        .await
+        .must("CreateUser");
+    root.put_user_policy()
+        .user_name("sim")
+        .policy_name("reads")
+        .policy_document(policy(
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#,
+        ))
+        .send()
+        .await
+        .must("PutUserPolicy");
+    let arn = format!("arn:aws:iam::{ACCOUNT}:user/sim");
+    let entry = |ip: &str| {
+        ContextEntry::builder()
+            .context_key_name("aws:SourceIp")
+            .context_key_type(ContextKeyTypeEnum::Ip)
+            .context_key_values(ip)
+            .build()
+    };
+    let simulated = root
+        .simulate_principal_policy()
+        .policy_source_arn(&arn)
+        .action_names("s3:GetObject")
+        .action_names("s3:PutObject")
+        .context_entries(entry("10.1.2.3"))
+        .send()
+        .await
+        .must("SimulatePrincipalPolicy");
+    let decisions: Vec<(&str, &D)> = simulated
+        .evaluation_results()
+        .iter()
+        .map(|r| (r.eval_action_name(), r.eval_decision()))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("s3:GetObject", &D::Allowed),
+            ("s3:PutObject", &D::ImplicitDeny)
+        ]
+    );
+    let statement = &simulated.evaluation_results()[0].matched_statements()[0];
+    assert_eq!(statement.source_policy_id(), Some("reads"));
+    let outside = root
+        .simulate_principal_policy()
+        .policy_source_arn(&arn)
+        .action_names("s3:GetObject")
+        .context_entries(entry("192.0.2.1"))
+        .send()
+        .await
+        .must("SimulatePrincipalPolicy");
+    assert_eq!(
+        outside.evaluation_results()[0].eval_decision(),
+        &D::ImplicitDeny
+    );
+
+    let custom = root
+        .simulate_custom_policy()
+        .policy_input_list(policy(
+            r#"{"Effect":"Deny","Action":"iam:*","Resource":"*"}"#,
+        ))
+        .policy_input_list(policy(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#))
+        .action_names("iam:CreateUser")
+        .action_names("sqs:SendMessage")
+        .send()
+        .await
+        .must("SimulateCustomPolicy");
+    let decisions: Vec<&D> = custom
+        .evaluation_results()
+        .iter()
+        .map(|r| r.eval_decision())
+        .collect();
+    assert_eq!(decisions, [&D::ExplicitDeny, &D::Allowed]);
+
+    let keys = root
+        .get_context_keys_for_principal_policy()
+        .policy_source_arn(&arn)
+        .send()
+        .await
+        .must("GetContextKeysForPrincipalPolicy");
+    assert_eq!(keys.context_key_names(), ["aws:SourceIp"]);
+    let keys = root
+        .get_context_keys_for_custom_policy()
+        .policy_input_list(policy(
+            r#"{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"a","aws:PrincipalTag/team":"b"}}}"#,
+        ))
+        .send()
+        .await
+        .must("GetContextKeysForCustomPolicy");
+    assert_eq!(
+        keys.context_key_names(),
+        ["aws:PrincipalTag/team", "s3:prefix"]
+    );
+}

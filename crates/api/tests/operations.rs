@@ -32,7 +32,7 @@ fn each_served_operation_is_in_the_table_once_and_in_the_model() {
         .iter()
         .filter(|s| s.service != Service::Iamd)
         .count();
-    assert_eq!(aws, 73, "72 IAM operations and GetCallerIdentity");
+    assert_eq!(aws, 77, "76 IAM operations and GetCallerIdentity");
     // iamd's own API serves every operation of its model.
     for op in Service::Iamd.operations() {
         assert!(
@@ -424,5 +424,53 @@ async fn malformed_policies_are_answered_in_aws_words() {
             .replace("&apos;", "'");
         assert_eq!(got, message, "{document}");
     }
+    app.stop().await;
+}
+
+/// The simulator is authorized on the stored entity, as every call is: a
+/// deny on `user/Admin` holds against `user/admin` and `user/ADMIN`, and a
+/// caller may not learn another's policies through it.
+#[tokio::test]
+async fn the_simulator_is_authorized_on_the_stored_entity() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "Admin")]).await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"iam:SimulatePrincipalPolicy","Resource":"*"}},
+            {{"Effect":"Deny","Action":"iam:SimulatePrincipalPolicy","Resource":"arn:aws:iam::{ACCOUNT}:user/Admin"}}]}}"#
+    );
+    let probe = user_with_policy(&root, "probe", &policy).await;
+    for spelling in ["Admin", "admin", "ADMIN"] {
+        let arn = format!("arn:aws:iam::{ACCOUNT}:user/{spelling}");
+        let reply = probe
+            .call(
+                "SimulatePrincipalPolicy",
+                &[
+                    ("PolicySourceArn", &arn),
+                    ("ActionNames.member.1", "s3:GetObject"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            reply.error_code().as_deref(),
+            Some("AccessDenied"),
+            "{spelling}: {}",
+            reply.body
+        );
+    }
+    let own = format!("arn:aws:iam::{ACCOUNT}:user/probe");
+    let reply = probe
+        .call(
+            "SimulatePrincipalPolicy",
+            &[
+                ("PolicySourceArn", &own),
+                ("ActionNames.member.1", "iam:SimulatePrincipalPolicy"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.tag("EvalDecision").as_deref(), Some("allowed"));
     app.stop().await;
 }

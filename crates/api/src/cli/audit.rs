@@ -9,6 +9,9 @@ use std::sync::Arc;
 use iam_domain::ids::AccountId;
 use serde_json::{json, Map, Value};
 
+use iam_wire::iamd::ops;
+use iam_wire::{Operation, OperationSpec};
+
 use crate::app::AppState;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -119,7 +122,7 @@ pub async fn events(args: EventsArgs) -> anyhow::Result<ExitCode> {
         ("after", args.after.map(|n| json!(n))),
         ("limit", args.limit.map(|n| json!(n))),
     ]);
-    run(&args.common, "ListEvents", params).await
+    run(&args.common, <ops::ListEvents as Operation>::SPEC, params).await
 }
 
 pub async fn authorize(args: AuthorizeArgs) -> anyhow::Result<ExitCode> {
@@ -137,13 +140,18 @@ pub async fn authorize(args: AuthorizeArgs) -> anyhow::Result<ExitCode> {
         ("context", context),
         ("as_of", text(&args.as_of)),
     ]);
-    run(&args.common, "Authorize", params).await
+    run(&args.common, <ops::Authorize as Operation>::SPEC, params).await
 }
 
 pub async fn access_history(args: HistoryArgs) -> anyhow::Result<ExitCode> {
     let params =
         json!({"principal": args.principal, "action": args.action, "resource": args.resource});
-    run(&args.common, "GetAccessHistory", params).await
+    run(
+        &args.common,
+        <ops::GetAccessHistory as Operation>::SPEC,
+        params,
+    )
+    .await
 }
 
 pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
@@ -152,12 +160,21 @@ pub async fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         ("from", Some(json!(args.from))),
         ("to", text(&args.to)),
     ]);
-    run(&args.common, "GetPermissionsDiff", params).await
+    run(
+        &args.common,
+        <ops::GetPermissionsDiff as Operation>::SPEC,
+        params,
+    )
+    .await
 }
 
 /// Opens the log (never creating one), catches a projection up to its head,
 /// and runs the operation as the account's root.
-async fn run(common: &Common, operation: &str, params: Value) -> anyhow::Result<ExitCode> {
+async fn run(
+    common: &Common,
+    operation: &'static OperationSpec,
+    params: Value,
+) -> anyhow::Result<ExitCode> {
     let store = iam_event_store::open_existing(&common.db.url()).await?;
     // The server's master key, when this is its data dir, lets the saved
     // snapshots be used; without it the views are rebuilt from the log.

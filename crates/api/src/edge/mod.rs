@@ -542,12 +542,10 @@ impl Request<'_> {
 /// may read everything in it anyway.
 pub async fn call_local(
     state: &AppState,
-    name: &str,
+    spec: &'static OperationSpec,
     params: &serde_json::Value,
 ) -> Result<String, ApiError> {
-    let spec = Service::Iamd
-        .operation(name)
-        .ok_or_else(|| ApiError::invalid_action(name, Service::Iamd.version()))?;
+    let name = spec.name;
     let now = chrono::Utc::now();
     let params = Params::from_json(params);
     let caller = auth::Caller::Root {

@@ -160,6 +160,11 @@ registry! {
     // The account
     iam::GetAccountSummary => ops::account::summary;
     iam::GetAccountAuthorizationDetails => ops::account::authorization_details;
+    // The policy simulator
+    iam::SimulatePrincipalPolicy => ops::simulate::simulate_principal_policy;
+    iam::SimulateCustomPolicy => ops::simulate::simulate_custom_policy;
+    iam::GetContextKeysForPrincipalPolicy => ops::simulate::get_context_keys_for_principal_policy;
+    iam::GetContextKeysForCustomPolicy => ops::simulate::get_context_keys_for_custom_policy;
     // iamd's own API (`/v1`): decisions and the audit trail
     iamd::Authorize => ops::decisions::authorize;
     iamd::AuthorizeBatch => ops::decisions::authorize_batch;

@@ -15,6 +15,7 @@ mod inline;
 pub mod policies;
 pub mod roles;
 mod shapes;
+pub mod simulate;
 pub mod users;
 
 use std::sync::Arc;

@@ -1,0 +1,407 @@
+//! AWS's policy simulator over the Query API: `SimulatePrincipalPolicy`,
+//! `SimulateCustomPolicy`, `GetContextKeysForPrincipalPolicy` and
+//! `GetContextKeysForCustomPolicy`, answered by iamd's evaluator.
+//!
+//! A principal's policies are those `/v1/diff` lists (its inline policies,
+//! its attached policies' default versions and, for a user, its groups'),
+//! plus the request's `PolicyInputList`; its stored permissions boundary
+//! applies unless `PermissionsBoundaryPolicyInputList` replaces it.
+//! Statement positions in documents and `MissingContextValues` are not
+//! computed (the elements are left out).
+
+use std::collections::BTreeSet;
+
+use iam_domain::policy::PolicyDocument;
+use iam_domain::{AccountState, Arn};
+use iam_evaluator::{
+    Authorizer, CompiledPolicy, Context, Layer, Outcome, PolicySet, Principal, Request,
+};
+use iam_wire::iam;
+
+use super::{OpContext, OpResult};
+use crate::query::ApiError;
+
+/// A policy taking part, with how AWS's answer names it.
+struct Source {
+    id: String,
+    kind: iam::PolicySourceType,
+    document: String,
+}
+
+fn malformed(e: iam_domain::policy::PolicyError) -> ApiError {
+    tracing::info!(detail = %e, "simulation input refused");
+    ApiError::new(400, "MalformedPolicyDocument", e.aws_message())
+}
+
+fn compile(document: &str) -> Result<CompiledPolicy, ApiError> {
+    Ok(CompiledPolicy::compile(
+        &PolicyDocument::parse(document).map_err(malformed)?,
+    ))
+}
+
+/// The stored identity policies of the user, group or role `arn` names.
+fn stored_sources(state: &AccountState, arn: &Arn) -> Option<(Vec<Source>, Option<Arn>)> {
+    let mut out = Vec::new();
+    let inline =
+        |out: &mut Vec<Source>,
+         kind,
+         policies: &std::collections::BTreeMap<_, iam_domain::state::InlinePolicy>| {
+            for p in policies.values() {
+                out.push(Source {
+                    id: p.name.as_str().to_owned(),
+                    kind,
+                    document: p.document.clone(),
+                });
+            }
+        };
+    let attached = |out: &mut Vec<Source>, keys: &BTreeSet<iam_domain::names::NameKey>| {
+        for p in keys.iter().filter_map(|k| state.policies.get(k)) {
+            if let Some(v) = p.versions.get(&p.default_version) {
+                out.push(Source {
+                    id: p.name.as_str().to_owned(),
+                    kind: iam::PolicySourceType::UserManaged,
+                    document: v.document.clone(),
+                });
+            }
+        }
+    };
+    let boundary = match arn {
+        Arn::User { name, .. } => {
+            let u = state.users.get(&name.key())?;
+            inline(&mut out, iam::PolicySourceType::User, &u.inline_policies);
+            attached(&mut out, &u.attached_policies);
+            for g in u.groups.iter().filter_map(|k| state.groups.get(k)) {
+                inline(&mut out, iam::PolicySourceType::Group, &g.inline_policies);
+                attached(&mut out, &g.attached_policies);
+            }
+            u.permissions_boundary.clone()
+        }
+        Arn::Group { name, .. } => {
+            let g = state.groups.get(&name.key())?;
+            inline(&mut out, iam::PolicySourceType::Group, &g.inline_policies);
+            attached(&mut out, &g.attached_policies);
+            None
+        }
+        Arn::Role { name, .. } => {
+            let r = state.roles.get(&name.key())?;
+            inline(&mut out, iam::PolicySourceType::Role, &r.inline_policies);
+            attached(&mut out, &r.attached_policies);
+            r.permissions_boundary.clone()
+        }
+        _ => return None,
+    };
+    Some((out, boundary))
+}
+
+/// The request's context entries (each key with its list of values).
+fn context(entries: Option<&[iam::ContextEntry]>) -> Context {
+    let mut context = Context::new();
+    for e in entries.unwrap_or_default() {
+        if let Some(key) = &e.context_key_name {
+            context.insert_many(key, e.context_key_values.clone().unwrap_or_default());
+        }
+    }
+    context
+}
+
+/// What a simulation weighs, beside its actions and resources.
+struct Simulation {
+    sources: Vec<Source>,
+    boundary: Option<CompiledPolicy>,
+    principal: String,
+}
+
+/// What a simulation asks: every action on every resource (`*` when
+/// none), with the request's context and the resource's policy.
+struct Asked<'a> {
+    actions: &'a [String],
+    resources: Option<&'a [String]>,
+    resource_policy: Option<&'a str>,
+    entries: Option<&'a [iam::ContextEntry]>,
+    max_items: Option<i32>,
+    marker: Option<&'a str>,
+}
+
+fn simulate(
+    ctx: &OpContext<'_>,
+    sim: Simulation,
+    asked: Asked<'_>,
+) -> OpResult<iam::SimulatePolicyResponse> {
+    let Asked {
+        actions,
+        resources,
+        resource_policy,
+        entries,
+        max_items,
+        marker,
+    } = asked;
+    let compiled: Vec<CompiledPolicy> = sim
+        .sources
+        .iter()
+        .map(|s| compile(&s.document))
+        .collect::<Result<_, _>>()?;
+    let mut authorizer = Authorizer::new(PolicySet::new(compiled));
+    if let Some(b) = sim.boundary {
+        authorizer = authorizer.with_permissions_boundary(b);
+    }
+    if let Some(doc) = resource_policy {
+        authorizer = authorizer.with_resource_policy(compile(doc)?);
+    }
+    let star = ["*".to_owned()];
+    let resources = resources.filter(|r| !r.is_empty()).unwrap_or(&star);
+    let context = context(entries);
+    let mut results = Vec::new();
+    for action in actions {
+        for resource in resources {
+            let request = Request::new(
+                Principal::parse(&sim.principal),
+                action,
+                resource,
+                None,
+                context.clone(),
+                ctx.now,
+            );
+            let decision = authorizer.evaluate(&request);
+            let matched = decision
+                .matched
+                .iter()
+                .filter(|m| m.layer == Layer::Identity || m.layer == Layer::Resource)
+                .map(|m| iam::Statement {
+                    source_policy_id: Some(match m.layer {
+                        Layer::Resource => "ResourcePolicy".to_owned(),
+                        _ => sim
+                            .sources
+                            .get(m.policy)
+                            .map(|s| s.id.clone())
+                            .unwrap_or_default(),
+                    }),
+                    source_policy_type: Some(match m.layer {
+                        Layer::Resource => iam::PolicySourceType::Resource,
+                        _ => sim
+                            .sources
+                            .get(m.policy)
+                            .map(|s| s.kind)
+                            .unwrap_or(iam::PolicySourceType::None),
+                    }),
+                    start_position: None,
+                    end_position: None,
+                })
+                .collect();
+            let boundary_allows = decision.matched.iter().any(|m| {
+                m.layer == Layer::PermissionsBoundary
+                    && m.effect == iam_domain::policy::Effect::Allow
+            });
+            results.push(iam::EvaluationResult {
+                eval_action_name: action.clone(),
+                eval_resource_name: Some(resource.clone()),
+                eval_decision: match decision.outcome {
+                    Outcome::Allow => iam::PolicyEvaluationDecisionType::Allowed,
+                    Outcome::ExplicitDeny => iam::PolicyEvaluationDecisionType::ExplicitDeny,
+                    Outcome::ImplicitDeny => iam::PolicyEvaluationDecisionType::ImplicitDeny,
+                },
+                matched_statements: Some(matched),
+                missing_context_values: Some(Vec::new()),
+                organizations_decision_detail: None,
+                permissions_boundary_decision_detail: authorizer
+                    .policy(Layer::PermissionsBoundary, 0)
+                    .map(|_| iam::PermissionsBoundaryDecisionDetail {
+                        allowed_by_permissions_boundary: Some(boundary_allows),
+                    }),
+                eval_decision_details: None,
+                resource_specific_results: None,
+            });
+        }
+    }
+    // Paged in the order asked (action, then resource), the marker being
+    // the index of the next result.
+    let start: usize = marker.and_then(|m| m.parse().ok()).unwrap_or(0);
+    let max = max_items.unwrap_or(100).clamp(1, 1000) as usize;
+    let total = results.len();
+    let page: Vec<iam::EvaluationResult> = results.into_iter().skip(start).take(max).collect();
+    let next = (start + page.len() < total).then(|| (start + page.len()).to_string());
+    Ok(iam::SimulatePolicyResponse {
+        evaluation_results: Some(page),
+        is_truncated: Some(next.is_some()),
+        marker: next,
+    })
+}
+
+fn boundary_override(list: Option<&[String]>) -> Result<Option<Option<CompiledPolicy>>, ApiError> {
+    match list.filter(|l| !l.is_empty()) {
+        None => Ok(None),
+        Some([one]) => Ok(Some(Some(compile(one)?))),
+        Some(_) => Err(ApiError::new(
+            400,
+            "InvalidInput",
+            "PermissionsBoundaryPolicyInputList takes one policy.",
+        )),
+    }
+}
+
+/// Authorizes the operation on the entity `PolicySourceArn` names, by its
+/// stored ARN (as every call is: another spelling of a name cannot slip
+/// past a deny on it), and returns the parsed ARN.
+fn authorize_source(ctx: &OpContext<'_>, text: &str) -> Result<Arn, ApiError> {
+    let Ok(arn) = Arn::parse(text) else {
+        ctx.authorize_arn(text.to_owned())?;
+        return Err(no_such_source(text));
+    };
+    let target = match &arn {
+        Arn::User { name, .. } => ctx.user_target(name),
+        Arn::Group { name, .. } => ctx.group_target(name),
+        Arn::Role { name, .. } => ctx.role_target(name),
+        _ => crate::authz::Target::arn(text.to_owned()),
+    };
+    ctx.authorize(&target.named_as(text.to_owned()))?;
+    Ok(arn)
+}
+
+fn no_such_source(arn: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "NoSuchEntity",
+        format!("The entity {arn} cannot be found."),
+    )
+}
+
+pub async fn simulate_principal_policy(
+    ctx: &OpContext<'_>,
+    input: iam::SimulatePrincipalPolicyRequest,
+) -> OpResult<iam::SimulatePolicyResponse> {
+    let arn = authorize_source(ctx, &input.policy_source_arn)?;
+    let state = ctx.state();
+    let (mut sources, stored_boundary) =
+        stored_sources(state, &arn).ok_or_else(|| no_such_source(&input.policy_source_arn))?;
+    for (i, doc) in input.policy_input_list.iter().flatten().enumerate() {
+        sources.push(Source {
+            id: format!("PolicyInputList.{}", i + 1),
+            kind: iam::PolicySourceType::None,
+            document: doc.clone(),
+        });
+    }
+    let boundary = match boundary_override(input.permissions_boundary_policy_input_list.as_deref())?
+    {
+        Some(b) => b,
+        None => match stored_boundary {
+            Some(b) => state
+                .policy_by_arn(&b)
+                .and_then(|p| p.versions.get(&p.default_version))
+                .map(|v| compile(&v.document))
+                .transpose()?,
+            None => None,
+        },
+    };
+    let principal = input
+        .caller_arn
+        .clone()
+        .unwrap_or_else(|| input.policy_source_arn.clone());
+    simulate(
+        ctx,
+        Simulation {
+            sources,
+            boundary,
+            principal,
+        },
+        Asked {
+            actions: &input.action_names,
+            resources: input.resource_arns.as_deref(),
+            resource_policy: input.resource_policy.as_deref(),
+            entries: input.context_entries.as_deref(),
+            max_items: input.max_items,
+            marker: input.marker.as_deref(),
+        },
+    )
+}
+
+pub async fn simulate_custom_policy(
+    ctx: &OpContext<'_>,
+    input: iam::SimulateCustomPolicyRequest,
+) -> OpResult<iam::SimulatePolicyResponse> {
+    ctx.authorize_arn("*".into())?;
+    let sources = input
+        .policy_input_list
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| Source {
+            id: format!("PolicyInputList.{}", i + 1),
+            kind: iam::PolicySourceType::None,
+            document: doc.clone(),
+        })
+        .collect();
+    let boundary =
+        boundary_override(input.permissions_boundary_policy_input_list.as_deref())?.flatten();
+    // Without a caller, the policies are weighed for a user of this account.
+    let principal = input
+        .caller_arn
+        .clone()
+        .unwrap_or_else(|| ctx.arn("user/SimulatedUser"));
+    simulate(
+        ctx,
+        Simulation {
+            sources,
+            boundary,
+            principal,
+        },
+        Asked {
+            actions: &input.action_names,
+            resources: input.resource_arns.as_deref(),
+            resource_policy: input.resource_policy.as_deref(),
+            entries: input.context_entries.as_deref(),
+            max_items: input.max_items,
+            marker: input.marker.as_deref(),
+        },
+    )
+}
+
+/// The condition keys the documents' `Condition` elements name, sorted.
+fn context_keys<'a>(documents: impl Iterator<Item = &'a str>) -> Result<Vec<String>, ApiError> {
+    let mut keys = BTreeSet::new();
+    for doc in documents {
+        PolicyDocument::parse(doc).map_err(malformed)?;
+        let value: serde_json::Value = serde_json::from_str(doc).unwrap_or_default();
+        let statements = match &value["Statement"] {
+            serde_json::Value::Array(items) => items.clone(),
+            single => vec![single.clone()],
+        };
+        for st in statements {
+            for operator in st["Condition"]
+                .as_object()
+                .into_iter()
+                .flat_map(|c| c.values())
+            {
+                for key in operator.as_object().into_iter().flat_map(|o| o.keys()) {
+                    keys.insert(key.clone());
+                }
+            }
+        }
+    }
+    Ok(keys.into_iter().collect())
+}
+
+pub async fn get_context_keys_for_principal_policy(
+    ctx: &OpContext<'_>,
+    input: iam::GetContextKeysForPrincipalPolicyRequest,
+) -> OpResult<iam::GetContextKeysForPolicyResponse> {
+    let arn = authorize_source(ctx, &input.policy_source_arn)?;
+    let (sources, _) = stored_sources(ctx.state(), &arn)
+        .ok_or_else(|| no_such_source(&input.policy_source_arn))?;
+    let docs = sources
+        .iter()
+        .map(|s| s.document.as_str())
+        .chain(input.policy_input_list.iter().flatten().map(String::as_str));
+    Ok(iam::GetContextKeysForPolicyResponse {
+        context_key_names: Some(context_keys(docs)?),
+    })
+}
+
+pub async fn get_context_keys_for_custom_policy(
+    ctx: &OpContext<'_>,
+    input: iam::GetContextKeysForCustomPolicyRequest,
+) -> OpResult<iam::GetContextKeysForPolicyResponse> {
+    ctx.authorize_arn("*".into())?;
+    Ok(iam::GetContextKeysForPolicyResponse {
+        context_key_names: Some(context_keys(
+            input.policy_input_list.iter().map(String::as_str),
+        )?),
+    })
+}
