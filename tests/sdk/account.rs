@@ -158,3 +158,72 @@ async fn account_summary_and_authorization_details() {
     );
     node.stop().await;
 }
+
+/// The credential report: AWS's CSV columns, a row for root and each user,
+/// keys with their state, base64 on the wire as AWS sends it (the SDK
+/// decodes it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_credential_report_lists_every_users_credentials() {
+    let db = TestDatabase::for_server().await;
+    let node = Node::start(&db).await;
+    let root = node.root_iam();
+    let missing = root.get_credential_report().send().await;
+    assert!(missing.is_err(), "no report before one is generated");
+    root.create_user()
+        .user_name("plain")
+        .send()
+        .await
+        .must("CreateUser");
+    root.create_user()
+        .user_name("keyholder")
+        .send()
+        .await
+        .must("CreateUser");
+    let key = root
+        .create_access_key()
+        .user_name("keyholder")
+        .send()
+        .await
+        .must("CreateAccessKey");
+    let key_id = key.access_key().unwrap().access_key_id().to_owned();
+    root.update_access_key()
+        .user_name("keyholder")
+        .access_key_id(&key_id)
+        .status(aws_sdk_iam::types::StatusType::Inactive)
+        .send()
+        .await
+        .must("UpdateAccessKey");
+    let generated = root
+        .generate_credential_report()
+        .send()
+        .await
+        .must("GenerateCredentialReport");
+    assert_eq!(
+        generated.state(),
+        Some(&aws_sdk_iam::types::ReportStateType::Complete)
+    );
+    let report = root
+        .get_credential_report()
+        .send()
+        .await
+        .must("GetCredentialReport");
+    let csv = String::from_utf8(report.content().unwrap().as_ref().to_vec()).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("user,arn,user_creation_time,password_enabled,"),
+        "{csv}"
+    );
+    assert_eq!(lines[0].split(',').count(), 22);
+    assert!(lines[1].starts_with("<root_account>,"), "{csv}");
+    let holder = lines.iter().find(|l| l.starts_with("keyholder,")).unwrap();
+    let cells: Vec<&str> = holder.split(',').collect();
+    assert_eq!(
+        cells[1],
+        format!("arn:aws:iam::{}:user/keyholder", crate::harness::ACCOUNT)
+    );
+    assert_eq!(cells[3], "false", "no password");
+    assert_eq!(cells[8], "false", "the key is inactive");
+    assert_ne!(cells[9], "N/A", "its rotation time");
+    assert_eq!(cells[13], "false", "no second key");
+    assert_eq!(lines.len(), 4, "root and two users: {csv}");
+}

@@ -62,6 +62,8 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     /// When this node last recorded each access key's use (see
     /// `record_key_use`).
+    /// The credential report this node made last, and when.
+    pub credential_report: Arc<std::sync::Mutex<Option<(chrono::DateTime<chrono::Utc>, Vec<u8>)>>>,
     /// Which refusals this node recorded lately (`edge::denials`).
     pub denials: Arc<std::sync::Mutex<crate::edge::denials::DenialGate>>,
     pub key_use:
@@ -338,6 +340,7 @@ impl Application {
             master_key,
             key_use: Default::default(),
             denials: Default::default(),
+            credential_report: Default::default(),
         };
         Ok(Application {
             listener,

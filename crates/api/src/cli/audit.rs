@@ -218,6 +218,7 @@ async fn run(
         ),
         key_use: Default::default(),
         denials: Default::default(),
+        credential_report: Default::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

@@ -160,6 +160,8 @@ registry! {
     // The account
     iam::GetAccountSummary => ops::account::summary;
     iam::GetAccountAuthorizationDetails => ops::account::authorization_details;
+    iam::GenerateCredentialReport => ops::credential_report::generate;
+    iam::GetCredentialReport => ops::credential_report::get;
     // The policy simulator
     iam::SimulatePrincipalPolicy => ops::simulate::simulate_principal_policy;
     iam::SimulateCustomPolicy => ops::simulate::simulate_custom_policy;

@@ -7,6 +7,7 @@ pub mod account;
 pub mod attachments;
 pub mod audit;
 pub mod caller;
+pub mod credential_report;
 pub mod decisions;
 pub mod diff;
 mod entity;

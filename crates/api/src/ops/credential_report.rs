@@ -1,0 +1,170 @@
+//! `GenerateCredentialReport` and `GetCredentialReport`: AWS's CSV of every
+//! user's credentials (password, MFA, access keys and their last use),
+//! computed from the account's view, which is the log's.
+//!
+//! The report is made when it is asked for and kept by this node for four
+//! hours, as AWS keeps one; another node has its own (a client that
+//! generates on one node and reads on another gets `ReportNotPresent`, as
+//! AWS answers before a report exists). Certificates are `false`/`N/A`:
+//! iamd has no signing certificates.
+
+use chrono::{DateTime, Duration, Utc};
+use iam_domain::state::{AccessKey, AccessKeyStatus, CredentialOwner};
+use iam_domain::AccountState;
+use iam_wire::iam;
+
+use super::{OpContext, OpResult};
+use crate::query::ApiError;
+
+/// How long a report is served after it was made (AWS's four hours).
+const KEPT: Duration = Duration::hours(4);
+
+const COLUMNS: &str = "user,arn,user_creation_time,password_enabled,password_last_used,\
+password_last_changed,password_next_rotation,mfa_active,access_key_1_active,\
+access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,\
+access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,\
+access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,\
+cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated";
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// A CSV field: quoted when it holds a comma, quote or line break.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The five columns of one access key (or of none).
+fn key_columns(key: Option<&AccessKey>) -> [String; 5] {
+    match key {
+        None => [
+            "false".into(),
+            "N/A".into(),
+            "N/A".into(),
+            "N/A".into(),
+            "N/A".into(),
+        ],
+        Some(k) => {
+            let used = k.last_used.as_ref();
+            [
+                (k.status == AccessKeyStatus::Active).to_string(),
+                time(&k.created_at),
+                used.map_or("N/A".into(), |u| time(&u.used_at)),
+                used.map_or("N/A".into(), |u| u.region.clone()),
+                used.map_or("N/A".into(), |u| u.service_name.clone()),
+            ]
+        }
+    }
+}
+
+fn keys_of<'s>(state: &'s AccountState, owner: &CredentialOwner) -> Vec<&'s AccessKey> {
+    let mut keys: Vec<&AccessKey> = state
+        .access_keys
+        .values()
+        .filter(|k| k.owner == *owner)
+        .map(|k| &**k)
+        .collect();
+    keys.sort_by_key(|k| k.created_at);
+    keys
+}
+
+/// The report's CSV text.
+pub fn report(state: &AccountState, account: &str) -> String {
+    let mut out = String::from(COLUMNS);
+    out.push('\n');
+    let mut row = |cells: Vec<String>| {
+        out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    };
+    if let Some(a) = &state.account {
+        let keys = keys_of(state, &CredentialOwner::Root);
+        let mut cells = vec![
+            "<root_account>".to_owned(),
+            format!("arn:aws:iam::{account}:root"),
+            time(&a.created_at),
+            "not_supported".into(),
+            "N/A".into(),
+            "not_supported".into(),
+            "not_supported".into(),
+            (!a.root_mfa_devices.is_empty()).to_string(),
+        ];
+        cells.extend(key_columns(keys.first().copied()));
+        cells.extend(key_columns(keys.get(1).copied()));
+        cells.extend(["false", "N/A", "false", "N/A"].map(String::from));
+        row(cells);
+    }
+    for u in state.users.values() {
+        let keys = keys_of(
+            state,
+            &CredentialOwner::User {
+                user_name: u.name.clone(),
+            },
+        );
+        let login = u.login_profile.as_ref();
+        let mut cells = vec![
+            u.name.as_str().to_owned(),
+            state.user_arn(u).map(|a| a.to_string()).unwrap_or_default(),
+            time(&u.created_at),
+            login.is_some().to_string(),
+            "N/A".into(),
+            login.map_or("N/A".into(), |l| time(&l.created_at)),
+            "N/A".into(),
+            (!u.mfa_devices.is_empty()).to_string(),
+        ];
+        cells.extend(key_columns(keys.first().copied()));
+        cells.extend(key_columns(keys.get(1).copied()));
+        cells.extend(["false", "N/A", "false", "N/A"].map(String::from));
+        row(cells);
+    }
+    out
+}
+
+pub async fn generate(
+    ctx: &OpContext<'_>,
+    _: (),
+) -> OpResult<iam::GenerateCredentialReportResponse> {
+    ctx.authorize_arn("*".into())?;
+    let csv = report(ctx.state(), ctx.account());
+    *ctx.state
+        .credential_report
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some((ctx.now, csv.into_bytes()));
+    Ok(iam::GenerateCredentialReportResponse {
+        state: Some(iam::ReportStateType::Complete),
+        description: Some("The credential report is ready.".into()),
+    })
+}
+
+pub async fn get(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetCredentialReportResponse> {
+    ctx.authorize_arn("*".into())?;
+    let kept = ctx
+        .state
+        .credential_report
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let Some((generated, content)) = kept else {
+        return Err(ApiError::new(
+            410,
+            "ReportNotPresent",
+            "Credential report not present. Use GenerateCredentialReport to generate a report.",
+        ));
+    };
+    if ctx.now - generated > KEPT {
+        return Err(ApiError::new(
+            410,
+            "ReportExpired",
+            "Credential report expired. Use GenerateCredentialReport to generate a new report.",
+        ));
+    }
+    Ok(iam::GetCredentialReportResponse {
+        content: Some(content),
+        report_format: Some(iam::ReportFormatType::TextCsv),
+        generated_time: Some(generated),
+    })
+}
