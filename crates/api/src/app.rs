@@ -63,7 +63,7 @@ pub struct AppState {
     /// When this node last recorded each access key's use (see
     /// `record_key_use`).
     /// The credential report this node made last, and when.
-    pub credential_report: Arc<std::sync::Mutex<Option<(chrono::DateTime<chrono::Utc>, Vec<u8>)>>>,
+    pub credential_report: Arc<std::sync::Mutex<crate::ops::credential_report::Kept>>,
     /// Which refusals this node recorded lately (`edge::denials`).
     pub denials: Arc<std::sync::Mutex<crate::edge::denials::DenialGate>>,
     pub key_use:

@@ -16,6 +16,9 @@ use iam_wire::iam;
 use super::{OpContext, OpResult};
 use crate::query::ApiError;
 
+/// The report a node made last: when, and its CSV bytes.
+pub type Kept = Option<(DateTime<Utc>, Vec<u8>)>;
+
 /// How long a report is served after it was made (AWS's four hours).
 const KEPT: Duration = Duration::hours(4);
 
