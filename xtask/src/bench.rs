@@ -267,6 +267,21 @@ fn server(args: &[String]) -> Result<()> {
             figure(&format!("createuser_{clients}_p99_ms"))?
         );
     }
+    for clients in [1, 32] {
+        let one = figure(&format!("authorize_{clients}_per_s"))?;
+        let getuser = figure(&format!("getuser_{clients}_per_s"))?;
+        println!(
+            "| /v1/authorize | {clients} | {one:.0} decisions/s ({:.0}% of GetUser's {getuser:.0}/s) | {:.2} ms | {:.2} ms | 32 clients: ≥ 20,000 decisions/s |",
+            100.0 * one / getuser,
+            figure(&format!("authorize_{clients}_p50_ms"))?,
+            figure(&format!("authorize_{clients}_p99_ms"))?
+        );
+        println!(
+            "| /v1/authorize/batch of 1,000 | {clients} | {:.0} decisions/s | {:.2} ms | | ≥ 500,000 decisions/s |",
+            figure(&format!("batch_{clients}_decisions_per_s"))?,
+            figure(&format!("batch_{clients}_p50_ms"))?
+        );
+    }
     println!("\n{seconds} s per measurement; {}", pg.description);
     Ok(())
 }

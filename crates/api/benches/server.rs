@@ -20,7 +20,7 @@ use sqlx::{Connection, Executor};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:CreateUser"],"Resource":"arn:aws:iam::123456789012:user/*"},{"Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}]}"#;
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:CreateUser","iamd:Authorize"],"Resource":"arn:aws:iam::123456789012:user/*"},{"Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}]}"#;
 
 /// A keep-alive HTTP/1.1 connection that sends signed Query requests.
 struct Conn {
@@ -43,14 +43,26 @@ impl Conn {
     }
 
     async fn call(&mut self, body: &str) -> (u16, String) {
+        self.post("/", "application/x-www-form-urlencoded", "iam", body)
+            .await
+    }
+
+    /// A signed POST of `body` to `path`, for `service`.
+    async fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        service: &str,
+        body: &str,
+    ) -> (u16, String) {
         let host = self.addr.to_string();
         let headers: Vec<(&str, &[u8])> = vec![
             ("host", host.as_bytes()),
-            ("content-type", b"application/x-www-form-urlencoded"),
+            ("content-type", content_type.as_bytes()),
         ];
         let req = HttpRequest {
             method: "POST",
-            path: "/",
+            path,
             query: "",
             headers: &headers,
             body: body.as_bytes(),
@@ -64,13 +76,13 @@ impl Conn {
                     security_token: None,
                 },
                 region: "us-east-1",
-                service: "iam",
+                service,
                 time: Utc::now(),
                 settings: SigningSettings::default(),
             },
         );
         let mut text = format!(
-            "POST / HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n",
+            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n",
             body.len()
         );
         for (k, v) in &signed.headers {
@@ -159,6 +171,47 @@ async fn run(
                 assert_eq!(status, 200, "{text}");
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 n += 1;
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Figures {
+        per_second: all.len() as f64 / elapsed,
+        p50_ms: all[all.len() / 2],
+        p99_ms: all[(all.len() * 99 / 100).min(all.len() - 1)],
+    }
+}
+
+/// Like [`run`], for `/v1/authorize` or `/v1/authorize/batch` (JSON,
+/// signed for `iamd`), counting `per_request` decisions per answer.
+async fn run_v1(
+    addr: SocketAddr,
+    key: &str,
+    secret: &str,
+    clients: usize,
+    seconds: u64,
+    path: &'static str,
+    body: String,
+) -> Figures {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (key, secret, body) = (key.to_owned(), secret.to_owned(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr, &key, &secret).await;
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let (status, text) = conn.post(path, "application/json", "iamd", &body).await;
+                assert_eq!(status, 200, "{text}");
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             latencies
         }));
@@ -332,6 +385,40 @@ async fn main() {
         println!("getuser_{clients}_per_s {:.1}", f.per_second);
         println!("getuser_{clients}_p50_ms {:.3}", f.p50_ms);
         println!("getuser_{clients}_p99_ms {:.3}", f.p99_ms);
+    }
+    // iamd as a decision point: one decision per request, and batches of
+    // 1,000, asked by the same user (allowed `iamd:Authorize` on users).
+    let one = r#"{"principal":"arn:aws:iam::123456789012:user/target","action":"s3:GetObject","resource":"arn:aws:s3:::bucket/key","context":{"aws:SourceIp":"10.0.0.1"}}"#;
+    let batch = format!(r#"{{"requests":[{}]}}"#, vec![one; 1000].join(","));
+    for clients in [1usize, 32] {
+        let f = run_v1(
+            addr,
+            &id,
+            &secret,
+            clients,
+            seconds,
+            "/v1/authorize",
+            one.to_owned(),
+        )
+        .await;
+        println!("authorize_{clients}_per_s {:.1}", f.per_second);
+        println!("authorize_{clients}_p50_ms {:.3}", f.p50_ms);
+        println!("authorize_{clients}_p99_ms {:.3}", f.p99_ms);
+        let f = run_v1(
+            addr,
+            &id,
+            &secret,
+            clients,
+            seconds,
+            "/v1/authorize/batch",
+            batch.clone(),
+        )
+        .await;
+        println!(
+            "batch_{clients}_decisions_per_s {:.1}",
+            f.per_second * 1000.0
+        );
+        println!("batch_{clients}_p50_ms {:.3}", f.p50_ms);
     }
     // Each CreateUser run sits between two runs of its baseline (the store's
     // own single-event appends with as many writers as clients), and the

@@ -474,13 +474,18 @@ pub async fn authorize_batch(
     ctx: &OpContext<'_>,
     input: iamd::AuthorizeBatchRequest,
 ) -> OpResult<iamd::AuthorizeBatchResponse> {
+    // Each principal asked about is authorized once, however many of the
+    // batch's requests name it.
+    let mut asked = std::collections::HashSet::new();
     for request in &input.requests {
         if request.as_of.as_ref().is_some_and(|d| !d.0.is_null()) {
             return Err(ApiError::validation(
                 "A batch is answered at one moment: give as_of once, beside requests.",
             ));
         }
-        authorize_asking(ctx, request)?;
+        if asked.insert((&request.principal, &request.access_key_id)) {
+            authorize_asking(ctx, request)?;
+        }
         check_context(request)?;
     }
     let moment = moment(ctx, input.as_of.as_ref()).await?;
