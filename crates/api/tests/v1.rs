@@ -1048,3 +1048,133 @@ async fn the_audit_commands_answer_as_the_api_does() {
     );
     app.stop().await;
 }
+
+/// The attacks of the fifth hostile review: a read of the past is denied
+/// where a deny holds on the entity today (moved under a denied path,
+/// tagged since); GetCallerIdentity takes no moment (it would tell anyone
+/// the log position of any time); the simulator weighs a bounded number of
+/// pairs; what a caller writes into a refusal's record is bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_past_is_read_under_todays_denies() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "victim")]).await;
+    let then = position(
+        &root
+            .ok(
+                "PutUserPolicy",
+                &[
+                    ("UserName", "victim"),
+                    ("PolicyName", "secret-doc"),
+                    ("PolicyDocument", READ_PAYROLL),
+                ],
+            )
+            .await,
+    );
+    root.ok(
+        "UpdateUser",
+        &[("UserName", "victim"), ("NewPath", "/secret/")],
+    )
+    .await;
+    root.ok("CreateUser", &[("UserName", "tagged")]).await;
+    let before_tag = position(&root.ok("GetUser", &[("UserName", "tagged")]).await);
+    root.ok(
+        "TagUser",
+        &[
+            ("UserName", "tagged"),
+            ("Tags.member.1.Key", "classified"),
+            ("Tags.member.1.Value", "true"),
+        ],
+    )
+    .await;
+    let mallory = user_with_policy(
+        &root,
+        "mallory",
+        &format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:Simulate*"],"Resource":"*"}},
+            {{"Effect":"Deny","Action":"iam:*","Resource":"arn:aws:iam::{ACCOUNT}:user/secret/*"}},
+            {{"Effect":"Deny","Action":"iam:*","Resource":"*","Condition":{{"StringEquals":{{"iam:ResourceTag/classified":"true"}}}}}}]}}"#
+        ),
+    )
+    .await;
+    let past = |p: u64| p.to_string();
+    let moved = mallory
+        .call_with(
+            "GetUserPolicy",
+            &[("UserName", "victim"), ("PolicyName", "secret-doc")],
+            &[("x-iamd-as-of", &past(then))],
+        )
+        .await;
+    assert_eq!(moved.status, 403, "{}", moved.body);
+    let tagged = mallory
+        .call_with(
+            "GetUser",
+            &[("UserName", "tagged")],
+            &[("x-iamd-as-of", &past(before_tag))],
+        )
+        .await;
+    assert_eq!(tagged.status, 403, "{}", tagged.body);
+    // Allowed today and then: read as it was.
+    let own = mallory
+        .call_with("GetUser", &[("UserName", "mallory")], &[])
+        .await;
+    assert_eq!(own.status, 200);
+
+    let identity = mallory
+        .call_with(
+            "GetCallerIdentity",
+            &[],
+            &[("x-iamd-as-of", "2000-01-01T00:00:00Z")],
+        )
+        .await;
+    assert_eq!(identity.status, 400, "{}", identity.body);
+    assert!(identity.header(iam_api::app::POSITION_HEADER).is_none());
+    let future = root
+        .call_with(
+            "ListUsers",
+            &[],
+            &[("x-iamd-as-of", "2200-01-01T00:00:00Z")],
+        )
+        .await;
+    assert_eq!(future.status, 400, "{}", future.body);
+
+    let mut params = vec![(
+        "PolicyInputList.member.1".to_owned(),
+        READ_PAYROLL.to_owned(),
+    )];
+    for i in 1..=40 {
+        params.push((format!("ActionNames.member.{i}"), format!("s3:Action{i}")));
+        params.push((
+            format!("ResourceArns.member.{i}"),
+            format!("arn:aws:s3:::b{i}"),
+        ));
+    }
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let too_many = mallory.call("SimulateCustomPolicy", &params).await;
+    assert_eq!(
+        too_many.error_code().as_deref(),
+        Some("InvalidInput"),
+        "{}",
+        too_many.body
+    );
+
+    let long_agent = "x".repeat(20_000);
+    mallory
+        .call_with(
+            "DeleteUser",
+            &[("UserName", "victim")],
+            &[("user-agent", &long_agent)],
+        )
+        .await;
+    let denied = body(&root.v1("GET", "/v1/events", "outcome=denied", None).await);
+    let agent = denied["events"][0]["actor"]["user_agent"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(agent.len() <= 256, "{} bytes", agent.len());
+    app.stop().await;
+}

@@ -26,7 +26,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use iam_domain::metadata::{Actor, EventMetadata};
-use iam_event_store::Position;
+use iam_event_store::{Position, Until};
 use iam_wire::{OperationSpec, Service};
 
 use crate::app::{AppState, MAX_BODY, MIN_POSITION_HEADER, POSITION_HEADER};
@@ -442,7 +442,10 @@ impl Request<'_> {
             return Ok((view.clone(), view, None));
         };
         let is_read = spec.name.starts_with("Get") || spec.name.starts_with("List");
-        if spec.service == Service::Iamd || !is_read {
+        // GetCallerIdentity authorizes nothing: answering it at a moment
+        // would tell anyone the log position of any time.
+        let public = spec.service != Service::Iam;
+        if public || !is_read {
             return Err(as_of_write());
         }
         let text = header.to_str().unwrap_or_default();
@@ -454,6 +457,13 @@ impl Request<'_> {
                 "{AS_OF_HEADER} must be an RFC 3339 time or a log position"
             ))
         })?;
+        if let Until::Time(t) = until {
+            if t > chrono::Utc::now() {
+                return Err(ApiError::validation(format!(
+                    "{AS_OF_HEADER} names a time after now: the future has no view yet"
+                )));
+            }
+        }
         let (past, position) = crate::ops::decisions::view_as_of(self.state, until).await?;
         Ok((Some(past), view, Some(position)))
     }
@@ -522,17 +532,25 @@ impl Request<'_> {
             },
             request_id: self.request_id.to_owned(),
             source_ip: Some(source_ip.to_owned()),
+            // Bounded: the caller chooses it, and it is stored with every
+            // event the request appends (refusals included).
             user_agent: self
                 .headers
                 .get("user-agent")
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+                .map(|ua| clip(ua, 256)),
             correlation_id: None,
             causation_id: None,
             action: Some(format!("{}:{}", spec.service.name(), spec.name)),
             target: None,
         }
     }
+}
+
+/// `text` without control characters, cut to `max` characters: what a
+/// caller chose is stored bounded and printable.
+fn clip(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
 /// Runs one operation of iamd's own API in this process, as the account's
@@ -605,6 +623,7 @@ async fn record_denial(ctx: &OpContext<'_>) {
         .unwrap_or_else(|p| p.into_inner())
         .admit(&ctx.caller.arn(), &action, &target, ctx.now);
     let Some(suppressed) = admitted else { return };
+    let target = clip(&target, 2048);
     let mut metadata = ctx.metadata.clone();
     metadata.action = Some(action.clone());
     metadata.target = Some(target.clone());

@@ -83,6 +83,17 @@ impl OpContext<'_> {
             .unwrap_or_else(|| EMPTY.get_or_init(AccountState::default))
     }
 
+    /// The state authorization reads targets from: the current one, also
+    /// for a read at a past moment (who may read an entity, and on which
+    /// ARN, tags and boundary, is decided by what it is today).
+    pub fn authorizing_state(&self) -> &AccountState {
+        static EMPTY: std::sync::OnceLock<AccountState> = std::sync::OnceLock::new();
+        self.authorizing_view
+            .as_deref()
+            .map(|v| &v.state)
+            .unwrap_or_else(|| EMPTY.get_or_init(AccountState::default))
+    }
+
     /// Authorizes this operation's action on `target` for the caller, with
     /// the condition keys AWS defines for the action.
     pub fn authorize(&self, target: &Target) -> Result<(), ApiError> {
@@ -117,6 +128,22 @@ impl OpContext<'_> {
             }
             return Err(e);
         }
+        if self.as_of.is_some() {
+            // A read of the past is allowed on the entity as it is and as
+            // it was then: a deny on either holds (a user moved under a
+            // denied path, tagged since, or deleted).
+            let then = target.resolve_again(self.state(), self.account());
+            if then != *target {
+                authz::authorize(
+                    self.caller,
+                    self.authorizing_view.as_deref(),
+                    (operation.service.name(), action),
+                    &then,
+                    self.params,
+                    &self.facts,
+                )?;
+            }
+        }
         self.first_target
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -141,17 +168,17 @@ impl OpContext<'_> {
 
     /// The user `name` resolves to, as an authorization target.
     pub fn user_target(&self, name: &iam_domain::names::UserName) -> Target {
-        Target::user(self.state(), self.account(), name)
+        Target::user(self.authorizing_state(), self.account(), name)
     }
 
     /// The group `name` resolves to, as an authorization target.
     pub fn group_target(&self, name: &iam_domain::names::GroupName) -> Target {
-        Target::group(self.state(), self.account(), name)
+        Target::group(self.authorizing_state(), self.account(), name)
     }
 
     /// The role `name` resolves to, as an authorization target.
     pub fn role_target(&self, name: &iam_domain::names::RoleName) -> Target {
-        Target::role(self.state(), self.account(), name)
+        Target::role(self.authorizing_state(), self.account(), name)
     }
 
     /// A managed policy ARN from the request. An AWS managed policy's ARN
@@ -183,7 +210,7 @@ impl OpContext<'_> {
 
     /// The managed policy `arn` names, as an authorization target.
     pub fn policy_target(&self, arn: &iam_domain::Arn) -> Target {
-        Target::policy(self.state(), arn)
+        Target::policy(self.authorizing_state(), arn)
     }
 
     /// Decides and appends a command, returning the new position.

@@ -21,6 +21,9 @@ use iam_wire::iam;
 use super::{OpContext, OpResult};
 use crate::query::ApiError;
 
+/// The most action and resource pairs one simulation weighs.
+const MAX_RESULTS: usize = 1_000;
+
 /// A policy taking part, with how AWS's answer names it.
 struct Source {
     id: String,
@@ -149,6 +152,20 @@ fn simulate(
     }
     let star = ["*".to_owned()];
     let resources = resources.filter(|r| !r.is_empty()).unwrap_or(&star);
+    // Every action is weighed on every resource: the product is bounded
+    // (a hostile review made 1,500 × 1,500 take 19 s and 1.2 GB).
+    if actions.len().saturating_mul(resources.len()) > MAX_RESULTS {
+        return Err(ApiError::new(
+            400,
+            "InvalidInput",
+            format!(
+                "A simulation weighs at most {MAX_RESULTS} action and resource pairs; \
+                 this one asks for {} × {}.",
+                actions.len(),
+                resources.len()
+            ),
+        ));
+    }
     let context = context(entries);
     let mut results = Vec::new();
     for action in actions {
