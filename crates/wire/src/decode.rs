@@ -264,20 +264,25 @@ impl Decode for Secret {
     }
 }
 
+/// An integer member's value, or the violation of not being one.
+fn integer<T: std::str::FromStr>(node: &Node, path: &str, v: &mut Violations) -> Option<T> {
+    let t = text(node, path, v, "an integer")?;
+    match t.parse::<T>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            v.push(
+                path,
+                shown(t, &Constraint::NONE).as_deref(),
+                "Member must be an integer",
+            );
+            None
+        }
+    }
+}
+
 impl Decode for i32 {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
-        let t = text(node, path, v, "an integer")?;
-        match t.parse::<i32>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                v.push(
-                    path,
-                    shown(t, &Constraint::NONE).as_deref(),
-                    "Member must be an integer",
-                );
-                None
-            }
-        }
+        integer(node, path, v)
     }
 
     fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
@@ -307,18 +312,7 @@ fn check_range(n: i64, path: &str, c: &Constraint, v: &mut Violations) {
 
 impl Decode for i64 {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
-        let t = text(node, path, v, "an integer")?;
-        match t.parse::<i64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                v.push(
-                    path,
-                    shown(t, &Constraint::NONE).as_deref(),
-                    "Member must be an integer",
-                );
-                None
-            }
-        }
+        integer(node, path, v)
     }
 
     fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {

@@ -545,14 +545,57 @@ pub async fn get_access_history(
         resource: input.resource.clone(),
         ..Default::default()
     };
+    let head = ctx.state.projection.position();
+    let mut segments: Vec<iamd::Segment> = Vec::new();
+    let mut existed = false;
+    replay_stream(ctx, head, |view, e| {
+        let decision = match subject(&view.state, ctx.account(), &request) {
+            Ok(s) => Some(decide((view, e.recorded_at), ctx.account(), &s, &request)?.decision),
+            Err(_) => None,
+        };
+        let current = segments
+            .last()
+            .filter(|s| s.to.is_none())
+            .map(|s| s.decision.clone());
+        if decision == current {
+            return Ok(());
+        }
+        if let Some(open) = segments.last_mut().filter(|s| s.to.is_none()) {
+            open.to = Some(boundary(e));
+        }
+        if let Some(decision) = decision {
+            existed = true;
+            segments.push(iamd::Segment {
+                decision,
+                from: boundary(e),
+                to: None,
+            });
+        }
+        Ok(())
+    })
+    .await?;
+    if !existed {
+        return Err(no_such_principal(&input.principal));
+    }
+    Ok(iamd::GetAccessHistoryResponse {
+        segments,
+        position: head.0 as i64,
+    })
+}
+
+/// Replays the account's stream from its first event up to `until`,
+/// handing the view after each event to `each`: access history and
+/// permission diffs are both "what was true after every change".
+pub(super) async fn replay_stream(
+    ctx: &OpContext<'_>,
+    until: Position,
+    mut each: impl FnMut(&AccountView, &iam_event_store::RecordedEvent) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
     let store = ctx.state.projection.store();
     let stream = ctx.state.account_id.stream_name();
-    let head = ctx.state.projection.position();
     let mut view = AccountView::default();
-    let mut segments: Vec<iamd::Segment> = Vec::new();
     let mut version = 0;
-    let mut existed = false;
-    'read: loop {
+    loop {
         let batch = store
             .read_stream(&stream, version, 1_000)
             .await
@@ -561,45 +604,15 @@ pub async fn get_access_history(
                 ApiError::internal()
             })?;
         if batch.is_empty() {
-            break;
+            return Ok(());
         }
         for e in &batch {
-            if e.position > head {
-                break 'read;
+            if e.position > until {
+                return Ok(());
             }
             version = e.stream_version;
             view.apply(e)?;
-            let decision = match subject(&view.state, ctx.account(), &request) {
-                Ok(s) => {
-                    Some(decide((&view, e.recorded_at), ctx.account(), &s, &request)?.decision)
-                }
-                Err(_) => None,
-            };
-            let current = segments
-                .last()
-                .filter(|s| s.to.is_none())
-                .map(|s| s.decision.clone());
-            if decision == current {
-                continue;
-            }
-            if let Some(open) = segments.last_mut().filter(|s| s.to.is_none()) {
-                open.to = Some(boundary(e));
-            }
-            if let Some(decision) = decision {
-                existed = true;
-                segments.push(iamd::Segment {
-                    decision,
-                    from: boundary(e),
-                    to: None,
-                });
-            }
+            each(&view, e)?;
         }
     }
-    if !existed {
-        return Err(no_such_principal(&input.principal));
-    }
-    Ok(iamd::GetAccessHistoryResponse {
-        segments,
-        position: head.0 as i64,
-    })
 }

@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 use iam_domain::names::NameKey;
 use iam_domain::state::InlinePolicy;
 use iam_domain::{AccountState, Arn};
-use iam_projection::AccountView;
 use iam_wire::{iamd, Document};
 
 use super::{OpContext, OpResult};
@@ -150,44 +149,26 @@ pub async fn get_permissions_diff(
             "from must not be after to, and neither after this node's log position",
         ));
     }
-    let stream = ctx.state.account_id.stream_name();
-    let mut view = AccountView::default();
-    let mut version = 0;
     let mut before: Option<Statements> = None;
     let mut at_from: Option<Statements> = None;
     let mut events = Vec::new();
-    'read: loop {
-        let batch = store
-            .read_stream(&stream, version, 1_000)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "reading the account's stream");
-                ApiError::internal()
-            })?;
-        if batch.is_empty() {
-            break;
+    super::decisions::replay_stream(ctx, to, |view, e| {
+        let now = statements(&view.state, &input.principal);
+        if e.position > from && now != before {
+            events.push(iamd::Boundary {
+                position: e.position.0 as i64,
+                recorded_at: e.recorded_at,
+                event_id: e.event_id.to_string(),
+                r#type: e.event_type.clone(),
+            });
         }
-        for e in &batch {
-            if e.position > to {
-                break 'read;
-            }
-            version = e.stream_version;
-            view.apply(e)?;
-            let now = statements(&view.state, &input.principal);
-            if e.position > from && now != before {
-                events.push(iamd::Boundary {
-                    position: e.position.0 as i64,
-                    recorded_at: e.recorded_at,
-                    event_id: e.event_id.to_string(),
-                    r#type: e.event_type.clone(),
-                });
-            }
-            if e.position <= from {
-                at_from = now.clone();
-            }
-            before = now;
+        if e.position <= from {
+            at_from = now.clone();
         }
-    }
+        before = now;
+        Ok(())
+    })
+    .await?;
     // A principal that did not exist yet (or any more) had no statements.
     let (old, new) = match (at_from, before) {
         (None, None) => {
