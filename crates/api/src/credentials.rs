@@ -132,10 +132,11 @@ pub fn root_credentials(data_dir: &Path) -> Result<RootCredentials> {
         ),
     )?;
     // The secret stays in the file: standard output usually ends up in logs.
-    println!(
-        "iamd: generated root credentials for access key {} in {} (mode 0600); read the secret from that file",
-        creds.access_key_id,
-        path.display(),
+    // A log line, so that `--log-format json` prints nothing but JSON.
+    tracing::info!(
+        access_key_id = %creds.access_key_id,
+        file = %path.display(),
+        "generated root credentials (mode 0600); read the secret from that file"
     );
     Ok(creds)
 }

@@ -652,6 +652,57 @@ mod serve {
 /// The database remembers which master key sealed it: a node with another
 /// key, or without its key file, refuses to start and says why, instead of
 /// serving with secrets it cannot open (or generating a new key).
+/// `iamd serve --log-format json`: one JSON object a line, and every line
+/// logged while a request is served carries the request id the caller got.
+#[test]
+fn json_logs_carry_the_callers_request_id() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let data_dir =
+        std::env::temp_dir().join(format!("iamd-json-logs-{}", uuid::Uuid::new_v4().simple()));
+    let mut child = serve::serve_command(None, &data_dir, &[])
+        .args(["--log-format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_json = || -> serde_json::Value {
+        let line = lines.next().expect("a log line").unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    };
+    let addr: std::net::SocketAddr = loop {
+        let line = next_json();
+        if line["fields"]["message"] == "iamd listening" {
+            break line["fields"]["address"].as_str().unwrap().parse().unwrap();
+        }
+    };
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let body = "Action=GetUser&Version=2010-05-08";
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let id = reply
+        .lines()
+        .find_map(|l| l.strip_prefix("x-amzn-requestid: "))
+        .expect("a request id")
+        .trim()
+        .to_owned();
+    let logged = loop {
+        let line = next_json();
+        if line["fields"]["message"] == "authentication failed" {
+            break line;
+        }
+    };
+    assert_eq!(logged["span"]["request_id"], id, "{logged}");
+    let _ = child.kill();
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
 mod master_key {
     use super::serve::*;
     use iam_event_store::testing::TestDatabase;

@@ -43,17 +43,30 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long = "tls-key", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// `text`, or `json`: one JSON object a line, for log collectors; each
+    /// request's lines carry its `request_id`, the one the caller got
+    /// (`x-amzn-requestid`) and the audit trail's events record.
+    #[arg(long = "log-format", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        // Colour codes only for a terminal: logs piped to a file or a log
-        // collector stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if args.log_format == "json" {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            // Colour codes only for a terminal: logs piped to a file or a
+            // log collector stay plain text.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .with_env_filter(filter)
+            .init();
+    }
     if args.database_url.is_none() {
         std::fs::create_dir_all(&args.data_dir)?;
     }

@@ -170,7 +170,24 @@ async fn serve(
     named: Option<(Service, String)>,
     path_params: Vec<(String, String)>,
 ) -> Response {
+    use tracing::Instrument;
     let request_id = uuid::Uuid::new_v4().to_string();
+    // Every line logged while the request is served carries its id: the
+    // one the caller gets and the audit trail's events record.
+    let span = tracing::info_span!("request", request_id = %request_id);
+    serve_in_span(state, request, format, named, path_params, request_id)
+        .instrument(span)
+        .await
+}
+
+async fn serve_in_span(
+    state: AppState,
+    request: axum::extract::Request,
+    format: Format,
+    named: Option<(Service, String)>,
+    path_params: Vec<(String, String)>,
+    request_id: String,
+) -> Response {
     let (parts, body) = request.into_parts();
     let peer = parts
         .extensions
