@@ -700,6 +700,7 @@ fn json_logs_carry_the_callers_request_id() {
     };
     assert_eq!(logged["span"]["request_id"], id, "{logged}");
     let _ = child.kill();
+    let _ = child.wait();
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 
