@@ -62,6 +62,8 @@ pub struct AppState {
     pub master_key: Arc<MasterKey>,
     /// When this node last recorded each access key's use (see
     /// `record_key_use`).
+    /// Requests and decisions counted for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The credential report this node made last, and when.
     pub credential_report: Arc<std::sync::Mutex<crate::ops::credential_report::Kept>>,
     /// Which refusals this node recorded lately (`edge::denials`).
@@ -155,6 +157,21 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `/metrics` in Prometheus' text format.
+async fn metrics(state: &AppState) -> ([(&'static str, &'static str); 1], String) {
+    let views = state.projection.position().0;
+    let head = state
+        .store
+        .head()
+        .await
+        .map(|h| h.position.0)
+        .unwrap_or(views);
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(head, views),
+    )
+}
+
 /// The OpenAPI document of `/v1`: public, as AWS's API references are.
 async fn openapi() -> ([(&'static str, &'static str); 1], &'static str) {
     (
@@ -214,6 +231,8 @@ async fn not_found(uri: Uri) -> Response {
 /// A server bound to its address, not yet serving.
 pub struct Application {
     listener: tokio::net::TcpListener,
+    /// `/metrics`, apart from the API (`--metrics-listen`).
+    metrics_listener: Option<tokio::net::TcpListener>,
     router: Router,
     follower: tokio::task::JoinHandle<()>,
     state: AppState,
@@ -332,6 +351,14 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let metrics_listener = match config.server.metrics_listen {
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for metrics: {e}"))?,
+            ),
+            None => None,
+        };
         let state = AppState {
             store,
             projection,
@@ -341,8 +368,10 @@ impl Application {
             key_use: Default::default(),
             denials: Default::default(),
             credential_report: Default::default(),
+            metrics: Default::default(),
         };
         Ok(Application {
+            metrics_listener,
             listener,
             router: router(state.clone()),
             follower,
@@ -363,6 +392,13 @@ impl Application {
         &self.state
     }
 
+    /// The bound address of the metrics listener, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
     /// Whether the server speaks TLS.
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()
@@ -374,9 +410,27 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let metrics = self.metrics_listener.map(|listener| {
+            let state = self.state.clone();
+            let router = Router::new().route(
+                "/metrics",
+                get(move || {
+                    let state = state.clone();
+                    async move { metrics(&state).await }
+                }),
+            );
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, router).await {
+                    tracing::warn!(%error, "the metrics listener stopped");
+                }
+            })
+        });
         let result =
             crate::server::serve(self.listener, self.router, &self.server, self.tls, shutdown)
                 .await;
+        if let Some(task) = metrics {
+            task.abort();
+        }
         self.follower.abort();
         result
     }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod credentials;
 pub mod edge;
 pub mod integrity;
+pub mod metrics;
 pub mod ops;
 pub mod query;
 pub mod server;

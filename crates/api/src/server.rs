@@ -80,6 +80,9 @@ pub struct ServerOptions {
     pub body_budget: usize,
     /// Serve HTTPS with this certificate chain and key (PEM files).
     pub tls: Option<TlsFiles>,
+    /// Serve `/metrics` (Prometheus, unauthenticated) on this address, apart
+    /// from the API: bind it where only the scraper reaches.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for ServerOptions {
@@ -90,6 +93,7 @@ impl Default for ServerOptions {
             body_timeout: Duration::from_secs(10),
             body_budget: 64 << 20,
             tls: None,
+            metrics_listen: None,
         }
     }
 }

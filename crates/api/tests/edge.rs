@@ -995,3 +995,61 @@ async fn a_request_is_read_the_same_way_every_time() {
     assert!(!tags.body.contains("admin"), "{}", tags.body);
     app.stop().await;
 }
+
+/// `--metrics-listen`: Prometheus metrics on their own listener, counting
+/// requests by operation and status (a name no model has is `unknown`:
+/// callers cannot grow the series), decisions, and the log's position.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_and_decisions_on_their_own_listener() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn_with(
+        db.url(),
+        ServerOptions {
+            metrics_listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..ServerOptions::default()
+        },
+    )
+    .await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "m")]).await;
+    root.ok("GetUser", &[("UserName", "m")]).await;
+    root.call("GetUser", &[("UserName", "nobody")]).await;
+    root.call("NoSuchOperation1", &[]).await;
+    root.call("NoSuchOperation2", &[]).await;
+    let ask = serde_json::json!({"principal": format!("arn:aws:iam::{ACCOUNT}:user/m"), "action": "s3:GetObject", "resource": "*"});
+    root.v1("POST", "/v1/authorize", "", Some(&ask)).await;
+    let metrics = app.metrics_addr.expect("a metrics listener");
+    let reply = send_raw(
+        metrics,
+        format!("GET /metrics HTTP/1.1\r\nhost: {metrics}\r\nconnection: close\r\n\r\n")
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let text = reply.body;
+    for line in [
+        "iamd_requests_total{operation=\"GetUser\",status=\"200\"} 1",
+        "iamd_requests_total{operation=\"GetUser\",status=\"404\"} 1",
+        "iamd_requests_total{operation=\"CreateUser\",status=\"200\"} 1",
+        "iamd_requests_total{operation=\"unknown\",status=\"400\"} 2",
+        "iamd_requests_total{operation=\"Authorize\",status=\"200\"} 1",
+        "iamd_decisions_total{decision=\"ImplicitDeny\"} 1",
+        "iamd_request_seconds_count{operation=\"GetUser\"} 2",
+        "iamd_view_lag_positions 0",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    assert!(text.contains("iamd_log_head_position "));
+    // Not on the API's listener.
+    let api = send_raw(
+        app.addr,
+        format!(
+            "GET /metrics HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\r\n",
+            app.addr
+        )
+        .into_bytes(),
+    )
+    .await;
+    assert_eq!(api.status, 404);
+    app.stop().await;
+}

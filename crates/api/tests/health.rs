@@ -19,6 +19,7 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
         key_use: Default::default(),
         denials: Default::default(),
         credential_report: Default::default(),
+        metrics: Default::default(),
     }
 }
 

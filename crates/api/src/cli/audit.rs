@@ -219,6 +219,7 @@ async fn run(
         key_use: Default::default(),
         denials: Default::default(),
         credential_report: Default::default(),
+        metrics: Default::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// (`x-amzn-requestid`) and the audit trail's events record.
     #[arg(long = "log-format", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// Serve Prometheus metrics at `/metrics` on this address (no
+    /// authentication: bind it where only the scraper reaches).
+    #[arg(long = "metrics-listen")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -93,6 +97,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
                 _ => None,
             },
+            metrics_listen: args.metrics_listen,
             ..ServerOptions::default()
         },
     })

@@ -188,6 +188,32 @@ async fn serve_in_span(
     path_params: Vec<(String, String)>,
     request_id: String,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let metrics = state.metrics.clone();
+    let json_op = named
+        .as_ref()
+        .and_then(|(s, a)| s.operation(a))
+        .map(|o| o.name);
+    let (response, operation) =
+        serve_counted(state, request, format, named, path_params, request_id).await;
+    metrics.observe(
+        json_op.or(operation).unwrap_or("unknown"),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// Serves a request; also names its operation, when it is one of the
+/// models' (for the metrics' label).
+async fn serve_counted(
+    state: AppState,
+    request: axum::extract::Request,
+    format: Format,
+    named: Option<(Service, String)>,
+    path_params: Vec<(String, String)>,
+    request_id: String,
+) -> (Response, Option<&'static str>) {
     let (parts, body) = request.into_parts();
     let peer = parts
         .extensions
@@ -212,7 +238,7 @@ async fn serve_in_span(
                 response
                     .headers_mut()
                     .insert("connection", HeaderValue::from_static("close"));
-                return response;
+                return (response, None);
             }
         };
     let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
@@ -234,7 +260,7 @@ async fn serve_in_span(
             "Presigned requests and requests with an unsigned payload must not carry a body; \
              their parameters come from the signed query string only.",
         );
-        return error_response(format, &err, service, &request_id);
+        return (error_response(format, &err, service, &request_id), None);
     }
     // Only the operation's name is read before the caller is
     // authenticated (it picks the error's namespace); the parameters are
@@ -264,7 +290,8 @@ async fn serve_in_span(
         format,
     };
     let namespace_service = service.unwrap_or(early_service);
-    match request.handle(service, &action).await {
+    let operation = service.and_then(|s| s.operation(&action)).map(|o| o.name);
+    let response = match request.handle(service, &action).await {
         Ok(answer) => {
             let content_type = match format {
                 Format::Query => "text/xml",
@@ -282,7 +309,8 @@ async fn serve_in_span(
             response
         }
         Err(err) => error_response(format, &err, namespace_service, &request_id),
-    }
+    };
+    (response, operation)
 }
 
 /// A JSON request's body: an object (an empty body is `{}`).

@@ -462,6 +462,7 @@ pub async fn authorize(
     let moment = moment(ctx, input.as_of.as_ref()).await?;
     let subject = subject(&moment.view.state, ctx.account(), &input)?;
     let decision = decide((&moment.view, moment.time), ctx.account(), &subject, &input)?;
+    ctx.state.metrics.decision(&decision.decision);
     Ok(iamd::AuthorizeResponse {
         decision: decision.decision,
         matched: decision.matched,
@@ -492,12 +493,14 @@ pub async fn authorize_batch(
     let mut results = Vec::with_capacity(input.requests.len());
     for request in &input.requests {
         let subject = subject(&moment.view.state, ctx.account(), request)?;
-        results.push(decide(
+        let decision = decide(
             (&moment.view, moment.time),
             ctx.account(),
             &subject,
             request,
-        )?);
+        )?;
+        ctx.state.metrics.decision(&decision.decision);
+        results.push(decision);
     }
     Ok(iamd::AuthorizeBatchResponse {
         results,

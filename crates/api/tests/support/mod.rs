@@ -20,6 +20,8 @@ pub const ACCOUNT: &str = "123456789012";
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// `/metrics`, when the options asked for it.
+    pub metrics_addr: Option<SocketAddr>,
     pub root: RootCredentials,
     /// The server's own state, to create managed policies directly through
     /// its projection (the policy operations are not under test here).
@@ -55,6 +57,7 @@ impl TestApp {
         .await
         .expect("the server starts");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until_stopped(async move {
@@ -62,6 +65,7 @@ impl TestApp {
         }));
         TestApp {
             addr,
+            metrics_addr,
             root,
             state,
             stop: Some(tx),
