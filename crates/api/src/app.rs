@@ -301,21 +301,8 @@ impl Application {
                     names.join(", ")
                 );
             }
-            let bootstrap = EventMetadata {
-                actor: Actor {
-                    principal_arn: "iamd:bootstrap".into(),
-                    principal_id: None,
-                    access_key_id: None,
-                    session_name: None,
-                },
-                request_id: uuid::Uuid::new_v4().to_string(),
-                source_ip: None,
-                user_agent: None,
-                correlation_id: None,
-                causation_id: None,
-                action: None,
-                target: None,
-            };
+            let bootstrap =
+                EventMetadata::system("iamd:bootstrap", uuid::Uuid::new_v4().to_string());
             let create = Command::CreateAccount {
                 account_id: account_id.clone(),
                 now: chrono::Utc::now(),

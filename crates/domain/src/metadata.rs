@@ -49,6 +49,27 @@ pub struct EventMetadata {
 }
 
 impl EventMetadata {
+    /// Metadata of what iamd does on its own (`iamd:bootstrap` creating the
+    /// account, `iamd:cli` for the audit commands): no caller, a new
+    /// request id.
+    pub fn system(principal_arn: &str, request_id: String) -> EventMetadata {
+        EventMetadata {
+            actor: Actor {
+                principal_arn: principal_arn.to_owned(),
+                principal_id: None,
+                access_key_id: None,
+                session_name: None,
+            },
+            request_id,
+            source_ip: None,
+            user_agent: None,
+            correlation_id: None,
+            causation_id: None,
+            action: None,
+            target: None,
+        }
+    }
+
     /// Metadata as JSON for the store.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("metadata always serializes")

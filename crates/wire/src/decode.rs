@@ -187,6 +187,8 @@ pub trait Decode: Sized + Default {
     fn check(&self, _path: &str, _constraint: &Constraint, _violations: &mut Violations) {}
 }
 
+/// A scalar member's text: a Query value, a JSON string, or a JSON number
+/// or boolean (what an integer, boolean or timestamp member expects).
 fn text<'n>(
     node: &'n Node,
     path: &str,
@@ -194,12 +196,21 @@ fn text<'n>(
     what: &str,
 ) -> Option<&'n str> {
     match node {
-        Node::Text(t) => Some(t),
-        // A JSON number or boolean is what an integer or boolean member
-        // expects; a string member must be given a string.
-        Node::Literal(t) if what != "a string" => Some(t),
+        Node::Text(t) | Node::Literal(t) => Some(t),
         _ => {
             violations.push(path, None, &format!("Member must be {what}"));
+            None
+        }
+    }
+}
+
+/// A string member's text: a JSON number or boolean is not a string
+/// (`{"UserName": 7}` is refused).
+fn string<'n>(node: &'n Node, path: &str, violations: &mut Violations) -> Option<&'n str> {
+    match node {
+        Node::Text(t) => Some(t),
+        _ => {
+            violations.push(path, None, "Member must be a string");
             None
         }
     }
@@ -242,7 +253,7 @@ fn check_string(value: &str, path: &str, c: &Constraint, v: &mut Violations) {
 
 impl Decode for String {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
-        text(node, path, v, "a string").map(str::to_owned)
+        string(node, path, v).map(str::to_owned)
     }
 
     fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
@@ -252,7 +263,7 @@ impl Decode for String {
 
 impl Decode for Secret {
     fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
-        text(node, path, v, "a string").map(|t| Secret(t.to_owned()))
+        string(node, path, v).map(|t| Secret(t.to_owned()))
     }
 
     fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
@@ -556,7 +567,7 @@ pub fn decode_enum<T>(
     values: &[&str],
     parse: impl Fn(&str) -> Option<T>,
 ) -> Option<T> {
-    let t = text(node, path, v, "a string")?;
+    let t = string(node, path, v)?;
     match parse(t) {
         Some(value) => Some(value),
         None => {

@@ -454,17 +454,7 @@ fn doc(out: &mut String, item: &Value, indent: &str) -> Result<()> {
     let Some(html) = item["documentation"].as_str() else {
         return Ok(());
     };
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = super::plain_text(html);
     let sentence = match text.find(". ") {
         Some(i) => &text[..=i],
         None => text.as_str(),

@@ -122,6 +122,22 @@ fn fetch_models() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// A model's HTML documentation as plain text (tags dropped, whitespace
+/// runs made one space).
+pub(crate) fn plain_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Used by emit: the model's shapes.
 pub(crate) fn shapes(model: &Value) -> Result<&serde_json::Map<String, Value>> {
     model["shapes"].as_object().context("model has no shapes")

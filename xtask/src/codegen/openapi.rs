@@ -102,18 +102,7 @@ fn reference(shape: Option<&str>) -> Value {
 }
 
 fn summary(op: &Value) -> String {
-    let html = op["documentation"].as_str().unwrap_or_default();
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text.trim().to_owned()
+    super::plain_text(op["documentation"].as_str().unwrap_or_default())
 }
 
 fn schema(shape: &Value) -> Value {

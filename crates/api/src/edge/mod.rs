@@ -631,19 +631,8 @@ pub async fn call_local(
             now,
         },
         metadata: EventMetadata {
-            actor: Actor {
-                principal_arn: "iamd:cli".into(),
-                principal_id: None,
-                access_key_id: None,
-                session_name: None,
-            },
-            request_id: uuid::Uuid::new_v4().to_string(),
-            source_ip: None,
-            user_agent: None,
-            correlation_id: None,
-            causation_id: None,
             action: Some(format!("iamd:{name}")),
-            target: None,
+            ..EventMetadata::system("iamd:cli", uuid::Uuid::new_v4().to_string())
         },
         now,
         authorized: Default::default(),

@@ -8,11 +8,10 @@
 
 use std::collections::BTreeSet;
 
-use iam_domain::names::NameKey;
-use iam_domain::state::InlinePolicy;
 use iam_domain::{AccountState, Arn};
 use iam_wire::{iamd, Document};
 
+use super::stored_policies::{self, Origin};
 use super::{OpContext, OpResult};
 use crate::authz::Target;
 use crate::query::ApiError;
@@ -39,70 +38,25 @@ fn statements_of(out: &mut Statements, label: &str, document: &str) {
     }
 }
 
-fn inline(
-    out: &mut Statements,
-    owner: &str,
-    policies: &std::collections::BTreeMap<NameKey, InlinePolicy>,
-) {
-    for p in policies.values() {
-        statements_of(
-            out,
-            &format!("{owner}/inline/{}", p.name.as_str()),
-            &p.document,
-        );
-    }
-}
-
-fn attached(out: &mut Statements, state: &AccountState, keys: &BTreeSet<NameKey>) {
-    for p in keys.iter().filter_map(|k| state.policies.get(k)) {
-        let label = state
-            .policy_arn(p)
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        if let Some(v) = p.versions.get(&p.default_version) {
-            statements_of(out, &label, &v.document);
-        }
-    }
-}
-
 /// The principal's statements in `state`; `None` if it does not exist
-/// there under exactly the ARN asked about.
+/// there under exactly the ARN asked about (a user's groups' policies
+/// included; a group is not a principal).
 fn statements(state: &AccountState, principal: &str) -> Option<Statements> {
+    let arn = Arn::parse(principal).ok()?;
+    if matches!(arn, Arn::Group { .. }) {
+        return None;
+    }
+    let (stored, policies, _) = stored_policies::of(state, &arn)?;
+    if stored != principal {
+        return None;
+    }
     let mut out = Statements::new();
-    match Arn::parse(principal).ok()? {
-        Arn::User { name, .. } => {
-            let u = state.users.get(&name.key())?;
-            if state.user_arn(u)?.to_string() != principal {
-                return None;
-            }
-            inline(
-                &mut out,
-                &format!("user/{}", u.name.as_str()),
-                &u.inline_policies,
-            );
-            attached(&mut out, state, &u.attached_policies);
-            for g in u.groups.iter().filter_map(|k| state.groups.get(k)) {
-                inline(
-                    &mut out,
-                    &format!("group/{}", g.name.as_str()),
-                    &g.inline_policies,
-                );
-                attached(&mut out, state, &g.attached_policies);
-            }
-        }
-        Arn::Role { name, .. } => {
-            let r = state.roles.get(&name.key())?;
-            if state.role_arn(r)?.to_string() != principal {
-                return None;
-            }
-            inline(
-                &mut out,
-                &format!("role/{}", r.name.as_str()),
-                &r.inline_policies,
-            );
-            attached(&mut out, state, &r.attached_policies);
-        }
-        _ => return None,
+    for p in policies {
+        let label = match p.origin {
+            Origin::Inline { kind, owner } => format!("{kind}/{owner}/inline/{}", p.name),
+            Origin::Managed { arn } => arn,
+        };
+        statements_of(&mut out, &label, &p.document);
     }
     Some(out)
 }

@@ -17,6 +17,7 @@ pub mod policies;
 pub mod roles;
 mod shapes;
 pub mod simulate;
+mod stored_policies;
 pub mod users;
 
 use std::sync::Arc;

@@ -18,6 +18,7 @@ use iam_evaluator::{
 };
 use iam_wire::iam;
 
+use super::stored_policies::{self, Origin};
 use super::{OpContext, OpResult};
 use crate::query::ApiError;
 
@@ -42,58 +43,24 @@ fn compile(document: &str) -> Result<CompiledPolicy, ApiError> {
     ))
 }
 
-/// The stored identity policies of the user, group or role `arn` names.
+/// The stored identity policies of the user, group or role `arn` names,
+/// as the simulator names them, and its permissions boundary.
 fn stored_sources(state: &AccountState, arn: &Arn) -> Option<(Vec<Source>, Option<Arn>)> {
-    let mut out = Vec::new();
-    let inline =
-        |out: &mut Vec<Source>,
-         kind,
-         policies: &std::collections::BTreeMap<_, iam_domain::state::InlinePolicy>| {
-            for p in policies.values() {
-                out.push(Source {
-                    id: p.name.as_str().to_owned(),
-                    kind,
-                    document: p.document.clone(),
-                });
-            }
-        };
-    let attached = |out: &mut Vec<Source>, keys: &BTreeSet<iam_domain::names::NameKey>| {
-        for p in keys.iter().filter_map(|k| state.policies.get(k)) {
-            if let Some(v) = p.versions.get(&p.default_version) {
-                out.push(Source {
-                    id: p.name.as_str().to_owned(),
-                    kind: iam::PolicySourceType::UserManaged,
-                    document: v.document.clone(),
-                });
-            }
-        }
-    };
-    let boundary = match arn {
-        Arn::User { name, .. } => {
-            let u = state.users.get(&name.key())?;
-            inline(&mut out, iam::PolicySourceType::User, &u.inline_policies);
-            attached(&mut out, &u.attached_policies);
-            for g in u.groups.iter().filter_map(|k| state.groups.get(k)) {
-                inline(&mut out, iam::PolicySourceType::Group, &g.inline_policies);
-                attached(&mut out, &g.attached_policies);
-            }
-            u.permissions_boundary.clone()
-        }
-        Arn::Group { name, .. } => {
-            let g = state.groups.get(&name.key())?;
-            inline(&mut out, iam::PolicySourceType::Group, &g.inline_policies);
-            attached(&mut out, &g.attached_policies);
-            None
-        }
-        Arn::Role { name, .. } => {
-            let r = state.roles.get(&name.key())?;
-            inline(&mut out, iam::PolicySourceType::Role, &r.inline_policies);
-            attached(&mut out, &r.attached_policies);
-            r.permissions_boundary.clone()
-        }
-        _ => return None,
-    };
-    Some((out, boundary))
+    let (_, policies, boundary) = stored_policies::of(state, arn)?;
+    let sources = policies
+        .into_iter()
+        .map(|p| Source {
+            kind: match p.origin {
+                Origin::Inline { kind: "user", .. } => iam::PolicySourceType::User,
+                Origin::Inline { kind: "group", .. } => iam::PolicySourceType::Group,
+                Origin::Inline { .. } => iam::PolicySourceType::Role,
+                Origin::Managed { .. } => iam::PolicySourceType::UserManaged,
+            },
+            id: p.name,
+            document: p.document,
+        })
+        .collect();
+    Some((sources, boundary))
 }
 
 /// The request's context entries (each key with its list of values).
