@@ -152,6 +152,21 @@ pub enum Until {
     Time(DateTime<Utc>),
 }
 
+/// A metadata field the log keeps an index of, so the audit trail's
+/// questions "what did this actor do" and "what was done to this" read the
+/// events that answer them instead of scanning the log.
+///
+/// The store interprets metadata no further than this: each variant names a
+/// JSON path whose string value is indexed (an event without it is simply
+/// not in that index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataIndex {
+    /// `metadata.actor.principal_arn`: who did it.
+    Actor,
+    /// `metadata.target`: what it was done to.
+    Target,
+}
+
 /// A projection's saved state at a log position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {

@@ -44,7 +44,8 @@ use std::sync::Arc;
 pub use canonical::{to_canonical_bytes, to_canonical_string};
 pub use error::{redact_url, Result, StoreError};
 pub use event::{
-    AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot, Until,
+    AppendOutcome, ExpectedVersion, Head, MetadataIndex, NewEvent, Position, RecordedEvent,
+    Snapshot, Until,
 };
 pub use hash::{Hash, HashInput};
 pub use postgres::{PostgresStore, NOTIFY_CHANNEL};

@@ -24,7 +24,8 @@ use uuid::Uuid;
 use crate::canonical::to_canonical_string;
 use crate::error::{redact_url, Result, StoreError};
 use crate::event::{
-    AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot,
+    AppendOutcome, ExpectedVersion, Head, MetadataIndex, NewEvent, Position, RecordedEvent,
+    Snapshot,
 };
 use crate::hash::Hash;
 use crate::hash::{canonical_middle, canonical_prefix};
@@ -276,6 +277,16 @@ macro_rules! select_event {
 
 const SELECT_EVENT: &str = select_event!();
 
+/// The expression each metadata index is built on, exactly as the
+/// migration `20261202000003_metadata_indexes.sql` writes it (the planner
+/// uses an expression index only for the same expression).
+fn indexed(index: MetadataIndex) -> &'static str {
+    match index {
+        MetadataIndex::Actor => "(metadata -> 'actor' ->> 'principal_arn')",
+        MetadataIndex::Target => "(metadata ->> 'target')",
+    }
+}
+
 #[async_trait]
 impl EventStore for PostgresStore {
     /// Runs in its own task, so a cancelled caller never abandons a
@@ -373,6 +384,29 @@ impl EventStore for PostgresStore {
         let rows = sqlx::query(&format!(
             "{SELECT_EVENT} WHERE position > $1 ORDER BY position LIMIT $2"
         ))
+        .bind(crate::sql::int(after.0))
+        .bind(crate::sql::int(limit as u64))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        rows.iter().map(|r| self.decode(r)).collect()
+    }
+
+    async fn read_indexed(
+        &self,
+        stream: &str,
+        index: MetadataIndex,
+        value: &str,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE {} = $1 AND stream_id = $2 AND position > $3 \
+             ORDER BY position LIMIT $4",
+            indexed(index)
+        ))
+        .bind(value)
+        .bind(stream)
         .bind(crate::sql::int(after.0))
         .bind(crate::sql::int(limit as u64))
         .fetch_all(&self.pool)

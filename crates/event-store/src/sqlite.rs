@@ -22,7 +22,8 @@ use uuid::Uuid;
 
 use crate::error::{redact_url, Result, StoreError};
 use crate::event::{
-    AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot,
+    AppendOutcome, ExpectedVersion, Head, MetadataIndex, NewEvent, Position, RecordedEvent,
+    Snapshot,
 };
 use crate::hash::Hash;
 use crate::prepare::{prepare_batch, truncate_to_micros};
@@ -225,6 +226,16 @@ const SELECT_EVENT: &str =
     "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
                             payload, metadata, recorded_at, hash FROM events";
 
+/// The expression each metadata index is built on, exactly as the
+/// migration `20261202000003_metadata_indexes.sql` writes it (the planner
+/// uses an expression index only for the same expression).
+fn indexed(index: MetadataIndex) -> &'static str {
+    match index {
+        MetadataIndex::Actor => "json_extract(metadata, '$.actor.principal_arn')",
+        MetadataIndex::Target => "json_extract(metadata, '$.target')",
+    }
+}
+
 #[async_trait]
 impl EventStore for SqliteStore {
     /// Runs in its own task: a caller that is cancelled mid-append cannot
@@ -300,6 +311,29 @@ impl EventStore for SqliteStore {
         let rows = sqlx::query(&format!(
             "{SELECT_EVENT} WHERE position > ?1 ORDER BY position LIMIT ?2"
         ))
+        .bind(crate::sql::int(after.0))
+        .bind(crate::sql::int(limit as u64))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.db_err(e))?;
+        rows.iter().map(|r| self.decode(r)).collect()
+    }
+
+    async fn read_indexed(
+        &self,
+        stream: &str,
+        index: MetadataIndex,
+        value: &str,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_EVENT} WHERE {} = ?1 AND stream_id = ?2 AND position > ?3 \
+             ORDER BY position LIMIT ?4",
+            indexed(index)
+        ))
+        .bind(value)
+        .bind(stream)
         .bind(crate::sql::int(after.0))
         .bind(crate::sql::int(limit as u64))
         .fetch_all(&self.pool)

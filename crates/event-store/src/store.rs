@@ -7,7 +7,8 @@ use tokio::sync::watch;
 
 use crate::error::Result;
 use crate::event::{
-    AppendOutcome, ExpectedVersion, Head, NewEvent, Position, RecordedEvent, Snapshot, Until,
+    AppendOutcome, ExpectedVersion, Head, MetadataIndex, NewEvent, Position, RecordedEvent,
+    Snapshot, Until,
 };
 
 /// An append-only, hash-chained, totally ordered event log.
@@ -110,6 +111,18 @@ pub trait EventStore: Send + Sync + 'static {
         let span = usize::try_from(end.0 - after.0).unwrap_or(usize::MAX);
         self.read_all(after, limit.min(span)).await
     }
+
+    /// Events of `stream` after `after` whose metadata field `index` is
+    /// exactly `value`, in position order, at most `limit`: read through
+    /// that field's index, so the cost is the matches', not the log's.
+    async fn read_indexed(
+        &self,
+        stream: &str,
+        index: MetadataIndex,
+        value: &str,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>>;
 
     /// The last position recorded at or before `time` (`Position::START` if none).
     async fn position_at(&self, time: DateTime<Utc>) -> Result<Position>;

@@ -1067,6 +1067,85 @@ async fn events_are_never_replaced(store: Store, db: &TestDatabase) {
     ));
 }
 
+/// Reads through the actor and target indexes: only the stream asked
+/// about, only exact matches, in log order, after a position, limited.
+async fn indexed_metadata(store: Store, _db: &TestDatabase) {
+    let tagged = |n: u64, actor: &str, target: Option<&str>| {
+        let mut metadata =
+            json!({"actor": {"principal_arn": actor}, "request_id": format!("req-{n}")});
+        if let Some(target) = target {
+            metadata["target"] = json!(target);
+        }
+        event(n).with_metadata(metadata)
+    };
+    let alice = "arn:aws:iam::123456789012:user/alice";
+    let bob = "arn:aws:iam::123456789012:user/bob";
+    let doc = "arn:aws:iam::123456789012:policy/doc";
+    store
+        .append(
+            "a",
+            ExpectedVersion::NoStream,
+            vec![
+                tagged(1, alice, Some(doc)),
+                tagged(2, bob, Some(doc)),
+                tagged(3, alice, None),
+            ],
+        )
+        .await
+        .unwrap();
+    // Another stream with the same actor and target: never in stream a's answers.
+    store
+        .append(
+            "b",
+            ExpectedVersion::NoStream,
+            vec![tagged(4, alice, Some(doc))],
+        )
+        .await
+        .unwrap();
+    store
+        .append(
+            "a",
+            ExpectedVersion::Exact(3),
+            vec![
+                tagged(5, alice, Some(bob)),
+                tagged(6, "arn:aws:iam::123456789012:user/alice2", Some(doc)),
+            ],
+        )
+        .await
+        .unwrap();
+    let positions = |events: Vec<iam_event_store::RecordedEvent>| {
+        events.iter().map(|e| e.position.0).collect::<Vec<_>>()
+    };
+    let read = |index, value: &'static str, after: u64, limit| {
+        let store = store.clone();
+        async move {
+            positions(
+                store
+                    .read_indexed("a", index, value, Position(after), limit)
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    use iam_event_store::MetadataIndex::{Actor, Target};
+    assert_eq!(read(Actor, alice, 0, 100).await, vec![1, 3, 5]);
+    assert_eq!(read(Actor, alice, 1, 100).await, vec![3, 5]);
+    assert_eq!(read(Actor, alice, 0, 2).await, vec![1, 3]);
+    assert_eq!(read(Actor, bob, 0, 100).await, vec![2]);
+    assert_eq!(read(Target, doc, 0, 100).await, vec![1, 2, 6]);
+    assert_eq!(read(Target, bob, 0, 100).await, vec![5]);
+    assert_eq!(
+        read(Target, "arn:aws:iam::123456789012:policy/%", 0, 100).await,
+        Vec::<u64>::new()
+    );
+    assert_eq!(read(Actor, "", 0, 100).await, Vec::<u64>::new());
+    let b = store
+        .read_indexed("b", Actor, alice, Position::START, 100)
+        .await
+        .unwrap();
+    assert_eq!(positions(b), vec![4]);
+}
+
 macro_rules! contract {
     ($backend:ident, $($test:ident),* $(,)?) => {
         mod $backend {
@@ -1103,6 +1182,7 @@ all_backends!(
     append_only_triggers,
     head_moves_only_with_an_append,
     events_are_never_replaced,
+    indexed_metadata,
     subscription_catches_up_then_follows,
     concurrent_writers_and_a_follower,
     racing_writers_on_one_stream,

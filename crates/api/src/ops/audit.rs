@@ -2,7 +2,7 @@
 //! and `GET /v1/verify`, each authorized on the account's root ARN (the
 //! trail is the whole account's).
 
-use iam_event_store::{Position, RecordedEvent};
+use iam_event_store::{MetadataIndex, Position, RecordedEvent};
 use iam_wire::{iamd, Document};
 
 use super::{OpContext, OpResult};
@@ -10,7 +10,9 @@ use crate::query::ApiError;
 
 /// How many events one page reads at most, matching or not: a filter that
 /// matches nothing answers an empty page and where to go on, rather than
-/// scanning the whole log in one request.
+/// scanning the whole log in one request. With a target or an actor only
+/// that one's events are read (through the log's metadata indexes), so the
+/// bound counts those.
 const SCAN: u64 = 10_000;
 
 /// Payload fields that hold a secret's sealed or hashed form: the trail
@@ -83,47 +85,74 @@ pub async fn list_events(
     let store = ctx.state.projection.store();
     let stream = ctx.state.account_id.stream_name();
     let limit = input.limit.unwrap_or(100) as usize;
-    let mut cursor = Position(input.after.unwrap_or(0).max(0) as u64);
     let head = ctx.state.projection.position();
-    let stop = Position(cursor.0.saturating_add(SCAN).min(head.0));
+    // A target or an actor is read through its index; anything else scans
+    // the log from `after`, a bounded stretch a page.
+    let index = match (&input.target, &input.actor) {
+        (Some(target), _) => Some((MetadataIndex::Target, target.as_str())),
+        (None, Some(actor)) => Some((MetadataIndex::Actor, actor.as_str())),
+        (None, None) => None,
+    };
+    let matches = |e: &RecordedEvent| {
+        e.stream_id == stream
+            && input.r#type.as_ref().is_none_or(|t| *t == e.event_type)
+            && input
+                .target
+                .as_ref()
+                .is_none_or(|t| text(&e.metadata, "/target").as_deref() == Some(t))
+            && input
+                .outcome
+                .is_none_or(|o| (e.event_type == DENIED) == (o == iamd::Outcome::Denied))
+            && input.since.is_none_or(|t| e.recorded_at >= t)
+            && input
+                .actor
+                .as_ref()
+                .is_none_or(|a| text(&e.metadata, "/actor/principal_arn").as_deref() == Some(a))
+    };
+    let mut cursor = Position(input.after.unwrap_or(0).max(0) as u64);
+    let mut scanned = 0;
     let mut events = Vec::new();
-    while cursor < stop && events.len() < limit {
-        let batch = store
-            .read_all(cursor, (stop.0 - cursor.0).min(1_000) as usize)
-            .await
-            .map_err(store_error)?;
-        let Some(last) = batch.last() else { break };
-        let last = last.position;
-        for e in &batch {
-            if events.len() == limit {
+    let mut exhausted = false;
+    while scanned < SCAN && events.len() < limit {
+        let want = (SCAN - scanned).min(1_000) as usize;
+        let batch = match index {
+            Some((index, value)) => {
+                store
+                    .read_indexed(&stream, index, value, cursor, want)
+                    .await
+            }
+            None => store.read_all(cursor, want).await,
+        }
+        .map_err(store_error)?;
+        let read = batch.len();
+        for e in batch {
+            // Past this node's view (appended elsewhere, not yet applied)
+            // or, the log being in time order, past `until`: nothing more
+            // for this page.
+            if e.position > head || input.until.is_some_and(|t| e.recorded_at > t) {
+                exhausted = true;
                 break;
             }
             cursor = e.position;
-            let matches = e.stream_id == stream
-                && input.r#type.as_ref().is_none_or(|t| *t == e.event_type)
-                && input
-                    .target
-                    .as_ref()
-                    .is_none_or(|t| text(&e.metadata, "/target").as_deref() == Some(t))
-                && input
-                    .outcome
-                    .is_none_or(|o| (e.event_type == DENIED) == (o == iamd::Outcome::Denied))
-                && input.since.is_none_or(|t| e.recorded_at >= t)
-                && input.until.is_none_or(|t| e.recorded_at <= t)
-                && input.actor.as_ref().is_none_or(|a| {
-                    text(&e.metadata, "/actor/principal_arn").as_deref() == Some(a)
-                });
-            if matches {
-                events.push(record(e, None));
+            scanned += 1;
+            if matches(&e) {
+                events.push(record(&e, None));
+                if events.len() == limit {
+                    break;
+                }
             }
         }
-        if events.len() < limit {
-            cursor = last;
+        // A short read reached the end, unless the page filled before
+        // the batch's last event.
+        if exhausted || (read < want && events.len() < limit) {
+            exhausted = true;
+            break;
         }
     }
+    let more = !exhausted && cursor < head;
     Ok(iamd::ListEventsResponse {
         events,
-        next: (cursor < head).then_some(cursor.0 as i64),
+        next: more.then_some(cursor.0 as i64),
     })
 }
 
