@@ -68,6 +68,8 @@ pub struct AppState {
     pub credential_report: Arc<std::sync::Mutex<crate::ops::credential_report::Kept>>,
     /// Which refusals this node recorded lately (`edge::denials`).
     pub denials: Arc<std::sync::Mutex<crate::edge::denials::DenialGate>>,
+    /// The past views asked about lately (`as_of`, `x-iamd-as-of`).
+    pub past_views: Arc<iam_projection::history::PastViews>,
     pub key_use:
         Arc<std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>>>,
 }
@@ -168,7 +170,7 @@ async fn metrics(state: &AppState) -> ([(&'static str, &'static str); 1], String
         .unwrap_or(views);
     (
         [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(head, views),
+        state.metrics.render(head, views, state.projection.stats()),
     )
 }
 
@@ -354,6 +356,7 @@ impl Application {
             master_key,
             key_use: Default::default(),
             denials: Default::default(),
+            past_views: Default::default(),
             credential_report: Default::default(),
             metrics: Default::default(),
         };

@@ -998,7 +998,8 @@ async fn a_request_is_read_the_same_way_every_time() {
 
 /// `--metrics-listen`: Prometheus metrics on their own listener, counting
 /// requests by operation and status (a name no model has is `unknown`:
-/// callers cannot grow the series), decisions, and the log's position.
+/// callers cannot grow the series), decisions, the log's position, appends,
+/// and snapshot and checkpoint writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_and_decisions_on_their_own_listener() {
     let db = TestDatabase::for_server().await;
@@ -1040,6 +1041,52 @@ async fn metrics_count_requests_and_decisions_on_their_own_listener() {
         assert!(text.contains(line), "{line} in:\n{text}");
     }
     assert!(text.contains("iamd_log_head_position "));
+    // What the projection counted: this node's appends (the account's
+    // creation at start, the CreateUser, the keys' use) and their latency;
+    // snapshot and checkpoint writes (none is due this early: the series
+    // are there, at zero).
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{series} in:\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    let appends = value("iamd_appends_total{outcome=\"appended\"}");
+    assert!(appends >= 2.0, "{text}");
+    assert_eq!(value("iamd_appends_total{outcome=\"error\"}"), 0.0);
+    value("iamd_appends_total{outcome=\"conflict\"}");
+    value("iamd_appends_total{outcome=\"duplicate\"}");
+    assert!(value("iamd_appended_events_total") >= appends);
+    assert!(value("iamd_appended_events_total") <= value("iamd_log_head_position"));
+    assert!(value("iamd_append_duration_seconds_count") >= appends);
+    assert!(value("iamd_append_duration_seconds_sum") > 0.0);
+    assert_eq!(
+        value("iamd_append_duration_seconds_bucket{le=\"+Inf\"}"),
+        value("iamd_append_duration_seconds_count")
+    );
+    for what in ["snapshot", "checkpoint"] {
+        assert_eq!(
+            value(&format!("iamd_{what}_write_duration_seconds_count")),
+            0.0
+        );
+        assert_eq!(value(&format!("iamd_{what}_write_failures_total")), 0.0);
+        for series in [
+            format!("iamd_{what}_write_duration_seconds_bucket{{le=\"0.001\"}}"),
+            format!("iamd_{what}_write_duration_seconds_sum"),
+            format!("iamd_{what}_last_write_duration_seconds"),
+            format!("iamd_{what}_last_size_bytes"),
+            format!("iamd_{what}_last_write_timestamp_seconds"),
+        ] {
+            value(&series);
+        }
+        for line in [
+            format!("# TYPE iamd_{what}_write_duration_seconds histogram"),
+            format!("# TYPE iamd_{what}_last_size_bytes gauge"),
+        ] {
+            assert!(text.contains(&line), "{line} in:\n{text}");
+        }
+    }
     // Not on the API's listener.
     let api = send_raw(
         app.addr,

@@ -18,6 +18,7 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
         master_key: std::sync::Arc::new(iam_domain::secrets::MasterKey::from_bytes([1; 32])),
         key_use: Default::default(),
         denials: Default::default(),
+        past_views: Default::default(),
         credential_report: Default::default(),
         metrics: Default::default(),
     }

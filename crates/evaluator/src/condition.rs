@@ -115,6 +115,13 @@ impl ArnPattern {
 }
 
 impl Condition {
+    /// The key it reads, lowercased.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Condition {
     /// Compile every key of an operator block.
     pub(crate) fn compile_block(
         block: &ConditionBlock,

@@ -145,6 +145,18 @@ fn single(p: CompiledPolicy) -> PolicySet {
 }
 
 impl Authorizer {
+    /// Whether any of its policies, of any layer, reads the context key
+    /// `key`.
+    pub fn reads_key(&self, key: &str) -> bool {
+        std::iter::once(&self.identity)
+            .chain(&self.resource)
+            .chain(&self.boundary)
+            .chain(&self.session)
+            .chain(&self.scps)
+            .chain(&self.rcps)
+            .any(|set| set.reads_key(key))
+    }
+
     /// An authorizer with the given identity policies and nothing else.
     pub fn new(identity: PolicySet) -> Authorizer {
         Authorizer {
@@ -201,6 +213,44 @@ impl Authorizer {
     /// The `Sid` of a matched statement.
     pub fn sid(&self, m: &Matched) -> Option<&str> {
         self.policy(m.layer, m.policy)?.sid(m.statement)
+    }
+
+    /// Every statement, in every layer, whose `Action`, `Resource` and
+    /// `Principal` match `req`, whether or not its `Condition` holds: the
+    /// statements whose conditions the request's context decides. Identity
+    /// policies first, then the boundary, the session policy, the service
+    /// and resource control policies and the resource policy; each in
+    /// policy then statement order. Layers are listed whether or not they
+    /// apply to this caller (a boundary for the root user, say).
+    pub fn in_scope(&self, req: &Request) -> Vec<Matched> {
+        let mut out = Vec::new();
+        let mut scan = |set: &PolicySet, layer: Layer| {
+            set.for_each_in_scope(req, |(p, s), effect| {
+                out.push(Matched {
+                    layer,
+                    policy: p as usize,
+                    statement: s as usize,
+                    effect,
+                })
+            });
+        };
+        scan(&self.identity, Layer::Identity);
+        if let Some(b) = &self.boundary {
+            scan(b, Layer::PermissionsBoundary);
+        }
+        if let Some(s) = &self.session {
+            scan(s, Layer::Session);
+        }
+        for (level, set) in self.scps.iter().enumerate() {
+            scan(set, Layer::ServiceControl(level));
+        }
+        for (level, set) in self.rcps.iter().enumerate() {
+            scan(set, Layer::ResourceControl(level));
+        }
+        if let Some(r) = &self.resource {
+            scan(r, Layer::Resource);
+        }
+        out
     }
 
     /// Decide, allocating the list of matched statements.
@@ -332,6 +382,72 @@ mod tests {
             Context::new(),
             chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
         )
+    }
+
+    /// What a policy reads: condition keys in any case, and variables in
+    /// resources and in condition values; nothing else.
+    #[test]
+    fn reads_key_finds_condition_keys_and_variables() {
+        let timed = policy(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateLessThan":{"AWS:currenttime":"2030-01-01T00:00:00Z"}}}]}"#,
+        );
+        let variable = policy(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:EpochTime}","Condition":{"StringEquals":{"s3:prefix":"${aws:username}"}}}]}"#,
+        );
+        let plain = policy(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        );
+        assert!(timed.reads_key("aws:CurrentTime"));
+        assert!(!timed.reads_key("aws:EpochTime"));
+        assert!(variable.reads_key("aws:EpochTime"));
+        assert!(variable.reads_key("aws:username"));
+        assert!(variable.reads_key("s3:prefix"));
+        assert!(!plain.reads_key("aws:CurrentTime"));
+        let authorizer = Authorizer::new(PolicySet::new(vec![plain])).with_resource_policy(timed);
+        assert!(authorizer.reads_key("aws:currenttime"));
+        assert!(!authorizer.reads_key("aws:EpochTime"));
+    }
+
+    /// A statement is in scope when its action, resource and principal
+    /// match, whether or not its conditions hold; no other is.
+    #[test]
+    fn in_scope_ignores_conditions_only() {
+        let identity = policy(
+            r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+            {"Effect":"Allow","Action":"ec2:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}},
+            {"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::other/*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}},
+            {"Effect":"Deny","NotAction":"ec2:*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"x"}}}]}"#,
+        );
+        let resource = policy(
+            r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:*","Resource":"*"},
+            {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/u"},"Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"p"}}}]}"#,
+        );
+        let auth = Authorizer::new(PolicySet::new(vec![identity])).with_resource_policy(resource);
+        let req = Request::new(
+            Principal::parse("arn:aws:iam::111122223333:user/u"),
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            None,
+            Context::new(),
+            chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        );
+        let scope: Vec<(Layer, usize, usize, Effect)> = auth
+            .in_scope(&req)
+            .iter()
+            .map(|m| (m.layer, m.policy, m.statement, m.effect))
+            .collect();
+        assert_eq!(
+            scope,
+            [
+                (Layer::Identity, 0, 0, Effect::Allow),
+                (Layer::Identity, 0, 3, Effect::Deny),
+                (Layer::Resource, 0, 1, Effect::Allow),
+            ]
+        );
+        // Every condition in scope fails, so nothing applies.
+        assert_eq!(auth.evaluate(&req).outcome, Outcome::ImplicitDeny);
     }
 
     /// An explicit deny in every layer does not stop `sts:GetCallerIdentity`,

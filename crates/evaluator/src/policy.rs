@@ -283,6 +283,16 @@ impl CompiledStatement {
     /// Whether the statement applies to the request, and with which grant
     /// when it has a `Principal` (`Some(Direct)` when it has none).
     pub(crate) fn applies(&self, req: &Request) -> Option<Grant> {
+        self.check(req, true)
+    }
+
+    /// Whether the statement's `Action`, `Resource` and `Principal` match
+    /// the request, its `Condition` not weighed.
+    pub(crate) fn in_scope(&self, req: &Request) -> bool {
+        self.check(req, false).is_some()
+    }
+
+    fn check(&self, req: &Request, conditions: bool) -> Option<Grant> {
         let action_hit = self
             .actions
             .patterns
@@ -327,7 +337,7 @@ impl CompiledStatement {
             }
             Some(m) => m.grant_for(req)?,
         };
-        if self.conditions.iter().all(|c| c.evaluate(ctx, &resolve)) {
+        if !conditions || self.conditions.iter().all(|c| c.evaluate(ctx, &resolve)) {
             Some(grant)
         } else {
             None
@@ -350,7 +360,25 @@ pub struct CompiledPolicy {
     pub(crate) statements: Box<[CompiledStatement]>,
 }
 
+impl CompiledStatement {
+    /// Whether this statement reads the context key `lowercase_key`, in a
+    /// condition or through a policy variable.
+    fn reads_key(&self, lowercase_key: &str) -> bool {
+        self.conditions.iter().any(|c| c.key() == lowercase_key)
+            || self.vars.iter().any(|v| &*v.key == lowercase_key)
+    }
+}
+
 impl CompiledPolicy {
+    /// Whether any statement reads the context key `key` (keys are
+    /// case-insensitive), in a condition or through a policy variable: a
+    /// decision that reads none of a request's changing keys is the same
+    /// for every value of them.
+    pub fn reads_key(&self, key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        self.statements.iter().any(|s| s.reads_key(&key))
+    }
+
     /// Compile a parsed document. Compilation cannot fail: everything that
     /// could be wrong was rejected by the parser.
     pub fn compile(doc: &PolicyDocument) -> CompiledPolicy {
@@ -510,6 +538,13 @@ pub struct PolicySet {
 }
 
 impl PolicySet {
+    /// Whether any of the set's policies reads the context key `key`.
+    pub fn reads_key(&self, key: &str) -> bool {
+        self.policies.iter().any(|p| p.reads_key(key))
+    }
+}
+
+impl PolicySet {
     /// Group policies and build the index.
     pub fn new(policies: Vec<CompiledPolicy>) -> PolicySet {
         let mut by_service: HashMap<Box<str>, Vec<StmtRef>> = HashMap::new();
@@ -558,6 +593,26 @@ impl PolicySet {
         req: &Request,
         mut f: impl FnMut(StmtRef, Effect, Grant),
     ) {
+        self.for_each_candidate(req, |r, st| {
+            if let Some(g) = st.applies(req) {
+                f(r, st.effect, g);
+            }
+        });
+    }
+
+    /// Call `f` for every statement whose `Action`, `Resource` and
+    /// `Principal` match `req`, whether or not its `Condition` holds, in
+    /// policy then statement order.
+    pub(crate) fn for_each_in_scope(&self, req: &Request, mut f: impl FnMut(StmtRef, Effect)) {
+        self.for_each_candidate(req, |r, st| {
+            if st.in_scope(req) {
+                f(r, st.effect);
+            }
+        });
+    }
+
+    /// Call `f` for every statement the index cannot rule out for `req`.
+    fn for_each_candidate(&self, req: &Request, mut f: impl FnMut(StmtRef, &CompiledStatement)) {
         let bucket = self.by_service.get(req.service.as_str());
         let mut lists = Lists::new();
         let fits = bucket.is_none_or(|b| b.candidates(&req.resource, &mut lists))
@@ -576,9 +631,7 @@ impl PolicySet {
             else {
                 continue;
             };
-            if let Some(g) = st.applies(req) {
-                f(r, st.effect, g);
-            }
+            f(r, st);
         }
     }
 }

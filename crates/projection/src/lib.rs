@@ -15,6 +15,8 @@
 //!   decided against the state the earlier ones left.
 //! - [`Projection::restore`]: a restarting node starts from the newest
 //!   checkpoint of every view instead of the beginning of the log.
+//! - [`Projection::stats`]: counts of its appends, snapshot and checkpoint
+//!   writes (atomics, read by the server's `/metrics`).
 //! - [`history::account_as_of`]: time travel from the nearest snapshot plus
 //!   replay.
 //!
@@ -28,9 +30,11 @@ pub mod history;
 mod projection;
 pub mod report;
 pub mod snapshot;
+pub mod stats;
 mod view;
 
 pub use effective::{EffectivePolicies, PrincipalKey};
 pub use error::ProjectionError;
 pub use projection::{CommandOutcome, Precondition, Projection, ProjectionConfig};
+pub use stats::ProjectionStats;
 pub use view::AccountView;

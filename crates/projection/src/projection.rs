@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::error::ProjectionError;
 use crate::snapshot;
+use crate::stats::{AppendResult, ProjectionStats};
 use crate::view::{take_domain_event, AccountView};
 
 /// How a projection behaves.
@@ -89,6 +90,8 @@ pub struct Projection {
     writers: std::sync::Mutex<HashMap<String, Arc<Writer>>>,
     /// A checkpoint is being saved.
     checkpointing: Arc<std::sync::atomic::AtomicBool>,
+    /// Appends, snapshots and checkpoints counted (see [`Projection::stats`]).
+    stats: Arc<ProjectionStats>,
 }
 
 /// The writer of one account's stream in this process.
@@ -139,7 +142,14 @@ impl Projection {
             reached: watch::channel(Position::START).0,
             writers: std::sync::Mutex::new(HashMap::new()),
             checkpointing: Arc::default(),
+            stats: Arc::default(),
         })
+    }
+
+    /// What this projection counted of its appends, snapshot and checkpoint
+    /// writes since it was made (for the server's metrics).
+    pub fn stats(&self) -> &ProjectionStats {
+        &self.stats
     }
 
     pub fn store(&self) -> &Arc<dyn EventStore> {
@@ -280,10 +290,16 @@ impl Projection {
         let store = self.store.clone();
         let checkpointing = self.checkpointing.clone();
         let key = self.config.snapshot_key.clone();
+        let stats = self.stats.clone();
         Some(tokio::spawn(async move {
-            if let Err(error) = save_checkpoint(store.as_ref(), &key, position, views).await {
-                // A missing checkpoint only costs replay time at the next start.
-                tracing::warn!(%error, "could not save the projection's checkpoint");
+            let started = std::time::Instant::now();
+            match save_checkpoint(store.as_ref(), &key, position, views).await {
+                Ok(bytes) => stats.checkpoints.written(bytes, started.elapsed()),
+                Err(error) => {
+                    stats.checkpoints.failed();
+                    // A missing checkpoint only costs replay time at the next start.
+                    tracing::warn!(%error, "could not save the projection's checkpoint");
+                }
             }
             checkpointing.store(false, std::sync::atomic::Ordering::Release);
         }))
@@ -422,19 +438,29 @@ impl Projection {
             .map(|(account, view)| {
                 let store = self.store.clone();
                 let key = self.config.snapshot_key.clone();
+                let stats = self.stats.clone();
                 tokio::spawn(async move {
                     let name = snapshot::name(&account);
+                    let started = std::time::Instant::now();
                     let saved = tokio::task::spawn_blocking(move || {
                         snapshot::encode(&key, &account, &view)
                     })
                     .await;
                     let result = match saved {
-                        Ok(saved) => store.save_snapshot(&saved).await.map_err(|e| e.to_string()),
+                        Ok(saved) => store
+                            .save_snapshot(&saved)
+                            .await
+                            .map(|()| saved.data.len())
+                            .map_err(|e| e.to_string()),
                         Err(e) => Err(e.to_string()),
                     };
-                    if let Err(error) = result {
-                        // A missing snapshot only costs replay time later.
-                        tracing::warn!(%error, %name, "could not save a snapshot");
+                    match result {
+                        Ok(bytes) => stats.snapshots.written(bytes, started.elapsed()),
+                        Err(error) => {
+                            stats.snapshots.failed();
+                            // A missing snapshot only costs replay time later.
+                            tracing::warn!(%error, %name, "could not save a snapshot");
+                        }
                     }
                 })
             })
@@ -664,7 +690,17 @@ impl Projection {
                 0 => ExpectedVersion::NoStream,
                 v => ExpectedVersion::Exact(v),
             };
-            match self.store.append(&stream, expected, new_events).await {
+            let count = new_events.len();
+            let started = std::time::Instant::now();
+            let appended_or_not = self.store.append(&stream, expected, new_events).await;
+            let result = match &appended_or_not {
+                Ok(outcome) if outcome.duplicate => AppendResult::Duplicate,
+                Ok(_) => AppendResult::Appended,
+                Err(StoreError::Conflict { .. }) => AppendResult::Conflict,
+                Err(_) => AppendResult::Error,
+            };
+            self.stats.appends.record(result, count, started.elapsed());
+            match appended_or_not {
                 Ok(outcome) => {
                     // Written: from here on every command gets its answer.
                     // A view that cannot catch up now is the follower's to
@@ -701,13 +737,13 @@ impl Projection {
 
 /// Encodes and saves a checkpoint, with the hash of the log's event at its
 /// position, then deletes the older checkpoints (a restart needs only the
-/// newest).
+/// newest). Returns the checkpoint's size in bytes.
 async fn save_checkpoint(
     store: &dyn EventStore,
     key: &snapshot::SnapshotKey,
     position: Position,
     views: Vec<Arc<AccountView>>,
-) -> Result<(), ProjectionError> {
+) -> Result<usize, ProjectionError> {
     let before = Position(position.0.saturating_sub(1));
     let at = store.read_all(before, 1).await?;
     let Some(event) = at.first().filter(|e| e.position == position) else {
@@ -726,7 +762,7 @@ async fn save_checkpoint(
     store
         .prune_snapshots(snapshot::CHECKPOINT, position)
         .await?;
-    Ok(())
+    Ok(saved.data.len())
 }
 
 /// How many checkpoints `restore` looks at, newest first.

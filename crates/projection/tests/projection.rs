@@ -15,6 +15,7 @@ use iam_event_store::{
     verify, EventStore, ExpectedVersion, NewEvent, Position, Snapshot, Until, Verification,
 };
 use iam_projection::history::account_as_of;
+use iam_projection::stats::AppendResult;
 use iam_projection::{
     report, snapshot, PrincipalKey, Projection, ProjectionConfig, ProjectionError,
 };
@@ -595,6 +596,85 @@ async fn a_stale_node_retries_after_a_conflict(store: Arc<dyn EventStore>) {
     assert_eq!(a.view(&account()).unwrap().state.users.len(), 2);
 }
 
+/// A projection counts its work for the server's metrics: appends by
+/// outcome and the events they wrote, and the time and size of every
+/// snapshot and checkpoint it writes.
+async fn stats_count_appends_snapshots_and_checkpoints(store: Arc<dyn EventStore>) {
+    let config = ProjectionConfig {
+        snapshot_every: 2,
+        checkpoint_every: 3,
+        ..config()
+    };
+    let writer = Projection::new(store.clone(), config.clone());
+    let stale = Projection::new(store.clone(), config.clone());
+    exec(&writer, create_account()).await;
+    stale.catch_up().await.unwrap();
+    for (i, name) in ["alice", "bob", "carol"].into_iter().enumerate() {
+        exec(&writer, create_user(name, i as u32 + 1)).await;
+    }
+    // The stale node's first append conflicts; it catches up and retries.
+    let outcome = stale
+        .execute(&account(), &create_user("dave", 4), &meta())
+        .await
+        .unwrap();
+    assert_eq!(outcome.attempts, 2);
+    let head = store.head().await.unwrap().position.0;
+
+    let appends = &writer.stats().appends;
+    assert_eq!(appends.calls(AppendResult::Appended), 4);
+    assert_eq!(appends.calls(AppendResult::Conflict), 0);
+    let written = appends.events();
+    assert_eq!(appends.durations.count(), 4);
+    let appends = &stale.stats().appends;
+    assert_eq!(appends.calls(AppendResult::Conflict), 1);
+    assert_eq!(appends.calls(AppendResult::Appended), 1);
+    assert_eq!(appends.events(), outcome.events.len() as u64);
+    assert_eq!(
+        written + appends.events(),
+        head,
+        "every event, counted once"
+    );
+    assert_eq!(appends.durations.count(), 2);
+
+    // A follower's catch-up waits for the snapshots and the checkpoint it
+    // starts: one snapshot every 2 of the account's events, one checkpoint
+    // (at most one per page of the log).
+    let follower = Projection::new(store.clone(), config.clone());
+    follower.catch_up().await.unwrap();
+    let stats = follower.stats();
+    assert_eq!(stats.appends.durations.count(), 0, "it wrote nothing");
+    assert_eq!(stats.snapshots.count(), head / 2);
+    assert_eq!(stats.checkpoints.count(), 1);
+    assert_eq!(stats.snapshots.failures() + stats.checkpoints.failures(), 0);
+    // (Snapshots are saved in parallel: which finished last is not known.)
+    assert!(stats.snapshots.last_bytes() > 0);
+    let checkpoint = store
+        .load_snapshot(snapshot::CHECKPOINT, Position(head))
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    assert_eq!(stats.checkpoints.last_bytes(), checkpoint.data.len() as u64);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    for write in [&stats.snapshots, &stats.checkpoints] {
+        assert!(write.last_unix_millis() <= now && write.last_unix_millis() + 60_000 > now);
+        assert!(write.durations.last_micros() <= write.durations.sum_micros());
+    }
+
+    // The writer saves its own in the background, without waiting.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while writer.stats().snapshots.count() == 0 || writer.stats().checkpoints.count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer's snapshots and checkpoint were not counted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(writer.stats().snapshots.last_bytes() > 0);
+}
+
 async fn wait_for_times_out_clearly(store: Arc<dyn EventStore>) {
     let p = Projection::new(store, config());
     let err = p
@@ -1020,6 +1100,7 @@ on_both!(
     a_cancelled_writer_leaves_log_and_views_consistent,
     wait_for_times_out_clearly,
     a_stale_node_retries_after_a_conflict,
+    stats_count_appends_snapshots_and_checkpoints,
     an_unreadable_event_stops_time_travel,
     concurrent_commands_are_batched_and_answered_one_by_one,
     a_restarting_node_starts_from_its_checkpoint,

@@ -218,6 +218,7 @@ async fn run(
         ),
         key_use: Default::default(),
         denials: Default::default(),
+        past_views: Default::default(),
         credential_report: Default::default(),
         metrics: Default::default(),
     };

@@ -101,14 +101,18 @@ pub(crate) async fn view_as_of(
             state.projection.position().0
         )));
     }
-    let view = iam_projection::history::account_as_of(
-        store,
-        &state.projection.config().snapshot_key,
-        &state.account_id,
-        Until::Position(position),
-    )
-    .await?;
-    Ok((Arc::new(view), position))
+    let view = state
+        .past_views
+        .get_or_build(position, || {
+            iam_projection::history::account_as_of(
+                store,
+                &state.projection.config().snapshot_key,
+                &state.account_id,
+                Until::Position(position),
+            )
+        })
+        .await?;
+    Ok((view, position))
 }
 
 /// Who a request asks about, resolved in the view of its moment.
@@ -523,7 +527,7 @@ pub async fn get_view(
 }
 
 /// One end of a segment: the event at `position`.
-fn boundary(e: &iam_event_store::RecordedEvent) -> iamd::Boundary {
+pub(super) fn boundary(e: &iam_event_store::RecordedEvent) -> iamd::Boundary {
     iamd::Boundary {
         position: e.position.0 as i64,
         recorded_at: e.recorded_at,
@@ -532,11 +536,19 @@ fn boundary(e: &iam_event_store::RecordedEvent) -> iamd::Boundary {
     }
 }
 
-/// `GET /v1/access-history`: the account's stream is replayed from its
-/// first event; after each, the principal's decision is taken again, and a
-/// segment ends where it changes (or where the principal stops existing).
+/// `GET /v1/access-history`: the principal's decision after each event of
+/// the account's stream, from the principal's creation on; a segment ends
+/// where the decision changes (or where the principal stops existing).
 /// Authorized (`iamd:GetAccessHistory`) on the principal's ARN as given,
 /// before anything is read.
+///
+/// Two things keep this proportional to the principal's own history
+/// rather than the account's: the replay starts just before the first
+/// event that targets the principal ([`history_start`]), and the decision
+/// is taken again only after an event that changed what it is made of —
+/// the principal's compiled policies are the very same (see
+/// `AccountView::effective_policies`) — unless those policies read the
+/// time (`aws:CurrentTime`, `aws:EpochTime`), which every event moves.
 pub async fn get_access_history(
     ctx: &OpContext<'_>,
     input: iamd::GetAccessHistoryRequest,
@@ -551,10 +563,32 @@ pub async fn get_access_history(
     let head = ctx.state.projection.position();
     let mut segments: Vec<iamd::Segment> = Vec::new();
     let mut existed = false;
-    replay_stream(ctx, head, |view, e| {
-        let decision = match subject(&view.state, ctx.account(), &request) {
-            Ok(s) => Some(decide((view, e.recorded_at), ctx.account(), &s, &request)?.decision),
-            Err(_) => None,
+    // The compiled policies the open segment's decision was taken with,
+    // and whether they read the time.
+    let mut decided_with: Option<(Arc<iam_projection::EffectivePolicies>, bool)> = None;
+    let start = history_start(ctx, &input.principal).await?;
+    replay_from(ctx, start, head, |view, e| {
+        let subject = subject(&view.state, ctx.account(), &request).ok();
+        let effective = match &subject {
+            Some(Subject::User { key, .. } | Subject::Role { key, .. }) => {
+                view.effective_policies(key)
+            }
+            _ => None,
+        };
+        let open = segments.last().is_some_and(|s| s.to.is_none());
+        if let (true, Some(now), Some((then, false))) = (open, &effective, &decided_with) {
+            if Arc::ptr_eq(now, then) {
+                return Ok(());
+            }
+        }
+        decided_with = effective.map(|p| {
+            let timed = p.authorizer.reads_key("aws:CurrentTime")
+                || p.authorizer.reads_key("aws:EpochTime");
+            (p, timed)
+        });
+        let decision = match &subject {
+            Some(s) => Some(decide((view, e.recorded_at), ctx.account(), s, &request)?.decision),
+            None => None,
         };
         let current = segments
             .last()
@@ -586,36 +620,66 @@ pub async fn get_access_history(
     })
 }
 
-/// Replays the account's stream from its first event up to `until`,
-/// handing the view after each event to `each`: access history and
-/// permission diffs are both "what was true after every change".
-pub(super) async fn replay_stream(
+/// Where a principal's history can start: the account's view just before
+/// the first event whose target is the principal (found through the log's
+/// target index), if the principal did not exist in it — nothing before
+/// can then bear on the principal's history. Otherwise (the principal is
+/// the root, or existed before any event named it, as in logs written
+/// before events recorded their target) the stream's start.
+pub(super) async fn history_start(
     ctx: &OpContext<'_>,
-    until: Position,
-    mut each: impl FnMut(&AccountView, &iam_event_store::RecordedEvent) -> Result<(), ApiError>,
-) -> Result<(), ApiError> {
+    principal: &str,
+) -> Result<AccountView, ApiError> {
     let store = ctx.state.projection.store();
-    let stream = ctx.state.account_id.stream_name();
-    let mut view = AccountView::default();
-    let mut version = 0;
-    loop {
-        let batch = store
-            .read_stream(&stream, version, 1_000)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "reading the account's stream");
-                ApiError::internal()
-            })?;
-        if batch.is_empty() {
-            return Ok(());
-        }
-        for e in &batch {
-            if e.position > until {
-                return Ok(());
-            }
-            version = e.stream_version;
-            view.apply(e)?;
-            each(&view, e)?;
-        }
-    }
+    let first = store
+        .read_indexed(
+            &ctx.state.account_id.stream_name(),
+            iam_event_store::MetadataIndex::Target,
+            principal,
+            Position::START,
+            1,
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading the log's target index");
+            ApiError::internal()
+        })?;
+    let Some(first) = first.first().filter(|e| e.position.0 > 1) else {
+        return Ok(AccountView::default());
+    };
+    let before = iam_projection::history::account_as_of(
+        store,
+        &ctx.state.projection.config().snapshot_key,
+        &ctx.state.account_id,
+        Until::Position(Position(first.position.0 - 1)),
+    )
+    .await?;
+    let asked = iamd::AuthorizeRequest {
+        principal: Some(principal.to_owned()),
+        ..Default::default()
+    };
+    Ok(match subject(&before.state, ctx.account(), &asked) {
+        Err(_) => before,
+        Ok(_) => AccountView::default(),
+    })
+}
+
+/// Replays the account's stream from `view` up to `until`, handing the
+/// view after each event to `each`: access history and permission diffs
+/// are both "what was true after every change".
+pub(super) async fn replay_from(
+    ctx: &OpContext<'_>,
+    view: AccountView,
+    until: Position,
+    each: impl FnMut(&AccountView, &iam_event_store::RecordedEvent) -> Result<(), ApiError>,
+) -> Result<(), ApiError> {
+    iam_projection::history::replay_each(
+        ctx.state.projection.store(),
+        &ctx.state.account_id,
+        view,
+        until,
+        each,
+    )
+    .await?;
+    Ok(())
 }

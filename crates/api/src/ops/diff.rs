@@ -106,15 +106,11 @@ pub async fn get_permissions_diff(
     let mut before: Option<Statements> = None;
     let mut at_from: Option<Statements> = None;
     let mut events = Vec::new();
-    super::decisions::replay_stream(ctx, to, |view, e| {
+    let start = super::decisions::history_start(ctx, &input.principal).await?;
+    super::decisions::replay_from(ctx, start, to, |view, e| {
         let now = statements(&view.state, &input.principal);
         if e.position > from && now != before {
-            events.push(iamd::Boundary {
-                position: e.position.0 as i64,
-                recorded_at: e.recorded_at,
-                event_id: e.event_id.to_string(),
-                r#type: e.event_type.clone(),
-            });
+            events.push(super::decisions::boundary(e));
         }
         if e.position <= from {
             at_from = now.clone();
