@@ -253,6 +253,18 @@ async fn the_policy_simulator_answers_as_the_evaluator_decides() {
     );
     let statement = &simulated.evaluation_results()[0].matched_statements()[0];
     assert_eq!(statement.source_policy_id(), Some("reads"));
+    // The document is one line; AWS places a statement just after its
+    // braces: `{` is character 38 and `}` character 150 of 152.
+    let at = |p: Option<&aws_sdk_iam::types::Position>| p.map(|p| (p.line(), p.column()));
+    assert_eq!(at(statement.start_position()), Some((1, 39)));
+    assert_eq!(at(statement.end_position()), Some((1, 151)));
+    let missing: Vec<&[String]> = simulated
+        .evaluation_results()
+        .iter()
+        .map(|r| r.missing_context_values())
+        .collect();
+    let none: &[String] = &[];
+    assert_eq!(missing, [none, none], "aws:SourceIp was given");
     let outside = root
         .simulate_principal_policy()
         .policy_source_arn(&arn)
@@ -265,6 +277,50 @@ async fn the_policy_simulator_answers_as_the_evaluator_decides() {
         outside.evaluation_results()[0].eval_decision(),
         &D::ImplicitDeny
     );
+
+    // A multi-line stored policy with a single statement object: positions
+    // are in the text as stored; the keys a statement in scope reads and
+    // the request leaves without a value are missing, those iamd fills
+    // (aws:username) are not.
+    root.create_user()
+        .user_name("multi")
+        .send()
+        .await
+        .must("CreateUser");
+    root.put_user_policy()
+        .user_name("multi")
+        .policy_name("lines")
+        .policy_document(
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": {\n    \"Effect\": \"Deny\",\n    \"Action\": \"s3:DeleteObject\",\n    \"Resource\": \"*\",\n    \"Condition\": {\"StringNotEquals\": {\"aws:userid\": \"x\", \"aws:username\": \"someone-else\"}, \"StringEqualsIfExists\": {\"aws:PrincipalTag/team\": \"}{\"}}\n  }\n}",
+        )
+        .send()
+        .await
+        .must("PutUserPolicy");
+    let lines = root
+        .simulate_principal_policy()
+        .policy_source_arn(format!("arn:aws:iam::{ACCOUNT}:user/multi"))
+        .action_names("s3:DeleteObject")
+        .action_names("s3:GetObject")
+        .send()
+        .await
+        .must("SimulatePrincipalPolicy");
+    let results = lines.evaluation_results();
+    assert_eq!(results[0].eval_decision(), &D::ExplicitDeny);
+    assert_eq!(
+        results[0].missing_context_values(),
+        ["aws:PrincipalTag/team", "aws:userid"]
+    );
+    let deny = &results[0].matched_statements()[0];
+    assert_eq!(deny.source_policy_id(), Some("lines"));
+    assert_eq!(at(deny.start_position()), Some((3, 17)));
+    assert_eq!(at(deny.end_position()), Some((8, 4)));
+    assert_eq!(results[1].eval_decision(), &D::ImplicitDeny);
+    assert_eq!(
+        results[1].missing_context_values(),
+        none,
+        "no statement is about s3:GetObject"
+    );
+    assert!(results[1].resource_specific_results().is_empty());
 
     let custom = root
         .simulate_custom_policy()

@@ -474,3 +474,158 @@ async fn the_simulator_is_authorized_on_the_stored_entity() {
     assert_eq!(reply.tag("EvalDecision").as_deref(), Some("allowed"));
     app.stop().await;
 }
+
+/// The members of each `<tag>` list of a reply, in document order.
+fn lists(reply: &Reply, tag: &str) -> Vec<Vec<String>> {
+    reply
+        .all(tag)
+        .iter()
+        .map(|inner| {
+            inner
+                .split("<member>")
+                .skip(1)
+                .map(|m| m.split("</member>").next().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// The simulator lists, per action and resource, the condition keys of the
+/// statements in scope that the request left without a value (not those
+/// iamd fills itself, nor those of statements about other actions,
+/// resources or principals), and places each matched statement in its
+/// document's text: lines and columns of the positions just after its
+/// braces, as AWS reports them.
+#[tokio::test]
+async fn the_simulator_lists_missing_context_keys_and_statement_positions() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let identity = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "Reads",
+      "Effect": "Allow",
+      "Action": "s3:GetObject",
+      "Resource": "arn:aws:s3:::b/*",
+      "Condition": {
+        "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+        "DateGreaterThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"},
+        "StringEqualsIfExists": {"aws:userid": "AIDA{not}[this]\"one\""},
+        "StringEquals": {"aws:username": "SimulatedUser"}
+      }
+    },
+    {"Sid": "NoDeletes", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}},
+    {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::other/*", "Condition": {"StringEquals": {"s3:prefix": "p"}}}
+  ]
+}"#;
+    let boundary = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Null":{"aws:RequestTag/team":"true"}}}}"#;
+    let resource = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/SimulatedUser"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{{"StringLike":{{"s3:ExistingObjectTag/team":"*"}}}}}},
+            {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::444455556666:root"}},"Action":"s3:*","Resource":"*","Condition":{{"StringEquals":{{"aws:SourceVpc":"vpc-1"}}}}}}]}}"#
+    );
+    let reply = root
+        .call(
+            "SimulateCustomPolicy",
+            &[
+                ("PolicyInputList.member.1", identity),
+                ("PermissionsBoundaryPolicyInputList.member.1", boundary),
+                ("ResourcePolicy", &resource),
+                ("ActionNames.member.1", "s3:GetObject"),
+                ("ActionNames.member.2", "s3:DeleteObject"),
+                ("ResourceArns.member.1", "arn:aws:s3:::b/k"),
+                ("ContextEntries.member.1.ContextKeyName", "aws:SourceIp"),
+                ("ContextEntries.member.1.ContextKeyType", "ip"),
+                (
+                    "ContextEntries.member.1.ContextKeyValues.member.1",
+                    "10.1.2.3",
+                ),
+                (
+                    "ContextEntries.member.2.ContextKeyName",
+                    "aws:multifactorauthpresent",
+                ),
+                ("ContextEntries.member.2.ContextKeyType", "boolean"),
+                ("ContextEntries.member.2.ContextKeyValues.member.1", "false"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.all("EvalDecision"),
+        ["allowed", "explicitDeny"],
+        "{}",
+        reply.body
+    );
+    // Each result's list, then its resource-specific result's.
+    let get = vec![
+        "aws:RequestTag/team".to_owned(),
+        "aws:userid".to_owned(),
+        "s3:ExistingObjectTag/team".to_owned(),
+    ];
+    let delete = vec!["aws:RequestTag/team".to_owned()];
+    assert_eq!(
+        lists(&reply, "MissingContextValues"),
+        [get.clone(), get, delete.clone(), delete],
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        reply.all("EvalResourceDecision"),
+        ["allowed", "explicitDeny"]
+    );
+    let at = |line: u32, column: u32| format!("<Line>{line}</Line><Column>{column}</Column>");
+    // The allowing statement spans lines 4 to 15 and the denying one line
+    // 16; each appears in its result and in its resource-specific result.
+    assert_eq!(
+        reply.all("StartPosition"),
+        [at(4, 6), at(4, 6), at(16, 6), at(16, 6)],
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        reply.all("EndPosition"),
+        [at(15, 6), at(15, 6), at(16, 153), at(16, 153)]
+    );
+    assert_eq!(
+        reply.all("SourcePolicyId"),
+        ["PolicyInputList.1"; 4],
+        "the boundary and the resource policy's unmet statement are not listed"
+    );
+
+    // Without resources, a result is about `*` alone: no resource-specific
+    // results; statements about named resources are out of scope.
+    let reply = root
+        .call(
+            "SimulateCustomPolicy",
+            &[
+                ("PolicyInputList.member.1", identity),
+                ("ActionNames.member.1", "s3:GetObject"),
+                ("ActionNames.member.2", "s3:DeleteObject"),
+                ("ActionNames.member.3", "ec2:RunInstances"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.all("EvalDecision"),
+        ["implicitDeny", "implicitDeny", "implicitDeny"]
+    );
+    assert_eq!(
+        lists(&reply, "MissingContextValues"),
+        [
+            vec![],
+            vec!["aws:MultiFactorAuthPresent".to_owned()],
+            vec![]
+        ],
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.all("ResourceSpecificResults").is_empty(),
+        "{}",
+        reply.body
+    );
+    app.stop().await;
+}

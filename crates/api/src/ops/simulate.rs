@@ -6,15 +6,48 @@
 //! its attached policies' default versions and, for a user, its groups'),
 //! plus the request's `PolicyInputList`; its stored permissions boundary
 //! applies unless `PermissionsBoundaryPolicyInputList` replaces it.
-//! Statement positions in documents and `MissingContextValues` are not
-//! computed (the elements are left out).
+//!
+//! One result is given per action and resource asked (in that order); a
+//! result for a resource other than `*` also carries one
+//! `ResourceSpecificResults` entry for that resource, with the same
+//! decision, statements and missing keys (AWS lists missing keys there when
+//! resources are named, and at the top level as the aggregate over them).
+//!
+//! **`MissingContextValues`** are the condition keys that could change the
+//! answer for this action and resource but have no value in the simulated
+//! request: every key named in the `Condition` of a statement *in scope*
+//! (its `Action`/`NotAction`, `Resource`/`NotResource` and, in the resource
+//! policy, `Principal`/`NotPrincipal` match, whether or not its conditions
+//! hold; `Authorizer::in_scope`) of the identity policies, the permissions
+//! boundary or the resource policy, that is absent from the request's
+//! context. That context is `ContextEntries` (an entry with no values counts
+//! as absent, as it does for the evaluator) plus the global keys iamd fills
+//! itself from the simulated caller and the clock (`Request::new`:
+//! `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
+//! `aws:username` for a user, `aws:CurrentTime`, `aws:EpochTime`), so those
+//! are never missing, while keys iamd does not fill (`aws:userid`,
+//! `aws:SourceIp`, `aws:PrincipalTag/...`) are. Keys under `...IfExists` and
+//! `Null` count like any other (their absence is what those operators test).
+//! Keys only used as policy variables (`${aws:userid}`) are not listed, as
+//! `GetContextKeysFor*Policy` does not list them. Keys compare ignoring case;
+//! each is spelled as first written (policies in order) and the list is
+//! sorted. A decision taken without weighing any policy
+//! (`sts:GetCallerIdentity`) misses nothing.
+//!
+//! **Statement positions**: `StartPosition` and `EndPosition` locate the
+//! statement object in the document text as stored or given
+//! (`iam_domain::policy::statement_spans`): 1-based lines, columns counted
+//! in characters. AWS reports the position just after each brace (its own
+//! example, a one-line document whose statement's `{` is character 37 and
+//! `}` character 166, answers 1:38 and 1:167), so iamd does too. A document
+//! whose statements cannot be located leaves both positions out.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use iam_domain::policy::PolicyDocument;
+use iam_domain::policy::{statement_spans, PolicyDocument, StatementSpan, TextPosition};
 use iam_domain::{AccountState, Arn};
 use iam_evaluator::{
-    Authorizer, CompiledPolicy, Context, Layer, Outcome, PolicySet, Principal, Request,
+    Authorizer, CompiledPolicy, Context, Layer, Matched, Outcome, PolicySet, Principal, Request,
 };
 use iam_wire::iam;
 
@@ -37,10 +70,59 @@ fn malformed(e: iam_domain::policy::PolicyError) -> ApiError {
     ApiError::new(400, "MalformedPolicyDocument", e.aws_message())
 }
 
-fn compile(document: &str) -> Result<CompiledPolicy, ApiError> {
-    Ok(CompiledPolicy::compile(
-        &PolicyDocument::parse(document).map_err(malformed)?,
-    ))
+/// What the simulator reads of a document beside its compiled form.
+struct Prepared {
+    /// The condition keys of each statement, as written.
+    keys: Vec<Vec<String>>,
+    /// Where each statement is written, when it can be found.
+    spans: Option<Vec<StatementSpan>>,
+}
+
+fn prepare(document: &str) -> Result<(CompiledPolicy, Prepared), ApiError> {
+    let doc = PolicyDocument::parse(document).map_err(malformed)?;
+    let keys = doc
+        .statements()
+        .iter()
+        .map(|st| {
+            st.condition
+                .iter()
+                .flat_map(|b| b.entries.iter().map(|e| e.key.clone()))
+                .collect()
+        })
+        .collect();
+    let spans = statement_spans(document).filter(|s| s.len() == doc.statements().len());
+    Ok((CompiledPolicy::compile(&doc), Prepared { keys, spans }))
+}
+
+/// AWS's position for a brace at `p`: its line, and the column after it.
+fn after(p: TextPosition) -> Option<iam::Position> {
+    Some(iam::Position {
+        line: Some(i32::try_from(p.line).ok()?),
+        column: Some(i32::try_from(p.column.checked_add(1)?).ok()?),
+    })
+}
+
+/// The condition keys of the statements in scope that the request's
+/// context has no value for (see the module documentation).
+fn missing_keys<'a>(
+    in_scope: &[Matched],
+    request: &Request,
+    prepared: impl Fn(&Matched) -> Option<&'a Prepared>,
+) -> Vec<String> {
+    let mut missing = BTreeMap::new();
+    for m in in_scope {
+        let keys = prepared(m).and_then(|p| p.keys.get(m.statement));
+        for key in keys.into_iter().flatten() {
+            if request.context().get(key).is_none() {
+                missing
+                    .entry(key.to_ascii_lowercase())
+                    .or_insert_with(|| key.clone());
+            }
+        }
+    }
+    let mut keys: Vec<String> = missing.into_values().collect();
+    keys.sort();
+    keys
 }
 
 /// The stored identity policies of the user, group or role `arn` names,
@@ -77,7 +159,8 @@ fn context(entries: Option<&[iam::ContextEntry]>) -> Context {
 /// What a simulation weighs, beside its actions and resources.
 struct Simulation {
     sources: Vec<Source>,
-    boundary: Option<CompiledPolicy>,
+    /// The permissions boundary's document.
+    boundary: Option<String>,
     principal: String,
 }
 
@@ -105,18 +188,30 @@ fn simulate(
         max_items,
         marker,
     } = asked;
-    let compiled: Vec<CompiledPolicy> = sim
+    let boundary = sim.boundary.as_deref().map(prepare).transpose()?;
+    let (compiled, prepared): (Vec<CompiledPolicy>, Vec<Prepared>) = sim
         .sources
         .iter()
-        .map(|s| compile(&s.document))
-        .collect::<Result<_, _>>()?;
+        .map(|s| prepare(&s.document))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
+    let resource_policy = resource_policy.map(prepare).transpose()?;
     let mut authorizer = Authorizer::new(PolicySet::new(compiled));
-    if let Some(b) = sim.boundary {
-        authorizer = authorizer.with_permissions_boundary(b);
-    }
-    if let Some(doc) = resource_policy {
-        authorizer = authorizer.with_resource_policy(compile(doc)?);
-    }
+    let boundary = boundary.map(|(c, p)| {
+        authorizer = std::mem::take(&mut authorizer).with_permissions_boundary(c);
+        p
+    });
+    let resource_policy = resource_policy.map(|(c, p)| {
+        authorizer = std::mem::take(&mut authorizer).with_resource_policy(c);
+        p
+    });
+    let prepared_of = |m: &Matched| match m.layer {
+        Layer::Identity => prepared.get(m.policy),
+        Layer::PermissionsBoundary => boundary.as_ref(),
+        Layer::Resource => resource_policy.as_ref(),
+        _ => None,
+    };
     let star = ["*".to_owned()];
     let resources = resources.filter(|r| !r.is_empty()).unwrap_or(&star);
     // Every action is weighed on every resource: the product is bounded
@@ -146,53 +241,75 @@ fn simulate(
                 ctx.now,
             );
             let decision = authorizer.evaluate(&request);
-            let matched = decision
+            let matched: Vec<iam::Statement> = decision
                 .matched
                 .iter()
                 .filter(|m| m.layer == Layer::Identity || m.layer == Layer::Resource)
-                .map(|m| iam::Statement {
-                    source_policy_id: Some(match m.layer {
-                        Layer::Resource => "ResourcePolicy".to_owned(),
-                        _ => sim
-                            .sources
-                            .get(m.policy)
-                            .map(|s| s.id.clone())
-                            .unwrap_or_default(),
-                    }),
-                    source_policy_type: Some(match m.layer {
-                        Layer::Resource => iam::PolicySourceType::Resource,
-                        _ => sim
-                            .sources
-                            .get(m.policy)
-                            .map(|s| s.kind)
-                            .unwrap_or(iam::PolicySourceType::None),
-                    }),
-                    start_position: None,
-                    end_position: None,
+                .map(|m| {
+                    let span = prepared_of(m)
+                        .and_then(|p| p.spans.as_ref())
+                        .and_then(|s| s.get(m.statement));
+                    iam::Statement {
+                        source_policy_id: Some(match m.layer {
+                            Layer::Resource => "ResourcePolicy".to_owned(),
+                            _ => sim
+                                .sources
+                                .get(m.policy)
+                                .map(|s| s.id.clone())
+                                .unwrap_or_default(),
+                        }),
+                        source_policy_type: Some(match m.layer {
+                            Layer::Resource => iam::PolicySourceType::Resource,
+                            _ => sim
+                                .sources
+                                .get(m.policy)
+                                .map(|s| s.kind)
+                                .unwrap_or(iam::PolicySourceType::None),
+                        }),
+                        start_position: span.and_then(|s| after(s.start)),
+                        end_position: span.and_then(|s| after(s.end)),
+                    }
                 })
                 .collect();
+            let missing = if decision.reason.is_some() {
+                Vec::new()
+            } else {
+                missing_keys(&authorizer.in_scope(&request), &request, prepared_of)
+            };
             let boundary_allows = decision.matched.iter().any(|m| {
                 m.layer == Layer::PermissionsBoundary
                     && m.effect == iam_domain::policy::Effect::Allow
             });
+            let boundary_detail = authorizer.policy(Layer::PermissionsBoundary, 0).map(|_| {
+                iam::PermissionsBoundaryDecisionDetail {
+                    allowed_by_permissions_boundary: Some(boundary_allows),
+                }
+            });
+            let eval_decision = match decision.outcome {
+                Outcome::Allow => iam::PolicyEvaluationDecisionType::Allowed,
+                Outcome::ExplicitDeny => iam::PolicyEvaluationDecisionType::ExplicitDeny,
+                Outcome::ImplicitDeny => iam::PolicyEvaluationDecisionType::ImplicitDeny,
+            };
+            let resource_specific_results = (resource != "*").then(|| {
+                vec![iam::ResourceSpecificResult {
+                    eval_resource_name: resource.clone(),
+                    eval_resource_decision: eval_decision,
+                    matched_statements: Some(matched.clone()),
+                    missing_context_values: Some(missing.clone()),
+                    eval_decision_details: None,
+                    permissions_boundary_decision_detail: boundary_detail.clone(),
+                }]
+            });
             results.push(iam::EvaluationResult {
                 eval_action_name: action.clone(),
                 eval_resource_name: Some(resource.clone()),
-                eval_decision: match decision.outcome {
-                    Outcome::Allow => iam::PolicyEvaluationDecisionType::Allowed,
-                    Outcome::ExplicitDeny => iam::PolicyEvaluationDecisionType::ExplicitDeny,
-                    Outcome::ImplicitDeny => iam::PolicyEvaluationDecisionType::ImplicitDeny,
-                },
+                eval_decision,
                 matched_statements: Some(matched),
-                missing_context_values: Some(Vec::new()),
+                missing_context_values: Some(missing),
                 organizations_decision_detail: None,
-                permissions_boundary_decision_detail: authorizer
-                    .policy(Layer::PermissionsBoundary, 0)
-                    .map(|_| iam::PermissionsBoundaryDecisionDetail {
-                        allowed_by_permissions_boundary: Some(boundary_allows),
-                    }),
+                permissions_boundary_decision_detail: boundary_detail,
                 eval_decision_details: None,
-                resource_specific_results: None,
+                resource_specific_results,
             });
         }
     }
@@ -210,10 +327,14 @@ fn simulate(
     })
 }
 
-fn boundary_override(list: Option<&[String]>) -> Result<Option<Option<CompiledPolicy>>, ApiError> {
+/// The boundary `PermissionsBoundaryPolicyInputList` gives, if it gives one.
+fn boundary_override(list: Option<&[String]>) -> Result<Option<String>, ApiError> {
     match list.filter(|l| !l.is_empty()) {
         None => Ok(None),
-        Some([one]) => Ok(Some(Some(compile(one)?))),
+        Some([one]) => {
+            PolicyDocument::parse(one).map_err(malformed)?;
+            Ok(Some(one.clone()))
+        }
         Some(_) => Err(ApiError::new(
             400,
             "InvalidInput",
@@ -265,15 +386,11 @@ pub async fn simulate_principal_policy(
     }
     let boundary = match boundary_override(input.permissions_boundary_policy_input_list.as_deref())?
     {
-        Some(b) => b,
-        None => match stored_boundary {
-            Some(b) => state
-                .policy_by_arn(&b)
-                .and_then(|p| p.versions.get(&p.default_version))
-                .map(|v| compile(&v.document))
-                .transpose()?,
-            None => None,
-        },
+        Some(b) => Some(b),
+        None => stored_boundary
+            .and_then(|b| state.policy_by_arn(&b))
+            .and_then(|p| p.versions.get(&p.default_version))
+            .map(|v| v.document.clone()),
     };
     let principal = input
         .caller_arn
@@ -312,8 +429,7 @@ pub async fn simulate_custom_policy(
             document: doc.clone(),
         })
         .collect();
-    let boundary =
-        boundary_override(input.permissions_boundary_policy_input_list.as_deref())?.flatten();
+    let boundary = boundary_override(input.permissions_boundary_policy_input_list.as_deref())?;
     // Without a caller, the policies are weighed for a user of this account.
     let principal = input
         .caller_arn

@@ -32,10 +32,12 @@ mod error;
 mod json;
 mod parse;
 mod serialize;
+pub mod spans;
 pub mod variables;
 
 pub use condition::{BaseOperator, ConditionOperator, IpRange, SetQualifier, ValueType};
 pub use error::PolicyError;
+pub use spans::{statement_spans, StatementSpan, TextPosition};
 
 /// Where a policy is attached; decides which elements it may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
