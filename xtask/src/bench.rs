@@ -16,12 +16,13 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("event-store") => event_store(&args[1..]),
         Some("projection") => projection(),
         Some("server") => server(&args[1..]),
+        Some("history") => history(),
         Some("evaluator") => crate::status(
             crate::cargo()
                 .args(["bench", "-p", "iam-bench"])
                 .args(&args[1..]),
         ),
-        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | projection | server [--seconds N] | evaluator)"),
+        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | projection | server [--seconds N] | history | evaluator)"),
     }
 }
 
@@ -283,6 +284,81 @@ fn server(args: &[String]) -> Result<()> {
         );
     }
     println!("\n{seconds} s per measurement; {}", pg.description);
+    Ok(())
+}
+
+/// Audit and time-travel figures (issue 12): decisions as of past cuts,
+/// trail pages by actor and target, and access history, over HTTP on a
+/// 1,000,000-event log.
+fn history() -> Result<()> {
+    crate::status(
+        crate::cargo().args(["bench", "-p", "iam-api", "--bench", "history", "--no-run"]),
+    )?;
+    let pg = postgres::acquire(Purpose::Benchmarks)?;
+    eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
+    let figures = run_bench("iam-api", "history", &[], &pg.url)?;
+    let figure = |name: &str| figures.get(name);
+    println!(
+        "Log: {:.0} events, {:.0} of them the account's.\n",
+        figure("log_events")?,
+        figure("account_events")?
+    );
+    println!("| query | p50 | p99 | max | n | target |");
+    println!("|---|---:|---:|---:|---:|---|");
+    for (name, label, target) in [
+        (
+            "as_of_first",
+            "`/v1/authorize` as of a new cut (first decision)",
+            "p50 ≤ 50 ms, p99 ≤ 100 ms",
+        ),
+        (
+            "as_of_further",
+            "`/v1/authorize` at a cut already asked about",
+            "≤ 1 ms",
+        ),
+        (
+            "events_by_actor",
+            "`/v1/events?actor=` (page of 100)",
+            "p99 ≤ 50 ms",
+        ),
+        (
+            "events_by_hot_target",
+            "`/v1/events?target=` hot user (page of 100)",
+            "p99 ≤ 50 ms",
+        ),
+        (
+            "events_by_target",
+            "`/v1/events?target=` ordinary user",
+            "p99 ≤ 50 ms",
+        ),
+        (
+            "access_history_hot",
+            "`/v1/access-history`, user touched by 10,000 events",
+            "≤ 1 s",
+        ),
+        (
+            "access_history_ordinary",
+            "`/v1/access-history`, ordinary user",
+            "",
+        ),
+    ] {
+        println!(
+            "| {label} | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} | {target} |",
+            figure(&format!("{name}_p50_ms"))?,
+            figure(&format!("{name}_p99_ms"))?,
+            figure(&format!("{name}_max_ms"))?,
+            figure(&format!("{name}_count"))?,
+        );
+    }
+    println!(
+        "\nSegments: hot {:.0}, ordinary {:.0}; events a page: by actor {:.1}, hot target {:.1}, ordinary target {:.1}; {}",
+        figure("access_history_hot_segments")?,
+        figure("access_history_ordinary_segments")?,
+        figure("events_by_actor_events_per_page")?,
+        figure("events_by_hot_target_events_per_page")?,
+        figure("events_by_target_events_per_page")?,
+        pg.description
+    );
     Ok(())
 }
 

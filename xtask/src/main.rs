@@ -4,6 +4,8 @@
 //! - `codegen [--check]`: the wire crate's generated code from AWS's models.
 //! - `ci`: `codegen --check`, `cargo fmt --check`, `cargo clippy -D warnings`, then `test`.
 //! - `bench event-store`: the event store's throughput beside PostgreSQL's own ceiling.
+//! - `bench projection | server | history | evaluator`: the other benchmarks
+//!   BENCHMARKS.md records.
 
 mod bench;
 mod codegen;
@@ -34,6 +36,9 @@ fn run() -> Result<()> {
              ci                     codegen --check, fmt --check, clippy -D warnings, then test\n  \
              codegen [--check]      write (or check) crates/wire/src/generated from AWS's models\n  \
              bench event-store      event store throughput vs pgbench (BENCHMARKS.md)\n  \
+             bench projection       rebuild, catch-up and time travel on a 1,000,000-event log\n  \
+             bench server [--seconds N]  requests/s over loopback beside a bare axum\n  \
+             bench history          as-of decisions, trail pages, access history on 1,000,000 events\n  \
              bench evaluator        policy evaluation vs cedar (BENCHMARKS.md)"
         ),
     }

@@ -10,134 +10,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use iam_api::app::{Application, Config};
 use iam_api::credentials::RootCredentials;
-use iam_api::sigv4::{self, Credentials, HttpRequest, SigningParams, SigningSettings};
 use iam_domain::secrets::MasterKey;
 use iam_event_store::{EventStore, ExpectedVersion, NewEvent};
 use sqlx::{Connection, Executor};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+
+mod client;
+use client::{form, tag, Conn};
 
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser","iam:CreateUser","iamd:Authorize"],"Resource":"arn:aws:iam::123456789012:user/*"},{"Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}]}"#;
-
-/// A keep-alive HTTP/1.1 connection that sends signed Query requests.
-struct Conn {
-    stream: BufReader<TcpStream>,
-    addr: SocketAddr,
-    key: String,
-    secret: String,
-}
-
-impl Conn {
-    async fn open(addr: SocketAddr, key: &str, secret: &str) -> Conn {
-        let stream = TcpStream::connect(addr).await.expect("connect");
-        stream.set_nodelay(true).ok();
-        Conn {
-            stream: BufReader::new(stream),
-            addr,
-            key: key.into(),
-            secret: secret.into(),
-        }
-    }
-
-    async fn call(&mut self, body: &str) -> (u16, String) {
-        self.post("/", "application/x-www-form-urlencoded", "iam", body)
-            .await
-    }
-
-    /// A signed POST of `body` to `path`, for `service`.
-    async fn post(
-        &mut self,
-        path: &str,
-        content_type: &str,
-        service: &str,
-        body: &str,
-    ) -> (u16, String) {
-        let host = self.addr.to_string();
-        let headers: Vec<(&str, &[u8])> = vec![
-            ("host", host.as_bytes()),
-            ("content-type", content_type.as_bytes()),
-        ];
-        let req = HttpRequest {
-            method: "POST",
-            path,
-            query: "",
-            headers: &headers,
-            body: body.as_bytes(),
-        };
-        let signed = sigv4::sign(
-            &req,
-            &SigningParams {
-                credentials: Credentials {
-                    access_key_id: &self.key,
-                    secret_access_key: &self.secret,
-                    security_token: None,
-                },
-                region: "us-east-1",
-                service,
-                time: Utc::now(),
-                settings: SigningSettings::default(),
-            },
-        );
-        let mut text = format!(
-            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n",
-            body.len()
-        );
-        for (k, v) in &signed.headers {
-            text.push_str(&format!("{k}: {v}\r\n"));
-        }
-        text.push_str("\r\n");
-        text.push_str(body);
-        self.stream
-            .get_mut()
-            .write_all(text.as_bytes())
-            .await
-            .expect("write");
-        let mut status_line = String::new();
-        self.stream.read_line(&mut status_line).await.expect("read");
-        let status = status_line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            self.stream.read_line(&mut line).await.expect("read");
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0u8; length];
-        self.stream.read_exact(&mut body).await.expect("read body");
-        (status, String::from_utf8_lossy(&body).into_owned())
-    }
-}
-
-fn tag(body: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
-    let start = body.find(&open).map(|i| i + open.len()).unwrap_or(0);
-    let end = body[start..]
-        .find(&format!("</{tag}>"))
-        .map(|i| i + start)
-        .unwrap_or(start);
-    body[start..end].to_owned()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        s.append_pair(k, v);
-    }
-    s.finish()
-}
 
 struct Figures {
     per_second: f64,
@@ -368,6 +250,32 @@ async fn main() {
             ("UserName", "target"),
         ])
     };
+    // iamd as a decision point: one decision per request, and batches of
+    // 1,000 and of 10,000, asked by the same user (allowed `iamd:Authorize`
+    // on users).
+    let one = r#"{"principal":"arn:aws:iam::123456789012:user/target","action":"s3:GetObject","resource":"arn:aws:s3:::bucket/key","context":{"aws:SourceIp":"10.0.0.1"}}"#;
+    let batch = format!(r#"{{"requests":[{}]}}"#, vec![one; 1000].join(","));
+    let big_batch = format!(r#"{{"requests":[{}]}}"#, vec![one; 10_000].join(","));
+    // `IAMD_BENCH_ONLY=batch`: the batches alone, one client (for profiling).
+    if std::env::var("IAMD_BENCH_ONLY").as_deref() == Ok("batch") {
+        for (size, body) in [(1000, &batch), (10_000, &big_batch)] {
+            let f = run_v1(
+                addr,
+                &id,
+                &secret,
+                1,
+                seconds,
+                "/v1/authorize/batch",
+                body.clone(),
+            )
+            .await;
+            println!(
+                "batch_{size}_decisions_per_s {:.1}",
+                f.per_second * size as f64
+            );
+        }
+        return;
+    }
     let (_, answer) = Conn::open(addr, &id, &secret).await.call(&get_user()).await;
     let bare = bare_axum(answer).await;
     for clients in [1usize, 32] {
@@ -386,10 +294,6 @@ async fn main() {
         println!("getuser_{clients}_p50_ms {:.3}", f.p50_ms);
         println!("getuser_{clients}_p99_ms {:.3}", f.p99_ms);
     }
-    // iamd as a decision point: one decision per request, and batches of
-    // 1,000, asked by the same user (allowed `iamd:Authorize` on users).
-    let one = r#"{"principal":"arn:aws:iam::123456789012:user/target","action":"s3:GetObject","resource":"arn:aws:s3:::bucket/key","context":{"aws:SourceIp":"10.0.0.1"}}"#;
-    let batch = format!(r#"{{"requests":[{}]}}"#, vec![one; 1000].join(","));
     for clients in [1usize, 32] {
         let f = run_v1(
             addr,
@@ -419,6 +323,21 @@ async fn main() {
             f.per_second * 1000.0
         );
         println!("batch_{clients}_p50_ms {:.3}", f.p50_ms);
+        let f = run_v1(
+            addr,
+            &id,
+            &secret,
+            clients,
+            seconds,
+            "/v1/authorize/batch",
+            big_batch.clone(),
+        )
+        .await;
+        println!(
+            "big_batch_{clients}_decisions_per_s {:.1}",
+            f.per_second * 10_000.0
+        );
+        println!("big_batch_{clients}_p50_ms {:.3}", f.p50_ms);
     }
     // Each CreateUser run sits between two runs of its baseline (the store's
     // own single-event appends with as many writers as clients), and the

@@ -188,6 +188,141 @@ async fn decisions_now_and_at_past_moments() {
     app.stop().await;
 }
 
+/// A batch answers up to 10,000 questions, each exactly as a single
+/// `/v1/authorize` answers it (the principal's tags included: the keys iamd
+/// sets are shared by a batch's questions about one principal); 10,001
+/// questions, or a body past the batch's 16 MiB, are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_answers_ten_thousand_questions_as_single_requests_do() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "alice")]).await;
+    root.ok(
+        "TagUser",
+        &[
+            ("UserName", "alice"),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "payroll"),
+        ],
+    )
+    .await;
+    let by_tag = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Team","Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::${aws:PrincipalTag/team}/*"},{"Sid":"NoSecrets","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::payroll/secret/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
+    for (name, doc) in [("read", READ_PAYROLL), ("team", by_tag)] {
+        root.ok(
+            "PutUserPolicy",
+            &[
+                ("UserName", "alice"),
+                ("PolicyName", name),
+                ("PolicyDocument", doc),
+            ],
+        )
+        .await;
+    }
+    let alice = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+    let kinds = [
+        json!({"principal": alice, "action": "s3:GetObject", "resource": "arn:aws:s3:::payroll/a"}),
+        json!({"principal": alice, "action": "s3:PutObject", "resource": "arn:aws:s3:::payroll/a"}),
+        json!({"principal": alice, "action": "s3:PutObject", "resource": "arn:aws:s3:::other/a"}),
+        json!({"principal": alice, "action": "s3:GetObject", "resource": "arn:aws:s3:::payroll/secret/x", "context": {"aws:SourceIp": "10.1.2.3"}}),
+        json!({"principal": alice, "action": "s3:GetObject", "resource": "arn:aws:s3:::payroll/secret/x", "context": {"aws:SourceIp": "192.0.2.1"}}),
+        json!({"principal": format!("arn:aws:iam::{ACCOUNT}:root"), "action": "s3:DeleteBucket", "resource": "*"}),
+    ];
+    let mut single = Vec::new();
+    for kind in &kinds {
+        let reply = body(&root.v1("POST", "/v1/authorize", "", Some(kind)).await);
+        single.push(json!({"decision": reply["decision"], "matched": reply["matched"]}));
+    }
+    let decisions: Vec<&str> = single
+        .iter()
+        .map(|d| d["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            "Allow",
+            "Allow",
+            "ImplicitDeny",
+            "ExplicitDeny",
+            "Allow",
+            "Allow"
+        ],
+        "{single:?}"
+    );
+    let requests: Vec<Value> = (0..10_000)
+        .map(|i| kinds[i % kinds.len()].clone())
+        .collect();
+    let reply = root
+        .v1(
+            "POST",
+            "/v1/authorize/batch",
+            "",
+            Some(&json!({"requests": requests})),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        &reply.body[..reply.body.len().min(500)]
+    );
+    let results = body(&reply);
+    let results = results["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10_000);
+    for (i, result) in results.iter().enumerate() {
+        let expected = &single[i % kinds.len()];
+        assert_eq!(result["decision"], expected["decision"], "question {i}");
+        assert_eq!(result["matched"], expected["matched"], "question {i}");
+    }
+
+    let mut too_many = requests.clone();
+    too_many.push(kinds[0].clone());
+    let refused = root
+        .v1(
+            "POST",
+            "/v1/authorize/batch",
+            "",
+            Some(&json!({"requests": too_many})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        400,
+        "{}",
+        &refused.body[..refused.body.len().min(500)]
+    );
+    assert_eq!(body(&refused)["error"]["code"], "ValidationError");
+    assert!(
+        refused.body.contains("less than or equal to 10000"),
+        "{}",
+        refused.body
+    );
+    // Past the batch's body limit: refused before it is parsed.
+    let padding = "x".repeat(17 << 20);
+    let huge =
+        json!({"requests": [{"principal": alice, "action": "s3:GetObject", "resource": padding}]});
+    let refused = root
+        .v1("POST", "/v1/authorize/batch", "", Some(&huge))
+        .await;
+    assert_eq!(
+        refused.status,
+        413,
+        "{}",
+        &refused.body[..refused.body.len().min(500)]
+    );
+    // Any other operation keeps the 1 MiB limit.
+    let big =
+        json!({"principal": alice, "action": "s3:GetObject", "resource": "x".repeat(2 << 20)});
+    let refused = root.v1("POST", "/v1/authorize", "", Some(&big)).await;
+    assert_eq!(
+        refused.status,
+        413,
+        "{}",
+        &refused.body[..refused.body.len().min(500)]
+    );
+    app.stop().await;
+}
+
 /// No decision oracle: asking about a principal needs `iamd:Authorize` on
 /// it, reading the trail `iamd:ListEvents` (and the rest) on the account's
 /// root; anonymous and wrongly scoped calls are refused.

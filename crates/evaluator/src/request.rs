@@ -7,6 +7,7 @@
 //! only reads.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -158,14 +159,87 @@ impl ContextValue {
 }
 
 /// Condition keys and their values; key lookups ignore case.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Hashed with foldhash (randomly seeded per process) rather than SipHash:
+/// a decision hashes every key it sets and every key a condition reads,
+/// and SipHash was a tenth of a batch decision's time.
+///
+/// A context may sit on a shared base ([`Context::on`]): the keys every
+/// request of one principal at one moment has (`aws:PrincipalArn`, its
+/// tags, `aws:CurrentTime`, …) are set once for a batch of decisions, and
+/// each request holds only its own keys. A key of the request's own
+/// shadows the base's.
+#[derive(Debug, Clone, Default)]
 pub struct Context {
-    map: HashMap<Box<str>, ContextValue>,
+    map: HashMap<Box<str>, ContextValue, foldhash::fast::RandomState>,
+    base: Option<Arc<Context>>,
+}
+
+impl PartialEq for Context {
+    /// Equal when every key has the same values, whichever layer holds it.
+    fn eq(&self, other: &Self) -> bool {
+        fn keys(c: &Context) -> Vec<&str> {
+            let mut keys: Vec<&str> = c
+                .layers()
+                .flat_map(|l| l.map.keys().map(|k| &**k))
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        }
+        let (mine, theirs) = (keys(self), keys(other));
+        mine == theirs
+            && mine
+                .iter()
+                .all(|k| self.values_lower(k) == other.values_lower(k))
+    }
+}
+
+impl Eq for Context {}
+
+/// `key` in lower case, allocating only when it has an upper-case letter.
+fn lower(key: &str) -> std::borrow::Cow<'_, str> {
+    match key.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => std::borrow::Cow::Owned(key.to_ascii_lowercase()),
+        false => std::borrow::Cow::Borrowed(key),
+    }
 }
 
 impl Context {
     pub fn new() -> Context {
-        Context::default()
+        Context {
+            // The keys every request gets (principal, time) and a few more.
+            map: HashMap::with_capacity_and_hasher(16, Default::default()),
+            base: None,
+        }
+    }
+
+    /// An empty context on `base`: it has the base's keys until it sets
+    /// its own (nothing is copied or allocated until then).
+    pub fn on(base: Arc<Context>) -> Context {
+        Context {
+            map: HashMap::default(),
+            base: Some(base),
+        }
+    }
+
+    /// This context, then its bases.
+    fn layers(&self) -> impl Iterator<Item = &Context> {
+        std::iter::successors(Some(self), |c| c.base.as_deref())
+    }
+
+    /// The values the nearest layer holding the key gives it, empty or not.
+    fn values_lower(&self, lower_key: &str) -> Option<&[String]> {
+        self.layers()
+            .find_map(|l| l.map.get(lower_key))
+            .map(|v| v.values.as_slice())
+    }
+
+    /// Sets a single-valued key unless it is set already (in any case).
+    pub fn insert_if_absent(&mut self, key: &str, value: impl Into<String>) {
+        if !self.contains(key) {
+            self.insert(key, value);
+        }
     }
 
     /// Set a single-valued key (replacing any earlier value).
@@ -186,27 +260,50 @@ impl Context {
 
     /// Whether a key is set (in any case).
     pub fn contains(&self, key: &str) -> bool {
-        self.map.contains_key(key.to_ascii_lowercase().as_str())
+        let key = lower(key);
+        self.layers().any(|l| l.map.contains_key(&*key))
     }
 
     /// The values of a key already lowercased; `None` when absent or empty.
     pub(crate) fn get_lower(&self, lower_key: &str) -> Option<&[String]> {
-        self.map
-            .get(lower_key)
-            .map(|v| v.values.as_slice())
-            .filter(|v| !v.is_empty())
+        self.values_lower(lower_key).filter(|v| !v.is_empty())
     }
 
     /// The values of a key in any case.
     pub fn get(&self, key: &str) -> Option<&[String]> {
-        self.get_lower(&key.to_ascii_lowercase())
+        self.get_lower(&lower(key))
+    }
+}
+
+/// Sets the keys derivable from the principal and the time, unless set.
+fn fill_global_keys(context: &mut Context, principal: &Principal, now: DateTime<Utc>) {
+    let mut fill = |key: &str, value: &str| context.insert_if_absent(key, value);
+    if principal.kind != PrincipalKind::Anonymous {
+        fill("aws:PrincipalArn", principal.principal_arn());
+        if let Some(acct) = principal.account() {
+            fill("aws:PrincipalAccount", acct);
+        }
+    }
+    fill("aws:PrincipalType", principal.type_name());
+    if let Some(name) = &principal.user_name {
+        fill("aws:username", name);
+    }
+    // Formatting the time is the dearest of these: only when it is needed.
+    if !context.contains("aws:CurrentTime") {
+        context.insert(
+            "aws:CurrentTime",
+            now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        );
+    }
+    if !context.contains("aws:EpochTime") {
+        context.insert("aws:EpochTime", now.timestamp().to_string());
     }
 }
 
 /// A request to authorize.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    pub(crate) principal: Principal,
+    pub(crate) principal: Arc<Principal>,
     pub(crate) action: String,
     /// The action's service prefix, lowercased (index lookups).
     pub(crate) service: String,
@@ -226,29 +323,32 @@ impl Request {
         action: &str,
         resource: &str,
         resource_account: Option<String>,
+        context: Context,
+        now: DateTime<Utc>,
+    ) -> Request {
+        Request::for_shared(
+            Arc::new(principal),
+            action,
+            resource,
+            resource_account,
+            context,
+            now,
+        )
+    }
+
+    /// [`Request::new`] for a principal many requests share (a batch of
+    /// decisions about one principal): with a context on
+    /// [`Request::global_context`]'s keys, nothing of the principal is
+    /// copied per request.
+    pub fn for_shared(
+        principal: Arc<Principal>,
+        action: &str,
+        resource: &str,
+        resource_account: Option<String>,
         mut context: Context,
         now: DateTime<Utc>,
     ) -> Request {
-        let mut fill = |key: &str, value: &str| {
-            if !context.contains(key) {
-                context.insert(key, value);
-            }
-        };
-        if principal.kind != PrincipalKind::Anonymous {
-            fill("aws:PrincipalArn", principal.principal_arn());
-            if let Some(acct) = principal.account() {
-                fill("aws:PrincipalAccount", acct);
-            }
-        }
-        fill("aws:PrincipalType", principal.type_name());
-        if let Some(name) = &principal.user_name {
-            fill("aws:username", name);
-        }
-        fill(
-            "aws:CurrentTime",
-            &now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        );
-        fill("aws:EpochTime", &now.timestamp().to_string());
+        fill_global_keys(&mut context, &principal, now);
         let service = action
             .split_once(':')
             .map_or("", |(s, _)| s)
@@ -262,6 +362,15 @@ impl Request {
             resource_account,
             context,
         }
+    }
+
+    /// The global keys [`Request::new`] sets for `principal` at `now`, as a
+    /// context of their own: the base of many requests' contexts
+    /// ([`Context::on`]).
+    pub fn global_context(principal: &Principal, now: DateTime<Utc>) -> Context {
+        let mut context = Context::new();
+        fill_global_keys(&mut context, principal, now);
+        context
     }
 
     pub fn principal(&self) -> &Principal {
@@ -291,5 +400,67 @@ impl Request {
             (Some(p), Some(r)) => p != r,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    /// A context on a base sees the base's keys, shadows them with its
+    /// own, and compares equal to the same keys held in one layer.
+    #[test]
+    fn a_layered_context_reads_like_a_flat_one() {
+        let alice = Principal::parse("arn:aws:iam::123456789012:user/alice");
+        let base = Arc::new(Request::global_context(&alice, at()));
+        let mut layered = Context::on(base.clone());
+        layered.insert("aws:SourceIp", "10.0.0.1");
+        layered.insert_many("aws:PrincipalType", vec![]);
+        assert_eq!(layered.get("AWS:username"), Some(&["alice".to_owned()][..]));
+        assert_eq!(
+            layered.get("aws:sourceip"),
+            Some(&["10.0.0.1".to_owned()][..])
+        );
+        // Its own (empty) value shadows the base's, and reads as absent.
+        assert!(layered.contains("aws:PrincipalType"));
+        assert_eq!(layered.get("aws:PrincipalType"), None);
+        assert_eq!(
+            base.get("aws:PrincipalType"),
+            Some(&["User".to_owned()][..])
+        );
+
+        let on_base = Request::for_shared(
+            Arc::new(alice.clone()),
+            "s3:GetObject",
+            "*",
+            None,
+            {
+                let mut c = Context::on(base.clone());
+                c.insert("aws:SourceIp", "10.0.0.1");
+                c
+            },
+            at(),
+        );
+        let flat = Request::new(
+            alice,
+            "s3:GetObject",
+            "*",
+            None,
+            {
+                let mut c = Context::new();
+                c.insert("aws:SourceIp", "10.0.0.1");
+                c
+            },
+            at(),
+        );
+        assert_eq!(on_base, flat);
+        assert!(
+            on_base.context.map.len() == 1,
+            "nothing of the base is copied"
+        );
     }
 }

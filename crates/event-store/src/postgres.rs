@@ -353,7 +353,11 @@ impl EventStore for PostgresStore {
         after_version: u64,
         until: Position,
     ) -> BoxStream<'a, Result<RecordedEvent>> {
-        sqlx::query(select_event!(
+        // Metadata stays in the database: a replay reads what happened,
+        // not who did it (parsing it was a tenth of a replay's time).
+        sqlx::query(concat!(
+            "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, \
+             payload, 'null'::json AS metadata, recorded_at, hash FROM events",
             " WHERE stream_id = $1 AND stream_version > $2 AND position <= $3 AND ",
             crate::sql::versions_up_to_the_cut!("$1", "$2", "$3"),
             " ORDER BY stream_version"

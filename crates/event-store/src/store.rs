@@ -58,7 +58,8 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Every event of `stream` with `stream_version > after_version` at a
     /// global position up to `until`, in stream order, as one stream of
-    /// events: what a replay reads.
+    /// events: what a replay reads. Replays need what happened, not who
+    /// did it: each event's `metadata` is JSON `null`, never read.
     ///
     /// A backend answers with one query where it can, so a long stream is
     /// neither re-planned nor re-scanned once per page (PostgreSQL with
@@ -80,7 +81,10 @@ pub trait EventStore: Send + Sync + 'static {
                 _ => None,
             };
             Ok(Some((
-                futures::stream::iter(page.into_iter().map(Ok)),
+                futures::stream::iter(page.into_iter().map(|mut e| {
+                    e.metadata = serde_json::Value::Null;
+                    Ok(e)
+                })),
                 next,
             )))
         })

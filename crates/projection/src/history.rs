@@ -159,9 +159,9 @@ async fn apply_all(
 async fn finished(
     reader: tokio::task::JoinHandle<Result<(), ProjectionError>>,
 ) -> Result<(), ProjectionError> {
-    reader.await.map_err(|e| {
-        ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string()))
-    })?
+    reader
+        .await
+        .map_err(|e| ProjectionError::Store(iam_event_store::StoreError::Internal(e.to_string())))?
 }
 
 /// Replays the account's stream from `view` up to `cut`, handing `each`
@@ -354,9 +354,9 @@ mod past_views {
         let views = PastViews::new(4);
         let failed = views
             .get_or_build(Position(3), || async {
-                Err(ProjectionError::Store(iam_event_store::StoreError::Internal(
-                    "down".into(),
-                )))
+                Err(ProjectionError::Store(
+                    iam_event_store::StoreError::Internal("down".into()),
+                ))
             })
             .await;
         assert!(failed.is_err());

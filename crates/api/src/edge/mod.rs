@@ -33,7 +33,7 @@ use crate::app::{AppState, MAX_BODY, MIN_POSITION_HEADER, POSITION_HEADER};
 use crate::auth::{self, Keys};
 use crate::authz::RequestFacts;
 use crate::ops::OpContext;
-use crate::query::{ApiError, Params};
+use crate::query::{ApiError, Params, MAX_JSON_VALUES};
 
 /// Request header naming a past moment (an RFC 3339 time or a log
 /// position) an AWS read is answered at.
@@ -228,8 +228,9 @@ async fn serve_counted(
     let early_service = named.as_ref().map(|(s, _)| *s).unwrap_or(Service::Iam);
     // `_reservation` holds the body's share of the server's body budget
     // until the answer is made.
+    let limits = RequestLimits::of(named.as_ref());
     let (body, _reservation) =
-        match crate::server::read_body(body, &parts.extensions, MAX_BODY).await {
+        match crate::server::read_body(body, &parts.extensions, limits.body).await {
             Ok(read) => read,
             Err(err) => {
                 // The rest of the body is not read: the connection cannot
@@ -288,6 +289,7 @@ async fn serve_counted(
         request_id: &request_id,
         secure_transport,
         format,
+        max_json_values: limits.json_values,
     };
     let namespace_service = service.unwrap_or(early_service);
     let operation = service.and_then(|s| s.operation(&action)).map(|o| o.name);
@@ -314,15 +316,15 @@ async fn serve_counted(
 }
 
 /// A JSON request's body: an object (an empty body is `{}`).
-fn json_params(body: &[u8]) -> Result<Params, ApiError> {
+fn json_params(body: &[u8], max_values: usize) -> Result<Params, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Params::from_json(&serde_json::Value::Object(
             Default::default(),
         )));
     }
-    Params::check_json_size(body)?;
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(value @ serde_json::Value::Object(_)) => Ok(Params::from_json(&value)),
+    Params::check_json_size(body, max_values)?;
+    match iam_wire::Node::from_json_slice(body) {
+        Ok(tree @ iam_wire::Node::Struct(_)) => Ok(Params::from_tree(tree)),
         Ok(_) => Err(ApiError::new(
             400,
             "SerializationException",
@@ -379,6 +381,40 @@ struct Request<'r> {
     request_id: &'r str,
     secure_transport: bool,
     format: Format,
+    max_json_values: usize,
+}
+
+/// How large a request may be: its body's bytes and, for JSON, its values.
+/// Every operation takes at most [`MAX_BODY`] and [`MAX_JSON_VALUES`]
+/// except a batch of decisions, which asks up to 10,000 questions (its
+/// model's list maximum) of a few values each.
+struct RequestLimits {
+    body: usize,
+    json_values: usize,
+}
+
+impl RequestLimits {
+    /// A batch's body: 10,000 questions of up to 1.6 KiB each.
+    const BATCH_BODY: usize = 16 << 20;
+    /// A batch's values: 40 a question (a principal, action and resource,
+    /// and a context of several keys, some with lists of values).
+    const BATCH_JSON_VALUES: usize = 400_000;
+
+    fn of(named: Option<&(Service, String)>) -> RequestLimits {
+        let batch = named.and_then(|(s, a)| s.operation(a)).is_some_and(|o| {
+            o.name == <iam_wire::iamd::ops::AuthorizeBatch as iam_wire::Operation>::SPEC.name
+        });
+        match batch {
+            true => RequestLimits {
+                body: Self::BATCH_BODY,
+                json_values: Self::BATCH_JSON_VALUES,
+            },
+            false => RequestLimits {
+                body: MAX_BODY,
+                json_values: MAX_JSON_VALUES,
+            },
+        }
+    }
 }
 
 impl Request<'_> {
@@ -427,7 +463,9 @@ impl Request<'_> {
                 Params::from_request(self.uri.query().unwrap_or(""), b"")?
                     .with_members(&self.path_params)
             }
-            Format::Json => json_params(self.body)?.with_members(&self.path_params),
+            Format::Json => {
+                json_params(self.body, self.max_json_values)?.with_members(&self.path_params)
+            }
         };
         let spec = self.operation(&params, service, action, &authenticated)?;
         let (view, authorizing_view, as_of) = self.moment(spec, view).await?;

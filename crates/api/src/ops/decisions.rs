@@ -116,6 +116,7 @@ pub(crate) async fn view_as_of(
 }
 
 /// Who a request asks about, resolved in the view of its moment.
+#[derive(Clone)]
 enum Subject {
     Root,
     User {
@@ -232,8 +233,11 @@ fn key_subject(state: &AccountState, key: &str) -> Subject {
 
 /// A request's condition context: each value a string, a number or
 /// boolean (as text), or a list of them.
-fn context(values: Option<&iam_wire::Map<String, Document>>) -> Result<Context, ApiError> {
-    let mut context = Context::new();
+fn context(
+    values: Option<&iam_wire::Map<String, Document>>,
+    base: Arc<Context>,
+) -> Result<Context, ApiError> {
+    let mut context = Context::on(base);
     let scalar = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),
@@ -275,9 +279,8 @@ fn policy_label(
                 None => match label.strip_prefix("policy/") {
                     Some(key) => state
                         .policies
-                        .iter()
-                        .find(|(k, _)| k.as_str() == key)
-                        .and_then(|(_, p)| state.policy_arn(p))
+                        .get(&iam_domain::names::NameKey::of(key))
+                        .and_then(|p| state.policy_arn(p))
                         .map(|a| a.to_string())
                         .unwrap_or_else(|| format!("arn:aws:iam::{account}:policy/{key}")),
                     None => label.to_owned(),
@@ -290,37 +293,120 @@ fn policy_label(
     }
 }
 
-/// Decides one request in the view of its moment.
+/// What deciding about one subject at one moment needs, whatever the
+/// question: its compiled policies, its boundary, and the context keys
+/// iamd sets for it (`aws:PrincipalArn`, `aws:PrincipalTag/*`,
+/// `aws:userid`, the time). Prepared once for all of a batch's questions
+/// about it.
+struct Prepared<'s> {
+    subject: &'s Subject,
+    evaluated: Option<Evaluated>,
+}
+
+struct Evaluated {
+    effective: Option<Arc<iam_projection::EffectivePolicies>>,
+    boundary: Option<Arn>,
+    principal: Arc<Principal>,
+    base: Arc<Context>,
+}
+
+fn prepare<'s>(
+    view: &AccountView,
+    time: chrono::DateTime<chrono::Utc>,
+    subject: &'s Subject,
+) -> Prepared<'s> {
+    let (key, principal_arn) = match subject {
+        Subject::Root | Subject::NoKey { .. } => {
+            return Prepared {
+                subject,
+                evaluated: None,
+            }
+        }
+        Subject::User { key, arn } => (key, arn.as_str()),
+        Subject::Role { key, session } => (key, session.as_str()),
+    };
+    let state = &view.state;
+    // What iamd knows of the principal: its tags and unique id, as AWS
+    // sets `aws:PrincipalTag/*` and `aws:userid` for it.
+    let (tags, user_id, boundary) = match key {
+        PrincipalKey::User(k) => state
+            .users
+            .get(k)
+            .map(|u| {
+                (
+                    Some(&u.tags),
+                    Some(u.id.as_str().to_owned()),
+                    u.permissions_boundary.clone(),
+                )
+            })
+            .unwrap_or_default(),
+        PrincipalKey::Role(k) => state
+            .roles
+            .get(k)
+            .map(|r| {
+                (
+                    Some(&r.tags),
+                    Some(format!("{}:iamd-authorize", r.id.as_str())),
+                    r.permissions_boundary.clone(),
+                )
+            })
+            .unwrap_or_default(),
+    };
+    let principal = Principal::parse(principal_arn);
+    let mut base = Request::global_context(&principal, time);
+    for tag in tags.into_iter().flat_map(|t| t.values()) {
+        base.insert(
+            &format!("aws:PrincipalTag/{}", tag.key.as_str()),
+            tag.value.as_str(),
+        );
+    }
+    if let Some(id) = user_id {
+        base.insert("aws:userid", id);
+    }
+    Prepared {
+        subject,
+        evaluated: Some(Evaluated {
+            effective: view.effective_policies(key),
+            boundary,
+            principal: Arc::new(principal),
+            base: Arc::new(base),
+        }),
+    }
+}
+
+/// Decides one request about a prepared subject.
 fn decide(
-    (view, time): (&AccountView, chrono::DateTime<chrono::Utc>),
+    prepared: &Prepared<'_>,
+    (state, time): (&AccountState, chrono::DateTime<chrono::Utc>),
     account: &str,
-    subject: &Subject,
     request: &iamd::AuthorizeRequest,
 ) -> Result<iamd::Decision, ApiError> {
-    let state = &view.state;
-    let (key, principal_arn) = match subject {
-        Subject::Root => {
-            return Ok(iamd::Decision {
-                decision: Outcome::Allow.as_str().to_owned(),
-                matched: Vec::new(),
-                reason: Some("the account's root user may do everything in its account".into()),
-            })
-        }
-        Subject::NoKey { reason } => {
-            return Ok(iamd::Decision {
-                decision: Outcome::ImplicitDeny.as_str().to_owned(),
-                matched: Vec::new(),
-                reason: Some(reason.clone()),
-            })
-        }
-        Subject::User { key, arn } => (key, arn.clone()),
-        Subject::Role { key, session } => (key, session.clone()),
+    let Some(evaluated) = &prepared.evaluated else {
+        let reason = match prepared.subject {
+            Subject::NoKey { reason } => reason.clone(),
+            _ => "the account's root user may do everything in its account".into(),
+        };
+        let outcome = match prepared.subject {
+            Subject::NoKey { .. } => Outcome::ImplicitDeny,
+            _ => Outcome::Allow,
+        };
+        return Ok(iamd::Decision {
+            decision: outcome.as_str().to_owned(),
+            matched: Vec::new(),
+            reason: Some(reason),
+        });
     };
-    let effective = view.effective_policies(key);
-    let mut authorizer = effective
-        .as_ref()
-        .map(|e| e.authorizer.clone())
-        .unwrap_or_else(|| Authorizer::new(Default::default()));
+    // The principal's compiled policies as they are, unless a resource
+    // policy joins them for this one question.
+    let with_resource_policy;
+    let none;
+    let mut authorizer = match &evaluated.effective {
+        Some(e) => &e.authorizer,
+        None => {
+            none = Authorizer::new(Default::default());
+            &none
+        }
+    };
     if let Some(policy) = request.resource_policy.as_ref().filter(|d| !d.0.is_null()) {
         let document =
             iam_domain::policy::PolicyDocument::parse(&policy.0.to_string()).map_err(|e| {
@@ -330,53 +416,23 @@ fn decide(
                     format!("resource_policy: {}", e.aws_message()),
                 )
             })?;
-        authorizer =
-            authorizer.with_resource_policy(iam_evaluator::CompiledPolicy::compile(&document));
+        with_resource_policy = authorizer
+            .clone()
+            .with_resource_policy(iam_evaluator::CompiledPolicy::compile(&document));
+        authorizer = &with_resource_policy;
     }
-    let boundary = match key {
-        PrincipalKey::User(k) => state
-            .users
-            .get(k)
-            .and_then(|u| u.permissions_boundary.clone()),
-        PrincipalKey::Role(k) => state
-            .roles
-            .get(k)
-            .and_then(|r| r.permissions_boundary.clone()),
-    };
-    let mut context = context(request.context.as_ref())?;
-    // What iamd knows of the principal: its tags and unique id, as AWS
-    // sets `aws:PrincipalTag/*` and `aws:userid` for it.
-    let (tags, user_id) = match key {
-        PrincipalKey::User(k) => state
-            .users
-            .get(k)
-            .map(|u| (&u.tags, u.id.as_str().to_owned()))
-            .unzip(),
-        PrincipalKey::Role(k) => state
-            .roles
-            .get(k)
-            .map(|r| (&r.tags, format!("{}:iamd-authorize", r.id.as_str())))
-            .unzip(),
-    };
-    for tag in tags.into_iter().flat_map(|t| t.values()) {
-        context.insert(
-            &format!("aws:PrincipalTag/{}", tag.key.as_str()),
-            tag.value.as_str(),
-        );
-    }
-    if let Some(id) = user_id {
-        context.insert("aws:userid", id);
-    }
-    let evaluated = Request::new(
-        Principal::parse(&principal_arn),
+    let context = context(request.context.as_ref(), evaluated.base.clone())?;
+    let evaluated_request = Request::for_shared(
+        evaluated.principal.clone(),
         &request.action,
         &request.resource,
         None,
         context,
         time,
     );
-    let decision = authorizer.evaluate(&evaluated);
-    let sources = effective
+    let decision = authorizer.evaluate(&evaluated_request);
+    let sources = evaluated
+        .effective
         .as_ref()
         .map(|e| e.sources.as_slice())
         .unwrap_or_default();
@@ -392,7 +448,7 @@ fn decide(
                     sources,
                     m.layer,
                     m.policy,
-                    boundary.as_ref(),
+                    evaluated.boundary.as_ref(),
                 ),
                 statement: m.statement as i64,
                 sid: authorizer.sid(m).map(str::to_owned),
@@ -465,7 +521,13 @@ pub async fn authorize(
     check_context(&input)?;
     let moment = moment(ctx, input.as_of.as_ref()).await?;
     let subject = subject(&moment.view.state, ctx.account(), &input)?;
-    let decision = decide((&moment.view, moment.time), ctx.account(), &subject, &input)?;
+    let prepared = prepare(&moment.view, moment.time, &subject);
+    let decision = decide(
+        &prepared,
+        (&moment.view.state, moment.time),
+        ctx.account(),
+        &input,
+    )?;
     ctx.state.metrics.decision(&decision.decision);
     Ok(iamd::AuthorizeResponse {
         decision: decision.decision,
@@ -495,12 +557,25 @@ pub async fn authorize_batch(
     }
     let moment = moment(ctx, input.as_of.as_ref()).await?;
     let mut results = Vec::with_capacity(input.requests.len());
+    // Who each principal asked about is, resolved and prepared once per
+    // batch.
+    let mut subjects = std::collections::HashMap::new();
     for request in &input.requests {
-        let subject = subject(&moment.view.state, ctx.account(), request)?;
+        let asked = (&request.principal, &request.access_key_id);
+        if !subjects.contains_key(&asked) {
+            let subject = subject(&moment.view.state, ctx.account(), request)?;
+            subjects.insert(asked, subject);
+        }
+    }
+    let prepared: std::collections::HashMap<_, _> = subjects
+        .iter()
+        .map(|(asked, subject)| (*asked, prepare(&moment.view, moment.time, subject)))
+        .collect();
+    for request in &input.requests {
         let decision = decide(
-            (&moment.view, moment.time),
+            &prepared[&(&request.principal, &request.access_key_id)],
+            (&moment.view.state, moment.time),
             ctx.account(),
-            &subject,
             request,
         )?;
         ctx.state.metrics.decision(&decision.decision);
@@ -566,8 +641,16 @@ pub async fn get_access_history(
     // The compiled policies the open segment's decision was taken with,
     // and whether they read the time.
     let mut decided_with: Option<(Arc<iam_projection::EffectivePolicies>, bool)> = None;
+    let who = Arn::parse(&input.principal).ok();
+    let mut made_of: Option<MadeOf> = None;
     let start = history_start(ctx, &input.principal).await?;
     replay_from(ctx, start, head, |view, e| {
+        let open = segments.last().is_some_and(|s| s.to.is_none());
+        let timed = decided_with.as_ref().is_some_and(|(_, timed)| *timed);
+        if open && !timed && made_of.as_ref().is_some_and(|m| m.same_in(&view.state)) {
+            return Ok(());
+        }
+        made_of = who.as_ref().map(|who| MadeOf::of(&view.state, who));
         let subject = subject(&view.state, ctx.account(), &request).ok();
         let effective = match &subject {
             Some(Subject::User { key, .. } | Subject::Role { key, .. }) => {
@@ -575,7 +658,6 @@ pub async fn get_access_history(
             }
             _ => None,
         };
-        let open = segments.last().is_some_and(|s| s.to.is_none());
         if let (true, Some(now), Some((then, false))) = (open, &effective, &decided_with) {
             if Arc::ptr_eq(now, then) {
                 return Ok(());
@@ -587,7 +669,15 @@ pub async fn get_access_history(
             (p, timed)
         });
         let decision = match &subject {
-            Some(s) => Some(decide((view, e.recorded_at), ctx.account(), s, &request)?.decision),
+            Some(s) => Some(
+                decide(
+                    &prepare(view, e.recorded_at, s),
+                    (&view.state, e.recorded_at),
+                    ctx.account(),
+                    &request,
+                )?
+                .decision,
+            ),
             None => None,
         };
         let current = segments
@@ -618,6 +708,75 @@ pub async fn get_access_history(
         segments,
         position: head.0 as i64,
     })
+}
+
+/// What a principal's decision is made of in one state, as far as the log
+/// can change it: the account's groups and managed policies (persistent
+/// maps: the same root means not one of them changed) and the principal's
+/// own entity (copied on change). When all are the very same in a later
+/// state, so are the principal's policies, and so is its decision unless
+/// that reads the time. Checking costs two pointer comparisons and one
+/// lookup, where the principal's policies take a lookup for each of its
+/// groups and policies.
+struct MadeOf {
+    groups: iam_domain::state::EntityMap<iam_domain::names::NameKey, iam_domain::state::Group>,
+    policies:
+        iam_domain::state::EntityMap<iam_domain::names::NameKey, iam_domain::state::ManagedPolicy>,
+    entity: Entity,
+}
+
+/// The principal's own entity, by the key its ARN names.
+enum Entity {
+    User(
+        iam_domain::names::NameKey,
+        Option<iam_domain::state::Shared<iam_domain::state::User>>,
+    ),
+    Role(
+        iam_domain::names::NameKey,
+        Option<iam_domain::state::Shared<iam_domain::state::Role>>,
+    ),
+    /// The root user, or an ARN naming no principal: nothing of the state
+    /// bears on it but the maps above.
+    None,
+}
+
+impl MadeOf {
+    fn of(state: &AccountState, who: &Arn) -> MadeOf {
+        let entity = match who {
+            Arn::User { name, .. } => {
+                Entity::User(name.key(), state.users.get(&name.key()).cloned())
+            }
+            Arn::Role { name, .. } => {
+                Entity::Role(name.key(), state.roles.get(&name.key()).cloned())
+            }
+            _ => Entity::None,
+        };
+        MadeOf {
+            groups: state.groups.clone(),
+            policies: state.policies.clone(),
+            entity,
+        }
+    }
+
+    fn same_in(&self, state: &AccountState) -> bool {
+        fn same<T>(
+            a: Option<&iam_domain::state::Shared<T>>,
+            b: &Option<iam_domain::state::Shared<T>>,
+        ) -> bool {
+            match (a, b) {
+                (Some(a), Some(b)) => iam_domain::state::Shared::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+        }
+        self.groups.ptr_eq(&state.groups)
+            && self.policies.ptr_eq(&state.policies)
+            && match &self.entity {
+                Entity::User(key, then) => same(state.users.get(key), then),
+                Entity::Role(key, then) => same(state.roles.get(key), then),
+                Entity::None => true,
+            }
+    }
 }
 
 /// Where a principal's history can start: the account's view just before

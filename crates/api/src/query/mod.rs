@@ -6,4 +6,4 @@ mod error;
 mod params;
 
 pub use error::{status_of, ApiError};
-pub use params::Params;
+pub use params::{Params, MAX_JSON_VALUES};

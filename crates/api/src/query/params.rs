@@ -83,10 +83,10 @@ impl Params {
         })
     }
 
-    /// Refuses a JSON body with more than [`MAX_JSON_VALUES`] values before
-    /// it is parsed: a megabyte of `[{},{},…]` would otherwise take
-    /// hundreds of megabytes as a tree.
-    pub fn check_json_size(body: &[u8]) -> Result<(), ApiError> {
+    /// Refuses a JSON body with more than `max` values (see
+    /// [`MAX_JSON_VALUES`]) before it is parsed: a megabyte of
+    /// `[{},{},…]` would otherwise take hundreds of megabytes as a tree.
+    pub fn check_json_size(body: &[u8], max: usize) -> Result<(), ApiError> {
         let mut values = 0usize;
         let mut in_string = false;
         let mut escaped = false;
@@ -106,11 +106,11 @@ impl Params {
                 _ => {}
             }
         }
-        if values > MAX_JSON_VALUES {
+        if values > max {
             return Err(ApiError::new(
                 400,
                 "SerializationException",
-                format!("The request body has more than {MAX_JSON_VALUES} values."),
+                format!("The request body has more than {max} values."),
             ));
         }
         Ok(())
@@ -121,6 +121,12 @@ impl Params {
         Params {
             tree: Node::from_json(value),
         }
+    }
+
+    /// Parameters read into a tree already (a JSON body read straight
+    /// from its text).
+    pub fn from_tree(tree: Node) -> Params {
+        Params { tree }
     }
 
     /// The parameters with `members` added (a REST route's path

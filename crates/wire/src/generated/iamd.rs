@@ -19,7 +19,7 @@ static P_ACCESS_KEY_ID: Pattern = Pattern::new(r#"[\w]+"#, Some(r#"^(?:[0-9A-Za-
 pub static C_ACCESS_KEY_ID: Constraint = Constraint { min: Some(16), max: Some(128), pattern: Some(&P_ACCESS_KEY_ID), sensitive: false };
 pub static C_ACTION_NAME: Constraint = Constraint { min: Some(1), max: Some(128), pattern: None, sensitive: false };
 pub static C_ARN: Constraint = Constraint { min: Some(1), max: Some(2048), pattern: None, sensitive: false };
-pub static C_AUTHORIZE_REQUEST_LIST: Constraint = Constraint { min: Some(1), max: Some(1000), pattern: None, sensitive: false };
+pub static C_AUTHORIZE_REQUEST_LIST: Constraint = Constraint { min: Some(1), max: Some(10000), pattern: None, sensitive: false };
 pub static C_LIMIT: Constraint = Constraint { min: Some(1), max: Some(1000), pattern: None, sensitive: false };
 pub static C_POSITION: Constraint = Constraint { min: Some(0), max: None, pattern: None, sensitive: false };
 
@@ -739,7 +739,7 @@ pub mod ops {
         const SPEC: &'static OperationSpec = &super::OPERATIONS[0];
     }
 
-    /// Decides up to 1,000 requests against one consistent view.
+    /// Decides up to 10,000 requests against one consistent view.
     pub struct AuthorizeBatch;
     impl Operation for AuthorizeBatch {
         type Input = super::AuthorizeBatchRequest;
