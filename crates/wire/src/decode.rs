@@ -9,6 +9,7 @@
 //! violations as it reads and never stops at the first, so the caller gets
 //! them all, in the order of the model's members.
 
+use std::fmt::{self, Display, Write as _};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
@@ -89,6 +90,84 @@ impl Pattern {
     }
 }
 
+/// Where a value sits in the request, as AWS names it in messages: member
+/// names with a lower-case first letter, nested with dots (`tags.1.member.key`,
+/// list items as `name.N.member` counted from 1, a map's keys as `name.key`
+/// and its values as `name.<key>`).
+///
+/// A path is a chain of borrowed links built on the stack as the decoder
+/// descends; it is only formatted (by [`Display`]) when a violation is
+/// worded, so reading a valid request builds no text at all.
+#[derive(Debug, Clone, Copy)]
+pub enum Path<'a> {
+    /// The input itself: prints nothing.
+    Root,
+    /// A structure's member, by its wire name (`UserName`, printed
+    /// `userName`).
+    Member(&'a Path<'a>, &'a str),
+    /// A list's item, by its position counted from 1 (`name.N.member`).
+    Item(&'a Path<'a>, usize),
+    /// A map's key (`name.key`).
+    MapKey(&'a Path<'a>),
+    /// A map's value, by its key as given (`name.<key>`).
+    MapValue(&'a Path<'a>, &'a str),
+}
+
+impl Path<'_> {
+    /// Whether the path prints nothing (the root): its children then take
+    /// no leading dot.
+    fn is_empty(&self) -> bool {
+        match *self {
+            Path::Root => true,
+            Path::Member(parent, name) | Path::MapValue(parent, name) => {
+                name.is_empty() && parent.is_empty()
+            }
+            Path::Item(..) | Path::MapKey(_) => false,
+        }
+    }
+
+    /// Writes the path of a child's parent: the parent and a dot, or
+    /// nothing at the root.
+    fn write_prefix(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return Ok(());
+        }
+        Display::fmt(self, f)?;
+        f.write_char('.')
+    }
+}
+
+impl Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Path::Root => Ok(()),
+            Path::Member(parent, name) => {
+                parent.write_prefix(f)?;
+                let mut chars = name.chars();
+                if let Some(first) = chars.next() {
+                    for c in first.to_lowercase() {
+                        f.write_char(c)?;
+                    }
+                    f.write_str(chars.as_str())?;
+                }
+                Ok(())
+            }
+            Path::Item(parent, n) => {
+                parent.write_prefix(f)?;
+                write!(f, "{n}.member")
+            }
+            Path::MapKey(parent) => {
+                parent.write_prefix(f)?;
+                f.write_str("key")
+            }
+            Path::MapValue(parent, key) => {
+                parent.write_prefix(f)?;
+                f.write_str(key)
+            }
+        }
+    }
+}
+
 /// The violations found while reading one request: all are counted, the
 /// first [`MAX_LISTED`] are worded (a hostile request can break a
 /// constraint a million times; the answer must stay small).
@@ -126,17 +205,25 @@ impl Violations {
     /// Records that the value at `path` breaks `rule` ("Member must ...").
     /// `shown` is the value as the message shows it, `None` for a value
     /// that is absent (`null`), sensitive or too long to echo.
-    pub fn push(&mut self, path: &str, shown: Option<&str>, rule: &str) {
-        self.record(|| {
-            let value = match shown {
-                Some(v) => format!("Value '{v}' at"),
-                None => "Value at".to_owned(),
-            };
-            format!("{value} '{path}' failed to satisfy constraint: {rule}")
+    pub fn push(&mut self, path: &Path<'_>, shown: Option<&str>, rule: &str) {
+        self.violate(path, || shown.map(str::to_owned), format_args!("{rule}"));
+    }
+
+    /// [`Violations::push`] with the shown value and the path worded only
+    /// if the violation is listed.
+    fn violate(
+        &mut self,
+        path: &Path<'_>,
+        shown: impl FnOnce() -> Option<String>,
+        rule: fmt::Arguments<'_>,
+    ) {
+        self.record(|| match shown() {
+            Some(v) => format!("Value '{v}' at '{path}' failed to satisfy constraint: {rule}"),
+            None => format!("Value at '{path}' failed to satisfy constraint: {rule}"),
         });
     }
 
-    fn push_null(&mut self, path: &str) {
+    fn push_null(&mut self, path: &Path<'_>) {
         self.record(|| {
             format!("Value null at '{path}' failed to satisfy constraint: Member must not be null")
         });
@@ -159,16 +246,29 @@ impl Violations {
 /// Values longer than this are not echoed in a validation message.
 const MAX_SHOWN: usize = 256;
 
+/// Whether `value` has fewer than `n` characters, counting no further than
+/// needed: a string has at most as many characters as bytes.
+fn fewer_chars_than(value: &str, n: usize) -> bool {
+    value.len() < n || value.chars().take(n).count() < n
+}
+
+/// Whether `value` has more than `n` characters, counting no further than
+/// needed: a string has at most as many characters as bytes.
+fn more_chars_than(value: &str, n: usize) -> bool {
+    value.len() > n && value.chars().nth(n).is_some()
+}
+
 /// A value as a message may show it: control characters escaped (a message
-/// must survive XML and logs), long and sensitive values withheld.
+/// must survive XML and logs), long and sensitive values withheld. Only
+/// called to word a violation.
 fn shown(value: &str, constraint: &Constraint) -> Option<String> {
-    if constraint.sensitive || value.chars().count() > MAX_SHOWN {
+    if constraint.sensitive || more_chars_than(value, MAX_SHOWN) {
         return None;
     }
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         if c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') {
-            out.push_str(&format!("\\u{:04X}", c as u32));
+            let _ = write!(out, "\\u{:04X}", c as u32);
         } else {
             out.push(c);
         }
@@ -180,25 +280,25 @@ fn shown(value: &str, constraint: &Constraint) -> Option<String> {
 pub trait Decode: Sized + Default {
     /// Reads the value; a value that cannot be read records a violation and
     /// yields `None`.
-    fn decode(node: &Node, path: &str, violations: &mut Violations) -> Option<Self>;
+    fn decode(node: &Node, path: &Path<'_>, violations: &mut Violations) -> Option<Self>;
 
     /// Checks the member's constraints on a value that was read. Most
     /// shapes have none beyond their type.
-    fn check(&self, _path: &str, _constraint: &Constraint, _violations: &mut Violations) {}
+    fn check(&self, _path: &Path<'_>, _constraint: &Constraint, _violations: &mut Violations) {}
 }
 
 /// A scalar member's text: a Query value, a JSON string, or a JSON number
 /// or boolean (what an integer, boolean or timestamp member expects).
 fn text<'n>(
     node: &'n Node,
-    path: &str,
+    path: &Path<'_>,
     violations: &mut Violations,
     what: &str,
 ) -> Option<&'n str> {
     match node {
         Node::Text(t) | Node::Literal(t) => Some(t),
         _ => {
-            violations.push(path, None, &format!("Member must be {what}"));
+            violations.violate(path, || None, format_args!("Member must be {what}"));
             None
         }
     }
@@ -206,7 +306,7 @@ fn text<'n>(
 
 /// A string member's text: a JSON number or boolean is not a string
 /// (`{"UserName": 7}` is refused).
-fn string<'n>(node: &'n Node, path: &str, violations: &mut Violations) -> Option<&'n str> {
+fn string<'n>(node: &'n Node, path: &Path<'_>, violations: &mut Violations) -> Option<&'n str> {
     match node {
         Node::Text(t) => Some(t),
         _ => {
@@ -216,33 +316,59 @@ fn string<'n>(node: &'n Node, path: &str, violations: &mut Violations) -> Option
     }
 }
 
-fn check_length(len: usize, path: &str, shown: Option<&str>, c: &Constraint, v: &mut Violations) {
-    let len = len as i64;
-    if let Some(min) = c.min.filter(|m| len < *m) {
-        v.push(
+/// Checks a length against the constraint's bounds. `shorter_than(n)` and
+/// `longer_than(n)` tell whether the length is below or above `n` (a
+/// string's character count is only counted as far as a bound needs);
+/// `shown` words the value, and is only called for a violation.
+fn check_length(
+    path: &Path<'_>,
+    c: &Constraint,
+    v: &mut Violations,
+    shown: impl Fn() -> Option<String>,
+    shorter_than: impl Fn(usize) -> bool,
+    longer_than: impl Fn(usize) -> bool,
+) {
+    // A length is never negative: a bound below zero is always kept by a
+    // minimum and always broken by a maximum; one beyond `usize` is the
+    // reverse.
+    let bound = |m: i64| usize::try_from(m).unwrap_or(usize::MAX);
+    if let Some(min) = c.min.filter(|&m| m > 0 && shorter_than(bound(m))) {
+        v.violate(
             path,
-            shown,
-            &format!("Member must have length greater than or equal to {min}"),
+            &shown,
+            format_args!("Member must have length greater than or equal to {min}"),
         );
     }
-    if let Some(max) = c.max.filter(|m| len > *m) {
-        v.push(
+    if let Some(max) = c.max.filter(|&m| m < 0 || longer_than(bound(m))) {
+        v.violate(
             path,
-            shown,
-            &format!("Member must have length less than or equal to {max}"),
+            &shown,
+            format_args!("Member must have length less than or equal to {max}"),
         );
     }
 }
 
-fn check_string(value: &str, path: &str, c: &Constraint, v: &mut Violations) {
-    let shown = shown(value, c);
-    check_length(value.chars().count(), path, shown.as_deref(), c, v);
+/// Checks the length of a list, a map or bytes: such values are never
+/// shown.
+fn check_count(len: usize, path: &Path<'_>, c: &Constraint, v: &mut Violations) {
+    check_length(path, c, v, || None, |n| len < n, |n| len > n);
+}
+
+fn check_string(value: &str, path: &Path<'_>, c: &Constraint, v: &mut Violations) {
+    check_length(
+        path,
+        c,
+        v,
+        || shown(value, c),
+        |n| fewer_chars_than(value, n),
+        |n| more_chars_than(value, n),
+    );
     if let Some(p) = c.pattern {
         if !p.matches(value) {
-            v.push(
+            v.violate(
                 path,
-                shown.as_deref(),
-                &format!(
+                || shown(value, c),
+                format_args!(
                     "Member must satisfy regular expression pattern: {}",
                     p.aws()
                 ),
@@ -252,21 +378,21 @@ fn check_string(value: &str, path: &str, c: &Constraint, v: &mut Violations) {
 }
 
 impl Decode for String {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
         string(node, path, v).map(str::to_owned)
     }
 
-    fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
+    fn check(&self, path: &Path<'_>, c: &Constraint, v: &mut Violations) {
         check_string(self, path, c, v);
     }
 }
 
 impl Decode for Secret {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
         string(node, path, v).map(|t| Secret(t.to_owned()))
     }
 
-    fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
+    fn check(&self, path: &Path<'_>, c: &Constraint, v: &mut Violations) {
         let hidden = Constraint {
             sensitive: true,
             ..*c
@@ -276,15 +402,15 @@ impl Decode for Secret {
 }
 
 /// An integer member's value, or the violation of not being one.
-fn integer<T: std::str::FromStr>(node: &Node, path: &str, v: &mut Violations) -> Option<T> {
+fn integer<T: std::str::FromStr>(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<T> {
     let t = text(node, path, v, "an integer")?;
     match t.parse::<T>() {
         Ok(n) => Some(n),
         Err(_) => {
-            v.push(
+            v.violate(
                 path,
-                shown(t, &Constraint::NONE).as_deref(),
-                "Member must be an integer",
+                || shown(t, &Constraint::NONE),
+                format_args!("Member must be an integer"),
             );
             None
         }
@@ -292,41 +418,38 @@ fn integer<T: std::str::FromStr>(node: &Node, path: &str, v: &mut Violations) ->
 }
 
 impl Decode for i32 {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
         integer(node, path, v)
     }
 
-    fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
+    fn check(&self, path: &Path<'_>, c: &Constraint, v: &mut Violations) {
         check_range(i64::from(*self), path, c, v);
     }
 }
 
-fn check_range(n: i64, path: &str, c: &Constraint, v: &mut Violations) {
-    {
-        let shown = n.to_string();
-        if let Some(min) = c.min.filter(|m| n < *m) {
-            v.push(
-                path,
-                Some(&shown),
-                &format!("Member must have value greater than or equal to {min}"),
-            );
-        }
-        if let Some(max) = c.max.filter(|m| n > *m) {
-            v.push(
-                path,
-                Some(&shown),
-                &format!("Member must have value less than or equal to {max}"),
-            );
-        }
+fn check_range(n: i64, path: &Path<'_>, c: &Constraint, v: &mut Violations) {
+    if let Some(min) = c.min.filter(|m| n < *m) {
+        v.violate(
+            path,
+            || Some(n.to_string()),
+            format_args!("Member must have value greater than or equal to {min}"),
+        );
+    }
+    if let Some(max) = c.max.filter(|m| n > *m) {
+        v.violate(
+            path,
+            || Some(n.to_string()),
+            format_args!("Member must have value less than or equal to {max}"),
+        );
     }
 }
 
 impl Decode for i64 {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
         integer(node, path, v)
     }
 
-    fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
+    fn check(&self, path: &Path<'_>, c: &Constraint, v: &mut Violations) {
         check_range(*self, path, c, v);
     }
 }
@@ -334,21 +457,21 @@ impl Decode for i64 {
 /// A document is whatever JSON the request holds there (from the Query
 /// protocol: its text).
 impl Decode for crate::Document {
-    fn decode(node: &Node, _: &str, _: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, _: &Path<'_>, _: &mut Violations) -> Option<Self> {
         Some(crate::Document(node.to_json()))
     }
 }
 
 impl Decode for bool {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
         match text(node, path, v, "a boolean")? {
             "true" => Some(true),
             "false" => Some(false),
             other => {
-                v.push(
+                v.violate(
                     path,
-                    shown(other, &Constraint::NONE).as_deref(),
-                    "Member must be a boolean (true or false)",
+                    || shown(other, &Constraint::NONE),
+                    format_args!("Member must be a boolean (true or false)"),
                 );
                 None
             }
@@ -357,7 +480,7 @@ impl Decode for bool {
 }
 
 impl Decode for DateTime<Utc> {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
         let t = text(node, path, v, "a timestamp")?;
         if let Ok(d) = DateTime::parse_from_rfc3339(t) {
             return Some(d.with_timezone(&Utc));
@@ -370,17 +493,17 @@ impl Decode for DateTime<Utc> {
         {
             return Some(d);
         }
-        v.push(
+        v.violate(
             path,
-            shown(t, &Constraint::NONE).as_deref(),
-            "Member must be a timestamp (ISO 8601 or epoch seconds)",
+            || shown(t, &Constraint::NONE),
+            format_args!("Member must be a timestamp (ISO 8601 or epoch seconds)"),
         );
         None
     }
 }
 
 impl Decode for Vec<u8> {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
         let t = text(node, path, v, "base64-encoded bytes")?;
         match crate::encode::base64_decode(t) {
             Some(bytes) => Some(bytes),
@@ -391,20 +514,54 @@ impl Decode for Vec<u8> {
         }
     }
 
-    fn check(&self, path: &str, c: &Constraint, v: &mut Violations) {
-        check_length(self.len(), path, None, c, v);
+    fn check(&self, path: &Path<'_>, c: &Constraint, v: &mut Violations) {
+        check_count(self.len(), path, c, v);
+    }
+}
+
+/// A map's entries as the tree holds them, read in place.
+enum Entries<'n> {
+    Query(std::slice::Iter<'n, (String, Node)>),
+    Json(std::collections::btree_map::Iter<'n, String, Node>),
+    Empty,
+}
+
+impl<'n> Iterator for Entries<'n> {
+    type Item = (&'n str, &'n Node);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Entries::Query(e) => e.next().map(|(k, v)| (k.as_str(), v)),
+            Entries::Json(m) => m.next().map(|(k, v)| (k.as_str(), v)),
+            Entries::Empty => None,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Entries<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Entries::Query(e) => e.len(),
+            Entries::Json(m) => m.len(),
+            Entries::Empty => 0,
+        }
     }
 }
 
 /// Reads the members of one structure.
 pub struct Reader<'a> {
     node: &'a Node,
-    path: &'a str,
+    path: &'a Path<'a>,
     violations: &'a mut Violations,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(node: &'a Node, path: &'a str, violations: &'a mut Violations) -> Reader<'a> {
+    pub fn new(node: &'a Node, path: &'a Path<'a>, violations: &'a mut Violations) -> Reader<'a> {
         Reader {
             node,
             path,
@@ -412,26 +569,10 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// AWS names a member in messages by its name with a lower-case first
-    /// letter, nested as `tags.1.member.key`.
-    fn path_of(&self, name: &str) -> String {
-        let mut out = String::with_capacity(self.path.len() + name.len() + 1);
-        if !self.path.is_empty() {
-            out.push_str(self.path);
-            out.push('.');
-        }
-        let mut chars = name.chars();
-        if let Some(first) = chars.next() {
-            out.extend(first.to_lowercase());
-            out.push_str(chars.as_str());
-        }
-        out
-    }
-
     /// An optional member.
     pub fn opt<T: Decode>(&mut self, name: &str, c: &Constraint) -> Option<T> {
         let node = self.node.member(name)?;
-        let path = self.path_of(name);
+        let path = Path::Member(self.path, name);
         let value = T::decode(node, &path, self.violations)?;
         value.check(&path, c, self.violations);
         Some(value)
@@ -440,8 +581,7 @@ impl<'a> Reader<'a> {
     /// A required member: absent, it is a violation and the default.
     pub fn req<T: Decode>(&mut self, name: &str, c: &Constraint) -> T {
         if self.node.member(name).is_none() {
-            let path = self.path_of(name);
-            self.violations.push_null(&path);
+            self.violations.push_null(&Path::Member(self.path, name));
             return T::default();
         }
         self.opt(name, c).unwrap_or_default()
@@ -456,7 +596,7 @@ impl<'a> Reader<'a> {
         item: &Constraint,
     ) -> Option<Vec<T>> {
         let node = self.node.member(name)?;
-        let path = self.path_of(name);
+        let path = Path::Member(self.path, name);
         let items: &[Node] = match node {
             Node::List(items) => items,
             Node::Text(t) if t.is_empty() => &[],
@@ -468,13 +608,13 @@ impl<'a> Reader<'a> {
         // The list's own length first: a list far too long is refused as
         // such, without reading (and wording the faults of) every item.
         let before = self.violations.len();
-        check_length(items.len(), &path, None, c, self.violations);
+        check_count(items.len(), &path, c, self.violations);
         if self.violations.len() > before {
             return None;
         }
         let mut out = Vec::with_capacity(items.len());
         for (i, node) in items.iter().enumerate() {
-            let item_path = format!("{path}.{}.member", i + 1);
+            let item_path = Path::Item(&path, i + 1);
             if let Some(value) = T::decode(node, &item_path, self.violations) {
                 value.check(&item_path, item, self.violations);
                 out.push(value);
@@ -485,8 +625,7 @@ impl<'a> Reader<'a> {
 
     pub fn req_list<T: Decode>(&mut self, name: &str, c: &Constraint, item: &Constraint) -> Vec<T> {
         if self.node.member(name).is_none() {
-            let path = self.path_of(name);
-            self.violations.push_null(&path);
+            self.violations.push_null(&Path::Member(self.path, name));
             return Vec::new();
         }
         self.opt_list(name, c, item).unwrap_or_default()
@@ -502,26 +641,26 @@ impl<'a> Reader<'a> {
         value: &Constraint,
     ) -> Option<Map<K, V>> {
         let node = self.node.member(name)?;
-        let path = self.path_of(name);
-        let entries: Vec<(&str, &Node)> = match node {
-            Node::Entries(e) => e.iter().map(|(k, v)| (k.as_str(), v)).collect(),
-            Node::Struct(m) => m.iter().map(|(k, v)| (k.as_str(), v)).collect(),
-            Node::Text(t) if t.is_empty() => Vec::new(),
+        let path = Path::Member(self.path, name);
+        let entries = match node {
+            Node::Entries(e) => Entries::Query(e.iter()),
+            Node::Struct(m) => Entries::Json(m.iter()),
+            Node::Text(t) if t.is_empty() => Entries::Empty,
             _ => {
                 self.violations.push(&path, None, "Member must be a map");
                 return None;
             }
         };
         let before = self.violations.len();
-        check_length(entries.len(), &path, None, c, self.violations);
+        check_count(entries.len(), &path, c, self.violations);
         if self.violations.len() > before {
             return None;
         }
         let mut out = Vec::with_capacity(entries.len());
-        for (k, node) in &entries {
-            let key_path = format!("{path}.key");
-            let value_path = format!("{path}.{k}");
-            let k = K::decode(&Node::Text((*k).to_owned()), &key_path, self.violations);
+        let key_path = Path::MapKey(&path);
+        for (k, node) in entries {
+            let value_path = Path::MapValue(&path, k);
+            let k = K::decode(&Node::Text(k.to_owned()), &key_path, self.violations);
             let v = V::decode(node, &value_path, self.violations);
             if let (Some(k), Some(v)) = (k, v) {
                 k.check(&key_path, key, self.violations);
@@ -540,8 +679,7 @@ impl<'a> Reader<'a> {
         value: &Constraint,
     ) -> Map<K, V> {
         if self.node.member(name).is_none() {
-            let path = self.path_of(name);
-            self.violations.push_null(&path);
+            self.violations.push_null(&Path::Member(self.path, name));
             return Map::default();
         }
         self.opt_map(name, c, key, value).unwrap_or_default()
@@ -552,7 +690,7 @@ impl<'a> Reader<'a> {
 /// violation found.
 pub fn decode_input<T: Decode>(tree: &Node) -> Result<T, Violations> {
     let mut violations = Violations::default();
-    let value = T::decode(tree, "", &mut violations);
+    let value = T::decode(tree, &Path::Root, &mut violations);
     match (value, violations.is_empty()) {
         (Some(v), true) => Ok(v),
         _ => Err(violations),
@@ -562,7 +700,7 @@ pub fn decode_input<T: Decode>(tree: &Node) -> Result<T, Violations> {
 /// Enumerations: a generated enum reads its value set.
 pub fn decode_enum<T>(
     node: &Node,
-    path: &str,
+    path: &Path<'_>,
     v: &mut Violations,
     values: &[&str],
     parse: impl Fn(&str) -> Option<T>,
@@ -571,10 +709,10 @@ pub fn decode_enum<T>(
     match parse(t) {
         Some(value) => Some(value),
         None => {
-            v.push(
+            v.violate(
                 path,
-                shown(t, &Constraint::NONE).as_deref(),
-                &format!(
+                || shown(t, &Constraint::NONE),
+                format_args!(
                     "Member must satisfy enum value set: [{}]",
                     values.join(", ")
                 ),
@@ -586,7 +724,7 @@ pub fn decode_enum<T>(
 
 /// The unit input of an operation without parameters.
 impl Decode for () {
-    fn decode(_: &Node, _: &str, _: &mut Violations) -> Option<Self> {
+    fn decode(_: &Node, _: &Path<'_>, _: &mut Violations) -> Option<Self> {
         Some(())
     }
 }
@@ -610,7 +748,7 @@ mod tests {
     }
 
     impl Decode for Input {
-        fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+        fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
             let mut r = Reader::new(node, path, v);
             Some(Input {
                 user_name: r.req("UserName", &USER_NAME),
@@ -660,7 +798,7 @@ mod tests {
             _keys: Vec<String>,
         }
         impl Decode for Many {
-            fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+            fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
                 let mut r = Reader::new(node, path, v);
                 Some(Many {
                     _keys: r.req_list("Keys", &Constraint::NONE, &KEYS),
@@ -681,12 +819,242 @@ mod tests {
     #[test]
     fn sensitive_and_long_values_are_not_echoed() {
         let mut v = Violations::default();
-        Secret("hunter2 x".into()).check("password", &USER_NAME, &mut v);
+        Secret("hunter2 x".into()).check(
+            &Path::Member(&Path::Root, "Password"),
+            &USER_NAME,
+            &mut v,
+        );
         assert!(!v.message().contains("hunter2"), "{}", v.message());
         let mut v = Violations::default();
-        "x".repeat(300).check("userName", &USER_NAME, &mut v);
+        "x".repeat(300)
+            .check(&Path::Member(&Path::Root, "UserName"), &USER_NAME, &mut v);
         assert!(v
             .message()
             .starts_with("1 validation error detected: Value at 'userName'"));
+    }
+
+    /// The paths the decoder built as text before [`Path`]: `path_of` for
+    /// a member, `{path}.{n}.member` for a list item, `{path}.key` and
+    /// `{path}.{key}` for a map's key and value.
+    mod old {
+        pub fn member(path: &str, name: &str) -> String {
+            let mut out = String::with_capacity(path.len() + name.len() + 1);
+            if !path.is_empty() {
+                out.push_str(path);
+                out.push('.');
+            }
+            let mut chars = name.chars();
+            if let Some(first) = chars.next() {
+                out.extend(first.to_lowercase());
+                out.push_str(chars.as_str());
+            }
+            out
+        }
+        pub fn item(path: &str, n: usize) -> String {
+            format!("{path}.{n}.member")
+        }
+        pub fn key(path: &str) -> String {
+            format!("{path}.key")
+        }
+        pub fn value(path: &str, key: &str) -> String {
+            format!("{path}.{key}")
+        }
+    }
+
+    #[test]
+    fn paths_print_as_the_text_the_decoder_used_to_build() {
+        let root = Path::Root;
+        assert_eq!(root.to_string(), "");
+        let user = Path::Member(&root, "UserName");
+        assert_eq!(user.to_string(), "userName");
+        assert_eq!(user.to_string(), old::member("", "UserName"));
+
+        // A member of a list item: `tags.2.member.key`.
+        let tags = Path::Member(&root, "Tags");
+        let second = Path::Item(&tags, 2);
+        let key = Path::Member(&second, "Key");
+        assert_eq!(key.to_string(), "tags.2.member.key");
+        assert_eq!(
+            key.to_string(),
+            old::member(&old::item(&old::member("", "Tags"), 2), "Key")
+        );
+
+        // A member of a list item in a map's value, beside the map's key.
+        let context = Path::Member(&root, "ContextEntries");
+        let entry = Path::Item(&context, 1);
+        let values = Path::Member(&entry, "ContextKeyValues");
+        let value = Path::MapValue(&values, "aws:SourceIp");
+        let third = Path::Item(&value, 3);
+        let leaf = Path::Member(&third, "ContextKeyName");
+        assert_eq!(
+            leaf.to_string(),
+            "contextEntries.1.member.contextKeyValues.aws:SourceIp.3.member.contextKeyName"
+        );
+        let values_text = old::member(
+            &old::item(&old::member("", "ContextEntries"), 1),
+            "ContextKeyValues",
+        );
+        let text = old::member(
+            &old::item(&old::value(&values_text, "aws:SourceIp"), 3),
+            "ContextKeyName",
+        );
+        assert_eq!(leaf.to_string(), text);
+        let map_key = Path::MapKey(&values);
+        assert_eq!(
+            map_key.to_string(),
+            "contextEntries.1.member.contextKeyValues.key"
+        );
+        assert_eq!(map_key.to_string(), old::key(&values_text));
+
+        // Keys are printed as given, names lower-cased by their first
+        // character only (not only ASCII), empty names and keys kept.
+        let odd = Path::MapValue(&tags, "Key.With.Dots");
+        assert_eq!(odd.to_string(), old::value("tags", "Key.With.Dots"));
+        let unicode = Path::Member(&odd, "ÉtatX");
+        assert_eq!(unicode.to_string(), "tags.Key.With.Dots.étatX");
+        assert_eq!(
+            unicode.to_string(),
+            old::member(&old::value("tags", "Key.With.Dots"), "ÉtatX")
+        );
+        let empty_key = Path::MapValue(&tags, "");
+        assert_eq!(empty_key.to_string(), old::value("tags", ""));
+        let under_empty = Path::Member(&empty_key, "A");
+        assert_eq!(
+            under_empty.to_string(),
+            old::member(&old::value("tags", ""), "A")
+        );
+        let empty = Path::Member(&root, "");
+        let under = Path::Member(&empty, "Name");
+        assert_eq!(under.to_string(), old::member(&old::member("", ""), "Name"));
+    }
+
+    #[test]
+    fn nested_violations_name_their_paths_in_aws_words() {
+        static KEY: Constraint = Constraint {
+            min: Some(1),
+            max: Some(3),
+            pattern: None,
+            sensitive: false,
+        };
+        #[derive(Default, Debug)]
+        struct Tag {
+            _key: String,
+        }
+        impl Decode for Tag {
+            fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
+                let mut r = Reader::new(node, path, v);
+                Some(Tag {
+                    _key: r.req("Key", &KEY),
+                })
+            }
+        }
+        /// A list held in a map's value, its items named as a list
+        /// member's are.
+        #[derive(Default, Debug)]
+        struct Tags {
+            _items: Vec<Tag>,
+        }
+        impl Decode for Tags {
+            fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
+                let Node::List(items) = node else {
+                    return None;
+                };
+                let mut out = Vec::new();
+                for (i, node) in items.iter().enumerate() {
+                    out.extend(Tag::decode(node, &Path::Item(path, i + 1), v));
+                }
+                Some(Tags { _items: out })
+            }
+        }
+        #[derive(Default, Debug)]
+        struct Outer {
+            _groups: Option<Map<String, Tags>>,
+        }
+        impl Decode for Outer {
+            fn decode(node: &Node, path: &Path<'_>, v: &mut Violations) -> Option<Self> {
+                let mut r = Reader::new(node, path, v);
+                Some(Outer {
+                    _groups: r.opt_map("Groups", &Constraint::NONE, &KEY, &Constraint::NONE),
+                })
+            }
+        }
+        let tree = Node::from_json(&serde_json::json!({
+            "Groups": {"Red": [{"Key": "ok"}, {"Key": "lon\u{7}"}, {}], "Toolong": []}
+        }));
+        let err = decode_input::<Outer>(&tree).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "3 validation errors detected: Value 'lon\\u0007' at 'groups.Red.2.member.key' \
+             failed to satisfy constraint: Member must have length less than or equal to 3; \
+             Value null at 'groups.Red.3.member.key' failed to satisfy constraint: Member must \
+             not be null; Value 'Toolong' at 'groups.key' failed to satisfy constraint: Member \
+             must have length less than or equal to 3"
+        );
+    }
+
+    #[test]
+    fn lengths_are_counted_in_characters_only_as_far_as_needed() {
+        // The bounded counts agree with a full count, in characters of one
+        // to four bytes, around every bound.
+        for c in ["a", "é", "€", "𝄞"] {
+            for n in 0..8 {
+                let value = c.repeat(n);
+                for bound in 0..10 {
+                    assert_eq!(
+                        fewer_chars_than(&value, bound),
+                        n < bound,
+                        "{value} {bound}"
+                    );
+                    assert_eq!(more_chars_than(&value, bound), n > bound, "{value} {bound}");
+                }
+            }
+        }
+        // And the messages are AWS's, bounds given in characters.
+        static TWO_TO_THREE: Constraint = Constraint {
+            min: Some(2),
+            max: Some(3),
+            pattern: None,
+            sensitive: false,
+        };
+        let path = Path::Member(&Path::Root, "Name");
+        for (value, broken) in [
+            ("é", Some("greater than or equal to 2")),
+            ("éé", None),
+            ("𝄞𝄞𝄞", None),
+            ("𝄞𝄞𝄞𝄞", Some("less than or equal to 3")),
+            ("", Some("greater than or equal to 2")),
+        ] {
+            let mut v = Violations::default();
+            value.to_owned().check(&path, &TWO_TO_THREE, &mut v);
+            match broken {
+                None => assert!(v.is_empty(), "{value}: {}", v.message()),
+                Some(rule) => assert_eq!(
+                    v.message(),
+                    format!(
+                        "1 validation error detected: Value '{value}' at 'name' failed to \
+                         satisfy constraint: Member must have length {rule}"
+                    )
+                ),
+            }
+        }
+        // Bounds below zero or beyond any length.
+        let loose = Constraint {
+            min: Some(-1),
+            max: Some(i64::MAX),
+            ..Constraint::NONE
+        };
+        let mut v = Violations::default();
+        String::new().check(&path, &loose, &mut v);
+        assert!(v.is_empty());
+        let negative = Constraint {
+            max: Some(-1),
+            ..Constraint::NONE
+        };
+        String::new().check(&path, &negative, &mut v);
+        assert_eq!(
+            v.message(),
+            "1 validation error detected: Value '' at 'name' failed to satisfy constraint: \
+             Member must have length less than or equal to -1"
+        );
     }
 }

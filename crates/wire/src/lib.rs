@@ -38,7 +38,7 @@ pub mod iamd;
 /// model as [`iamd`].
 pub const IAMD_OPENAPI: &str = include_str!("generated/iamd.openapi.json");
 
-pub use decode::{Constraint, Decode, Pattern, Reader, Violations};
+pub use decode::{Constraint, Decode, Path, Pattern, Reader, Violations};
 pub use encode::{Encode, JsonWriter, Kind, Writer, XmlWriter};
 pub use node::Node;
 pub use operation::{ErrorSpec, Operation, OperationSpec, Service};

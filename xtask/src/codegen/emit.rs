@@ -273,7 +273,7 @@ fn structure(
     writeln!(out, "}}")?;
     writeln!(
         out,
-        "impl Decode for {ty} {{\n    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {{\n        \
+        "impl Decode for {ty} {{\n    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {{\n        \
          let {} = Reader::new(node, path, v);\n        Some(Self {{",
         if members.is_empty() { "_r" } else { "mut r" }
     )?;
@@ -351,7 +351,7 @@ fn enumeration(out: &mut String, name: &str, shape: &Value) -> Result<()> {
     writeln!(
         out,
         "impl AsRef<str> for {ty} {{\n    fn as_ref(&self) -> &str {{\n        self.as_str()\n    }}\n}}\n\
-         impl Decode for {ty} {{\n    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {{\n        \
+         impl Decode for {ty} {{\n    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {{\n        \
          decode_enum(node, path, v, Self::VALUES, Self::parse)\n    }}\n}}\n\
          impl Encode for {ty} {{\n    const KIND: Kind = Kind::Text;\n    fn encode(&self, w: &mut dyn Writer) {{\n        \
          w.scalar(self.as_str(), Kind::Text);\n    }}\n}}\nimpl ListItem for {ty} {{}}"

@@ -203,7 +203,7 @@ pub struct AcceptDelegationRequestRequest {
     pub delegation_request_id: String,
 }
 impl Decode for AcceptDelegationRequestRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request_id: r.req("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
@@ -246,7 +246,7 @@ impl AsRef<str> for AccessAdvisorUsageGranularityType {
     }
 }
 impl Decode for AccessAdvisorUsageGranularityType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -269,7 +269,7 @@ pub struct AccessDetail {
     pub total_authenticated_entities: Option<i32>,
 }
 impl Decode for AccessDetail {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             service_name: r.req("ServiceName", &Constraint::NONE),
@@ -304,7 +304,7 @@ pub struct AccessKey {
     pub create_date: Option<DateTime<Utc>>,
 }
 impl Decode for AccessKey {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -335,7 +335,7 @@ pub struct AccessKeyLastUsed {
     pub region: String,
 }
 impl Decode for AccessKeyLastUsed {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             last_used_date: r.opt("LastUsedDate", &Constraint::NONE),
@@ -363,7 +363,7 @@ pub struct AccessKeyMetadata {
     pub create_date: Option<DateTime<Utc>>,
 }
 impl Decode for AccessKeyMetadata {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -391,7 +391,7 @@ pub struct AcquireRoleRequest {
     pub replacement_values: Option<crate::Map<String, ReplacementValueEntry>>,
 }
 impl Decode for AcquireRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             template_arn: r.req("TemplateArn", &C_ARN_TYPE),
@@ -415,7 +415,7 @@ pub struct AcquireRoleResponse {
     pub role: Role,
 }
 impl Decode for AcquireRoleResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role: r.req("Role", &Constraint::NONE),
@@ -436,7 +436,7 @@ pub struct AddClientIDToOpenIDConnectProviderRequest {
     pub client_id: String,
 }
 impl Decode for AddClientIDToOpenIDConnectProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -459,7 +459,7 @@ pub struct AddRoleToInstanceProfileRequest {
     pub role_name: String,
 }
 impl Decode for AddRoleToInstanceProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
@@ -482,7 +482,7 @@ pub struct AddUserToGroupRequest {
     pub user_name: String,
 }
 impl Decode for AddUserToGroupRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -504,7 +504,7 @@ pub struct AssociateDelegationRequestRequest {
     pub delegation_request_id: String,
 }
 impl Decode for AssociateDelegationRequestRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request_id: r.req("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
@@ -525,7 +525,7 @@ pub struct AttachGroupPolicyRequest {
     pub policy_arn: String,
 }
 impl Decode for AttachGroupPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -548,7 +548,7 @@ pub struct AttachRolePolicyRequest {
     pub policy_arn: String,
 }
 impl Decode for AttachRolePolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -571,7 +571,7 @@ pub struct AttachUserPolicyRequest {
     pub policy_arn: String,
 }
 impl Decode for AttachUserPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -595,7 +595,7 @@ pub struct AttachedPermissionsBoundary {
     pub permissions_boundary_arn: Option<String>,
 }
 impl Decode for AttachedPermissionsBoundary {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             permissions_boundary_type: r.opt("PermissionsBoundaryType", &Constraint::NONE),
@@ -619,7 +619,7 @@ pub struct AttachedPolicy {
     pub policy_arn: Option<String>,
 }
 impl Decode for AttachedPolicy {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_name: r.opt("PolicyName", &C_POLICY_NAME_TYPE),
@@ -667,7 +667,7 @@ impl AsRef<str> for AttachmentType {
     }
 }
 impl Decode for AttachmentType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -685,7 +685,7 @@ pub struct ChangePasswordRequest {
     pub new_password: crate::Secret,
 }
 impl Decode for ChangePasswordRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             old_password: r.req("OldPassword", &C_PASSWORD_TYPE),
@@ -710,7 +710,7 @@ pub struct ContextEntry {
     pub context_key_type: Option<ContextKeyTypeEnum>,
 }
 impl Decode for ContextEntry {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             context_key_name: r.opt("ContextKeyName", &C_CONTEXT_KEY_NAME_TYPE),
@@ -787,7 +787,7 @@ impl AsRef<str> for ContextKeyTypeEnum {
     }
 }
 impl Decode for ContextKeyTypeEnum {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -808,7 +808,7 @@ pub struct ContextProvider {
     pub subject_type_source_key: Option<String>,
 }
 impl Decode for ContextProvider {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             key_definition_list: r.opt_list("KeyDefinitionList", &C_KEY_DEFINITION_LIST_TYPE, &Constraint::NONE),
@@ -836,7 +836,7 @@ pub struct ContextProviderKeyDefinition {
     pub target_key: Option<String>,
 }
 impl Decode for ContextProviderKeyDefinition {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             source_key: r.req("SourceKey", &C_CONTEXT_PROVIDER_SOURCE_KEY_TYPE),
@@ -858,7 +858,7 @@ pub struct CreateAccessKeyRequest {
     pub user_name: Option<String>,
 }
 impl Decode for CreateAccessKeyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -879,7 +879,7 @@ pub struct CreateAccessKeyResponse {
     pub access_key: AccessKey,
 }
 impl Decode for CreateAccessKeyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             access_key: r.req("AccessKey", &Constraint::NONE),
@@ -899,7 +899,7 @@ pub struct CreateAccountAliasRequest {
     pub account_alias: String,
 }
 impl Decode for CreateAccountAliasRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             account_alias: r.req("AccountAlias", &C_ACCOUNT_ALIAS_TYPE),
@@ -927,7 +927,7 @@ pub struct CreateDelegationRequestRequest {
     pub only_send_by_owner: Option<bool>,
 }
 impl Decode for CreateDelegationRequestRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             owner_account_id: r.opt("OwnerAccountId", &C_ACCOUNT_ID_TYPE),
@@ -964,7 +964,7 @@ pub struct CreateDelegationRequestResponse {
     pub delegation_request_id: Option<String>,
 }
 impl Decode for CreateDelegationRequestResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             console_deep_link: r.opt("ConsoleDeepLink", &C_CONSOLE_DEEP_LINK_TYPE),
@@ -987,7 +987,7 @@ pub struct CreateGroupRequest {
     pub group_name: String,
 }
 impl Decode for CreateGroupRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
@@ -1010,7 +1010,7 @@ pub struct CreateGroupResponse {
     pub group: Group,
 }
 impl Decode for CreateGroupResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group: r.req("Group", &Constraint::NONE),
@@ -1032,7 +1032,7 @@ pub struct CreateInstanceProfileRequest {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateInstanceProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
@@ -1057,7 +1057,7 @@ pub struct CreateInstanceProfileResponse {
     pub instance_profile: InstanceProfile,
 }
 impl Decode for CreateInstanceProfileResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile: r.req("InstanceProfile", &Constraint::NONE),
@@ -1080,7 +1080,7 @@ pub struct CreateLoginProfileRequest {
     pub max_signin_session_duration: Option<i32>,
 }
 impl Decode for CreateLoginProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -1107,7 +1107,7 @@ pub struct CreateLoginProfileResponse {
     pub login_profile: LoginProfile,
 }
 impl Decode for CreateLoginProfileResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             login_profile: r.req("LoginProfile", &Constraint::NONE),
@@ -1132,7 +1132,7 @@ pub struct CreateOpenIDConnectProviderRequest {
     pub identity_center_instance_arn: Option<String>,
 }
 impl Decode for CreateOpenIDConnectProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             url: r.req("Url", &C_OPEN_ID_CONNECT_PROVIDER_URL_TYPE),
@@ -1164,7 +1164,7 @@ pub struct CreateOpenIDConnectProviderResponse {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateOpenIDConnectProviderResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.opt("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -1190,7 +1190,7 @@ pub struct CreatePolicyRequest {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreatePolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
@@ -1219,7 +1219,7 @@ pub struct CreatePolicyResponse {
     pub policy: Option<Policy>,
 }
 impl Decode for CreatePolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy: r.opt("Policy", &Constraint::NONE),
@@ -1241,7 +1241,7 @@ pub struct CreatePolicyVersionRequest {
     pub set_as_default: Option<bool>,
 }
 impl Decode for CreatePolicyVersionRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -1266,7 +1266,7 @@ pub struct CreatePolicyVersionResponse {
     pub policy_version: Option<PolicyVersion>,
 }
 impl Decode for CreatePolicyVersionResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_version: r.opt("PolicyVersion", &Constraint::NONE),
@@ -1293,7 +1293,7 @@ pub struct CreateRoleRequest {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
@@ -1328,7 +1328,7 @@ pub struct CreateRoleResponse {
     pub role: Role,
 }
 impl Decode for CreateRoleResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role: r.req("Role", &Constraint::NONE),
@@ -1354,7 +1354,7 @@ pub struct CreateSAMLProviderRequest {
     pub identity_center_instance_arn: Option<String>,
 }
 impl Decode for CreateSAMLProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_metadata_document: r.req("SAMLMetadataDocument", &C_SAML_METADATA_DOCUMENT_TYPE),
@@ -1388,7 +1388,7 @@ pub struct CreateSAMLProviderResponse {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateSAMLProviderResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_arn: r.opt("SAMLProviderArn", &C_ARN_TYPE),
@@ -1412,7 +1412,7 @@ pub struct CreateServiceLinkedRoleRequest {
     pub custom_suffix: Option<String>,
 }
 impl Decode for CreateServiceLinkedRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             aws_service_name: r.req("AWSServiceName", &C_GROUP_NAME_TYPE),
@@ -1436,7 +1436,7 @@ pub struct CreateServiceLinkedRoleResponse {
     pub role: Option<Role>,
 }
 impl Decode for CreateServiceLinkedRoleResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role: r.opt("Role", &Constraint::NONE),
@@ -1458,7 +1458,7 @@ pub struct CreateServiceSpecificCredentialRequest {
     pub credential_age_days: Option<i32>,
 }
 impl Decode for CreateServiceSpecificCredentialRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -1482,7 +1482,7 @@ pub struct CreateServiceSpecificCredentialResponse {
     pub service_specific_credential: Option<ServiceSpecificCredential>,
 }
 impl Decode for CreateServiceSpecificCredentialResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             service_specific_credential: r.opt("ServiceSpecificCredential", &Constraint::NONE),
@@ -1505,7 +1505,7 @@ pub struct CreateUserRequest {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateUserRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
@@ -1532,7 +1532,7 @@ pub struct CreateUserResponse {
     pub user: Option<User>,
 }
 impl Decode for CreateUserResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user: r.opt("User", &Constraint::NONE),
@@ -1554,7 +1554,7 @@ pub struct CreateVirtualMFADeviceRequest {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for CreateVirtualMFADeviceRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
@@ -1579,7 +1579,7 @@ pub struct CreateVirtualMFADeviceResponse {
     pub virtual_mfa_device: VirtualMFADevice,
 }
 impl Decode for CreateVirtualMFADeviceResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             virtual_mfa_device: r.req("VirtualMFADevice", &Constraint::NONE),
@@ -1600,7 +1600,7 @@ pub struct DeactivateMFADeviceRequest {
     pub serial_number: String,
 }
 impl Decode for DeactivateMFADeviceRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -1624,7 +1624,7 @@ pub struct DelegationPermission {
     pub parameters: Option<Vec<PolicyParameter>>,
 }
 impl Decode for DelegationPermission {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_template_arn: r.opt("PolicyTemplateArn", &C_ARN_TYPE),
@@ -1666,7 +1666,7 @@ pub struct DelegationRequest {
     pub updated_time: Option<DateTime<Utc>>,
 }
 impl Decode for DelegationRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request_id: r.opt("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
@@ -1725,7 +1725,7 @@ pub struct DeleteAccessKeyRequest {
     pub access_key_id: String,
 }
 impl Decode for DeleteAccessKeyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -1747,7 +1747,7 @@ pub struct DeleteAccountAliasRequest {
     pub account_alias: String,
 }
 impl Decode for DeleteAccountAliasRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             account_alias: r.req("AccountAlias", &C_ACCOUNT_ALIAS_TYPE),
@@ -1768,7 +1768,7 @@ pub struct DeleteGroupPolicyRequest {
     pub policy_name: String,
 }
 impl Decode for DeleteGroupPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -1790,7 +1790,7 @@ pub struct DeleteGroupRequest {
     pub group_name: String,
 }
 impl Decode for DeleteGroupRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -1810,7 +1810,7 @@ pub struct DeleteInstanceProfileRequest {
     pub instance_profile_name: String,
 }
 impl Decode for DeleteInstanceProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
@@ -1830,7 +1830,7 @@ pub struct DeleteLoginProfileRequest {
     pub user_name: Option<String>,
 }
 impl Decode for DeleteLoginProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -1850,7 +1850,7 @@ pub struct DeleteOpenIDConnectProviderRequest {
     pub open_id_connect_provider_arn: String,
 }
 impl Decode for DeleteOpenIDConnectProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -1870,7 +1870,7 @@ pub struct DeletePolicyRequest {
     pub policy_arn: String,
 }
 impl Decode for DeletePolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -1891,7 +1891,7 @@ pub struct DeletePolicyVersionRequest {
     pub version_id: String,
 }
 impl Decode for DeletePolicyVersionRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -1913,7 +1913,7 @@ pub struct DeleteRolePermissionsBoundaryRequest {
     pub role_name: String,
 }
 impl Decode for DeleteRolePermissionsBoundaryRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -1934,7 +1934,7 @@ pub struct DeleteRolePolicyRequest {
     pub policy_name: String,
 }
 impl Decode for DeleteRolePolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -1956,7 +1956,7 @@ pub struct DeleteRoleRequest {
     pub role_name: String,
 }
 impl Decode for DeleteRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -1976,7 +1976,7 @@ pub struct DeleteSAMLProviderRequest {
     pub saml_provider_arn: String,
 }
 impl Decode for DeleteSAMLProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
@@ -1997,7 +1997,7 @@ pub struct DeleteSSHPublicKeyRequest {
     pub ssh_public_key_id: String,
 }
 impl Decode for DeleteSSHPublicKeyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -2019,7 +2019,7 @@ pub struct DeleteServerCertificateRequest {
     pub server_certificate_name: String,
 }
 impl Decode for DeleteServerCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
@@ -2039,7 +2039,7 @@ pub struct DeleteServiceLinkedRoleRequest {
     pub role_name: String,
 }
 impl Decode for DeleteServiceLinkedRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -2059,7 +2059,7 @@ pub struct DeleteServiceLinkedRoleResponse {
     pub deletion_task_id: String,
 }
 impl Decode for DeleteServiceLinkedRoleResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             deletion_task_id: r.req("DeletionTaskId", &C_DELETION_TASK_ID_TYPE),
@@ -2080,7 +2080,7 @@ pub struct DeleteServiceSpecificCredentialRequest {
     pub service_specific_credential_id: String,
 }
 impl Decode for DeleteServiceSpecificCredentialRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -2103,7 +2103,7 @@ pub struct DeleteSigningCertificateRequest {
     pub certificate_id: String,
 }
 impl Decode for DeleteSigningCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -2125,7 +2125,7 @@ pub struct DeleteUserPermissionsBoundaryRequest {
     pub user_name: String,
 }
 impl Decode for DeleteUserPermissionsBoundaryRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -2146,7 +2146,7 @@ pub struct DeleteUserPolicyRequest {
     pub policy_name: String,
 }
 impl Decode for DeleteUserPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -2168,7 +2168,7 @@ pub struct DeleteUserRequest {
     pub user_name: String,
 }
 impl Decode for DeleteUserRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -2188,7 +2188,7 @@ pub struct DeleteVirtualMFADeviceRequest {
     pub serial_number: String,
 }
 impl Decode for DeleteVirtualMFADeviceRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
@@ -2210,7 +2210,7 @@ pub struct DeletionTaskFailureReasonType {
     pub role_usage_list: Option<Vec<RoleUsageType>>,
 }
 impl Decode for DeletionTaskFailureReasonType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             reason: r.opt("Reason", &C_REASON_TYPE),
@@ -2261,7 +2261,7 @@ impl AsRef<str> for DeletionTaskStatusType {
     }
 }
 impl Decode for DeletionTaskStatusType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -2279,7 +2279,7 @@ pub struct DetachGroupPolicyRequest {
     pub policy_arn: String,
 }
 impl Decode for DetachGroupPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -2302,7 +2302,7 @@ pub struct DetachRolePolicyRequest {
     pub policy_arn: String,
 }
 impl Decode for DetachRolePolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -2325,7 +2325,7 @@ pub struct DetachUserPolicyRequest {
     pub policy_arn: String,
 }
 impl Decode for DetachUserPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -2346,7 +2346,7 @@ impl ListItem for DetachUserPolicyRequest {}
 pub struct DisableOrganizationsRootCredentialsManagementRequest {
 }
 impl Decode for DisableOrganizationsRootCredentialsManagementRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -2365,7 +2365,7 @@ pub struct DisableOrganizationsRootCredentialsManagementResponse {
     pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for DisableOrganizationsRootCredentialsManagementResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
@@ -2386,7 +2386,7 @@ impl ListItem for DisableOrganizationsRootCredentialsManagementResponse {}
 pub struct DisableOrganizationsRootSessionsRequest {
 }
 impl Decode for DisableOrganizationsRootSessionsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -2405,7 +2405,7 @@ pub struct DisableOrganizationsRootSessionsResponse {
     pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for DisableOrganizationsRootSessionsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
@@ -2430,7 +2430,7 @@ pub struct EnableMFADeviceRequest {
     pub authentication_code2: String,
 }
 impl Decode for EnableMFADeviceRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -2455,7 +2455,7 @@ impl ListItem for EnableMFADeviceRequest {}
 pub struct EnableOrganizationsRootCredentialsManagementRequest {
 }
 impl Decode for EnableOrganizationsRootCredentialsManagementRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -2474,7 +2474,7 @@ pub struct EnableOrganizationsRootCredentialsManagementResponse {
     pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for EnableOrganizationsRootCredentialsManagementResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
@@ -2495,7 +2495,7 @@ impl ListItem for EnableOrganizationsRootCredentialsManagementResponse {}
 pub struct EnableOrganizationsRootSessionsRequest {
 }
 impl Decode for EnableOrganizationsRootSessionsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -2514,7 +2514,7 @@ pub struct EnableOrganizationsRootSessionsResponse {
     pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for EnableOrganizationsRootSessionsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
@@ -2536,7 +2536,7 @@ pub struct EnableOutboundWebIdentityFederationResponse {
     pub issuer_identifier: Option<String>,
 }
 impl Decode for EnableOutboundWebIdentityFederationResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             issuer_identifier: r.opt("IssuerIdentifier", &Constraint::NONE),
@@ -2558,7 +2558,7 @@ pub struct EntityDetails {
     pub last_authenticated: Option<DateTime<Utc>>,
 }
 impl Decode for EntityDetails {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             entity_info: r.req("EntityInfo", &Constraint::NONE),
@@ -2585,7 +2585,7 @@ pub struct EntityInfo {
     pub path: Option<String>,
 }
 impl Decode for EntityInfo {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             arn: r.req("Arn", &C_ARN_TYPE),
@@ -2645,7 +2645,7 @@ impl AsRef<str> for EntityType {
     }
 }
 impl Decode for EntityType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -2664,7 +2664,7 @@ pub struct ErrorDetails {
     pub code: String,
 }
 impl Decode for ErrorDetails {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             message: r.req("Message", &Constraint::NONE),
@@ -2695,7 +2695,7 @@ pub struct EvaluationResult {
     pub resource_specific_results: Option<Vec<ResourceSpecificResult>>,
 }
 impl Decode for EvaluationResult {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             eval_action_name: r.req("EvalActionName", &C_ACTION_NAME_TYPE),
@@ -2754,7 +2754,7 @@ impl AsRef<str> for FeatureType {
     }
 }
 impl Decode for FeatureType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -2773,7 +2773,7 @@ pub struct GenerateCredentialReportResponse {
     pub description: Option<String>,
 }
 impl Decode for GenerateCredentialReportResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             state: r.opt("State", &Constraint::NONE),
@@ -2796,7 +2796,7 @@ pub struct GenerateOrganizationsAccessReportRequest {
     pub organizations_policy_id: Option<String>,
 }
 impl Decode for GenerateOrganizationsAccessReportRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             entity_path: r.req("EntityPath", &C_ORGANIZATIONS_ENTITY_PATH_TYPE),
@@ -2818,7 +2818,7 @@ pub struct GenerateOrganizationsAccessReportResponse {
     pub job_id: Option<String>,
 }
 impl Decode for GenerateOrganizationsAccessReportResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_id: r.opt("JobId", &C_JOB_ID_TYPE),
@@ -2839,7 +2839,7 @@ pub struct GenerateServiceLastAccessedDetailsRequest {
     pub granularity: Option<AccessAdvisorUsageGranularityType>,
 }
 impl Decode for GenerateServiceLastAccessedDetailsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             arn: r.req("Arn", &C_ARN_TYPE),
@@ -2861,7 +2861,7 @@ pub struct GenerateServiceLastAccessedDetailsResponse {
     pub job_id: Option<String>,
 }
 impl Decode for GenerateServiceLastAccessedDetailsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_id: r.opt("JobId", &C_JOB_ID_TYPE),
@@ -2881,7 +2881,7 @@ pub struct GetAccessKeyLastUsedRequest {
     pub access_key_id: String,
 }
 impl Decode for GetAccessKeyLastUsedRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
@@ -2903,7 +2903,7 @@ pub struct GetAccessKeyLastUsedResponse {
     pub access_key_last_used: Option<AccessKeyLastUsed>,
 }
 impl Decode for GetAccessKeyLastUsedResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -2927,7 +2927,7 @@ pub struct GetAccountAuthorizationDetailsRequest {
     pub marker: Option<String>,
 }
 impl Decode for GetAccountAuthorizationDetailsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             filter: r.opt_list("Filter", &Constraint::NONE, &Constraint::NONE),
@@ -2957,7 +2957,7 @@ pub struct GetAccountAuthorizationDetailsResponse {
     pub marker: Option<String>,
 }
 impl Decode for GetAccountAuthorizationDetailsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_detail_list: r.opt_list("UserDetailList", &Constraint::NONE, &Constraint::NONE),
@@ -2988,7 +2988,7 @@ pub struct GetAccountPasswordPolicyResponse {
     pub password_policy: PasswordPolicy,
 }
 impl Decode for GetAccountPasswordPolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             password_policy: r.req("PasswordPolicy", &Constraint::NONE),
@@ -3007,7 +3007,7 @@ impl ListItem for GetAccountPasswordPolicyResponse {}
 pub struct GetAccountPropertiesRequest {
 }
 impl Decode for GetAccountPropertiesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -3025,7 +3025,7 @@ pub struct GetAccountPropertiesResponse {
     pub properties: Option<crate::Map<String, String>>,
 }
 impl Decode for GetAccountPropertiesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             properties: r.opt_map("Properties", &Constraint::NONE, &C_ACCOUNT_PROPERTY_KEY_TYPE, &C_ACCOUNT_PROPERTY_VALUE_TYPE),
@@ -3046,7 +3046,7 @@ pub struct GetAccountSummaryResponse {
     pub summary_map: Option<crate::Map<SummaryKeyType, i32>>,
 }
 impl Decode for GetAccountSummaryResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             summary_map: r.opt_map("SummaryMap", &Constraint::NONE, &Constraint::NONE, &Constraint::NONE),
@@ -3066,7 +3066,7 @@ pub struct GetContextKeysForCustomPolicyRequest {
     pub policy_input_list: Vec<String>,
 }
 impl Decode for GetContextKeysForCustomPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_input_list: r.req_list("PolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
@@ -3087,7 +3087,7 @@ pub struct GetContextKeysForPolicyResponse {
     pub context_key_names: Option<Vec<String>>,
 }
 impl Decode for GetContextKeysForPolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             context_key_names: r.opt_list("ContextKeyNames", &Constraint::NONE, &C_CONTEXT_KEY_NAME_TYPE),
@@ -3108,7 +3108,7 @@ pub struct GetContextKeysForPrincipalPolicyRequest {
     pub policy_input_list: Option<Vec<String>>,
 }
 impl Decode for GetContextKeysForPrincipalPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_source_arn: r.req("PolicySourceArn", &C_ARN_TYPE),
@@ -3133,7 +3133,7 @@ pub struct GetCredentialReportResponse {
     pub generated_time: Option<DateTime<Utc>>,
 }
 impl Decode for GetCredentialReportResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             content: r.opt("Content", &Constraint::NONE),
@@ -3158,7 +3158,7 @@ pub struct GetDelegationRequestRequest {
     pub delegation_permission_check: Option<bool>,
 }
 impl Decode for GetDelegationRequestRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request_id: r.req("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
@@ -3182,7 +3182,7 @@ pub struct GetDelegationRequestResponse {
     pub permission_check_result: Option<PermissionCheckResultType>,
 }
 impl Decode for GetDelegationRequestResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request: r.opt("DelegationRequest", &Constraint::NONE),
@@ -3207,7 +3207,7 @@ pub struct GetGroupPolicyRequest {
     pub policy_name: String,
 }
 impl Decode for GetGroupPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -3232,7 +3232,7 @@ pub struct GetGroupPolicyResponse {
     pub policy_document: String,
 }
 impl Decode for GetGroupPolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -3258,7 +3258,7 @@ pub struct GetGroupRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for GetGroupRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -3286,7 +3286,7 @@ pub struct GetGroupResponse {
     pub marker: Option<String>,
 }
 impl Decode for GetGroupResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group: r.req("Group", &Constraint::NONE),
@@ -3313,7 +3313,7 @@ pub struct GetHumanReadableSummaryRequest {
     pub locale: Option<String>,
 }
 impl Decode for GetHumanReadableSummaryRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             entity_arn: r.req("EntityArn", &C_ARN_TYPE),
@@ -3337,7 +3337,7 @@ pub struct GetHumanReadableSummaryResponse {
     pub summary_state: Option<SummaryStateType>,
 }
 impl Decode for GetHumanReadableSummaryResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             summary_content: r.opt("SummaryContent", &C_SUMMARY_CONTENT_TYPE),
@@ -3361,7 +3361,7 @@ pub struct GetInstanceProfileRequest {
     pub instance_profile_name: String,
 }
 impl Decode for GetInstanceProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
@@ -3382,7 +3382,7 @@ pub struct GetInstanceProfileResponse {
     pub instance_profile: InstanceProfile,
 }
 impl Decode for GetInstanceProfileResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile: r.req("InstanceProfile", &Constraint::NONE),
@@ -3402,7 +3402,7 @@ pub struct GetLoginProfileRequest {
     pub user_name: Option<String>,
 }
 impl Decode for GetLoginProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -3423,7 +3423,7 @@ pub struct GetLoginProfileResponse {
     pub login_profile: LoginProfile,
 }
 impl Decode for GetLoginProfileResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             login_profile: r.req("LoginProfile", &Constraint::NONE),
@@ -3444,7 +3444,7 @@ pub struct GetMFADeviceRequest {
     pub user_name: Option<String>,
 }
 impl Decode for GetMFADeviceRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
@@ -3469,7 +3469,7 @@ pub struct GetMFADeviceResponse {
     pub certifications: Option<crate::Map<String, String>>,
 }
 impl Decode for GetMFADeviceResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -3495,7 +3495,7 @@ pub struct GetOpenIDConnectProviderRequest {
     pub open_id_connect_provider_arn: String,
 }
 impl Decode for GetOpenIDConnectProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -3523,7 +3523,7 @@ pub struct GetOpenIDConnectProviderResponse {
     pub identity_store_arn: Option<String>,
 }
 impl Decode for GetOpenIDConnectProviderResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             url: r.opt("Url", &C_OPEN_ID_CONNECT_PROVIDER_URL_TYPE),
@@ -3560,7 +3560,7 @@ pub struct GetOrganizationsAccessReportRequest {
     pub sort_key: Option<SortKeyType>,
 }
 impl Decode for GetOrganizationsAccessReportRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_id: r.req("JobId", &C_JOB_ID_TYPE),
@@ -3594,7 +3594,7 @@ pub struct GetOrganizationsAccessReportResponse {
     pub error_details: Option<ErrorDetails>,
 }
 impl Decode for GetOrganizationsAccessReportResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_status: r.req("JobStatus", &Constraint::NONE),
@@ -3631,7 +3631,7 @@ pub struct GetOutboundWebIdentityFederationInfoResponse {
     pub jwt_vending_enabled: Option<bool>,
 }
 impl Decode for GetOutboundWebIdentityFederationInfoResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             issuer_identifier: r.opt("IssuerIdentifier", &Constraint::NONE),
@@ -3653,7 +3653,7 @@ pub struct GetPolicyRequest {
     pub policy_arn: String,
 }
 impl Decode for GetPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -3674,7 +3674,7 @@ pub struct GetPolicyResponse {
     pub policy: Option<Policy>,
 }
 impl Decode for GetPolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy: r.opt("Policy", &Constraint::NONE),
@@ -3695,7 +3695,7 @@ pub struct GetPolicyVersionRequest {
     pub version_id: String,
 }
 impl Decode for GetPolicyVersionRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -3718,7 +3718,7 @@ pub struct GetPolicyVersionResponse {
     pub policy_version: Option<PolicyVersion>,
 }
 impl Decode for GetPolicyVersionResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_version: r.opt("PolicyVersion", &Constraint::NONE),
@@ -3739,7 +3739,7 @@ pub struct GetRolePolicyRequest {
     pub policy_name: String,
 }
 impl Decode for GetRolePolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -3764,7 +3764,7 @@ pub struct GetRolePolicyResponse {
     pub policy_document: String,
 }
 impl Decode for GetRolePolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -3788,7 +3788,7 @@ pub struct GetRoleRequest {
     pub role_name: String,
 }
 impl Decode for GetRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -3809,7 +3809,7 @@ pub struct GetRoleResponse {
     pub role: Role,
 }
 impl Decode for GetRoleResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role: r.req("Role", &Constraint::NONE),
@@ -3830,7 +3830,7 @@ pub struct GetRoleTemplateVersionRequest {
     pub minor_version: Option<i32>,
 }
 impl Decode for GetRoleTemplateVersionRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             template_arn: r.req("TemplateArn", &C_ARN_TYPE),
@@ -3852,7 +3852,7 @@ pub struct GetRoleTemplateVersionResponse {
     pub role_template_version: RoleTemplateVersion,
 }
 impl Decode for GetRoleTemplateVersionResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_template_version: r.req("RoleTemplateVersion", &Constraint::NONE),
@@ -3872,7 +3872,7 @@ pub struct GetSAMLProviderRequest {
     pub saml_provider_arn: String,
 }
 impl Decode for GetSAMLProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
@@ -3903,7 +3903,7 @@ pub struct GetSAMLProviderResponse {
     pub identity_store_arn: Option<String>,
 }
 impl Decode for GetSAMLProviderResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_uuid: r.opt("SAMLProviderUUID", &C_PRIVATE_KEY_ID_TYPE),
@@ -3945,7 +3945,7 @@ pub struct GetSSHPublicKeyRequest {
     pub encoding: EncodingType,
 }
 impl Decode for GetSSHPublicKeyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -3970,7 +3970,7 @@ pub struct GetSSHPublicKeyResponse {
     pub ssh_public_key: Option<SSHPublicKey>,
 }
 impl Decode for GetSSHPublicKeyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             ssh_public_key: r.opt("SSHPublicKey", &Constraint::NONE),
@@ -3990,7 +3990,7 @@ pub struct GetServerCertificateRequest {
     pub server_certificate_name: String,
 }
 impl Decode for GetServerCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
@@ -4011,7 +4011,7 @@ pub struct GetServerCertificateResponse {
     pub server_certificate: ServerCertificate,
 }
 impl Decode for GetServerCertificateResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate: r.req("ServerCertificate", &Constraint::NONE),
@@ -4033,7 +4033,7 @@ pub struct GetServiceLastAccessedDetailsRequest {
     pub marker: Option<String>,
 }
 impl Decode for GetServiceLastAccessedDetailsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_id: r.req("JobId", &C_JOB_ID_TYPE),
@@ -4064,7 +4064,7 @@ pub struct GetServiceLastAccessedDetailsResponse {
     pub error: Option<ErrorDetails>,
 }
 impl Decode for GetServiceLastAccessedDetailsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_status: r.req("JobStatus", &Constraint::NONE),
@@ -4101,7 +4101,7 @@ pub struct GetServiceLastAccessedDetailsWithEntitiesRequest {
     pub marker: Option<String>,
 }
 impl Decode for GetServiceLastAccessedDetailsWithEntitiesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_id: r.req("JobId", &C_JOB_ID_TYPE),
@@ -4133,7 +4133,7 @@ pub struct GetServiceLastAccessedDetailsWithEntitiesResponse {
     pub error: Option<ErrorDetails>,
 }
 impl Decode for GetServiceLastAccessedDetailsWithEntitiesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             job_status: r.req("JobStatus", &Constraint::NONE),
@@ -4165,7 +4165,7 @@ pub struct GetServiceLinkedRoleDeletionStatusRequest {
     pub deletion_task_id: String,
 }
 impl Decode for GetServiceLinkedRoleDeletionStatusRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             deletion_task_id: r.req("DeletionTaskId", &C_DELETION_TASK_ID_TYPE),
@@ -4186,7 +4186,7 @@ pub struct GetServiceLinkedRoleDeletionStatusResponse {
     pub reason: Option<DeletionTaskFailureReasonType>,
 }
 impl Decode for GetServiceLinkedRoleDeletionStatusResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             status: r.req("Status", &Constraint::NONE),
@@ -4209,7 +4209,7 @@ pub struct GetUserPolicyRequest {
     pub policy_name: String,
 }
 impl Decode for GetUserPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -4234,7 +4234,7 @@ pub struct GetUserPolicyResponse {
     pub policy_document: String,
 }
 impl Decode for GetUserPolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -4258,7 +4258,7 @@ pub struct GetUserRequest {
     pub user_name: Option<String>,
 }
 impl Decode for GetUserRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -4279,7 +4279,7 @@ pub struct GetUserResponse {
     pub user: User,
 }
 impl Decode for GetUserResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user: r.req("User", &Constraint::NONE),
@@ -4304,7 +4304,7 @@ pub struct Group {
     pub create_date: DateTime<Utc>,
 }
 impl Decode for Group {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.req("Path", &C_PATH_TYPE),
@@ -4339,7 +4339,7 @@ pub struct GroupDetail {
     pub attached_managed_policies: Option<Vec<AttachedPolicy>>,
 }
 impl Decode for GroupDetail {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
@@ -4373,7 +4373,7 @@ pub struct InlinePolicy {
     pub policy_document: String,
 }
 impl Decode for InlinePolicy {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
@@ -4398,7 +4398,7 @@ pub struct InlinePolicyIdentifierType {
     pub attachment_name: String,
 }
 impl Decode for InlinePolicyIdentifierType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
@@ -4429,7 +4429,7 @@ pub struct InstanceProfile {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for InstanceProfile {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.req("Path", &C_PATH_TYPE),
@@ -4463,7 +4463,7 @@ pub struct ListAccessKeysRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListAccessKeysRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -4490,7 +4490,7 @@ pub struct ListAccessKeysResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListAccessKeysResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             access_key_metadata: r.req_list("AccessKeyMetadata", &Constraint::NONE, &Constraint::NONE),
@@ -4515,7 +4515,7 @@ pub struct ListAccountAliasesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListAccountAliasesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             marker: r.opt("Marker", &C_MARKER_TYPE),
@@ -4540,7 +4540,7 @@ pub struct ListAccountAliasesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListAccountAliasesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             account_aliases: r.req_list("AccountAliases", &Constraint::NONE, &C_ACCOUNT_ALIAS_TYPE),
@@ -4567,7 +4567,7 @@ pub struct ListAttachedGroupPoliciesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListAttachedGroupPoliciesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -4596,7 +4596,7 @@ pub struct ListAttachedGroupPoliciesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListAttachedGroupPoliciesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             attached_policies: r.opt_list("AttachedPolicies", &Constraint::NONE, &Constraint::NONE),
@@ -4623,7 +4623,7 @@ pub struct ListAttachedRolePoliciesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListAttachedRolePoliciesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -4652,7 +4652,7 @@ pub struct ListAttachedRolePoliciesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListAttachedRolePoliciesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             attached_policies: r.opt_list("AttachedPolicies", &Constraint::NONE, &Constraint::NONE),
@@ -4679,7 +4679,7 @@ pub struct ListAttachedUserPoliciesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListAttachedUserPoliciesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -4708,7 +4708,7 @@ pub struct ListAttachedUserPoliciesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListAttachedUserPoliciesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             attached_policies: r.opt_list("AttachedPolicies", &Constraint::NONE, &Constraint::NONE),
@@ -4734,7 +4734,7 @@ pub struct ListDelegationRequestsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListDelegationRequestsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             owner_id: r.opt("OwnerId", &C_OWNER_ID_TYPE),
@@ -4760,7 +4760,7 @@ pub struct ListDelegationRequestsResponse {
     pub is_truncated: Option<bool>,
 }
 impl Decode for ListDelegationRequestsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_requests: r.opt_list("DelegationRequests", &Constraint::NONE, &Constraint::NONE),
@@ -4789,7 +4789,7 @@ pub struct ListEntitiesForPolicyRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListEntitiesForPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -4824,7 +4824,7 @@ pub struct ListEntitiesForPolicyResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListEntitiesForPolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_groups: r.opt_list("PolicyGroups", &Constraint::NONE, &Constraint::NONE),
@@ -4854,7 +4854,7 @@ pub struct ListGroupPoliciesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListGroupPoliciesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -4881,7 +4881,7 @@ pub struct ListGroupPoliciesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListGroupPoliciesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
@@ -4907,7 +4907,7 @@ pub struct ListGroupsForUserRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListGroupsForUserRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -4934,7 +4934,7 @@ pub struct ListGroupsForUserResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListGroupsForUserResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             groups: r.req_list("Groups", &Constraint::NONE, &Constraint::NONE),
@@ -4960,7 +4960,7 @@ pub struct ListGroupsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListGroupsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
@@ -4987,7 +4987,7 @@ pub struct ListGroupsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListGroupsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             groups: r.req_list("Groups", &Constraint::NONE, &Constraint::NONE),
@@ -5013,7 +5013,7 @@ pub struct ListInstanceProfileTagsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListInstanceProfileTagsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
@@ -5039,7 +5039,7 @@ pub struct ListInstanceProfileTagsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListInstanceProfileTagsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
@@ -5065,7 +5065,7 @@ pub struct ListInstanceProfilesForRoleRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListInstanceProfilesForRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -5092,7 +5092,7 @@ pub struct ListInstanceProfilesForRoleResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListInstanceProfilesForRoleResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profiles: r.req_list("InstanceProfiles", &Constraint::NONE, &Constraint::NONE),
@@ -5118,7 +5118,7 @@ pub struct ListInstanceProfilesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListInstanceProfilesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
@@ -5145,7 +5145,7 @@ pub struct ListInstanceProfilesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListInstanceProfilesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profiles: r.req_list("InstanceProfiles", &Constraint::NONE, &Constraint::NONE),
@@ -5171,7 +5171,7 @@ pub struct ListMFADeviceTagsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListMFADeviceTagsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
@@ -5197,7 +5197,7 @@ pub struct ListMFADeviceTagsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListMFADeviceTagsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
@@ -5223,7 +5223,7 @@ pub struct ListMFADevicesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListMFADevicesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -5250,7 +5250,7 @@ pub struct ListMFADevicesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListMFADevicesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             mfa_devices: r.req_list("MFADevices", &Constraint::NONE, &Constraint::NONE),
@@ -5276,7 +5276,7 @@ pub struct ListOpenIDConnectProviderTagsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListOpenIDConnectProviderTagsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -5302,7 +5302,7 @@ pub struct ListOpenIDConnectProviderTagsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListOpenIDConnectProviderTagsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
@@ -5325,7 +5325,7 @@ impl ListItem for ListOpenIDConnectProviderTagsResponse {}
 pub struct ListOpenIDConnectProvidersRequest {
 }
 impl Decode for ListOpenIDConnectProvidersRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -5344,7 +5344,7 @@ pub struct ListOpenIDConnectProvidersResponse {
     pub open_id_connect_provider_list: Option<Vec<OpenIDConnectProviderListEntry>>,
 }
 impl Decode for ListOpenIDConnectProvidersResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_list: r.opt_list("OpenIDConnectProviderList", &Constraint::NONE, &Constraint::NONE),
@@ -5363,7 +5363,7 @@ impl ListItem for ListOpenIDConnectProvidersResponse {}
 pub struct ListOrganizationsFeaturesRequest {
 }
 impl Decode for ListOrganizationsFeaturesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -5382,7 +5382,7 @@ pub struct ListOrganizationsFeaturesResponse {
     pub enabled_features: Option<Vec<FeatureType>>,
 }
 impl Decode for ListOrganizationsFeaturesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             organization_id: r.opt("OrganizationId", &C_ORGANIZATION_ID_TYPE),
@@ -5406,7 +5406,7 @@ pub struct ListPoliciesGrantingServiceAccessEntry {
     pub policies: Option<Vec<PolicyGrantingServiceAccess>>,
 }
 impl Decode for ListPoliciesGrantingServiceAccessEntry {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             service_namespace: r.opt("ServiceNamespace", &C_SERVICE_NAMESPACE_TYPE),
@@ -5430,7 +5430,7 @@ pub struct ListPoliciesGrantingServiceAccessRequest {
     pub service_namespaces: Vec<String>,
 }
 impl Decode for ListPoliciesGrantingServiceAccessRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             marker: r.opt("Marker", &C_MARKER_TYPE),
@@ -5456,7 +5456,7 @@ pub struct ListPoliciesGrantingServiceAccessResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListPoliciesGrantingServiceAccessResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policies_granting_service_access: r.req_list("PoliciesGrantingServiceAccess", &Constraint::NONE, &Constraint::NONE),
@@ -5485,7 +5485,7 @@ pub struct ListPoliciesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListPoliciesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             scope: r.opt("Scope", &Constraint::NONE),
@@ -5518,7 +5518,7 @@ pub struct ListPoliciesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListPoliciesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policies: r.opt_list("Policies", &Constraint::NONE, &Constraint::NONE),
@@ -5544,7 +5544,7 @@ pub struct ListPolicyTagsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListPolicyTagsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -5570,7 +5570,7 @@ pub struct ListPolicyTagsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListPolicyTagsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
@@ -5596,7 +5596,7 @@ pub struct ListPolicyVersionsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListPolicyVersionsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -5623,7 +5623,7 @@ pub struct ListPolicyVersionsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListPolicyVersionsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             versions: r.opt_list("Versions", &Constraint::NONE, &Constraint::NONE),
@@ -5649,7 +5649,7 @@ pub struct ListRolePoliciesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListRolePoliciesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -5676,7 +5676,7 @@ pub struct ListRolePoliciesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListRolePoliciesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
@@ -5702,7 +5702,7 @@ pub struct ListRoleTagsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListRoleTagsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -5728,7 +5728,7 @@ pub struct ListRoleTagsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListRoleTagsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
@@ -5754,7 +5754,7 @@ pub struct ListRolesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListRolesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
@@ -5781,7 +5781,7 @@ pub struct ListRolesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListRolesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             roles: r.req_list("Roles", &Constraint::NONE, &Constraint::NONE),
@@ -5807,7 +5807,7 @@ pub struct ListSAMLProviderTagsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListSAMLProviderTagsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
@@ -5833,7 +5833,7 @@ pub struct ListSAMLProviderTagsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListSAMLProviderTagsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
@@ -5856,7 +5856,7 @@ impl ListItem for ListSAMLProviderTagsResponse {}
 pub struct ListSAMLProvidersRequest {
 }
 impl Decode for ListSAMLProvidersRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -5875,7 +5875,7 @@ pub struct ListSAMLProvidersResponse {
     pub saml_provider_list: Option<Vec<SAMLProviderListEntry>>,
 }
 impl Decode for ListSAMLProvidersResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_list: r.opt_list("SAMLProviderList", &Constraint::NONE, &Constraint::NONE),
@@ -5897,7 +5897,7 @@ pub struct ListSSHPublicKeysRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListSSHPublicKeysRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -5924,7 +5924,7 @@ pub struct ListSSHPublicKeysResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListSSHPublicKeysResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             ssh_public_keys: r.opt_list("SSHPublicKeys", &Constraint::NONE, &Constraint::NONE),
@@ -5950,7 +5950,7 @@ pub struct ListServerCertificateTagsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListServerCertificateTagsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
@@ -5976,7 +5976,7 @@ pub struct ListServerCertificateTagsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListServerCertificateTagsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
@@ -6002,7 +6002,7 @@ pub struct ListServerCertificatesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListServerCertificatesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
@@ -6029,7 +6029,7 @@ pub struct ListServerCertificatesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListServerCertificatesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_metadata_list: r.req_list("ServerCertificateMetadataList", &Constraint::NONE, &Constraint::NONE),
@@ -6057,7 +6057,7 @@ pub struct ListServiceSpecificCredentialsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListServiceSpecificCredentialsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -6087,7 +6087,7 @@ pub struct ListServiceSpecificCredentialsResponse {
     pub is_truncated: Option<bool>,
 }
 impl Decode for ListServiceSpecificCredentialsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             service_specific_credentials: r.opt_list("ServiceSpecificCredentials", &Constraint::NONE, &Constraint::NONE),
@@ -6113,7 +6113,7 @@ pub struct ListSigningCertificatesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListSigningCertificatesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -6140,7 +6140,7 @@ pub struct ListSigningCertificatesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListSigningCertificatesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             certificates: r.req_list("Certificates", &Constraint::NONE, &Constraint::NONE),
@@ -6166,7 +6166,7 @@ pub struct ListUserPoliciesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListUserPoliciesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -6193,7 +6193,7 @@ pub struct ListUserPoliciesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListUserPoliciesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_names: r.req_list("PolicyNames", &Constraint::NONE, &C_POLICY_NAME_TYPE),
@@ -6219,7 +6219,7 @@ pub struct ListUserTagsRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListUserTagsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -6245,7 +6245,7 @@ pub struct ListUserTagsResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListUserTagsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             tags: r.req_list("Tags", &C_TAG_LIST_TYPE, &Constraint::NONE),
@@ -6271,7 +6271,7 @@ pub struct ListUsersRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListUsersRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path_prefix: r.opt("PathPrefix", &C_PATH_PREFIX_TYPE),
@@ -6298,7 +6298,7 @@ pub struct ListUsersResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListUsersResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             users: r.req_list("Users", &Constraint::NONE, &Constraint::NONE),
@@ -6324,7 +6324,7 @@ pub struct ListVirtualMFADevicesRequest {
     pub max_items: Option<i32>,
 }
 impl Decode for ListVirtualMFADevicesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             assignment_status: r.opt("AssignmentStatus", &Constraint::NONE),
@@ -6351,7 +6351,7 @@ pub struct ListVirtualMFADevicesResponse {
     pub marker: Option<String>,
 }
 impl Decode for ListVirtualMFADevicesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             virtual_mfa_devices: r.req_list("VirtualMFADevices", &Constraint::NONE, &Constraint::NONE),
@@ -6379,7 +6379,7 @@ pub struct LoginProfile {
     pub max_signin_session_duration: Option<i32>,
 }
 impl Decode for LoginProfile {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -6408,7 +6408,7 @@ pub struct MFADevice {
     pub enable_date: DateTime<Utc>,
 }
 impl Decode for MFADevice {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -6444,7 +6444,7 @@ pub struct ManagedPolicyDetail {
     pub policy_version_list: Option<Vec<PolicyVersion>>,
 }
 impl Decode for ManagedPolicyDetail {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_name: r.opt("PolicyName", &C_POLICY_NAME_TYPE),
@@ -6488,7 +6488,7 @@ pub struct OpenIDConnectProviderListEntry {
     pub is_trusted_identity_propagation_enabled: Option<bool>,
 }
 impl Decode for OpenIDConnectProviderListEntry {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             arn: r.opt("Arn", &C_ARN_TYPE),
@@ -6511,7 +6511,7 @@ pub struct OrderedOrganizationPolicyType {
     pub service_control_policy_input_list: Option<Vec<String>>,
 }
 impl Decode for OrderedOrganizationPolicyType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             service_control_policy_input_list: r.opt_list("ServiceControlPolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
@@ -6532,7 +6532,7 @@ pub struct OrganizationsDecisionDetail {
     pub allowed_by_organizations: Option<bool>,
 }
 impl Decode for OrganizationsDecisionDetail {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             allowed_by_organizations: r.opt("AllowedByOrganizations", &Constraint::NONE),
@@ -6559,7 +6559,7 @@ pub struct ParameterDefinition {
     pub immutable: Option<bool>,
 }
 impl Decode for ParameterDefinition {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             name: r.req("Name", &C_PARAMETER_NAME_TYPE),
@@ -6601,7 +6601,7 @@ pub struct PasswordPolicy {
     pub hard_expiry: Option<bool>,
 }
 impl Decode for PasswordPolicy {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             minimum_password_length: r.opt("MinimumPasswordLength", &C_MINIMUM_PASSWORD_LENGTH_TYPE),
@@ -6659,7 +6659,7 @@ impl AsRef<str> for PermissionsBoundaryAttachmentType {
     }
 }
 impl Decode for PermissionsBoundaryAttachmentType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -6677,7 +6677,7 @@ pub struct PermissionsBoundaryDecisionDetail {
     pub allowed_by_permissions_boundary: Option<bool>,
 }
 impl Decode for PermissionsBoundaryDecisionDetail {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             allowed_by_permissions_boundary: r.opt("AllowedByPermissionsBoundary", &Constraint::NONE),
@@ -6709,7 +6709,7 @@ pub struct Policy {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for Policy {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_name: r.opt("PolicyName", &C_POLICY_NAME_TYPE),
@@ -6753,7 +6753,7 @@ pub struct PolicyDetail {
     pub policy_document: Option<String>,
 }
 impl Decode for PolicyDetail {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_name: r.opt("PolicyName", &C_POLICY_NAME_TYPE),
@@ -6801,7 +6801,7 @@ impl AsRef<str> for PolicyEvaluationDecisionType {
     }
 }
 impl Decode for PolicyEvaluationDecisionType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -6823,7 +6823,7 @@ pub struct PolicyGrantingServiceAccess {
     pub entity_name: Option<String>,
 }
 impl Decode for PolicyGrantingServiceAccess {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_name: r.req("PolicyName", &C_POLICY_NAME_TYPE),
@@ -6853,7 +6853,7 @@ pub struct PolicyGroup {
     pub group_id: Option<String>,
 }
 impl Decode for PolicyGroup {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.opt("GroupName", &C_GROUP_NAME_TYPE),
@@ -6878,7 +6878,7 @@ pub struct PolicyIdentifier {
     pub inline_policy_identifier: Option<InlinePolicyIdentifierType>,
 }
 impl Decode for PolicyIdentifier {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_type: r.opt("PolicyType", &Constraint::NONE),
@@ -6937,7 +6937,7 @@ impl AsRef<str> for PolicyIdentifierPolicyType {
     }
 }
 impl Decode for PolicyIdentifierPolicyType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -6957,7 +6957,7 @@ pub struct PolicyParameter {
     pub r#type: Option<PolicyParameterTypeEnum>,
 }
 impl Decode for PolicyParameter {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             name: r.opt("Name", &C_POLICY_PARAMETER_NAME_TYPE),
@@ -7004,7 +7004,7 @@ impl AsRef<str> for PolicyParameterTypeEnum {
     }
 }
 impl Decode for PolicyParameterTypeEnum {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -7023,7 +7023,7 @@ pub struct PolicyRole {
     pub role_id: Option<String>,
 }
 impl Decode for PolicyRole {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.opt("RoleName", &C_ROLE_NAME_TYPE),
@@ -7083,7 +7083,7 @@ impl AsRef<str> for PolicySourceType {
     }
 }
 impl Decode for PolicySourceType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -7124,7 +7124,7 @@ impl AsRef<str> for PolicyUsageType {
     }
 }
 impl Decode for PolicyUsageType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -7143,7 +7143,7 @@ pub struct PolicyUser {
     pub user_id: Option<String>,
 }
 impl Decode for PolicyUser {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -7169,7 +7169,7 @@ pub struct PolicyVersion {
     pub create_date: Option<DateTime<Utc>>,
 }
 impl Decode for PolicyVersion {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             document: r.opt("Document", &C_POLICY_DOCUMENT_TYPE),
@@ -7197,7 +7197,7 @@ pub struct Position {
     pub column: Option<i32>,
 }
 impl Decode for Position {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             line: r.opt("Line", &Constraint::NONE),
@@ -7219,7 +7219,7 @@ pub struct PutAccountPropertiesRequest {
     pub properties: crate::Map<String, String>,
 }
 impl Decode for PutAccountPropertiesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             properties: r.req_map("Properties", &Constraint::NONE, &C_ACCOUNT_PROPERTY_KEY_TYPE, &C_ACCOUNT_PROPERTY_VALUE_TYPE),
@@ -7238,7 +7238,7 @@ impl ListItem for PutAccountPropertiesRequest {}
 pub struct PutAccountPropertiesResponse {
 }
 impl Decode for PutAccountPropertiesResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -7258,7 +7258,7 @@ pub struct PutGroupPolicyRequest {
     pub policy_document: String,
 }
 impl Decode for PutGroupPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -7283,7 +7283,7 @@ pub struct PutRolePermissionsBoundaryRequest {
     pub permissions_boundary: String,
 }
 impl Decode for PutRolePermissionsBoundaryRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -7307,7 +7307,7 @@ pub struct PutRolePolicyRequest {
     pub policy_document: String,
 }
 impl Decode for PutRolePolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -7332,7 +7332,7 @@ pub struct PutUserPermissionsBoundaryRequest {
     pub permissions_boundary: String,
 }
 impl Decode for PutUserPermissionsBoundaryRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -7356,7 +7356,7 @@ pub struct PutUserPolicyRequest {
     pub policy_document: String,
 }
 impl Decode for PutUserPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -7381,7 +7381,7 @@ pub struct RejectDelegationRequestRequest {
     pub notes: Option<String>,
 }
 impl Decode for RejectDelegationRequestRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request_id: r.req("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
@@ -7404,7 +7404,7 @@ pub struct RemoveClientIDFromOpenIDConnectProviderRequest {
     pub client_id: String,
 }
 impl Decode for RemoveClientIDFromOpenIDConnectProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -7427,7 +7427,7 @@ pub struct RemoveRoleFromInstanceProfileRequest {
     pub role_name: String,
 }
 impl Decode for RemoveRoleFromInstanceProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
@@ -7450,7 +7450,7 @@ pub struct RemoveUserFromGroupRequest {
     pub user_name: String,
 }
 impl Decode for RemoveUserFromGroupRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -7473,7 +7473,7 @@ pub struct ReplacementValueEntry {
     pub values: Vec<String>,
 }
 impl Decode for ReplacementValueEntry {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             values: r.req_list("Values", &C_REPLACEMENT_VALUE_LIST_TYPE, &Constraint::NONE),
@@ -7513,7 +7513,7 @@ impl AsRef<str> for ReportFormatType {
     }
 }
 impl Decode for ReportFormatType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -7556,7 +7556,7 @@ impl AsRef<str> for ReportStateType {
     }
 }
 impl Decode for ReportStateType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -7574,7 +7574,7 @@ pub struct ResetServiceSpecificCredentialRequest {
     pub service_specific_credential_id: String,
 }
 impl Decode for ResetServiceSpecificCredentialRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -7596,7 +7596,7 @@ pub struct ResetServiceSpecificCredentialResponse {
     pub service_specific_credential: Option<ServiceSpecificCredential>,
 }
 impl Decode for ResetServiceSpecificCredentialResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             service_specific_credential: r.opt("ServiceSpecificCredential", &Constraint::NONE),
@@ -7622,7 +7622,7 @@ pub struct ResourceSpecificResult {
     pub permissions_boundary_decision_detail: Option<PermissionsBoundaryDecisionDetail>,
 }
 impl Decode for ResourceSpecificResult {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             eval_resource_name: r.req("EvalResourceName", &C_RESOURCE_NAME_TYPE),
@@ -7655,7 +7655,7 @@ pub struct ResyncMFADeviceRequest {
     pub authentication_code2: String,
 }
 impl Decode for ResyncMFADeviceRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -7694,7 +7694,7 @@ pub struct Role {
     pub source_role_template: Option<SourceRoleTemplate>,
 }
 impl Decode for Role {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.req("Path", &C_PATH_TYPE),
@@ -7750,7 +7750,7 @@ pub struct RoleDetail {
     pub role_last_used: Option<RoleLastUsed>,
 }
 impl Decode for RoleDetail {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
@@ -7794,7 +7794,7 @@ pub struct RoleLastUsed {
     pub region: Option<String>,
 }
 impl Decode for RoleLastUsed {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             last_used_date: r.opt("LastUsedDate", &Constraint::NONE),
@@ -7839,7 +7839,7 @@ pub struct RoleTemplateVersion {
     pub update_timestamp: Option<DateTime<Utc>>,
 }
 impl Decode for RoleTemplateVersion {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             template_arn: r.opt("TemplateArn", &C_ARN_TYPE),
@@ -7905,7 +7905,7 @@ pub struct RoleUsageType {
     pub resources: Option<Vec<String>>,
 }
 impl Decode for RoleUsageType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             region: r.opt("Region", &C_REGION_NAME_TYPE),
@@ -7929,7 +7929,7 @@ pub struct SAMLKeyHashEntry {
     pub key_hashes: Option<Vec<String>>,
 }
 impl Decode for SAMLKeyHashEntry {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             issuer_url: r.opt("IssuerURL", &C_SAML_ISSUER_URL_TYPE),
@@ -7953,7 +7953,7 @@ pub struct SAMLPrivateKey {
     pub timestamp: Option<DateTime<Utc>>,
 }
 impl Decode for SAMLPrivateKey {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             key_id: r.opt("KeyId", &C_PRIVATE_KEY_ID_TYPE),
@@ -7979,7 +7979,7 @@ pub struct SAMLProviderListEntry {
     pub is_trusted_identity_propagation_enabled: Option<bool>,
 }
 impl Decode for SAMLProviderListEntry {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             arn: r.opt("Arn", &C_ARN_TYPE),
@@ -8011,7 +8011,7 @@ pub struct SSHPublicKey {
     pub upload_date: Option<DateTime<Utc>>,
 }
 impl Decode for SSHPublicKey {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -8045,7 +8045,7 @@ pub struct SSHPublicKeyMetadata {
     pub upload_date: DateTime<Utc>,
 }
 impl Decode for SSHPublicKeyMetadata {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -8071,7 +8071,7 @@ pub struct SendDelegationTokenRequest {
     pub delegation_request_id: String,
 }
 impl Decode for SendDelegationTokenRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request_id: r.req("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
@@ -8095,7 +8095,7 @@ pub struct ServerCertificate {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for ServerCertificate {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_metadata: r.req("ServerCertificateMetadata", &Constraint::NONE),
@@ -8127,7 +8127,7 @@ pub struct ServerCertificateMetadata {
     pub expiration: Option<DateTime<Utc>>,
 }
 impl Decode for ServerCertificateMetadata {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.req("Path", &C_PATH_TYPE),
@@ -8164,7 +8164,7 @@ pub struct ServiceLastAccessed {
     pub tracked_actions_last_accessed: Option<Vec<TrackedActionLastAccessed>>,
 }
 impl Decode for ServiceLastAccessed {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             service_name: r.req("ServiceName", &Constraint::NONE),
@@ -8206,7 +8206,7 @@ pub struct ServiceSpecificCredential {
     pub status: StatusType,
 }
 impl Decode for ServiceSpecificCredential {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             create_date: r.req("CreateDate", &Constraint::NONE),
@@ -8252,7 +8252,7 @@ pub struct ServiceSpecificCredentialMetadata {
     pub service_name: String,
 }
 impl Decode for ServiceSpecificCredentialMetadata {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -8287,7 +8287,7 @@ pub struct SetDefaultPolicyVersionRequest {
     pub version_id: String,
 }
 impl Decode for SetDefaultPolicyVersionRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -8309,7 +8309,7 @@ pub struct SetSecurityTokenServicePreferencesRequest {
     pub global_endpoint_token_version: GlobalEndpointTokenVersion,
 }
 impl Decode for SetSecurityTokenServicePreferencesRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             global_endpoint_token_version: r.req("GlobalEndpointTokenVersion", &Constraint::NONE),
@@ -8334,7 +8334,7 @@ pub struct SigningCertificate {
     pub upload_date: Option<DateTime<Utc>>,
 }
 impl Decode for SigningCertificate {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -8373,7 +8373,7 @@ pub struct SimulateCustomPolicyRequest {
     pub marker: Option<String>,
 }
 impl Decode for SimulateCustomPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_input_list: r.req_list("PolicyInputList", &Constraint::NONE, &C_POLICY_DOCUMENT_TYPE),
@@ -8418,7 +8418,7 @@ pub struct SimulatePolicyResponse {
     pub marker: Option<String>,
 }
 impl Decode for SimulatePolicyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             evaluation_results: r.opt_list("EvaluationResults", &Constraint::NONE, &Constraint::NONE),
@@ -8454,7 +8454,7 @@ pub struct SimulatePrincipalPolicyRequest {
     pub marker: Option<String>,
 }
 impl Decode for SimulatePrincipalPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_source_arn: r.req("PolicySourceArn", &C_ARN_TYPE),
@@ -8500,7 +8500,7 @@ pub struct SourceRoleTemplate {
     pub template_minor_version: i32,
 }
 impl Decode for SourceRoleTemplate {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             template_arn: r.req("TemplateArn", &C_ARN_TYPE),
@@ -8526,7 +8526,7 @@ pub struct Statement {
     pub end_position: Option<Position>,
 }
 impl Decode for Statement {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             source_policy_id: r.opt("SourcePolicyId", &Constraint::NONE),
@@ -8554,7 +8554,7 @@ pub struct Tag {
     pub value: String,
 }
 impl Decode for Tag {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             key: r.req("Key", &C_TAG_KEY_TYPE),
@@ -8577,7 +8577,7 @@ pub struct TagInstanceProfileRequest {
     pub tags: Vec<Tag>,
 }
 impl Decode for TagInstanceProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
@@ -8600,7 +8600,7 @@ pub struct TagMFADeviceRequest {
     pub tags: Vec<Tag>,
 }
 impl Decode for TagMFADeviceRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
@@ -8623,7 +8623,7 @@ pub struct TagOpenIDConnectProviderRequest {
     pub tags: Vec<Tag>,
 }
 impl Decode for TagOpenIDConnectProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -8646,7 +8646,7 @@ pub struct TagPolicyRequest {
     pub tags: Vec<Tag>,
 }
 impl Decode for TagPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -8669,7 +8669,7 @@ pub struct TagRoleRequest {
     pub tags: Vec<Tag>,
 }
 impl Decode for TagRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -8692,7 +8692,7 @@ pub struct TagSAMLProviderRequest {
     pub tags: Vec<Tag>,
 }
 impl Decode for TagSAMLProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
@@ -8715,7 +8715,7 @@ pub struct TagServerCertificateRequest {
     pub tags: Vec<Tag>,
 }
 impl Decode for TagServerCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
@@ -8739,7 +8739,7 @@ pub struct TagTemplate {
     pub value: String,
 }
 impl Decode for TagTemplate {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             key: r.req("Key", &C_TAG_TEMPLATE_KEY_TYPE),
@@ -8762,7 +8762,7 @@ pub struct TagUserRequest {
     pub tags: Vec<Tag>,
 }
 impl Decode for TagUserRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -8788,7 +8788,7 @@ pub struct TrackedActionLastAccessed {
     pub last_accessed_region: Option<String>,
 }
 impl Decode for TrackedActionLastAccessed {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             action_name: r.opt("ActionName", &Constraint::NONE),
@@ -8815,7 +8815,7 @@ pub struct UntagInstanceProfileRequest {
     pub tag_keys: Vec<String>,
 }
 impl Decode for UntagInstanceProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             instance_profile_name: r.req("InstanceProfileName", &C_INSTANCE_PROFILE_NAME_TYPE),
@@ -8838,7 +8838,7 @@ pub struct UntagMFADeviceRequest {
     pub tag_keys: Vec<String>,
 }
 impl Decode for UntagMFADeviceRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
@@ -8861,7 +8861,7 @@ pub struct UntagOpenIDConnectProviderRequest {
     pub tag_keys: Vec<String>,
 }
 impl Decode for UntagOpenIDConnectProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -8884,7 +8884,7 @@ pub struct UntagPolicyRequest {
     pub tag_keys: Vec<String>,
 }
 impl Decode for UntagPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy_arn: r.req("PolicyArn", &C_ARN_TYPE),
@@ -8907,7 +8907,7 @@ pub struct UntagRoleRequest {
     pub tag_keys: Vec<String>,
 }
 impl Decode for UntagRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -8930,7 +8930,7 @@ pub struct UntagSAMLProviderRequest {
     pub tag_keys: Vec<String>,
 }
 impl Decode for UntagSAMLProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_arn: r.req("SAMLProviderArn", &C_ARN_TYPE),
@@ -8953,7 +8953,7 @@ pub struct UntagServerCertificateRequest {
     pub tag_keys: Vec<String>,
 }
 impl Decode for UntagServerCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
@@ -8976,7 +8976,7 @@ pub struct UntagUserRequest {
     pub tag_keys: Vec<String>,
 }
 impl Decode for UntagUserRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -9000,7 +9000,7 @@ pub struct UpdateAccessKeyRequest {
     pub status: StatusType,
 }
 impl Decode for UpdateAccessKeyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -9032,7 +9032,7 @@ pub struct UpdateAccountPasswordPolicyRequest {
     pub hard_expiry: Option<bool>,
 }
 impl Decode for UpdateAccountPasswordPolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             minimum_password_length: r.opt("MinimumPasswordLength", &C_MINIMUM_PASSWORD_LENGTH_TYPE),
@@ -9069,7 +9069,7 @@ pub struct UpdateAssumeRolePolicyRequest {
     pub policy_document: String,
 }
 impl Decode for UpdateAssumeRolePolicyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -9092,7 +9092,7 @@ pub struct UpdateDelegationRequestRequest {
     pub notes: Option<String>,
 }
 impl Decode for UpdateDelegationRequestRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             delegation_request_id: r.req("DelegationRequestId", &C_DELEGATION_REQUEST_ID_TYPE),
@@ -9116,7 +9116,7 @@ pub struct UpdateGroupRequest {
     pub new_group_name: Option<String>,
 }
 impl Decode for UpdateGroupRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             group_name: r.req("GroupName", &C_GROUP_NAME_TYPE),
@@ -9144,7 +9144,7 @@ pub struct UpdateLoginProfileRequest {
     pub reset_max_signin_session_duration: Option<bool>,
 }
 impl Decode for UpdateLoginProfileRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -9176,7 +9176,7 @@ pub struct UpdateOpenIDConnectProviderRequest {
     pub remove_identity_center_instance: Option<bool>,
 }
 impl Decode for UpdateOpenIDConnectProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -9205,7 +9205,7 @@ pub struct UpdateOpenIDConnectProviderThumbprintRequest {
     pub thumbprint_list: Vec<String>,
 }
 impl Decode for UpdateOpenIDConnectProviderThumbprintRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             open_id_connect_provider_arn: r.req("OpenIDConnectProviderArn", &C_ARN_TYPE),
@@ -9228,7 +9228,7 @@ pub struct UpdateRoleDescriptionRequest {
     pub description: String,
 }
 impl Decode for UpdateRoleDescriptionRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -9250,7 +9250,7 @@ pub struct UpdateRoleDescriptionResponse {
     pub role: Option<Role>,
 }
 impl Decode for UpdateRoleDescriptionResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role: r.opt("Role", &Constraint::NONE),
@@ -9274,7 +9274,7 @@ pub struct UpdateRoleRequest {
     pub reset_max_signin_session_duration: Option<bool>,
 }
 impl Decode for UpdateRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_name: r.req("RoleName", &C_ROLE_NAME_TYPE),
@@ -9301,7 +9301,7 @@ impl ListItem for UpdateRoleRequest {}
 pub struct UpdateRoleResponse {
 }
 impl Decode for UpdateRoleResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -9327,7 +9327,7 @@ pub struct UpdateSAMLProviderRequest {
     pub remove_identity_center_instance: Option<bool>,
 }
 impl Decode for UpdateSAMLProviderRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_metadata_document: r.opt("SAMLMetadataDocument", &C_SAML_METADATA_DOCUMENT_TYPE),
@@ -9364,7 +9364,7 @@ pub struct UpdateSAMLProviderResponse {
     pub saml_provider_arn: Option<String>,
 }
 impl Decode for UpdateSAMLProviderResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             saml_provider_arn: r.opt("SAMLProviderArn", &C_ARN_TYPE),
@@ -9386,7 +9386,7 @@ pub struct UpdateSSHPublicKeyRequest {
     pub status: StatusType,
 }
 impl Decode for UpdateSSHPublicKeyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -9412,7 +9412,7 @@ pub struct UpdateServerCertificateRequest {
     pub new_server_certificate_name: Option<String>,
 }
 impl Decode for UpdateServerCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_name: r.req("ServerCertificateName", &C_SERVER_CERTIFICATE_NAME_TYPE),
@@ -9438,7 +9438,7 @@ pub struct UpdateServiceSpecificCredentialRequest {
     pub status: StatusType,
 }
 impl Decode for UpdateServiceSpecificCredentialRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_USER_NAME_TYPE),
@@ -9464,7 +9464,7 @@ pub struct UpdateSigningCertificateRequest {
     pub status: StatusType,
 }
 impl Decode for UpdateSigningCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -9490,7 +9490,7 @@ pub struct UpdateUserRequest {
     pub new_user_name: Option<String>,
 }
 impl Decode for UpdateUserRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -9515,7 +9515,7 @@ pub struct UploadSSHPublicKeyRequest {
     pub ssh_public_key_body: String,
 }
 impl Decode for UploadSSHPublicKeyRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.req("UserName", &C_USER_NAME_TYPE),
@@ -9538,7 +9538,7 @@ pub struct UploadSSHPublicKeyResponse {
     pub ssh_public_key: Option<SSHPublicKey>,
 }
 impl Decode for UploadSSHPublicKeyResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             ssh_public_key: r.opt("SSHPublicKey", &Constraint::NONE),
@@ -9563,7 +9563,7 @@ pub struct UploadServerCertificateRequest {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for UploadServerCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
@@ -9595,7 +9595,7 @@ pub struct UploadServerCertificateResponse {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for UploadServerCertificateResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             server_certificate_metadata: r.opt("ServerCertificateMetadata", &Constraint::NONE),
@@ -9618,7 +9618,7 @@ pub struct UploadSigningCertificateRequest {
     pub certificate_body: String,
 }
 impl Decode for UploadSigningCertificateRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_name: r.opt("UserName", &C_EXISTING_USER_NAME_TYPE),
@@ -9641,7 +9641,7 @@ pub struct UploadSigningCertificateResponse {
     pub certificate: SigningCertificate,
 }
 impl Decode for UploadSigningCertificateResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             certificate: r.req("Certificate", &Constraint::NONE),
@@ -9669,7 +9669,7 @@ pub struct User {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for User {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.req("Path", &C_PATH_TYPE),
@@ -9713,7 +9713,7 @@ pub struct UserDetail {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for UserDetail {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             path: r.opt("Path", &C_PATH_TYPE),
@@ -9757,7 +9757,7 @@ pub struct VirtualMFADevice {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for VirtualMFADevice {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             serial_number: r.req("SerialNumber", &C_SERIAL_NUMBER_TYPE),
@@ -9810,7 +9810,7 @@ impl AsRef<str> for AssertionEncryptionModeType {
     }
 }
 impl Decode for AssertionEncryptionModeType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -9853,7 +9853,7 @@ impl AsRef<str> for AssignmentStatusType {
     }
 }
 impl Decode for AssignmentStatusType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -9893,7 +9893,7 @@ impl AsRef<str> for EncodingType {
     }
 }
 impl Decode for EncodingType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -9933,7 +9933,7 @@ impl AsRef<str> for GlobalEndpointTokenVersion {
     }
 }
 impl Decode for GlobalEndpointTokenVersion {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -9976,7 +9976,7 @@ impl AsRef<str> for JobStatusType {
     }
 }
 impl Decode for JobStatusType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10013,7 +10013,7 @@ impl AsRef<str> for ManagedByTypeType {
     }
 }
 impl Decode for ManagedByTypeType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10065,7 +10065,7 @@ impl AsRef<str> for ParameterTypeType {
     }
 }
 impl Decode for ParameterTypeType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10108,7 +10108,7 @@ impl AsRef<str> for PermissionCheckResultType {
     }
 }
 impl Decode for PermissionCheckResultType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10151,7 +10151,7 @@ impl AsRef<str> for PermissionCheckStatusType {
     }
 }
 impl Decode for PermissionCheckStatusType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10194,7 +10194,7 @@ impl AsRef<str> for PolicyOwnerEntityType {
     }
 }
 impl Decode for PolicyOwnerEntityType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10237,7 +10237,7 @@ impl AsRef<str> for PolicyScopeType {
     }
 }
 impl Decode for PolicyScopeType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10277,7 +10277,7 @@ impl AsRef<str> for PolicyType {
     }
 }
 impl Decode for PolicyType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10323,7 +10323,7 @@ impl AsRef<str> for SortKeyType {
     }
 }
 impl Decode for SortKeyType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10378,7 +10378,7 @@ impl AsRef<str> for StateType {
     }
 }
 impl Decode for StateType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10421,7 +10421,7 @@ impl AsRef<str> for StatusType {
     }
 }
 impl Decode for StatusType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10557,7 +10557,7 @@ impl AsRef<str> for SummaryKeyType {
     }
 }
 impl Decode for SummaryKeyType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -10603,7 +10603,7 @@ impl AsRef<str> for SummaryStateType {
     }
 }
 impl Decode for SummaryStateType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }

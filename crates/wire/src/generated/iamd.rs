@@ -35,7 +35,7 @@ pub struct Actor {
     pub request_id: Option<String>,
 }
 impl Decode for Actor {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             arn: r.req("arn", &Constraint::NONE),
@@ -64,7 +64,7 @@ pub struct AuthorizeBatchRequest {
     pub as_of: Option<crate::Document>,
 }
 impl Decode for AuthorizeBatchRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             requests: r.req_list("requests", &C_AUTHORIZE_REQUEST_LIST, &Constraint::NONE),
@@ -87,7 +87,7 @@ pub struct AuthorizeBatchResponse {
     pub position: i64,
 }
 impl Decode for AuthorizeBatchResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             results: r.req_list("results", &Constraint::NONE, &Constraint::NONE),
@@ -115,7 +115,7 @@ pub struct AuthorizeRequest {
     pub as_of: Option<crate::Document>,
 }
 impl Decode for AuthorizeRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             principal: r.opt("principal", &C_ARN),
@@ -150,7 +150,7 @@ pub struct AuthorizeResponse {
     pub position: i64,
 }
 impl Decode for AuthorizeResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             decision: r.req("decision", &Constraint::NONE),
@@ -179,7 +179,7 @@ pub struct Boundary {
     pub r#type: String,
 }
 impl Decode for Boundary {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             position: r.req("position", &C_POSITION),
@@ -207,7 +207,7 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 impl Decode for Decision {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             decision: r.req("decision", &Constraint::NONE),
@@ -241,7 +241,7 @@ pub struct EventRecord {
     pub previous_hash: Option<String>,
 }
 impl Decode for EventRecord {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             position: r.req("position", &C_POSITION),
@@ -283,7 +283,7 @@ pub struct GetAccessHistoryRequest {
     pub resource: String,
 }
 impl Decode for GetAccessHistoryRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             principal: r.req("principal", &C_ARN),
@@ -308,7 +308,7 @@ pub struct GetAccessHistoryResponse {
     pub position: i64,
 }
 impl Decode for GetAccessHistoryResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             segments: r.req_list("segments", &Constraint::NONE, &Constraint::NONE),
@@ -330,7 +330,7 @@ pub struct GetEventRequest {
     pub position: i64,
 }
 impl Decode for GetEventRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             position: r.req("position", &C_POSITION),
@@ -350,7 +350,7 @@ pub struct GetEventResponse {
     pub event: EventRecord,
 }
 impl Decode for GetEventResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             event: r.req("event", &Constraint::NONE),
@@ -372,7 +372,7 @@ pub struct GetPermissionsDiffRequest {
     pub to: Option<crate::Document>,
 }
 impl Decode for GetPermissionsDiffRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             principal: r.req("principal", &C_ARN),
@@ -399,7 +399,7 @@ pub struct GetPermissionsDiffResponse {
     pub events: Vec<Boundary>,
 }
 impl Decode for GetPermissionsDiffResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             from: r.req("from", &C_POSITION),
@@ -425,7 +425,7 @@ pub struct GetViewRequest {
     pub as_of: Option<crate::Document>,
 }
 impl Decode for GetViewRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             as_of: r.opt("as_of", &Constraint::NONE),
@@ -446,7 +446,7 @@ pub struct GetViewResponse {
     pub view: crate::Document,
 }
 impl Decode for GetViewResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             position: r.req("position", &C_POSITION),
@@ -475,7 +475,7 @@ pub struct ListEventsRequest {
     pub limit: Option<i32>,
 }
 impl Decode for ListEventsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             actor: r.opt("actor", &C_ARN),
@@ -510,7 +510,7 @@ pub struct ListEventsResponse {
     pub next: Option<i64>,
 }
 impl Decode for ListEventsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             events: r.req_list("events", &Constraint::NONE, &Constraint::NONE),
@@ -535,7 +535,7 @@ pub struct Matched {
     pub effect: String,
 }
 impl Decode for Matched {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy: r.req("policy", &Constraint::NONE),
@@ -584,7 +584,7 @@ impl AsRef<str> for Outcome {
     }
 }
 impl Decode for Outcome {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
@@ -603,7 +603,7 @@ pub struct Segment {
     pub to: Option<Boundary>,
 }
 impl Decode for Segment {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             decision: r.req("decision", &Constraint::NONE),
@@ -633,7 +633,7 @@ pub struct Statement {
     pub condition: Option<crate::Document>,
 }
 impl Decode for Statement {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy: r.req("policy", &Constraint::NONE),
@@ -666,7 +666,7 @@ pub struct StatementChanges {
     pub removed: Vec<Statement>,
 }
 impl Decode for StatementChanges {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             added: r.req_list("added", &Constraint::NONE, &Constraint::NONE),
@@ -692,7 +692,7 @@ pub struct VerifyLogResponse {
     pub reason: Option<String>,
 }
 impl Decode for VerifyLogResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             ok: r.req("ok", &Constraint::NONE),

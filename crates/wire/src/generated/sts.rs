@@ -101,7 +101,7 @@ pub struct AssumeRoleRequest {
     pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for AssumeRoleRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_arn: r.req("RoleArn", &C_ARN_TYPE),
@@ -151,7 +151,7 @@ pub struct AssumeRoleResponse {
     pub session_token_size: Option<i32>,
 }
 impl Decode for AssumeRoleResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
@@ -187,7 +187,7 @@ pub struct AssumeRoleWithSAMLRequest {
     pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for AssumeRoleWithSAMLRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_arn: r.req("RoleArn", &C_ARN_TYPE),
@@ -231,7 +231,7 @@ pub struct AssumeRoleWithSAMLResponse {
     pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
 }
 impl Decode for AssumeRoleWithSAMLResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
@@ -280,7 +280,7 @@ pub struct AssumeRoleWithWebIdentityRequest {
     pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for AssumeRoleWithWebIdentityRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             role_arn: r.req("RoleArn", &C_ARN_TYPE),
@@ -324,7 +324,7 @@ pub struct AssumeRoleWithWebIdentityResponse {
     pub trusted_identity_propagation_context: Option<TrustedIdentityPropagationContext>,
 }
 impl Decode for AssumeRoleWithWebIdentityResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
@@ -365,7 +365,7 @@ pub struct AssumeRootRequest {
     pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for AssumeRootRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             target_principal: r.req("TargetPrincipal", &C_TARGET_PRINCIPAL_TYPE),
@@ -394,7 +394,7 @@ pub struct AssumeRootResponse {
     pub session_token_size: Option<i32>,
 }
 impl Decode for AssumeRootResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
@@ -422,7 +422,7 @@ pub struct AssumedRoleUser {
     pub arn: String,
 }
 impl Decode for AssumedRoleUser {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             assumed_role_id: r.req("AssumedRoleId", &C_ASSUMED_ROLE_ID_TYPE),
@@ -448,7 +448,7 @@ pub struct Credentials {
     pub expiration: DateTime<Utc>,
 }
 impl Decode for Credentials {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
@@ -474,7 +474,7 @@ pub struct DecodeAuthorizationMessageRequest {
     pub encoded_message: String,
 }
 impl Decode for DecodeAuthorizationMessageRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             encoded_message: r.req("EncodedMessage", &C_ENCODED_MESSAGE_TYPE),
@@ -495,7 +495,7 @@ pub struct DecodeAuthorizationMessageResponse {
     pub decoded_message: Option<String>,
 }
 impl Decode for DecodeAuthorizationMessageResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             decoded_message: r.opt("DecodedMessage", &Constraint::NONE),
@@ -517,7 +517,7 @@ pub struct FederatedUser {
     pub arn: String,
 }
 impl Decode for FederatedUser {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             federated_user_id: r.req("FederatedUserId", &C_FEDERATED_ID_TYPE),
@@ -539,7 +539,7 @@ pub struct GetAccessKeyInfoRequest {
     pub access_key_id: String,
 }
 impl Decode for GetAccessKeyInfoRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             access_key_id: r.req("AccessKeyId", &C_ACCESS_KEY_ID_TYPE),
@@ -559,7 +559,7 @@ pub struct GetAccessKeyInfoResponse {
     pub account: Option<String>,
 }
 impl Decode for GetAccessKeyInfoResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             account: r.opt("Account", &Constraint::NONE),
@@ -578,7 +578,7 @@ impl ListItem for GetAccessKeyInfoResponse {}
 pub struct GetCallerIdentityRequest {
 }
 impl Decode for GetCallerIdentityRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let _r = Reader::new(node, path, v);
         Some(Self {
         })
@@ -599,7 +599,7 @@ pub struct GetCallerIdentityResponse {
     pub arn: Option<String>,
 }
 impl Decode for GetCallerIdentityResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             user_id: r.opt("UserId", &Constraint::NONE),
@@ -623,7 +623,7 @@ pub struct GetDelegatedAccessTokenRequest {
     pub trade_in_token: crate::Secret,
 }
 impl Decode for GetDelegatedAccessTokenRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             trade_in_token: r.req("TradeInToken", &C_TRADE_IN_TOKEN_TYPE),
@@ -645,7 +645,7 @@ pub struct GetDelegatedAccessTokenResponse {
     pub assumed_principal: Option<String>,
 }
 impl Decode for GetDelegatedAccessTokenResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
@@ -674,7 +674,7 @@ pub struct GetFederationTokenRequest {
     pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for GetFederationTokenRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             name: r.req("Name", &C_USER_NAME_TYPE),
@@ -709,7 +709,7 @@ pub struct GetFederationTokenResponse {
     pub session_token_size: Option<i32>,
 }
 impl Decode for GetFederationTokenResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
@@ -740,7 +740,7 @@ pub struct GetScopedCredentialsRequest {
     pub scoped_session_description: Option<String>,
 }
 impl Decode for GetScopedCredentialsRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             policy: r.opt("Policy", &C_SESSION_POLICY_DOCUMENT_TYPE),
@@ -772,7 +772,7 @@ pub struct GetScopedCredentialsResponse {
     pub source_identity: Option<String>,
 }
 impl Decode for GetScopedCredentialsResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
@@ -805,7 +805,7 @@ pub struct GetSessionTokenRequest {
     pub minimum_session_token_size: Option<i32>,
 }
 impl Decode for GetSessionTokenRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             duration_seconds: r.opt("DurationSeconds", &C_DURATION_SECONDS_TYPE),
@@ -834,7 +834,7 @@ pub struct GetSessionTokenResponse {
     pub session_token_size: Option<i32>,
 }
 impl Decode for GetSessionTokenResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             credentials: r.opt("Credentials", &Constraint::NONE),
@@ -863,7 +863,7 @@ pub struct GetWebIdentityTokenRequest {
     pub tags: Option<Vec<Tag>>,
 }
 impl Decode for GetWebIdentityTokenRequest {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             audience: r.req_list("Audience", &C_WEB_IDENTITY_TOKEN_AUDIENCE_LIST_TYPE, &C_WEB_IDENTITY_TOKEN_AUDIENCE_STRING_TYPE),
@@ -894,7 +894,7 @@ pub struct GetWebIdentityTokenResponse {
     pub expiration: Option<DateTime<Utc>>,
 }
 impl Decode for GetWebIdentityTokenResponse {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             web_identity_token: r.opt("WebIdentityToken", &C_WEB_IDENTITY_TOKEN_TYPE),
@@ -920,7 +920,7 @@ pub struct OriginIdentity {
     pub federated_provider_arn: Option<String>,
 }
 impl Decode for OriginIdentity {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             subject: r.opt("Subject", &C_ORIGIN_IDENTITY_SUBJECT_TYPE),
@@ -947,7 +947,7 @@ pub struct PolicyDescriptorType {
     pub arn: Option<String>,
 }
 impl Decode for PolicyDescriptorType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             arn: r.opt("arn", &C_ARN_TYPE),
@@ -969,7 +969,7 @@ pub struct ProvidedContext {
     pub context_assertion: Option<String>,
 }
 impl Decode for ProvidedContext {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             provider_arn: r.opt("ProviderArn", &C_ARN_TYPE),
@@ -993,7 +993,7 @@ pub struct ScopedSession {
     pub arn: String,
 }
 impl Decode for ScopedSession {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             scoped_session_id: r.req("ScopedSessionId", &C_SCOPED_SESSION_ID_TYPE),
@@ -1017,7 +1017,7 @@ pub struct Tag {
     pub value: String,
 }
 impl Decode for Tag {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             key: r.req("Key", &C_TAG_KEY_TYPE),
@@ -1040,7 +1040,7 @@ pub struct TransactionContext {
     pub identity_provider: Option<crate::Map<String, crate::Secret>>,
 }
 impl Decode for TransactionContext {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             identity_provider: r.opt_map("IdentityProvider", &Constraint::NONE, &Constraint::NONE, &C_TRANSACTION_CONTEXT_VALUE_TYPE),
@@ -1062,7 +1062,7 @@ pub struct TrustedIdentityPropagationContext {
     pub transaction_context: Option<TransactionContext>,
 }
 impl Decode for TrustedIdentityPropagationContext {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         let mut r = Reader::new(node, path, v);
         Some(Self {
             origin_identity: r.opt("OriginIdentity", &Constraint::NONE),
@@ -1107,7 +1107,7 @@ impl AsRef<str> for WebIdentityTokenSubjectModeType {
     }
 }
 impl Decode for WebIdentityTokenSubjectModeType {
-    fn decode(node: &Node, path: &str, v: &mut Violations) -> Option<Self> {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
         decode_enum(node, path, v, Self::VALUES, Self::parse)
     }
 }
