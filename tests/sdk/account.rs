@@ -226,4 +226,41 @@ async fn the_credential_report_lists_every_users_credentials() {
     assert_ne!(cells[9], "N/A", "its rotation time");
     assert_eq!(cells[13], "false", "no second key");
     assert_eq!(lines.len(), 4, "root and two users: {csv}");
+
+    // The report is the account as it was when generated: a later user is
+    // not in it, and generating again within four hours keeps it.
+    root.create_user()
+        .user_name("later")
+        .send()
+        .await
+        .must("CreateUser");
+    root.generate_credential_report()
+        .send()
+        .await
+        .must("GenerateCredentialReport");
+    let again = root
+        .get_credential_report()
+        .send()
+        .await
+        .must("GetCredentialReport");
+    assert_eq!(again.generated_time(), report.generated_time());
+    assert_eq!(again.content().unwrap().as_ref(), csv.as_bytes());
+
+    // Another node serves the very same report (it is in the log, not in
+    // the generating node's memory), once it has followed the log.
+    let other = Node::start(&db).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let from_other = loop {
+        match other.root_iam().get_credential_report().send().await {
+            Ok(r) => break r,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("the other node never served the report: {e:?}"),
+        }
+    };
+    assert_eq!(from_other.generated_time(), report.generated_time());
+    assert_eq!(from_other.content().unwrap().as_ref(), csv.as_bytes());
+    other.stop().await;
 }

@@ -64,8 +64,6 @@ pub struct AppState {
     /// `record_key_use`).
     /// Requests and decisions counted for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
-    /// The credential report this node made last, and when.
-    pub credential_report: Arc<std::sync::Mutex<crate::ops::credential_report::Kept>>,
     /// Which refusals this node recorded lately (`edge::denials`).
     pub denials: Arc<std::sync::Mutex<crate::edge::denials::DenialGate>>,
     /// The past views asked about lately (`as_of`, `x-iamd-as-of`).
@@ -357,7 +355,6 @@ impl Application {
             key_use: Default::default(),
             denials: Default::default(),
             past_views: Default::default(),
-            credential_report: Default::default(),
             metrics: Default::default(),
         };
         Ok(Application {

@@ -19,7 +19,6 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
         key_use: Default::default(),
         denials: Default::default(),
         past_views: Default::default(),
-        credential_report: Default::default(),
         metrics: Default::default(),
     }
 }

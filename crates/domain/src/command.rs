@@ -302,6 +302,13 @@ pub enum Command {
         policy: PasswordPolicy,
     },
     DeleteAccountPasswordPolicy,
+
+    /// `log_position`: the log position the node's view is at, which the
+    /// report is the view of.
+    GenerateCredentialReport {
+        now: DateTime<Utc>,
+        log_position: u64,
+    },
 }
 
 impl Command {

@@ -254,6 +254,14 @@ pub enum EventData {
         policy: PasswordPolicy,
     },
     PasswordPolicyDeleted {},
+
+    /// A credential report was generated: it is the account's view at
+    /// `log_position` (the log position the generating node had reached),
+    /// so every node serves the same report.
+    CredentialReportGenerated {
+        generated_at: DateTime<Utc>,
+        log_position: u64,
+    },
 }
 
 /// Why a stored event could not be turned back into an [`Event`].
@@ -425,6 +433,7 @@ impl EventData {
             VirtualMfaDeviceDeleted { .. } => "VirtualMfaDeviceDeleted",
             PasswordPolicyUpdated { .. } => "PasswordPolicyUpdated",
             PasswordPolicyDeleted { .. } => "PasswordPolicyDeleted",
+            CredentialReportGenerated { .. } => "CredentialReportGenerated",
         }
     }
 }

@@ -158,10 +158,21 @@ pub struct AccountState {
     pub mfa_devices: EntityMap<NameKey, VirtualMfaDevice>,
     /// The custom password policy, if one is set.
     pub password_policy: Option<PasswordPolicy>,
+    /// The credential report generated last.
+    #[serde(default)]
+    pub credential_report: Option<CredentialReport>,
     /// Every user, group, role and policy id this account has issued,
     /// deleted entities' included: AWS never reuses a unique id, and
     /// `decide` checks a new one here instead of scanning every entity.
     pub issued_ids: imbl::OrdSet<SmolStr>,
+}
+
+/// A generated credential report: when, and the log position whose view
+/// it reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialReport {
+    pub generated_at: DateTime<Utc>,
+    pub log_position: u64,
 }
 
 /// The account and its root user.

@@ -32,8 +32,9 @@ use crate::view::AccountView;
 /// keys fold exactly as `str::to_lowercase` (development builds between 3
 /// and 4 folded Greek final sigma differently). 5: an account's snapshot in
 /// two parts that decode in parallel (see [`encode`]). 6: the bytes end with
-/// an HMAC-SHA256 of the snapshot (see [`SnapshotKey`]).
-const FORMAT: u32 = 6;
+/// an HMAC-SHA256 of the snapshot (see [`SnapshotKey`]). 7: the state
+/// records the credential report generated last.
+const FORMAT: u32 = 7;
 
 /// The key that authenticates snapshots and checkpoints (HMAC-SHA256).
 /// Debug never prints it.

@@ -219,7 +219,6 @@ async fn run(
         key_use: Default::default(),
         denials: Default::default(),
         past_views: Default::default(),
-        credential_report: Default::default(),
         metrics: Default::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {

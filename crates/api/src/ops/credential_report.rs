@@ -2,25 +2,23 @@
 //! user's credentials (password, MFA, access keys and their last use),
 //! computed from the account's view, which is the log's.
 //!
-//! The report is made when it is asked for and kept by this node for four
-//! hours, as AWS keeps one; another node has its own (a client that
-//! generates on one node and reads on another gets `ReportNotPresent`, as
-//! AWS answers before a report exists). Certificates are `false`/`N/A`:
-//! iamd has no signing certificates.
+//! Generating records a `CredentialReportGenerated` event naming the log
+//! position the generating node's view was at; the report is the
+//! account's view at that position, so every node serves the same report
+//! (it is computed when read, from the view of that moment, which the
+//! past-view cache keeps). A report is served for four hours, as AWS
+//! serves one, and generating again within them records nothing.
+//! Certificates are `false`/`N/A`: iamd has no signing certificates.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
+use iam_domain::decide::CREDENTIAL_REPORT_KEPT;
 use iam_domain::state::{AccessKey, AccessKeyStatus, CredentialOwner};
-use iam_domain::AccountState;
+use iam_domain::{AccountState, Command};
+use iam_event_store::{Position, Until};
 use iam_wire::iam;
 
 use super::{OpContext, OpResult};
 use crate::query::ApiError;
-
-/// The report a node made last: when, and its CSV bytes.
-pub type Kept = Option<(DateTime<Utc>, Vec<u8>)>;
-
-/// How long a report is served after it was made (AWS's four hours).
-const KEPT: Duration = Duration::hours(4);
 
 const COLUMNS: &str = "user,arn,user_creation_time,password_enabled,password_last_used,\
 password_last_changed,password_next_rotation,mfa_active,access_key_1_active,\
@@ -132,11 +130,12 @@ pub async fn generate(
     _: (),
 ) -> OpResult<iam::GenerateCredentialReportResponse> {
     ctx.authorize_arn("*".into())?;
-    let csv = report(ctx.state(), ctx.account());
-    *ctx.state
-        .credential_report
-        .lock()
-        .unwrap_or_else(|p| p.into_inner()) = Some((ctx.now, csv.into_bytes()));
+    let log_position = ctx.view.as_ref().map_or(0, |v| v.position.0);
+    ctx.execute(Command::GenerateCredentialReport {
+        now: ctx.now,
+        log_position,
+    })
+    .await?;
     Ok(iam::GenerateCredentialReportResponse {
         state: Some(iam::ReportStateType::Complete),
         description: Some("The credential report is ready.".into()),
@@ -145,29 +144,26 @@ pub async fn generate(
 
 pub async fn get(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetCredentialReportResponse> {
     ctx.authorize_arn("*".into())?;
-    let kept = ctx
-        .state
-        .credential_report
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let Some((generated, content)) = kept else {
+    let Some(generated) = ctx.state().credential_report.clone() else {
         return Err(ApiError::new(
             410,
             "ReportNotPresent",
             "Credential report not present. Use GenerateCredentialReport to generate a report.",
         ));
     };
-    if ctx.now - generated > KEPT {
+    if ctx.now - generated.generated_at > CREDENTIAL_REPORT_KEPT {
         return Err(ApiError::new(
             410,
             "ReportExpired",
             "Credential report expired. Use GenerateCredentialReport to generate a new report.",
         ));
     }
+    let (view, _) =
+        super::decisions::view_as_of(ctx.state, Until::Position(Position(generated.log_position)))
+            .await?;
     Ok(iam::GetCredentialReportResponse {
-        content: Some(content),
+        content: Some(report(&view.state, ctx.account()).into_bytes()),
         report_format: Some(iam::ReportFormatType::TextCsv),
-        generated_time: Some(generated),
+        generated_time: Some(generated.generated_at),
     })
 }

@@ -23,6 +23,10 @@ pub(super) fn create(state: &AccountState, account_id: &AccountId, now: DateTime
     )])
 }
 
+/// How long a credential report is served after it was generated, and a
+/// new one is not generated (AWS's four hours).
+pub const CREDENTIAL_REPORT_KEPT: chrono::Duration = chrono::Duration::hours(4);
+
 pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
     match command {
         Command::UpdateAccountPasswordPolicy { policy } => {
@@ -42,6 +46,22 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 )));
             }
             ctx.one(EventData::PasswordPolicyDeleted {})
+        }
+        Command::GenerateCredentialReport { now, log_position } => {
+            // A report younger than four hours is the one AWS keeps
+            // serving: generating again records nothing.
+            if ctx
+                .state
+                .credential_report
+                .as_ref()
+                .is_some_and(|r| *now - r.generated_at < CREDENTIAL_REPORT_KEPT)
+            {
+                return Ok(vec![]);
+            }
+            ctx.one(EventData::CredentialReportGenerated {
+                generated_at: *now,
+                log_position: *log_position,
+            })
         }
         other => not_routed_here(other, "account"),
     }

@@ -28,6 +28,7 @@ mod roles;
 mod tags;
 mod users;
 
+pub use account::CREDENTIAL_REPORT_KEPT;
 pub use documents::MAX_POLICY_DOCUMENT_LEN;
 pub use roles::{DEFAULT_MAX_SESSION_DURATION, MAX_SESSION_DURATION_RANGE};
 
@@ -140,9 +141,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         | EnableMfaDevice { .. }
         | DeactivateMfaDevice { .. }
         | DeleteVirtualMfaDevice { .. } => mfa::decide(&ctx, command),
-        UpdateAccountPasswordPolicy { .. } | DeleteAccountPasswordPolicy => {
-            account::decide(&ctx, command)
-        }
+        UpdateAccountPasswordPolicy { .. }
+        | DeleteAccountPasswordPolicy
+        | GenerateCredentialReport { .. } => account::decide(&ctx, command),
     }
 }
 

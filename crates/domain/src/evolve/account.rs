@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::event::EventData;
 use crate::ids::AccountId;
-use crate::state::{Account, AccountState};
+use crate::state::{Account, AccountState, CredentialReport};
 
 /// `AccountCreated`, the one event applied before the account exists; a
 /// second one changes nothing.
@@ -26,6 +26,15 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             state.password_policy = Some(policy.clone());
         }
         EventData::PasswordPolicyDeleted {} => state.password_policy = None,
+        EventData::CredentialReportGenerated {
+            generated_at,
+            log_position,
+        } => {
+            state.credential_report = Some(CredentialReport {
+                generated_at: *generated_at,
+                log_position: *log_position,
+            })
+        }
         _ => {}
     }
 }

@@ -82,6 +82,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         | MfaDeviceEnabled { .. }
         | MfaDeviceDeactivated { .. }
         | VirtualMfaDeviceDeleted { .. } => mfa::evolve(state, data),
-        PasswordPolicyUpdated { .. } | PasswordPolicyDeleted {} => account::evolve(state, data),
+        PasswordPolicyUpdated { .. }
+        | PasswordPolicyDeleted {}
+        | CredentialReportGenerated { .. } => account::evolve(state, data),
     }
 }

@@ -998,6 +998,34 @@ fn password_policy() {
 }
 
 #[test]
+fn credential_reports() {
+    let hours = |h: i64| at(h * 3600);
+    let generate = |h: i64, position: u64| Command::GenerateCredentialReport {
+        now: hours(h),
+        log_position: position,
+    };
+    run_table(
+        Quotas::default(),
+        vec![
+            case!("first", [], generate(0, 7), ok["CredentialReportGenerated"]),
+            // AWS serves a report for four hours; generating within them keeps it.
+            case!("within four hours", [generate(0, 7)], generate(3, 9), ok[]),
+            case!(
+                "after four hours",
+                [generate(0, 7)],
+                generate(5, 9),
+                ok["CredentialReportGenerated"]
+            ),
+        ],
+    );
+    let mut w = World::new();
+    w.ok(generate(0, 7));
+    w.ok(generate(5, 42));
+    let kept = w.state.credential_report.clone().unwrap();
+    assert_eq!((kept.generated_at, kept.log_position), (hours(5), 42));
+}
+
+#[test]
 fn error_codes_and_messages() {
     let mut w = World::new();
     w.ok(create_user("alice"));
