@@ -113,8 +113,19 @@ pub async fn list_events(
     let mut scanned = 0;
     let mut events = Vec::new();
     let mut exhausted = false;
+    // Whether every event the index gives matches: then a page reads only
+    // as many as it returns.
+    let index_decides = input.r#type.is_none()
+        && input.outcome.is_none()
+        && input.since.is_none()
+        && input.until.is_none()
+        && (input.actor.is_none() || input.target.is_none());
     while scanned < SCAN && events.len() < limit {
-        let want = (SCAN - scanned).min(1_000) as usize;
+        let batch_size = match (index, index_decides) {
+            (Some(_), true) => (limit - events.len()) as u64,
+            _ => 1_000,
+        };
+        let want = (SCAN - scanned).min(batch_size) as usize;
         let batch = match index {
             Some((index, value)) => {
                 store
