@@ -522,7 +522,7 @@ impl Decode for Vec<u8> {
 /// A map's entries as the tree holds them, read in place.
 enum Entries<'n> {
     Query(std::slice::Iter<'n, (String, Node)>),
-    Json(std::collections::btree_map::Iter<'n, String, Node>),
+    Json(std::collections::btree_map::Iter<'n, smol_str::SmolStr, Node>),
     Empty,
 }
 

@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use smol_str::SmolStr;
+
 /// One value of a request, before it is read as a shape.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Node {
@@ -21,8 +23,10 @@ pub enum Node {
     Literal(String),
     /// A list, in order.
     List(Vec<Node>),
-    /// A structure's members, or a JSON object read as a map.
-    Struct(BTreeMap<String, Node>),
+    /// A structure's members, or a JSON object read as a map. Member
+    /// names are short: held inline, a member costs no allocation for its
+    /// name (a batch of 10,000 questions has 40,000 of them).
+    Struct(BTreeMap<SmolStr, Node>),
     /// A Query map's entries (`entry.N.key`, `entry.N.value`).
     Entries(Vec<(String, Node)>),
 }
@@ -76,7 +80,7 @@ impl Node {
             Value::Object(members) => Node::Struct(
                 members
                     .iter()
-                    .map(|(k, v)| (k.clone(), Node::from_json_at(v, depth + 1)))
+                    .map(|(k, v)| (SmolStr::from(k), Node::from_json_at(v, depth + 1)))
                     .collect(),
             ),
         }
@@ -105,9 +109,11 @@ impl Node {
                 serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.clone()))
             }
             Node::List(items) => Value::Array(items.iter().map(Node::to_json).collect()),
-            Node::Struct(m) => {
-                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Node::Struct(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
             Node::Entries(e) => {
                 Value::Object(e.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
@@ -189,7 +195,7 @@ impl Builder {
         match self {
             Builder::Text(t) => Node::Text(t),
             Builder::Struct(m) => {
-                Node::Struct(m.into_iter().map(|(k, v)| (k, v.finish())).collect())
+                Node::Struct(m.into_iter().map(|(k, v)| (k.into(), v.finish())).collect())
             }
             Builder::List(items) => Node::List(items.into_values().map(Builder::finish).collect()),
             Builder::Entries(entries) => Node::Entries(
@@ -335,7 +341,7 @@ impl<'de> serde::de::Visitor<'de> for Depth {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut members = BTreeMap::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key::<SmolStr>()? {
             let value = map.next_value_seed(Depth(self.0 + 1))?;
             // The last of repeated keys wins, as in `serde_json::Value`.
             members.insert(key, value);

@@ -134,7 +134,7 @@ impl Params {
     pub fn with_members(mut self, members: &[(String, String)]) -> Params {
         if let Node::Struct(tree) = &mut self.tree {
             for (k, v) in members {
-                tree.insert(k.clone(), Node::Text(v.clone()));
+                tree.insert(k.as_str().into(), Node::Text(v.clone()));
             }
         }
         self
