@@ -133,7 +133,9 @@ pub struct Decision {
 #[derive(Debug, Clone, Default)]
 pub struct Authorizer {
     identity: PolicySet,
-    resource: Option<PolicySet>,
+    /// Shared: a batch of decisions compiles a resource policy once for all
+    /// the questions that give it.
+    resource: Option<std::sync::Arc<PolicySet>>,
     boundary: Option<PolicySet>,
     session: Option<PolicySet>,
     scps: Vec<PolicySet>,
@@ -149,7 +151,7 @@ impl Authorizer {
     /// `key`.
     pub fn reads_key(&self, key: &str) -> bool {
         std::iter::once(&self.identity)
-            .chain(&self.resource)
+            .chain(self.resource.as_deref())
             .chain(&self.boundary)
             .chain(&self.session)
             .chain(&self.scps)
@@ -167,7 +169,14 @@ impl Authorizer {
 
     /// The resource's resource-based policy (or the role's trust policy).
     pub fn with_resource_policy(mut self, p: CompiledPolicy) -> Self {
-        self.resource = Some(single(p));
+        self.resource = Some(std::sync::Arc::new(single(p)));
+        self
+    }
+
+    /// [`Authorizer::with_resource_policy`] with a resource policy
+    /// compiled once and shared.
+    pub fn with_shared_resource_policy(mut self, p: std::sync::Arc<PolicySet>) -> Self {
+        self.resource = Some(p);
         self
     }
 
@@ -201,7 +210,7 @@ impl Authorizer {
     pub fn policy(&self, layer: Layer, policy: usize) -> Option<&CompiledPolicy> {
         let set = match layer {
             Layer::Identity => Some(&self.identity),
-            Layer::Resource => self.resource.as_ref(),
+            Layer::Resource => self.resource.as_deref(),
             Layer::PermissionsBoundary => self.boundary.as_ref(),
             Layer::Session => self.session.as_ref(),
             Layer::ServiceControl(l) => self.scps.get(l),

@@ -31,11 +31,18 @@ pub enum Node {
     Entries(Vec<(String, Node)>),
 }
 
-/// Names nest no deeper than this many parts (JSON values no deeper than
-/// this many levels): IAM's deepest parameter,
+/// Query names nest no deeper than this many parts: IAM's deepest parameter,
 /// `ContextEntries.member.1.ContextKeyValues.member.1`, has five. The bound
 /// keeps a hostile name from building a deep tree; deeper names are ignored.
 const MAX_DEPTH: usize = 8;
+
+/// JSON values nest no deeper than this many levels: a batch of decisions
+/// carries policy documents (`requests[i].resource_policy.Statement[j]
+/// .Condition.op.key[k]` is nine levels) and context lists. Deeper values
+/// are read as [`Node::Null`]; the number of values a body may hold is
+/// bounded apart (`MAX_JSON_VALUES` at the edge), and serde_json refuses
+/// nesting past 128 levels before any of this.
+const MAX_JSON_DEPTH: usize = 32;
 
 /// A list index above this is ignored: no IAM list is longer, and a sparse
 /// index like `member.4000000000` must not cost anything.
@@ -63,7 +70,7 @@ impl Node {
 
     fn from_json_at(value: &serde_json::Value, depth: usize) -> Node {
         use serde_json::Value;
-        if depth > MAX_DEPTH {
+        if depth > MAX_JSON_DEPTH {
             return Node::Null;
         }
         match value {
@@ -88,7 +95,7 @@ impl Node {
 
     /// The tree of a JSON document, read straight from its text (no
     /// `serde_json::Value` in between: a batch of 10,000 questions is read
-    /// once, not twice). Values nested deeper than `MAX_DEPTH` levels are
+    /// once, not twice). Values nested deeper than `MAX_JSON_DEPTH` levels are
     /// skipped as [`Node::Null`], as [`Node::from_json`] does.
     pub fn from_json_slice(bytes: &[u8]) -> Result<Node, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -279,7 +286,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Depth {
     type Value = Node;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
-        if self.0 > MAX_DEPTH {
+        if self.0 > MAX_JSON_DEPTH {
             serde::de::IgnoredAny::deserialize(d)?;
             return Ok(Node::Null);
         }
@@ -359,7 +366,7 @@ mod from_json_slice {
     /// nesting beyond the depth bound included.
     #[test]
     fn agrees_with_reading_through_a_value() {
-        let deep = (0..12).fold("\"bottom\"".to_owned(), |inner, _| format!("[{inner}]"));
+        let deep = (0..40).fold("\"bottom\"".to_owned(), |inner, _| format!("[{inner}]"));
         for text in [
             r#"{}"#,
             r#"{"a":"x","b":7,"c":-3,"d":1.5,"e":1e21,"f":true,"g":null,"h":[1,"two",{"k":"v"}]}"#,

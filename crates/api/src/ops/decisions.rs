@@ -10,7 +10,7 @@ use std::sync::Arc;
 use iam_domain::ids::AccessKeyId;
 use iam_domain::state::{AccessKeyStatus, CredentialOwner};
 use iam_domain::{AccountState, Arn};
-use iam_evaluator::{Authorizer, Context, Layer, Outcome, Principal, Request};
+use iam_evaluator::{Authorizer, Context, Layer, Outcome, PolicySet, Principal, Request};
 use iam_event_store::{Position, Until};
 use iam_projection::{AccountView, PrincipalKey};
 use iam_wire::{iamd, Document};
@@ -363,6 +363,8 @@ fn prepare<'s>(
     if let Some(id) = user_id {
         base.insert("aws:userid", id);
     }
+    // A user or a role's session is never an AWS service principal.
+    base.insert("aws:PrincipalIsAWSService", "false");
     Prepared {
         subject,
         evaluated: Some(Evaluated {
@@ -380,6 +382,7 @@ fn decide(
     (state, time): (&AccountState, chrono::DateTime<chrono::Utc>),
     account: &str,
     request: &iamd::AuthorizeRequest,
+    resource_policy: Option<Arc<PolicySet>>,
 ) -> Result<iamd::Decision, ApiError> {
     let Some(evaluated) = &prepared.evaluated else {
         let reason = match prepared.subject {
@@ -407,18 +410,10 @@ fn decide(
             &none
         }
     };
-    if let Some(policy) = request.resource_policy.as_ref().filter(|d| !d.0.is_null()) {
-        let document =
-            iam_domain::policy::PolicyDocument::parse(&policy.0.to_string()).map_err(|e| {
-                ApiError::new(
-                    400,
-                    "MalformedPolicyDocument",
-                    format!("resource_policy: {}", e.aws_message()),
-                )
-            })?;
+    if let Some(resource_policy) = resource_policy {
         with_resource_policy = authorizer
             .clone()
-            .with_resource_policy(iam_evaluator::CompiledPolicy::compile(&document));
+            .with_shared_resource_policy(resource_policy);
         authorizer = &with_resource_policy;
     }
     let context = context(request.context.as_ref(), evaluated.base.clone())?;
@@ -478,39 +473,153 @@ fn authorize_asking(ctx: &OpContext<'_>, request: &iamd::AuthorizeRequest) -> Re
     ctx.authorize_also::<iam_wire::iamd::ops::Authorize>(&Target::arn(asked))
 }
 
-/// Keys the decision point sets itself, from the principal and the moment:
-/// a caller's `context` may not supply them (an enforcement point passing
-/// client values through would otherwise let a client claim to be another
-/// principal, or another time).
-const SET_BY_IAMD: [&str; 8] = [
-    "aws:principalarn",
-    "aws:principalaccount",
-    "aws:principaltype",
-    "aws:principaltag/",
+/// Keys the decision point sets itself, from the principal and the moment,
+/// or that describe the principal (every `aws:Principal*` key, such as
+/// `aws:PrincipalIsAWSService` or `aws:PrincipalOrgID`, and
+/// `aws:SourceIdentity`): a caller's `context` may not supply them (an
+/// enforcement point passing client values through would otherwise let a
+/// client claim to be another principal, an AWS service, or another time).
+/// A prefix ends with `*`.
+const SET_BY_IAMD: [&str; 6] = [
+    "aws:principal*",
+    "aws:sourceidentity",
     "aws:username",
     "aws:userid",
     "aws:currenttime",
     "aws:epochtime",
 ];
 
-fn check_context(request: &iamd::AuthorizeRequest) -> Result<(), ApiError> {
-    for (key, _) in request
+/// The most values a question's `context` may give, in all keys, and the
+/// longest one (S3's longest object key): a question's evaluation compares
+/// every value a condition reads with every value the policy gives, so
+/// both are bounded.
+const MAX_CONTEXT_VALUES: usize = 64;
+const MAX_CONTEXT_VALUE_LEN: usize = 1_024;
+
+/// The longest `resource_policy` a question may give, as JSON text (S3's
+/// bucket policy limit, 20 KB).
+const MAX_RESOURCE_POLICY: usize = 20_480;
+
+/// The most text of distinct resource policies one call may give: each is
+/// compiled once and kept while the call is answered.
+const MAX_RESOURCE_POLICIES: usize = 131_072;
+
+/// How long a batch is decided before it is given up (each question is
+/// bounded by the limits above; this bounds their sum).
+const BATCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn check_question(request: &iamd::AuthorizeRequest) -> Result<(), ApiError> {
+    let context = request
         .context
         .as_ref()
         .map(|m| m.0.as_slice())
-        .unwrap_or_default()
-    {
+        .unwrap_or_default();
+    let mut values = 0usize;
+    for (key, value) in context {
         let folded = key.to_ascii_lowercase();
-        if SET_BY_IAMD
-            .iter()
-            .any(|k| folded == *k || (k.ends_with('/') && folded.starts_with(k)))
-        {
+        if SET_BY_IAMD.iter().any(|k| match k.strip_suffix('*') {
+            Some(prefix) => folded.starts_with(prefix),
+            None => folded == *k,
+        }) {
             return Err(ApiError::validation(format!(
                 "context key {key} is set by iamd from the principal and the moment, not by the request"
             )));
         }
+        let items = match &value.0 {
+            serde_json::Value::Array(items) => items.as_slice(),
+            single => std::slice::from_ref(single),
+        };
+        values += items.len();
+        let too_long = items.iter().any(|v| match v {
+            serde_json::Value::String(s) => s.chars().count() > MAX_CONTEXT_VALUE_LEN,
+            _ => false,
+        });
+        if too_long {
+            return Err(ApiError::validation(format!(
+                "context key {key}: a value is longer than {MAX_CONTEXT_VALUE_LEN} characters"
+            )));
+        }
+    }
+    if values > MAX_CONTEXT_VALUES {
+        return Err(ApiError::validation(format!(
+            "context gives {values} values; at most {MAX_CONTEXT_VALUES} in all"
+        )));
     }
     Ok(())
+}
+
+/// The resource policies of one call, each compiled once, by their text.
+#[derive(Default)]
+struct ResourcePolicies {
+    compiled: std::collections::HashMap<String, Arc<PolicySet>>,
+    chars: usize,
+}
+
+impl ResourcePolicies {
+    fn of(&mut self, request: &iamd::AuthorizeRequest) -> Result<Option<Arc<PolicySet>>, ApiError> {
+        let Some(policy) = request.resource_policy.as_ref().filter(|d| !d.0.is_null()) else {
+            return Ok(None);
+        };
+        let text = policy.0.to_string();
+        if let Some(compiled) = self.compiled.get(&text) {
+            return Ok(Some(compiled.clone()));
+        }
+        let length = text.chars().count();
+        if length > MAX_RESOURCE_POLICY {
+            return Err(ApiError::validation(format!(
+                "resource_policy has {length} characters; at most {MAX_RESOURCE_POLICY}"
+            )));
+        }
+        self.chars += length;
+        if self.chars > MAX_RESOURCE_POLICIES {
+            return Err(ApiError::validation(format!(
+                "the resource policies of one call have more than {MAX_RESOURCE_POLICIES} characters in all"
+            )));
+        }
+        let document = iam_domain::policy::PolicyDocument::parse(&text).map_err(|e| {
+            ApiError::new(
+                400,
+                "MalformedPolicyDocument",
+                format!("resource_policy: {}", e.aws_message()),
+            )
+        })?;
+        let compiled = Arc::new(PolicySet::new(vec![
+            iam_evaluator::CompiledPolicy::compile(&document),
+        ]));
+        self.compiled.insert(text, compiled.clone());
+        Ok(Some(compiled))
+    }
+}
+
+/// Asked by access key: the caller must also be allowed to ask about the
+/// key's owner at that moment (its stored ARN, or root's), or a Deny on the
+/// owner would not hold. The refusal names the key only: whose key it is
+/// is not the caller's to learn.
+fn authorize_owner(
+    ctx: &OpContext<'_>,
+    request: &iamd::AuthorizeRequest,
+    subject: &Subject,
+) -> Result<(), ApiError> {
+    let Some(key) = &request.access_key_id else {
+        return Ok(());
+    };
+    let owner = match subject {
+        Subject::Root => ctx.arn("root"),
+        Subject::User { arn, .. } => arn.clone(),
+        Subject::Role { .. } | Subject::NoKey { .. } => return Ok(()),
+    };
+    ctx.authorize_also::<iam_wire::iamd::ops::Authorize>(&Target::arn(owner))
+        .map_err(|e| match e.code.as_str() {
+            "AccessDenied" => ApiError::new(
+                403,
+                "AccessDenied",
+                format!(
+                    "{} is not authorized to perform: iamd:Authorize on the owner of access key {key}",
+                    ctx.caller.arn()
+                ),
+            ),
+            _ => e,
+        })
 }
 
 pub async fn authorize(
@@ -518,15 +627,18 @@ pub async fn authorize(
     input: iamd::AuthorizeRequest,
 ) -> OpResult<iamd::AuthorizeResponse> {
     authorize_asking(ctx, &input)?;
-    check_context(&input)?;
+    check_question(&input)?;
+    let resource_policy = ResourcePolicies::default().of(&input)?;
     let moment = moment(ctx, input.as_of.as_ref()).await?;
     let subject = subject(&moment.view.state, ctx.account(), &input)?;
+    authorize_owner(ctx, &input, &subject)?;
     let prepared = prepare(&moment.view, moment.time, &subject);
     let decision = decide(
         &prepared,
         (&moment.view.state, moment.time),
         ctx.account(),
         &input,
+        resource_policy,
     )?;
     ctx.state.metrics.decision(&decision.decision);
     Ok(iamd::AuthorizeResponse {
@@ -553,8 +665,14 @@ pub async fn authorize_batch(
         if asked.insert((&request.principal, &request.access_key_id)) {
             authorize_asking(ctx, request)?;
         }
-        check_context(request)?;
+        check_question(request)?;
     }
+    let mut resource_policies = ResourcePolicies::default();
+    let resource_policies: Vec<Option<Arc<PolicySet>>> = input
+        .requests
+        .iter()
+        .map(|request| resource_policies.of(request))
+        .collect::<Result<_, _>>()?;
     let moment = moment(ctx, input.as_of.as_ref()).await?;
     let mut results = Vec::with_capacity(input.requests.len());
     // Who each principal asked about is, resolved and prepared once per
@@ -562,21 +680,30 @@ pub async fn authorize_batch(
     let mut subjects = std::collections::HashMap::new();
     for request in &input.requests {
         let asked = (&request.principal, &request.access_key_id);
-        if !subjects.contains_key(&asked) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = subjects.entry(asked) {
             let subject = subject(&moment.view.state, ctx.account(), request)?;
-            subjects.insert(asked, subject);
+            authorize_owner(ctx, request, &subject)?;
+            slot.insert(subject);
         }
     }
     let prepared: std::collections::HashMap<_, _> = subjects
         .iter()
         .map(|(asked, subject)| (*asked, prepare(&moment.view, moment.time, subject)))
         .collect();
-    for request in &input.requests {
+    let started = std::time::Instant::now();
+    for (request, resource_policy) in input.requests.iter().zip(resource_policies) {
+        if started.elapsed() > BATCH_DEADLINE {
+            return Err(ApiError::validation(format!(
+                "The batch was not decided within {} s: ask fewer questions at once.",
+                BATCH_DEADLINE.as_secs()
+            )));
+        }
         let decision = decide(
             &prepared[&(&request.principal, &request.access_key_id)],
             (&moment.view.state, moment.time),
             ctx.account(),
             request,
+            resource_policy,
         )?;
         ctx.state.metrics.decision(&decision.decision);
         results.push(decision);
@@ -675,6 +802,7 @@ pub async fn get_access_history(
                     (&view.state, e.recorded_at),
                     ctx.account(),
                     &request,
+                    None,
                 )?
                 .decision,
             ),
