@@ -323,6 +323,71 @@ async fn a_batch_answers_ten_thousand_questions_as_single_requests_do() {
     app.stop().await;
 }
 
+/// A log position's moment is when its event was recorded: a time
+/// condition is judged then by `/v1/authorize` as by access history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_position_is_judged_at_the_time_its_event_was_recorded() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "alice")]).await;
+    let from = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let later = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{{"DateGreaterThan":{{"aws:CurrentTime":"{from}"}}}}}}]}}"#
+    );
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "alice"),
+            ("PolicyName", "later"),
+            ("PolicyDocument", &later),
+        ],
+    )
+    .await;
+    let put = body(
+        &root
+            .v1("GET", "/v1/events", "type=InlinePolicyPut", None)
+            .await,
+    )["events"][0]["position"]
+        .as_u64()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    root.ok("CreateUser", &[("UserName", "bob")]).await;
+    let after = body(&root.v1("GET", "/v1/events", "type=UserCreated", None).await)["events"][1]
+        ["position"]
+        .as_u64()
+        .unwrap();
+    let alice = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+    let at = |position: u64| json!({"principal": alice, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "as_of": position});
+    let then = body(&root.v1("POST", "/v1/authorize", "", Some(&at(put))).await);
+    assert_eq!(then["decision"], "ImplicitDeny", "{then}");
+    let since = body(&root.v1("POST", "/v1/authorize", "", Some(&at(after))).await);
+    assert_eq!(since["decision"], "Allow", "{since}");
+    let query = format!(
+        "action=s3%3AGetObject&principal={}&resource=arn%3Aaws%3As3%3A%3A%3Ab%2Fk",
+        alice.replace(':', "%3A").replace('/', "%2F")
+    );
+    let history = body(&root.v1("GET", "/v1/access-history", &query, None).await);
+    let segments: Vec<(&str, u64)> = history["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["decision"].as_str().unwrap(),
+                s["from"]["position"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        segments,
+        [("ImplicitDeny", put - 1), ("Allow", after)],
+        "{history}"
+    );
+    app.stop().await;
+}
+
 /// No decision oracle: asking about a principal needs `iamd:Authorize` on
 /// it, reading the trail `iamd:ListEvents` (and the rest) on the account's
 /// root; anonymous and wrongly scoped calls are refused.

@@ -24,7 +24,8 @@ use crate::query::ApiError;
 pub(super) struct Moment {
     pub view: Arc<AccountView>,
     pub position: Position,
-    /// The time `aws:CurrentTime` has: the one asked about, else now.
+    /// The time `aws:CurrentTime` has: the one asked about, or when the
+    /// event at the position asked about was recorded, else now.
     pub time: chrono::DateTime<chrono::Utc>,
 }
 
@@ -74,9 +75,23 @@ pub(super) async fn moment(
         }
     }
     let (view, position) = view_as_of(ctx.state, until).await?;
+    // A position's moment is when its event was recorded: time conditions
+    // are judged then, as access history judges them.
     let time = match until {
         Until::Time(t) => t,
-        Until::Position(_) => ctx.now,
+        Until::Position(Position(0)) => ctx.now,
+        Until::Position(p) => ctx
+            .state
+            .projection
+            .store()
+            .read_all(Position(p.0 - 1), 1)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reading the event at a position");
+                ApiError::internal()
+            })?
+            .first()
+            .map_or(ctx.now, |e| e.recorded_at),
     };
     Ok(Moment {
         view,
