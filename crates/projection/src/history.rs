@@ -225,6 +225,9 @@ pub struct PastViews {
     capacity: usize,
     /// Most recently used last.
     entries: std::sync::Mutex<std::collections::VecDeque<PastView>>,
+    /// When the events at positions asked about lately were recorded (a
+    /// position's moment), most recently asked last.
+    times: std::sync::Mutex<std::collections::VecDeque<(Position, chrono::DateTime<chrono::Utc>)>>,
 }
 
 struct PastView {
@@ -257,6 +260,7 @@ impl PastViews {
         PastViews {
             capacity: capacity.max(1),
             entries: Default::default(),
+            times: Default::default(),
         }
     }
 
@@ -297,6 +301,37 @@ impl PastViews {
             .get_or_try_init(|| async { build().await.map(Arc::new) })
             .await?;
         Ok(view.clone())
+    }
+
+    /// When the event at `position` was recorded (`None` for a position
+    /// no event has), remembered for the positions asked about lately.
+    pub async fn recorded_at(
+        &self,
+        store: &dyn EventStore,
+        position: Position,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ProjectionError> {
+        const KEPT: usize = 256;
+        let known = {
+            let times = self.times.lock().unwrap_or_else(|p| p.into_inner());
+            times.iter().find(|(p, _)| *p == position).map(|(_, t)| *t)
+        };
+        if known.is_some() || position.0 == 0 {
+            return Ok(known);
+        }
+        let Some(event) = store
+            .read_all(Position(position.0 - 1), 1)
+            .await?
+            .into_iter()
+            .find(|e| e.position == position)
+        else {
+            return Ok(None);
+        };
+        let mut times = self.times.lock().unwrap_or_else(|p| p.into_inner());
+        times.push_back((position, event.recorded_at));
+        if times.len() > KEPT {
+            times.pop_front();
+        }
+        Ok(Some(event.recorded_at))
     }
 
     /// How many views are kept (built or being built).

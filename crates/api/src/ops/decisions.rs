@@ -79,19 +79,12 @@ pub(super) async fn moment(
     // are judged then, as access history judges them.
     let time = match until {
         Until::Time(t) => t,
-        Until::Position(Position(0)) => ctx.now,
         Until::Position(p) => ctx
             .state
-            .projection
-            .store()
-            .read_all(Position(p.0 - 1), 1)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "reading the event at a position");
-                ApiError::internal()
-            })?
-            .first()
-            .map_or(ctx.now, |e| e.recorded_at),
+            .past_views
+            .recorded_at(ctx.state.projection.store().as_ref(), p)
+            .await?
+            .unwrap_or(ctx.now),
     };
     Ok(Moment {
         view,
