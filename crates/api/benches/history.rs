@@ -222,7 +222,24 @@ async fn main() {
     while state.projection.position() < head {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    eprintln!("server caught up in {:.1} s", start.elapsed().as_secs_f64());
+    // ... and for the snapshots and checkpoints it writes behind, so the
+    // queries below meet a server at rest: until none was written for 3 s.
+    let written = || {
+        let stats = state.projection.stats();
+        stats.snapshots.count() + stats.checkpoints.count()
+    };
+    let mut last = (written(), Instant::now());
+    while last.1.elapsed() < std::time::Duration::from_secs(3) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if written() != last.0 {
+            last = (written(), Instant::now());
+        }
+    }
+    eprintln!(
+        "server caught up, snapshots written, in {:.1} s ({} snapshots and checkpoints)",
+        start.elapsed().as_secs_f64(),
+        last.0
+    );
     let mut pg = sqlx::PgConnection::connect(url.as_str()).await.unwrap();
     pg.execute("ANALYZE events").await.unwrap();
     for (what, sql) in [
