@@ -360,3 +360,43 @@ async fn the_policy_simulator_answers_as_the_evaluator_decides() {
         ["aws:PrincipalTag/team", "s3:prefix"]
     );
 }
+
+/// A group's policies are simulated as AWS simulates them: as though a
+/// member of the group made the request (AWS: "the policies attached to
+/// the group"), so a group that allows an action is `allowed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_simulates_a_groups_policies() {
+    use aws_sdk_iam::types::PolicyEvaluationDecisionType as D;
+    let db = TestDatabase::for_server().await;
+    let node = Node::start(&db).await;
+    let root = node.root_iam();
+    root.create_group()
+        .group_name("readers")
+        .send()
+        .await
+        .must("CreateGroup");
+    root.put_group_policy()
+        .group_name("readers")
+        .policy_name("read")
+        .policy_document(policy(
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#,
+        ))
+        .send()
+        .await
+        .must("PutGroupPolicy");
+    let simulated = root
+        .simulate_principal_policy()
+        .policy_source_arn(format!("arn:aws:iam::{ACCOUNT}:group/readers"))
+        .action_names("s3:GetObject")
+        .action_names("s3:PutObject")
+        .send()
+        .await
+        .must("SimulatePrincipalPolicy");
+    let decisions: Vec<&D> = simulated
+        .evaluation_results()
+        .iter()
+        .map(|r| r.eval_decision())
+        .collect();
+    assert_eq!(decisions, [&D::Allowed, &D::ImplicitDeny]);
+    node.stop().await;
+}

@@ -56,6 +56,21 @@ impl Principal {
         }
     }
 
+    /// An unnamed IAM user of `account`: who the policy simulator asks
+    /// about when it simulates a group's policies (a group never makes a
+    /// request; one of its members does). Its identity policies apply; it
+    /// has no ARN or user name, so `aws:PrincipalArn` and `aws:username`
+    /// are absent.
+    pub fn unnamed_user(account: &str) -> Principal {
+        Principal {
+            kind: PrincipalKind::User,
+            arn: String::new(),
+            account: Some(account.to_owned()),
+            role_arn: None,
+            user_name: None,
+        }
+    }
+
     /// Parse a caller ARN (or service principal name).
     pub fn parse(arn: &str) -> Principal {
         let mut p = Principal {
@@ -278,7 +293,7 @@ impl Context {
 /// Sets the keys derivable from the principal and the time, unless set.
 fn fill_global_keys(context: &mut Context, principal: &Principal, now: DateTime<Utc>) {
     let mut fill = |key: &str, value: &str| context.insert_if_absent(key, value);
-    if principal.kind != PrincipalKind::Anonymous {
+    if principal.kind != PrincipalKind::Anonymous && !principal.principal_arn().is_empty() {
         fill("aws:PrincipalArn", principal.principal_arn());
         if let Some(acct) = principal.account() {
             fill("aws:PrincipalAccount", acct);

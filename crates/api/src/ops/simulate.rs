@@ -233,7 +233,7 @@ fn simulate(
     for action in actions {
         for resource in resources {
             let request = Request::new(
-                Principal::parse(&sim.principal),
+                simulated_principal(&sim.principal),
                 action,
                 resource,
                 None,
@@ -367,6 +367,17 @@ fn no_such_source(arn: &str) -> ApiError {
         "NoSuchEntity",
         format!("The entity {arn} cannot be found."),
     )
+}
+
+/// Who a simulation's requests come from: the caller ARN, or the policy
+/// source. A group never makes a request; its policies are simulated as
+/// one of its members' (`Principal::unnamed_user`), as AWS simulates a
+/// group's policies.
+fn simulated_principal(arn: &str) -> Principal {
+    match Arn::parse(arn) {
+        Ok(Arn::Group { account, .. }) => Principal::unnamed_user(account.as_str()),
+        _ => Principal::parse(arn),
+    }
 }
 
 pub async fn simulate_principal_policy(
