@@ -920,7 +920,9 @@ impl MadeOf {
 /// target index), if the principal did not exist in it — nothing before
 /// can then bear on the principal's history. Otherwise (the principal is
 /// the root, or existed before any event named it, as in logs written
-/// before events recorded their target) the stream's start.
+/// before events recorded their target) the stream's start. A limit of
+/// such old logs: a principal created and deleted there, before its first
+/// event that names it, is not seen (its first life is missed).
 pub(super) async fn history_start(
     ctx: &OpContext<'_>,
     principal: &str,
