@@ -51,6 +51,16 @@ impl<T> Shared<T> {
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
     }
+
+    /// Whether an entity looked up now is the very one looked up before,
+    /// or is still absent: nothing about it has changed since.
+    pub fn unchanged(now: Option<&Self>, then: Option<&Self>) -> bool {
+        match (now, then) {
+            (Some(a), Some(b)) => Shared::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
 }
 
 impl<T: Clone> Shared<T> {

@@ -96,29 +96,21 @@ pub(crate) struct Inputs {
     policies: Vec<(NameKey, Option<Shared<ManagedPolicy>>)>,
 }
 
-fn same<T>(now: Option<&Shared<T>>, then: &Option<Shared<T>>) -> bool {
-    match (now, then) {
-        (Some(a), Some(b)) => Shared::ptr_eq(a, b),
-        (None, None) => true,
-        _ => false,
-    }
-}
-
 impl Inputs {
     /// Whether policies built from these inputs are still right in `state`.
     pub(crate) fn still_current(&self, state: &AccountState, principal: &PrincipalKey) -> bool {
         let me = match principal {
-            PrincipalKey::User(key) => same(state.users.get(key), &self.user),
-            PrincipalKey::Role(key) => same(state.roles.get(key), &self.role),
+            PrincipalKey::User(key) => Shared::unchanged(state.users.get(key), self.user.as_ref()),
+            PrincipalKey::Role(key) => Shared::unchanged(state.roles.get(key), self.role.as_ref()),
         };
         me && self
             .groups
             .iter()
-            .all(|(key, group)| same(state.groups.get(key), group))
+            .all(|(key, group)| Shared::unchanged(state.groups.get(key), group.as_ref()))
             && self
                 .policies
                 .iter()
-                .all(|(key, policy)| same(state.policies.get(key), policy))
+                .all(|(key, policy)| Shared::unchanged(state.policies.get(key), policy.as_ref()))
     }
 
     fn policy<'a>(&mut self, state: &'a AccountState, key: &NameKey) -> Option<&'a ManagedPolicy> {

@@ -318,9 +318,9 @@ async fn serve_counted(
 /// A JSON request's body: an object (an empty body is `{}`).
 fn json_params(body: &[u8], max_values: usize) -> Result<Params, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Params::from_json(&serde_json::Value::Object(
-            Default::default(),
-        )));
+        return Ok(Params::from_tree(
+            iam_wire::Node::Struct(Default::default()),
+        ));
     }
     Params::check_json_size(body, max_values)?;
     match iam_wire::Node::from_json_slice(body) {

@@ -72,11 +72,6 @@ fn root_arn(ctx: &OpContext<'_>) -> String {
     ctx.arn("root")
 }
 
-fn store_error(e: iam_event_store::StoreError) -> ApiError {
-    tracing::error!(error = %e, "reading the log");
-    ApiError::internal()
-}
-
 pub async fn list_events(
     ctx: &OpContext<'_>,
     input: iamd::ListEventsRequest,
@@ -113,12 +108,11 @@ pub async fn list_events(
     let mut scanned = 0;
     let mut events = Vec::new();
     let mut exhausted = false;
-    // Whether every event the index gives matches: then a page reads only
-    // as many as it returns.
+    // Whether every event the index gives matches (`until` only ends the
+    // page): then a page reads only as many as it returns.
     let index_decides = input.r#type.is_none()
         && input.outcome.is_none()
         && input.since.is_none()
-        && input.until.is_none()
         && (input.actor.is_none() || input.target.is_none());
     while scanned < SCAN && events.len() < limit {
         let batch_size = match (index, index_decides) {
@@ -133,8 +127,7 @@ pub async fn list_events(
                     .await
             }
             None => store.read_all(cursor, want).await,
-        }
-        .map_err(store_error)?;
+        }?;
         let read = batch.len();
         for e in batch {
             // Past this node's view (appended elsewhere, not yet applied)
@@ -186,8 +179,7 @@ pub async fn get_event(
     let store = ctx.state.projection.store();
     let pair = store
         .read_all(Position(position.saturating_sub(2)), 2)
-        .await
-        .map_err(store_error)?;
+        .await?;
     let event = pair
         .iter()
         .find(|e| e.position.0 == position)
@@ -209,9 +201,7 @@ pub async fn get_event(
 pub async fn verify_log(ctx: &OpContext<'_>, _: ()) -> OpResult<iamd::VerifyLogResponse> {
     ctx.authorize_arn(root_arn(ctx))?;
     let store = ctx.state.projection.store();
-    let verification = iam_event_store::verify(store.as_ref())
-        .await
-        .map_err(store_error)?;
+    let verification = iam_event_store::verify(store.as_ref()).await?;
     Ok(match verification {
         iam_event_store::Verification::Intact { events, head } => iamd::VerifyLogResponse {
             ok: true,

@@ -124,7 +124,6 @@ pub(crate) async fn view_as_of(
 }
 
 /// Who a request asks about, resolved in the view of its moment.
-#[derive(Clone)]
 enum Subject {
     Root,
     User {
@@ -634,26 +633,13 @@ pub async fn authorize(
     ctx: &OpContext<'_>,
     input: iamd::AuthorizeRequest,
 ) -> OpResult<iamd::AuthorizeResponse> {
-    authorize_asking(ctx, &input)?;
-    check_question(&input)?;
-    let resource_policy = ResourcePolicies::default().of(&input)?;
-    let moment = moment(ctx, input.as_of.as_ref()).await?;
-    let subject = subject(&moment.view.state, ctx.account(), &input)?;
-    authorize_owner(ctx, &input, &subject)?;
-    let prepared = prepare(&moment.view, moment.time, &subject);
-    let decision = decide(
-        &prepared,
-        (&moment.view.state, moment.time),
-        ctx.account(),
-        &input,
-        resource_policy,
-    )?;
-    ctx.state.metrics.decision(&decision.decision);
+    let (mut decisions, position) = answer(ctx, &[&input], input.as_of.as_ref()).await?;
+    let decision = decisions.pop().ok_or_else(ApiError::internal)?;
     Ok(iamd::AuthorizeResponse {
         decision: decision.decision,
         matched: decision.matched,
         reason: decision.reason,
-        position: moment.position.0 as i64,
+        position: position.0 as i64,
     })
 }
 
@@ -661,32 +647,49 @@ pub async fn authorize_batch(
     ctx: &OpContext<'_>,
     input: iamd::AuthorizeBatchRequest,
 ) -> OpResult<iamd::AuthorizeBatchResponse> {
-    // Each principal asked about is authorized once, however many of the
-    // batch's requests name it.
+    if input
+        .requests
+        .iter()
+        .any(|r| r.as_of.as_ref().is_some_and(|d| !d.0.is_null()))
+    {
+        return Err(ApiError::validation(
+            "A batch is answered at one moment: give as_of once, beside requests.",
+        ));
+    }
+    let questions: Vec<&iamd::AuthorizeRequest> = input.requests.iter().collect();
+    let (results, position) = answer(ctx, &questions, input.as_of.as_ref()).await?;
+    Ok(iamd::AuthorizeBatchResponse {
+        results,
+        position: position.0 as i64,
+    })
+}
+
+/// Answers `questions` against one view, that of `as_of` (now without
+/// one): a single `/v1/authorize` is a batch of one. Before anything is
+/// looked up, the caller is authorized on each principal asked about (once,
+/// however many questions name it) and every question is checked; then
+/// each principal is resolved, its key's owner authorized when asked by
+/// key, and prepared once; each resource policy is compiled once.
+async fn answer(
+    ctx: &OpContext<'_>,
+    questions: &[&iamd::AuthorizeRequest],
+    as_of: Option<&Document>,
+) -> Result<(Vec<iamd::Decision>, Position), ApiError> {
     let mut asked = std::collections::HashSet::new();
-    for request in &input.requests {
-        if request.as_of.as_ref().is_some_and(|d| !d.0.is_null()) {
-            return Err(ApiError::validation(
-                "A batch is answered at one moment: give as_of once, beside requests.",
-            ));
-        }
+    for request in questions {
         if asked.insert((&request.principal, &request.access_key_id)) {
             authorize_asking(ctx, request)?;
         }
         check_question(request)?;
     }
     let mut resource_policies = ResourcePolicies::default();
-    let resource_policies: Vec<Option<Arc<PolicySet>>> = input
-        .requests
+    let resource_policies: Vec<Option<Arc<PolicySet>>> = questions
         .iter()
         .map(|request| resource_policies.of(request))
         .collect::<Result<_, _>>()?;
-    let moment = moment(ctx, input.as_of.as_ref()).await?;
-    let mut results = Vec::with_capacity(input.requests.len());
-    // Who each principal asked about is, resolved and prepared once per
-    // batch.
+    let moment = moment(ctx, as_of).await?;
     let mut subjects = std::collections::HashMap::new();
-    for request in &input.requests {
+    for request in questions {
         let asked = (&request.principal, &request.access_key_id);
         if let std::collections::hash_map::Entry::Vacant(slot) = subjects.entry(asked) {
             let subject = subject(&moment.view.state, ctx.account(), request)?;
@@ -699,7 +702,8 @@ pub async fn authorize_batch(
         .map(|(asked, subject)| (*asked, prepare(&moment.view, moment.time, subject)))
         .collect();
     let started = std::time::Instant::now();
-    for (request, resource_policy) in input.requests.iter().zip(resource_policies) {
+    let mut decisions = Vec::with_capacity(questions.len());
+    for (request, resource_policy) in questions.iter().zip(resource_policies) {
         if started.elapsed() > BATCH_DEADLINE {
             return Err(ApiError::validation(format!(
                 "The batch was not decided within {} s: ask fewer questions at once.",
@@ -714,12 +718,9 @@ pub async fn authorize_batch(
             resource_policy,
         )?;
         ctx.state.metrics.decision(&decision.decision);
-        results.push(decision);
+        decisions.push(decision);
     }
-    Ok(iamd::AuthorizeBatchResponse {
-        results,
-        position: moment.position.0 as i64,
-    })
+    Ok((decisions, moment.position))
 }
 
 /// `GET /v1/view`: the account's view now or at `as_of`, as `iamd replay`
@@ -755,10 +756,12 @@ pub(super) fn boundary(e: &iam_event_store::RecordedEvent) -> iamd::Boundary {
 /// Two things keep this proportional to the principal's own history
 /// rather than the account's: the replay starts just before the first
 /// event that targets the principal ([`history_start`]), and the decision
-/// is taken again only after an event that changed what it is made of —
-/// the principal's compiled policies are the very same (see
-/// `AccountView::effective_policies`) — unless those policies read the
-/// time (`aws:CurrentTime`, `aws:EpochTime`), which every event moves.
+/// is taken again only after an event that changed what it is made of:
+/// first [`MadeOf`] (the account's groups and policies, the principal's
+/// entity) must have changed, then the principal's compiled policies must
+/// not be the very same (see `AccountView::effective_policies`). Policies
+/// that read the time (`aws:CurrentTime`, `aws:EpochTime`), which every
+/// event moves, are decided after every event.
 pub async fn get_access_history(
     ctx: &OpContext<'_>,
     input: iamd::GetAccessHistoryRequest,
@@ -895,21 +898,12 @@ impl MadeOf {
     }
 
     fn same_in(&self, state: &AccountState) -> bool {
-        fn same<T>(
-            a: Option<&iam_domain::state::Shared<T>>,
-            b: &Option<iam_domain::state::Shared<T>>,
-        ) -> bool {
-            match (a, b) {
-                (Some(a), Some(b)) => iam_domain::state::Shared::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
-        }
+        use iam_domain::state::Shared;
         self.groups.ptr_eq(&state.groups)
             && self.policies.ptr_eq(&state.policies)
             && match &self.entity {
-                Entity::User(key, then) => same(state.users.get(key), then),
-                Entity::Role(key, then) => same(state.roles.get(key), then),
+                Entity::User(key, then) => Shared::unchanged(state.users.get(key), then.as_ref()),
+                Entity::Role(key, then) => Shared::unchanged(state.roles.get(key), then.as_ref()),
                 Entity::None => true,
             }
     }
@@ -936,11 +930,7 @@ pub(super) async fn history_start(
             Position::START,
             1,
         )
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "reading the log's target index");
-            ApiError::internal()
-        })?;
+        .await?;
     let Some(first) = first.first().filter(|e| e.position.0 > 1) else {
         return Ok(AccountView::default());
     };

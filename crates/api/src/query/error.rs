@@ -111,6 +111,15 @@ impl From<SigV4Error> for ApiError {
     }
 }
 
+/// A log that cannot be read is our fault, never the caller's: logged,
+/// answered as an internal error.
+impl From<iam_event_store::StoreError> for ApiError {
+    fn from(e: iam_event_store::StoreError) -> Self {
+        tracing::error!(error = %e, "reading the log");
+        ApiError::internal()
+    }
+}
+
 impl From<iam_projection::ProjectionError> for ApiError {
     fn from(e: iam_projection::ProjectionError) -> Self {
         match e {
