@@ -98,6 +98,15 @@ pub trait EventStore: Send + Sync + 'static {
     /// Events of the global log after `after`, in position order, at most `limit`.
     async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>>;
 
+    /// The event at `position`, if the log has one there.
+    async fn event_at(&self, position: Position) -> Result<Option<RecordedEvent>> {
+        if position == Position::START {
+            return Ok(None);
+        }
+        let read = self.read_all(Position(position.0 - 1), 1).await?;
+        Ok(read.into_iter().find(|e| e.position == position))
+    }
+
     /// Like `read_all`, but stops at a position or time (inclusive).
     async fn read_all_until(
         &self,

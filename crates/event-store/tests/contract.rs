@@ -123,6 +123,12 @@ async fn ordering(store: Store, _db: &TestDatabase) {
         assert_eq!(e.metadata["request_id"], json!(format!("req-{i}")));
     }
     assert!(all.windows(2).all(|w| w[0].recorded_at <= w[1].recorded_at));
+    assert_eq!(
+        store.event_at(Position(4)).await.unwrap().as_ref(),
+        Some(&all[3])
+    );
+    assert_eq!(store.event_at(Position::START).await.unwrap(), None);
+    assert_eq!(store.event_at(Position(7)).await.unwrap(), None);
 
     let a = store.read_stream("a", 0, 100).await.unwrap();
     assert_eq!(

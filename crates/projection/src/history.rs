@@ -37,12 +37,9 @@ pub async fn account_as_of(
     let cut = cut_position(store.as_ref(), until).await?;
     let stream = account.stream_name();
     let saved = match store.load_snapshot(&snapshot::name(account), cut).await? {
-        Some(s) if s.schema_version == snapshot::schema_version() && s.position.0 > 0 => {
-            let last = store.read_all(Position(s.position.0 - 1), 1).await?;
-            match last.first() {
-                Some(e) if e.position == s.position && e.stream_id == stream => {
-                    Some((s, e.stream_version))
-                }
+        Some(s) if s.schema_version == snapshot::schema_version() => {
+            match store.event_at(s.position).await? {
+                Some(e) if e.stream_id == stream => Some((s, e.stream_version)),
                 _ => None,
             }
         }
@@ -177,11 +174,10 @@ pub async fn replay_each<E: From<ProjectionError>>(
     mut each: impl FnMut(&AccountView, &RecordedEvent) -> Result<(), E>,
 ) -> Result<AccountView, E> {
     let stream = account.stream_name();
-    fn stored(event: Event, mut row: RecordedEvent) -> (Event, RecordedEvent) {
-        row.metadata = serde_json::Value::Null;
+    // The rows come without their metadata (`stream_events`).
+    let mut tail = read_stream(store, &stream, view.stream_version, cut, |event, row| {
         (event, row)
-    }
-    let mut tail = read_stream(store, &stream, view.stream_version, cut, stored);
+    });
     while let Some(batch) = tail.events.recv().await {
         for (event, row) in batch {
             view.apply_event(&event, row.stream_version, row.position);
@@ -315,15 +311,10 @@ impl PastViews {
             let times = self.times.lock().unwrap_or_else(|p| p.into_inner());
             times.iter().find(|(p, _)| *p == position).map(|(_, t)| *t)
         };
-        if known.is_some() || position.0 == 0 {
+        if known.is_some() {
             return Ok(known);
         }
-        let Some(event) = store
-            .read_all(Position(position.0 - 1), 1)
-            .await?
-            .into_iter()
-            .find(|e| e.position == position)
-        else {
+        let Some(event) = store.event_at(position).await? else {
             return Ok(None);
         };
         let mut times = self.times.lock().unwrap_or_else(|p| p.into_inner());

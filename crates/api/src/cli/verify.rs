@@ -204,13 +204,7 @@ async fn check_signed_digests(
                 covered.next()
             )));
         }
-        let stored = store
-            .read_all(Position(digest.position - 1), 1)
-            .await?
-            .into_iter()
-            .next()
-            .filter(|e| e.position == position)
-            .map(|e| e.hash.to_hex());
+        let stored = store.event_at(position).await?.map(|e| e.hash.to_hex());
         if stored.as_deref() != Some(digest.hash.as_str()) {
             return Ok(DigestCheck::Broken(format!(
                 "broken at position {}: the log was rewritten after position {covered}: the signed \
