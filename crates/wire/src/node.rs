@@ -63,40 +63,17 @@ impl Node {
         root.finish()
     }
 
-    /// The tree of a JSON request body.
+    /// The tree of a JSON value, read as [`Node::from_json_slice`] reads
+    /// text (the same visitor, so both readings agree).
     pub fn from_json(value: &serde_json::Value) -> Node {
-        Node::from_json_at(value, 0)
-    }
-
-    fn from_json_at(value: &serde_json::Value, depth: usize) -> Node {
-        use serde_json::Value;
-        if depth > MAX_JSON_DEPTH {
-            return Node::Null;
-        }
-        match value {
-            Value::Null => Node::Null,
-            Value::Bool(b) => Node::Literal(b.to_string()),
-            Value::Number(n) => Node::Literal(n.to_string()),
-            Value::String(s) => Node::Text(s.clone()),
-            Value::Array(items) => Node::List(
-                items
-                    .iter()
-                    .map(|v| Node::from_json_at(v, depth + 1))
-                    .collect(),
-            ),
-            Value::Object(members) => Node::Struct(
-                members
-                    .iter()
-                    .map(|(k, v)| (SmolStr::from(k), Node::from_json_at(v, depth + 1)))
-                    .collect(),
-            ),
-        }
+        // A `serde_json::Value` always deserializes: the error is never met.
+        serde::de::DeserializeSeed::deserialize(Depth(0), value).unwrap_or(Node::Null)
     }
 
     /// The tree of a JSON document, read straight from its text (no
     /// `serde_json::Value` in between: a batch of 10,000 questions is read
     /// once, not twice). Values nested deeper than `MAX_JSON_DEPTH` levels are
-    /// skipped as [`Node::Null`], as [`Node::from_json`] does.
+    /// skipped as [`Node::Null`].
     pub fn from_json_slice(bytes: &[u8]) -> Result<Node, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let node = serde::de::DeserializeSeed::deserialize(Depth(0), &mut de)?;
