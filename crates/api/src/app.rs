@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use iam_domain::ids::AccountId;
-use iam_domain::metadata::{Actor, EventMetadata};
+use iam_domain::metadata::EventMetadata;
 use iam_domain::secrets::MasterKey;
 use iam_domain::Command;
 use iam_event_store::EventStore;
@@ -118,21 +118,10 @@ pub(crate) async fn record_key_use(
         service_name: authenticated.service.clone(),
         region: authenticated.region.clone(),
     };
-    let metadata = EventMetadata {
-        actor: Actor {
-            principal_arn: authenticated.caller.arn(),
-            principal_id: Some(authenticated.caller.user_id()),
-            access_key_id: Some(key_id),
-            session_name: None,
-        },
-        request_id: uuid::Uuid::new_v4().to_string(),
-        source_ip: None,
-        user_agent: None,
-        correlation_id: None,
-        causation_id: None,
-        action: None,
-        target: None,
-    };
+    let mut metadata =
+        EventMetadata::system(&authenticated.caller.arn(), uuid::Uuid::new_v4().to_string());
+    metadata.actor.principal_id = Some(authenticated.caller.user_id());
+    metadata.actor.access_key_id = Some(key_id);
     if let Err(error) = state
         .projection
         .execute(&state.account_id, &command, &metadata)

@@ -50,8 +50,8 @@ pub struct EventMetadata {
 
 impl EventMetadata {
     /// Metadata of what iamd does on its own (`iamd:bootstrap` creating the
-    /// account, `iamd:cli` for the audit commands): no caller, a new
-    /// request id.
+    /// account, `iamd:cli` for the audit commands, recording a key's use):
+    /// the principal it acts as or for, no request details.
     pub fn system(principal_arn: &str, request_id: String) -> EventMetadata {
         EventMetadata {
             actor: Actor {
