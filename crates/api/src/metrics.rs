@@ -126,17 +126,19 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             );
         }
-        out.push_str("# HELP iamd_log_head_position The event log's last position.\n");
-        out.push_str("# TYPE iamd_log_head_position gauge\n");
-        let _ = writeln!(out, "iamd_log_head_position {head}");
-        out.push_str(
-            "# HELP iamd_view_lag_positions Positions this node's views are behind the log.\n",
+        single(
+            &mut out,
+            "iamd_log_head_position",
+            "gauge",
+            "The event log's last position.",
+            head,
         );
-        out.push_str("# TYPE iamd_view_lag_positions gauge\n");
-        let _ = writeln!(
-            out,
-            "iamd_view_lag_positions {}",
-            head.saturating_sub(views)
+        single(
+            &mut out,
+            "iamd_view_lag_positions",
+            "gauge",
+            "Positions this node's views are behind the log.",
+            head.saturating_sub(views),
         );
         render_projection(&mut out, projection);
         out
