@@ -31,6 +31,8 @@ mod nodes;
 mod paging;
 #[path = "sdk/roles.rs"]
 mod roles;
+#[path = "sdk/sts.rs"]
+mod sts;
 #[path = "sdk/tags_and_boundaries.rs"]
 mod tags_and_boundaries;
 #[path = "sdk/user_policies.rs"]

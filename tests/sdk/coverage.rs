@@ -12,6 +12,7 @@ const SOURCES: &[&str] = &[
     include_str!("nodes.rs"),
     include_str!("paging.rs"),
     include_str!("roles.rs"),
+    include_str!("sts.rs"),
     include_str!("tags_and_boundaries.rs"),
     include_str!("user_policies.rs"),
     include_str!("users.rs"),

@@ -26,6 +26,8 @@ pub const REGION: &str = "us-east-1";
 pub struct Keys {
     pub id: String,
     pub secret: String,
+    /// The session token of temporary credentials.
+    pub token: Option<String>,
 }
 
 impl Keys {
@@ -33,6 +35,16 @@ impl Keys {
         Keys {
             id: id.into(),
             secret: secret.into(),
+            token: None,
+        }
+    }
+
+    /// The temporary credentials an STS operation returned.
+    pub fn temporary(credentials: &aws_sdk_sts::types::Credentials) -> Keys {
+        Keys {
+            id: credentials.access_key_id().to_owned(),
+            secret: credentials.secret_access_key().to_owned(),
+            token: Some(credentials.session_token().to_owned()),
         }
     }
 
@@ -44,7 +56,7 @@ impl Keys {
     }
 
     fn credentials(&self) -> Credentials {
-        Credentials::new(&self.id, &self.secret, None, None, "iam-e2e")
+        Credentials::new(&self.id, &self.secret, self.token.clone(), None, "iam-e2e")
     }
 }
 

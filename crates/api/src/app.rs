@@ -70,6 +70,8 @@ pub struct AppState {
     pub past_views: Arc<iam_projection::history::PastViews>,
     pub key_use:
         Arc<std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>>>,
+    /// What time it is (tests move it: `crate::clock`).
+    pub clock: crate::clock::Clock,
 }
 
 /// How often an access key's last use is written to the log: at most once
@@ -118,8 +120,10 @@ pub(crate) async fn record_key_use(
         service_name: authenticated.service.clone(),
         region: authenticated.region.clone(),
     };
-    let mut metadata =
-        EventMetadata::system(&authenticated.caller.arn(), uuid::Uuid::new_v4().to_string());
+    let mut metadata = EventMetadata::system(
+        &authenticated.caller.arn(),
+        uuid::Uuid::new_v4().to_string(),
+    );
     metadata.actor.principal_id = Some(authenticated.caller.user_id());
     metadata.actor.access_key_id = Some(key_id);
     if let Err(error) = state
@@ -345,6 +349,7 @@ impl Application {
             denials: Default::default(),
             past_views: Default::default(),
             metrics: Default::default(),
+            clock: Default::default(),
         };
         Ok(Application {
             metrics_listener,

@@ -7,7 +7,10 @@ use iam_domain::names::{RoleName, UserName};
 use iam_domain::state::{AccessKeyStatus, CredentialOwner};
 use iam_projection::AccountView;
 
+use std::sync::Arc;
+
 use crate::query::ApiError;
+use crate::session::{Session, SessionPrincipal};
 use crate::sigv4::{self, HttpRequest, Secret, VerifyConfig};
 
 /// An authenticated caller.
@@ -17,6 +20,8 @@ pub enum Caller {
     Root {
         account_id: String,
         access_key_id: String,
+        /// The temporary credentials it signed with (`GetSessionToken`).
+        session: Option<Arc<Session>>,
     },
     /// An IAM user, signing with one of their access keys.
     User {
@@ -24,18 +29,25 @@ pub enum Caller {
         arn: String,
         user_id: String,
         access_key_id: String,
+        /// The temporary credentials they signed with (`GetSessionToken`,
+        /// a sign-in), if not a long-term access key.
+        session: Option<Arc<Session>>,
     },
-    /// A session of a role, signing with temporary credentials. Nothing
-    /// issues these yet (STS is later work), but authorization already
-    /// evaluates them by the role's policies: a kind of caller the
-    /// authorizer does not know can never be allowed by default.
+    /// A session of a role (`AssumeRole`), signing with temporary
+    /// credentials: evaluated by the role's policies as they are now,
+    /// within its session policies.
     RoleSession {
         role_name: RoleName,
+        /// The role's id when the session was issued: a role of the same
+        /// name created since is another role, whose policies the session
+        /// does not get.
+        role_id: String,
         /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
         arn: String,
         /// `ROLEID:SESSION`, as `aws:userid` has it.
         user_id: String,
         access_key_id: String,
+        session: Arc<Session>,
     },
 }
 
@@ -59,6 +71,14 @@ impl Caller {
             Caller::Root { access_key_id, .. }
             | Caller::User { access_key_id, .. }
             | Caller::RoleSession { access_key_id, .. } => access_key_id,
+        }
+    }
+
+    /// The temporary credentials the caller signed with, if any.
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Caller::Root { session, .. } | Caller::User { session, .. } => session.as_deref(),
+            Caller::RoleSession { session, .. } => Some(session),
         }
     }
 
@@ -116,13 +136,31 @@ pub fn authenticate(
         now,
     )?;
     let key_id = pending.access_key_id().to_owned();
-    if pending.security_token().is_some() {
-        // Temporary credentials are not issued yet (STS AssumeRole is a later issue).
-        return Err(ApiError::new(
-            403,
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        ));
+    if let Some(token) = pending.security_token() {
+        let session = Session::open(keys.master_key, keys.account_id, token)
+            .filter(|s| s.access_key_id == key_id);
+        let Some(session) = session else {
+            // The signature cannot be checked without the session's secret.
+            pending.complete(None)?;
+            return Err(invalid_token());
+        };
+        let verified =
+            pending.complete(Some(&Secret::new(session.secret_access_key().to_owned())))?;
+        // Checked after the signature, so that only the holder of the
+        // secret learns that the token was once valid.
+        if now >= session.expires_at {
+            return Err(ApiError::new(
+                403,
+                "ExpiredToken",
+                "The security token included in the request is expired",
+            ));
+        }
+        return Ok(Authenticated {
+            caller: session_caller(session, keys)?,
+            region: verified.region,
+            service: verified.service,
+            account_key: false,
+        });
     }
     if key_id == keys.root.access_key_id {
         let secret = Secret::new(keys.root.secret_access_key.clone());
@@ -131,6 +169,7 @@ pub fn authenticate(
             caller: Caller::Root {
                 account_id: keys.account_id.to_owned(),
                 access_key_id: key_id,
+                session: None,
             },
             region: verified.region,
             service: verified.service,
@@ -167,6 +206,7 @@ pub fn authenticate(
         CredentialOwner::Root => Caller::Root {
             account_id: keys.account_id.to_owned(),
             access_key_id: key_id,
+            session: None,
         },
         CredentialOwner::User { user_name } => {
             let user = view.state.users.get(&user_name.key()).ok_or_else(|| {
@@ -185,6 +225,7 @@ pub fn authenticate(
                     .unwrap_or_default(),
                 user_id: user.id.as_str().to_owned(),
                 access_key_id: key_id,
+                session: None,
             }
         }
     };
@@ -193,5 +234,63 @@ pub fn authenticate(
         region: verified.region,
         service: verified.service,
         account_key: true,
+    })
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::new(
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    )
+}
+
+/// The caller a valid, unexpired session acts as. A user session of a user
+/// deleted since (or deleted and created again: another id) is refused as
+/// an invalid token, as its long-term keys would be; a role session of a
+/// deleted role still authenticates, and gets no permissions.
+fn session_caller(session: Arc<Session>, keys: &Keys<'_>) -> Result<Caller, ApiError> {
+    let access_key_id = session.access_key_id.clone();
+    Ok(match &session.principal {
+        SessionPrincipal::Root => Caller::Root {
+            account_id: keys.account_id.to_owned(),
+            access_key_id,
+            session: Some(session),
+        },
+        SessionPrincipal::User { user_name, user_id } => {
+            let user = UserName::parse(user_name)
+                .ok()
+                .and_then(|n| keys.view?.state.users.get(&n.key()))
+                .filter(|u| u.id.as_str() == user_id)
+                .ok_or_else(invalid_token)?;
+            let arn = keys
+                .view
+                .and_then(|v| v.state.user_arn(user))
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            Caller::User {
+                user_name: user.name.clone(),
+                arn,
+                user_id: user_id.clone(),
+                access_key_id,
+                session: Some(session),
+            }
+        }
+        SessionPrincipal::Role {
+            role_name,
+            role_id,
+            session_name,
+            ..
+        } => Caller::RoleSession {
+            role_name: RoleName::parse(role_name).map_err(|_| invalid_token())?,
+            role_id: role_id.clone(),
+            arn: format!(
+                "arn:aws:sts::{}:assumed-role/{role_name}/{session_name}",
+                keys.account_id
+            ),
+            user_id: format!("{role_id}:{session_name}"),
+            access_key_id,
+            session,
+        },
     })
 }

@@ -585,6 +585,7 @@ mod serve {
             key: key.into(),
             secret: secret.into(),
             skew: chrono::Duration::zero(),
+            token: None,
         };
         client.call("ListUsers", &[]).await
     }
@@ -916,6 +917,7 @@ mod digests {
             key,
             secret,
             skew: chrono::Duration::zero(),
+            token: None,
         };
         for name in ["alice", "bob", "carol"] {
             root.ok("CreateUser", &[("UserName", name)]).await;

@@ -20,6 +20,7 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
         denials: Default::default(),
         past_views: Default::default(),
         metrics: Default::default(),
+        clock: Default::default(),
     }
 }
 

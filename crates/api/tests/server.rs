@@ -349,6 +349,7 @@ async fn bad_requests_get_aws_shaped_errors_and_write_nothing() {
     // A clock 20 minutes off.
     let skewed = Client {
         skew: chrono::Duration::minutes(-20),
+        token: None,
         ..root.clone()
     };
     expect(
@@ -747,6 +748,7 @@ async fn a_secret_sealed_under_another_key_is_403_not_500() {
         key: id,
         secret,
         skew: chrono::Duration::zero(),
+        token: None,
     };
     let reply = bob.call("GetCallerIdentity", &[]).await;
     assert_eq!(reply.status, 403, "{}", reply.body);

@@ -289,6 +289,8 @@ pub enum Command {
         owner: CredentialOwner,
         serial_number: Arn,
         now: DateTime<Utc>,
+        /// The counter of the second code (none from older callers).
+        counter: Option<u64>,
     },
     DeactivateMfaDevice {
         owner: CredentialOwner,
@@ -302,6 +304,18 @@ pub enum Command {
         policy: PasswordPolicy,
     },
     DeleteAccountPasswordPolicy,
+
+    /// Records issued temporary credentials. The shell authenticated the
+    /// caller and evaluated the trust policy; `decide` refuses an MFA code
+    /// whose counter its device has already accepted (on any node).
+    RecordTemporaryCredentials(Box<crate::event::IssuedCredentials>),
+    /// Records a refused sign-in.
+    RecordSignInFailure {
+        user_name: String,
+        reason: String,
+        source_ip: Option<String>,
+        at: DateTime<Utc>,
+    },
 
     /// `log_position`: the log position the node's view is at, which the
     /// report is the view of.

@@ -42,6 +42,9 @@ pub enum DomainError {
     /// nothing was written and the caller may retry.
     #[error("{0}")]
     ConcurrentModification(String),
+    /// The request is not allowed: an MFA code already spent.
+    #[error("{0}")]
+    AccessDenied(String),
 }
 
 impl DomainError {
@@ -57,6 +60,7 @@ impl DomainError {
             DomainError::MalformedPolicyDocument { .. } => "MalformedPolicyDocument",
             DomainError::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
             DomainError::ConcurrentModification(_) => "ConcurrentModification",
+            DomainError::AccessDenied(_) => "AccessDenied",
         }
     }
 
@@ -80,7 +84,8 @@ impl DomainError {
             | DomainError::ValidationError(m)
             | DomainError::MalformedPolicyDocument { message: m, .. }
             | DomainError::PasswordPolicyViolation(m)
-            | DomainError::ConcurrentModification(m) => m,
+            | DomainError::ConcurrentModification(m)
+            | DomainError::AccessDenied(m) => m,
         }
     }
 
@@ -91,6 +96,7 @@ impl DomainError {
             DomainError::NoSuchEntity(_) => 404,
             DomainError::EntityAlreadyExists(_) | DomainError::DeleteConflict(_) => 409,
             DomainError::LimitExceeded(_) | DomainError::ConcurrentModification(_) => 409,
+            DomainError::AccessDenied(_) => 403,
             _ => 400,
         }
     }

@@ -241,6 +241,10 @@ pub enum EventData {
         owner: CredentialOwner,
         serial_number: Arn,
         enabled_at: DateTime<Utc>,
+        /// The TOTP counter of the second code that enabled it: that code
+        /// and every earlier one are spent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counter: Option<u64>,
     },
     MfaDeviceDeactivated {
         owner: CredentialOwner,
@@ -262,6 +266,58 @@ pub enum EventData {
         generated_at: DateTime<Utc>,
         log_position: u64,
     },
+
+    /// Temporary credentials were issued (`AssumeRole`, `GetSessionToken`,
+    /// a sign-in...). Who asked is the event's metadata; the secret and the
+    /// session token are never recorded, only what they grant.
+    TemporaryCredentialsIssued(Box<IssuedCredentials>),
+    /// A sign-in with a password was refused. Who tried is named as they
+    /// gave it (the user may not exist); why is iamd's reason, which the
+    /// caller is never told.
+    SignInFailed {
+        user_name: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_ip: Option<String>,
+        at: DateTime<Utc>,
+    },
+}
+
+/// What a set of temporary credentials grants, as the trail records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedCredentials {
+    /// `ASIA…`: the key id requests signed with them carry.
+    pub access_key_id: String,
+    /// The STS operation (or `SignIn`) that issued them.
+    pub issued_by: String,
+    /// Whom they act as: `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`,
+    /// a user's or the root user's ARN, or a federated user's.
+    pub principal_arn: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    /// The MFA code that authenticated the request, by the device and the
+    /// TOTP counter it belongs to: a counter is accepted once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<MfaCodeUse>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_tags: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitive_tag_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_arns: Vec<String>,
+    /// The inline session policy, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+/// One accepted MFA code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaCodeUse {
+    pub serial_number: Arn,
+    /// The RFC 6238 time-step counter the code was computed for.
+    pub counter: u64,
 }
 
 /// Why a stored event could not be turned back into an [`Event`].
@@ -434,6 +490,8 @@ impl EventData {
             PasswordPolicyUpdated { .. } => "PasswordPolicyUpdated",
             PasswordPolicyDeleted { .. } => "PasswordPolicyDeleted",
             CredentialReportGenerated { .. } => "CredentialReportGenerated",
+            TemporaryCredentialsIssued(_) => "TemporaryCredentialsIssued",
+            SignInFailed { .. } => "SignInFailed",
         }
     }
 }

@@ -414,6 +414,10 @@ pub struct VirtualMfaDevice {
     pub created_at: DateTime<Utc>,
     /// The owner it is enabled for, if any.
     pub assignment: Option<MfaAssignment>,
+    /// The last TOTP counter a code of this device was accepted for: a
+    /// code is accepted once, and never one older than the last.
+    #[serde(default)]
+    pub last_counter: Option<u64>,
 }
 
 /// An MFA device's assignment to a user or the root user.
@@ -537,7 +541,7 @@ impl AccountState {
 }
 
 /// Owner equality with user names compared case-insensitively.
-pub(crate) fn owner_eq(a: &CredentialOwner, b: &CredentialOwner) -> bool {
+pub fn owner_eq(a: &CredentialOwner, b: &CredentialOwner) -> bool {
     match (a, b) {
         (CredentialOwner::Root, CredentialOwner::Root) => true,
         (CredentialOwner::User { user_name: x }, CredentialOwner::User { user_name: y }) => {

@@ -129,6 +129,16 @@ pub struct Decision {
     pub reason: Option<Reason>,
 }
 
+/// Layers that one request brings with it ([`Authorizer::evaluate_with`]);
+/// each given one takes the place of the authorizer's own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overlay<'a> {
+    /// The resource policy (a role's trust policy for `sts:AssumeRole`).
+    pub resource: Option<&'a PolicySet>,
+    /// The session policies: their union is the session layer.
+    pub session: Option<&'a PolicySet>,
+}
+
 /// All the policies that bear on one principal and one resource.
 #[derive(Debug, Clone, Default)]
 pub struct Authorizer {
@@ -277,7 +287,32 @@ impl Authorizer {
     /// With a buffer reused across calls this does not allocate (but for
     /// the rare patterns named in the crate documentation).
     pub fn evaluate_into(&self, req: &Request, matched: &mut Vec<Matched>) -> Outcome {
+        self.evaluate_within(req, Overlay::default(), matched)
+    }
+
+    /// [`Authorizer::evaluate`] with layers the request brings, in place of
+    /// the authorizer's own: one compiled set of a principal's identity
+    /// policies serves every session of it (each with its own session
+    /// policies) and every role it may assume (each with its trust policy).
+    pub fn evaluate_with(&self, req: &Request, overlay: Overlay<'_>) -> Decision {
+        let mut matched = Vec::new();
+        let outcome = self.evaluate_within(req, overlay, &mut matched);
+        Decision {
+            outcome,
+            matched,
+            reason: Reason::for_request(req),
+        }
+    }
+
+    fn evaluate_within(
+        &self,
+        req: &Request,
+        overlay: Overlay<'_>,
+        matched: &mut Vec<Matched>,
+    ) -> Outcome {
         matched.clear();
+        let session = overlay.session.or(self.session.as_ref());
+        let resource = overlay.resource.or(self.resource.as_deref());
         if Reason::for_request(req).is_some() {
             return Outcome::Allow;
         }
@@ -321,7 +356,7 @@ impl Authorizer {
             (Some(b), true) => scan(b, Layer::PermissionsBoundary, matched).0,
             _ => true,
         };
-        let session_ok = match (&self.session, req.principal().is_session()) {
+        let session_ok = match (session, req.principal().is_session()) {
             (Some(s), true) => scan(s, Layer::Session, matched).0,
             (None, true) => kind != PrincipalKind::FederatedUser,
             (_, false) => true,
@@ -336,7 +371,7 @@ impl Authorizer {
         for (level, set) in self.rcps.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
             rcp_ok &= scan(set, Layer::ResourceControl(level), matched).0;
         }
-        let resource_grant = match &self.resource {
+        let resource_grant = match resource {
             Some(r) => scan(r, Layer::Resource, matched).1,
             None => None,
         };

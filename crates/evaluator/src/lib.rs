@@ -65,6 +65,6 @@ mod policy;
 mod request;
 pub mod scenario;
 
-pub use decision::{Authorizer, Decision, Layer, Matched, Outcome, Reason};
+pub use decision::{Authorizer, Decision, Layer, Matched, Outcome, Overlay, Reason};
 pub use policy::{CompiledPolicy, PolicySet};
 pub use request::{Context, ContextValue, Principal, PrincipalKind, Request};

@@ -71,6 +71,18 @@ impl Principal {
         }
     }
 
+    /// A role session (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`)
+    /// of the role `role_arn`, which carries the role's path: the session
+    /// ARN does not, and `aws:PrincipalArn` and trust policies name the
+    /// role by its full ARN.
+    pub fn role_session(session_arn: &str, role_arn: &str) -> Principal {
+        let mut p = Principal::parse(session_arn);
+        if p.kind == PrincipalKind::RoleSession {
+            p.role_arn = Some(role_arn.to_owned());
+        }
+        p
+    }
+
     /// Parse a caller ARN (or service principal name).
     pub fn parse(arn: &str) -> Principal {
         let mut p = Principal {

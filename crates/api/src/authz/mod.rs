@@ -17,12 +17,14 @@ pub mod keys;
 
 use chrono::{DateTime, Utc};
 use iam_domain::names::{GroupName, RoleName, Tag, TagKey, UserName};
+use iam_domain::policy::PolicyDocument;
 use iam_domain::{AccountState, Arn};
-use iam_evaluator::{Context, Outcome, Principal, Request};
+use iam_evaluator::{CompiledPolicy, Context, Outcome, Overlay, PolicySet, Principal, Request};
 use iam_projection::{AccountView, PrincipalKey};
 
 use crate::auth::Caller;
 use crate::query::{ApiError, Params};
+use crate::session::{IssuedBy, Session};
 use iam_wire::{iam::ops as iam, Operation};
 
 /// The action that reads an entity of a kind (`GetUser` for users, ...):
@@ -403,10 +405,10 @@ pub fn context(
 
 /// Authorizes `<service>:<action>` on `target` for the caller: root may do
 /// everything; a user or a role session needs an identity policy that
-/// allows it (within its permissions boundary) and none that denies it,
-/// evaluated with the context AWS defines for the action. The match on the
-/// caller is exhaustive: a new kind of caller does not compile until it is
-/// given its policies here.
+/// allows it (within its permissions boundary and, for a role session, its
+/// session policies) and none that denies it, evaluated with the context
+/// AWS defines for the action. The match on the caller is exhaustive: a new
+/// kind of caller does not compile until it is given its policies here.
 pub fn authorize(
     caller: &Caller,
     view: Option<&AccountView>,
@@ -415,61 +417,93 @@ pub fn authorize(
     params: &Params,
     facts: &RequestFacts<'_>,
 ) -> Result<(), ApiError> {
+    authorize_with(
+        caller,
+        view,
+        (service, action),
+        target,
+        params,
+        facts,
+        &Extra::default(),
+    )
+}
+
+/// What a request adds to an ordinary authorization: the resource's own
+/// policy (a role's trust policy, for `sts:AssumeRole`) and context keys
+/// that only its operation defines (`sts:ExternalId`, ...).
+#[derive(Default)]
+pub struct Extra<'a> {
+    pub resource_policy: Option<&'a PolicySet>,
+    pub context: Vec<(String, Vec<String>)>,
+}
+
+/// [`authorize`] with what the request adds.
+pub fn authorize_with(
+    caller: &Caller,
+    view: Option<&AccountView>,
+    (service, action): (&str, &str),
+    target: &Target,
+    params: &Params,
+    facts: &RequestFacts<'_>,
+    extra: &Extra<'_>,
+) -> Result<(), ApiError> {
     static EMPTY: std::sync::OnceLock<AccountState> = std::sync::OnceLock::new();
     let state = view
         .map(|v| &v.state)
         .unwrap_or_else(|| EMPTY.get_or_init(AccountState::default));
-    let (principal, arn, user_id, caller_tags) = match caller {
+    if let Some(session) = caller.session() {
+        session_may_call(session, caller, service, action)?;
+    }
+    let subject = match Subject::of(caller, state) {
+        Some(subject) => subject,
         // The account's root user may do everything, as in AWS.
-        Caller::Root { .. } => return Ok(()),
-        Caller::User {
-            user_name,
-            arn,
-            user_id,
-            ..
-        } => (
-            PrincipalKey::User(user_name.key()),
-            arn,
-            user_id,
-            state
-                .users
-                .get(&user_name.key())
-                .map(|u| tag_pairs(u.tags.values()))
-                .unwrap_or_default(),
-        ),
-        Caller::RoleSession {
-            role_name,
-            arn,
-            user_id,
-            ..
-        } => (
-            PrincipalKey::Role(role_name.key()),
-            arn,
-            user_id,
-            state
-                .roles
-                .get(&role_name.key())
-                .map(|r| tag_pairs(r.tags.values()))
-                .unwrap_or_default(),
-        ),
+        None => return Ok(()),
     };
-    let context = self::context(&caller_tags, user_id, state, action, target, params, facts)?;
-    let effective = view.and_then(|v| v.effective_policies(&principal));
+    let session_policies = caller
+        .session()
+        .filter(|_| subject.principal.is_session())
+        .and_then(|s| session_policy_set(s, state));
+    let with_keys = |action: &str| -> Result<Context, ApiError> {
+        let mut context = self::context(
+            &subject.tags,
+            &subject.user_id,
+            state,
+            action,
+            target,
+            params,
+            facts,
+        )?;
+        if let Some(session) = caller.session() {
+            session_keys(&mut context, session, facts.now);
+        }
+        for (key, values) in &extra.context {
+            context.insert_many(key, values.clone());
+        }
+        Ok(context)
+    };
+    let effective = subject
+        .key
+        .as_ref()
+        .and_then(|key| view.and_then(|v| v.effective_policies(key)));
     let evaluate = |action: &str, context: Context| {
         let request = Request::new(
-            Principal::parse(arn),
+            subject.principal.clone(),
             &format!("{service}:{action}"),
             &target.arn,
             None,
             context,
             facts.now,
         );
+        let overlay = Overlay {
+            resource: extra.resource_policy,
+            session: session_policies.as_ref(),
+        };
         effective
             .as_ref()
-            .map(|e| e.authorizer.evaluate(&request).outcome)
+            .map(|e| e.authorizer.evaluate_with(&request, overlay).outcome)
             .unwrap_or(Outcome::ImplicitDeny)
     };
-    let outcome = evaluate(action, context);
+    let outcome = evaluate(action, with_keys(action)?);
     if outcome == Outcome::Allow {
         return Ok(());
     }
@@ -477,25 +511,186 @@ pub fn authorize(
     let shown = match target.reader {
         _ if target.named == target.arn => &target.arn,
         None => &target.named,
-        Some(reader) => {
-            let base = self::context(&caller_tags, user_id, state, reader, target, params, facts);
-            match base.map(|c| evaluate(reader, c)) {
-                Ok(Outcome::Allow) => &target.arn,
-                _ => &target.named,
-            }
-        }
+        Some(reader) => match with_keys(reader).map(|c| evaluate(reader, c)) {
+            Ok(Outcome::Allow) => &target.arn,
+            _ => &target.named,
+        },
     };
     let why = if outcome == Outcome::ExplicitDeny {
         "with an explicit deny in an identity-based policy".to_string()
     } else {
         format!("because no identity-based policy allows the {service}:{action} action")
     };
+    let arn = caller.arn();
     Err(ApiError::new(
         403,
         "AccessDenied",
         format!(
             "User: {arn} is not authorized to perform: {service}:{action} on resource: {shown} {why}"
         ),
+    ))
+}
+
+/// Who a caller other than root is evaluated as.
+struct Subject {
+    principal: Principal,
+    /// Whose stored policies apply: `None` for a role session whose role
+    /// is gone or is another role of the same name.
+    key: Option<PrincipalKey>,
+    user_id: String,
+    /// `aws:PrincipalTag/*`: the user's or role's tags, and over a role's,
+    /// the session's tags.
+    tags: Vec<(String, String)>,
+}
+
+impl Subject {
+    /// `None` for the root user, who is not evaluated.
+    fn of(caller: &Caller, state: &AccountState) -> Option<Subject> {
+        Some(match caller {
+            Caller::Root { .. } => return None,
+            Caller::User {
+                user_name,
+                arn,
+                user_id,
+                ..
+            } => Subject {
+                principal: Principal::parse(arn),
+                key: Some(PrincipalKey::User(user_name.key())),
+                user_id: user_id.clone(),
+                tags: state
+                    .users
+                    .get(&user_name.key())
+                    .map(|u| tag_pairs(u.tags.values()))
+                    .unwrap_or_default(),
+            },
+            Caller::RoleSession {
+                role_name,
+                role_id,
+                arn,
+                user_id,
+                session,
+                ..
+            } => {
+                let role = state
+                    .roles
+                    .get(&role_name.key())
+                    .filter(|r| r.id.as_str() == role_id);
+                let role_arn = role
+                    .and_then(|r| state.role_arn(r))
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| {
+                        format!(
+                            "arn:aws:iam::{}:role/{}",
+                            state.account_id().map(|a| a.as_str()).unwrap_or_default(),
+                            role_name.as_str()
+                        )
+                    });
+                let mut tags = role.map(|r| tag_pairs(r.tags.values())).unwrap_or_default();
+                // Session tags override the role's tags of the same key
+                // (User Guide, "Passing session tags in AWS STS").
+                for (key, value) in &session.tags {
+                    tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+                    tags.push((key.clone(), value.clone()));
+                }
+                Subject {
+                    principal: Principal::role_session(arn, &role_arn),
+                    key: role.map(|_| PrincipalKey::Role(role_name.key())),
+                    user_id: user_id.clone(),
+                    tags,
+                }
+            }
+        })
+    }
+}
+
+/// What AWS lets temporary credentials call, by the operation that issued
+/// them (User Guide, "Comparing the AWS STS API operations"):
+/// `GetSessionToken` credentials call IAM only with MFA, and STS only for
+/// `AssumeRole` and `GetCallerIdentity`; a sign-in's credentials (the
+/// console's) call IAM, and STS as `GetSessionToken`'s do.
+fn session_may_call(
+    session: &Session,
+    caller: &Caller,
+    service: &str,
+    action: &str,
+) -> Result<(), ApiError> {
+    let refused = |why: &str| {
+        Err(ApiError::new(
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: {service}:{action} {why}",
+                caller.arn()
+            ),
+        ))
+    };
+    use iam_wire::sts::ops as sts;
+    let sts_allowed = [
+        sts::AssumeRole::SPEC.name,
+        sts::GetCallerIdentity::SPEC.name,
+    ]
+    .contains(&action);
+    match session.issued_by {
+        IssuedBy::AssumeRole => Ok(()),
+        IssuedBy::GetSessionToken | IssuedBy::SignIn if service == "sts" && !sts_allowed => refused(
+            "with temporary credentials from GetSessionToken or a sign-in: they call STS only for AssumeRole and GetCallerIdentity",
+        ),
+        IssuedBy::GetSessionToken if service == "iam" && !session.mfa() => refused(
+            "with temporary credentials from GetSessionToken obtained without MFA: they call IAM only when MFA authenticated them",
+        ),
+        IssuedBy::GetSessionToken | IssuedBy::SignIn => Ok(()),
+    }
+}
+
+/// The context keys of temporary credentials: when they were issued,
+/// whether and when MFA authenticated them, and the source identity.
+pub fn session_keys(context: &mut Context, session: &Session, now: DateTime<Utc>) {
+    context.insert(
+        "aws:TokenIssueTime",
+        session
+            .issued_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    context.insert(
+        "aws:MultiFactorAuthPresent",
+        if session.mfa() { "true" } else { "false" },
+    );
+    if let Some(at) = session.mfa_at {
+        context.insert(
+            "aws:MultiFactorAuthAge",
+            (now - at).num_seconds().max(0).to_string(),
+        );
+    }
+    if let Some(source) = &session.source_identity {
+        context.insert("aws:SourceIdentity", source.as_str());
+    }
+}
+
+/// A role session's session policies as one set (their union is the
+/// session layer), read against the account as it is now: a managed
+/// session policy by its current default version; one deleted since adds
+/// nothing. `None` when the session was given none.
+fn session_policy_set(session: &Session, state: &AccountState) -> Option<PolicySet> {
+    if session.policy.is_none() && session.policy_arns.is_empty() {
+        return None;
+    }
+    let inline = session
+        .policy
+        .as_deref()
+        .and_then(|text| PolicyDocument::parse(text).ok());
+    let managed = session
+        .policy_arns
+        .iter()
+        .filter_map(|text| Arn::parse(text).ok())
+        .filter_map(|arn| state.policy_by_arn(&arn))
+        .filter_map(|p| p.versions.get(&p.default_version))
+        .filter_map(|v| PolicyDocument::parse(&v.document).ok());
+    Some(PolicySet::new(
+        inline
+            .into_iter()
+            .chain(managed)
+            .map(|d| CompiledPolicy::compile(&d))
+            .collect(),
     ))
 }
 
@@ -678,11 +873,37 @@ mod tests {
     }
 
     fn role_session(role: &str) -> Caller {
+        let role_id = match role {
+            "reader" => "AROA00000000000000001",
+            "bare" => "AROA00000000000000002",
+            _ => "AROA00000000000000003",
+        };
+        let now = Utc::now();
+        let session = crate::session::Session::new(crate::session::NewSession {
+            principal: crate::session::SessionPrincipal::Role {
+                role_name: role.into(),
+                role_id: role_id.into(),
+                role_arn: format!("arn:aws:iam::123456789012:role/{role}"),
+                session_name: "s".into(),
+            },
+            issued_by: crate::session::IssuedBy::AssumeRole,
+            issued_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            mfa_at: None,
+            policy: None,
+            policy_arns: vec![],
+            tags: vec![],
+            transitive_tag_keys: vec![],
+            source_identity: None,
+            chained: false,
+        });
         Caller::RoleSession {
             role_name: RoleName::parse(role).unwrap(),
+            role_id: role_id.into(),
             arn: format!("arn:aws:sts::123456789012:assumed-role/{role}/s"),
-            user_id: "AROA00000000000000001:s".into(),
-            access_key_id: "ASIA0000000000000001".into(),
+            user_id: format!("{role_id}:s"),
+            access_key_id: session.access_key_id.clone(),
+            session: std::sync::Arc::new(session),
         }
     }
 
@@ -766,6 +987,7 @@ mod tests {
         let root = Caller::Root {
             account_id: "123456789012".into(),
             access_key_id: "AKIAROOT".into(),
+            session: None,
         };
         assert!(check(&root, "DeleteUser").is_ok());
     }

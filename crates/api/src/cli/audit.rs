@@ -220,6 +220,7 @@ async fn run(
         denials: Default::default(),
         past_views: Default::default(),
         metrics: Default::default(),
+        clock: Default::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

@@ -422,7 +422,7 @@ impl Request<'_> {
     /// answered to an unauthenticated caller), then finds the operation,
     /// then runs it.
     async fn handle(&self, service: Option<Service>, action: &str) -> Result<Answer, ApiError> {
-        let now = chrono::Utc::now();
+        let now = self.state.clock.now();
         let header_pairs: Vec<(&str, &[u8])> = self
             .headers
             .iter()
@@ -541,7 +541,7 @@ impl Request<'_> {
             ))
         })?;
         if let Until::Time(t) = until {
-            if t > chrono::Utc::now() {
+            if t > self.state.clock.now() {
                 return Err(ApiError::validation(format!(
                     "{AS_OF_HEADER} names a time after now: the future has no view yet"
                 )));
@@ -647,11 +647,12 @@ pub async fn call_local(
     params: &serde_json::Value,
 ) -> Result<String, ApiError> {
     let name = spec.name;
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let params = Params::from_json(params);
     let caller = auth::Caller::Root {
         account_id: state.account_id.as_str().to_owned(),
         access_key_id: String::new(),
+        session: None,
     };
     let view = state.projection.view(&state.account_id);
     let ctx = OpContext {

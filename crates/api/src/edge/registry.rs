@@ -81,6 +81,9 @@ macro_rules! registry {
 
 registry! {
     sts::GetCallerIdentity => ops::caller::get_caller_identity, Public;
+    sts::AssumeRole => ops::sts::assume_role;
+    sts::GetSessionToken => ops::sts::get_session_token, Public;
+    sts::GetAccessKeyInfo => ops::sts::get_access_key_info;
     // Users
     iam::CreateUser [RequestedBoundary, RequestTags] => ops::users::create;
     iam::GetUser => ops::users::get;

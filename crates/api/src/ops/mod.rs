@@ -13,11 +13,13 @@ pub mod diff;
 mod entity;
 pub mod groups;
 mod inline;
+pub mod mfa;
 pub mod policies;
 pub mod roles;
 mod shapes;
 pub mod simulate;
 mod stored_policies;
+pub mod sts;
 pub mod users;
 
 use std::sync::Arc;
@@ -98,34 +100,67 @@ impl OpContext<'_> {
     /// Authorizes this operation's action on `target` for the caller, with
     /// the condition keys AWS defines for the action.
     pub fn authorize(&self, target: &Target) -> Result<(), ApiError> {
-        self.authorize_action(self.spec, target)
+        self.authorize_action(
+            (self.spec.service.name(), self.spec.name),
+            target,
+            &authz::Extra::default(),
+        )
+    }
+
+    /// [`OpContext::authorize`] with what the request adds (a trust
+    /// policy, keys only its operation defines), for this operation's
+    /// action (`None`) or another action of its service (`sts:TagSession`
+    /// beside `sts:AssumeRole`).
+    pub fn authorize_extra(
+        &self,
+        action: Option<&'static str>,
+        target: &Target,
+        extra: &authz::Extra<'_>,
+    ) -> Result<(), ApiError> {
+        let action = action.unwrap_or(self.spec.name);
+        self.authorize_action((self.spec.service.name(), action), target, extra)
+    }
+
+    /// Counts as this request's authorization an operation AWS lets every
+    /// caller with credentials perform without any permission
+    /// (`GetSessionToken`): its write is recorded against `target`.
+    pub fn allow_without_policy(&self, target: &Target) {
+        self.first_target
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| target.resource().to_owned());
+        self.checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Authorizes another operation's action as part of this one (a create
     /// with tags also needs the tag action).
     pub fn authorize_also<O: iam_wire::Operation>(&self, target: &Target) -> Result<(), ApiError> {
-        self.authorize_action(O::SPEC, target)
+        self.authorize_action(
+            (O::SPEC.service.name(), O::SPEC.name),
+            target,
+            &authz::Extra::default(),
+        )
     }
 
     fn authorize_action(
         &self,
-        operation: &iam_wire::OperationSpec,
+        (service, action): (&str, &'static str),
         target: &Target,
+        extra: &authz::Extra<'_>,
     ) -> Result<(), ApiError> {
-        let action = operation.name;
-        if let Err(e) = authz::authorize(
+        if let Err(e) = authz::authorize_with(
             self.caller,
             self.authorizing_view.as_deref(),
-            (operation.service.name(), action),
+            (service, action),
             target,
             self.params,
             &self.facts,
+            extra,
         ) {
             if e.code == "AccessDenied" {
-                *self.denied.lock().unwrap_or_else(|p| p.into_inner()) = Some((
-                    format!("{}:{action}", operation.service.name()),
-                    target.resource().to_owned(),
-                ));
+                *self.denied.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((format!("{service}:{action}"), target.resource().to_owned()));
             }
             return Err(e);
         }
@@ -138,7 +173,7 @@ impl OpContext<'_> {
                 authz::authorize(
                     self.caller,
                     self.authorizing_view.as_deref(),
-                    (operation.service.name(), action),
+                    (service, action),
                     &then,
                     self.params,
                     &self.facts,

@@ -79,6 +79,7 @@ impl TestApp {
             key: self.root.access_key_id.clone(),
             secret: self.root.secret_access_key.clone(),
             skew: chrono::Duration::zero(),
+            token: None,
         }
     }
 
@@ -98,6 +99,8 @@ pub struct Client {
     pub key: String,
     pub secret: String,
     pub skew: chrono::Duration,
+    /// The session token of temporary credentials.
+    pub token: Option<String>,
 }
 
 #[derive(Debug)]
@@ -202,6 +205,18 @@ impl Client {
         Client {
             key: key.into(),
             secret: secret.into(),
+            token: None,
+            ..self.clone()
+        }
+    }
+
+    /// A client signing with the temporary credentials of an STS reply
+    /// (`AssumeRole`, `GetSessionToken`).
+    pub fn with_credentials_of(&self, reply: &Reply) -> Client {
+        Client {
+            key: reply.tag("AccessKeyId").expect("an AccessKeyId"),
+            secret: reply.tag("SecretAccessKey").expect("a SecretAccessKey"),
+            token: Some(reply.tag("SessionToken").expect("a SessionToken")),
             ..self.clone()
         }
     }
@@ -247,7 +262,7 @@ impl Client {
                 credentials: Credentials {
                     access_key_id: &self.key,
                     secret_access_key: &self.secret,
-                    security_token: None,
+                    security_token: self.token.as_deref(),
                 },
                 region: "us-east-1",
                 service,
@@ -281,7 +296,15 @@ impl Client {
         params: &[(&str, &str)],
         extra: &[(&str, &str)],
     ) -> Reply {
-        let (service, version) = if action == "GetCallerIdentity" {
+        const STS: &[&str] = &[
+            "GetCallerIdentity",
+            "AssumeRole",
+            "GetSessionToken",
+            "GetAccessKeyInfo",
+            "GetFederationToken",
+            "DecodeAuthorizationMessage",
+        ];
+        let (service, version) = if STS.contains(&action) {
             ("sts", "2011-06-15")
         } else {
             ("iam", "2010-05-08")
@@ -319,7 +342,7 @@ impl Client {
                 credentials: Credentials {
                     access_key_id: &self.key,
                     secret_access_key: &self.secret,
-                    security_token: None,
+                    security_token: self.token.as_deref(),
                 },
                 region: "us-east-1",
                 service: "iamd",

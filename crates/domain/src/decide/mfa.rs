@@ -42,7 +42,8 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             owner,
             serial_number,
             now,
-        } => enable(ctx, owner, serial_number, *now),
+            counter,
+        } => enable(ctx, owner, serial_number, *now, *counter),
         Command::DeactivateMfaDevice {
             owner,
             serial_number,
@@ -78,7 +79,13 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
 
 /// Enables a free device for `owner`, within the per-user quota of devices
 /// in use (which the root user has too).
-fn enable(ctx: &Ctx, owner: &CredentialOwner, serial_number: &Arn, now: DateTime<Utc>) -> Decision {
+fn enable(
+    ctx: &Ctx,
+    owner: &CredentialOwner,
+    serial_number: &Arn,
+    now: DateTime<Utc>,
+    counter: Option<u64>,
+) -> Decision {
     let state = ctx.state;
     let owner = resolve_owner(state, owner)?;
     let (dev, serial_number) = device(state, serial_number)?;
@@ -105,6 +112,7 @@ fn enable(ctx: &Ctx, owner: &CredentialOwner, serial_number: &Arn, now: DateTime
         owner,
         serial_number,
         enabled_at: now,
+        counter,
     })
 }
 

@@ -25,6 +25,7 @@ mod login;
 mod mfa;
 mod policies;
 mod roles;
+mod sessions;
 mod tags;
 mod users;
 
@@ -141,6 +142,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         | EnableMfaDevice { .. }
         | DeactivateMfaDevice { .. }
         | DeleteVirtualMfaDevice { .. } => mfa::decide(&ctx, command),
+        RecordTemporaryCredentials(_) | RecordSignInFailure { .. } => {
+            sessions::decide(&ctx, command)
+        }
         UpdateAccountPasswordPolicy { .. }
         | DeleteAccountPasswordPolicy
         | GenerateCredentialReport { .. } => account::decide(&ctx, command),

@@ -30,6 +30,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
                     seed: seed.clone(),
                     created_at: *created_at,
                     assignment: None,
+                    last_counter: None,
                 })
             });
         }
@@ -37,7 +38,16 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             owner,
             serial_number,
             enabled_at,
-        } => enable(state, owner, serial_number, *enabled_at),
+            counter,
+        } => {
+            enable(state, owner, serial_number, *enabled_at);
+            spend(state, serial_number, *counter);
+        }
+        EventData::TemporaryCredentialsIssued(issued) => {
+            if let Some(used) = &issued.mfa {
+                spend(state, &used.serial_number, Some(used.counter));
+            }
+        }
         EventData::MfaDeviceDeactivated {
             owner,
             serial_number,
@@ -121,5 +131,15 @@ fn owner_mfa_set<'a>(
             .users
             .get_mut(&user_name.key())
             .map(|u| &mut u.mfa_devices),
+    }
+}
+
+/// Marks the device's codes up to `counter` as spent.
+fn spend(state: &mut AccountState, serial_number: &Arn, counter: Option<u64>) {
+    let (Arn::Mfa { name, .. }, Some(counter)) = (serial_number, counter) else {
+        return;
+    };
+    if let Some(dev) = state.mfa_devices.get_mut(&name.key()) {
+        dev.last_counter = Some(dev.last_counter.map_or(counter, |c| c.max(counter)));
     }
 }

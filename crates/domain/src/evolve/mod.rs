@@ -78,6 +78,9 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         LoginProfileCreated { .. } | LoginProfileUpdated { .. } | LoginProfileDeleted { .. } => {
             login::evolve(state, data)
         }
+        // Records only, but an MFA code they used is spent.
+        TemporaryCredentialsIssued(_) => mfa::evolve(state, data),
+        SignInFailed { .. } => {}
         VirtualMfaDeviceCreated { .. }
         | MfaDeviceEnabled { .. }
         | MfaDeviceDeactivated { .. }

@@ -94,6 +94,7 @@ fn dangling_references_are_not_created() {
             owner: CredentialOwner::Root,
             serial_number: mfa_arn("nope"),
             enabled_at: now(),
+            counter: None,
         },
         EventData::InlinePolicyPut {
             target: EntityRef::Policy {
@@ -133,6 +134,7 @@ fn protected_things_are_not_removed() {
         owner: user_owner("u"),
         serial_number: mfa_arn("d"),
         now: now(),
+        counter: None,
     });
     let before = w.state.clone();
     // The default version and an enabled device survive a stray delete event.

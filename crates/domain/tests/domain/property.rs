@@ -307,6 +307,7 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
             owner: owner(a),
             serial_number: mfa_arn(pick(&DEVICES, b)),
             now: t,
+            counter: None,
         },
         47 => Command::DeactivateMfaDevice {
             owner: owner(a),

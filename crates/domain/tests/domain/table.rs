@@ -74,6 +74,7 @@ fn enable_mfa(u: &str, dev: &str) -> Command {
         owner: user_owner(u),
         serial_number: mfa_arn(dev),
         now: now(),
+        counter: None,
     }
 }
 fn version(p: &str, default: bool) -> Command {
@@ -930,7 +931,8 @@ fn mfa_devices() {
                 Command::EnableMfaDevice {
                     owner: CredentialOwner::Root,
                     serial_number: mfa_arn("d"),
-                    now: now()
+                    now: now(),
+                    counter: None,
                 },
                 ok["MfaDeviceEnabled"]
             ),
