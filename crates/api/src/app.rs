@@ -72,6 +72,8 @@ pub struct AppState {
         Arc<std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>>>,
     /// What time it is (tests move it: `crate::clock`).
     pub clock: crate::clock::Clock,
+    /// Failed sign-ins lately, for the back-off (`ops::sign_in`).
+    pub sign_in_failures: Arc<crate::ops::sign_in::Failures>,
 }
 
 /// How often an access key's last use is written to the log: at most once
@@ -144,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/iam/{action}", post(edge::json_iam))
         .route("/sts/{action}", post(edge::json_sts))
         .route("/v1/openapi.json", get(openapi))
+        .route("/v1/sign-in", post(crate::ops::sign_in::sign_in))
         .merge(edge::v1_routes(Router::new()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -350,6 +353,7 @@ impl Application {
             past_views: Default::default(),
             metrics: Default::default(),
             clock: Default::default(),
+            sign_in_failures: Default::default(),
         };
         Ok(Application {
             metrics_listener,

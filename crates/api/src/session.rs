@@ -97,6 +97,11 @@ pub struct Session {
     /// Issued by a role session assuming a role (role chaining).
     #[serde(default)]
     pub chained: bool,
+    /// A sign-in whose password must be changed first: the session may
+    /// only change it (`ChangePassword`, `GetAccountPasswordPolicy`,
+    /// `GetCallerIdentity`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub password_change_only: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -154,6 +159,7 @@ impl Session {
             transitive_tag_keys: s.transitive_tag_keys,
             source_identity: s.source_identity,
             chained: s.chained,
+            password_change_only: false,
         }
     }
 

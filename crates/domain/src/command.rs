@@ -272,6 +272,7 @@ pub enum Command {
         user_name: UserName,
         password_hash: Option<PasswordHash>,
         password_reset_required: Option<bool>,
+        now: DateTime<Utc>,
     },
     DeleteLoginProfile {
         user_name: UserName,
@@ -298,6 +299,13 @@ pub enum Command {
     },
     DeleteVirtualMfaDevice {
         serial_number: Arn,
+    },
+    /// The shell verified two consecutive codes of the owner's device, the
+    /// second for `counter`.
+    ResyncMfaDevice {
+        owner: CredentialOwner,
+        serial_number: Arn,
+        counter: u64,
     },
 
     UpdateAccountPasswordPolicy {

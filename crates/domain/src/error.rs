@@ -45,6 +45,9 @@ pub enum DomainError {
     /// The request is not allowed: an MFA code already spent.
     #[error("{0}")]
     AccessDenied(String),
+    /// An MFA code does not verify, or was already used.
+    #[error("{0}")]
+    InvalidAuthenticationCode(String),
 }
 
 impl DomainError {
@@ -61,6 +64,7 @@ impl DomainError {
             DomainError::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
             DomainError::ConcurrentModification(_) => "ConcurrentModification",
             DomainError::AccessDenied(_) => "AccessDenied",
+            DomainError::InvalidAuthenticationCode(_) => "InvalidAuthenticationCode",
         }
     }
 
@@ -85,7 +89,8 @@ impl DomainError {
             | DomainError::MalformedPolicyDocument { message: m, .. }
             | DomainError::PasswordPolicyViolation(m)
             | DomainError::ConcurrentModification(m)
-            | DomainError::AccessDenied(m) => m,
+            | DomainError::AccessDenied(m)
+            | DomainError::InvalidAuthenticationCode(m) => m,
         }
     }
 

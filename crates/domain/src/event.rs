@@ -227,6 +227,9 @@ pub enum EventData {
         user_name: UserName,
         password_hash: Option<PasswordHash>,
         password_reset_required: Option<bool>,
+        /// When a new password was set (older events: unknown).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        changed_at: Option<DateTime<Utc>>,
     },
     LoginProfileDeleted {
         user_name: UserName,
@@ -249,6 +252,11 @@ pub enum EventData {
     MfaDeviceDeactivated {
         owner: CredentialOwner,
         serial_number: Arn,
+    },
+    /// A device's clock drift was taken up: codes up to `counter` are spent.
+    MfaDeviceResynced {
+        serial_number: Arn,
+        counter: u64,
     },
     VirtualMfaDeviceDeleted {
         serial_number: Arn,
@@ -487,6 +495,7 @@ impl EventData {
             MfaDeviceEnabled { .. } => "MfaDeviceEnabled",
             MfaDeviceDeactivated { .. } => "MfaDeviceDeactivated",
             VirtualMfaDeviceDeleted { .. } => "VirtualMfaDeviceDeleted",
+            MfaDeviceResynced { .. } => "MfaDeviceResynced",
             PasswordPolicyUpdated { .. } => "PasswordPolicyUpdated",
             PasswordPolicyDeleted { .. } => "PasswordPolicyDeleted",
             CredentialReportGenerated { .. } => "CredentialReportGenerated",

@@ -399,6 +399,25 @@ pub struct LoginProfile {
     pub password_reset_required: bool,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// When the password was last set (`None`: when the profile was
+    /// created): a password expires `MaxPasswordAge` days after it.
+    #[serde(default)]
+    pub password_changed_at: Option<DateTime<Utc>>,
+    /// The hashes of earlier passwords, newest first, at most
+    /// [`LoginProfile::REMEMBERED`]: `PasswordReusePrevention` compares a
+    /// new password against the last N.
+    #[serde(default)]
+    pub previous_hashes: Vec<PasswordHash>,
+}
+
+impl LoginProfile {
+    /// AWS's largest `PasswordReusePrevention`.
+    pub const REMEMBERED: usize = 24;
+
+    /// When the password was last set.
+    pub fn password_set_at(&self) -> DateTime<Utc> {
+        self.password_changed_at.unwrap_or(self.created_at)
+    }
 }
 
 /// A virtual MFA device.

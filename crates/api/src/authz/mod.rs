@@ -435,6 +435,10 @@ pub fn authorize(
 pub struct Extra<'a> {
     pub resource_policy: Option<&'a PolicySet>,
     pub context: Vec<(String, Vec<String>)>,
+    /// An account setting grants the action to the caller
+    /// (`AllowUsersToChangePassword` grants every user `iam:ChangePassword`
+    /// on themselves): no policy need allow it, but an explicit deny holds.
+    pub granted: bool,
 }
 
 /// [`authorize`] with what the request adds.
@@ -504,7 +508,7 @@ pub fn authorize_with(
             .unwrap_or(Outcome::ImplicitDeny)
     };
     let outcome = evaluate(action, with_keys(action)?);
-    if outcome == Outcome::Allow {
+    if outcome == Outcome::Allow || outcome == Outcome::ImplicitDeny && extra.granted {
         return Ok(());
     }
     // Name the stored entity only to a caller who may read it.
@@ -624,7 +628,17 @@ fn session_may_call(
             ),
         ))
     };
-    use iam_wire::sts::ops as sts;
+    use iam_wire::{iam::ops as iam, sts::ops as sts};
+    if session.password_change_only
+        && ![
+            iam::ChangePassword::SPEC.name,
+            iam::GetAccountPasswordPolicy::SPEC.name,
+            sts::GetCallerIdentity::SPEC.name,
+        ]
+        .contains(&action)
+    {
+        return refused("until the password that signed in is changed (it must be reset)");
+    }
     let sts_allowed = [
         sts::AssumeRole::SPEC.name,
         sts::GetCallerIdentity::SPEC.name,

@@ -221,6 +221,7 @@ async fn run(
         past_views: Default::default(),
         metrics: Default::default(),
         clock: Default::default(),
+        sign_in_failures: Default::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

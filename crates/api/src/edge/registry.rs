@@ -160,6 +160,24 @@ registry! {
     iam::UpdateAccessKey => ops::access_keys::update;
     iam::DeleteAccessKey => ops::access_keys::delete;
     iam::GetAccessKeyLastUsed => ops::access_keys::last_used;
+    // Passwords
+    iam::CreateLoginProfile => ops::login::create;
+    iam::GetLoginProfile => ops::login::get;
+    iam::UpdateLoginProfile => ops::login::update;
+    iam::DeleteLoginProfile => ops::login::delete;
+    iam::ChangePassword => ops::login::change_password;
+    iam::GetAccountPasswordPolicy => ops::login::get_password_policy;
+    iam::UpdateAccountPasswordPolicy => ops::login::update_password_policy;
+    iam::DeleteAccountPasswordPolicy => ops::login::delete_password_policy;
+    // MFA devices
+    iam::CreateVirtualMFADevice => ops::mfa::create_virtual;
+    iam::EnableMFADevice => ops::mfa::enable;
+    iam::ResyncMFADevice => ops::mfa::resync;
+    iam::DeactivateMFADevice => ops::mfa::deactivate;
+    iam::DeleteVirtualMFADevice => ops::mfa::delete_virtual;
+    iam::GetMFADevice => ops::mfa::get;
+    iam::ListMFADevices => ops::mfa::list;
+    iam::ListVirtualMFADevices => ops::mfa::list_virtual;
     // The account
     iam::GetAccountSummary => ops::account::summary;
     iam::GetAccountAuthorizationDetails => ops::account::authorization_details;

@@ -15,7 +15,7 @@ use crate::query::ApiError;
 
 /// The owner named by `UserName`, or the caller; and what the call is
 /// authorized against (the user; the root user for root keys).
-fn owner(
+pub(super) fn owner(
     ctx: &OpContext<'_>,
     user_name: Option<&str>,
 ) -> Result<(CredentialOwner, Target), ApiError> {
@@ -29,14 +29,14 @@ fn owner(
     Ok((owner, target))
 }
 
-fn owner_target(ctx: &OpContext<'_>, owner: &CredentialOwner) -> Target {
+pub(super) fn owner_target(ctx: &OpContext<'_>, owner: &CredentialOwner) -> Target {
     match owner {
         CredentialOwner::Root => Target::arn(ctx.arn("root")),
         CredentialOwner::User { user_name } => ctx.user_target(user_name),
     }
 }
 
-fn owner_name(owner: &CredentialOwner) -> Option<String> {
+pub(super) fn owner_name(owner: &CredentialOwner) -> Option<String> {
     match owner {
         CredentialOwner::Root => None,
         CredentialOwner::User { user_name } => Some(user_name.as_str().to_owned()),

@@ -2,12 +2,322 @@
 //! that takes one shares.
 
 use iam_domain::event::MfaCodeUse;
-use iam_domain::state::{owner_eq, CredentialOwner};
-use iam_domain::Arn;
+use iam_domain::names::{IamPath, MfaDeviceName, UserName};
+use iam_domain::state::{owner_eq, CredentialOwner, VirtualMfaDevice};
+use iam_domain::{AccountState, Arn, Command};
+use iam_wire::iam;
 
-use super::OpContext;
+use super::access_keys::{owner, owner_name};
+use super::shapes::Page;
+use super::{OpContext, OpResult};
 use crate::auth::Caller;
+use crate::authz::Target;
+use crate::credentials::random_bytes;
 use crate::query::ApiError;
+
+/// The issuer an authenticator app shows beside the code.
+const ISSUER: &str = "iamd";
+/// How far (in 30-second steps) a device's clock may have drifted for
+/// `ResyncMFADevice`: ten minutes either way.
+const RESYNC_WINDOW: u64 = 20;
+
+pub async fn create_virtual(
+    ctx: &OpContext<'_>,
+    input: iam::CreateVirtualMFADeviceRequest,
+) -> OpResult<iam::CreateVirtualMFADeviceResponse> {
+    let name = MfaDeviceName::parse(&input.virtual_mfa_device_name)?;
+    let path = input.path.as_deref().map(IamPath::parse).transpose()?;
+    let account = ctx
+        .state()
+        .account_id()
+        .cloned()
+        .ok_or_else(ApiError::internal)?;
+    let serial_number = Arn::mfa(&account, &path.clone().unwrap_or_default(), &name);
+    ctx.authorize(&Target::arn(serial_number.to_string()))?;
+    if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(ApiError::new(
+            400,
+            "InvalidInput",
+            "iamd does not keep tags on MFA devices yet.",
+        ));
+    }
+    let seed = iam_mfa::Seed::generate().map_err(|e| {
+        tracing::error!(error = %e, "no randomness for an MFA seed");
+        ApiError::internal()
+    })?;
+    let base32 = seed.to_base32();
+    let sealed = iam_domain::secrets::seal(
+        &ctx.state.master_key,
+        random_bytes(),
+        serial_number.to_string().as_bytes(),
+        base32.as_bytes(),
+    );
+    let uri = iam_mfa::otpauth_uri(ISSUER, &format!("{name}@{}", ctx.account()), &seed);
+    let png = iam_mfa::qr_png(&uri).map_err(|e| {
+        tracing::error!(error = %e, "cannot draw an MFA QR code");
+        ApiError::internal()
+    })?;
+    ctx.execute(Command::CreateVirtualMfaDevice {
+        device_name: name,
+        path,
+        seed: sealed,
+        now: ctx.now,
+    })
+    .await?;
+    Ok(iam::CreateVirtualMFADeviceResponse {
+        virtual_mfa_device: iam::VirtualMFADevice {
+            serial_number: serial_number.to_string(),
+            base32_string_seed: Some(base32.into_bytes()),
+            qr_code_png: Some(png),
+            user: None,
+            enable_date: None,
+            tags: None,
+        },
+    })
+}
+
+/// Enables a device for a user with two consecutive codes from it (which
+/// are spent by it).
+pub async fn enable(ctx: &OpContext<'_>, input: iam::EnableMFADeviceRequest) -> OpResult<()> {
+    let user_name = UserName::parse(&input.user_name)?;
+    ctx.authorize(&ctx.user_target(&user_name))?;
+    let (device, serial_number) = device(ctx.state(), &input.serial_number)?;
+    if device.assignment.is_some() {
+        return Err(ApiError::new(
+            409,
+            "EntityAlreadyExists",
+            "MFA device is already in use.",
+        ));
+    }
+    let counter = consecutive(
+        ctx,
+        device,
+        &serial_number,
+        (&input.authentication_code1, &input.authentication_code2),
+        CODE_WINDOW,
+    )?;
+    ctx.execute(Command::EnableMfaDevice {
+        owner: CredentialOwner::User { user_name },
+        serial_number,
+        now: ctx.now,
+        counter: Some(counter),
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn resync(ctx: &OpContext<'_>, input: iam::ResyncMFADeviceRequest) -> OpResult<()> {
+    let user_name = UserName::parse(&input.user_name)?;
+    ctx.authorize(&ctx.user_target(&user_name))?;
+    let (device, serial_number) = device(ctx.state(), &input.serial_number)?;
+    let counter = consecutive(
+        ctx,
+        device,
+        &serial_number,
+        (&input.authentication_code1, &input.authentication_code2),
+        RESYNC_WINDOW,
+    )?;
+    ctx.execute(Command::ResyncMfaDevice {
+        owner: CredentialOwner::User { user_name },
+        serial_number,
+        counter,
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn deactivate(
+    ctx: &OpContext<'_>,
+    input: iam::DeactivateMFADeviceRequest,
+) -> OpResult<()> {
+    let (owner, target) = owner(ctx, input.user_name.as_deref())?;
+    ctx.authorize(&target)?;
+    let serial_number = Arn::parse(&input.serial_number)?;
+    ctx.execute(Command::DeactivateMfaDevice {
+        owner,
+        serial_number,
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_virtual(
+    ctx: &OpContext<'_>,
+    input: iam::DeleteVirtualMFADeviceRequest,
+) -> OpResult<()> {
+    let serial_number = Arn::parse(&input.serial_number)?;
+    ctx.authorize(&Target::arn(serial_number.to_string()))?;
+    ctx.execute(Command::DeleteVirtualMfaDevice { serial_number })
+        .await?;
+    Ok(())
+}
+
+pub async fn get(
+    ctx: &OpContext<'_>,
+    input: iam::GetMFADeviceRequest,
+) -> OpResult<iam::GetMFADeviceResponse> {
+    let (owner, target) = owner(ctx, input.user_name.as_deref())?;
+    ctx.authorize(&target)?;
+    let state = ctx.state();
+    let (device, serial_number) = device(state, &input.serial_number)?;
+    let enabled = device
+        .assignment
+        .as_ref()
+        .filter(|a| owner_eq(&a.owner, &owner))
+        .ok_or_else(|| no_device(&input.serial_number))?;
+    Ok(iam::GetMFADeviceResponse {
+        user_name: owner_name(&enabled.owner),
+        serial_number: serial_number.to_string(),
+        enable_date: Some(enabled.enabled_at),
+        certifications: None,
+    })
+}
+
+pub async fn list(
+    ctx: &OpContext<'_>,
+    input: iam::ListMFADevicesRequest,
+) -> OpResult<iam::ListMFADevicesResponse> {
+    let (owner, target) = owner(ctx, input.user_name.as_deref())?;
+    ctx.authorize(&target)?;
+    let state = ctx.state();
+    if let CredentialOwner::User { user_name } = &owner {
+        if !state.users.contains_key(&user_name.key()) {
+            return Err(super::entity::no_such("user", user_name.as_str()));
+        }
+    }
+    let devices: Vec<(String, iam::MFADevice)> = state
+        .mfa_devices
+        .values()
+        .filter_map(|d| {
+            let a = d
+                .assignment
+                .as_ref()
+                .filter(|a| owner_eq(&a.owner, &owner))?;
+            let serial = state.mfa_arn(d)?.to_string();
+            Some((
+                serial.clone(),
+                iam::MFADevice {
+                    user_name: owner_name(&a.owner).unwrap_or_else(|| ctx.account().to_owned()),
+                    serial_number: serial,
+                    enable_date: a.enabled_at,
+                },
+            ))
+        })
+        .collect();
+    let page = Page::of(
+        devices.iter().map(|(k, d)| (k.as_str(), d.clone())),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListMFADevicesResponse {
+        is_truncated: page.is_truncated(),
+        mfa_devices: page.items,
+        marker: page.next,
+    })
+}
+
+pub async fn list_virtual(
+    ctx: &OpContext<'_>,
+    input: iam::ListVirtualMFADevicesRequest,
+) -> OpResult<iam::ListVirtualMFADevicesResponse> {
+    ctx.authorize_arn(ctx.arn("mfa/*"))?;
+    let state = ctx.state();
+    let wanted = input
+        .assignment_status
+        .unwrap_or(iam::AssignmentStatusType::Any);
+    let devices: Vec<(String, iam::VirtualMFADevice)> = state
+        .mfa_devices
+        .values()
+        .filter(|d| match wanted {
+            iam::AssignmentStatusType::Assigned => d.assignment.is_some(),
+            iam::AssignmentStatusType::Unassigned => d.assignment.is_none(),
+            iam::AssignmentStatusType::Any => true,
+        })
+        .filter_map(|d| {
+            let serial = state.mfa_arn(d)?.to_string();
+            let user = d.assignment.as_ref().and_then(|a| match &a.owner {
+                CredentialOwner::User { user_name } => state
+                    .users
+                    .get(&user_name.key())
+                    .map(|u| super::shapes::user(state, u)),
+                CredentialOwner::Root => Some(iam::User {
+                    user_id: ctx.account().to_owned(),
+                    arn: ctx.arn("root"),
+                    create_date: state.account.as_ref().map_or(ctx.now, |a| a.created_at),
+                    ..Default::default()
+                }),
+            });
+            Some((
+                serial.clone(),
+                iam::VirtualMFADevice {
+                    serial_number: serial,
+                    base32_string_seed: None,
+                    qr_code_png: None,
+                    user,
+                    enable_date: d.assignment.as_ref().map(|a| a.enabled_at),
+                    tags: None,
+                },
+            ))
+        })
+        .collect();
+    let page = Page::of(
+        devices.iter().map(|(k, d)| (k.as_str(), d.clone())),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListVirtualMFADevicesResponse {
+        is_truncated: page.is_truncated(),
+        virtual_mfa_devices: page.items,
+        marker: page.next,
+    })
+}
+
+/// The device a serial number names, with its stored serial number.
+fn device<'a>(
+    state: &'a AccountState,
+    serial: &str,
+) -> Result<(&'a VirtualMfaDevice, Arn), ApiError> {
+    let arn = Arn::parse(serial).map_err(|_| no_device(serial))?;
+    let device = state.mfa_by_arn(&arn).ok_or_else(|| no_device(serial))?;
+    let stored = state.mfa_arn(device).ok_or_else(|| no_device(serial))?;
+    Ok((device, stored))
+}
+
+fn no_device(serial: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "NoSuchEntity",
+        format!("MFA device with serial number {serial} cannot be found."),
+    )
+}
+
+/// Two consecutive codes of the device within `window` steps of now,
+/// newer than any it accepted; the counter of the second.
+fn consecutive(
+    ctx: &OpContext<'_>,
+    device: &VirtualMfaDevice,
+    serial_number: &Arn,
+    (code1, code2): (&str, &str),
+    window: u64,
+) -> Result<u64, ApiError> {
+    let seed = open_seed(ctx, &device.seed, serial_number)?;
+    let invalid = || {
+        ApiError::new(
+            400,
+            "InvalidAuthenticationCode",
+            "Authentication code for device is not valid.",
+        )
+    };
+    let counter = iam_mfa::verify_consecutive(&seed, code1, code2, ctx.now.timestamp(), window)
+        .map_err(|_| invalid())?;
+    if device
+        .last_counter
+        .is_some_and(|last| counter.saturating_sub(1) <= last)
+    {
+        return Err(invalid());
+    }
+    Ok(counter)
+}
 
 /// How many 30-second steps either side of now a code may be from: one,
 /// as AWS accepts a code just before and just after its window.

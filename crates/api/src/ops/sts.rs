@@ -131,6 +131,7 @@ pub async fn assume_role(
     let extra = Extra {
         resource_policy: Some(trust.as_ref().unwrap_or(&EMPTY_TRUST)),
         context: keys,
+        granted: false,
     };
     ctx.authorize_extra(None, &target, &extra)?;
     if !request_tags.is_empty() || input.transitive_tag_keys.is_some() {

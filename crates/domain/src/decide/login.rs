@@ -34,6 +34,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             user_name,
             password_hash,
             password_reset_required,
+            now,
         } => {
             let u = user(state, user_name)?;
             let lp = u
@@ -49,6 +50,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 user_name: u.name.clone(),
                 password_hash: password_hash.clone(),
                 password_reset_required: reset,
+                changed_at: password_hash.as_ref().map(|_| *now),
             })
         }
         Command::DeleteLoginProfile { user_name } => {

@@ -44,6 +44,32 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             now,
             counter,
         } => enable(ctx, owner, serial_number, *now, *counter),
+        Command::ResyncMfaDevice {
+            owner,
+            serial_number,
+            counter,
+        } => {
+            let owner = resolve_owner(state, owner)?;
+            let (dev, stored) = device(state, serial_number)?;
+            if !dev
+                .assignment
+                .as_ref()
+                .is_some_and(|a| owner_eq(&a.owner, &owner))
+            {
+                return Err(DomainError::NoSuchEntity(format!(
+                    "MFA device {serial_number} is not enabled for this principal."
+                )));
+            }
+            if dev.last_counter.is_some_and(|last| *counter <= last) {
+                return Err(DomainError::InvalidAuthenticationCode(
+                    "Authentication code for device is not valid.".into(),
+                ));
+            }
+            ctx.one(EventData::MfaDeviceResynced {
+                serial_number: stored,
+                counter: *counter,
+            })
+        }
         Command::DeactivateMfaDevice {
             owner,
             serial_number,

@@ -141,7 +141,8 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         CreateVirtualMfaDevice { .. }
         | EnableMfaDevice { .. }
         | DeactivateMfaDevice { .. }
-        | DeleteVirtualMfaDevice { .. } => mfa::decide(&ctx, command),
+        | DeleteVirtualMfaDevice { .. }
+        | ResyncMfaDevice { .. } => mfa::decide(&ctx, command),
         RecordTemporaryCredentials(_) | RecordSignInFailure { .. } => {
             sessions::decide(&ctx, command)
         }

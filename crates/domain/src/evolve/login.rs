@@ -16,6 +16,8 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
                     password_hash: password_hash.clone(),
                     password_reset_required: *password_reset_required,
                     created_at: *created_at,
+                    password_changed_at: None,
+                    previous_hashes: Vec::new(),
                 });
             }
         }
@@ -23,6 +25,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             user_name,
             password_hash,
             password_reset_required,
+            changed_at,
         } => {
             if let Some(lp) = state
                 .users
@@ -30,7 +33,10 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
                 .and_then(|u| u.login_profile.as_mut())
             {
                 if let Some(h) = password_hash {
-                    lp.password_hash = h.clone();
+                    let old = std::mem::replace(&mut lp.password_hash, h.clone());
+                    lp.previous_hashes.insert(0, old);
+                    lp.previous_hashes.truncate(LoginProfile::REMEMBERED);
+                    lp.password_changed_at = *changed_at;
                 }
                 if let Some(r) = password_reset_required {
                     lp.password_reset_required = *r;

@@ -43,6 +43,10 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             enable(state, owner, serial_number, *enabled_at);
             spend(state, serial_number, *counter);
         }
+        EventData::MfaDeviceResynced {
+            serial_number,
+            counter,
+        } => spend(state, serial_number, Some(*counter)),
         EventData::TemporaryCredentialsIssued(issued) => {
             if let Some(used) = &issued.mfa {
                 spend(state, &used.serial_number, Some(used.counter));

@@ -84,7 +84,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         VirtualMfaDeviceCreated { .. }
         | MfaDeviceEnabled { .. }
         | MfaDeviceDeactivated { .. }
-        | VirtualMfaDeviceDeleted { .. } => mfa::evolve(state, data),
+        | VirtualMfaDeviceDeleted { .. }
+        | MfaDeviceResynced { .. } => mfa::evolve(state, data),
         PasswordPolicyUpdated { .. }
         | PasswordPolicyDeleted {}
         | CredentialReportGenerated { .. } => account::evolve(state, data),

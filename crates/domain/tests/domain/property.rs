@@ -295,6 +295,7 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
             user_name: user(),
             password_hash: None,
             password_reset_required: Some(flag),
+            now: t,
         },
         44 => Command::DeleteLoginProfile { user_name: user() },
         45 => Command::CreateVirtualMfaDevice {

@@ -889,12 +889,13 @@ fn login_profiles() {
                 Command::UpdateLoginProfile {
                     user_name: un("u"),
                     password_hash: Some(phc()),
-                    password_reset_required: Some(true)
+                    password_reset_required: Some(true),
+                    now: now()
                 },
                 ok["LoginProfileUpdated"]
             ),
-            case!("update no-op", [create_user("u"), login("u")], Command::UpdateLoginProfile { user_name: un("u"), password_hash: None, password_reset_required: Some(false) }, ok []),
-            case!("update missing", [create_user("u")], Command::UpdateLoginProfile { user_name: un("u"), password_hash: Some(phc()), password_reset_required: None }, err "NoSuchEntity"),
+            case!("update no-op", [create_user("u"), login("u")], Command::UpdateLoginProfile { user_name: un("u"), password_hash: None, password_reset_required: Some(false), now: now() }, ok []),
+            case!("update missing", [create_user("u")], Command::UpdateLoginProfile { user_name: un("u"), password_hash: Some(phc()), password_reset_required: None, now: now() }, err "NoSuchEntity"),
             case!(
                 "delete",
                 [create_user("u"), login("u")],
