@@ -21,6 +21,7 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
         past_views: Default::default(),
         metrics: Default::default(),
         clock: Default::default(),
+        sign_in_failures: Default::default(),
     }
 }
 
