@@ -29,6 +29,8 @@ mod managed_policies;
 mod nodes;
 #[path = "sdk/paging.rs"]
 mod paging;
+#[path = "sdk/passwords_mfa.rs"]
+mod passwords_mfa;
 #[path = "sdk/roles.rs"]
 mod roles;
 #[path = "sdk/sts.rs"]

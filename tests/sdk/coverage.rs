@@ -13,23 +13,27 @@ const SOURCES: &[&str] = &[
     include_str!("paging.rs"),
     include_str!("roles.rs"),
     include_str!("sts.rs"),
+    include_str!("passwords_mfa.rs"),
     include_str!("tags_and_boundaries.rs"),
     include_str!("user_policies.rs"),
     include_str!("users.rs"),
 ];
 
-/// `CreateUser` -> `create_user`, as the SDK names its fluent builders.
+/// `CreateUser` -> `create_user`, `GetMFADevice` -> `get_mfa_device`, as
+/// the SDK names its fluent builders (an acronym is one word).
 fn snake_case(operation: &str) -> String {
+    let chars: Vec<char> = operation.chars().collect();
     let mut out = String::new();
-    for (i, c) in operation.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let after_lower = chars[i - 1].is_ascii_lowercase();
+            let acronym_ends = chars[i - 1].is_ascii_uppercase()
+                && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if after_lower || acronym_ends {
                 out.push('_');
             }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
         }
+        out.push(c.to_ascii_lowercase());
     }
     out
 }
@@ -37,6 +41,11 @@ fn snake_case(operation: &str) -> String {
 #[test]
 fn every_registered_operation_is_driven_through_the_sdk() {
     assert_eq!(snake_case("GetCallerIdentity"), "get_caller_identity");
+    assert_eq!(
+        snake_case("CreateVirtualMFADevice"),
+        "create_virtual_mfa_device"
+    );
+    assert_eq!(snake_case("ListMFADevices"), "list_mfa_devices");
     // iamd's own `/v1` API has no AWS SDK; its operations are driven over
     // HTTP by `crates/api/tests/v1.rs`.
     let missing: Vec<&str> = iam_api::edge::registry::IMPLEMENTED

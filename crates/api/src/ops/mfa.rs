@@ -94,7 +94,8 @@ pub async fn enable(ctx: &OpContext<'_>, input: iam::EnableMFADeviceRequest) -> 
         device,
         &serial_number,
         (&input.authentication_code1, &input.authentication_code2),
-        CODE_WINDOW,
+        // The pair may end in the step just begun or just ended.
+        CODE_WINDOW + 1,
     )?;
     ctx.execute(Command::EnableMfaDevice {
         owner: CredentialOwner::User { user_name },
