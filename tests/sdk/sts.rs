@@ -76,14 +76,53 @@ async fn a_role_is_assumed_and_its_credentials_work_with_the_sdks() {
         .send()
         .await
         .must("ListUsers as the role");
-    let (code, status) = failure(
-        node.iam(&session)
-            .delete_user()
-            .user_name("alice")
-            .send()
-            .await,
+    let denied = node
+        .iam(&session)
+        .delete_user()
+        .user_name("alice")
+        .send()
+        .await
+        .expect_err("the role may not delete users");
+    let message = aws_sdk_iam::error::ProvideErrorMetadata::message(&denied)
+        .unwrap_or_default()
+        .to_owned();
+    let (_, encoded) = message
+        .split_once("Encoded authorization failure message: ")
+        .expect("an encoded authorization message");
+
+    // alice may decode messages and federate users.
+    iam.put_user_policy()
+        .user_name("alice")
+        .policy_name("broker")
+        .policy_document(policy(
+            r#"{"Effect":"Allow","Action":["sts:DecodeAuthorizationMessage","sts:GetFederationToken","iamd:GetView"],"Resource":"*"}"#,
+        ))
+        .send()
+        .await
+        .must("PutUserPolicy");
+    let decoded = sts
+        .decode_authorization_message()
+        .encoded_message(encoded)
+        .send()
+        .await
+        .must("DecodeAuthorizationMessage");
+    assert!(decoded
+        .decoded_message()
+        .unwrap_or_default()
+        .contains("iam:DeleteUser"));
+    let federated = sts
+        .get_federation_token()
+        .name("bob")
+        .policy(policy(
+            r#"{"Effect":"Allow","Action":"iamd:GetView","Resource":"*"}"#,
+        ))
+        .send()
+        .await
+        .must("GetFederationToken");
+    assert_eq!(
+        federated.federated_user().map(|u| u.arn()),
+        Some(format!("arn:aws:sts::{ACCOUNT}:federated-user/bob").as_str())
     );
-    assert_eq!((code.as_str(), status), ("AccessDenied", 403));
 
     // A session token of alice's own, and which account a key is of.
     let token = sts.get_session_token().send().await.must("GetSessionToken");

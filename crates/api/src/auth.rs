@@ -49,20 +49,36 @@ pub enum Caller {
         access_key_id: String,
         session: Arc<Session>,
     },
+    /// A federated user (`GetFederationToken`): the policies of the IAM
+    /// user who got the token, within its session policies.
+    FederatedUser {
+        /// The IAM user whose policies apply.
+        user_name: UserName,
+        /// `arn:aws:sts::ACCOUNT:federated-user/NAME`.
+        arn: String,
+        /// `ACCOUNT:NAME`, as `aws:userid` has it.
+        user_id: String,
+        access_key_id: String,
+        session: Arc<Session>,
+    },
 }
 
 impl Caller {
     pub fn arn(&self) -> String {
         match self {
             Caller::Root { account_id, .. } => format!("arn:aws:iam::{account_id}:root"),
-            Caller::User { arn, .. } | Caller::RoleSession { arn, .. } => arn.clone(),
+            Caller::User { arn, .. }
+            | Caller::RoleSession { arn, .. }
+            | Caller::FederatedUser { arn, .. } => arn.clone(),
         }
     }
 
     pub fn user_id(&self) -> String {
         match self {
             Caller::Root { account_id, .. } => account_id.clone(),
-            Caller::User { user_id, .. } | Caller::RoleSession { user_id, .. } => user_id.clone(),
+            Caller::User { user_id, .. }
+            | Caller::RoleSession { user_id, .. }
+            | Caller::FederatedUser { user_id, .. } => user_id.clone(),
         }
     }
 
@@ -70,7 +86,8 @@ impl Caller {
         match self {
             Caller::Root { access_key_id, .. }
             | Caller::User { access_key_id, .. }
-            | Caller::RoleSession { access_key_id, .. } => access_key_id,
+            | Caller::RoleSession { access_key_id, .. }
+            | Caller::FederatedUser { access_key_id, .. } => access_key_id,
         }
     }
 
@@ -78,7 +95,9 @@ impl Caller {
     pub fn session(&self) -> Option<&Session> {
         match self {
             Caller::Root { session, .. } | Caller::User { session, .. } => session.as_deref(),
-            Caller::RoleSession { session, .. } => Some(session),
+            Caller::RoleSession { session, .. } | Caller::FederatedUser { session, .. } => {
+                Some(session)
+            }
         }
     }
 
@@ -91,7 +110,9 @@ impl Caller {
             Caller::User { user_name, .. } => Ok(CredentialOwner::User {
                 user_name: user_name.clone(),
             }),
-            Caller::RoleSession { .. } => Err(Caller::needs_user_name()),
+            Caller::RoleSession { .. } | Caller::FederatedUser { .. } => {
+                Err(Caller::needs_user_name())
+            }
         }
     }
 
@@ -257,6 +278,24 @@ fn session_caller(session: Arc<Session>, keys: &Keys<'_>) -> Result<Caller, ApiE
             access_key_id,
             session: Some(session),
         },
+        SessionPrincipal::Federated {
+            name,
+            user_name,
+            user_id,
+        } => {
+            let user = UserName::parse(user_name)
+                .ok()
+                .and_then(|n| keys.view?.state.users.get(&n.key()))
+                .filter(|u| u.id.as_str() == user_id)
+                .ok_or_else(invalid_token)?;
+            Caller::FederatedUser {
+                user_name: user.name.clone(),
+                arn: format!("arn:aws:sts::{}:federated-user/{name}", keys.account_id),
+                user_id: format!("{}:{name}", keys.account_id),
+                access_key_id,
+                session,
+            }
+        }
         SessionPrincipal::User { user_name, user_id } => {
             let user = UserName::parse(user_name)
                 .ok()

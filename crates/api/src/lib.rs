@@ -16,6 +16,7 @@ pub mod integrity;
 pub mod metrics;
 pub mod ops;
 pub mod query;
+pub mod sealed;
 pub mod server;
 pub mod session;
 pub mod sigv4;

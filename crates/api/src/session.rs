@@ -3,30 +3,24 @@
 //!
 //! A token is self-contained: the claims (who the session acts as, when it
 //! was issued and expires, its MFA, session policies and tags, and its
-//! secret key) sealed with AES-256-GCM under a key derived from the master
-//! key, with the account id as associated data. Every node holds the master
-//! key, so a session issued on one node is accepted on every other without
-//! a lookup; nothing secret is stored. What must be live — the role still
+//! secret key) sealed ([`crate::sealed`]). Every node holds the master key,
+//! so a session issued on one node is accepted on every other without a
+//! lookup; nothing secret is stored. What must be live — the role still
 //! existing with the same id, its current policies, a revocation policy —
 //! is read from the view at each request, so a change takes effect for
 //! sessions already issued at once.
-//!
-//! Nonces are random (96 bits): AES-GCM stays safe for far more tokens than
-//! a master key will ever seal (NIST's bound is 2^32 messages per key).
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use iam_domain::secrets::{self, MasterKey, SealedSecret};
+use iam_domain::secrets::MasterKey;
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::{random_bytes, secret_access_key, unique_id};
+use crate::credentials::{secret_access_key, unique_id};
+use crate::sealed;
 
 /// The version prefix of every token this build seals.
 const TOKEN_PREFIX: &str = "IQoJaWFtZA";
-/// The label the token key is derived with from the master key.
-const KEY_LABEL: &[u8] = b"iamd/session-token/v1";
 
 /// Who a session acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +40,13 @@ pub enum SessionPrincipal {
         role_arn: String,
         session_name: String,
     },
+    /// A federated user (`GetFederationToken`) of the IAM user who asked:
+    /// that user's policies, within the session policies.
+    Federated {
+        name: String,
+        user_name: String,
+        user_id: String,
+    },
 }
 
 /// The STS operation (or sign-in) that issued a session: it decides what
@@ -54,6 +55,7 @@ pub enum SessionPrincipal {
 pub enum IssuedBy {
     AssumeRole,
     GetSessionToken,
+    GetFederationToken,
     SignIn,
 }
 
@@ -63,6 +65,7 @@ impl IssuedBy {
         match self {
             IssuedBy::AssumeRole => sts::AssumeRole::SPEC.name,
             IssuedBy::GetSessionToken => sts::GetSessionToken::SPEC.name,
+            IssuedBy::GetFederationToken => sts::GetFederationToken::SPEC.name,
             IssuedBy::SignIn => "SignIn",
         }
     }
@@ -171,46 +174,24 @@ impl Session {
     pub fn seal(&self, master: &MasterKey, account_id: &str) -> TemporaryCredentials {
         // INVARIANT: a struct of strings, dates and vectors always serializes.
         let claims = serde_json::to_vec(self).expect("session claims serialize");
-        let sealed = secrets::seal(
-            &token_key(master),
-            random_bytes(),
-            account_id.as_bytes(),
-            &claims,
-        );
-        let mut raw = Vec::with_capacity(12 + sealed.ciphertext.len());
-        raw.extend_from_slice(&sealed.nonce);
-        raw.extend_from_slice(&sealed.ciphertext);
-        let mut token = String::from(TOKEN_PREFIX);
-        base64::engine::general_purpose::STANDARD.encode_string(&raw, &mut token);
+        let body = sealed::seal(master, sealed::SESSION_TOKEN, account_id, &claims);
         TemporaryCredentials {
             access_key_id: self.access_key_id.clone(),
             secret_access_key: self.secret_access_key.clone(),
-            session_token: token,
+            session_token: format!("{TOKEN_PREFIX}{body}"),
             expiration: self.expires_at,
         }
     }
 
     /// Opens a token sealed for `account_id`; `None` for anything this
-    /// server did not seal for this account (forged, altered, truncated,
-    /// another account's, or another master key's).
+    /// server did not seal for this account.
     pub fn open(master: &MasterKey, account_id: &str, token: &str) -> Option<Arc<Session>> {
         // Real tokens are about a kilobyte; a bound keeps decoding cheap.
         if token.len() > MAX_TOKEN_LEN {
             return None;
         }
         let body = token.strip_prefix(TOKEN_PREFIX)?;
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(body)
-            .ok()?;
-        if raw.len() < 12 + 16 {
-            return None;
-        }
-        let (nonce, ciphertext) = raw.split_at(12);
-        let sealed = SealedSecret {
-            nonce: nonce.try_into().ok()?,
-            ciphertext: ciphertext.to_vec(),
-        };
-        let claims = secrets::open(&token_key(master), &sealed, account_id.as_bytes()).ok()?;
+        let claims = sealed::open(master, sealed::SESSION_TOKEN, account_id, body)?;
         serde_json::from_slice(&claims).ok().map(Arc::new)
     }
 
@@ -224,10 +205,6 @@ impl Session {
 /// policy (2,048 characters packed), ten policy ARNs and fifty tags fits
 /// with room to spare.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
-
-fn token_key(master: &MasterKey) -> MasterKey {
-    MasterKey::from_bytes(master.derive(KEY_LABEL))
-}
 
 #[cfg(test)]
 mod tests {

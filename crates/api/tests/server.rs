@@ -208,7 +208,7 @@ async fn a_user_manages_only_their_own_keys_and_a_deactivated_key_stops_working(
         (403, Some("AccessDenied"))
     );
     assert_eq!(
-        denied.tag("Message").unwrap(),
+        denied.plain_message().unwrap(),
         format!(
             "User: arn:aws:iam::{ACCOUNT}:user/bob is not authorized to perform: iam:CreateUser on resource: \
              arn:aws:iam::{ACCOUNT}:user/mallory because no identity-based policy allows the iam:CreateUser action"

@@ -21,8 +21,10 @@ fn denied(reply: &Reply) {
     );
 }
 
+/// The refusal's words, less the sealed authorization failure message
+/// (opaque to the caller, and different every time).
 fn message(reply: &Reply) -> String {
-    reply.tag("Message").unwrap_or_default()
+    reply.plain_message().unwrap_or_default()
 }
 
 /// AWS's documented delegation example (access_policies_boundaries.md):

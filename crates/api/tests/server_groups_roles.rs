@@ -1301,7 +1301,7 @@ async fn a_user_is_allowed_and_denied_group_and_role_actions_by_policy() {
     let denied = bob.call("GetGroup", &[("GroupName", "finance")]).await;
     assert_error(&denied, 403, "AccessDenied");
     assert_eq!(
-        denied.tag("Message").unwrap(),
+        denied.plain_message().unwrap(),
         format!(
             "User: arn:aws:iam::{ACCOUNT}:user/bob is not authorized to perform: iam:GetGroup on resource: \
              arn:aws:iam::{ACCOUNT}:group/finance because no identity-based policy allows the iam:GetGroup action"

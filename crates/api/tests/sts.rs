@@ -145,8 +145,22 @@ async fn a_trust_policy_naming_the_account_delegates_to_the_callers_own_policies
     )
     .await;
 
+    // A trust policy may not name a user that does not exist.
+    refused(
+        &root
+            .call(
+                "CreateRole",
+                &[
+                    ("RoleName", "dangling"),
+                    ("AssumeRolePolicyDocument", &trust_user("nobody", &[], "")),
+                ],
+            )
+            .await,
+        400,
+        "MalformedPolicyDocument",
+    );
     // An identity policy alone never suffices: the trust policy must allow.
-    let other = role(&root, "closed", &trust_user("nobody", &[], ""), READ_USERS).await;
+    let other = role(&root, "closed", &trust_user("without", &[], ""), READ_USERS).await;
     refused(
         &with
             .call(
@@ -745,4 +759,123 @@ async fn a_session_issued_on_one_node_works_on_another_and_a_revocation_on_one_h
     assert!(refused_there, "the revocation holds on the second node");
     one.stop().await;
     two.stop().await;
+}
+
+#[tokio::test]
+async fn a_federated_user_gets_the_intersection_of_its_users_and_its_session_policies() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let broker = user_with_policy(
+        &root,
+        "broker",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetFederationToken","iam:GetUser","iam:ListUsers","iamd:GetView"],"Resource":"*"}]}"#,
+    )
+    .await;
+    let only_view = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iamd:GetView","iam:DeleteUser"],"Resource":"*"}]}"#;
+    let token = broker
+        .ok(
+            "GetFederationToken",
+            &[("Name", "bob"), ("Policy", only_view)],
+        )
+        .await;
+    assert_eq!(
+        token.tag("Arn").as_deref(),
+        Some(format!("arn:aws:sts::{ACCOUNT}:federated-user/bob").as_str())
+    );
+    assert_eq!(token.tag("FederatedUserId"), Some(format!("{ACCOUNT}:bob")));
+    let bob = broker.with_credentials_of(&token);
+    let me = bob.ok("GetCallerIdentity", &[]).await;
+    assert_eq!(
+        me.tag("Arn").as_deref(),
+        Some(format!("arn:aws:sts::{ACCOUNT}:federated-user/bob").as_str())
+    );
+    // Allowed by both: iamd's view. IAM is closed to federated users.
+    let view = bob.v1("GET", "/v1/view", "", None).await;
+    assert_eq!(view.status, 200, "{}", view.body);
+    refused(&bob.call("ListUsers", &[]).await, 403, "AccessDenied");
+    refused(&bob.call("GetSessionToken", &[]).await, 403, "AccessDenied");
+    // Without a session policy a federated user may do nothing.
+    let bare = broker.ok("GetFederationToken", &[("Name", "bare")]).await;
+    let bare = broker.with_credentials_of(&bare);
+    let view = bare.v1("GET", "/v1/view", "", None).await;
+    assert_eq!(view.status, 403, "{}", view.body);
+    // The broker needs sts:GetFederationToken; a role session cannot.
+    let other = user_with_policy(&root, "other", NOTHING).await;
+    refused(
+        &other.call("GetFederationToken", &[("Name", "eve")]).await,
+        403,
+        "AccessDenied",
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_access_denied_carries_a_message_only_a_permitted_caller_decodes() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let alice = user_with_policy(
+        &root,
+        "alice",
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDeleting","Effect":"Deny","Action":"iam:DeleteUser","Resource":"*"}]}"#,
+    )
+    .await;
+    let auditor = user_with_policy(
+        &root,
+        "auditor",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:DecodeAuthorizationMessage","Resource":"*"}]}"#,
+    )
+    .await;
+    let denied = alice.call("DeleteUser", &[("UserName", "auditor")]).await;
+    refused(&denied, 403, "AccessDenied");
+    let text = denied.tag("Message").unwrap();
+    let (_, encoded) = text
+        .split_once("Encoded authorization failure message: ")
+        .expect("an encoded message");
+    // alice may not decode it; the auditor may.
+    refused(
+        &alice
+            .call("DecodeAuthorizationMessage", &[("EncodedMessage", encoded)])
+            .await,
+        403,
+        "AccessDenied",
+    );
+    let decoded = auditor
+        .ok("DecodeAuthorizationMessage", &[("EncodedMessage", encoded)])
+        .await;
+    let message: serde_json::Value = serde_json::from_str(
+        &decoded
+            .tag("DecodedMessage")
+            .unwrap()
+            .replace("&quot;", "\""),
+    )
+    .unwrap();
+    assert_eq!(message["allowed"], false);
+    assert_eq!(message["explicitDeny"], true);
+    assert_eq!(
+        message["matchedStatements"]["items"][0]["statementId"],
+        "NoDeleting"
+    );
+    assert_eq!(message["context"]["action"], "iam:DeleteUser");
+    assert_eq!(
+        message["context"]["principal"]["arn"],
+        format!("arn:aws:iam::{ACCOUNT}:user/alice")
+    );
+    // Anything else is not a message of this server.
+    let mut altered = encoded.to_owned().into_bytes();
+    altered[10] = if altered[10] == b'A' { b'B' } else { b'A' };
+    for bad in [
+        String::from_utf8(altered).unwrap(),
+        "bm90IGEgbWVzc2FnZQ==".into(),
+    ] {
+        refused(
+            &auditor
+                .call("DecodeAuthorizationMessage", &[("EncodedMessage", &bad)])
+                .await,
+            400,
+            "InvalidAuthorizationMessageException",
+        );
+    }
+    app.stop().await;
 }

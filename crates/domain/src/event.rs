@@ -11,6 +11,8 @@
 //! Nothing secret appears here: access-key secrets and MFA seeds only as
 //! [`SealedSecret`], passwords only as argon2id [`PasswordHash`].
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -102,6 +104,11 @@ pub enum EventData {
         permissions_boundary: Option<Arn>,
         tags: Vec<Tag>,
         created_at: DateTime<Utc>,
+        /// The unique id of each user and role of the account the trust
+        /// policy names, by the ARN it names it with, as they were when it
+        /// was saved (`crate::state::Role::trusted_ids`).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        trusted_ids: BTreeMap<String, String>,
     },
     RoleUpdated {
         role_name: RoleName,
@@ -111,6 +118,8 @@ pub enum EventData {
     RoleTrustPolicyUpdated {
         role_name: RoleName,
         policy_document: String,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        trusted_ids: BTreeMap<String, String>,
     },
     RoleDescriptionUpdated {
         role_name: RoleName,

@@ -315,6 +315,13 @@ pub struct Role {
     pub permissions_boundary: Option<Arn>,
     /// Tags by folded key.
     pub tags: BTreeMap<NameKey, Tag>,
+    /// The users and roles of the account its trust policy names, by the
+    /// ARN it names them with, and the unique id each had when the policy
+    /// was saved. AWS trusts the entity, not the name: one deleted and
+    /// created again under the same name is not trusted (User Guide,
+    /// "AWS JSON policy elements: Principal").
+    #[serde(default)]
+    pub trusted_ids: BTreeMap<String, String>,
 }
 
 /// A customer managed policy.
@@ -466,6 +473,66 @@ impl AccountState {
     pub fn role_arn(&self, role: &Role) -> Option<Arn> {
         Some(Arn::role(self.account_id()?, &role.path, &role.name))
     }
+    /// A role's trust policy as it applies now: each user or role it named
+    /// that is no longer the entity it named when saved (deleted, or
+    /// deleted and created again under the name) is replaced by the unique
+    /// id it trusted, which no caller's ARN matches — as AWS shows such a
+    /// principal.
+    pub fn trust_policy_now<'a>(&self, role: &'a Role) -> std::borrow::Cow<'a, str> {
+        use std::borrow::Cow;
+        let document = role.assume_role_policy_document.as_str();
+        let stale: BTreeMap<&str, &str> = role
+            .trusted_ids
+            .iter()
+            .filter(|(arn, id)| self.principal_id(arn) != Some(id.as_str()))
+            .map(|(arn, id)| (arn.as_str(), id.as_str()))
+            .collect();
+        if stale.is_empty() {
+            return Cow::Borrowed(document);
+        }
+        let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(document) else {
+            return Cow::Borrowed(document);
+        };
+        let replace = |v: &mut serde_json::Value| {
+            if let Some(id) = v.as_str().and_then(|s| stale.get(s)) {
+                *v = serde_json::Value::String((*id).to_owned());
+            }
+        };
+        let statements = match doc.get_mut("Statement") {
+            Some(serde_json::Value::Array(list)) => list.iter_mut().collect::<Vec<_>>(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        for statement in statements {
+            match statement
+                .get_mut("Principal")
+                .and_then(|p| p.get_mut("AWS"))
+            {
+                Some(serde_json::Value::Array(list)) => list.iter_mut().for_each(replace),
+                Some(one) => replace(one),
+                None => {}
+            }
+        }
+        Cow::Owned(doc.to_string())
+    }
+
+    /// The unique id of the user or role of this account `arn` names now.
+    fn principal_id(&self, arn: &str) -> Option<&str> {
+        match Arn::parse(arn).ok()? {
+            Arn::User { path, name, .. } => self
+                .users
+                .get(&name.key())
+                .filter(|u| u.path == path)
+                .map(|u| u.id.as_str()),
+            Arn::Role { path, name, .. } => self
+                .roles
+                .get(&name.key())
+                .filter(|r| r.path == path)
+                .map(|r| r.id.as_str()),
+            _ => None,
+        }
+    }
+
     /// A managed policy's ARN.
     pub fn policy_arn(&self, policy: &ManagedPolicy) -> Option<Arn> {
         Some(Arn::policy(self.account_id()?, &policy.path, &policy.name))

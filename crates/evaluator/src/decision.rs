@@ -28,15 +28,20 @@ use crate::request::{PrincipalKind, Request};
 /// principals" even within the account (evaluation-logic page): for
 /// `sts:AssumeRole*` and `kms:` actions the resource side is required as for a
 /// cross-account request, so an identity policy alone never suffices and an
-/// account-root grant delegates to identity policies.
+/// account-root grant delegates to identity policies. What comes with
+/// assuming a role — session tags (`sts:TagSession`), a source identity
+/// (`sts:SetSourceIdentity`), context (`sts:SetContext`) — is the trust
+/// policy's to allow too (User Guide, "Passing session tags in AWS STS").
 fn needs_resource_grant(req: &Request) -> bool {
     let Some((service, name)) = req.action().split_once(':') else {
         return false;
     };
     service.eq_ignore_ascii_case("kms")
         || service.eq_ignore_ascii_case("sts")
-            && name.len() >= 10
-            && name.as_bytes()[..10].eq_ignore_ascii_case(b"assumerole")
+            && (name.len() >= 10 && name.as_bytes()[..10].eq_ignore_ascii_case(b"assumerole")
+                || ["TagSession", "SetSourceIdentity", "SetContext"]
+                    .iter()
+                    .any(|a| name.eq_ignore_ascii_case(a)))
 }
 
 /// Why a request was decided without weighing any policy.

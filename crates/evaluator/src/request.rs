@@ -233,6 +233,21 @@ fn lower(key: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl Context {
+    /// Every key (in lower case, as keys compare) with its values, the
+    /// request's own over its base's, sorted by key: for showing a
+    /// decision's context (an authorization failure message).
+    pub fn entries(&self) -> Vec<(String, Vec<String>)> {
+        let mut keys: Vec<&str> = self
+            .layers()
+            .flat_map(|l| l.map.keys().map(|k| &**k))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.into_iter()
+            .filter_map(|k| Some((k.to_owned(), self.values_lower(k)?.to_vec())))
+            .collect()
+    }
+
     pub fn new() -> Context {
         Context {
             // The keys every request gets (principal, time) and a few more.

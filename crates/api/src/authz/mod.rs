@@ -489,7 +489,11 @@ pub fn authorize_with(
         .key
         .as_ref()
         .and_then(|key| view.and_then(|v| v.effective_policies(key)));
-    let evaluate = |action: &str, context: Context| {
+    let overlay = Overlay {
+        resource: extra.resource_policy,
+        session: session_policies.as_ref(),
+    };
+    let decide = |action: &str, context: Context| {
         let request = Request::new(
             subject.principal.clone(),
             &format!("{service}:{action}"),
@@ -498,16 +502,20 @@ pub fn authorize_with(
             context,
             facts.now,
         );
-        let overlay = Overlay {
-            resource: extra.resource_policy,
-            session: session_policies.as_ref(),
-        };
-        effective
+        let decision = effective
             .as_ref()
-            .map(|e| e.authorizer.evaluate_with(&request, overlay).outcome)
-            .unwrap_or(Outcome::ImplicitDeny)
+            .map(|e| e.authorizer.evaluate_with(&request, overlay));
+        (request, decision)
     };
-    let outcome = evaluate(action, with_keys(action)?);
+    let evaluate = |action: &str, context: Context| {
+        decide(action, context)
+            .1
+            .map_or(Outcome::ImplicitDeny, |d| d.outcome)
+    };
+    let (request, decision) = decide(action, with_keys(action)?);
+    let outcome = decision
+        .as_ref()
+        .map_or(Outcome::ImplicitDeny, |d| d.outcome);
     if outcome == Outcome::Allow || outcome == Outcome::ImplicitDeny && extra.granted {
         return Ok(());
     }
@@ -526,13 +534,87 @@ pub fn authorize_with(
         format!("because no identity-based policy allows the {service}:{action} action")
     };
     let arn = caller.arn();
-    Err(ApiError::new(
+    let mut denied = ApiError::new(
         403,
         "AccessDenied",
         format!(
             "User: {arn} is not authorized to perform: {service}:{action} on resource: {shown} {why}"
         ),
-    ))
+    );
+    denied.authorization = Some(Box::new(authorization_message(
+        &request,
+        decision.as_ref(),
+        effective.as_deref(),
+        (&arn, &subject.user_id),
+        (shown, shown == &target.arn),
+    )));
+    Err(denied)
+}
+
+/// What an authorization failure message says (the shape AWS's decoded
+/// messages have): the decision, the statements that decided it, and the
+/// request's context. The edge seals it; only a caller allowed
+/// `sts:DecodeAuthorizationMessage` reads it.
+fn authorization_message(
+    request: &Request,
+    decision: Option<&iam_evaluator::Decision>,
+    effective: Option<&iam_projection::EffectivePolicies>,
+    (arn, user_id): (&str, &str),
+    (resource, readable): (&str, bool),
+) -> serde_json::Value {
+    let explicit = decision.is_some_and(|d| d.outcome == Outcome::ExplicitDeny);
+    let statements: Vec<serde_json::Value> = decision
+        .map(|d| d.matched.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|m| {
+            let source = match (m.layer, effective) {
+                (iam_evaluator::Layer::Identity, Some(e)) => {
+                    e.sources.get(m.policy).cloned().unwrap_or_default()
+                }
+                (layer, _) => format!("{layer:?}"),
+            };
+            serde_json::json!({
+                "statementId": effective
+                    .and_then(|e| e.authorizer.sid(m))
+                    .unwrap_or_default(),
+                "effect": m.effect.as_str(),
+                "source": source,
+                "statementIndex": m.statement,
+            })
+        })
+        .collect();
+    // What the caller may not read of the stored entity (its tags and
+    // boundary) stays out, as the plain message names it only as asked.
+    let stored = |key: &str| {
+        key.starts_with("aws:resourcetag/")
+            || key.starts_with("iam:resourcetag/")
+            || key == "iam:permissionsboundary"
+    };
+    let conditions: Vec<serde_json::Value> = request
+        .context()
+        .entries()
+        .into_iter()
+        .filter(|(key, _)| readable || !stored(key))
+        .map(|(key, values)| {
+            serde_json::json!({
+                "key": key,
+                "values": {"items": values.into_iter().map(|v| serde_json::json!({"value": v})).collect::<Vec<_>>()},
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "allowed": false,
+        "explicitDeny": explicit,
+        "matchedStatements": {"items": statements},
+        "failures": {"items": []},
+        "context": {
+            "principal": {"id": user_id, "arn": arn},
+            "action": request.action(),
+            "resource": resource,
+            "conditions": {"items": conditions},
+        },
+    })
 }
 
 /// Who a caller other than root is evaluated as.
@@ -590,15 +672,30 @@ impl Subject {
                         )
                     });
                 let mut tags = role.map(|r| tag_pairs(r.tags.values())).unwrap_or_default();
-                // Session tags override the role's tags of the same key
-                // (User Guide, "Passing session tags in AWS STS").
-                for (key, value) in &session.tags {
-                    tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
-                    tags.push((key.clone(), value.clone()));
-                }
+                overlay_session_tags(&mut tags, &session.tags);
                 Subject {
                     principal: Principal::role_session(arn, &role_arn),
                     key: role.map(|_| PrincipalKey::Role(role_name.key())),
+                    user_id: user_id.clone(),
+                    tags,
+                }
+            }
+            Caller::FederatedUser {
+                user_name,
+                arn,
+                user_id,
+                session,
+                ..
+            } => {
+                let mut tags = state
+                    .users
+                    .get(&user_name.key())
+                    .map(|u| tag_pairs(u.tags.values()))
+                    .unwrap_or_default();
+                overlay_session_tags(&mut tags, &session.tags);
+                Subject {
+                    principal: Principal::parse(arn),
+                    key: Some(PrincipalKey::User(user_name.key())),
                     user_id: user_id.clone(),
                     tags,
                 }
@@ -607,11 +704,27 @@ impl Subject {
     }
 }
 
+/// Session tags override the principal's own tags of the same key, as tag
+/// keys compare: regardless of case (User Guide, "Passing session tags in
+/// AWS STS").
+fn overlay_session_tags(tags: &mut Vec<(String, String)>, session: &[(String, String)]) {
+    for (key, value) in session {
+        tags.retain(|(k, _)| !same_tag_key(k, key));
+        tags.push((key.clone(), value.clone()));
+    }
+}
+
+/// Whether two tag keys are the same key (folded as IAM folds names).
+pub fn same_tag_key(a: &str, b: &str) -> bool {
+    iam_domain::names::NameKey::of(a) == iam_domain::names::NameKey::of(b)
+}
+
 /// What AWS lets temporary credentials call, by the operation that issued
 /// them (User Guide, "Comparing the AWS STS API operations"):
 /// `GetSessionToken` credentials call IAM only with MFA, and STS only for
-/// `AssumeRole` and `GetCallerIdentity`; a sign-in's credentials (the
-/// console's) call IAM, and STS as `GetSessionToken`'s do.
+/// `AssumeRole` and `GetCallerIdentity`; `GetFederationToken` credentials
+/// do not call IAM, and STS only for `GetCallerIdentity`; a sign-in's
+/// credentials (the console's) call IAM, and STS as `GetSessionToken`'s do.
 fn session_may_call(
     session: &Session,
     caller: &Caller,
@@ -646,11 +759,18 @@ fn session_may_call(
     .contains(&action);
     match session.issued_by {
         IssuedBy::AssumeRole => Ok(()),
+        IssuedBy::GetFederationToken if service == "iam" => refused(
+            "with temporary credentials from GetFederationToken: they do not call IAM",
+        ),
+        IssuedBy::GetFederationToken if service == "sts" && action != sts::GetCallerIdentity::SPEC.name => {
+            refused("with temporary credentials from GetFederationToken: they call STS only for GetCallerIdentity")
+        }
+        IssuedBy::GetFederationToken => Ok(()),
         IssuedBy::GetSessionToken | IssuedBy::SignIn if service == "sts" && !sts_allowed => refused(
             "with temporary credentials from GetSessionToken or a sign-in: they call STS only for AssumeRole and GetCallerIdentity",
         ),
-        IssuedBy::GetSessionToken if service == "iam" && !session.mfa() => refused(
-            "with temporary credentials from GetSessionToken obtained without MFA: they call IAM only when MFA authenticated them",
+        IssuedBy::GetSessionToken if service != "sts" && !session.mfa() => refused(
+            "with temporary credentials from GetSessionToken obtained without MFA: they call IAM (and iamd) only when MFA authenticated them",
         ),
         IssuedBy::GetSessionToken | IssuedBy::SignIn => Ok(()),
     }

@@ -83,7 +83,9 @@ registry! {
     sts::GetCallerIdentity => ops::caller::get_caller_identity, Public;
     sts::AssumeRole => ops::sts::assume_role;
     sts::GetSessionToken => ops::sts::get_session_token, Public;
+    sts::GetFederationToken => ops::sts::get_federation_token;
     sts::GetAccessKeyInfo => ops::sts::get_access_key_info;
+    sts::DecodeAuthorizationMessage => ops::sts::decode_authorization_message;
     // Users
     iam::CreateUser [RequestedBoundary, RequestTags] => ops::users::create;
     iam::GetUser => ops::users::get;

@@ -269,7 +269,7 @@ fn role_detail(state: &AccountState, r: &Role) -> iam::RoleDetail {
         role_id: Some(r.id.as_str().to_owned()),
         arn: Some(shapes::role_arn(state, r)),
         create_date: Some(r.created_at),
-        assume_role_policy_document: Some(encode_document(&r.assume_role_policy_document)),
+        assume_role_policy_document: Some(encode_document(&state.trust_policy_now(r))),
         instance_profile_list: Some(Vec::new()),
         role_policy_list: inline_list(&r.inline_policies),
         attached_managed_policies: attached_list(state, &r.attached_policies),

@@ -334,7 +334,7 @@ pub fn verify_code(ctx: &OpContext<'_>, serial: &str, code: &str) -> Result<MfaC
         Caller::User { user_name, .. } => CredentialOwner::User {
             user_name: user_name.clone(),
         },
-        Caller::RoleSession { .. } => return Err(mfa_failed()),
+        Caller::RoleSession { .. } | Caller::FederatedUser { .. } => return Err(mfa_failed()),
     };
     verify_for(ctx, &owner, serial, code)
 }
@@ -357,12 +357,25 @@ pub fn verify_for(
         })
         .ok_or_else(mfa_failed)?;
     let stored = state.mfa_arn(device).ok_or_else(mfa_failed)?;
-    let seed = open_seed(ctx, &device.seed, &stored)?;
-    let counter =
-        iam_mfa::verify(&seed, code, ctx.now.timestamp(), CODE_WINDOW).map_err(|_| mfa_failed())?;
-    if device.last_counter.is_some_and(|last| counter <= last) {
+    // Six digits fall to guessing without a limit: wrong codes for a
+    // device back off as failed sign-ins do (`ops::sign_in`), on each node.
+    let failures = &ctx.state.sign_in_failures;
+    let key = format!("mfa:{}", stored.to_string().to_lowercase());
+    if failures
+        .wait_until(&key, super::sign_in::FREE_FAILURES, ctx.now)
+        .is_some()
+    {
         return Err(mfa_failed());
     }
+    let seed = open_seed(ctx, &device.seed, &stored)?;
+    let verified = iam_mfa::verify(&seed, code, ctx.now.timestamp(), CODE_WINDOW)
+        .ok()
+        .filter(|counter| device.last_counter.is_none_or(|last| *counter > last));
+    let Some(counter) = verified else {
+        failures.fail(&key, ctx.now);
+        return Err(mfa_failed());
+    };
+    failures.clear(&key);
     Ok(MfaCodeUse {
         serial_number: stored,
         counter,

@@ -160,9 +160,27 @@ impl OpContext<'_> {
             &self.facts,
             extra,
         ) {
+            let mut e = e;
             if e.code == "AccessDenied" {
                 *self.denied.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some((format!("{service}:{action}"), target.resource().to_owned()));
+                if let Some(message) = e.authorization.take() {
+                    // Padded to a multiple of 512 bytes: its length says
+                    // little of what it holds.
+                    let mut text = message.to_string();
+                    let padded = text.len().div_ceil(512) * 512;
+                    text.extend(std::iter::repeat_n(' ', padded - text.len()));
+                    let sealed = crate::sealed::seal(
+                        &self.state.master_key,
+                        crate::sealed::AUTHORIZATION_MESSAGE,
+                        self.account(),
+                        text.as_bytes(),
+                    );
+                    e.message = format!(
+                        "{} Encoded authorization failure message: {sealed}",
+                        e.message
+                    );
+                }
             }
             return Err(e);
         }

@@ -18,7 +18,7 @@ use crate::query::ApiError;
 fn listed_role(state: &AccountState, r: &Role) -> iam::Role {
     iam::Role {
         arn: shapes::role_arn(state, r),
-        assume_role_policy_document: Some(encode_document(&r.assume_role_policy_document)),
+        assume_role_policy_document: Some(encode_document(&state.trust_policy_now(r))),
         create_date: r.created_at,
         description: r.description.as_ref().map(|d| d.as_str().to_owned()),
         max_session_duration: Some(i32::try_from(r.max_session_duration).unwrap_or(i32::MAX)),

@@ -74,7 +74,12 @@ pub struct Failures(Mutex<HashMap<String, (u32, DateTime<Utc>)>>);
 
 impl Failures {
     /// When `key` may try again, if it must wait.
-    fn wait_until(&self, key: &str, free: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(crate) fn wait_until(
+        &self,
+        key: &str,
+        free: u32,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let (count, last) = *map.get(key)?;
         if now - last > FAILURE_MEMORY || count < free {
@@ -84,7 +89,7 @@ impl Failures {
         (now < last + wait).then_some(last + wait)
     }
 
-    fn fail(&self, key: &str, now: DateTime<Utc>) {
+    pub(crate) fn fail(&self, key: &str, now: DateTime<Utc>) {
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             map.retain(|_, (_, last)| now - *last <= FAILURE_MEMORY);
@@ -97,7 +102,7 @@ impl Failures {
         entry.1 = now;
     }
 
-    fn clear(&self, key: &str) {
+    pub(crate) fn clear(&self, key: &str) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
     }
 }

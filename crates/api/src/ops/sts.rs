@@ -63,6 +63,13 @@ pub async fn assume_role(
         _ => None,
     });
     let session_name = input.role_session_name.clone();
+    if let Caller::FederatedUser { .. } = ctx.caller {
+        return Err(ApiError::new(
+            403,
+            "AccessDenied",
+            "Cannot call AssumeRole with federated user credentials",
+        ));
+    }
     let chained = matches!(ctx.caller, Caller::RoleSession { .. });
     let caller_session = ctx.caller.session();
 
@@ -93,11 +100,16 @@ pub async fn assume_role(
 
     // The trust policy with the caller's own policies.
     let target = match &role {
-        Some(r) => ctx.role_target(&r.name),
+        // Named in a refusal as the request named it: whether a role
+        // exists, and its stored spelling, is not told to who may not
+        // assume it.
+        Some(r) => ctx
+            .role_target(&r.name)
+            .named_only_as(input.role_arn.clone()),
         None => Target::arn(input.role_arn.clone()),
     };
     let trust = role.as_ref().and_then(|r| {
-        PolicyDocument::parse(&r.assume_role_policy_document)
+        PolicyDocument::parse(&state.trust_policy_now(r))
             .ok()
             .map(|d| PolicySet::new(vec![CompiledPolicy::compile(&d)]))
     });
@@ -231,8 +243,8 @@ pub async fn get_session_token(
                 user_name: user_name.clone(),
             },
         ),
-        // Unreachable: a role session has a session.
-        Caller::RoleSession { .. } => {
+        // Unreachable: these have a session.
+        Caller::RoleSession { .. } | Caller::FederatedUser { .. } => {
             return Err(ApiError::new(
                 403,
                 "AccessDenied",
@@ -279,6 +291,88 @@ pub async fn get_session_token(
     })
 }
 
+/// A federated user's credentials: the calling IAM user's permissions,
+/// within the session policies given here (none given: no permissions, as
+/// in AWS).
+pub async fn get_federation_token(
+    ctx: &OpContext<'_>,
+    input: sts::GetFederationTokenRequest,
+) -> OpResult<sts::GetFederationTokenResponse> {
+    let Caller::User {
+        user_name,
+        user_id,
+        session: None,
+        ..
+    } = ctx.caller
+    else {
+        return Err(ApiError::new(
+            403,
+            "AccessDenied",
+            "GetFederationToken may be called only with the long-term access keys of an IAM user.",
+        ));
+    };
+    let name = input.name.clone();
+    let arn = format!("arn:aws:sts::{}:federated-user/{name}", ctx.account());
+    let policy = session_policy(input.policy.as_deref())?;
+    let policy_arns = policy_arns(input.policy_arns.as_deref().unwrap_or_default())?;
+    let (tags, _) = session_tags(input.tags.as_deref().unwrap_or_default(), &[], None)?;
+    let packed = packed_size(policy.as_deref(), &policy_arns, &tags)?;
+    let request_tags = input.tags.as_deref().unwrap_or_default();
+    let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+    for t in request_tags {
+        keys.push((format!("aws:RequestTag/{}", t.key), vec![t.value.clone()]));
+    }
+    if !request_tags.is_empty() {
+        keys.push((
+            "aws:TagKeys".into(),
+            request_tags.iter().map(|t| t.key.clone()).collect(),
+        ));
+    }
+    let extra = Extra {
+        context: keys,
+        ..Extra::default()
+    };
+    let target = Target::arn(arn.clone());
+    ctx.authorize_extra(None, &target, &extra)?;
+    if !request_tags.is_empty() {
+        ctx.authorize_extra(Some("TagSession"), &target, &extra)?;
+    }
+    let duration = i64::from(
+        input
+            .duration_seconds
+            .unwrap_or(USER_SESSION_DEFAULT as i32),
+    );
+    let now = ctx.now;
+    let session = Session::new(NewSession {
+        principal: SessionPrincipal::Federated {
+            name: name.clone(),
+            user_name: user_name.as_str().to_owned(),
+            user_id: user_id.clone(),
+        },
+        issued_by: IssuedBy::GetFederationToken,
+        issued_at: now,
+        expires_at: now + Duration::seconds(duration),
+        mfa_at: None,
+        policy,
+        policy_arns,
+        tags,
+        transitive_tag_keys: Vec::new(),
+        source_identity: None,
+        chained: false,
+    });
+    let credentials = issue(ctx, &session, &arn, None).await?;
+    Ok(sts::GetFederationTokenResponse {
+        credentials: Some(credentials),
+        federated_user: Some(sts::FederatedUser {
+            federated_user_id: format!("{}:{name}", ctx.account()),
+            arn,
+        }),
+        packed_policy_size: packed,
+        session_token_utilization: None,
+        session_token_size: None,
+    })
+}
+
 /// Which account an access key belongs to: this one, for a key it issued
 /// (an account key, the root key, or temporary credentials this server
 /// sealed); AWS answers without checking the caller's permissions beyond
@@ -303,6 +397,33 @@ pub async fn get_access_key_info(
     }
     Ok(sts::GetAccessKeyInfoResponse {
         account: Some(ctx.account().to_owned()),
+    })
+}
+
+/// Opens the authorization failure message an `AccessDenied` carried
+/// (`crate::sealed`), for a caller allowed `sts:DecodeAuthorizationMessage`.
+pub async fn decode_authorization_message(
+    ctx: &OpContext<'_>,
+    input: sts::DecodeAuthorizationMessageRequest,
+) -> OpResult<sts::DecodeAuthorizationMessageResponse> {
+    ctx.authorize_arn("*".into())?;
+    let opened = crate::sealed::open(
+        &ctx.state.master_key,
+        crate::sealed::AUTHORIZATION_MESSAGE,
+        ctx.account(),
+        input.encoded_message.trim(),
+    )
+    .and_then(|bytes| String::from_utf8(bytes).ok())
+    .map(|text| text.trim_end().to_owned())
+    .ok_or_else(|| {
+        ApiError::new(
+            400,
+            "InvalidAuthorizationMessageException",
+            "The message is not an authorization failure message this service encoded.",
+        )
+    })?;
+    Ok(sts::DecodeAuthorizationMessageResponse {
+        decoded_message: Some(opened),
     })
 }
 
@@ -392,7 +513,7 @@ fn session_tags(
         let tag = Tag::new(&t.key, &t.value)?;
         if tags
             .iter()
-            .any(|(k, _): &(String, String)| k.eq_ignore_ascii_case(tag.key.as_str()))
+            .any(|(k, _): &(String, String)| crate::authz::same_tag_key(k, tag.key.as_str()))
         {
             return Err(ApiError::validation(format!(
                 "Duplicate tag keys found: {}. Tag keys are case insensitive.",
@@ -402,7 +523,7 @@ fn session_tags(
         tags.push((tag.key.as_str().to_owned(), tag.value.as_str().to_owned()));
     }
     for key in transitive {
-        if !tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+        if !tags.iter().any(|(k, _)| crate::authz::same_tag_key(k, key)) {
             return Err(ApiError::new(
                 400,
                 "InvalidParameterValue",
@@ -416,11 +537,11 @@ fn session_tags(
             let Some((k, v)) = parent
                 .tags
                 .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .find(|(k, _)| crate::authz::same_tag_key(k, key))
             else {
                 continue;
             };
-            if tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+            if tags.iter().any(|(t, _)| crate::authz::same_tag_key(t, k)) {
                 return Err(ApiError::new(
                     400,
                     "InvalidParameterValue",

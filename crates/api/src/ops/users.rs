@@ -120,7 +120,7 @@ pub async fn get(
                 });
             }
             crate::auth::Caller::User { user_name, .. } => user_name.clone(),
-            crate::auth::Caller::RoleSession { .. } => {
+            crate::auth::Caller::RoleSession { .. } | crate::auth::Caller::FederatedUser { .. } => {
                 return Err(crate::auth::Caller::needs_user_name())
             }
         },

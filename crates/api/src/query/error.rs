@@ -13,6 +13,10 @@ pub struct ApiError {
     pub kind: &'static str,
     pub code: String,
     pub message: String,
+    /// For an `AccessDenied` of an authorization: the decision, the
+    /// statements that decided it and the context, which the edge seals
+    /// into the message (`sts:DecodeAuthorizationMessage` opens it).
+    pub authorization: Option<Box<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -22,6 +26,7 @@ impl ApiError {
             kind: if status >= 500 { "Receiver" } else { "Sender" },
             code: code.to_owned(),
             message: message.into(),
+            authorization: None,
         }
     }
 

@@ -118,6 +118,18 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The error message without the sealed authorization failure message
+    /// an `AccessDenied` ends with (opaque, and different every time).
+    pub fn plain_message(&self) -> Option<String> {
+        let text = self.tag("Message")?;
+        Some(
+            match text.split_once(" Encoded authorization failure message: ") {
+                Some((plain, _)) => plain.to_owned(),
+                None => text,
+            },
+        )
+    }
+
     /// The text of the first `<tag>`.
     pub fn tag(&self, tag: &str) -> Option<String> {
         let open = format!("<{tag}>");

@@ -6,10 +6,16 @@ use super::entities::{check_new, existing_policy, path_or_root, role};
 use super::errors::{exists, must_first};
 use super::tags::check_new_tags;
 use super::{not_routed_here, Ctx, Decision};
+use std::collections::BTreeMap;
+
+use crate::arn::Arn;
 use crate::command::Command;
 use crate::error::DomainError;
 use crate::event::EventData;
+use crate::ids::AccountId;
 use crate::names::{Description, RoleName};
+use crate::policy::{PolicyDocument, PrincipalElement, PrincipalType, Principals};
+use crate::state::AccountState;
 
 /// Smallest and largest role maximum session duration, in seconds (1–12 h).
 pub const MAX_SESSION_DURATION_RANGE: std::ops::RangeInclusive<u32> = 3600..=43200;
@@ -45,6 +51,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 quotas,
                 "assumeRolePolicyDocument",
             )?;
+            let trusted_ids = trusted_ids(state, ctx.account, assume_role_policy_document)?;
             if let Some(b) = permissions_boundary {
                 existing_policy(state, b)?;
             }
@@ -59,6 +66,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 permissions_boundary: permissions_boundary.clone(),
                 tags: tags.clone(),
                 created_at: *now,
+                trusted_ids,
             })
         }
         Command::UpdateRole {
@@ -75,6 +83,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             ctx.one(EventData::RoleTrustPolicyUpdated {
                 role_name: role.name.clone(),
                 policy_document: policy_document.clone(),
+                trusted_ids: trusted_ids(state, ctx.account, policy_document)?,
             })
         }
         Command::UpdateRoleDescription {
@@ -138,4 +147,69 @@ fn check_session_duration(secs: u32) -> Result<(), DomainError> {
             "The specified value for maxSessionDuration {secs} is invalid. It must be between 3600 and 43200 seconds."
         )))
     }
+}
+
+/// The users and roles of this account a trust policy names in `AWS`
+/// principals, each by its unique id: one that does not exist is refused,
+/// as AWS refuses it ("Invalid principal in policy"), so that nobody
+/// created later under the name is trusted.
+fn trusted_ids(
+    state: &AccountState,
+    account: &AccountId,
+    document: &str,
+) -> Result<BTreeMap<String, String>, DomainError> {
+    let mut ids = BTreeMap::new();
+    // INVARIANT: checked as a trust policy just before.
+    let Ok(doc) = PolicyDocument::parse(document) else {
+        return Ok(ids);
+    };
+    for statement in doc.statements() {
+        let Some(PrincipalElement {
+            principals: Principals::Map(entries),
+            ..
+        }) = &statement.principal
+        else {
+            continue;
+        };
+        for (kind, values) in entries {
+            if *kind != PrincipalType::Aws {
+                continue;
+            }
+            for text in &values.values {
+                let id = match Arn::parse(text) {
+                    Ok(Arn::User {
+                        account: a,
+                        path,
+                        name,
+                    }) if &a == account => state
+                        .users
+                        .get(&name.key())
+                        .filter(|u| u.path == path)
+                        .map(|u| u.id.as_str().to_owned()),
+                    Ok(Arn::Role {
+                        account: a,
+                        path,
+                        name,
+                    }) if &a == account => state
+                        .roles
+                        .get(&name.key())
+                        .filter(|r| r.path == path)
+                        .map(|r| r.id.as_str().to_owned()),
+                    _ => continue,
+                };
+                match id {
+                    Some(id) => {
+                        ids.insert(text.clone(), id);
+                    }
+                    None => {
+                        return Err(DomainError::MalformedPolicyDocument {
+                            message: format!("Invalid principal in policy: \"AWS\":\"{text}\""),
+                            detail: format!("{text} names no user or role of this account"),
+                        })
+                    }
+                }
+            }
+        }
+    }
+    Ok(ids)
 }

@@ -18,6 +18,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             permissions_boundary,
             tags,
             created_at,
+            trusted_ids,
         } => {
             state.issued_ids.insert(role_id.as_str().into());
             state.roles.entry(role_name.key()).or_insert_with(|| {
@@ -33,6 +34,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
                     attached_policies: BTreeSet::new(),
                     permissions_boundary: permissions_boundary.clone(),
                     tags: tag_map(tags),
+                    trusted_ids: trusted_ids.clone(),
                 })
             });
         }
@@ -53,9 +55,11 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
         EventData::RoleTrustPolicyUpdated {
             role_name,
             policy_document,
+            trusted_ids,
         } => {
             if let Some(role) = state.roles.get_mut(&role_name.key()) {
                 role.assume_role_policy_document = policy_document.clone();
+                role.trusted_ids = trusted_ids.clone();
             }
         }
         EventData::RoleDescriptionUpdated {

@@ -499,6 +499,11 @@ pub(super) fn validate_for(doc: &PolicyDocument, kind: PolicyKind) -> Result<(),
                 }
             }
             PolicyKind::Resource | PolicyKind::Trust => {
+                // "You cannot use NotPrincipal in a role trust policy":
+                // with Allow it would trust every principal but one.
+                if kind == PolicyKind::Trust && st.principal.as_ref().is_some_and(|p| p.negated) {
+                    return Err(err(&path, "NotPrincipal is not allowed in a trust policy"));
+                }
                 if !has_principal {
                     return Err(err(
                         &path,
