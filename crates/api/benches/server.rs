@@ -35,21 +35,65 @@ async fn run(
     seconds: u64,
     body: impl Fn(usize, u64) -> String + Send + Sync + 'static,
 ) -> Figures {
+    run_as(
+        addr,
+        Signer {
+            key,
+            secret,
+            token: None,
+            service: "iam",
+            path: "/",
+        },
+        clients,
+        seconds,
+        body,
+    )
+    .await
+}
+
+/// Whom requests are signed as, for which service, to which path.
+#[derive(Clone, Copy)]
+struct Signer<'a> {
+    key: &'a str,
+    secret: &'a str,
+    token: Option<&'a str>,
+    service: &'static str,
+    path: &'static str,
+}
+
+/// [`run`] with temporary credentials, another service or path.
+async fn run_as(
+    addr: SocketAddr,
+    signer: Signer<'_>,
+    clients: usize,
+    seconds: u64,
+    body: impl Fn(usize, u64) -> String + Send + Sync + 'static,
+) -> Figures {
     let body = Arc::new(body);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
         let body = body.clone();
-        let (key, secret) = (key.to_owned(), secret.to_owned());
+        let (key, secret) = (signer.key.to_owned(), signer.secret.to_owned());
+        let token = signer.token.map(str::to_owned);
+        let (service, path) = (signer.service, signer.path);
         tasks.push(tokio::spawn(async move {
-            let mut conn = Conn::open(addr, &key, &secret).await;
+            let mut conn = match &token {
+                Some(t) => Conn::open_session(addr, &key, &secret, t).await,
+                None => Conn::open(addr, &key, &secret).await,
+            };
             let mut latencies = Vec::new();
             let mut n = 0u64;
             while Instant::now() < deadline {
                 let b = body(c, n);
                 let t = Instant::now();
-                let (status, text) = conn.call(&b).await;
+                let content_type = if path == "/" {
+                    "application/x-www-form-urlencoded"
+                } else {
+                    "application/json"
+                };
+                let (status, text) = conn.post(path, content_type, service, &b).await;
                 assert_eq!(status, 200, "{text}");
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 n += 1;
@@ -256,6 +300,11 @@ async fn main() {
     let one = r#"{"principal":"arn:aws:iam::123456789012:user/target","action":"s3:GetObject","resource":"arn:aws:s3:::bucket/key","context":{"aws:SourceIp":"10.0.0.1"}}"#;
     let batch = format!(r#"{{"requests":[{}]}}"#, vec![one; 1000].join(","));
     let big_batch = format!(r#"{{"requests":[{}]}}"#, vec![one; 10_000].join(","));
+    // `IAMD_BENCH_ONLY=sts`: temporary credentials and sign-ins alone.
+    if std::env::var("IAMD_BENCH_ONLY").as_deref() == Ok("sts") {
+        sts(addr, &mut admin, (&id, &secret), seconds).await;
+        return;
+    }
     // `IAMD_BENCH_ONLY=batch`: the batches alone, one client (for profiling).
     if std::env::var("IAMD_BENCH_ONLY").as_deref() == Ok("batch") {
         for (size, body) in [(1000, &batch), (10_000, &big_batch)] {
@@ -329,6 +378,7 @@ async fn main() {
             println!("{name}_{clients}_p50_ms {:.3}", f.p50_ms);
         }
     }
+    sts(addr, &mut admin, (&id, &secret), seconds).await;
     // Each CreateUser run sits between two runs of its baseline (the store's
     // own single-event appends with as many writers as clients), and the
     // baseline is their mean: the disk's flush time drifts during a run
@@ -350,5 +400,184 @@ async fn main() {
         println!("createuser_{clients}_p99_ms {:.3}", f.p99_ms);
         println!("store_append_{clients}_per_s {:.1}", (before + after) / 2.0);
         eprintln!("store appends with {clients} writers: {before:.0}/s before, {after:.0}/s after");
+    }
+}
+
+/// Temporary credentials and sign-ins, each beside its baseline in the
+/// same run: GetUser signed with a role session's temporary credentials
+/// between two runs with the user's long-term key; AssumeRole between two
+/// runs of CreateUser (both append one event); sign-ins beside argon2id
+/// verifications alone on as many threads as the server's blocking pool
+/// gets (the cores).
+async fn sts(addr: SocketAddr, admin: &mut Conn, (id, secret): (&str, &str), seconds: u64) {
+    let v = ("Version", "2010-05-08");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bench"},"Action":"sts:AssumeRole"}]}"#;
+    admin
+        .call(&form(&[
+            ("Action", "CreateRole"),
+            v,
+            ("RoleName", "bench-role"),
+            ("AssumeRolePolicyDocument", trust),
+        ]))
+        .await;
+    admin
+        .call(&form(&[
+            ("Action", "PutRolePolicy"),
+            v,
+            ("RoleName", "bench-role"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", POLICY),
+        ]))
+        .await;
+    let assume = |c: usize, n: u64| {
+        form(&[
+            ("Action", "AssumeRole"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", "arn:aws:iam::123456789012:role/bench-role"),
+            ("RoleSessionName", &format!("s{c}-{n}")),
+        ])
+    };
+    let (status, assumed) = Conn::open(addr, id, secret)
+        .await
+        .post(
+            "/",
+            "application/x-www-form-urlencoded",
+            "sts",
+            &assume(0, 0),
+        )
+        .await;
+    assert_eq!(status, 200, "{assumed}");
+    let (session_key, session_secret, token) = (
+        tag(&assumed, "AccessKeyId"),
+        tag(&assumed, "SecretAccessKey"),
+        tag(&assumed, "SessionToken"),
+    );
+    let get_user = |_, _| {
+        form(&[
+            ("Action", "GetUser"),
+            ("Version", "2010-05-08"),
+            ("UserName", "target"),
+        ])
+    };
+    let long_term = Signer {
+        key: id,
+        secret,
+        token: None,
+        service: "iam",
+        path: "/",
+    };
+    let session = Signer {
+        key: &session_key,
+        secret: &session_secret,
+        token: Some(&token),
+        ..long_term
+    };
+    for clients in [1usize, 32] {
+        let before = run_as(addr, long_term, clients, seconds, get_user).await;
+        let f = run_as(addr, session, clients, seconds, get_user).await;
+        let after = run_as(addr, long_term, clients, seconds, get_user).await;
+        let baseline = (before.per_second + after.per_second) / 2.0;
+        println!("getuser_longterm_{clients}_per_s {baseline:.1}");
+        println!("getuser_session_{clients}_per_s {:.1}", f.per_second);
+        println!("getuser_session_{clients}_p50_ms {:.3}", f.p50_ms);
+        println!(
+            "getuser_session_{clients}_ratio {:.3}",
+            f.per_second / baseline
+        );
+    }
+    for clients in [1usize, 32] {
+        let create = move |c: usize, n: u64| {
+            form(&[
+                ("Action", "CreateUser"),
+                ("Version", "2010-05-08"),
+                ("UserName", &format!("sts{clients}-{c}-{n}")),
+            ])
+        };
+        let before = run(addr, id, secret, clients, seconds, create).await;
+        let f = run_as(
+            addr,
+            Signer {
+                service: "sts",
+                ..long_term
+            },
+            clients,
+            seconds,
+            assume,
+        )
+        .await;
+        let after = run(
+            addr,
+            id,
+            secret,
+            clients,
+            seconds,
+            move |c: usize, n: u64| {
+                form(&[
+                    ("Action", "CreateUser"),
+                    ("Version", "2010-05-08"),
+                    ("UserName", &format!("sts{clients}-after-{c}-{n}")),
+                ])
+            },
+        )
+        .await;
+        let baseline = (before.per_second + after.per_second) / 2.0;
+        println!("sts_createuser_{clients}_per_s {baseline:.1}");
+        println!("assumerole_{clients}_per_s {:.1}", f.per_second);
+        println!("assumerole_{clients}_p50_ms {:.3}", f.p50_ms);
+        println!("assumerole_{clients}_ratio {:.3}", f.per_second / baseline);
+    }
+    // Sign-ins: a user with a password; argon2id verifications alone on
+    // every core as the baseline.
+    admin
+        .call(&form(&[
+            ("Action", "CreateLoginProfile"),
+            v,
+            ("UserName", "bench"),
+            ("Password", "Bench-Password-1"),
+        ]))
+        .await;
+    let hash = iam_domain::secrets::hash_password("Bench-Password-1", &[1; 16]);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let verify_deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let threads: Vec<_> = (0..cores)
+        .map(|_| {
+            let hash = hash.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while Instant::now() < verify_deadline {
+                    assert!(iam_domain::secrets::verify_password(
+                        &hash,
+                        "Bench-Password-1"
+                    ));
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let verified: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let argon2_per_s = verified as f64 / start.elapsed().as_secs_f64();
+    println!("argon2id_verify_{cores}_threads_per_s {argon2_per_s:.1}");
+    let sign_in = |_, _| {
+        r#"{"account_id":"123456789012","user_name":"bench","password":"Bench-Password-1"}"#
+            .to_owned()
+    };
+    for clients in [1usize, 32] {
+        let f = run_as(
+            addr,
+            Signer {
+                service: "iamd",
+                path: "/v1/sign-in",
+                ..long_term
+            },
+            clients,
+            seconds,
+            sign_in,
+        )
+        .await;
+        println!("signin_{clients}_per_s {:.1}", f.per_second);
+        println!("signin_{clients}_p50_ms {:.3}", f.p50_ms);
+        println!("signin_{clients}_ratio {:.3}", f.per_second / argon2_per_s);
     }
 }

@@ -676,3 +676,63 @@ async fn mfa_devices_are_enabled_with_codes_each_accepted_once_and_mfa_condition
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_code_spent_on_one_node_is_refused_on_another() {
+    let db = TestDatabase::for_server().await;
+    let one = TestApp::spawn(db.url()).await;
+    let two = TestApp::spawn(db.url()).await;
+    let root = one.root();
+    let alice = user_with_policy(&root, "alice", ALLOW_ALL).await;
+    let (serial, seed) = device(&root, "alice-phone").await;
+    root.ok(
+        "EnableMFADevice",
+        &[
+            ("UserName", "alice"),
+            ("SerialNumber", &serial),
+            ("AuthenticationCode1", &code(&seed, &one, -1)),
+            ("AuthenticationCode2", &code(&seed, &one, 0)),
+        ],
+    )
+    .await;
+    // The next step's code, on both nodes' clocks.
+    for app in [&one, &two] {
+        app.state.clock.advance(chrono::Duration::seconds(30));
+    }
+    let next = code(&seed, &one, 0);
+    let on = |app: &TestApp| Client {
+        addr: app.addr,
+        skew: app.state.clock.offset(),
+        ..alice.clone()
+    };
+    // Node two may not have seen the device yet: wait until it has.
+    let mut ready = false;
+    for _ in 0..100 {
+        let listed = on(&two).call("ListMFADevices", &[]).await;
+        if listed.all("SerialNumber").contains(&serial) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ready, "node two follows the log");
+    on(&one)
+        .ok(
+            "GetSessionToken",
+            &[("SerialNumber", &serial), ("TokenCode", &next)],
+        )
+        .await;
+    // Whether or not node two's view has the spend yet, the log refuses it.
+    refused(
+        &on(&two)
+            .call(
+                "GetSessionToken",
+                &[("SerialNumber", &serial), ("TokenCode", &next)],
+            )
+            .await,
+        403,
+        "AccessDenied",
+    );
+    one.stop().await;
+    two.stop().await;
+}

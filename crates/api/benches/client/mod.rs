@@ -16,6 +16,8 @@ pub struct Conn {
     addr: SocketAddr,
     key: String,
     secret: String,
+    /// The session token of temporary credentials.
+    token: Option<String>,
 }
 
 impl Conn {
@@ -27,7 +29,15 @@ impl Conn {
             addr,
             key: key.into(),
             secret: secret.into(),
+            token: None,
         }
+    }
+
+    /// A connection signing with temporary credentials.
+    pub async fn open_session(addr: SocketAddr, key: &str, secret: &str, token: &str) -> Conn {
+        let mut conn = Conn::open(addr, key, secret).await;
+        conn.token = Some(token.to_owned());
+        conn
     }
 
     pub async fn call(&mut self, body: &str) -> (u16, String) {
@@ -81,7 +91,7 @@ impl Conn {
                 credentials: Credentials {
                     access_key_id: &self.key,
                     secret_access_key: &self.secret,
-                    security_token: None,
+                    security_token: self.token.as_deref(),
                 },
                 region: "us-east-1",
                 service,
