@@ -182,6 +182,31 @@ async fn passwords_and_mfa_through_the_sdks() {
             .await,
     );
     assert_eq!((code_.as_str(), status), ("AccessDenied", 403));
+    iam.tag_mfa_device()
+        .serial_number(&serial)
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("owner")
+                .value("alice")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .must("TagMFADevice");
+    let tags = iam
+        .list_mfa_device_tags()
+        .serial_number(&serial)
+        .send()
+        .await
+        .must("ListMFADeviceTags");
+    assert_eq!(tags.tags().len(), 1);
+    iam.untag_mfa_device()
+        .serial_number(&serial)
+        .tag_keys("owner")
+        .send()
+        .await
+        .must("UntagMFADevice");
     iam.deactivate_mfa_device()
         .user_name("alice")
         .serial_number(&serial)

@@ -646,6 +646,77 @@ async fn mfa_devices_are_enabled_with_codes_each_accepted_once_and_mfa_condition
         ],
     )
     .await;
+    // Tags: a condition on the device's own tags holds.
+    root.ok(
+        "TagMFADevice",
+        &[
+            ("SerialNumber", &serial),
+            ("Tags.member.1.Key", "owner"),
+            ("Tags.member.1.Value", "alice"),
+        ],
+    )
+    .await;
+    let tags = root
+        .ok("ListMFADeviceTags", &[("SerialNumber", &serial)])
+        .await;
+    assert_eq!(tags.all("Key"), vec!["owner".to_owned()]);
+    let tagger = user_with_policy(
+        &root,
+        "tagger",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:UntagMFADevice","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/owner":"bob"}}}]}"#,
+    )
+    .await;
+    refused(
+        &tagger
+            .call(
+                "UntagMFADevice",
+                &[("SerialNumber", &serial), ("TagKeys.member.1", "owner")],
+            )
+            .await,
+        403,
+        "AccessDenied",
+    );
+    root.ok(
+        "UntagMFADevice",
+        &[("SerialNumber", &serial), ("TagKeys.member.1", "owner")],
+    )
+    .await;
+    // A device created with tags needs iam:TagMFADevice too.
+    let creator = user_with_policy(
+        &root,
+        "creator",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateVirtualMFADevice","Resource":"*"}]}"#,
+    )
+    .await;
+    refused(
+        &creator
+            .call(
+                "CreateVirtualMFADevice",
+                &[
+                    ("VirtualMFADeviceName", "tagged"),
+                    ("Tags.member.1.Key", "k"),
+                    ("Tags.member.1.Value", "v"),
+                ],
+            )
+            .await,
+        403,
+        "AccessDenied",
+    );
+    creator
+        .ok(
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", "untagged")],
+        )
+        .await;
+    root.ok(
+        "DeleteVirtualMFADevice",
+        &[(
+            "SerialNumber",
+            &format!("arn:aws:iam::{ACCOUNT}:mfa/untagged"),
+        )],
+    )
+    .await;
+
     // In use: not deleted; deactivated, then deleted.
     refused(
         &root

@@ -281,6 +281,7 @@ pub enum Command {
     CreateVirtualMfaDevice {
         device_name: MfaDeviceName,
         path: Option<IamPath>,
+        tags: Vec<Tag>,
         /// The base32 TOTP seed, sealed by the shell with the serial number as AAD.
         seed: SealedSecret,
         now: DateTime<Utc>,
@@ -299,6 +300,14 @@ pub enum Command {
     },
     DeleteVirtualMfaDevice {
         serial_number: Arn,
+    },
+    TagMfaDevice {
+        serial_number: Arn,
+        tags: Vec<Tag>,
+    },
+    UntagMfaDevice {
+        serial_number: Arn,
+        tag_keys: Vec<TagKey>,
     },
     /// The shell verified two consecutive codes of the owner's device, the
     /// second for `counter`.

@@ -248,6 +248,8 @@ pub enum EventData {
         serial_number: Arn,
         seed: SealedSecret,
         created_at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<Tag>,
     },
     MfaDeviceEnabled {
         owner: CredentialOwner,

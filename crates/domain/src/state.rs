@@ -233,6 +233,11 @@ pub enum EntityRef {
         /// The policy's name.
         policy_name: PolicyName,
     },
+    /// A virtual MFA device.
+    MfaDevice {
+        /// The device's name.
+        device_name: MfaDeviceName,
+    },
 }
 
 /// An inline policy embedded in a user, group or role.
@@ -444,6 +449,9 @@ pub struct VirtualMfaDevice {
     /// code is accepted once, and never one older than the last.
     #[serde(default)]
     pub last_counter: Option<u64>,
+    /// Tags by folded key.
+    #[serde(default)]
+    pub tags: BTreeMap<NameKey, Tag>,
 }
 
 /// An MFA device's assignment to a user or the root user.

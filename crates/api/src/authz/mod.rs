@@ -89,6 +89,13 @@ impl Target {
         }
     }
 
+    /// This target with a stored entity's tags (`aws:ResourceTag/*`), for
+    /// kinds without their own constructor (MFA devices).
+    pub fn with_tags<'a>(mut self, tags: impl Iterator<Item = &'a Tag>) -> Target {
+        self.tags = tag_pairs(tags);
+        self
+    }
+
     /// The user `name` resolves to (or, when there is none, the ARN it
     /// would have at the root path).
     pub fn user(state: &AccountState, account: &str, name: &UserName) -> Target {
@@ -908,11 +915,13 @@ mod tests {
             "CreatePolicy",
             "CreateRole",
             "CreateUser",
+            "CreateVirtualMFADevice",
+            "TagMFADevice",
             "TagPolicy",
             "TagRole",
             "TagUser",
         ];
-        let removed_tags = ["UntagPolicy", "UntagRole", "UntagUser"];
+        let removed_tags = ["UntagMFADevice", "UntagPolicy", "UntagRole", "UntagUser"];
         for action in crate::edge::registry::IMPLEMENTED.iter().map(|s| &s.name) {
             let c = context_of(action);
             let boundary = values(&c, "iam:PermissionsBoundary");

@@ -172,7 +172,7 @@ registry! {
     iam::UpdateAccountPasswordPolicy => ops::login::update_password_policy;
     iam::DeleteAccountPasswordPolicy => ops::login::delete_password_policy;
     // MFA devices
-    iam::CreateVirtualMFADevice => ops::mfa::create_virtual;
+    iam::CreateVirtualMFADevice [RequestTags] => ops::mfa::create_virtual;
     iam::EnableMFADevice => ops::mfa::enable;
     iam::ResyncMFADevice => ops::mfa::resync;
     iam::DeactivateMFADevice => ops::mfa::deactivate;
@@ -180,6 +180,9 @@ registry! {
     iam::GetMFADevice => ops::mfa::get;
     iam::ListMFADevices => ops::mfa::list;
     iam::ListVirtualMFADevices => ops::mfa::list_virtual;
+    iam::TagMFADevice [RequestTags] => ops::mfa::tag;
+    iam::UntagMFADevice [RemovedTagKeys] => ops::mfa::untag;
+    iam::ListMFADeviceTags => ops::mfa::list_tags;
     // The account
     iam::GetAccountSummary => ops::account::summary;
     iam::GetAccountAuthorizationDetails => ops::account::authorization_details;

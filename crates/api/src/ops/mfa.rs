@@ -33,13 +33,11 @@ pub async fn create_virtual(
         .cloned()
         .ok_or_else(ApiError::internal)?;
     let serial_number = Arn::mfa(&account, &path.clone().unwrap_or_default(), &name);
-    ctx.authorize(&Target::arn(serial_number.to_string()))?;
-    if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-        return Err(ApiError::new(
-            400,
-            "InvalidInput",
-            "iamd does not keep tags on MFA devices yet.",
-        ));
+    let tags = crate::authz::request_tags(ctx.params)?;
+    let target = Target::arn(serial_number.to_string());
+    ctx.authorize(&target)?;
+    if !tags.is_empty() {
+        ctx.authorize_also::<iam_wire::iam::ops::TagMFADevice>(&target)?;
     }
     let seed = iam_mfa::Seed::generate().map_err(|e| {
         tracing::error!(error = %e, "no randomness for an MFA seed");
@@ -57,9 +55,11 @@ pub async fn create_virtual(
         tracing::error!(error = %e, "cannot draw an MFA QR code");
         ApiError::internal()
     })?;
+    let shown_tags = (!tags.is_empty()).then(|| super::shapes::tag_list(tags.iter()));
     ctx.execute(Command::CreateVirtualMfaDevice {
         device_name: name,
         path,
+        tags,
         seed: sealed,
         now: ctx.now,
     })
@@ -71,9 +71,68 @@ pub async fn create_virtual(
             qr_code_png: Some(png),
             user: None,
             enable_date: None,
-            tags: None,
+            tags: shown_tags,
         },
     })
+}
+
+pub async fn tag(ctx: &OpContext<'_>, input: iam::TagMFADeviceRequest) -> OpResult<()> {
+    let serial_number = Arn::parse(&input.serial_number)?;
+    let tags = crate::authz::request_tags(ctx.params)?;
+    ctx.authorize(&device_target(ctx, &serial_number))?;
+    ctx.execute(Command::TagMfaDevice {
+        serial_number,
+        tags,
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn untag(ctx: &OpContext<'_>, input: iam::UntagMFADeviceRequest) -> OpResult<()> {
+    let serial_number = Arn::parse(&input.serial_number)?;
+    let tag_keys = crate::authz::request_tag_keys(ctx.params)?;
+    ctx.authorize(&device_target(ctx, &serial_number))?;
+    ctx.execute(Command::UntagMfaDevice {
+        serial_number,
+        tag_keys,
+    })
+    .await?;
+    Ok(())
+}
+
+/// Paged by folded tag key.
+pub async fn list_tags(
+    ctx: &OpContext<'_>,
+    input: iam::ListMFADeviceTagsRequest,
+) -> OpResult<iam::ListMFADeviceTagsResponse> {
+    let serial_number = Arn::parse(&input.serial_number)?;
+    ctx.authorize(&device_target(ctx, &serial_number))?;
+    let (device, _) = device(ctx.state(), &input.serial_number)?;
+    let page = Page::of(
+        device.tags.iter().map(|(k, t)| (k.as_str(), t)),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListMFADeviceTagsResponse {
+        is_truncated: page.is_truncated(),
+        tags: super::shapes::tag_list(page.items.into_iter()),
+        marker: page.next,
+    })
+}
+
+/// A device as an authorization target: its stored serial number, with
+/// its tags (`aws:ResourceTag/*`), or the ARN as given when there is none.
+fn device_target(ctx: &OpContext<'_>, serial_number: &Arn) -> Target {
+    let state = ctx.authorizing_state();
+    match state.mfa_by_arn(serial_number) {
+        Some(d) => Target::arn(
+            state
+                .mfa_arn(d)
+                .map_or_else(|| serial_number.to_string(), |a| a.to_string()),
+        )
+        .with_tags(d.tags.values()),
+        None => Target::arn(serial_number.to_string()),
+    }
 }
 
 /// Enables a device for a user with two consecutive codes from it (which

@@ -18,9 +18,11 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
         Command::CreateVirtualMfaDevice {
             device_name,
             path,
+            tags,
             seed,
             now,
         } => {
+            super::tags::check_new_tags(&Default::default(), tags, quotas)?;
             if state.mfa_devices.contains_key(&device_name.key()) {
                 return Err(DomainError::EntityAlreadyExists(format!(
                     "MFADevice entity at the same path and name already exists: {device_name}."
@@ -36,6 +38,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 serial_number: Arn::mfa(ctx.account, &path_or_root(path), device_name),
                 seed: seed.clone(),
                 created_at: *now,
+                tags: tags.clone(),
             })
         }
         Command::EnableMfaDevice {

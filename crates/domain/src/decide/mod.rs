@@ -119,7 +119,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         | TagPolicy { .. }
         | UntagUser { .. }
         | UntagRole { .. }
-        | UntagPolicy { .. } => tags::decide(&ctx, command),
+        | UntagPolicy { .. }
+        | TagMfaDevice { .. }
+        | UntagMfaDevice { .. } => tags::decide(&ctx, command),
         CreateAccessKey { .. }
         | UpdateAccessKey { .. }
         | DeleteAccessKey { .. }

@@ -49,6 +49,20 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             let p = existing_policy(state, policy_arn)?;
             untag(ctx, policy_ref(p), &p.tags, tag_keys)
         }
+        Command::TagMfaDevice {
+            serial_number,
+            tags,
+        } => {
+            let d = mfa_device(state, serial_number)?;
+            tag(ctx, mfa_ref(d), &d.tags, tags)
+        }
+        Command::UntagMfaDevice {
+            serial_number,
+            tag_keys,
+        } => {
+            let d = mfa_device(state, serial_number)?;
+            untag(ctx, mfa_ref(d), &d.tags, tag_keys)
+        }
         other => not_routed_here(other, "tag"),
     }
 }
@@ -109,4 +123,21 @@ fn untag(
         target,
         tag_keys: present,
     })
+}
+
+fn mfa_device<'a>(
+    state: &'a crate::state::AccountState,
+    serial_number: &crate::arn::Arn,
+) -> Result<&'a crate::state::VirtualMfaDevice, DomainError> {
+    state.mfa_by_arn(serial_number).ok_or_else(|| {
+        DomainError::NoSuchEntity(format!(
+            "MFA device with serial number {serial_number} cannot be found."
+        ))
+    })
+}
+
+fn mfa_ref(d: &crate::state::VirtualMfaDevice) -> EntityRef {
+    EntityRef::MfaDevice {
+        device_name: d.name.clone(),
+    }
 }

@@ -49,6 +49,6 @@ fn attached_set<'a>(
             .roles
             .get_mut(&role_name.key())
             .map(|r| &mut r.attached_policies),
-        EntityRef::Policy { .. } => None,
+        EntityRef::Policy { .. } | EntityRef::MfaDevice { .. } => None,
     }
 }

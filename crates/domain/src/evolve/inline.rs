@@ -53,6 +53,6 @@ fn inline_map<'a>(
             .roles
             .get_mut(&role_name.key())
             .map(|r| &mut r.inline_policies),
-        EntityRef::Policy { .. } => None,
+        EntityRef::Policy { .. } | EntityRef::MfaDevice { .. } => None,
     }
 }

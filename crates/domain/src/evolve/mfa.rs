@@ -19,6 +19,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             serial_number,
             seed,
             created_at,
+            tags,
         } => {
             let Arn::Mfa { path, name, .. } = serial_number else {
                 return;
@@ -31,6 +32,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
                     created_at: *created_at,
                     assignment: None,
                     last_counter: None,
+                    tags: super::tags::tag_map(tags),
                 })
             });
         }

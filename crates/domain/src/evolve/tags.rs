@@ -44,6 +44,10 @@ fn tag_slot<'a>(
             .policies
             .get_mut(&policy_name.key())
             .map(|p| &mut p.tags),
+        EntityRef::MfaDevice { device_name } => state
+            .mfa_devices
+            .get_mut(&device_name.key())
+            .map(|d| &mut d.tags),
         EntityRef::Group { .. } => None,
     }
 }

@@ -145,6 +145,7 @@ pub fn create_mfa(name: &str) -> Command {
     Command::CreateVirtualMfaDevice {
         device_name: MfaDeviceName::parse(name).unwrap(),
         path: None,
+        tags: vec![],
         seed: sealed(name),
         now: now(),
     }

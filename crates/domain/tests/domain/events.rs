@@ -149,6 +149,7 @@ fn no_plaintext_secret_in_any_event() {
     w.ok(Command::CreateVirtualMfaDevice {
         device_name: iam_domain::names::MfaDeviceName::parse("alice-phone").unwrap(),
         path: None,
+        tags: vec![],
         seed: seal(
             &key,
             [6; 12],

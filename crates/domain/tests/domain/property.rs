@@ -301,6 +301,7 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
         45 => Command::CreateVirtualMfaDevice {
             device_name: MfaDeviceName::parse(pick(&DEVICES, b)).unwrap(),
             path: None,
+            tags: vec![],
             seed: sealed("d"),
             now: t,
         },
