@@ -130,6 +130,7 @@ async fn mfa_device(app: &TestApp, user: &str, device: &str) -> (String, Vec<u8>
             &Command::CreateVirtualMfaDevice {
                 device_name: MfaDeviceName::parse(device).unwrap(),
                 path: None,
+                tags: vec![],
                 seed: sealed,
                 now,
             },
