@@ -195,6 +195,28 @@ impl Session {
         serde_json::from_slice(&claims).ok().map(Arc::new)
     }
 
+    /// What the trail records of the session's issuance: never its secret
+    /// or token.
+    pub fn issued(
+        &self,
+        principal_arn: &str,
+        mfa: Option<iam_domain::event::MfaCodeUse>,
+    ) -> iam_domain::event::IssuedCredentials {
+        iam_domain::event::IssuedCredentials {
+            access_key_id: self.access_key_id.clone(),
+            issued_by: self.issued_by.as_str().to_owned(),
+            principal_arn: principal_arn.to_owned(),
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            source_identity: self.source_identity.clone(),
+            mfa,
+            session_tags: self.tags.clone(),
+            transitive_tag_keys: self.transitive_tag_keys.clone(),
+            policy_arns: self.policy_arns.clone(),
+            policy: self.policy.clone(),
+        }
+    }
+
     /// Whether the caller authenticated with MFA for this session.
     pub fn mfa(&self) -> bool {
         self.mfa_at.is_some()

@@ -17,15 +17,6 @@ const ASSUME_AND_TAG_ANY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effec
 const ASSUME_AND_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","iam:GetUser","iam:ListUsers"],"Resource":"*"}]}"#;
 const NOTHING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::none"}]}"#;
 
-fn trust_user(user: &str, extra_actions: &[&str], condition: &str) -> String {
-    let mut actions = vec!["\"sts:AssumeRole\"".to_owned()];
-    actions.extend(extra_actions.iter().map(|a| format!("\"{a}\"")));
-    format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/{user}"}},"Action":[{}]{condition}}}]}}"#,
-        actions.join(",")
-    )
-}
-
 fn trust_principal(principal: &str, actions: &[&str]) -> String {
     let actions: Vec<String> = actions.iter().map(|a| format!("\"{a}\"")).collect();
     format!(
@@ -36,24 +27,6 @@ fn trust_principal(principal: &str, actions: &[&str]) -> String {
 
 fn account_root() -> String {
     format!("arn:aws:iam::{ACCOUNT}:root")
-}
-
-async fn role(root: &Client, name: &str, trust: &str, policy: &str) -> String {
-    root.ok(
-        "CreateRole",
-        &[("RoleName", name), ("AssumeRolePolicyDocument", trust)],
-    )
-    .await;
-    root.ok(
-        "PutRolePolicy",
-        &[
-            ("RoleName", name),
-            ("PolicyName", "granted"),
-            ("PolicyDocument", policy),
-        ],
-    )
-    .await;
-    format!("arn:aws:iam::{ACCOUNT}:role/{name}")
 }
 
 async fn delete_role(root: &Client, name: &str) {
@@ -92,12 +65,6 @@ async fn assume(client: &Client, arn: &str, session: &str, extra: &[(&str, &str)
     let mut params = vec![("RoleArn", arn), ("RoleSessionName", session)];
     params.extend_from_slice(extra);
     client.call("AssumeRole", &params).await
-}
-
-#[track_caller]
-fn refused(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(reply.error_code().as_deref(), Some(code), "{}", reply.body);
 }
 
 #[track_caller]

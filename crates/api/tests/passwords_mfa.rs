@@ -13,12 +13,6 @@ const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 const NOTHING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::none"}]}"#;
 
-#[track_caller]
-fn refused(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(reply.error_code().as_deref(), Some(code), "{}", reply.body);
-}
-
 async fn sign_in(app: &TestApp, user: &str, password: &str, mfa: Option<&str>) -> Reply {
     let mut body = serde_json::json!({
         "account_id": ACCOUNT,

@@ -12,43 +12,10 @@ const READ_USERS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allo
 const ASSUME_ANY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
 const NOTHING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::none"}]}"#;
 
-fn trust_user(user: &str, extra_actions: &[&str], condition: &str) -> String {
-    let mut actions = vec!["\"sts:AssumeRole\"".to_owned()];
-    actions.extend(extra_actions.iter().map(|a| format!("\"{a}\"")));
-    format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/{user}"}},"Action":[{}]{condition}}}]}}"#,
-        actions.join(",")
-    )
-}
-
 fn trust_account() -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":["sts:AssumeRole","sts:TagSession"]}}]}}"#
     )
-}
-
-async fn role(root: &Client, name: &str, trust: &str, policy: &str) -> String {
-    root.ok(
-        "CreateRole",
-        &[("RoleName", name), ("AssumeRolePolicyDocument", trust)],
-    )
-    .await;
-    root.ok(
-        "PutRolePolicy",
-        &[
-            ("RoleName", name),
-            ("PolicyName", "granted"),
-            ("PolicyDocument", policy),
-        ],
-    )
-    .await;
-    format!("arn:aws:iam::{ACCOUNT}:role/{name}")
-}
-
-#[track_caller]
-fn refused(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(reply.error_code().as_deref(), Some(code), "{}", reply.body);
 }
 
 #[tokio::test]

@@ -33,7 +33,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use iam_domain::event::{IssuedCredentials, MfaCodeUse};
+use iam_domain::event::MfaCodeUse;
 use iam_domain::metadata::EventMetadata;
 use iam_domain::names::UserName;
 use iam_domain::secrets::{hash_password, verify_password, PasswordHash};
@@ -174,19 +174,9 @@ pub async fn sign_in(State(state): State<AppState>, request: axum::extract::Requ
             metadata.source_ip = Some(ip.clone());
             metadata.action = Some("iamd:SignIn".into());
             metadata.target = Some(success.user_arn.clone());
-            let command = Command::RecordTemporaryCredentials(Box::new(IssuedCredentials {
-                access_key_id: success.session.access_key_id.clone(),
-                issued_by: IssuedBy::SignIn.as_str().to_owned(),
-                principal_arn: success.user_arn.clone(),
-                issued_at: success.session.issued_at,
-                expires_at: success.session.expires_at,
-                source_identity: None,
-                mfa: success.mfa,
-                session_tags: Vec::new(),
-                transitive_tag_keys: Vec::new(),
-                policy_arns: Vec::new(),
-                policy: None,
-            }));
+            let command = Command::RecordTemporaryCredentials(Box::new(
+                success.session.issued(&success.user_arn, success.mfa),
+            ));
             if let Err(e) = state
                 .projection
                 .execute(&state.account_id, &command, &metadata)

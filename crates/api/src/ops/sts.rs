@@ -11,7 +11,7 @@
 //! token never are ([`crate::session`]).
 
 use chrono::Duration;
-use iam_domain::event::{IssuedCredentials, MfaCodeUse};
+use iam_domain::event::MfaCodeUse;
 use iam_domain::names::Tag;
 use iam_domain::policy::{PolicyDocument, PolicyKind};
 use iam_domain::state::CredentialOwner;
@@ -128,15 +128,7 @@ pub async fn assume_role(
         keys.push(("aws:MultiFactorAuthAge".into(), vec!["0".into()]));
     }
     let request_tags = input.tags.as_deref().unwrap_or_default();
-    for t in request_tags {
-        keys.push((format!("aws:RequestTag/{}", t.key), vec![t.value.clone()]));
-    }
-    if !request_tags.is_empty() {
-        keys.push((
-            "aws:TagKeys".into(),
-            request_tags.iter().map(|t| t.key.clone()).collect(),
-        ));
-    }
+    keys.extend(request_tag_keys(request_tags));
     if let Some(t) = &input.transitive_tag_keys {
         keys.push(("sts:TransitiveTagKeys".into(), t.clone()));
     }
@@ -318,16 +310,7 @@ pub async fn get_federation_token(
     let (tags, _) = session_tags(input.tags.as_deref().unwrap_or_default(), &[], None)?;
     let packed = packed_size(policy.as_deref(), &policy_arns, &tags)?;
     let request_tags = input.tags.as_deref().unwrap_or_default();
-    let mut keys: Vec<(String, Vec<String>)> = Vec::new();
-    for t in request_tags {
-        keys.push((format!("aws:RequestTag/{}", t.key), vec![t.value.clone()]));
-    }
-    if !request_tags.is_empty() {
-        keys.push((
-            "aws:TagKeys".into(),
-            request_tags.iter().map(|t| t.key.clone()).collect(),
-        ));
-    }
+    let keys = request_tag_keys(request_tags);
     let extra = Extra {
         context: keys,
         ..Extra::default()
@@ -436,19 +419,7 @@ async fn issue(
     mfa: Option<MfaCodeUse>,
 ) -> Result<sts::Credentials, ApiError> {
     ctx.execute(Command::RecordTemporaryCredentials(Box::new(
-        IssuedCredentials {
-            access_key_id: session.access_key_id.clone(),
-            issued_by: session.issued_by.as_str().to_owned(),
-            principal_arn: principal_arn.to_owned(),
-            issued_at: session.issued_at,
-            expires_at: session.expires_at,
-            source_identity: session.source_identity.clone(),
-            mfa,
-            session_tags: session.tags.clone(),
-            transitive_tag_keys: session.transitive_tag_keys.clone(),
-            policy_arns: session.policy_arns.clone(),
-            policy: session.policy.clone(),
-        },
+        session.issued(principal_arn, mfa),
     )))
     .await?;
     let TemporaryCredentials {
@@ -596,4 +567,20 @@ fn source_identity(
         )),
         (g, i) => Ok(i.or(g)),
     }
+}
+
+/// `aws:RequestTag/*` and `aws:TagKeys` of the session tags a request
+/// gives (validated before).
+fn request_tag_keys(tags: &[sts::Tag]) -> Vec<(String, Vec<String>)> {
+    let mut keys: Vec<(String, Vec<String>)> = tags
+        .iter()
+        .map(|t| (format!("aws:RequestTag/{}", t.key), vec![t.value.clone()]))
+        .collect();
+    if !tags.is_empty() {
+        keys.push((
+            "aws:TagKeys".into(),
+            tags.iter().map(|t| t.key.clone()).collect(),
+        ));
+    }
+    keys
 }

@@ -457,3 +457,42 @@ pub fn decode(text: &str) -> String {
         .unwrap()
         .into_owned()
 }
+
+/// Asserts a refusal's HTTP status and AWS error code.
+#[track_caller]
+pub fn refused(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.error_code().as_deref(), Some(code), "{}", reply.body);
+}
+
+/// A trust policy allowing `sts:AssumeRole` (and `extra_actions`) to the
+/// user `user` of the test account, with `condition` (`,"Condition":{…}`
+/// or empty) after its actions.
+pub fn trust_user(user: &str, extra_actions: &[&str], condition: &str) -> String {
+    let mut actions = vec!["\"sts:AssumeRole\"".to_owned()];
+    actions.extend(extra_actions.iter().map(|a| format!("\"{a}\"")));
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:user/{user}"}},"Action":[{}]{condition}}}]}}"#,
+        actions.join(",")
+    )
+}
+
+/// A role with trust policy `trust` and the inline policy `policy` (named
+/// `granted`), created by `root`; returns its ARN.
+pub async fn role(root: &Client, name: &str, trust: &str, policy: &str) -> String {
+    root.ok(
+        "CreateRole",
+        &[("RoleName", name), ("AssumeRolePolicyDocument", trust)],
+    )
+    .await;
+    root.ok(
+        "PutRolePolicy",
+        &[
+            ("RoleName", name),
+            ("PolicyName", "granted"),
+            ("PolicyDocument", policy),
+        ],
+    )
+    .await;
+    format!("arn:aws:iam::{ACCOUNT}:role/{name}")
+}

@@ -52,17 +52,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             serial_number,
             counter,
         } => {
-            let owner = resolve_owner(state, owner)?;
-            let (dev, stored) = device(state, serial_number)?;
-            if !dev
-                .assignment
-                .as_ref()
-                .is_some_and(|a| owner_eq(&a.owner, &owner))
-            {
-                return Err(DomainError::NoSuchEntity(format!(
-                    "MFA device {serial_number} is not enabled for this principal."
-                )));
-            }
+            let (_, dev, stored) = enabled_for(state, owner, serial_number)?;
             if dev.last_counter.is_some_and(|last| *counter <= last) {
                 return Err(DomainError::InvalidAuthenticationCode(
                     "Authentication code for device is not valid.".into(),
@@ -77,17 +67,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             owner,
             serial_number,
         } => {
-            let owner = resolve_owner(state, owner)?;
-            let (dev, stored) = device(state, serial_number)?;
-            if !dev
-                .assignment
-                .as_ref()
-                .is_some_and(|a| owner_eq(&a.owner, &owner))
-            {
-                return Err(DomainError::NoSuchEntity(format!(
-                    "MFA device {serial_number} is not enabled for this principal."
-                )));
-            }
+            let (owner, _, stored) = enabled_for(state, owner, serial_number)?;
             ctx.one(EventData::MfaDeviceDeactivated {
                 owner,
                 serial_number: stored,
@@ -158,4 +138,25 @@ fn device<'a>(
     })?;
     let stored = state.mfa_arn(dev).unwrap_or_else(|| serial_number.clone());
     Ok((dev, stored))
+}
+
+/// The device a serial number names, enabled for `owner` (resolved to its
+/// stored spelling); `NoSuchEntity` otherwise.
+fn enabled_for<'a>(
+    state: &'a AccountState,
+    owner: &CredentialOwner,
+    serial_number: &Arn,
+) -> Result<(CredentialOwner, &'a VirtualMfaDevice, Arn), DomainError> {
+    let owner = resolve_owner(state, owner)?;
+    let (dev, stored) = device(state, serial_number)?;
+    if !dev
+        .assignment
+        .as_ref()
+        .is_some_and(|a| owner_eq(&a.owner, &owner))
+    {
+        return Err(DomainError::NoSuchEntity(format!(
+            "MFA device {serial_number} is not enabled for this principal."
+        )));
+    }
+    Ok((owner, dev, stored))
 }
