@@ -248,6 +248,51 @@ fn server(args: &[String]) -> Result<()> {
     let figure = |name: &str| figures.get(name);
     println!("| request | clients | requests/s | p50 | p99 | target |");
     println!("|---|---:|---:|---:|---:|---|");
+    if figures.has("getuser_1_per_s") {
+        server_core(&figures)?;
+    }
+    if figures.has("getuser_session_1_per_s") {
+        for clients in [1, 32] {
+            let rate = figure(&format!("getuser_session_{clients}_per_s"))?;
+            let base = figure(&format!("getuser_longterm_{clients}_per_s"))?;
+            println!(
+                "| GetUser with temporary credentials | {clients} | {rate:.0} ({:.0}% of {base:.0}/s with a long-term key) | {:.2} ms | | ≥ 80% of the long-term key |",
+                100.0 * rate / base,
+                figure(&format!("getuser_session_{clients}_p50_ms"))?
+            );
+        }
+        for clients in [1, 32] {
+            let rate = figure(&format!("assumerole_{clients}_per_s"))?;
+            let base = figure(&format!("sts_createuser_{clients}_per_s"))?;
+            println!(
+                "| AssumeRole | {clients} | {rate:.0} ({:.0}% of CreateUser's {base:.0}/s) | {:.2} ms | | |",
+                100.0 * rate / base,
+                figure(&format!("assumerole_{clients}_p50_ms"))?
+            );
+        }
+        let argon2 = figures
+            .text
+            .lines()
+            .find(|l| l.starts_with("argon2id_verify_"))
+            .map(str::to_owned)
+            .unwrap_or_default();
+        for clients in [1, 32] {
+            let rate = figure(&format!("signin_{clients}_per_s"))?;
+            println!(
+                "| /v1/sign-in | {clients} | {rate:.0} ({:.0}% of argon2id alone: {argon2}) | {:.2} ms | | |",
+                100.0 * figure(&format!("signin_{clients}_ratio"))?,
+                figure(&format!("signin_{clients}_p50_ms"))?
+            );
+        }
+    }
+    println!("\n{seconds} s per measurement; {}", pg.description);
+    Ok(())
+}
+
+/// The core rows: GetUser against bare axum, CreateUser against the
+/// store, decisions.
+fn server_core(figures: &Figures) -> Result<()> {
+    let figure = |name: &str| figures.get(name);
     for clients in [1, 32] {
         let rate = figure(&format!("getuser_{clients}_per_s"))?;
         let bare = figure(&format!("bare_axum_{clients}_per_s"))?;
@@ -288,7 +333,6 @@ fn server(args: &[String]) -> Result<()> {
             figure(&format!("big_batch_{clients}_p50_ms"))?
         );
     }
-    println!("\n{seconds} s per measurement; {}", pg.description);
     Ok(())
 }
 
@@ -373,6 +417,12 @@ struct Figures {
 }
 
 impl Figures {
+    /// Whether the benchmark printed `name` (a run limited by
+    /// `IAMD_BENCH_ONLY` prints only its own figures).
+    fn has(&self, name: &str) -> bool {
+        self.get(name).is_ok()
+    }
+
     fn get(&self, name: &str) -> Result<f64> {
         self.text
             .lines()

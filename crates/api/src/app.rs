@@ -74,6 +74,8 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     /// Failed sign-ins lately, for the back-off (`ops::sign_in`).
     pub sign_in_failures: Arc<crate::ops::sign_in::Failures>,
+    /// Session tokens opened lately (`session::OpenedTokens`).
+    pub sessions: Arc<crate::session::OpenedTokens>,
 }
 
 /// How often an access key's last use is written to the log: at most once
@@ -354,6 +356,7 @@ impl Application {
             metrics: Default::default(),
             clock: Default::default(),
             sign_in_failures: Default::default(),
+            sessions: Default::default(),
         };
         Ok(Application {
             metrics_listener,

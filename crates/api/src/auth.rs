@@ -129,6 +129,8 @@ pub struct Keys<'a> {
     pub root: &'a crate::credentials::RootCredentials,
     pub master_key: &'a iam_domain::secrets::MasterKey,
     pub view: Option<&'a AccountView>,
+    /// Session tokens opened lately.
+    pub sessions: &'a crate::session::OpenedTokens,
 }
 
 /// An authenticated request: who, and the credential scope it was signed for.
@@ -158,8 +160,9 @@ pub fn authenticate(
     )?;
     let key_id = pending.access_key_id().to_owned();
     if let Some(token) = pending.security_token() {
-        let session = Session::open(keys.master_key, keys.account_id, token)
-            .filter(|s| s.access_key_id == key_id);
+        let session = keys
+            .sessions
+            .open(keys.master_key, keys.account_id, &key_id, token);
         let Some(session) = session else {
             // The signature cannot be checked without the session's secret.
             pending.complete(None)?;

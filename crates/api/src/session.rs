@@ -223,6 +223,52 @@ impl Session {
     }
 }
 
+/// Tokens this node opened lately, so that a client signing every request
+/// with the same temporary credentials pays for decoding and decrypting
+/// its token once. A hit needs the whole token to match (not only its key
+/// id); what a cached session says is what its token said, and what must
+/// stay live (the role, its policies, expiry) is checked at every request
+/// as for a token opened afresh.
+#[derive(Debug, Default)]
+pub struct OpenedTokens {
+    map: std::sync::Mutex<std::collections::HashMap<String, (String, Arc<Session>)>>,
+}
+
+impl OpenedTokens {
+    /// At most this many sessions are kept; when full, the cache starts
+    /// over (the next request of each session opens its token again).
+    const CAPACITY: usize = 10_000;
+
+    /// The session `token` seals, opened once per node.
+    pub fn open(
+        &self,
+        master: &MasterKey,
+        account_id: &str,
+        access_key_id: &str,
+        token: &str,
+    ) -> Option<Arc<Session>> {
+        {
+            let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((cached, session)) = map.get(access_key_id) {
+                if cached == token {
+                    return Some(session.clone());
+                }
+            }
+        }
+        let session = Session::open(master, account_id, token)
+            .filter(|s| s.access_key_id == access_key_id)?;
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(
+            access_key_id.to_owned(),
+            (token.to_owned(), session.clone()),
+        );
+        Some(session)
+    }
+}
+
 /// The longest token accepted (8 KiB): a session with the largest session
 /// policy (2,048 characters packed), ten policy ARNs and fifty tags fits
 /// with room to spare.
@@ -281,6 +327,40 @@ mod tests {
         ] {
             assert!(Session::open(&master(1), "123456789012", junk).is_none());
         }
+    }
+
+    #[test]
+    fn a_cached_session_is_served_only_for_its_very_token() {
+        let cache = OpenedTokens::default();
+        let s = session();
+        let creds = s.seal(&master(1), "123456789012");
+        let id = &creds.access_key_id;
+        let opened = cache
+            .open(&master(1), "123456789012", id, &creds.session_token)
+            .unwrap();
+        assert_eq!(*opened, s);
+        // Cached now: the same token is served; any other is opened afresh
+        // (and these fail), under this key id or another.
+        assert!(cache
+            .open(&master(1), "123456789012", id, &creds.session_token)
+            .is_some());
+        let other = session().seal(&master(1), "123456789012");
+        assert!(cache
+            .open(&master(1), "123456789012", id, &other.session_token)
+            .is_none());
+        assert!(cache
+            .open(
+                &master(1),
+                "123456789012",
+                &other.access_key_id,
+                &creds.session_token
+            )
+            .is_none());
+        let mut altered = creds.session_token.clone();
+        altered.push('A');
+        assert!(cache
+            .open(&master(1), "123456789012", id, &altered)
+            .is_none());
     }
 
     #[test]

@@ -22,6 +22,7 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
         metrics: Default::default(),
         clock: Default::default(),
         sign_in_failures: Default::default(),
+        sessions: Default::default(),
     }
 }
 

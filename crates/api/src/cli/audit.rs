@@ -222,6 +222,7 @@ async fn run(
         metrics: Default::default(),
         clock: Default::default(),
         sign_in_failures: Default::default(),
+        sessions: Default::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

@@ -747,6 +747,7 @@ async fn authenticate_at_position(
                 root: &state.root,
                 master_key: &state.master_key,
                 view,
+                sessions: &state.sessions,
             },
             now,
         )
