@@ -801,3 +801,54 @@ async fn a_code_spent_on_one_node_is_refused_on_another() {
     one.stop().await;
     two.stop().await;
 }
+
+#[tokio::test]
+async fn mfa_age_conditions_count_from_the_code() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    // alice may list users within an hour of authenticating with MFA (the
+    // User Guide's aws:MultiFactorAuthAge example).
+    let alice = user_with_policy(
+        &root,
+        "alice",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"}}}]}"#,
+    )
+    .await;
+    let (serial, seed) = device(&root, "alice-phone").await;
+    root.ok(
+        "EnableMFADevice",
+        &[
+            ("UserName", "alice"),
+            ("SerialNumber", &serial),
+            ("AuthenticationCode1", &code(&seed, &app, -1)),
+            ("AuthenticationCode2", &code(&seed, &app, 0)),
+        ],
+    )
+    .await;
+    // Without MFA the key is absent, and the condition does not hold.
+    refused(&alice.call("ListUsers", &[]).await, 403, "AccessDenied");
+    let plain = alice.with_credentials_of(&alice.ok("GetSessionToken", &[]).await);
+    refused(&plain.call("ListUsers", &[]).await, 403, "AccessDenied");
+    app.state.clock.advance(chrono::Duration::seconds(30));
+    let alice = Client {
+        skew: app.state.clock.offset(),
+        ..alice
+    };
+    let token = alice
+        .ok(
+            "GetSessionToken",
+            &[
+                ("SerialNumber", &serial),
+                ("TokenCode", &code(&seed, &app, 0)),
+            ],
+        )
+        .await;
+    let mut session = alice.with_credentials_of(&token);
+    session.ok("ListUsers", &[]).await;
+    // An hour after the code, the same session no longer may.
+    app.state.clock.advance(chrono::Duration::seconds(3600));
+    session.skew = app.state.clock.offset();
+    refused(&session.call("ListUsers", &[]).await, 403, "AccessDenied");
+    app.stop().await;
+}
