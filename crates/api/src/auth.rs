@@ -101,6 +101,15 @@ impl Caller {
         }
     }
 
+    /// The role session's name (or the federated user's), for the trail.
+    pub fn session_name(&self) -> Option<String> {
+        match &self.session()?.principal {
+            SessionPrincipal::Role { session_name, .. } => Some(session_name.clone()),
+            SessionPrincipal::Federated { name, .. } => Some(name.clone()),
+            SessionPrincipal::Root | SessionPrincipal::User { .. } => None,
+        }
+    }
+
     /// The owner of credentials "of the caller" (access keys without a
     /// `UserName` parameter belong to the caller). A role session owns no
     /// long-term credentials: AWS answers it with [`Caller::needs_user_name`].

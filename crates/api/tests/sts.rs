@@ -83,6 +83,17 @@ async fn a_role_named_in_its_trust_policy_is_assumed_and_its_session_gets_the_ro
     let payload = issued[0].payload.to_string();
     assert!(payload.contains(&key), "{payload}");
     assert!(!payload.contains(&session.secret), "{payload}");
+    // What the session does is in the trail under its role session.
+    let denials: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == "AccessDenied")
+        .filter(|e| e.metadata["actor"]["session_name"] == "alice-s")
+        .collect();
+    assert_eq!(denials.len(), 1, "the session's refused DeleteUser");
+    assert_eq!(
+        denials[0].metadata["actor"]["principal_arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/reader/alice-s")
+    );
     assert!(
         !payload.contains(session.token.as_deref().unwrap()),
         "{payload}"

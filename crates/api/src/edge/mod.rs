@@ -611,7 +611,7 @@ impl Request<'_> {
                 principal_arn: caller.arn(),
                 principal_id: Some(caller.user_id()),
                 access_key_id: Some(caller.access_key_id().to_owned()),
-                session_name: None,
+                session_name: caller.session_name(),
             },
             request_id: self.request_id.to_owned(),
             source_ip: Some(source_ip.to_owned()),
