@@ -76,6 +76,8 @@ pub struct AppState {
     pub sign_in_failures: Arc<crate::ops::sign_in::Failures>,
     /// Session tokens opened lately (`session::OpenedTokens`).
     pub sessions: Arc<crate::session::OpenedTokens>,
+    /// Password verifications running now (`ops::sign_in::Verifications`).
+    pub verifications: Arc<crate::ops::sign_in::Verifications>,
 }
 
 /// How often an access key's last use is written to the log: at most once
@@ -357,6 +359,7 @@ impl Application {
             clock: Default::default(),
             sign_in_failures: Default::default(),
             sessions: Default::default(),
+            verifications: Default::default(),
         };
         Ok(Application {
             metrics_listener,

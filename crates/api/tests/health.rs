@@ -23,6 +23,7 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
         clock: Default::default(),
         sign_in_failures: Default::default(),
         sessions: Default::default(),
+        verifications: Default::default(),
     }
 }
 

@@ -331,6 +331,7 @@ pub enum Command {
         user_name: String,
         reason: String,
         source_ip: Option<String>,
+        suppressed: u64,
         at: DateTime<Utc>,
     },
 

@@ -298,8 +298,15 @@ pub enum EventData {
         reason: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source_ip: Option<String>,
+        /// Refusals of the same name during a back-off folded into this one.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        suppressed: u64,
         at: DateTime<Utc>,
     },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What a set of temporary credentials grants, as the trail records it.

@@ -223,6 +223,7 @@ async fn run(
         clock: Default::default(),
         sign_in_failures: Default::default(),
         sessions: Default::default(),
+        verifications: Default::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

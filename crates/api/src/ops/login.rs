@@ -14,7 +14,7 @@ use iam_domain::state::LoginProfile;
 use iam_domain::{AccountState, Command};
 use iam_wire::iam;
 
-use super::{OpContext, OpResult};
+use super::{sign_in, OpContext, OpResult};
 use crate::auth::Caller;
 use crate::authz::Extra;
 use crate::credentials::random_bytes;
@@ -118,12 +118,42 @@ pub async fn change_password(
         },
     )?;
     let (_, current) = profile(state, user_name)?;
+    // The new password's own rules first: whether the old one was right is
+    // told only by a change that happens (or by a refusal that counts as a
+    // failed guess).
+    check_password(state.password_policy.as_ref(), &input.new_password.0)?;
+    // A wrong old password is a guess at the password, as a failed sign-in
+    // is: it counts (before the check) against the user's name, backs off
+    // alike, and is in the trail. Only a change clears the count.
+    let failures = &ctx.state.sign_in_failures;
+    let key = sign_in::user_key(user_name.as_str());
+    if failures
+        .wait_until(&key, sign_in::FREE_FAILURES, ctx.now)
+        .is_some()
+    {
+        return Err(ApiError::new(
+            429,
+            "Throttling",
+            "Too many wrong passwords: try again later.",
+        ));
+    }
+    failures.fail(&key, ctx.now);
     let old_ok = {
         let hash = current.password_hash.clone();
         let old = input.old_password.0;
         blocking(move || verify_password(&hash, &old)).await?
     };
     if !old_ok {
+        let ip = ctx.facts.source_ip.unwrap_or_default();
+        sign_in::record_failed_sign_in(
+            ctx.state,
+            user_name.as_str(),
+            ip,
+            "wrong OldPassword in ChangePassword",
+            0,
+            (ctx.now, &ctx.metadata.request_id),
+        )
+        .await;
         return Err(ApiError::new(
             403,
             "AccessDenied",
@@ -139,6 +169,7 @@ pub async fn change_password(
         now: ctx.now,
     })
     .await?;
+    failures.clear(&key);
     Ok(())
 }
 
@@ -151,7 +182,9 @@ pub async fn get_password_policy(
         None,
         &crate::authz::Target::arn("*"),
         &Extra {
-            granted: users_may_change_passwords(ctx.authorizing_state()),
+            // The account setting grants it to IAM users, not to roles.
+            granted: matches!(ctx.caller, Caller::User { .. })
+                && users_may_change_passwords(ctx.authorizing_state()),
             ..Extra::default()
         },
     )?;

@@ -206,7 +206,7 @@ pub async fn delete_virtual(
     input: iam::DeleteVirtualMFADeviceRequest,
 ) -> OpResult<()> {
     let serial_number = Arn::parse(&input.serial_number)?;
-    ctx.authorize(&Target::arn(serial_number.to_string()))?;
+    ctx.authorize(&device_target(ctx, &serial_number))?;
     ctx.execute(Command::DeleteVirtualMfaDevice { serial_number })
         .await?;
     Ok(())
@@ -299,7 +299,7 @@ pub async fn list_virtual(
                 CredentialOwner::User { user_name } => state
                     .users
                     .get(&user_name.key())
-                    .map(|u| super::shapes::user(state, u)),
+                    .map(|u| super::shapes::listed_user(state, u)),
                 CredentialOwner::Root => Some(iam::User {
                     user_id: ctx.account().to_owned(),
                     arn: ctx.arn("root"),
@@ -416,27 +416,40 @@ pub fn verify_for(
         })
         .ok_or_else(mfa_failed)?;
     let stored = state.mfa_arn(device).ok_or_else(mfa_failed)?;
-    // Six digits fall to guessing without a limit: wrong codes for a
-    // device back off as failed sign-ins do (`ops::sign_in`), on each node.
-    let failures = &ctx.state.sign_in_failures;
-    let key = format!("mfa:{}", stored.to_string().to_lowercase());
+    check_code(ctx.state, device, &stored, code, ctx.now).ok_or_else(mfa_failed)
+}
+
+/// The one check of a code of a device, for every operation that takes
+/// one and for sign-in: the step it belongs to, if it is right and newer
+/// than any the device accepted. Six digits fall to guessing without a
+/// limit, so wrong codes for a device back off as failed sign-ins do
+/// (`ops::sign_in`), on each node; a right one clears the count.
+pub fn check_code(
+    app: &crate::app::AppState,
+    device: &VirtualMfaDevice,
+    serial_number: &Arn,
+    code: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<MfaCodeUse> {
+    let failures = &app.sign_in_failures;
+    let key = format!("mfa:{}", serial_number.to_string().to_lowercase());
     if failures
-        .wait_until(&key, super::sign_in::FREE_FAILURES, ctx.now)
+        .wait_until(&key, super::sign_in::FREE_FAILURES, now)
         .is_some()
     {
-        return Err(mfa_failed());
+        return None;
     }
-    let seed = open_seed(ctx, &device.seed, &stored)?;
-    let verified = iam_mfa::verify(&seed, code, ctx.now.timestamp(), CODE_WINDOW)
+    let seed = seed_of(app, &device.seed, serial_number).ok()?;
+    let verified = iam_mfa::verify(&seed, code, now.timestamp(), CODE_WINDOW)
         .ok()
         .filter(|counter| device.last_counter.is_none_or(|last| *counter > last));
     let Some(counter) = verified else {
-        failures.fail(&key, ctx.now);
-        return Err(mfa_failed());
+        failures.fail(&key, now);
+        return None;
     };
     failures.clear(&key);
-    Ok(MfaCodeUse {
-        serial_number: stored,
+    Some(MfaCodeUse {
+        serial_number: serial_number.clone(),
         counter,
     })
 }
@@ -448,8 +461,16 @@ pub fn open_seed(
     sealed: &iam_domain::secrets::SealedSecret,
     serial_number: &Arn,
 ) -> Result<Vec<u8>, ApiError> {
+    seed_of(ctx.state, sealed, serial_number)
+}
+
+fn seed_of(
+    app: &crate::app::AppState,
+    sealed: &iam_domain::secrets::SealedSecret,
+    serial_number: &Arn,
+) -> Result<Vec<u8>, ApiError> {
     let text = iam_domain::secrets::open_string(
-        &ctx.state.master_key,
+        &app.master_key,
         sealed,
         serial_number.to_string().as_bytes(),
     )

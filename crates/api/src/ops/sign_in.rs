@@ -12,13 +12,24 @@
 //!   so it takes the time a wrong password takes.
 //! - **Growing back-off** ([`Failures`]): after [`FREE_FAILURES`] failures
 //!   of one user name, or [`FREE_FAILURES_PER_ADDRESS`] from one source
-//!   address (many people may share one), within [`FAILURE_MEMORY`], the
-//!   next attempt is refused (429, `Retry-After`) until 2^(n − free)
-//!   seconds after the last failure (n failures so far), at most 15
-//!   minutes; a success clears the user's count. The counts are per node.
+//!   address (many people may share one), the next attempt is refused
+//!   (429, `Retry-After`) until 2^(n − free) seconds after the last failure
+//!   (n failures so far), at most [`MAX_WAIT`]. Failures are remembered for
+//!   [`FAILURE_MEMORY`] (far longer than the longest wait, so waiting does
+//!   not bring the free attempts back); a success clears the user's count.
+//!   An attempt counts as a failure *before* its password is checked (a
+//!   success takes it back), so guesses sent at once cannot all pass the
+//!   check before the first is counted. The counts are per node. A wrong
+//!   `OldPassword` in `ChangePassword` counts against the user's name too.
+//! - **Bounded work**: at most as many argon2id verifications run at once as
+//!   there are cores ([`Verifications`]); an attempt beyond that is refused
+//!   (503, `Retry-After: 1`) without one.
 //! - **Every attempt is in the trail**: `TemporaryCredentialsIssued` for a
 //!   success, `SignInFailed` (with iamd's reason, never told the caller)
-//!   for a failure.
+//!   for a failure. Refusals during a back-off are folded, per user name,
+//!   into one record a minute with their count (`suppressed`), as refused
+//!   requests are (`edge::denials`): an attempt that costs the sender no
+//!   password check cannot grow the log by one event each.
 //!
 //! A password whose reset is required (by an administrator, or because it
 //! is older than `MaxPasswordAge` without `HardExpiry`) still signs in, with
@@ -38,7 +49,7 @@ use iam_domain::metadata::EventMetadata;
 use iam_domain::names::UserName;
 use iam_domain::secrets::{hash_password, verify_password, PasswordHash};
 use iam_domain::state::{owner_eq, CredentialOwner};
-use iam_domain::{Arn, Command};
+use iam_domain::Command;
 use serde::Deserialize;
 
 use crate::app::AppState;
@@ -49,8 +60,13 @@ use crate::session::{IssuedBy, NewSession, Session, SessionPrincipal};
 pub const FREE_FAILURES: u32 = 5;
 /// Failures from one source address before the back-off starts.
 pub const FREE_FAILURES_PER_ADDRESS: u32 = 20;
-/// How long a failure is remembered.
-pub const FAILURE_MEMORY: Duration = Duration::minutes(15);
+/// How long a failure is remembered: a day, far past the longest wait.
+pub const FAILURE_MEMORY: Duration = Duration::hours(24);
+/// How often a refusal during a back-off is recorded, per user name.
+pub const THROTTLED_RECORD_INTERVAL: Duration = Duration::minutes(1);
+/// At most this many names and addresses are remembered; past it, the
+/// oldest failures are forgotten first, then all.
+const REMEMBERED: usize = 1_000_000;
 /// The longest wait.
 pub const MAX_WAIT: Duration = Duration::minutes(15);
 /// How long a sign-in's credentials last (the console's 12 hours).
@@ -68,9 +84,31 @@ struct SignIn {
     mfa_code: Option<String>,
 }
 
-/// Recent failures by user name (folded) and by source address.
+/// Recent failures by user name (folded) and by source address, and, per
+/// user name, the refusals during a back-off not yet recorded.
 #[derive(Debug, Default)]
-pub struct Failures(Mutex<HashMap<String, (u32, DateTime<Utc>)>>);
+pub struct Failures {
+    counts: Mutex<HashMap<String, (u32, DateTime<Utc>)>>,
+    throttled: Mutex<HashMap<String, (u64, DateTime<Utc>)>>,
+}
+
+/// The argon2id verifications running now, at most one per core.
+#[derive(Debug)]
+pub struct Verifications(tokio::sync::Semaphore);
+
+impl Default for Verifications {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Verifications(tokio::sync::Semaphore::new(cores))
+    }
+}
+
+impl Verifications {
+    /// A permit to run one verification, if a core is free for it.
+    pub fn try_start(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.0.try_acquire().ok()
+    }
+}
 
 impl Failures {
     /// When `key` may try again, if it must wait.
@@ -80,7 +118,7 @@ impl Failures {
         free: u32,
         now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let (count, last) = *map.get(key)?;
         if now - last > FAILURE_MEMORY || count < free {
             return None;
@@ -90,9 +128,12 @@ impl Failures {
     }
 
     pub(crate) fn fail(&self, key: &str, now: DateTime<Utc>) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
+        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= REMEMBERED {
             map.retain(|_, (_, last)| now - *last <= FAILURE_MEMORY);
+            if map.len() >= REMEMBERED / 2 {
+                map.clear();
+            }
         }
         let entry = map.entry(key.to_owned()).or_insert((0, now));
         if now - entry.1 > FAILURE_MEMORY {
@@ -103,8 +144,44 @@ impl Failures {
     }
 
     pub(crate) fn clear(&self, key: &str) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
+
+    /// Takes back one failure of `key` (counted before a check that then
+    /// succeeded).
+    pub(crate) fn take_back(&self, key: &str) {
+        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = map.get_mut(key) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
+    }
+
+    /// Counts a refusal during a back-off; the number to record now (this
+    /// one and those folded since the last record), or `None` to fold it.
+    fn throttled(&self, key: &str, now: DateTime<Utc>) -> Option<u64> {
+        let mut map = self.throttled.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= REMEMBERED {
+            map.clear();
+        }
+        let entry = map
+            .entry(key.to_owned())
+            .or_insert((0, DateTime::<Utc>::MIN_UTC));
+        entry.0 += 1;
+        if now - entry.1 < THROTTLED_RECORD_INTERVAL {
+            return None;
+        }
+        let n = entry.0;
+        *entry = (0, now);
+        Some(n)
+    }
+}
+
+/// The back-off key of a user name, as names fold.
+pub(crate) fn user_key(user_name: &str) -> String {
+    format!("user:{}", user_name.to_lowercase())
 }
 
 /// What a successful sign-in yields.
@@ -140,7 +217,7 @@ pub async fn sign_in(State(state): State<AppState>, request: axum::extract::Requ
         Ok(r) => r,
         Err(e) => return json_error(&e, &request_id),
     };
-    let user_key = format!("user:{}", request.user_name.to_ascii_lowercase());
+    let user_key = user_key(&request.user_name);
     let ip_key = format!("ip:{ip}");
     let wait = [
         (&user_key, FREE_FAILURES),
@@ -150,7 +227,13 @@ pub async fn sign_in(State(state): State<AppState>, request: axum::extract::Requ
     .filter_map(|(k, free)| state.sign_in_failures.wait_until(k, *free, now))
     .max();
     if let Some(until) = wait {
-        record_failure(&state, &request, &ip, "throttled", now, &request_id).await;
+        if let Some(n) = state.sign_in_failures.throttled(&user_key, now) {
+            let failure = Failure {
+                reason: "throttled",
+                suppressed: n - 1,
+            };
+            record_failure(&state, &request, &ip, failure, now, &request_id).await;
+        }
         let seconds = (until - now).num_seconds().max(1);
         let mut response = json_error(
             &ApiError::new(
@@ -165,6 +248,24 @@ pub async fn sign_in(State(state): State<AppState>, request: axum::extract::Requ
         }
         return response;
     }
+    let Some(_permit) = state.verifications.try_start() else {
+        let mut response = json_error(
+            &ApiError::new(
+                503,
+                "ServiceUnavailable",
+                "Too many sign-ins at once: try again in a second.",
+            ),
+            &request_id,
+        );
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
+        return response;
+    };
+    // Counted before the check, taken back on success: guesses sent at
+    // once cannot all pass the back-off before the first is counted.
+    state.sign_in_failures.fail(&user_key, now);
+    state.sign_in_failures.fail(&ip_key, now);
     match attempt(&state, &request, now).await {
         Ok(success) => {
             let credentials = success
@@ -184,11 +285,10 @@ pub async fn sign_in(State(state): State<AppState>, request: axum::extract::Requ
             {
                 // A code spent on another node meanwhile, or the log is down.
                 tracing::info!(error = %e, "a sign-in could not be recorded");
-                state.sign_in_failures.fail(&user_key, now);
-                state.sign_in_failures.fail(&ip_key, now);
                 return json_error(&failed(), &request_id);
             }
             state.sign_in_failures.clear(&user_key);
+            state.sign_in_failures.take_back(&ip_key);
             let body = serde_json::json!({
                 "credentials": {
                     "access_key_id": credentials.access_key_id,
@@ -205,9 +305,11 @@ pub async fn sign_in(State(state): State<AppState>, request: axum::extract::Requ
             response
         }
         Err(reason) => {
-            state.sign_in_failures.fail(&user_key, now);
-            state.sign_in_failures.fail(&ip_key, now);
-            record_failure(&state, &request, &ip, reason, now, &request_id).await;
+            let failure = Failure {
+                reason,
+                suppressed: 0,
+            };
+            record_failure(&state, &request, &ip, failure, now, &request_id).await;
             json_error(&failed(), &request_id)
         }
     }
@@ -274,19 +376,9 @@ async fn attempt(
             let Some(serial) = view.state.mfa_arn(device) else {
                 continue;
             };
-            let Some(seed) = open_seed(state, &device.seed, &serial) else {
-                continue;
-            };
-            if let Ok(counter) =
-                iam_mfa::verify(&seed, code, now.timestamp(), super::mfa::CODE_WINDOW)
-            {
-                if device.last_counter.is_none_or(|last| counter > last) {
-                    used = Some(MfaCodeUse {
-                        serial_number: serial,
-                        counter,
-                    });
-                    break;
-                }
+            used = super::mfa::check_code(state, device, &serial, code, now);
+            if used.is_some() {
+                break;
             }
         }
         Some(used.ok_or("wrong or reused MFA code")?)
@@ -326,17 +418,6 @@ async fn attempt(
 static DUMMY: std::sync::LazyLock<PasswordHash> =
     std::sync::LazyLock::new(|| hash_password("iamd-no-such-user", &[0x5a; 16]));
 
-fn open_seed(
-    state: &AppState,
-    sealed: &iam_domain::secrets::SealedSecret,
-    serial: &Arn,
-) -> Option<Vec<u8>> {
-    let text =
-        iam_domain::secrets::open_string(&state.master_key, sealed, serial.to_string().as_bytes())
-            .ok()?;
-    iam_mfa::base32_decode(&text)
-}
-
 fn parse(body: &[u8]) -> Result<SignIn, ApiError> {
     if body.len() > MAX_BODY {
         return Err(ApiError::new(
@@ -350,24 +431,46 @@ fn parse(body: &[u8]) -> Result<SignIn, ApiError> {
             "the body must be {{\"account_id\", \"user_name\", \"password\", \"mfa_code\"?}}: {e}"
         ))
     })?;
-    if request.user_name.len() > 64 || request.password.len() > 128 || request.account_id.len() > 12
-    {
-        return Err(failed());
-    }
     Ok(request)
+}
+
+/// Why a sign-in failed, and how many refusals like it were folded in.
+struct Failure {
+    reason: &'static str,
+    suppressed: u64,
 }
 
 async fn record_failure(
     state: &AppState,
     request: &SignIn,
     ip: &str,
-    reason: &str,
+    failure: Failure,
     now: DateTime<Utc>,
     request_id: &str,
 ) {
+    record_failed_sign_in(
+        state,
+        &request.user_name,
+        ip,
+        failure.reason,
+        failure.suppressed,
+        (now, request_id),
+    )
+    .await;
+}
+
+/// Records a failed sign-in (or a wrong `OldPassword`) of the user named
+/// `user_name` as given.
+pub(crate) async fn record_failed_sign_in(
+    state: &AppState,
+    user_name: &str,
+    ip: &str,
+    reason: &str,
+    suppressed: u64,
+    (now, request_id): (DateTime<Utc>, &str),
+) {
     // Named as given (the user may not exist): printable, bounded.
-    let name: String = request
-        .user_name
+    let name: String = user_name
         .chars()
         .filter(|c| !c.is_control())
         .take(64)
@@ -381,6 +484,7 @@ async fn record_failure(
         user_name: name,
         reason: reason.to_owned(),
         source_ip: Some(ip.to_owned()),
+        suppressed,
         at: now,
     };
     if let Err(e) = state

@@ -21,11 +21,13 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             user_name,
             reason,
             source_ip,
+            suppressed,
             at,
         } => ctx.one(EventData::SignInFailed {
             user_name: user_name.clone(),
             reason: reason.clone(),
             source_ip: source_ip.clone(),
+            suppressed: *suppressed,
             at: *at,
         }),
         other => not_routed_here(other, "session"),
