@@ -105,7 +105,23 @@ pub struct Session {
     /// `GetCallerIdentity`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub password_change_only: bool,
+    /// `aws:TokenIssueTime` as text, rendered once per opened session.
+    #[serde(skip)]
+    issued_at_text: Rendered,
 }
+
+/// Text rendered from a session's claims once; not part of what the
+/// session is (two sessions are equal whether or not either rendered it).
+#[derive(Debug, Clone, Default)]
+struct Rendered(std::sync::OnceLock<String>);
+
+impl PartialEq for Rendered {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Rendered {}
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -163,6 +179,7 @@ impl Session {
             source_identity: s.source_identity,
             chained: s.chained,
             password_change_only: false,
+            issued_at_text: Default::default(),
         }
     }
 
@@ -215,6 +232,14 @@ impl Session {
             policy_arns: self.policy_arns.clone(),
             policy: self.policy.clone(),
         }
+    }
+
+    /// `aws:TokenIssueTime`: the issue time in ISO 8601, to the second.
+    pub fn issued_at_text(&self) -> &str {
+        self.issued_at_text.0.get_or_init(|| {
+            self.issued_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
     }
 
     /// Whether the caller authenticated with MFA for this session.

@@ -786,12 +786,7 @@ fn session_may_call(
 /// The context keys of temporary credentials: when they were issued,
 /// whether and when MFA authenticated them, and the source identity.
 pub fn session_keys(context: &mut Context, session: &Session, now: DateTime<Utc>) {
-    context.insert(
-        "aws:TokenIssueTime",
-        session
-            .issued_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    );
+    context.insert("aws:TokenIssueTime", session.issued_at_text());
     context.insert(
         "aws:MultiFactorAuthPresent",
         if session.mfa() { "true" } else { "false" },
