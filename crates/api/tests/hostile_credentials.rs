@@ -66,10 +66,6 @@ async fn sign_in_at(addr: SocketAddr, user: &str, password: &str, mfa: Option<&s
     .await
 }
 
-async fn sign_in(app: &TestApp, user: &str, password: &str, mfa: Option<&str>) -> Reply {
-    sign_in_at(app.addr, user, password, mfa).await
-}
-
 /// The error code and message of a JSON error answer.
 fn json_error(r: &Reply) -> (String, String) {
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
@@ -82,21 +78,6 @@ fn json_error(r: &Reply) -> (String, String) {
     )
 }
 
-/// A client signing with the credentials a sign-in returned, at the
-/// server's clock.
-fn signed_in(app: &TestApp, reply: &Reply) -> Client {
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
-    let c = &v["credentials"];
-    Client {
-        key: c["access_key_id"].as_str().unwrap().into(),
-        secret: c["secret_access_key"].as_str().unwrap().into(),
-        token: Some(c["session_token"].as_str().unwrap().into()),
-        skew: app.state.clock.offset(),
-        ..app.root()
-    }
-}
-
 /// `client`, signing at the server's (possibly moved) clock.
 fn now(client: &Client, app: &TestApp) -> Client {
     Client {
@@ -105,15 +86,9 @@ fn now(client: &Client, app: &TestApp) -> Client {
     }
 }
 
-/// The device's code for the step `offset` steps from the server's now.
-fn code(seed: &[u8], app: &TestApp, offset: i64) -> String {
-    let t = app.state.clock.now().timestamp() + offset * 30;
-    format!("{:06}", iam_mfa::code_at(seed, iam_mfa::counter_at(t)))
-}
-
 /// A code of `seed` that is none of the codes of the window around now.
 fn wrong_code(seed: &[u8], app: &TestApp) -> String {
-    let window: Vec<String> = (-2..=2).map(|o| code(seed, app, o)).collect();
+    let window: Vec<String> = (-2..=2).map(|o| mfa_code(seed, app, o)).collect();
     (0..1_000_000)
         .map(|n| format!("{n:06}"))
         .find(|c| !window.contains(c))
@@ -145,8 +120,8 @@ async fn enable(app: &TestApp, root: &Client, user: &str, serial: &str, seed: &[
             &[
                 ("UserName", user),
                 ("SerialNumber", serial),
-                ("AuthenticationCode1", &code(seed, app, -1)),
-                ("AuthenticationCode2", &code(seed, app, 0)),
+                ("AuthenticationCode1", &mfa_code(seed, app, -1)),
+                ("AuthenticationCode2", &mfa_code(seed, app, 0)),
             ],
         )
         .await;
@@ -1129,8 +1104,8 @@ async fn a_user_cannot_enable_take_over_or_remove_anothers_device() {
                 &[
                     ("UserName", "alice"),
                     ("SerialNumber", &own),
-                    ("AuthenticationCode1", &code(&own_seed, &app, -1)),
-                    ("AuthenticationCode2", &code(&own_seed, &app, 0)),
+                    ("AuthenticationCode1", &mfa_code(&own_seed, &app, -1)),
+                    ("AuthenticationCode2", &mfa_code(&own_seed, &app, 0)),
                 ],
             )
             .await,
@@ -1145,8 +1120,8 @@ async fn a_user_cannot_enable_take_over_or_remove_anothers_device() {
             &[
                 ("UserName", "mallory"),
                 ("SerialNumber", &alice_serial),
-                ("AuthenticationCode1", &code(&alice_seed, &app, 0)),
-                ("AuthenticationCode2", &code(&alice_seed, &app, 1)),
+                ("AuthenticationCode1", &mfa_code(&alice_seed, &app, 0)),
+                ("AuthenticationCode2", &mfa_code(&alice_seed, &app, 1)),
             ],
         )
         .await;
@@ -1159,8 +1134,8 @@ async fn a_user_cannot_enable_take_over_or_remove_anothers_device() {
             &[
                 ("UserName", "mallory"),
                 ("SerialNumber", &upper),
-                ("AuthenticationCode1", &code(&alice_seed, &app, 0)),
-                ("AuthenticationCode2", &code(&alice_seed, &app, 1)),
+                ("AuthenticationCode1", &mfa_code(&alice_seed, &app, 0)),
+                ("AuthenticationCode2", &mfa_code(&alice_seed, &app, 1)),
             ],
         )
         .await;
@@ -1170,7 +1145,10 @@ async fn a_user_cannot_enable_take_over_or_remove_anothers_device() {
         ("ResyncMFADevice", "alice"),
     ] {
         let mut params = vec![("UserName", user), ("SerialNumber", alice_serial.as_str())];
-        let (c1, c2) = (code(&alice_seed, &app, 0), code(&alice_seed, &app, 1));
+        let (c1, c2) = (
+            mfa_code(&alice_seed, &app, 0),
+            mfa_code(&alice_seed, &app, 1),
+        );
         if action == "ResyncMFADevice" {
             params.push(("AuthenticationCode1", &c1));
             params.push(("AuthenticationCode2", &c2));
@@ -1184,8 +1162,8 @@ async fn a_user_cannot_enable_take_over_or_remove_anothers_device() {
             &[
                 ("UserName", "mallory"),
                 ("SerialNumber", &alice_serial),
-                ("AuthenticationCode1", &code(&alice_seed, &app, 0)),
-                ("AuthenticationCode2", &code(&alice_seed, &app, 1)),
+                ("AuthenticationCode1", &mfa_code(&alice_seed, &app, 0)),
+                ("AuthenticationCode2", &mfa_code(&alice_seed, &app, 1)),
             ],
         )
         .await;
@@ -1215,7 +1193,7 @@ async fn a_user_cannot_enable_take_over_or_remove_anothers_device() {
             "GetSessionToken",
             &[
                 ("SerialNumber", &alice_serial),
-                ("TokenCode", &code(&alice_seed, &app, 0)),
+                ("TokenCode", &mfa_code(&alice_seed, &app, 0)),
             ],
         )
         .await;
@@ -1236,7 +1214,7 @@ async fn anothers_serial_neither_authenticates_nor_locks_out_its_owner() {
     let (serial, seed) = device(&root, "alice-phone", &[]).await;
     enable(&app, &root, "alice", &serial, &seed).await;
     let (alice, mallory) = (now(&alice, &app), now(&mallory, &app));
-    let right = code(&seed, &app, 0);
+    let right = mfa_code(&seed, &app, 0);
     refused(
         &mallory
             .call(
@@ -1330,7 +1308,7 @@ async fn the_device_back_off_holds_for_every_spelling_of_the_serial() {
                     "GetSessionToken",
                     &[
                         ("SerialNumber", spelling),
-                        ("TokenCode", &code(&seed, &app, 0)),
+                        ("TokenCode", &mfa_code(&seed, &app, 0)),
                     ],
                 )
                 .await,
@@ -1344,7 +1322,7 @@ async fn the_device_back_off_holds_for_every_spelling_of_the_serial() {
             "GetSessionToken",
             &[
                 ("SerialNumber", &spellings[1]),
-                ("TokenCode", &code(&seed, &app, 0)),
+                ("TokenCode", &mfa_code(&seed, &app, 0)),
             ],
         )
         .await;
@@ -1390,7 +1368,7 @@ async fn a_device_backed_off_for_guessing_takes_no_code_at_sign_in() {
                 "GetSessionToken",
                 &[
                     ("SerialNumber", &serial),
-                    ("TokenCode", &code(&seed, &app, 0)),
+                    ("TokenCode", &mfa_code(&seed, &app, 0)),
                 ],
             )
             .await,
@@ -1402,7 +1380,7 @@ async fn a_device_backed_off_for_guessing_takes_no_code_at_sign_in() {
         &app,
         "alice",
         "Alice-Password-1",
-        Some(&code(&seed, &app, 0)),
+        Some(&mfa_code(&seed, &app, 0)),
     )
     .await;
     assert_ne!(r.status, 200, "a backed-off device authenticated a sign-in");
@@ -1422,7 +1400,7 @@ async fn a_code_is_spent_once_across_sts_and_sign_in() {
     let (serial, seed) = device(&root, "alice-phone", &[]).await;
     // Enabled with the codes of the step before and of now, by hand: those
     // two are spent.
-    let (c1, c2) = (code(&seed, &app, -1), code(&seed, &app, 0));
+    let (c1, c2) = (mfa_code(&seed, &app, -1), mfa_code(&seed, &app, 0));
     root.ok(
         "EnableMFADevice",
         &[
@@ -1440,7 +1418,7 @@ async fn a_code_is_spent_once_across_sts_and_sign_in() {
     // GetSessionToken, then the same code at sign-in.
     app.state.clock.advance(Duration::seconds(30));
     let alice = now(&alice, &app);
-    let c = code(&seed, &app, 0);
+    let c = mfa_code(&seed, &app, 0);
     alice
         .ok(
             "GetSessionToken",
@@ -1454,14 +1432,14 @@ async fn a_code_is_spent_once_across_sts_and_sign_in() {
         &app,
         "alice",
         "Alice-Password-1",
-        Some(&code(&seed, &app, -1)),
+        Some(&mfa_code(&seed, &app, -1)),
     )
     .await;
     assert_eq!(r.status, 401, "{}", r.body);
     // Sign-in, then the same code in GetSessionToken.
     app.state.clock.advance(Duration::seconds(30));
     let alice = now(&alice, &app);
-    let c = code(&seed, &app, 0);
+    let c = mfa_code(&seed, &app, 0);
     let r = sign_in(&app, "alice", "Alice-Password-1", Some(&c)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     refused(
@@ -1476,7 +1454,7 @@ async fn a_code_is_spent_once_across_sts_and_sign_in() {
     );
     // Five sign-ins with one fresh code at once: one session.
     app.state.clock.advance(Duration::seconds(30));
-    let c = code(&seed, &app, 0);
+    let c = mfa_code(&seed, &app, 0);
     let addr = app.addr;
     let tries: Vec<_> = (0..5)
         .map(|_| {
@@ -1507,7 +1485,7 @@ async fn resync_takes_only_fresh_codes_of_the_callers_own_device() {
     let root = app.root();
     let alice = user_with_policy(&root, "alice", ALLOW_ALL).await;
     let (serial, seed) = device(&root, "alice-phone", &[]).await;
-    let (c1, c2) = (code(&seed, &app, -1), code(&seed, &app, 0));
+    let (c1, c2) = (mfa_code(&seed, &app, -1), mfa_code(&seed, &app, 0));
     root.ok(
         "EnableMFADevice",
         &[
@@ -1541,8 +1519,8 @@ async fn resync_takes_only_fresh_codes_of_the_callers_own_device() {
                 &[
                     ("UserName", "alice"),
                     ("SerialNumber", &serial),
-                    ("AuthenticationCode1", &code(&seed, &app, -5)),
-                    ("AuthenticationCode2", &code(&seed, &app, -4)),
+                    ("AuthenticationCode1", &mfa_code(&seed, &app, -5)),
+                    ("AuthenticationCode2", &mfa_code(&seed, &app, -4)),
                 ],
             )
             .await,
@@ -1555,8 +1533,8 @@ async fn resync_takes_only_fresh_codes_of_the_callers_own_device() {
             &[
                 ("UserName", "alice"),
                 ("SerialNumber", &serial),
-                ("AuthenticationCode1", &code(&seed, &app, 3)),
-                ("AuthenticationCode2", &code(&seed, &app, 4)),
+                ("AuthenticationCode1", &mfa_code(&seed, &app, 3)),
+                ("AuthenticationCode2", &mfa_code(&seed, &app, 4)),
             ],
         )
         .await;
@@ -1567,7 +1545,7 @@ async fn resync_takes_only_fresh_codes_of_the_callers_own_device() {
                 "GetSessionToken",
                 &[
                     ("SerialNumber", &serial),
-                    ("TokenCode", &code(&seed, &app, 1)),
+                    ("TokenCode", &mfa_code(&seed, &app, 1)),
                 ],
             )
             .await,
@@ -1580,7 +1558,7 @@ async fn resync_takes_only_fresh_codes_of_the_callers_own_device() {
             "GetSessionToken",
             &[
                 ("SerialNumber", &serial),
-                ("TokenCode", &code(&seed, &app, 0)),
+                ("TokenCode", &mfa_code(&seed, &app, 0)),
             ],
         )
         .await;
@@ -1934,7 +1912,7 @@ async fn seeds_and_password_hashes_never_appear_after_creation() {
         &app,
         "alice",
         "Alice-Password-1",
-        Some(&code(&seed, &app, 0)),
+        Some(&mfa_code(&seed, &app, 0)),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -13,42 +13,6 @@ const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 const NOTHING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::none"}]}"#;
 
-async fn sign_in(app: &TestApp, user: &str, password: &str, mfa: Option<&str>) -> Reply {
-    let mut body = serde_json::json!({
-        "account_id": ACCOUNT,
-        "user_name": user,
-        "password": password,
-    });
-    if let Some(code) = mfa {
-        body["mfa_code"] = code.into();
-    }
-    let body = body.to_string();
-    let request = format!(
-        "POST /v1/sign-in HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-        app.addr,
-        body.len()
-    );
-    send_raw(app.addr, request.into_bytes()).await
-}
-
-/// A client signing with the credentials a sign-in returned.
-fn signed_in(app: &TestApp, reply: &Reply) -> Client {
-    let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
-    let c = &v["credentials"];
-    Client {
-        key: c["access_key_id"].as_str().unwrap().into(),
-        secret: c["secret_access_key"].as_str().unwrap().into(),
-        token: Some(c["session_token"].as_str().unwrap().into()),
-        ..app.root()
-    }
-}
-
-/// The device's code for the step `offset` steps from the server's now.
-fn code(seed: &[u8], app: &TestApp, offset: i64) -> String {
-    let now = app.state.clock.now().timestamp() + offset * 30;
-    format!("{:06}", iam_mfa::code_at(seed, iam_mfa::counter_at(now)))
-}
-
 /// Creates a virtual device and returns its serial number and seed.
 async fn device(root: &Client, name: &str) -> (String, Vec<u8>) {
     let created = root
@@ -537,8 +501,8 @@ async fn mfa_devices_are_enabled_with_codes_each_accepted_once_and_mfa_condition
                 &[
                     ("UserName", "alice"),
                     ("SerialNumber", &serial),
-                    ("AuthenticationCode1", &code(&seed, &app, 0)),
-                    ("AuthenticationCode2", &code(&seed, &app, -1)),
+                    ("AuthenticationCode1", &mfa_code(&seed, &app, 0)),
+                    ("AuthenticationCode2", &mfa_code(&seed, &app, -1)),
                 ],
             )
             .await,
@@ -550,8 +514,8 @@ async fn mfa_devices_are_enabled_with_codes_each_accepted_once_and_mfa_condition
         &[
             ("UserName", "alice"),
             ("SerialNumber", &serial),
-            ("AuthenticationCode1", &code(&seed, &app, -1)),
-            ("AuthenticationCode2", &code(&seed, &app, 0)),
+            ("AuthenticationCode1", &mfa_code(&seed, &app, -1)),
+            ("AuthenticationCode2", &mfa_code(&seed, &app, 0)),
         ],
     )
     .await;
@@ -576,7 +540,7 @@ async fn mfa_devices_are_enabled_with_codes_each_accepted_once_and_mfa_condition
                 "GetSessionToken",
                 &[
                     ("SerialNumber", &serial),
-                    ("TokenCode", &code(&seed, &app, 0)),
+                    ("TokenCode", &mfa_code(&seed, &app, 0)),
                 ],
             )
             .await,
@@ -589,7 +553,7 @@ async fn mfa_devices_are_enabled_with_codes_each_accepted_once_and_mfa_condition
         skew: app.state.clock.offset(),
         ..alice
     };
-    let next = code(&seed, &app, 0);
+    let next = mfa_code(&seed, &app, 0);
     let token = alice
         .ok(
             "GetSessionToken",
@@ -618,7 +582,7 @@ async fn mfa_devices_are_enabled_with_codes_each_accepted_once_and_mfa_condition
     let no_code = sign_in(&app, "alice", "Alice-Password-1", None).await;
     assert_eq!(no_code.status, 401, "{}", no_code.body);
     app.state.clock.advance(chrono::Duration::seconds(30));
-    let fresh = code(&seed, &app, 0);
+    let fresh = mfa_code(&seed, &app, 0);
     let with_code = sign_in(&app, "alice", "Alice-Password-1", Some(&fresh)).await;
     assert_eq!(with_code.status, 200, "{}", with_code.body);
     let replay = sign_in(&app, "alice", "Alice-Password-1", Some(&fresh)).await;
@@ -635,8 +599,8 @@ async fn mfa_devices_are_enabled_with_codes_each_accepted_once_and_mfa_condition
         &[
             ("UserName", "alice"),
             ("SerialNumber", &serial),
-            ("AuthenticationCode1", &code(&seed, &app, 5)),
-            ("AuthenticationCode2", &code(&seed, &app, 6)),
+            ("AuthenticationCode1", &mfa_code(&seed, &app, 5)),
+            ("AuthenticationCode2", &mfa_code(&seed, &app, 6)),
         ],
     )
     .await;
@@ -755,8 +719,8 @@ async fn a_code_spent_on_one_node_is_refused_on_another() {
         &[
             ("UserName", "alice"),
             ("SerialNumber", &serial),
-            ("AuthenticationCode1", &code(&seed, &one, -1)),
-            ("AuthenticationCode2", &code(&seed, &one, 0)),
+            ("AuthenticationCode1", &mfa_code(&seed, &one, -1)),
+            ("AuthenticationCode2", &mfa_code(&seed, &one, 0)),
         ],
     )
     .await;
@@ -764,7 +728,7 @@ async fn a_code_spent_on_one_node_is_refused_on_another() {
     for app in [&one, &two] {
         app.state.clock.advance(chrono::Duration::seconds(30));
     }
-    let next = code(&seed, &one, 0);
+    let next = mfa_code(&seed, &one, 0);
     let on = |app: &TestApp| Client {
         addr: app.addr,
         skew: app.state.clock.offset(),
@@ -821,8 +785,8 @@ async fn mfa_age_conditions_count_from_the_code() {
         &[
             ("UserName", "alice"),
             ("SerialNumber", &serial),
-            ("AuthenticationCode1", &code(&seed, &app, -1)),
-            ("AuthenticationCode2", &code(&seed, &app, 0)),
+            ("AuthenticationCode1", &mfa_code(&seed, &app, -1)),
+            ("AuthenticationCode2", &mfa_code(&seed, &app, 0)),
         ],
     )
     .await;
@@ -840,7 +804,7 @@ async fn mfa_age_conditions_count_from_the_code() {
             "GetSessionToken",
             &[
                 ("SerialNumber", &serial),
-                ("TokenCode", &code(&seed, &app, 0)),
+                ("TokenCode", &mfa_code(&seed, &app, 0)),
             ],
         )
         .await;

@@ -496,3 +496,43 @@ pub async fn role(root: &Client, name: &str, trust: &str, policy: &str) -> Strin
     .await;
     format!("arn:aws:iam::{ACCOUNT}:role/{name}")
 }
+
+/// `POST /v1/sign-in` with `user`'s `password` (and an MFA code).
+pub async fn sign_in(app: &TestApp, user: &str, password: &str, mfa: Option<&str>) -> Reply {
+    let mut body = serde_json::json!({
+        "account_id": ACCOUNT,
+        "user_name": user,
+        "password": password,
+    });
+    if let Some(code) = mfa {
+        body["mfa_code"] = code.into();
+    }
+    let body = body.to_string();
+    let request = format!(
+        "POST /v1/sign-in HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        app.addr,
+        body.len()
+    );
+    send_raw(app.addr, request.into_bytes()).await
+}
+
+/// A client signing with the credentials a sign-in returned, at the
+/// server's clock.
+pub fn signed_in(app: &TestApp, reply: &Reply) -> Client {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let c = &v["credentials"];
+    Client {
+        key: c["access_key_id"].as_str().unwrap().into(),
+        secret: c["secret_access_key"].as_str().unwrap().into(),
+        token: Some(c["session_token"].as_str().unwrap().into()),
+        skew: app.state.clock.offset(),
+        ..app.root()
+    }
+}
+
+/// An MFA device's code for the step `offset` steps from the server's now.
+pub fn mfa_code(seed: &[u8], app: &TestApp, offset: i64) -> String {
+    let now = app.state.clock.now().timestamp() + offset * 30;
+    format!("{:06}", iam_mfa::code_at(seed, iam_mfa::counter_at(now)))
+}
