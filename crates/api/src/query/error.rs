@@ -90,15 +90,19 @@ impl ApiError {
 }
 
 /// The HTTP status of an error code: the one AWS's models declare for it,
-/// else 400 for the codes every AWS Query API shares (`ValidationError`,
-/// `InvalidAction`, …). This is the one place a domain error gets a status.
+/// else the one of the common errors every AWS Query API shares (403 for
+/// `AccessDenied`, 400 for `ValidationError`, `InvalidAction`, …). This is
+/// the one place a domain error gets a status.
 pub fn status_of(code: &str) -> u16 {
     [iam_wire::Service::Iam, iam_wire::Service::Sts]
         .iter()
         .flat_map(|s| s.errors())
         .find(|e| e.code == code)
         .map(|e| e.status)
-        .unwrap_or(400)
+        .unwrap_or(match code {
+            "AccessDenied" => 403,
+            _ => 400,
+        })
 }
 
 impl From<DomainError> for ApiError {
@@ -144,5 +148,21 @@ impl From<iam_projection::ProjectionError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refusal the domain makes (an MFA code another node spent first)
+    /// is answered as AWS answers any AccessDenied: 403, whichever node's
+    /// view decided it.
+    #[test]
+    fn a_domain_access_denied_is_403() {
+        let e = ApiError::from(DomainError::AccessDenied("spent".into()));
+        assert_eq!((e.status, e.code.as_str()), (403, "AccessDenied"));
+        assert_eq!(status_of("ValidationError"), 400);
+        assert_eq!(status_of("NoSuchEntity"), 404);
     }
 }
