@@ -360,7 +360,7 @@ fn consecutive(
     (code1, code2): (&str, &str),
     window: u64,
 ) -> Result<u64, ApiError> {
-    let seed = open_seed(ctx, &device.seed, serial_number)?;
+    let seed = seed_of(ctx.state, &device.seed, serial_number)?;
     let invalid = || {
         ApiError::new(
             400,
@@ -395,16 +395,6 @@ pub fn verify_code(ctx: &OpContext<'_>, serial: &str, code: &str) -> Result<MfaC
         },
         Caller::RoleSession { .. } | Caller::FederatedUser { .. } => return Err(mfa_failed()),
     };
-    verify_for(ctx, &owner, serial, code)
-}
-
-/// [`verify_code`] for a given owner (a sign-in names its user).
-pub fn verify_for(
-    ctx: &OpContext<'_>,
-    owner: &CredentialOwner,
-    serial: &str,
-    code: &str,
-) -> Result<MfaCodeUse, ApiError> {
     let state = ctx.authorizing_state();
     let serial_number = Arn::parse(serial).map_err(|_| mfa_failed())?;
     let device = state
@@ -412,7 +402,7 @@ pub fn verify_for(
         .filter(|d| {
             d.assignment
                 .as_ref()
-                .is_some_and(|a| owner_eq(&a.owner, owner))
+                .is_some_and(|a| owner_eq(&a.owner, &owner))
         })
         .ok_or_else(mfa_failed)?;
     let stored = state.mfa_arn(device).ok_or_else(mfa_failed)?;
@@ -456,14 +446,6 @@ pub fn check_code(
 
 /// A device's seed: sealed under the master key with its serial number as
 /// associated data, as Base32 text.
-pub fn open_seed(
-    ctx: &OpContext<'_>,
-    sealed: &iam_domain::secrets::SealedSecret,
-    serial_number: &Arn,
-) -> Result<Vec<u8>, ApiError> {
-    seed_of(ctx.state, sealed, serial_number)
-}
-
 fn seed_of(
     app: &crate::app::AppState,
     sealed: &iam_domain::secrets::SealedSecret,
