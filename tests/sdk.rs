@@ -23,6 +23,8 @@ mod coverage;
 mod groups;
 #[path = "sdk/identity.rs"]
 mod identity;
+#[path = "sdk/instance_profiles.rs"]
+mod instance_profiles;
 #[path = "sdk/managed_policies.rs"]
 mod managed_policies;
 #[path = "sdk/nodes.rs"]

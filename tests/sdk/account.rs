@@ -264,3 +264,122 @@ async fn the_credential_report_lists_every_users_credentials() {
     assert_eq!(from_other.content().unwrap().as_ref(), csv.as_bytes());
     other.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_alias_and_sts_preferences() {
+    let db = TestDatabase::for_server().await;
+    let node = Node::start(&db).await;
+    let iam = node.root_iam();
+    let aliases = iam
+        .list_account_aliases()
+        .send()
+        .await
+        .must("ListAccountAliases");
+    assert!(aliases.account_aliases().is_empty());
+    for bad in ["ab", "-corp", "corp-", "co--rp", "Corp", "c_rp"] {
+        let (code, status) = failure(iam.create_account_alias().account_alias(bad).send().await);
+        assert_eq!((code.as_str(), status), ("ValidationError", 400), "{bad}");
+    }
+    iam.create_account_alias()
+        .account_alias("example-corp")
+        .send()
+        .await
+        .must("CreateAccountAlias");
+    // One alias per account: a second replaces the first, as AWS does.
+    iam.create_account_alias()
+        .account_alias("example-2")
+        .send()
+        .await
+        .must("CreateAccountAlias again");
+    let aliases = iam
+        .list_account_aliases()
+        .send()
+        .await
+        .must("ListAccountAliases");
+    assert_eq!(aliases.account_aliases(), ["example-2"]);
+    let (code, status) = failure(
+        iam.delete_account_alias()
+            .account_alias("example-corp")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("NoSuchEntity", 404));
+    iam.delete_account_alias()
+        .account_alias("example-2")
+        .send()
+        .await
+        .must("DeleteAccountAlias");
+    assert!(iam
+        .list_account_aliases()
+        .send()
+        .await
+        .must("ListAccountAliases")
+        .account_aliases()
+        .is_empty());
+
+    let summary =
+        |s: &aws_sdk_iam::operation::get_account_summary::GetAccountSummaryOutput,
+         k: SummaryKeyType| s.summary_map().and_then(|m| m.get(&k).copied());
+    let before = iam
+        .get_account_summary()
+        .send()
+        .await
+        .must("GetAccountSummary");
+    assert_eq!(
+        before.summary_map().map(|m| m.len()),
+        Some(34),
+        "every key AWS returns"
+    );
+    assert_eq!(
+        summary(&before, SummaryKeyType::GlobalEndpointTokenVersion),
+        Some(1)
+    );
+    iam.set_security_token_service_preferences()
+        .global_endpoint_token_version(aws_sdk_iam::types::GlobalEndpointTokenVersion::V2Token)
+        .send()
+        .await
+        .must("SetSecurityTokenServicePreferences");
+    iam.create_instance_profile()
+        .instance_profile_name("counted")
+        .send()
+        .await
+        .must("CreateInstanceProfile");
+    let after = iam
+        .get_account_summary()
+        .send()
+        .await
+        .must("GetAccountSummary");
+    assert_eq!(
+        summary(&after, SummaryKeyType::GlobalEndpointTokenVersion),
+        Some(2)
+    );
+    assert_eq!(summary(&after, SummaryKeyType::InstanceProfiles), Some(1));
+    assert_eq!(
+        summary(&after, SummaryKeyType::InstanceProfilesQuota),
+        Some(1000)
+    );
+
+    // Account-wide settings are for whom policies allow them on `*`.
+    let reader = node
+        .user_with_policy(
+            "reader",
+            &policy(r#"{"Effect":"Allow","Action":"iam:ListAccountAliases","Resource":"*"}"#),
+        )
+        .await;
+    reader
+        .list_account_aliases()
+        .send()
+        .await
+        .must("ListAccountAliases as reader");
+    assert_eq!(
+        failure(
+            reader
+                .create_account_alias()
+                .account_alias("mine")
+                .send()
+                .await
+        ),
+        ("AccessDenied".to_owned(), 403)
+    );
+    node.stop().await;
+}

@@ -8,6 +8,7 @@ const SOURCES: &[&str] = &[
     include_str!("authorization.rs"),
     include_str!("groups.rs"),
     include_str!("identity.rs"),
+    include_str!("instance_profiles.rs"),
     include_str!("managed_policies.rs"),
     include_str!("nodes.rs"),
     include_str!("paging.rs"),

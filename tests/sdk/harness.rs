@@ -159,6 +159,32 @@ impl Node {
     }
 
     /// Stops the server, waiting for in-flight requests.
+    /// A new user `name` whose one inline policy is `document`, with an
+    /// access key: a client signing as them.
+    pub async fn user_with_policy(&self, name: &str, document: &str) -> aws_sdk_iam::Client {
+        let root = self.root_iam();
+        root.create_user()
+            .user_name(name)
+            .send()
+            .await
+            .must("CreateUser");
+        root.put_user_policy()
+            .user_name(name)
+            .policy_name("granted")
+            .policy_document(document)
+            .send()
+            .await
+            .must("PutUserPolicy");
+        let created = root
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .must("CreateAccessKey");
+        let key = created.access_key().expect("a key");
+        self.iam(&Keys::new(key.access_key_id(), key.secret_access_key()))
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());

@@ -33,8 +33,8 @@ fn each_served_operation_is_in_the_table_once_and_in_the_model() {
         .filter(|s| s.service != Service::Iamd)
         .count();
     assert_eq!(
-        aws, 103,
-        "97 IAM operations; STS's AssumeRole, GetSessionToken, GetFederationToken, \
+        aws, 116,
+        "110 IAM operations; STS's AssumeRole, GetSessionToken, GetFederationToken, \
          GetAccessKeyInfo, DecodeAuthorizationMessage and GetCallerIdentity"
     );
     // iamd's own API serves every operation of its model.

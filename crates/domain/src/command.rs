@@ -11,14 +11,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::arn::Arn;
-use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
+use crate::ids::{
+    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId, UserId,
+};
 use crate::names::{
-    Description, GroupName, IamPath, InlinePolicyName, MfaDeviceName, PolicyName, RoleName, Tag,
-    TagKey, UserName,
+    AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
+    MfaDeviceName, PolicyName, RoleName, Tag, TagKey, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
-use crate::state::{AccessKeyStatus, CredentialOwner};
+use crate::state::{AccessKeyStatus, CredentialOwner, GlobalEndpointTokenVersion};
 
 /// A request to change one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -315,6 +317,45 @@ pub enum Command {
         owner: CredentialOwner,
         serial_number: Arn,
         counter: u64,
+    },
+
+    CreateInstanceProfile {
+        instance_profile_name: InstanceProfileName,
+        path: Option<IamPath>,
+        instance_profile_id: InstanceProfileId,
+        tags: Vec<Tag>,
+        now: DateTime<Utc>,
+    },
+    DeleteInstanceProfile {
+        instance_profile_name: InstanceProfileName,
+    },
+    AddRoleToInstanceProfile {
+        instance_profile_name: InstanceProfileName,
+        role_name: RoleName,
+    },
+    RemoveRoleFromInstanceProfile {
+        instance_profile_name: InstanceProfileName,
+        role_name: RoleName,
+    },
+    TagInstanceProfile {
+        instance_profile_name: InstanceProfileName,
+        tags: Vec<Tag>,
+    },
+    UntagInstanceProfile {
+        instance_profile_name: InstanceProfileName,
+        tag_keys: Vec<TagKey>,
+    },
+
+    /// An `iamd serve` holds one account, so an alias is unique on the
+    /// server by construction (AWS's are unique across AWS).
+    CreateAccountAlias {
+        account_alias: AccountAlias,
+    },
+    DeleteAccountAlias {
+        account_alias: AccountAlias,
+    },
+    SetSecurityTokenServicePreferences {
+        global_endpoint_token_version: GlobalEndpointTokenVersion,
     },
 
     UpdateAccountPasswordPolicy {

@@ -18,13 +18,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::arn::Arn;
-use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
+use crate::ids::{
+    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId, UserId,
+};
 use crate::names::{
-    Description, GroupName, IamPath, InlinePolicyName, PolicyName, RoleName, Tag, TagKey, UserName,
+    AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
+    PolicyName, RoleName, Tag, TagKey, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
-use crate::state::{AccessKeyStatus, CredentialOwner, EntityRef};
+use crate::state::{AccessKeyStatus, CredentialOwner, EntityRef, GlobalEndpointTokenVersion};
 
 /// The payload schema version this build writes.
 ///
@@ -273,6 +276,36 @@ pub enum EventData {
         serial_number: Arn,
     },
 
+    InstanceProfileCreated {
+        instance_profile_name: InstanceProfileName,
+        instance_profile_id: InstanceProfileId,
+        path: IamPath,
+        tags: Vec<Tag>,
+        created_at: DateTime<Utc>,
+    },
+    InstanceProfileDeleted {
+        instance_profile_name: InstanceProfileName,
+        instance_profile_id: InstanceProfileId,
+    },
+    RoleAddedToInstanceProfile {
+        instance_profile_name: InstanceProfileName,
+        role_name: RoleName,
+    },
+    RoleRemovedFromInstanceProfile {
+        instance_profile_name: InstanceProfileName,
+        role_name: RoleName,
+    },
+
+    AccountAliasCreated {
+        account_alias: AccountAlias,
+    },
+    AccountAliasDeleted {
+        account_alias: AccountAlias,
+    },
+    SecurityTokenServicePreferencesSet {
+        global_endpoint_token_version: GlobalEndpointTokenVersion,
+    },
+
     PasswordPolicyUpdated {
         policy: PasswordPolicy,
     },
@@ -514,6 +547,13 @@ impl EventData {
             MfaDeviceDeactivated { .. } => "MfaDeviceDeactivated",
             VirtualMfaDeviceDeleted { .. } => "VirtualMfaDeviceDeleted",
             MfaDeviceResynced { .. } => "MfaDeviceResynced",
+            InstanceProfileCreated { .. } => "InstanceProfileCreated",
+            InstanceProfileDeleted { .. } => "InstanceProfileDeleted",
+            RoleAddedToInstanceProfile { .. } => "RoleAddedToInstanceProfile",
+            RoleRemovedFromInstanceProfile { .. } => "RoleRemovedFromInstanceProfile",
+            AccountAliasCreated { .. } => "AccountAliasCreated",
+            AccountAliasDeleted { .. } => "AccountAliasDeleted",
+            SecurityTokenServicePreferencesSet { .. } => "SecurityTokenServicePreferencesSet",
             PasswordPolicyUpdated { .. } => "PasswordPolicyUpdated",
             PasswordPolicyDeleted { .. } => "PasswordPolicyDeleted",
             CredentialReportGenerated { .. } => "CredentialReportGenerated",

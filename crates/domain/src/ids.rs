@@ -145,6 +145,11 @@ string_newtype!(
     |s| check_unique_id(s, &["AROA"], "role id")
 );
 string_newtype!(
+    /// An instance profile's unique id (`AIPA...`).
+    InstanceProfileId,
+    |s| check_unique_id(s, &["AIPA"], "instance profile id")
+);
+string_newtype!(
     /// A managed policy's unique id (`ANPA...`).
     PolicyId,
     |s| check_unique_id(s, &["ANPA"], "policy id")

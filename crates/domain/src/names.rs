@@ -95,6 +95,33 @@ string_newtype!(
     |s| check_name(s, 128, "policyName")
 );
 string_newtype!(
+    /// An instance profile name: 1–128 characters of `[A-Za-z0-9+=,.@_-]`.
+    InstanceProfileName,
+    |s| check_name(s, 128, "instanceProfileName")
+);
+string_newtype!(
+    /// An account alias: 3–63 lower-case letters, digits and hyphens, not
+    /// starting or ending with a hyphen nor holding two in a row (the
+    /// API's pattern `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`).
+    AccountAlias,
+    |s| {
+        let b = s.as_bytes();
+        let ok = (3..=63).contains(&b.len())
+            && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+            && b[0] != b'-'
+            && b[b.len() - 1] != b'-'
+            && !s.contains("--");
+        if ok {
+            Ok(())
+        } else {
+            Err(DomainError::validation(format!(
+                "1 validation error detected: Value '{}' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){{1,61}}[a-z0-9]$",
+                shown(s)
+            )))
+        }
+    }
+);
+string_newtype!(
     /// A virtual MFA device name: 1–226 characters of `[A-Za-z0-9+=,.@_-]`
     /// (the API's limit; the user guide gives none).
     MfaDeviceName,
@@ -276,7 +303,8 @@ keyed!(
     RoleName,
     PolicyName,
     InlinePolicyName,
-    MfaDeviceName
+    MfaDeviceName,
+    InstanceProfileName
 );
 
 /// AWS's tag character class `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: Unicode letters,

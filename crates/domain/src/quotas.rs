@@ -21,6 +21,8 @@ pub struct Quotas {
     pub roles_per_account: usize,
     /// Customer managed policies in an account (1,500).
     pub customer_managed_policies_per_account: usize,
+    /// Instance profiles in an account (1,000).
+    pub instance_profiles_per_account: usize,
     /// Virtual MFA devices, assigned or not; `None` means "equal to the user
     /// quota", as AWS defines it.
     pub virtual_mfa_devices_per_account: Option<usize>,
@@ -60,6 +62,7 @@ impl Default for Quotas {
             users_per_account: 5000,
             groups_per_account: 300,
             roles_per_account: 1000,
+            instance_profiles_per_account: 1000,
             customer_managed_policies_per_account: 1500,
             virtual_mfa_devices_per_account: None,
             groups_per_user: 10,

@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
 
 use crate::arn::Arn;
-use crate::ids::{AccessKeyId, AccountId, GroupId, PolicyId, PolicyVersionId, RoleId, UserId};
+use crate::ids::{
+    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId, UserId,
+};
 use crate::names::{
-    Description, GroupName, IamPath, InlinePolicyName, MfaDeviceName, NameKey, PolicyName,
-    RoleName, Tag, UserName,
+    AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
+    MfaDeviceName, NameKey, PolicyName, RoleName, Tag, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -166,6 +168,17 @@ pub struct AccountState {
     pub access_keys: EntityMap<AccessKeyId, AccessKey>,
     /// Virtual MFA devices by folded device name.
     pub mfa_devices: EntityMap<NameKey, VirtualMfaDevice>,
+    /// Instance profiles by folded name.
+    #[serde(default)]
+    pub instance_profiles: EntityMap<NameKey, InstanceProfile>,
+    /// The account's alias (AWS allows one).
+    #[serde(default)]
+    pub account_alias: Option<AccountAlias>,
+    /// The version of session tokens the global STS endpoint issues, as
+    /// `SetSecurityTokenServicePreferences` last set it (`None`: AWS's
+    /// default, version 1).
+    #[serde(default)]
+    pub global_endpoint_token_version: Option<GlobalEndpointTokenVersion>,
     /// The custom password policy, if one is set.
     pub password_policy: Option<PasswordPolicy>,
     /// The credential report generated last.
@@ -238,6 +251,55 @@ pub enum EntityRef {
         /// The device's name.
         device_name: MfaDeviceName,
     },
+    /// An instance profile.
+    InstanceProfile {
+        /// The instance profile's name.
+        instance_profile_name: InstanceProfileName,
+    },
+}
+
+/// An instance profile: the container that passes one role to an EC2
+/// instance. iamd runs no instances; it keeps profiles so that tools that
+/// create them (Terraform, CloudFormation-style scripts) work, and so that
+/// a role in a profile cannot be deleted, as in AWS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfile {
+    /// The name, as given.
+    pub name: InstanceProfileName,
+    /// `AIPA...`.
+    pub id: InstanceProfileId,
+    /// The path.
+    pub path: IamPath,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// The roles in it (folded names): at most one, AWS's quota.
+    pub roles: BTreeSet<NameKey>,
+    /// Tags by folded key.
+    pub tags: BTreeMap<NameKey, Tag>,
+}
+
+/// Which session tokens STS's global endpoint issues: version 1 tokens are
+/// valid only in regions enabled by default, version 2 in every region.
+/// iamd has one endpoint and one token format, so this is recorded and
+/// reported (`GetAccountSummary`'s `GlobalEndpointTokenVersion`) only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GlobalEndpointTokenVersion {
+    /// `v1Token`.
+    #[serde(rename = "v1Token")]
+    V1,
+    /// `v2Token`.
+    #[serde(rename = "v2Token")]
+    V2,
+}
+
+impl GlobalEndpointTokenVersion {
+    /// The API's value: `v1Token` or `v2Token`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GlobalEndpointTokenVersion::V1 => "v1Token",
+            GlobalEndpointTokenVersion::V2 => "v2Token",
+        }
+    }
 }
 
 /// An inline policy embedded in a user, group or role.

@@ -121,7 +121,17 @@ registry! {
     iam::GetRolePolicy => ops::roles::get_policy;
     iam::ListRolePolicies => ops::roles::list_policies;
     iam::DeleteRolePolicy [StoredBoundary] => ops::roles::delete_policy;
-    iam::ListInstanceProfilesForRole => ops::roles::list_instance_profiles;
+    // Instance profiles
+    iam::CreateInstanceProfile [RequestTags] => ops::instance_profiles::create;
+    iam::GetInstanceProfile => ops::instance_profiles::get;
+    iam::ListInstanceProfiles => ops::instance_profiles::list;
+    iam::ListInstanceProfilesForRole => ops::instance_profiles::list_for_role;
+    iam::DeleteInstanceProfile => ops::instance_profiles::delete;
+    iam::AddRoleToInstanceProfile => ops::instance_profiles::add_role;
+    iam::RemoveRoleFromInstanceProfile => ops::instance_profiles::remove_role;
+    iam::TagInstanceProfile [RequestTags] => ops::instance_profiles::tag;
+    iam::UntagInstanceProfile [RemovedTagKeys] => ops::instance_profiles::untag;
+    iam::ListInstanceProfileTags => ops::instance_profiles::list_tags;
     // Managed policy attachments, permissions boundaries and tags of users, groups and roles
     iam::AttachUserPolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::attach_user_policy;
     iam::DetachUserPolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::detach_user_policy;
@@ -186,6 +196,10 @@ registry! {
     // The account
     iam::GetAccountSummary => ops::account::summary;
     iam::GetAccountAuthorizationDetails => ops::account::authorization_details;
+    iam::CreateAccountAlias => ops::account::create_alias;
+    iam::DeleteAccountAlias => ops::account::delete_alias;
+    iam::ListAccountAliases => ops::account::list_aliases;
+    iam::SetSecurityTokenServicePreferences => ops::account::set_sts_preferences;
     iam::GenerateCredentialReport => ops::credential_report::generate;
     iam::GetCredentialReport => ops::credential_report::get;
     // The policy simulator

@@ -1,11 +1,16 @@
-//! Account-wide reads: `GetAccountSummary` and
-//! `GetAccountAuthorizationDetails`, both authorized on `*` as in AWS.
+//! The account as a whole: `GetAccountSummary` and
+//! `GetAccountAuthorizationDetails` (both authorized on `*` as in AWS), its
+//! alias and its STS preferences.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use iam_domain::names::AccountAlias;
 use iam_domain::names::NameKey;
-use iam_domain::state::{Group, InlinePolicy, ManagedPolicy, Role, User};
+use iam_domain::state::{
+    GlobalEndpointTokenVersion, Group, InlinePolicy, ManagedPolicy, Role, User,
+};
 use iam_domain::AccountState;
+use iam_domain::Command;
 use iam_wire::iam::{self, SummaryKeyType as Key};
 
 use super::policies::Usage;
@@ -15,12 +20,16 @@ use super::{encode_document, OpContext, OpResult};
 /// AWS's quota on attached managed policy versions in an account; iamd does
 /// not enforce it (it has no setting), but reports AWS's value.
 const POLICY_VERSIONS_IN_USE_QUOTA: usize = 10_000;
+/// AWS's quotas on server certificates in an account and signing
+/// certificates of a user, reported as AWS reports them.
+const SERVER_CERTIFICATES_QUOTA: usize = 20;
+const SIGNING_CERTIFICATES_PER_USER_QUOTA: usize = 2;
 
 /// `GetAccountSummary`: usage and quotas under AWS's key names. Usage counts
 /// come from the account's state; quotas from the deployment's configured
-/// [`iam_domain::Quotas`]. Keys for things iamd does not have (server and
-/// signing certificates, instance profiles, identity providers, the root
-/// password, the global endpoint token version) are left out.
+/// [`iam_domain::Quotas`]. Every key AWS returns is present; kinds iamd
+/// does not hold (server and signing certificates, the root user's
+/// password) count zero.
 pub async fn summary(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetAccountSummaryResponse> {
     ctx.authorize_arn("*".into())?;
     let state = ctx.state();
@@ -34,7 +43,7 @@ pub async fn summary(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetAccountSumm
     // The configured root credentials are a root access key, so root
     // always has one; keys created for root in the log are more of them.
     let root_keys = true;
-    let entries: [(Key, usize); 25] = [
+    let entries = [
         (Key::Users, state.users.len()),
         (Key::UsersQuota, q.users_per_account),
         (Key::Groups, state.groups.len()),
@@ -76,6 +85,25 @@ pub async fn summary(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetAccountSumm
                 .count(),
         ),
         (Key::AccountMfaEnabled, flag(root_mfa)),
+        (Key::InstanceProfiles, state.instance_profiles.len()),
+        (Key::InstanceProfilesQuota, q.instance_profiles_per_account),
+        (Key::Providers, 0),
+        (Key::ServerCertificates, 0),
+        (Key::ServerCertificatesQuota, SERVER_CERTIFICATES_QUOTA),
+        (
+            Key::SigningCertificatesPerUserQuota,
+            SIGNING_CERTIFICATES_PER_USER_QUOTA,
+        ),
+        // The root user of iamd signs in with its access key only.
+        (Key::AccountPasswordPresent, 0),
+        (Key::AccountSigningCertificatesPresent, 0),
+        (
+            Key::GlobalEndpointTokenVersion,
+            match state.global_endpoint_token_version {
+                Some(GlobalEndpointTokenVersion::V2) => 2,
+                _ => 1,
+            },
+        ),
     ];
     Ok(iam::GetAccountSummaryResponse {
         summary_map: Some(iam_wire::Map(
@@ -119,9 +147,8 @@ enum Detail<'a> {
 
 /// `GetAccountAuthorizationDetails`: users, groups, roles and customer
 /// managed policies (every stored version, documents URL-encoded), filtered
-/// by `Filter`. One page spans the four lists, in that order. Roles have an
-/// empty `InstanceProfileList` (iamd has no instance profiles) and no
-/// `RoleLastUsed`.
+/// by `Filter`. One page spans the four lists, in that order. Roles list the
+/// instance profiles that hold them; they have no `RoleLastUsed`.
 pub async fn authorization_details(
     ctx: &OpContext<'_>,
     input: iam::GetAccountAuthorizationDetailsRequest,
@@ -270,7 +297,14 @@ fn role_detail(state: &AccountState, r: &Role) -> iam::RoleDetail {
         arn: Some(shapes::role_arn(state, r)),
         create_date: Some(r.created_at),
         assume_role_policy_document: Some(encode_document(&state.trust_policy_now(r))),
-        instance_profile_list: Some(Vec::new()),
+        instance_profile_list: Some(
+            state
+                .instance_profiles
+                .values()
+                .filter(|p| p.roles.contains(&r.name.key()))
+                .map(|p| super::instance_profiles::profile(state, p))
+                .collect(),
+        ),
         role_policy_list: inline_list(&r.inline_policies),
         attached_managed_policies: attached_list(state, &r.attached_policies),
         permissions_boundary: shapes::boundary(r.permissions_boundary.as_ref()),
@@ -314,4 +348,65 @@ fn policy_detail(
 /// A count as the model's integer.
 pub(super) fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// AWS allows one alias per account: creating another replaces it.
+pub async fn create_alias(
+    ctx: &OpContext<'_>,
+    input: iam::CreateAccountAliasRequest,
+) -> OpResult<()> {
+    let account_alias = AccountAlias::parse(&input.account_alias)?;
+    ctx.authorize_arn("*".into())?;
+    ctx.execute(Command::CreateAccountAlias { account_alias })
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_alias(
+    ctx: &OpContext<'_>,
+    input: iam::DeleteAccountAliasRequest,
+) -> OpResult<()> {
+    let account_alias = AccountAlias::parse(&input.account_alias)?;
+    ctx.authorize_arn("*".into())?;
+    ctx.execute(Command::DeleteAccountAlias { account_alias })
+        .await?;
+    Ok(())
+}
+
+pub async fn list_aliases(
+    ctx: &OpContext<'_>,
+    input: iam::ListAccountAliasesRequest,
+) -> OpResult<iam::ListAccountAliasesResponse> {
+    ctx.authorize_arn("*".into())?;
+    let page = Page::of(
+        ctx.state()
+            .account_alias
+            .iter()
+            .map(|a| (a.as_str(), a.as_str().to_owned())),
+        input.max_items,
+        input.marker.as_deref(),
+    );
+    Ok(iam::ListAccountAliasesResponse {
+        is_truncated: page.is_truncated(),
+        account_aliases: page.items,
+        marker: page.next,
+    })
+}
+
+/// Recorded and reported by `GetAccountSummary`; iamd's tokens are valid
+/// everywhere whichever version is chosen.
+pub async fn set_sts_preferences(
+    ctx: &OpContext<'_>,
+    input: iam::SetSecurityTokenServicePreferencesRequest,
+) -> OpResult<()> {
+    let version = match input.global_endpoint_token_version {
+        iam::GlobalEndpointTokenVersion::V1Token => GlobalEndpointTokenVersion::V1,
+        iam::GlobalEndpointTokenVersion::V2Token => GlobalEndpointTokenVersion::V2,
+    };
+    ctx.authorize_arn("*".into())?;
+    ctx.execute(Command::SetSecurityTokenServicePreferences {
+        global_endpoint_token_version: version,
+    })
+    .await?;
+    Ok(())
 }

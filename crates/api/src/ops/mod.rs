@@ -13,6 +13,7 @@ pub mod diff;
 mod entity;
 pub mod groups;
 mod inline;
+pub mod instance_profiles;
 pub mod login;
 pub mod mfa;
 pub mod policies;

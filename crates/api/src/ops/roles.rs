@@ -15,7 +15,7 @@ use crate::query::ApiError;
 
 /// A role as `ListRoles` returns it: AWS documents that the list leaves out
 /// the permissions boundary, tags and last use (`GetRole` has them).
-fn listed_role(state: &AccountState, r: &Role) -> iam::Role {
+pub(super) fn listed_role(state: &AccountState, r: &Role) -> iam::Role {
     iam::Role {
         arn: shapes::role_arn(state, r),
         assume_role_policy_document: Some(encode_document(&state.trust_policy_now(r))),
@@ -227,20 +227,4 @@ pub async fn delete_policy(
     input: iam::DeleteRolePolicyRequest,
 ) -> OpResult<()> {
     super::inline::delete(ctx, Entity::role(&input.role_name)?, &input.policy_name).await
-}
-
-/// iamd has no instance profiles: an empty list, once the role is known to
-/// exist.
-pub async fn list_instance_profiles(
-    ctx: &OpContext<'_>,
-    input: iam::ListInstanceProfilesForRoleRequest,
-) -> OpResult<iam::ListInstanceProfilesForRoleResponse> {
-    let name = RoleName::parse(&input.role_name)?;
-    ctx.authorize(&ctx.role_target(&name))?;
-    stored(ctx.state(), &name)?;
-    Ok(iam::ListInstanceProfilesForRoleResponse {
-        instance_profiles: Vec::new(),
-        is_truncated: Some(false),
-        marker: None,
-    })
 }

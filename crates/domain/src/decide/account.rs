@@ -63,6 +63,49 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 log_position: *log_position,
             })
         }
+        Command::CreateAccountAlias { account_alias } => {
+            match &ctx.state.account_alias {
+                Some(a) if a == account_alias => Ok(vec![]),
+                // AWS allows one alias: creating another replaces it.
+                Some(old) => Ok(vec![
+                    ev(
+                        ctx.account,
+                        EventData::AccountAliasDeleted {
+                            account_alias: old.clone(),
+                        },
+                    ),
+                    ev(
+                        ctx.account,
+                        EventData::AccountAliasCreated {
+                            account_alias: account_alias.clone(),
+                        },
+                    ),
+                ]),
+                None => ctx.one(EventData::AccountAliasCreated {
+                    account_alias: account_alias.clone(),
+                }),
+            }
+        }
+        Command::DeleteAccountAlias { account_alias } => {
+            if ctx.state.account_alias.as_ref() != Some(account_alias) {
+                return Err(DomainError::NoSuchEntity(format!(
+                    "The account alias {account_alias} cannot be found."
+                )));
+            }
+            ctx.one(EventData::AccountAliasDeleted {
+                account_alias: account_alias.clone(),
+            })
+        }
+        Command::SetSecurityTokenServicePreferences {
+            global_endpoint_token_version,
+        } => {
+            if ctx.state.global_endpoint_token_version == Some(*global_endpoint_token_version) {
+                return Ok(vec![]);
+            }
+            ctx.one(EventData::SecurityTokenServicePreferencesSet {
+                global_endpoint_token_version: *global_endpoint_token_version,
+            })
+        }
         other => not_routed_here(other, "account"),
     }
 }

@@ -21,6 +21,7 @@ mod entities;
 mod errors;
 mod groups;
 mod inline;
+mod instance_profiles;
 mod login;
 mod mfa;
 mod policies;
@@ -148,9 +149,18 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         RecordTemporaryCredentials(_) | RecordSignInFailure { .. } => {
             sessions::decide(&ctx, command)
         }
+        CreateInstanceProfile { .. }
+        | DeleteInstanceProfile { .. }
+        | AddRoleToInstanceProfile { .. }
+        | RemoveRoleFromInstanceProfile { .. }
+        | TagInstanceProfile { .. }
+        | UntagInstanceProfile { .. } => instance_profiles::decide(&ctx, command),
         UpdateAccountPasswordPolicy { .. }
         | DeleteAccountPasswordPolicy
-        | GenerateCredentialReport { .. } => account::decide(&ctx, command),
+        | GenerateCredentialReport { .. }
+        | CreateAccountAlias { .. }
+        | DeleteAccountAlias { .. }
+        | SetSecurityTokenServicePreferences { .. } => account::decide(&ctx, command),
     }
 }
 

@@ -133,6 +133,14 @@ fn delete(ctx: &Ctx, role_name: &RoleName) -> Decision {
     if !role.attached_policies.is_empty() {
         return Err(must_first("detach all policies"));
     }
+    if ctx
+        .state
+        .instance_profiles
+        .values()
+        .any(|p| p.roles.contains(&role.name.key()))
+    {
+        return Err(must_first("remove roles from instance profile"));
+    }
     ctx.one(EventData::RoleDeleted {
         role_name: role.name.clone(),
         role_id: role.id.clone(),

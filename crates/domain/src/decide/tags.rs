@@ -92,7 +92,12 @@ pub(super) fn check_new_tags(
 
 /// Adds or replaces `tags` on `target`, whose tags are `existing`; tags it
 /// already has, exactly, record nothing.
-fn tag(ctx: &Ctx, target: EntityRef, existing: &BTreeMap<NameKey, Tag>, tags: &[Tag]) -> Decision {
+pub(super) fn tag(
+    ctx: &Ctx,
+    target: EntityRef,
+    existing: &BTreeMap<NameKey, Tag>,
+    tags: &[Tag],
+) -> Decision {
     check_new_tags(existing, tags, ctx.quotas)?;
     if tags.iter().all(|t| existing.get(&t.key.key()) == Some(t)) {
         return Ok(vec![]);
@@ -104,7 +109,7 @@ fn tag(ctx: &Ctx, target: EntityRef, existing: &BTreeMap<NameKey, Tag>, tags: &[
 }
 
 /// Removes the tags of `keys` that `target` has; none of them, nothing recorded.
-fn untag(
+pub(super) fn untag(
     ctx: &Ctx,
     target: EntityRef,
     existing: &BTreeMap<NameKey, Tag>,

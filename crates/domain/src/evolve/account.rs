@@ -26,6 +26,17 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             state.password_policy = Some(policy.clone());
         }
         EventData::PasswordPolicyDeleted {} => state.password_policy = None,
+        EventData::AccountAliasCreated { account_alias } => {
+            state.account_alias = Some(account_alias.clone());
+        }
+        EventData::AccountAliasDeleted { account_alias }
+            if state.account_alias.as_ref() == Some(account_alias) =>
+        {
+            state.account_alias = None;
+        }
+        EventData::SecurityTokenServicePreferencesSet {
+            global_endpoint_token_version,
+        } => state.global_endpoint_token_version = Some(*global_endpoint_token_version),
         EventData::CredentialReportGenerated {
             generated_at,
             log_position,

@@ -49,6 +49,8 @@ fn attached_set<'a>(
             .roles
             .get_mut(&role_name.key())
             .map(|r| &mut r.attached_policies),
-        EntityRef::Policy { .. } | EntityRef::MfaDevice { .. } => None,
+        EntityRef::Policy { .. }
+        | EntityRef::MfaDevice { .. }
+        | EntityRef::InstanceProfile { .. } => None,
     }
 }

@@ -53,6 +53,8 @@ fn inline_map<'a>(
             .roles
             .get_mut(&role_name.key())
             .map(|r| &mut r.inline_policies),
-        EntityRef::Policy { .. } | EntityRef::MfaDevice { .. } => None,
+        EntityRef::Policy { .. }
+        | EntityRef::MfaDevice { .. }
+        | EntityRef::InstanceProfile { .. } => None,
     }
 }

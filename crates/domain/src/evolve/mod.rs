@@ -19,6 +19,7 @@ mod boundaries;
 mod entities;
 mod groups;
 mod inline;
+mod instance_profiles;
 mod login;
 mod mfa;
 mod policies;
@@ -86,8 +87,15 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         | MfaDeviceDeactivated { .. }
         | VirtualMfaDeviceDeleted { .. }
         | MfaDeviceResynced { .. } => mfa::evolve(state, data),
+        InstanceProfileCreated { .. }
+        | InstanceProfileDeleted { .. }
+        | RoleAddedToInstanceProfile { .. }
+        | RoleRemovedFromInstanceProfile { .. } => instance_profiles::evolve(state, data),
         PasswordPolicyUpdated { .. }
         | PasswordPolicyDeleted {}
-        | CredentialReportGenerated { .. } => account::evolve(state, data),
+        | CredentialReportGenerated { .. }
+        | AccountAliasCreated { .. }
+        | AccountAliasDeleted { .. }
+        | SecurityTokenServicePreferencesSet { .. } => account::evolve(state, data),
     }
 }

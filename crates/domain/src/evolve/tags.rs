@@ -48,6 +48,12 @@ fn tag_slot<'a>(
             .mfa_devices
             .get_mut(&device_name.key())
             .map(|d| &mut d.tags),
+        EntityRef::InstanceProfile {
+            instance_profile_name,
+        } => state
+            .instance_profiles
+            .get_mut(&instance_profile_name.key())
+            .map(|p| &mut p.tags),
         EntityRef::Group { .. } => None,
     }
 }

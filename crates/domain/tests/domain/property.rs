@@ -19,6 +19,7 @@ use crate::common::*;
 const USERS: [&str; 4] = ["alice", "ALICE", "bob", "carol"];
 const GROUPS: [&str; 3] = ["g1", "G1", "g2"];
 const ROLES: [&str; 3] = ["r1", "R1", "r2"];
+const PROFILES: [&str; 3] = ["p1", "P1", "p2"];
 const POLICIES: [&str; 3] = ["p1", "P1", "p2"];
 const INLINE: [&str; 3] = ["i1", "I1", "i2"];
 const DEVICES: [&str; 3] = ["d1", "D1", "d2"];
@@ -31,6 +32,7 @@ fn quotas() -> Quotas {
         groups_per_account: 2,
         roles_per_account: 2,
         customer_managed_policies_per_account: 2,
+        instance_profiles_per_account: 2,
         virtual_mfa_devices_per_account: Some(2),
         groups_per_user: 1,
         managed_policies_per_user: 1,
@@ -67,6 +69,7 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
     let user = || un(pick(&USERS, a));
     let group = || gn(pick(&GROUPS, b));
     let role = || rn(pick(&ROLES, a));
+    let profile = || InstanceProfileName::parse(pick(&PROFILES, b)).unwrap();
     let policy = || parn(pick(&POLICIES, c));
     let inline = || ipn(pick(&INLINE, b));
     let doc = || DOCS[c as usize % DOCS.len()].to_owned();
@@ -326,6 +329,24 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
             },
         },
         50 => Command::DeleteAccountPasswordPolicy,
+        52 => Command::CreateInstanceProfile {
+            instance_profile_name: profile(),
+            path: path(),
+            instance_profile_id: InstanceProfileId::parse(&uid("AIPA", n)).unwrap(),
+            tags: if flag { tag_list() } else { vec![] },
+            now: t,
+        },
+        53 => Command::AddRoleToInstanceProfile {
+            instance_profile_name: profile(),
+            role_name: role(),
+        },
+        54 => Command::RemoveRoleFromInstanceProfile {
+            instance_profile_name: profile(),
+            role_name: role(),
+        },
+        55 => Command::DeleteInstanceProfile {
+            instance_profile_name: profile(),
+        },
         _ => Command::UpdateRoleDescription {
             role_name: role(),
             description: Description::parse("x").unwrap(),
@@ -333,7 +354,7 @@ fn build(op: u8, a: u8, b: u8, c: u8, flag: bool, n: u32) -> Command {
     }
 }
 
-const OPS: u8 = 52;
+const OPS: u8 = 56;
 
 /// Every invariant the domain promises about a state.
 fn check_invariants(s: &AccountState, q: &Quotas) -> Result<(), String> {
@@ -342,6 +363,16 @@ fn check_invariants(s: &AccountState, q: &Quotas) -> Result<(), String> {
     }
     ensure!(s.users.len() <= q.users_per_account, "too many users");
     ensure!(s.groups.len() <= q.groups_per_account, "too many groups");
+    ensure!(
+        s.instance_profiles.len() <= q.instance_profiles_per_account,
+        "too many instance profiles"
+    );
+    for p in s.instance_profiles.values() {
+        ensure!(p.roles.len() <= 1, "instance profile {} holds {} roles", p.name, p.roles.len());
+        for r in &p.roles {
+            ensure!(s.roles.contains_key(r), "instance profile {} holds missing role {r:?}", p.name);
+        }
+    }
     ensure!(s.roles.len() <= q.roles_per_account, "too many roles");
     ensure!(
         s.policies.len() <= q.customer_managed_policies_per_account,
@@ -554,7 +585,7 @@ fn round_trip(e: &Event) -> Result<(), String> {
 /// commands would only exercise `NoSuchEntity`.
 fn step_strategy() -> impl Strategy<Value = (u8, u8, u8, u8, bool)> {
     let op = prop_oneof![
-        2 => prop::sample::select(vec![0u8, 3, 6, 8, 12, 17, 19, 21, 38, 42, 45, 46]),
+        2 => prop::sample::select(vec![0u8, 3, 6, 8, 12, 17, 19, 21, 38, 42, 45, 46, 52, 53]),
         3 => 0..OPS,
     ];
     (op, any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>())
