@@ -17,6 +17,8 @@ mod access_keys;
 mod account;
 #[path = "sdk/authorization.rs"]
 mod authorization;
+#[path = "sdk/aws_managed_policies.rs"]
+mod aws_managed_policies;
 #[path = "sdk/coverage.rs"]
 mod coverage;
 #[path = "sdk/groups.rs"]

@@ -6,6 +6,7 @@ const SOURCES: &[&str] = &[
     include_str!("access_keys.rs"),
     include_str!("account.rs"),
     include_str!("authorization.rs"),
+    include_str!("aws_managed_policies.rs"),
     include_str!("groups.rs"),
     include_str!("identity.rs"),
     include_str!("instance_profiles.rs"),

@@ -194,7 +194,7 @@ async fn managed_policies_and_their_versions() {
     );
     assert!(!tags.is_truncated());
 
-    // Listing: Local and All list it, AWS lists nothing.
+    // Listing: Local and All list it, AWS lists only AWS's.
     let local = iam
         .list_policies()
         .scope(PolicyScopeType::Local)
@@ -208,7 +208,11 @@ async fn managed_policies_and_their_versions() {
         .send()
         .await
         .must("ListPolicies AWS");
-    assert!(aws.policies().is_empty());
+    assert!(!aws.policies().is_empty());
+    assert!(aws
+        .policies()
+        .iter()
+        .all(|p| p.arn().unwrap().starts_with("arn:aws:iam::aws:policy/")));
     let attached = iam
         .list_policies()
         .only_attached(true)
@@ -224,6 +228,7 @@ async fn managed_policies_and_their_versions() {
         .must("CreatePolicy other");
     let pages = iam
         .list_policies()
+        .scope(PolicyScopeType::Local)
         .max_items(1)
         .into_paginator()
         .send()

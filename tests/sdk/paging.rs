@@ -202,7 +202,9 @@ async fn every_list_pages() {
     let roles: usize = p.iter().map(|o| o.policy_roles().len()).sum();
     assert_eq!((users, groups, roles), (1, 1, 1));
 
-    let p = pages!(iam.list_policies());
+    let p = pages!(iam
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local));
     assert_eq!(p.len(), 2);
     let p = pages!(iam.list_instance_profiles_for_role().role_name("r"));
     assert_eq!(p.len(), 1);

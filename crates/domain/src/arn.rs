@@ -60,6 +60,14 @@ pub enum Arn {
         /// The policy's name.
         name: PolicyName,
     },
+    /// `arn:aws:iam::aws:policy/PATH/NAME`, a managed policy of no account
+    /// (AWS's own, or iamd's: `crate::aws_policies`).
+    AwsPolicy {
+        /// The policy's path.
+        path: IamPath,
+        /// The policy's name.
+        name: PolicyName,
+    },
     /// `arn:aws:iam::ACCOUNT:mfa/PATH/NAME`, a virtual MFA device (its serial number).
     Mfa {
         /// The account.
@@ -121,6 +129,14 @@ impl Arn {
         ) else {
             return Err(invalid(s));
         };
+        if account == "aws" && service == "iam" {
+            let rest = resource.strip_prefix("policy/").ok_or_else(|| invalid(s))?;
+            let (path, name) = split_path(rest).ok_or_else(|| invalid(s))?;
+            return Ok(Arn::AwsPolicy {
+                path: IamPath::parse(&path).map_err(|_| invalid(s))?,
+                name: PolicyName::parse(name).map_err(|_| invalid(s))?,
+            });
+        }
         let account = AccountId::parse(account).map_err(|_| invalid(s))?;
         match service {
             "iam" => {
@@ -177,8 +193,8 @@ impl Arn {
         }
     }
 
-    /// The account the ARN belongs to.
-    pub fn account(&self) -> &AccountId {
+    /// The account the ARN belongs to (none for a policy of AWS's).
+    pub fn account(&self) -> Option<&AccountId> {
         match self {
             Arn::Root { account }
             | Arn::User { account, .. }
@@ -186,7 +202,8 @@ impl Arn {
             | Arn::Role { account, .. }
             | Arn::Policy { account, .. }
             | Arn::Mfa { account, .. }
-            | Arn::AssumedRole { account, .. } => account,
+            | Arn::AssumedRole { account, .. } => Some(account),
+            Arn::AwsPolicy { .. } => None,
         }
     }
 
@@ -261,6 +278,7 @@ impl fmt::Display for Arn {
                 path,
                 name,
             } => write!(f, "arn:aws:iam::{account}:mfa{path}{name}"),
+            Arn::AwsPolicy { path, name } => write!(f, "arn:aws:iam::aws:policy{path}{name}"),
             Arn::AssumedRole {
                 account,
                 role_name,
@@ -309,6 +327,8 @@ mod tests {
             "arn:aws:iam::123456789012:policy/division_abc/subdivision_xyz/UsersManageOwnCredentials",
             "arn:aws:iam::123456789012:mfa/JaneDoeMFA",
             "arn:aws:sts::123456789012:assumed-role/Accounting-Role/JaneDoe",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
         ] {
             let arn = Arn::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(arn.to_string(), s);
@@ -335,7 +355,8 @@ mod tests {
             "arn:aws:iam:us-east-1:123456789012:user/Bob",
             "arn:aws-cn:iam::123456789012:user/Bob",
             "arn:aws:iam::12345678901:user/Bob",
-            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "arn:aws:iam::aws:user/Bob",
+            "arn:aws:iam::aws:policy/",
             "arn:aws:iam::123456789012:widget/Bob",
             "arn:aws:s3:::bucket",
             "arn:aws:iam::123456789012:user//Bob",

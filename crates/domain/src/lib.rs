@@ -61,6 +61,7 @@
 pub mod policy;
 
 pub mod arn;
+pub mod aws_policies;
 pub mod command;
 pub mod decide;
 pub mod error;

@@ -632,6 +632,21 @@ impl AccountState {
             .filter(|p| &p.path == path)
     }
 
+    /// The default version's document of the managed policy `arn` names:
+    /// one of this account's, or one of the catalogue's
+    /// (`crate::aws_policies`).
+    pub fn managed_policy_document(&self, arn: &Arn) -> Option<&str> {
+        match arn {
+            Arn::AwsPolicy { path, name } => {
+                crate::aws_policies::find(path, name).map(|p| p.document.as_str())
+            }
+            _ => self
+                .policy_by_arn(arn)
+                .and_then(|p| p.versions.get(&p.default_version))
+                .map(|v| v.document.as_str()),
+        }
+    }
+
     /// The virtual MFA device a serial number names, if it exists.
     pub fn mfa_by_arn(&self, arn: &Arn) -> Option<&VirtualMfaDevice> {
         let Arn::Mfa {

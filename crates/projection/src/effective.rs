@@ -120,11 +120,26 @@ impl Inputs {
     }
 }
 
+/// How decisions name an attached managed policy: `policy/KEY` for the
+/// account's own, `aws-policy/PATH/NAME` for the catalogue's.
+fn managed_label(key: &NameKey) -> String {
+    match iam_domain::aws_policies::by_attachment_key(key) {
+        Some(p) => format!("aws-policy{}{}", p.path, p.name),
+        None => format!("policy/{}", key.as_str()),
+    }
+}
+
+/// The default version's document of the managed policy attached under
+/// `key`: a customer managed policy of the account, or one of the
+/// catalogue's (which never change, so they are no input to watch).
 fn managed_default<'a>(
     state: &'a AccountState,
     key: &NameKey,
     inputs: &mut Inputs,
 ) -> Option<&'a str> {
+    if let Some(p) = iam_domain::aws_policies::by_attachment_key(key) {
+        return Some(p.document.as_str());
+    }
     let policy = inputs.policy(state, key)?;
     policy
         .versions
@@ -145,10 +160,15 @@ fn boundary(
     if let Arn::Policy { name, .. } = arn {
         inputs.policy(state, &name.key());
     }
-    let document = state
-        .policy_by_arn(arn)
-        .and_then(|p| p.versions.get(&p.default_version))
-        .map(|v| v.document.as_str());
+    let document = match arn {
+        Arn::AwsPolicy { path, name } => {
+            iam_domain::aws_policies::find(path, name).map(|p| p.document.as_str())
+        }
+        _ => state
+            .policy_by_arn(arn)
+            .and_then(|p| p.versions.get(&p.default_version))
+            .map(|v| v.document.as_str()),
+    };
     let Some(document) = document else {
         tracing::error!(boundary = %arn, "permissions boundary not found; it denies everything");
         return Some(deny_everything());
@@ -205,10 +225,7 @@ impl EffectivePolicies {
                     add(label, Some(&doc));
                 }
                 for k in &user.attached_policies {
-                    add(
-                        format!("policy/{}", k.as_str()),
-                        managed_default(state, k, &mut inputs),
-                    );
+                    add(managed_label(k), managed_default(state, k, &mut inputs));
                 }
                 for g in &user.groups {
                     let group = state.groups.get(g);
@@ -222,10 +239,7 @@ impl EffectivePolicies {
                         add(label, Some(&doc));
                     }
                     for k in &group.attached_policies {
-                        add(
-                            format!("policy/{}", k.as_str()),
-                            managed_default(state, k, &mut inputs),
-                        );
+                        add(managed_label(k), managed_default(state, k, &mut inputs));
                     }
                 }
                 boundary(state, user.permissions_boundary.as_ref(), &mut inputs)
@@ -239,10 +253,7 @@ impl EffectivePolicies {
                     add(label, Some(&doc));
                 }
                 for k in &role.attached_policies {
-                    add(
-                        format!("policy/{}", k.as_str()),
-                        managed_default(state, k, &mut inputs),
-                    );
+                    add(managed_label(k), managed_default(state, k, &mut inputs));
                 }
                 boundary(state, role.permissions_boundary.as_ref(), &mut inputs)
             }

@@ -150,6 +150,12 @@ impl Target {
 
     /// The managed policy `arn` names (its name matched regardless of case).
     pub fn policy(state: &AccountState, arn: &Arn) -> Target {
+        if let Arn::AwsPolicy { path, name } = arn {
+            // The catalogue's policies never change: their ARN is fixed.
+            if let Some(p) = iam_domain::aws_policies::find(path, name) {
+                return Target::arn(p.arn());
+            }
+        }
         let named = arn.to_string();
         let source = Source::Policy(arn.clone());
         match state.policy_by_arn(arn) {
@@ -249,6 +255,11 @@ fn tag_pairs<'a>(tags: impl Iterator<Item = &'a Tag>) -> Vec<(String, String)> {
 /// A managed policy's ARN as stored (its name's stored spelling) when the
 /// policy exists in this account; else as given.
 pub fn canonical_policy_arn(state: &AccountState, arn: &Arn) -> String {
+    if let Arn::AwsPolicy { path, name } = arn {
+        if let Some(p) = iam_domain::aws_policies::find(path, name) {
+            return p.arn();
+        }
+    }
     state
         .policy_by_arn(arn)
         .and_then(|p| state.policy_arn(p))
@@ -291,9 +302,6 @@ fn policy_arn_param(
         .and_then(|name| params.get(name))
         .map(|text| match Arn::parse(text) {
             Ok(arn) => Ok(canonical_policy_arn(state, &arn)),
-            // An AWS managed policy's ARN: as given (iamd has none; the
-            // operation answers NoSuchEntity once authorized).
-            Err(_) if crate::ops::is_aws_managed_policy(text) => Ok(text.to_owned()),
             Err(e) => Err(e.into()),
         })
         .transpose()
@@ -818,9 +826,8 @@ fn session_policy_set(session: &Session, state: &AccountState) -> Option<PolicyS
         .policy_arns
         .iter()
         .filter_map(|text| Arn::parse(text).ok())
-        .filter_map(|arn| state.policy_by_arn(&arn))
-        .filter_map(|p| p.versions.get(&p.default_version))
-        .filter_map(|v| PolicyDocument::parse(&v.document).ok());
+        .filter_map(|arn| state.managed_policy_document(&arn).map(str::to_owned))
+        .filter_map(|document| PolicyDocument::parse(&document).ok());
     Some(PolicySet::new(
         inline
             .into_iter()
@@ -907,16 +914,24 @@ mod tests {
             "DetachUserPolicy",
         ];
         let request_tags = [
+            "CreateInstanceProfile",
             "CreatePolicy",
             "CreateRole",
             "CreateUser",
             "CreateVirtualMFADevice",
+            "TagInstanceProfile",
             "TagMFADevice",
             "TagPolicy",
             "TagRole",
             "TagUser",
         ];
-        let removed_tags = ["UntagMFADevice", "UntagPolicy", "UntagRole", "UntagUser"];
+        let removed_tags = [
+            "UntagInstanceProfile",
+            "UntagMFADevice",
+            "UntagPolicy",
+            "UntagRole",
+            "UntagUser",
+        ];
         for action in crate::edge::registry::IMPLEMENTED.iter().map(|s| &s.name) {
             let c = context_of(action);
             let boundary = values(&c, "iam:PermissionsBoundary");

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use iam_domain::aws_policies::{self, AwsManagedPolicy};
 use iam_domain::names::AccountAlias;
 use iam_domain::names::NameKey;
 use iam_domain::state::{
@@ -121,6 +122,7 @@ struct Filter {
     groups: bool,
     roles: bool,
     local_policies: bool,
+    aws_policies: bool,
 }
 
 impl Filter {
@@ -128,12 +130,12 @@ impl Filter {
         let wanted = wanted.unwrap_or_default();
         let all = wanted.is_empty();
         let has = |t: iam::EntityType| all || wanted.contains(&t);
-        // iamd has no AWS managed policies: `AWSManagedPolicy` lists nothing.
         Filter {
             users: has(iam::EntityType::User),
             groups: has(iam::EntityType::Group),
             roles: has(iam::EntityType::Role),
             local_policies: has(iam::EntityType::LocalManagedPolicy),
+            aws_policies: has(iam::EntityType::AwsManagedPolicy),
         }
     }
 }
@@ -143,6 +145,7 @@ enum Detail<'a> {
     Group(&'a Group),
     Role(&'a Role),
     Policy(&'a ManagedPolicy),
+    AwsPolicy(&'static AwsManagedPolicy),
 }
 
 /// `GetAccountAuthorizationDetails`: users, groups, roles and customer
@@ -189,12 +192,24 @@ pub async fn authorization_details(
                 .map(|(k, p)| (format!("4{k}"), Detail::Policy(p))),
         );
     }
+    let usage = Usage::of(state);
+    if f.aws_policies {
+        // As AWS does: the AWS managed policies in use in the account.
+        all.extend(
+            aws_policies::catalogue()
+                .iter()
+                .filter(|p| {
+                    let key = p.attachment_key();
+                    usage.attachments(&key) + usage.boundaries(&key) > 0
+                })
+                .map(|p| (format!("5{}", p.attachment_key()), Detail::AwsPolicy(p))),
+        );
+    }
     let page = Page::of(
         all.iter().map(|(k, d)| (k.as_str(), d)),
         input.max_items,
         input.marker.as_deref(),
     );
-    let usage = Usage::of(state);
     let mut out = iam::GetAccountAuthorizationDetailsResponse {
         user_detail_list: Some(Vec::new()),
         group_detail_list: Some(Vec::new()),
@@ -221,6 +236,10 @@ pub async fn authorization_details(
                 .policies
                 .get_or_insert_default()
                 .push(policy_detail(state, &usage, p)),
+            Detail::AwsPolicy(p) => out
+                .policies
+                .get_or_insert_default()
+                .push(aws_policy_detail(&usage, p)),
         }
     }
     Ok(out)
@@ -245,11 +264,8 @@ fn attached_list(
     Some(
         attached
             .iter()
-            .filter_map(|key| state.policies.get(key))
-            .map(|p| iam::AttachedPolicy {
-                policy_name: Some(p.name.as_str().to_owned()),
-                policy_arn: Some(shapes::policy_arn(state, p)),
-            })
+            .filter_map(|key| shapes::Managed::by_key(state, key))
+            .map(|p| p.attached(state))
             .collect(),
     )
 }
@@ -310,6 +326,29 @@ fn role_detail(state: &AccountState, r: &Role) -> iam::RoleDetail {
         permissions_boundary: shapes::boundary(r.permissions_boundary.as_ref()),
         tags: shapes::tags(&r.tags),
         role_last_used: None,
+    }
+}
+
+fn aws_policy_detail(usage: &Usage, p: &AwsManagedPolicy) -> iam::ManagedPolicyDetail {
+    let key = p.attachment_key();
+    iam::ManagedPolicyDetail {
+        policy_name: Some(p.name.as_str().to_owned()),
+        policy_id: Some(p.id.as_str().to_owned()),
+        arn: Some(p.arn()),
+        path: Some(p.path.as_str().to_owned()),
+        default_version_id: Some(p.default_version.to_string()),
+        attachment_count: Some(count(usage.attachments(&key))),
+        permissions_boundary_usage_count: Some(count(usage.boundaries(&key))),
+        is_attachable: Some(true),
+        description: Some(p.description.as_str().to_owned()),
+        create_date: Some(p.created_at),
+        update_date: Some(p.updated_at),
+        policy_version_list: Some(vec![iam::PolicyVersion {
+            document: Some(encode_document(&p.document)),
+            version_id: Some(p.default_version.to_string()),
+            is_default_version: Some(true),
+            create_date: Some(p.updated_at),
+        }]),
     }
 }
 

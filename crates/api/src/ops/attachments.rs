@@ -17,11 +17,11 @@ fn not_for_groups() -> ApiError {
     ApiError::internal()
 }
 
-/// `Attach{User,Group,Role}Policy`. An AWS managed policy's ARN is
-/// answered NoSuchEntity once authorized on the entity.
+/// `Attach{User,Group,Role}Policy`, with a customer managed policy or an
+/// AWS managed one.
 async fn attach(ctx: &OpContext<'_>, entity: Entity, policy_arn: &str) -> OpResult<()> {
     let target = entity.target(ctx);
-    let policy_arn = ctx.managed_policy_arn(policy_arn, Some(&target))?;
+    let policy_arn = ctx.managed_policy_arn(policy_arn)?;
     let command = match entity {
         Entity::User(user_name) => Command::AttachUserPolicy {
             user_name,
@@ -44,7 +44,7 @@ async fn attach(ctx: &OpContext<'_>, entity: Entity, policy_arn: &str) -> OpResu
 /// `Detach{User,Group,Role}Policy`.
 async fn detach(ctx: &OpContext<'_>, entity: Entity, policy_arn: &str) -> OpResult<()> {
     let target = entity.target(ctx);
-    let policy_arn = ctx.managed_policy_arn(policy_arn, Some(&target))?;
+    let policy_arn = ctx.managed_policy_arn(policy_arn)?;
     let command = match entity {
         Entity::User(user_name) => Command::DetachUserPolicy {
             user_name,
@@ -80,27 +80,19 @@ fn list_attached(
     Ok(Page::of(
         attached
             .iter()
-            .filter_map(|k| state.policies.get(k).map(|p| (k.as_str(), p)))
-            .filter(|(_, p)| p.path.as_str().starts_with(prefix))
-            .map(|(k, p)| {
-                (
-                    k,
-                    iam::AttachedPolicy {
-                        policy_arn: Some(shapes::policy_arn(state, p)),
-                        policy_name: Some(p.name.as_str().to_owned()),
-                    },
-                )
-            }),
+            .filter_map(|k| shapes::Managed::by_key(state, k).map(|p| (k.as_str(), p)))
+            .filter(|(_, p)| p.path().as_str().starts_with(prefix))
+            .map(|(k, p)| (k, p.attached(state))),
         max_items,
         marker,
     ))
 }
 
-/// `Put{User,Role}PermissionsBoundary`. An AWS managed policy's ARN is
-/// answered NoSuchEntity once authorized on the entity.
+/// `Put{User,Role}PermissionsBoundary`, with a customer managed policy or
+/// an AWS managed one.
 async fn put_boundary(ctx: &OpContext<'_>, entity: Entity, boundary: &str) -> OpResult<()> {
     let target = entity.target(ctx);
-    let permissions_boundary = ctx.managed_policy_arn(boundary, Some(&target))?;
+    let permissions_boundary = ctx.managed_policy_arn(boundary)?;
     let command = match entity {
         Entity::User(user_name) => Command::PutUserPermissionsBoundary {
             user_name,

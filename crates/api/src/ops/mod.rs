@@ -238,31 +238,10 @@ impl OpContext<'_> {
         Target::role(self.authorizing_state(), self.account(), name)
     }
 
-    /// A managed policy ARN from the request. An AWS managed policy's ARN
-    /// (`arn:aws:iam::aws:policy/…`) is well formed, but iamd has none of
-    /// them: after authorizing this action on `target` (on the ARN itself
-    /// when `None`), it is answered as AWS answers for a policy that does
-    /// not exist.
-    pub fn managed_policy_arn(
-        &self,
-        text: &str,
-        target: Option<&Target>,
-    ) -> Result<iam_domain::Arn, ApiError> {
-        match iam_domain::Arn::parse(text) {
-            Ok(arn) => Ok(arn),
-            Err(_) if is_aws_managed_policy(text) => {
-                match target {
-                    Some(t) => self.authorize(t)?,
-                    None => self.authorize_arn(text.to_owned())?,
-                }
-                Err(ApiError::new(
-                    404,
-                    "NoSuchEntity",
-                    format!("Policy {text} does not exist or is not attachable."),
-                ))
-            }
-            Err(e) => Err(e.into()),
-        }
+    /// A managed policy ARN from the request: the account's
+    /// (`arn:aws:iam::ACCOUNT:policy/…`) or AWS's (`arn:aws:iam::aws:policy/…`).
+    pub fn managed_policy_arn(&self, text: &str) -> Result<iam_domain::Arn, ApiError> {
+        Ok(iam_domain::Arn::parse(text)?)
     }
 
     /// The managed policy `arn` names, as an authorization target.

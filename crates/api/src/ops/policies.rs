@@ -1,10 +1,12 @@
-//! Customer managed policies: the policies themselves, their versions, their
-//! tags, and who they are attached to.
+//! Managed policies: the policies themselves, their versions, their tags,
+//! and who they are attached to.
 //!
-//! iamd has only customer managed policies (there are no AWS managed ones),
-//! so `ListPolicies` with `Scope=All` lists the same as `Scope=Local`, and
-//! `Scope=AWS` lists nothing. Every action on a policy is authorized on the
-//! stored policy's ARN (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`, its name as
+//! Besides the account's customer managed policies there are the
+//! catalogue's (`iam_domain::aws_policies`: AWS's managed policies and
+//! iamd's own), which every account can read and attach but nobody can
+//! change: `ListPolicies` lists them under `Scope=AWS` and `Scope=All`.
+//! Every action on a customer managed policy is authorized on the stored
+//! policy's ARN (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`, its name as
 //! stored, whatever case the caller used); `CreatePolicy` on the ARN the
 //! policy will have, `ListPolicies` on `arn:aws:iam::ACCOUNT:policy`
 //! followed by the path prefix.
@@ -17,7 +19,7 @@ use iam_domain::state::{Group, ManagedPolicy, PolicyVersion, Role, User};
 use iam_domain::{AccountState, Arn, Command};
 use iam_wire::iam;
 
-use super::shapes::{self, Page};
+use super::shapes::{self, Managed, Page};
 use super::{encode_document, OpContext, OpResult};
 use crate::authz::Target;
 use crate::credentials::unique_id;
@@ -60,10 +62,8 @@ impl Usage {
             .values()
             .map(|u| &u.permissions_boundary)
             .chain(state.roles.values().map(|r| &r.permissions_boundary));
-        for b in bounds {
-            if let Some(Arn::Policy { name, .. }) = b {
-                *boundaries.entry(name.key()).or_default() += 1;
-            }
+        for key in bounds.flatten().filter_map(boundary_key) {
+            *boundaries.entry(key).or_default() += 1;
         }
         Usage {
             attachments,
@@ -96,6 +96,16 @@ impl Usage {
     }
 }
 
+/// The key of the managed policy a permissions boundary names, as
+/// attachments hold it.
+fn boundary_key(arn: &Arn) -> Option<NameKey> {
+    match arn {
+        Arn::Policy { name, .. } => Some(name.key()),
+        Arn::AwsPolicy { name, .. } => Some(iam_domain::aws_policies::aws_attachment_key(name)),
+        _ => None,
+    }
+}
+
 /// A count as the model's integer; an account never has 2³¹ entities.
 fn count(n: usize) -> Option<i32> {
     Some(i32::try_from(n).unwrap_or(i32::MAX))
@@ -120,13 +130,50 @@ pub(super) fn policy(state: &AccountState, usage: &Usage, p: &ManagedPolicy) -> 
     }
 }
 
+/// Any managed policy, as `GetPolicy` returns it.
+fn any_policy(state: &AccountState, usage: &Usage, p: Managed<'_>) -> iam::Policy {
+    match p {
+        Managed::Local(p) => policy(state, usage, p),
+        Managed::Aws(p) => {
+            let key = p.attachment_key();
+            iam::Policy {
+                arn: Some(p.arn()),
+                attachment_count: count(usage.attachments(&key)),
+                create_date: Some(p.created_at),
+                default_version_id: Some(p.default_version.to_string()),
+                description: Some(p.description.as_str().to_owned()),
+                is_attachable: Some(true),
+                path: Some(p.path.as_str().to_owned()),
+                permissions_boundary_usage_count: count(usage.boundaries(&key)),
+                policy_id: Some(p.id.as_str().to_owned()),
+                policy_name: Some(p.name.as_str().to_owned()),
+                tags: None,
+                update_date: Some(p.updated_at),
+            }
+        }
+    }
+}
+
 /// A managed policy as `ListPolicies` returns it: AWS's listing leaves out
 /// the description and tags (`GetPolicy` has them).
-fn listed_policy(state: &AccountState, usage: &Usage, p: &ManagedPolicy) -> iam::Policy {
+fn listed_policy(state: &AccountState, usage: &Usage, p: Managed<'_>) -> iam::Policy {
     iam::Policy {
         description: None,
         tags: None,
-        ..policy(state, usage, p)
+        ..any_policy(state, usage, p)
+    }
+}
+
+/// The one version of a catalogue policy: its default, as AWS publishes it.
+fn aws_version(
+    p: &iam_domain::aws_policies::AwsManagedPolicy,
+    document: bool,
+) -> iam::PolicyVersion {
+    iam::PolicyVersion {
+        create_date: Some(p.updated_at),
+        document: document.then(|| encode_document(&p.document)),
+        is_default_version: Some(true),
+        version_id: Some(p.default_version.to_string()),
     }
 }
 
@@ -142,10 +189,11 @@ pub(super) fn version(p: &ManagedPolicy, v: &PolicyVersion, document: bool) -> i
     }
 }
 
-/// The request's `PolicyArn`, which must name a managed policy.
-fn policy_arn(ctx: &OpContext<'_>, text: &str) -> Result<Arn, ApiError> {
-    let arn = ctx.managed_policy_arn(text, None)?;
-    if !matches!(arn, Arn::Policy { .. }) {
+/// The request's `PolicyArn`, which must name a managed policy (the
+/// account's or AWS's).
+fn policy_arn(text: &str) -> Result<Arn, ApiError> {
+    let arn = Arn::parse(text)?;
+    if !matches!(arn, Arn::Policy { .. } | Arn::AwsPolicy { .. }) {
         return Err(ApiError::new(
             400,
             "InvalidInput",
@@ -165,11 +213,9 @@ fn no_such_policy(arn: &Arn) -> ApiError {
 
 /// The policy `arn` names, after authorizing this operation on it: a
 /// caller not allowed to see it does not learn whether it exists.
-fn authorized_policy<'a>(ctx: &'a OpContext<'_>, arn: &Arn) -> Result<&'a ManagedPolicy, ApiError> {
+fn authorized_policy<'a>(ctx: &'a OpContext<'_>, arn: &Arn) -> Result<Managed<'a>, ApiError> {
     ctx.authorize(&ctx.policy_target(arn))?;
-    ctx.state()
-        .policy_by_arn(arn)
-        .ok_or_else(|| no_such_policy(arn))
+    Managed::by_arn(ctx.state(), arn).ok_or_else(|| no_such_policy(arn))
 }
 
 pub async fn create(
@@ -215,36 +261,50 @@ pub async fn get(
     ctx: &OpContext<'_>,
     input: iam::GetPolicyRequest,
 ) -> OpResult<iam::GetPolicyResponse> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     let p = authorized_policy(ctx, &arn)?;
     let state = ctx.state();
     Ok(iam::GetPolicyResponse {
-        policy: Some(policy(state, &Usage::of(state), p)),
+        policy: Some(any_policy(state, &Usage::of(state), p)),
     })
 }
 
-/// `ListPolicies`. `Scope=Local` and `Scope=All` list the account's customer
-/// managed policies; `Scope=AWS` lists none (iamd has no AWS managed
-/// policies). `OnlyAttached=true` keeps the policies in use
-/// ([`Usage::in_use`]).
+/// `ListPolicies`. `Scope=Local` lists the account's customer managed
+/// policies, `Scope=AWS` the catalogue's, `Scope=All` (the default) both,
+/// in one order (catalogue keys begin with `aws:`). `OnlyAttached=true`
+/// keeps the policies in use ([`Usage::in_use`]).
 pub async fn list(
     ctx: &OpContext<'_>,
     input: iam::ListPoliciesRequest,
 ) -> OpResult<iam::ListPoliciesResponse> {
     let prefix = shapes::path_prefix(input.path_prefix.as_deref());
-    let aws_only = input.scope == Some(iam::PolicyScopeType::Aws);
+    let scope = input.scope.unwrap_or(iam::PolicyScopeType::All);
     let only_attached = input.only_attached.unwrap_or(false);
     ctx.authorize_arn(ctx.arn(&format!("policy{prefix}")))?;
     let state = ctx.state();
     let usage = Usage::of(state);
+    let mut all: Vec<(NameKey, Managed<'_>)> = Vec::new();
+    if scope != iam::PolicyScopeType::Aws {
+        all.extend(
+            state
+                .policies
+                .iter()
+                .map(|(k, p)| (k.clone(), Managed::Local(p))),
+        );
+    }
+    if scope != iam::PolicyScopeType::Local {
+        all.extend(
+            iam_domain::aws_policies::catalogue()
+                .iter()
+                .map(|p| (p.attachment_key(), Managed::Aws(p))),
+        );
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
     let page = Page::of(
-        state
-            .policies
-            .iter()
-            .filter(|_| !aws_only)
-            .filter(|(_, p)| p.path.as_str().starts_with(prefix))
+        all.iter()
+            .filter(|(_, p)| p.path().as_str().starts_with(prefix))
             .filter(|(k, _)| !only_attached || usage.in_use(k, input.policy_usage_filter))
-            .map(|(k, p)| (k.as_str(), p)),
+            .map(|(k, p)| (k.as_str(), *p)),
         input.max_items,
         input.marker.as_deref(),
     );
@@ -253,7 +313,7 @@ pub async fn list(
         policies: Some(
             page.items
                 .iter()
-                .map(|p| listed_policy(state, &usage, p))
+                .map(|p| listed_policy(state, &usage, *p))
                 .collect(),
         ),
         marker: page.next,
@@ -261,7 +321,7 @@ pub async fn list(
 }
 
 pub async fn delete(ctx: &OpContext<'_>, input: iam::DeletePolicyRequest) -> OpResult<()> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     ctx.authorize(&ctx.policy_target(&arn))?;
     ctx.execute(Command::DeletePolicy { policy_arn: arn })
         .await?;
@@ -272,7 +332,7 @@ pub async fn create_version(
     ctx: &OpContext<'_>,
     input: iam::CreatePolicyVersionRequest,
 ) -> OpResult<iam::CreatePolicyVersionResponse> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     let document = input.policy_document;
     ctx.authorize(&ctx.policy_target(&arn))?;
     ctx.execute(Command::CreatePolicyVersion {
@@ -303,18 +363,26 @@ pub async fn get_version(
     ctx: &OpContext<'_>,
     input: iam::GetPolicyVersionRequest,
 ) -> OpResult<iam::GetPolicyVersionResponse> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     let version_id = PolicyVersionId::parse(&input.version_id)?;
-    let p = authorized_policy(ctx, &arn)?;
-    let v = p.versions.get(&version_id).ok_or_else(|| {
+    let no_such_version = || {
         ApiError::new(
             404,
             "NoSuchEntity",
             format!("Policy {arn} version {version_id} does not exist."),
         )
-    })?;
+    };
+    let version = match authorized_policy(ctx, &arn)? {
+        Managed::Local(p) => version(
+            p,
+            p.versions.get(&version_id).ok_or_else(no_such_version)?,
+            true,
+        ),
+        Managed::Aws(p) if p.default_version == version_id => aws_version(p, true),
+        Managed::Aws(_) => return Err(no_such_version()),
+    };
     Ok(iam::GetPolicyVersionResponse {
-        policy_version: Some(version(p, v, true)),
+        policy_version: Some(version),
     })
 }
 
@@ -323,8 +391,17 @@ pub async fn list_versions(
     ctx: &OpContext<'_>,
     input: iam::ListPolicyVersionsRequest,
 ) -> OpResult<iam::ListPolicyVersionsResponse> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
-    let p = authorized_policy(ctx, &arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
+    let p = match authorized_policy(ctx, &arn)? {
+        Managed::Local(p) => p,
+        Managed::Aws(p) => {
+            return Ok(iam::ListPolicyVersionsResponse {
+                is_truncated: Some(false),
+                versions: Some(vec![aws_version(p, false)]),
+                marker: None,
+            })
+        }
+    };
     // Markers sort with the order listed: newest (highest number) first.
     let keyed: Vec<(String, &PolicyVersion)> = p
         .versions
@@ -348,7 +425,7 @@ pub async fn delete_version(
     ctx: &OpContext<'_>,
     input: iam::DeletePolicyVersionRequest,
 ) -> OpResult<()> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     let version_id = PolicyVersionId::parse(&input.version_id)?;
     ctx.authorize(&ctx.policy_target(&arn))?;
     ctx.execute(Command::DeletePolicyVersion {
@@ -363,7 +440,7 @@ pub async fn set_default_version(
     ctx: &OpContext<'_>,
     input: iam::SetDefaultPolicyVersionRequest,
 ) -> OpResult<()> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     let version_id = PolicyVersionId::parse(&input.version_id)?;
     ctx.authorize(&ctx.policy_target(&arn))?;
     ctx.execute(Command::SetDefaultPolicyVersion {
@@ -400,7 +477,7 @@ fn entities_using<'s>(
     };
     let bounded = |b: &Option<Arn>| {
         usage != Some(iam::PolicyUsageType::PermissionsPolicy)
-            && matches!(b, Some(Arn::Policy { name, .. }) if name.key() == *key)
+            && b.as_ref().and_then(boundary_key).as_ref() == Some(key)
     };
     let mut all: Vec<(String, Using<'s>)> = Vec::new();
     if wanted(iam::EntityType::Group) {
@@ -444,12 +521,12 @@ pub async fn list_entities(
     ctx: &OpContext<'_>,
     input: iam::ListEntitiesForPolicyRequest,
 ) -> OpResult<iam::ListEntitiesForPolicyResponse> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     let prefix = shapes::path_prefix(input.path_prefix.as_deref());
     let p = authorized_policy(ctx, &arn)?;
     let all = entities_using(
         ctx.state(),
-        &p.name.key(),
+        &p.key(),
         prefix,
         input.policy_usage_filter,
         input.entity_filter,
@@ -488,7 +565,7 @@ pub async fn list_entities(
 /// The tags are read where the condition keys read them (`aws:RequestTag`,
 /// `aws:TagKeys`), so what is authorized is what is stored.
 pub async fn tag(ctx: &OpContext<'_>, input: iam::TagPolicyRequest) -> OpResult<()> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     let tags = crate::authz::request_tags(ctx.params)?;
     ctx.authorize(&ctx.policy_target(&arn))?;
     ctx.execute(Command::TagPolicy {
@@ -500,7 +577,7 @@ pub async fn tag(ctx: &OpContext<'_>, input: iam::TagPolicyRequest) -> OpResult<
 }
 
 pub async fn untag(ctx: &OpContext<'_>, input: iam::UntagPolicyRequest) -> OpResult<()> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
     let tag_keys = crate::authz::request_tag_keys(ctx.params)?;
     ctx.authorize(&ctx.policy_target(&arn))?;
     ctx.execute(Command::UntagPolicy {
@@ -516,10 +593,15 @@ pub async fn list_tags(
     ctx: &OpContext<'_>,
     input: iam::ListPolicyTagsRequest,
 ) -> OpResult<iam::ListPolicyTagsResponse> {
-    let arn = policy_arn(ctx, &input.policy_arn)?;
-    let p = authorized_policy(ctx, &arn)?;
+    let arn = policy_arn(&input.policy_arn)?;
+    // Catalogue policies have no tags.
+    let no_tags = Default::default();
+    let tags = match authorized_policy(ctx, &arn)? {
+        Managed::Local(p) => &p.tags,
+        Managed::Aws(_) => &no_tags,
+    };
     let page = Page::of(
-        p.tags.iter().map(|(k, t)| (k.as_str(), t)),
+        tags.iter().map(|(k, t)| (k.as_str(), t)),
         input.max_items,
         input.marker.as_deref(),
     );

@@ -79,8 +79,7 @@ pub async fn create(
         path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
         name.as_str()
     )));
-    let boundary =
-        super::users::optional_boundary(ctx, input.permissions_boundary.as_deref(), &target)?;
+    let boundary = super::users::optional_boundary(ctx, input.permissions_boundary.as_deref())?;
     super::users::authorize_create::<iam::ops::TagRole>(ctx, &target, &tags)?;
     ctx.execute(Command::CreateRole {
         role_name: name.clone(),

@@ -116,3 +116,77 @@ impl<T> Page<T> {
         Some(self.next.is_some())
     }
 }
+
+/// A managed policy as attachments name it: the account's own, or one of
+/// the catalogue's (`iam_domain::aws_policies`).
+#[derive(Clone, Copy)]
+pub enum Managed<'a> {
+    Local(&'a ManagedPolicy),
+    Aws(&'static iam_domain::aws_policies::AwsManagedPolicy),
+}
+
+impl<'a> Managed<'a> {
+    /// The policy attached under `key`, if it exists.
+    pub fn by_key(state: &'a AccountState, key: &NameKey) -> Option<Managed<'a>> {
+        iam_domain::aws_policies::by_attachment_key(key)
+            .map(Managed::Aws)
+            .or_else(|| state.policies.get(key).map(|p| Managed::Local(p)))
+    }
+
+    /// The policy `arn` names, if it exists.
+    pub fn by_arn(state: &'a AccountState, arn: &Arn) -> Option<Managed<'a>> {
+        match arn {
+            Arn::AwsPolicy { path, name } => {
+                iam_domain::aws_policies::find(path, name).map(Managed::Aws)
+            }
+            _ => state.policy_by_arn(arn).map(Managed::Local),
+        }
+    }
+
+    /// The key attachments hold it under.
+    pub fn key(&self) -> NameKey {
+        match self {
+            Managed::Local(p) => p.name.key(),
+            Managed::Aws(p) => p.attachment_key(),
+        }
+    }
+
+    pub fn name(&self) -> &'a str {
+        match self {
+            Managed::Local(p) => p.name.as_str(),
+            Managed::Aws(p) => p.name.as_str(),
+        }
+    }
+
+    pub fn path(&self) -> &'a IamPath {
+        match self {
+            Managed::Local(p) => &p.path,
+            Managed::Aws(p) => &p.path,
+        }
+    }
+
+    pub fn arn(&self, state: &AccountState) -> String {
+        match self {
+            Managed::Local(p) => policy_arn(state, p),
+            Managed::Aws(p) => p.arn(),
+        }
+    }
+
+    /// The default version's document.
+    pub fn document(&self) -> Option<&'a str> {
+        match self {
+            Managed::Local(p) => p
+                .versions
+                .get(&p.default_version)
+                .map(|v| v.document.as_str()),
+            Managed::Aws(p) => Some(p.document.as_str()),
+        }
+    }
+
+    pub fn attached(&self, state: &AccountState) -> iam::AttachedPolicy {
+        iam::AttachedPolicy {
+            policy_arn: Some(self.arn(state)),
+            policy_name: Some(self.name().to_owned()),
+        }
+    }
+}

@@ -12,7 +12,7 @@ use iam_domain::{AccountState, Arn};
 pub(super) enum Origin {
     /// Inline in the entity of this kind (`user`, `group`, `role`) and name.
     Inline { kind: &'static str, owner: String },
-    /// A customer managed policy with this ARN.
+    /// A managed policy (the account's or AWS's) with this ARN.
     Managed { arn: String },
 }
 
@@ -46,17 +46,15 @@ pub(super) fn of(
         }
     };
     let attached = |out: &mut Vec<StoredPolicy>, keys: &BTreeSet<NameKey>| {
-        for p in keys.iter().filter_map(|k| state.policies.get(k)) {
-            if let Some(v) = p.versions.get(&p.default_version) {
+        for p in keys
+            .iter()
+            .filter_map(|k| super::shapes::Managed::by_key(state, k))
+        {
+            if let Some(document) = p.document() {
                 out.push(StoredPolicy {
-                    origin: Origin::Managed {
-                        arn: state
-                            .policy_arn(p)
-                            .map(|a| a.to_string())
-                            .unwrap_or_default(),
-                    },
-                    name: p.name.as_str().to_owned(),
-                    document: v.document.clone(),
+                    origin: Origin::Managed { arn: p.arn(state) },
+                    name: p.name().to_owned(),
+                    document: document.to_owned(),
                 });
             }
         }

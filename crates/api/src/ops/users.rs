@@ -12,24 +12,18 @@ use crate::authz::Target;
 use crate::credentials::unique_id;
 use crate::query::ApiError;
 
-/// The optional `PermissionsBoundary` of a create, validated (an AWS
-/// managed policy is NoSuchEntity once the create is authorized), spelled
-/// as the stored policy spells it, as `Put*PermissionsBoundary` does.
+/// The optional `PermissionsBoundary` of a create, validated, spelled as
+/// the stored policy spells it, as `Put*PermissionsBoundary` does.
 pub(super) fn optional_boundary(
     ctx: &OpContext<'_>,
     boundary: Option<&str>,
-    target: &Target,
 ) -> Result<Option<Arn>, ApiError> {
     let Some(text) = boundary else {
         return Ok(None);
     };
-    let arn = ctx.managed_policy_arn(text, Some(target))?;
-    let state = ctx.state();
+    let arn = ctx.managed_policy_arn(text)?;
     Ok(Some(
-        state
-            .policy_by_arn(&arn)
-            .and_then(|p| state.policy_arn(p))
-            .unwrap_or(arn),
+        Arn::parse(&crate::authz::canonical_policy_arn(ctx.state(), &arn)).unwrap_or(arn),
     ))
 }
 
@@ -80,7 +74,7 @@ pub async fn create(
         path.as_ref().map(|p| p.as_str()).unwrap_or("/"),
         name.as_str(),
     ));
-    let boundary = optional_boundary(ctx, input.permissions_boundary.as_deref(), &target)?;
+    let boundary = optional_boundary(ctx, input.permissions_boundary.as_deref())?;
     authorize_create::<iam_wire::iam::ops::TagUser>(ctx, &target, &tags)?;
     ctx.execute(Command::CreateUser {
         user_name: name.clone(),

@@ -1,11 +1,9 @@
-//! Attaching customer managed policies to users, groups and roles, and
+//! Attaching managed policies (customer managed and AWS's) to users, groups and roles, and
 //! detaching them.
 
 use std::collections::BTreeSet;
 
-use super::entities::{
-    existing_policy, group, group_ref, role, role_ref, stored_policy_arn, user, user_ref,
-};
+use super::entities::{attachable_policy, group, group_ref, role, role_ref, user, user_ref};
 use super::errors::limit;
 use super::{not_routed_here, Ctx, Decision};
 use crate::arn::Arn;
@@ -80,24 +78,22 @@ fn attach(
     arn: &Arn,
     (quota, max): (&str, usize),
 ) -> Decision {
-    let p = existing_policy(ctx.state, arn)?;
-    if attached.contains(&p.name.key()) {
+    let (key, policy_arn) = attachable_policy(ctx.state, arn)?;
+    if attached.contains(&key) {
         return Ok(vec![]);
     }
     if attached.len() >= max {
         return Err(limit(quota, max));
     }
-    let policy_arn = stored_policy_arn(ctx.state, p, arn);
     ctx.one(EventData::ManagedPolicyAttached { target, policy_arn })
 }
 
 fn detach(ctx: &Ctx, target: EntityRef, attached: &BTreeSet<NameKey>, arn: &Arn) -> Decision {
-    let p = existing_policy(ctx.state, arn)?;
-    if !attached.contains(&p.name.key()) {
+    let (key, policy_arn) = attachable_policy(ctx.state, arn)?;
+    if !attached.contains(&key) {
         return Err(DomainError::NoSuchEntity(format!(
             "Policy {arn} was not found."
         )));
     }
-    let policy_arn = stored_policy_arn(ctx.state, p, arn);
     ctx.one(EventData::ManagedPolicyDetached { target, policy_arn })
 }

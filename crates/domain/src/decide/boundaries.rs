@@ -1,6 +1,6 @@
 //! Setting and removing the permissions boundary of users and roles.
 
-use super::entities::{existing_policy, role, role_ref, stored_policy_arn, user, user_ref};
+use super::entities::{attachable_policy, role, role_ref, user, user_ref};
 use super::{not_routed_here, Ctx, Decision};
 use crate::arn::Arn;
 use crate::command::Command;
@@ -50,8 +50,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
 /// Sets the boundary of `target` (now `current`) to the policy `arn` names;
 /// setting the same one again records nothing.
 fn put(ctx: &Ctx, target: EntityRef, current: &Option<Arn>, arn: &Arn) -> Decision {
-    let p = existing_policy(ctx.state, arn)?;
-    let arn = stored_policy_arn(ctx.state, p, arn);
+    let (_, arn) = attachable_policy(ctx.state, arn)?;
     if current.as_ref() == Some(&arn) {
         return Ok(vec![]);
     }

@@ -37,12 +37,19 @@ pub(super) fn role<'a>(state: &'a AccountState, name: &RoleName) -> Result<&'a R
     find(&state.roles, name, "role")
 }
 
-/// The managed policy `arn` names: `InvalidInput` if it is not a policy ARN,
-/// `NoSuchEntity` if it is not an existing policy of this account.
+/// The customer managed policy `arn` names, to change it: `AccessDenied`
+/// for an AWS managed policy (nobody may change those), `InvalidInput` if
+/// it is not a policy ARN, `NoSuchEntity` if it is not an existing policy
+/// of this account.
 pub(super) fn existing_policy<'a>(
     state: &'a AccountState,
     arn: &Arn,
 ) -> Result<&'a ManagedPolicy, DomainError> {
+    if matches!(arn, Arn::AwsPolicy { .. }) {
+        return Err(DomainError::AccessDenied(format!(
+            "Policy {arn} is an AWS managed policy: it cannot be changed."
+        )));
+    }
     if !matches!(arn, Arn::Policy { .. }) {
         return Err(DomainError::InvalidInput(format!(
             "ARN {arn} is not valid."
@@ -51,6 +58,28 @@ pub(super) fn existing_policy<'a>(
     state.policy_by_arn(arn).ok_or_else(|| {
         DomainError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
     })
+}
+
+/// A managed policy to attach or to use as a permissions boundary: a
+/// customer managed policy of this account or one of the catalogue's
+/// (`crate::aws_policies`). Returns the key attachments hold it under and
+/// the ARN events record (its stored spelling).
+pub(super) fn attachable_policy(
+    state: &AccountState,
+    arn: &Arn,
+) -> Result<(NameKey, Arn), DomainError> {
+    if let Arn::AwsPolicy { path, name } = arn {
+        let p = crate::aws_policies::find(path, name).ok_or_else(|| {
+            DomainError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
+        })?;
+        let stored = Arn::AwsPolicy {
+            path: p.path.clone(),
+            name: p.name.clone(),
+        };
+        return Ok((p.attachment_key(), stored));
+    }
+    let p = existing_policy(state, arn)?;
+    Ok((p.name.key(), stored_policy_arn(state, p, arn)))
 }
 
 /// The ARN an event records for policy `p`, found by the caller's `given`

@@ -2,7 +2,7 @@
 //! and deleting them.
 
 use super::documents::check_trust_policy;
-use super::entities::{check_new, existing_policy, path_or_root, role};
+use super::entities::{attachable_policy, check_new, path_or_root, role};
 use super::errors::{exists, must_first};
 use super::tags::check_new_tags;
 use super::{not_routed_here, Ctx, Decision};
@@ -53,7 +53,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             )?;
             let trusted_ids = trusted_ids(state, ctx.account, assume_role_policy_document)?;
             if let Some(b) = permissions_boundary {
-                existing_policy(state, b)?;
+                attachable_policy(state, b)?;
             }
             check_new_tags(&Default::default(), tags, quotas)?;
             ctx.one(EventData::RoleCreated {

@@ -1,6 +1,6 @@
 //! Users: creating, renaming or moving, and deleting them.
 
-use super::entities::{check_new, existing_policy, path_or_root, rename_and_move, user};
+use super::entities::{attachable_policy, check_new, path_or_root, rename_and_move, user};
 use super::errors::{exists, must_first};
 use super::tags::check_new_tags;
 use super::{not_routed_here, Ctx, Decision};
@@ -29,7 +29,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 ("UsersPerAccount", ctx.quotas.users_per_account),
             )?;
             if let Some(b) = permissions_boundary {
-                existing_policy(state, b)?;
+                attachable_policy(state, b)?;
             }
             check_new_tags(&Default::default(), tags, ctx.quotas)?;
             ctx.one(EventData::UserCreated {

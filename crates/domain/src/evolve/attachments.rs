@@ -1,4 +1,4 @@
-//! Customer managed policies attached to and detached from users, groups and roles.
+//! Managed policies (customer managed and AWS's) attached to and detached from users, groups and roles.
 
 use std::collections::BTreeSet;
 
@@ -20,11 +20,13 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             }
         }
         EventData::ManagedPolicyDetached { target, policy_arn } => {
-            let Arn::Policy { name, .. } = policy_arn else {
-                return;
+            let key = match policy_arn {
+                Arn::Policy { name, .. } => name.key(),
+                Arn::AwsPolicy { name, .. } => crate::aws_policies::aws_attachment_key(name),
+                _ => return,
             };
             if let Some(set) = attached_set(state, target) {
-                set.remove(&name.key());
+                set.remove(&key);
             }
         }
         _ => {}

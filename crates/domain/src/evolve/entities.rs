@@ -42,6 +42,9 @@ pub(super) fn canonical_owner(state: &AccountState, owner: &CredentialOwner) -> 
 
 /// The key of an existing policy in this account named by `arn`.
 pub(super) fn policy_key(state: &AccountState, arn: &Arn) -> Option<NameKey> {
+    if let Arn::AwsPolicy { path, name } = arn {
+        return crate::aws_policies::find(path, name).map(|p| p.attachment_key());
+    }
     let Arn::Policy {
         account,
         path,

@@ -368,9 +368,18 @@ fn check_invariants(s: &AccountState, q: &Quotas) -> Result<(), String> {
         "too many instance profiles"
     );
     for p in s.instance_profiles.values() {
-        ensure!(p.roles.len() <= 1, "instance profile {} holds {} roles", p.name, p.roles.len());
+        ensure!(
+            p.roles.len() <= 1,
+            "instance profile {} holds {} roles",
+            p.name,
+            p.roles.len()
+        );
         for r in &p.roles {
-            ensure!(s.roles.contains_key(r), "instance profile {} holds missing role {r:?}", p.name);
+            ensure!(
+                s.roles.contains_key(r),
+                "instance profile {} holds missing role {r:?}",
+                p.name
+            );
         }
     }
     ensure!(s.roles.len() <= q.roles_per_account, "too many roles");
