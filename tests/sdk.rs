@@ -31,12 +31,16 @@ mod instance_profiles;
 mod managed_policies;
 #[path = "sdk/nodes.rs"]
 mod nodes;
+#[path = "sdk/organizations.rs"]
+mod organizations;
 #[path = "sdk/paging.rs"]
 mod paging;
 #[path = "sdk/passwords_mfa.rs"]
 mod passwords_mfa;
 #[path = "sdk/roles.rs"]
 mod roles;
+#[path = "sdk/ssh_keys.rs"]
+mod ssh_keys;
 #[path = "sdk/sts.rs"]
 mod sts;
 #[path = "sdk/tags_and_boundaries.rs"]
@@ -45,3 +49,5 @@ mod tags_and_boundaries;
 mod user_policies;
 #[path = "sdk/users.rs"]
 mod users;
+#[path = "sdk/web_identity.rs"]
+mod web_identity;

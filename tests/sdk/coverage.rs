@@ -12,13 +12,16 @@ const SOURCES: &[&str] = &[
     include_str!("instance_profiles.rs"),
     include_str!("managed_policies.rs"),
     include_str!("nodes.rs"),
+    include_str!("organizations.rs"),
     include_str!("paging.rs"),
     include_str!("roles.rs"),
+    include_str!("ssh_keys.rs"),
     include_str!("sts.rs"),
     include_str!("passwords_mfa.rs"),
     include_str!("tags_and_boundaries.rs"),
     include_str!("user_policies.rs"),
     include_str!("users.rs"),
+    include_str!("web_identity.rs"),
 ];
 
 /// `CreateUser` -> `create_user`, `GetMFADevice` -> `get_mfa_device`, as

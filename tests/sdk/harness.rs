@@ -92,6 +92,7 @@ impl Node {
             }),
             master_key: Some(MasterKey::from_bytes([7; 32])),
             add_account: false,
+            allow_loopback_http_issuers: true,
             server: Default::default(),
         })
         .await
@@ -148,6 +149,19 @@ impl Node {
             .endpoint_url(self.endpoint())
             .credentials_provider(keys.credentials())
             .http_client(self.http.clone())
+    }
+
+    /// An STS client without credentials: its requests are unsigned, as
+    /// the SDK sends `AssumeRoleWithWebIdentity` when it has none.
+    pub fn anonymous_sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                .region(aws_sdk_sts::config::Region::new(REGION))
+                .endpoint_url(self.endpoint())
+                .http_client(self.http.clone())
+                .build(),
+        )
     }
 
     pub fn root_iam(&self) -> aws_sdk_iam::Client {
@@ -321,4 +335,59 @@ pub fn decode_document(encoded: &str) -> String {
         }
     }
     String::from_utf8(out).expect("UTF-8")
+}
+
+/// An OpenID Connect issuer on `http://127.0.0.1:PORT`: its discovery
+/// document and key set (keys it generated itself), counting how often
+/// the key set is fetched.
+pub struct LocalIssuer {
+    pub issuer: iam_federation::testing::TestIssuer,
+    pub key_fetches: Arc<AtomicU64>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl LocalIssuer {
+    pub async fn start() -> LocalIssuer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let issuer = iam_federation::testing::TestIssuer::new(url.clone());
+        let discovery = issuer.discovery_json(&format!("{url}/keys"));
+        let jwks = issuer.jwks_json();
+        let key_fetches = Arc::new(AtomicU64::new(0));
+        let fetches = key_fetches.clone();
+        let app = axum::Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                axum::routing::get(move || {
+                    let d = discovery.clone();
+                    async move { d }
+                }),
+            )
+            .route(
+                "/keys",
+                axum::routing::get(move || {
+                    fetches.fetch_add(1, Ordering::Relaxed);
+                    let k = jwks.clone();
+                    async move { k }
+                }),
+            );
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        LocalIssuer {
+            issuer,
+            key_fetches,
+            server,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        self.issuer.issuer()
+    }
+}
+
+impl Drop for LocalIssuer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }

@@ -264,3 +264,135 @@ async fn roles_and_role_policies() {
     );
     node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_linked_roles_are_protected() {
+    let db = TestDatabase::for_server().await;
+    let node = Node::start(&db).await;
+    let iam = node.root_iam();
+    let created = iam
+        .create_service_linked_role()
+        .aws_service_name("elasticloadbalancing.amazonaws.com")
+        .send()
+        .await
+        .must("CreateServiceLinkedRole");
+    let role = created.role().unwrap();
+    assert_eq!(role.role_name(), "AWSServiceRoleForElasticLoadBalancing");
+    assert_eq!(
+        role.path(),
+        "/aws-service-role/elasticloadbalancing.amazonaws.com/"
+    );
+    assert_eq!(
+        role.arn(),
+        format!("arn:aws:iam::{ACCOUNT}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing")
+    );
+    assert!(decode_document(role.assume_role_policy_document().unwrap())
+        .contains("elasticloadbalancing.amazonaws.com"));
+    // Once per account; a suffix only where the service allows one.
+    let (code, status) = failure(
+        iam.create_service_linked_role()
+            .aws_service_name("elasticloadbalancing.amazonaws.com")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("InvalidInput", 400));
+    let (code, _) = failure(
+        iam.create_service_linked_role()
+            .aws_service_name("es.amazonaws.com")
+            .custom_suffix("mine")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidInput");
+    let suffixed = iam
+        .create_service_linked_role()
+        .aws_service_name("autoscaling.amazonaws.com")
+        .custom_suffix("fleet")
+        .send()
+        .await
+        .must("CreateServiceLinkedRole with a suffix");
+    assert_eq!(
+        suffixed.role().unwrap().role_name(),
+        "AWSServiceRoleForAutoScaling_fleet"
+    );
+    let (code, _) = failure(
+        iam.create_service_linked_role()
+            .aws_service_name("nonsense.example.com")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidInput");
+    // Ordinary role operations may not touch it, nor create under its path.
+    let slr = "AWSServiceRoleForElasticLoadBalancing";
+    let refusals = [
+        failure(iam.delete_role().role_name(slr).send().await),
+        failure(
+            iam.attach_role_policy()
+                .role_name(slr)
+                .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+                .send()
+                .await,
+        ),
+        failure(
+            iam.put_role_policy()
+                .role_name(slr)
+                .policy_name("p")
+                .policy_document(policy(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#))
+                .send()
+                .await,
+        ),
+        failure(
+            iam.update_assume_role_policy()
+                .role_name(slr)
+                .policy_document(trust("ec2.amazonaws.com"))
+                .send()
+                .await,
+        ),
+    ];
+    for r in refusals {
+        assert_eq!(r, ("UnmodifiableEntity".to_owned(), 400));
+    }
+    let (code, _) = failure(
+        iam.create_role()
+            .role_name("sneaky")
+            .path("/aws-service-role/elasticloadbalancing.amazonaws.com/")
+            .assume_role_policy_document(trust("ec2.amazonaws.com"))
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidInput");
+    // Deleted through its own operation; the task has succeeded.
+    let deleted = iam
+        .delete_service_linked_role()
+        .role_name(slr)
+        .send()
+        .await
+        .must("DeleteServiceLinkedRole");
+    let task = deleted.deletion_task_id().to_owned();
+    assert!(
+        task.starts_with("task/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing/"),
+        "{task}"
+    );
+    let status = iam
+        .get_service_linked_role_deletion_status()
+        .deletion_task_id(&task)
+        .send()
+        .await
+        .must("GetServiceLinkedRoleDeletionStatus");
+    assert_eq!(
+        status.status(),
+        &aws_sdk_iam::types::DeletionTaskStatusType::Succeeded
+    );
+    assert_eq!(
+        failure(iam.get_role().role_name(slr).send().await),
+        ("NoSuchEntity".to_owned(), 404)
+    );
+    let (code, _) = failure(
+        iam.delete_service_linked_role()
+            .role_name("AWSServiceRoleForAutoScaling_fleet_nope")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "NoSuchEntity");
+    node.stop().await;
+}

@@ -285,6 +285,17 @@ fn server(args: &[String]) -> Result<()> {
             );
         }
     }
+    if figures.has("webidentity_1_per_s") {
+        for clients in [1, 32] {
+            let rate = figure(&format!("webidentity_{clients}_per_s"))?;
+            let base = figure(&format!("web_assumerole_{clients}_per_s"))?;
+            println!(
+                "| AssumeRoleWithWebIdentity (RS256, keys cached) | {clients} | {rate:.0} ({:.0}% of AssumeRole's {base:.0}/s) | {:.2} ms | | |",
+                100.0 * rate / base,
+                figure(&format!("webidentity_{clients}_p50_ms"))?
+            );
+        }
+    }
     println!("\n{seconds} s per measurement; {}", pg.description);
     Ok(())
 }

@@ -153,6 +153,7 @@ async fn main() {
         root_credentials: Some(root.clone()),
         master_key: Some(iam_domain::secrets::MasterKey::from_bytes([3; 32])),
         add_account: false,
+        allow_loopback_http_issuers: false,
         server: Default::default(),
     })
     .await

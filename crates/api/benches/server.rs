@@ -256,6 +256,8 @@ async fn main() {
             root_credentials: Some(root.clone()),
             master_key: Some(MasterKey::from_bytes([3; 32])),
             add_account: false,
+            // The web identity benchmark's issuer is on loopback.
+            allow_loopback_http_issuers: true,
             server: Default::default(),
         },
         quotas,
@@ -313,6 +315,12 @@ async fn main() {
     let one = r#"{"principal":"arn:aws:iam::123456789012:user/target","action":"s3:GetObject","resource":"arn:aws:s3:::bucket/key","context":{"aws:SourceIp":"10.0.0.1"}}"#;
     let batch = format!(r#"{{"requests":[{}]}}"#, vec![one; 1000].join(","));
     let big_batch = format!(r#"{{"requests":[{}]}}"#, vec![one; 10_000].join(","));
+    // `IAMD_BENCH_ONLY=web-identity`: AssumeRoleWithWebIdentity beside
+    // AssumeRole.
+    if std::env::var("IAMD_BENCH_ONLY").as_deref() == Ok("web-identity") {
+        web_identity(addr, &mut admin, (&id, &secret), seconds).await;
+        return;
+    }
     // `IAMD_BENCH_ONLY=sts`: temporary credentials and sign-ins alone.
     if std::env::var("IAMD_BENCH_ONLY").as_deref() == Ok("sts") {
         sts(addr, &mut admin, (&id, &secret), seconds).await;
@@ -597,5 +605,107 @@ async fn sts(addr: SocketAddr, admin: &mut Conn, (id, secret): (&str, &str), sec
         println!("signin_{clients}_per_s {:.1}", f.per_second);
         println!("signin_{clients}_p50_ms {:.3}", f.p50_ms);
         println!("signin_{clients}_ratio {:.3}", f.per_second / argon2_per_s);
+    }
+}
+
+/// `AssumeRoleWithWebIdentity` (an RS256 ID token of a local issuer, its
+/// keys cached after the first request) beside `AssumeRole` by an IAM
+/// user, alternating: both signed and both appending their issuance, so
+/// the ratio is what verifying a token costs against verifying a caller.
+async fn web_identity(
+    addr: SocketAddr,
+    admin: &mut Conn,
+    (id, secret): (&str, &str),
+    seconds: u64,
+) {
+    let v = ("Version", "2010-05-08");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let issuer = iam_federation::testing::TestIssuer::new(url.clone());
+    let discovery = issuer.discovery_json(&format!("{url}/keys"));
+    let jwks = issuer.jwks_json();
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || {
+                let d = discovery.clone();
+                async move { d }
+            }),
+        )
+        .route(
+            "/keys",
+            axum::routing::get(move || {
+                let k = jwks.clone();
+                async move { k }
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let (status, body) = admin
+        .call(&form(&[
+            ("Action", "CreateOpenIDConnectProvider"),
+            v,
+            ("Url", &url),
+            ("ClientIDList.member.1", "bench-app"),
+        ]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let provider_arn = tag(&body, "OpenIDConnectProviderArn");
+    let both = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::123456789012:user/bench"}},"Action":"sts:AssumeRole"}},{{"Effect":"Allow","Principal":{{"Federated":"{provider_arn}"}},"Action":"sts:AssumeRoleWithWebIdentity"}}]}}"#
+    );
+    for (action, extra) in [
+        ("CreateRole", ("AssumeRolePolicyDocument", both.as_str())),
+        ("PutRolePolicy", ("PolicyDocument", POLICY)),
+    ] {
+        let (status, body) = admin
+            .call(&form(&[
+                ("Action", action),
+                v,
+                ("RoleName", "web-role"),
+                ("PolicyName", "p"),
+                extra,
+            ]))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let token = issuer.sign(
+        issuer.claims("bench-subject", "bench-app", chrono::Utc::now()),
+        iam_federation::Alg::Rs256,
+    );
+    let signer = Signer {
+        key: id,
+        secret,
+        token: None,
+        service: "sts",
+        path: "/",
+    };
+    let assume = |c: usize, n: u64| {
+        form(&[
+            ("Action", "AssumeRole"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", "arn:aws:iam::123456789012:role/web-role"),
+            ("RoleSessionName", &format!("s{c}-{n}")),
+        ])
+    };
+    let web = move |c: usize, n: u64| {
+        form(&[
+            ("Action", "AssumeRoleWithWebIdentity"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", "arn:aws:iam::123456789012:role/web-role"),
+            ("RoleSessionName", &format!("w{c}-{n}")),
+            ("WebIdentityToken", &token),
+        ])
+    };
+    for clients in [1usize, 32] {
+        let before = run_as(addr, signer, clients, seconds, assume).await;
+        let f = run_as(addr, signer, clients, seconds, web.clone()).await;
+        let after = run_as(addr, signer, clients, seconds, assume).await;
+        let baseline = (before.per_second + after.per_second) / 2.0;
+        println!("web_assumerole_{clients}_per_s {baseline:.1}");
+        println!("webidentity_{clients}_per_s {:.1}", f.per_second);
+        println!("webidentity_{clients}_p50_ms {:.3}", f.p50_ms);
+        println!("webidentity_{clients}_ratio {:.3}", f.per_second / baseline);
     }
 }

@@ -41,6 +41,9 @@ pub struct Config {
     /// another `--account-id` on an existing log refuses to start, rather
     /// than silently creating a second account behind the same root keys.
     pub add_account: bool,
+    /// Accept OpenID Connect providers at plain-HTTP loopback URLs
+    /// (`iamd serve --allow-loopback-http-issuers`): local and test issuers.
+    pub allow_loopback_http_issuers: bool,
 }
 
 /// Response header carrying the log position a request's change reached
@@ -76,6 +79,8 @@ pub struct AppState {
     pub sign_in_failures: Arc<crate::ops::sign_in::Failures>,
     /// Session tokens opened lately (`session::OpenedTokens`).
     pub sessions: Arc<crate::session::OpenedTokens>,
+    /// OpenID Connect issuers' keys fetched lately (`federation`).
+    pub issuers: Arc<crate::federation::Issuers>,
     /// Password verifications running now (`ops::sign_in::Verifications`).
     pub verifications: Arc<crate::ops::sign_in::Verifications>,
 }
@@ -360,6 +365,9 @@ impl Application {
             sign_in_failures: Default::default(),
             sessions: Default::default(),
             verifications: Default::default(),
+            issuers: Arc::new(crate::federation::Issuers::new(
+                config.allow_loopback_http_issuers,
+            )),
         };
         Ok(Application {
             metrics_listener,

@@ -61,6 +61,10 @@ pub enum Caller {
         access_key_id: String,
         session: Arc<Session>,
     },
+    /// An unsigned request: only the operations AWS serves without
+    /// credentials reach a handler with it (`sts:AssumeRoleWithWebIdentity`),
+    /// and no policy of the account applies to it.
+    Anonymous,
 }
 
 impl Caller {
@@ -70,6 +74,7 @@ impl Caller {
             Caller::User { arn, .. }
             | Caller::RoleSession { arn, .. }
             | Caller::FederatedUser { arn, .. } => arn.clone(),
+            Caller::Anonymous => ANONYMOUS.to_owned(),
         }
     }
 
@@ -79,6 +84,7 @@ impl Caller {
             Caller::User { user_id, .. }
             | Caller::RoleSession { user_id, .. }
             | Caller::FederatedUser { user_id, .. } => user_id.clone(),
+            Caller::Anonymous => ANONYMOUS.to_owned(),
         }
     }
 
@@ -88,6 +94,7 @@ impl Caller {
             | Caller::User { access_key_id, .. }
             | Caller::RoleSession { access_key_id, .. }
             | Caller::FederatedUser { access_key_id, .. } => access_key_id,
+            Caller::Anonymous => "",
         }
     }
 
@@ -98,6 +105,7 @@ impl Caller {
             Caller::RoleSession { session, .. } | Caller::FederatedUser { session, .. } => {
                 Some(session)
             }
+            Caller::Anonymous => None,
         }
     }
 
@@ -119,7 +127,7 @@ impl Caller {
             Caller::User { user_name, .. } => Ok(CredentialOwner::User {
                 user_name: user_name.clone(),
             }),
-            Caller::RoleSession { .. } | Caller::FederatedUser { .. } => {
+            Caller::RoleSession { .. } | Caller::FederatedUser { .. } | Caller::Anonymous => {
                 Err(Caller::needs_user_name())
             }
         }
@@ -131,6 +139,9 @@ impl Caller {
         ApiError::validation("Must specify userName when calling with non-User credentials")
     }
 }
+
+/// How the trail and `aws:PrincipalArn`-like strings name an unsigned caller.
+pub const ANONYMOUS: &str = "anonymous";
 
 /// What the server needs to authenticate a request.
 pub struct Keys<'a> {

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod credentials;
 pub mod edge;
+pub mod federation;
 pub mod integrity;
 pub mod metrics;
 pub mod ops;

@@ -57,6 +57,7 @@ pub enum IssuedBy {
     GetSessionToken,
     GetFederationToken,
     SignIn,
+    AssumeRoleWithWebIdentity,
 }
 
 impl IssuedBy {
@@ -67,8 +68,17 @@ impl IssuedBy {
             IssuedBy::GetSessionToken => sts::GetSessionToken::SPEC.name,
             IssuedBy::GetFederationToken => sts::GetFederationToken::SPEC.name,
             IssuedBy::SignIn => "SignIn",
+            IssuedBy::AssumeRoleWithWebIdentity => sts::AssumeRoleWithWebIdentity::SPEC.name,
         }
     }
+}
+
+/// What a web identity session keeps of its ID token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebIdentityClaims {
+    pub identity: iam_domain::event::WebIdentity,
+    /// Condition keys and their values, as the trust policy saw them.
+    pub keys: Vec<(String, Vec<String>)>,
 }
 
 /// Everything a session token carries.
@@ -105,6 +115,11 @@ pub struct Session {
     /// `GetCallerIdentity`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub password_change_only: bool,
+    /// The verified ID token a web identity session was issued for
+    /// (`AssumeRoleWithWebIdentity`), and the condition keys it keeps
+    /// (`ISSUER:sub`, `ISSUER:aud`, `ISSUER:amr`, `aws:FederatedProvider`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_identity: Option<WebIdentityClaims>,
     /// `aws:TokenIssueTime` as text, rendered once per opened session.
     #[serde(skip)]
     issued_at_text: Rendered,
@@ -179,6 +194,7 @@ impl Session {
             source_identity: s.source_identity,
             chained: s.chained,
             password_change_only: false,
+            web_identity: None,
             issued_at_text: Default::default(),
         }
     }
@@ -231,6 +247,7 @@ impl Session {
             transitive_tag_keys: self.transitive_tag_keys.clone(),
             policy_arns: self.policy_arns.clone(),
             policy: self.policy.clone(),
+            web_identity: self.web_identity.as_ref().map(|w| w.identity.clone()),
         }
     }
 

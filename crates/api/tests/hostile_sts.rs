@@ -1267,6 +1267,7 @@ async fn a_token_is_bound_to_its_key_id_and_its_account() {
         root_credentials: Some(app.root.clone()),
         master_key: Some(iam_domain::secrets::MasterKey::from_bytes([7; 32])),
         add_account: true,
+        allow_loopback_http_issuers: true,
         server: iam_api::server::ServerOptions::default(),
     })
     .await

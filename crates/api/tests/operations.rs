@@ -33,9 +33,10 @@ fn each_served_operation_is_in_the_table_once_and_in_the_model() {
         .filter(|s| s.service != Service::Iamd)
         .count();
     assert_eq!(
-        aws, 116,
-        "110 IAM operations; STS's AssumeRole, GetSessionToken, GetFederationToken, \
-         GetAccessKeyInfo, DecodeAuthorizationMessage and GetCallerIdentity"
+        aws, 143,
+        "130 IAM operations and 8 of STS, 8 of them AWS Organizations features answered \
+         as for an account in no organization; docs/coverage.md lists them (regenerate it \
+         with IAMD_UPDATE_COVERAGE=1 when this changes)"
     );
     // iamd's own API serves every operation of its model.
     for op in Service::Iamd.operations() {
@@ -632,4 +633,258 @@ async fn the_simulator_lists_missing_context_keys_and_statement_positions() {
         reply.body
     );
     app.stop().await;
+}
+
+/// How the server answers an operation of AWS's models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coverage {
+    Implemented,
+    /// Served, answering AWS's error for an account in no organization.
+    NotInOrganization,
+    NotImplemented,
+}
+
+impl Coverage {
+    fn label(self) -> &'static str {
+        match self {
+            Coverage::Implemented => "implemented",
+            Coverage::NotInOrganization => "AWS's not-in-organization error",
+            Coverage::NotImplemented => "not implemented",
+        }
+    }
+
+    /// The answer's class: `NotImplemented` (501), AWS's error for an
+    /// account in no organization (`OrganizationNotFoundException`, or an
+    /// error that says so), or anything else an implemented operation says.
+    fn of(reply: &Reply) -> Coverage {
+        let says_no_organization = reply
+            .plain_message()
+            .is_some_and(|m| m.contains("no organization is associated with your account"));
+        match reply.error_code().as_deref() {
+            Some("NotImplemented") if reply.status == 501 => Coverage::NotImplemented,
+            Some("OrganizationNotFoundException") => Coverage::NotInOrganization,
+            Some(_) if says_no_organization => Coverage::NotInOrganization,
+            _ => Coverage::Implemented,
+        }
+    }
+}
+
+/// Valid input for the operations whose required parameters an empty
+/// request lacks, so that the probe reaches their handler instead of input
+/// validation.
+const PROBES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "GenerateOrganizationsAccessReport",
+        &[("EntityPath", "o-a1b2c3d4e5/r-f6g7h8i9j0example")],
+    ),
+    (
+        "GetOrganizationsAccessReport",
+        &[("JobId", "examplea-1234-b567-cde8-f90a12345678")],
+    ),
+    (
+        "AssumeRoot",
+        &[
+            ("TargetPrincipal", "210987654321"),
+            (
+                "TaskPolicyArn.arn",
+                "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
+            ),
+        ],
+    ),
+];
+
+const COVERAGE_BEGIN: &str = "<!-- coverage:begin -->";
+const COVERAGE_END: &str = "<!-- coverage:end -->";
+const SUMMARY_BEGIN: &str = "<!-- coverage:summary -->";
+const SUMMARY_END: &str = "<!-- /coverage:summary -->";
+
+/// The hand-written reasons and notes of the table in `text`, by service
+/// heading (`IAM`, `STS`) and operation.
+fn coverage_reasons(text: &str) -> std::collections::HashMap<(String, String), String> {
+    let mut reasons = std::collections::HashMap::new();
+    let mut service = String::new();
+    for line in text.lines() {
+        if let Some(heading) = line.strip_prefix("### ") {
+            service = heading.trim().to_owned();
+            continue;
+        }
+        let Some(row) = line.trim().strip_prefix('|') else {
+            continue;
+        };
+        let cells: Vec<&str> = row
+            .trim_end_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        if let [operation, _, reason] = cells[..] {
+            if !reason.is_empty() && operation != "Operation" && !operation.starts_with("---") {
+                reasons.insert((service.clone(), operation.to_owned()), reason.to_owned());
+            }
+        }
+    }
+    reasons
+}
+
+/// `text` as lines of at most 76 characters (a longer word stands alone),
+/// each ending in a newline, as README.md is written.
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > 76 {
+            out.push_str(&line);
+            out.push('\n');
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// `text` with what lies between `begin` and `end` replaced by `inner`.
+fn replace_between(text: &str, begin: &str, end: &str, inner: &str, file: &str) -> String {
+    let start = text
+        .find(begin)
+        .unwrap_or_else(|| panic!("{file} has no {begin}"))
+        + begin.len();
+    let stop = text[start..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{file} has no {end}"))
+        + start;
+    format!("{}\n{inner}{}", &text[..start], &text[stop..])
+}
+
+/// Asks the server for every operation of AWS's IAM and STS models and
+/// classifies each answer; the table of docs/coverage.md and the summary in
+/// README.md must say the same. `IAMD_UPDATE_COVERAGE=1` rewrites both from
+/// the server's answers, keeping the reasons written in the table.
+#[tokio::test]
+async fn the_coverage_table_is_what_the_server_answers() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let mut rows = Vec::new();
+    for service in [Service::Iam, Service::Sts] {
+        for op in service.operations() {
+            let mut params = vec![("Action", op.name), ("Version", service.version())];
+            if let Some((_, probe)) = PROBES.iter().find(|(name, _)| *name == op.name) {
+                params.extend_from_slice(probe);
+            }
+            let reply = send_raw(app.addr, root.signed(&form(&params), service.name(), &[])).await;
+            let coverage = Coverage::of(&reply);
+            let registered = IMPLEMENTED
+                .iter()
+                .any(|s| s.service == service && s.name == op.name);
+            assert_eq!(
+                registered,
+                coverage != Coverage::NotImplemented,
+                "{}: {}",
+                op.name,
+                reply.body
+            );
+            rows.push((service, op.name, coverage));
+        }
+    }
+    app.stop().await;
+
+    let heading = |s: Service| s.name().to_uppercase();
+    let count = |service: Option<Service>, c: Option<Coverage>| {
+        rows.iter()
+            .filter(|(s, _, k)| service.is_none_or(|x| x == *s) && c.is_none_or(|x| x == *k))
+            .count()
+    };
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("the workspace")
+        .to_owned();
+    let docs_path = workspace.join("docs").join("coverage.md");
+    let readme_path = workspace.join("README.md");
+    let docs = std::fs::read_to_string(&docs_path).unwrap_or_default();
+    let readme = std::fs::read_to_string(&readme_path).expect("README.md");
+    let reasons = coverage_reasons(&docs);
+
+    use std::fmt::Write;
+    let mut table = String::from(
+        "| Service | Operations | Implemented | AWS's not-in-organization error | Not implemented |\n\
+         |---|---:|---:|---:|---:|\n",
+    );
+    for (label, service) in [
+        ("IAM", Some(Service::Iam)),
+        ("STS", Some(Service::Sts)),
+        ("Total", None),
+    ] {
+        writeln!(
+            table,
+            "| {label} | {} | {} | {} | {} |",
+            count(service, None),
+            count(service, Some(Coverage::Implemented)),
+            count(service, Some(Coverage::NotInOrganization)),
+            count(service, Some(Coverage::NotImplemented)),
+        )
+        .unwrap();
+    }
+    let mut unexplained = Vec::new();
+    for service in [Service::Iam, Service::Sts] {
+        write!(
+            table,
+            "\n### {}\n\n| Operation | Status | Reason / note |\n|---|---|---|\n",
+            heading(service)
+        )
+        .unwrap();
+        for (_, name, coverage) in rows.iter().filter(|(s, _, _)| *s == service) {
+            let reason = match coverage {
+                Coverage::Implemented => "",
+                _ => reasons
+                    .get(&(heading(service), (*name).to_owned()))
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            };
+            if *coverage == Coverage::NotImplemented && reason.is_empty() {
+                unexplained.push(*name);
+            }
+            writeln!(table, "| {name} | {} | {reason} |", coverage.label()).unwrap();
+        }
+    }
+    let summary = wrap(&format!(
+        "Of the {} operations of AWS's IAM and STS models, iamd implements {}, answers {} \
+         with AWS's error for an account that is in no organization (an iamd account is a \
+         standalone account), and answers the other {} with `NotImplemented` (HTTP 501). \
+         [docs/coverage.md](docs/coverage.md) lists every operation with its status and, \
+         for those not implemented, the reason.",
+        count(None, None),
+        count(None, Some(Coverage::Implemented)),
+        count(None, Some(Coverage::NotInOrganization)),
+        count(None, Some(Coverage::NotImplemented)),
+    ));
+    println!("{table}\n{summary}");
+
+    let docs_now = replace_between(
+        &docs,
+        COVERAGE_BEGIN,
+        COVERAGE_END,
+        &table,
+        "docs/coverage.md",
+    );
+    let readme_now = replace_between(&readme, SUMMARY_BEGIN, SUMMARY_END, &summary, "README.md");
+    if std::env::var("IAMD_UPDATE_COVERAGE").is_ok_and(|v| v == "1") {
+        std::fs::write(&docs_path, &docs_now).expect("writing docs/coverage.md");
+        std::fs::write(&readme_path, &readme_now).expect("writing README.md");
+    } else {
+        assert!(
+            docs == docs_now && readme == readme_now,
+            "docs/coverage.md or README.md does not match what the server answers (the table \
+             is printed above); run `IAMD_UPDATE_COVERAGE=1 cargo test -p iam-api --test \
+             operations the_coverage_table` to regenerate them, then review the diff"
+        );
+    }
+    assert!(
+        unexplained.is_empty(),
+        "operations not implemented without a reason in docs/coverage.md: {unexplained:?}"
+    );
 }

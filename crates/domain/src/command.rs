@@ -16,7 +16,7 @@ use crate::ids::{
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    MfaDeviceName, PolicyName, RoleName, Tag, TagKey, UserName,
+    MfaDeviceName, OidcProviderUrl, PolicyName, RoleName, Tag, TagKey, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -103,6 +103,20 @@ pub enum Command {
     },
     DeleteRole {
         role_name: RoleName,
+    },
+    /// `role_name` was derived from the service (and suffix) by the shell
+    /// with [`crate::service_linked::role_name`].
+    CreateServiceLinkedRole {
+        service: String,
+        role_name: RoleName,
+        role_id: RoleId,
+        description: Option<Description>,
+        now: DateTime<Utc>,
+    },
+    DeleteServiceLinkedRole {
+        role_name: RoleName,
+        /// `task/aws-service-role/SERVICE/ROLE/UUID`, made by the shell.
+        deletion_task_id: String,
     },
 
     CreatePolicy {
@@ -319,6 +333,24 @@ pub enum Command {
         counter: u64,
     },
 
+    /// The shell parsed the key: `body` in OpenSSH form, its fingerprint.
+    UploadSshPublicKey {
+        user_name: UserName,
+        ssh_public_key_id: String,
+        body: String,
+        fingerprint: String,
+        now: DateTime<Utc>,
+    },
+    UpdateSshPublicKey {
+        user_name: UserName,
+        ssh_public_key_id: String,
+        status: AccessKeyStatus,
+    },
+    DeleteSshPublicKey {
+        user_name: UserName,
+        ssh_public_key_id: String,
+    },
+
     CreateInstanceProfile {
         instance_profile_name: InstanceProfileName,
         path: Option<IamPath>,
@@ -343,6 +375,37 @@ pub enum Command {
     },
     UntagInstanceProfile {
         instance_profile_name: InstanceProfileName,
+        tag_keys: Vec<TagKey>,
+    },
+
+    CreateOpenIdConnectProvider {
+        url: OidcProviderUrl,
+        client_ids: Vec<String>,
+        thumbprints: Vec<String>,
+        tags: Vec<Tag>,
+        now: DateTime<Utc>,
+    },
+    DeleteOpenIdConnectProvider {
+        url: OidcProviderUrl,
+    },
+    AddClientIdToOpenIdConnectProvider {
+        url: OidcProviderUrl,
+        client_id: String,
+    },
+    RemoveClientIdFromOpenIdConnectProvider {
+        url: OidcProviderUrl,
+        client_id: String,
+    },
+    UpdateOpenIdConnectProviderThumbprint {
+        url: OidcProviderUrl,
+        thumbprints: Vec<String>,
+    },
+    TagOpenIdConnectProvider {
+        url: OidcProviderUrl,
+        tags: Vec<Tag>,
+    },
+    UntagOpenIdConnectProvider {
+        url: OidcProviderUrl,
         tag_keys: Vec<TagKey>,
     },
 

@@ -48,6 +48,12 @@ pub enum DomainError {
     /// An MFA code does not verify, or was already used.
     #[error("{0}")]
     InvalidAuthenticationCode(String),
+    /// The user already has this SSH public key.
+    #[error("{0}")]
+    DuplicateSshPublicKey(String),
+    /// A service-linked role: only its service may change it.
+    #[error("{0}")]
+    UnmodifiableEntity(String),
 }
 
 impl DomainError {
@@ -65,6 +71,8 @@ impl DomainError {
             DomainError::ConcurrentModification(_) => "ConcurrentModification",
             DomainError::AccessDenied(_) => "AccessDenied",
             DomainError::InvalidAuthenticationCode(_) => "InvalidAuthenticationCode",
+            DomainError::UnmodifiableEntity(_) => "UnmodifiableEntity",
+            DomainError::DuplicateSshPublicKey(_) => "DuplicateSSHPublicKey",
         }
     }
 
@@ -90,7 +98,9 @@ impl DomainError {
             | DomainError::PasswordPolicyViolation(m)
             | DomainError::ConcurrentModification(m)
             | DomainError::AccessDenied(m)
-            | DomainError::InvalidAuthenticationCode(m) => m,
+            | DomainError::InvalidAuthenticationCode(m)
+            | DomainError::UnmodifiableEntity(m)
+            | DomainError::DuplicateSshPublicKey(m) => m,
         }
     }
 

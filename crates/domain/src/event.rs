@@ -23,7 +23,7 @@ use crate::ids::{
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    PolicyName, RoleName, Tag, TagKey, UserName,
+    OidcProviderUrl, PolicyName, RoleName, Tag, TagKey, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -112,6 +112,9 @@ pub enum EventData {
         /// was saved (`crate::state::Role::trusted_ids`).
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         trusted_ids: BTreeMap<String, String>,
+        /// Created by `CreateServiceLinkedRole`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        service_linked: bool,
     },
     RoleUpdated {
         role_name: RoleName,
@@ -131,6 +134,13 @@ pub enum EventData {
     RoleDeleted {
         role_name: RoleName,
         role_id: RoleId,
+    },
+    /// A service-linked role was deleted by `DeleteServiceLinkedRole`,
+    /// under this deletion task (`GetServiceLinkedRoleDeletionStatus`).
+    ServiceLinkedRoleDeleted {
+        role_name: RoleName,
+        role_id: RoleId,
+        deletion_task_id: String,
     },
 
     /// Creates the policy with version `v1` as its default.
@@ -276,6 +286,23 @@ pub enum EventData {
         serial_number: Arn,
     },
 
+    SshPublicKeyUploaded {
+        user_name: UserName,
+        ssh_public_key_id: String,
+        body: String,
+        fingerprint: String,
+        uploaded_at: DateTime<Utc>,
+    },
+    SshPublicKeyStatusUpdated {
+        user_name: UserName,
+        ssh_public_key_id: String,
+        status: AccessKeyStatus,
+    },
+    SshPublicKeyDeleted {
+        user_name: UserName,
+        ssh_public_key_id: String,
+    },
+
     InstanceProfileCreated {
         instance_profile_name: InstanceProfileName,
         instance_profile_id: InstanceProfileId,
@@ -294,6 +321,29 @@ pub enum EventData {
     RoleRemovedFromInstanceProfile {
         instance_profile_name: InstanceProfileName,
         role_name: RoleName,
+    },
+
+    OidcProviderCreated {
+        url: OidcProviderUrl,
+        client_ids: Vec<String>,
+        thumbprints: Vec<String>,
+        tags: Vec<Tag>,
+        created_at: DateTime<Utc>,
+    },
+    OidcProviderDeleted {
+        url: OidcProviderUrl,
+    },
+    OidcProviderClientIdAdded {
+        url: OidcProviderUrl,
+        client_id: String,
+    },
+    OidcProviderClientIdRemoved {
+        url: OidcProviderUrl,
+        client_id: String,
+    },
+    OidcProviderThumbprintsUpdated {
+        url: OidcProviderUrl,
+        thumbprints: Vec<String>,
     },
 
     AccountAliasCreated {
@@ -369,6 +419,21 @@ pub struct IssuedCredentials {
     /// The inline session policy, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// The web identity they were issued for
+    /// (`AssumeRoleWithWebIdentity`): which provider vouched for whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_identity: Option<WebIdentity>,
+}
+
+/// A verified ID token, as the trail records it: never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebIdentity {
+    /// `arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`.
+    pub provider_arn: String,
+    /// The token's `sub`.
+    pub subject: String,
+    /// The client id it was issued to (`azp` when present, else `aud`).
+    pub audience: String,
 }
 
 /// One accepted MFA code.
@@ -521,6 +586,7 @@ impl EventData {
             RoleTrustPolicyUpdated { .. } => "RoleTrustPolicyUpdated",
             RoleDescriptionUpdated { .. } => "RoleDescriptionUpdated",
             RoleDeleted { .. } => "RoleDeleted",
+            ServiceLinkedRoleDeleted { .. } => "ServiceLinkedRoleDeleted",
             PolicyCreated { .. } => "PolicyCreated",
             PolicyDeleted { .. } => "PolicyDeleted",
             PolicyVersionCreated { .. } => "PolicyVersionCreated",
@@ -547,10 +613,18 @@ impl EventData {
             MfaDeviceDeactivated { .. } => "MfaDeviceDeactivated",
             VirtualMfaDeviceDeleted { .. } => "VirtualMfaDeviceDeleted",
             MfaDeviceResynced { .. } => "MfaDeviceResynced",
+            SshPublicKeyUploaded { .. } => "SshPublicKeyUploaded",
+            SshPublicKeyStatusUpdated { .. } => "SshPublicKeyStatusUpdated",
+            SshPublicKeyDeleted { .. } => "SshPublicKeyDeleted",
             InstanceProfileCreated { .. } => "InstanceProfileCreated",
             InstanceProfileDeleted { .. } => "InstanceProfileDeleted",
             RoleAddedToInstanceProfile { .. } => "RoleAddedToInstanceProfile",
             RoleRemovedFromInstanceProfile { .. } => "RoleRemovedFromInstanceProfile",
+            OidcProviderCreated { .. } => "OidcProviderCreated",
+            OidcProviderDeleted { .. } => "OidcProviderDeleted",
+            OidcProviderClientIdAdded { .. } => "OidcProviderClientIdAdded",
+            OidcProviderClientIdRemoved { .. } => "OidcProviderClientIdRemoved",
+            OidcProviderThumbprintsUpdated { .. } => "OidcProviderThumbprintsUpdated",
             AccountAliasCreated { .. } => "AccountAliasCreated",
             AccountAliasDeleted { .. } => "AccountAliasDeleted",
             SecurityTokenServicePreferencesSet { .. } => "SecurityTokenServicePreferencesSet",

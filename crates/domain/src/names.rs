@@ -122,6 +122,66 @@ string_newtype!(
     }
 );
 string_newtype!(
+    /// An OpenID Connect provider's URL, as its `iss` claim names it:
+    /// `https://HOST[/PATH]`, at most 255 characters, no port, query,
+    /// fragment, user or white space (AWS's rules). `http://` is
+    /// representable only for a loopback host (`localhost`, `127.0.0.1`,
+    /// `[::1]`), with a port: the server accepts it only when configured to
+    /// (tests run a local issuer); it is never fetched from elsewhere.
+    OidcProviderUrl,
+    check_oidc_url
+);
+
+fn check_oidc_url(s: &str) -> Result<(), DomainError> {
+    let invalid = || DomainError::validation("Invalid Open ID Connect Provider URL");
+    if s.len() > 255 {
+        return Err(invalid());
+    }
+    let (rest, loopback_only) = match (s.strip_prefix("https://"), s.strip_prefix("http://")) {
+        (Some(rest), _) => (rest, false),
+        (None, Some(rest)) => (rest, true),
+        _ => return Err(invalid()),
+    };
+    let host_port = rest.split('/').next().unwrap_or_default();
+    let ok_chars = rest
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !"?#@\\\"<>{}|^`".contains(c));
+    if host_port.is_empty() || !ok_chars || rest.ends_with('/') || rest.contains("//") {
+        return Err(invalid());
+    }
+    let host = match host_port.rsplit_once(':') {
+        Some((h, port)) if !h.ends_with(']') || host_port.starts_with('[') => {
+            if !loopback_only || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            h
+        }
+        _ => host_port,
+    };
+    if loopback_only && !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+impl OidcProviderUrl {
+    /// The URL without its scheme: what the provider's ARN and its
+    /// condition keys' prefix (`HOST/PATH:sub`) are made of, and what it is
+    /// unique by.
+    pub fn resource(&self) -> &str {
+        let s = self.as_str();
+        s.strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .unwrap_or(s)
+    }
+
+    /// Whether it is a plain-HTTP loopback issuer.
+    pub fn is_loopback_http(&self) -> bool {
+        self.as_str().starts_with("http://")
+    }
+}
+
+string_newtype!(
     /// A virtual MFA device name: 1–226 characters of `[A-Za-z0-9+=,.@_-]`
     /// (the API's limit; the user guide gives none).
     MfaDeviceName,

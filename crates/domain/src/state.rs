@@ -21,7 +21,7 @@ use crate::ids::{
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    MfaDeviceName, NameKey, PolicyName, RoleName, Tag, UserName,
+    MfaDeviceName, NameKey, OidcProviderUrl, PolicyName, RoleName, Tag, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -166,11 +166,22 @@ pub struct AccountState {
     pub policies: EntityMap<NameKey, ManagedPolicy>,
     /// Long-term access keys of users and of the root user, by id.
     pub access_keys: EntityMap<AccessKeyId, AccessKey>,
+    /// Users' SSH public keys (for CodeCommit-style SSH), by id.
+    #[serde(default)]
+    pub ssh_public_keys: EntityMap<String, SshPublicKey>,
     /// Virtual MFA devices by folded device name.
     pub mfa_devices: EntityMap<NameKey, VirtualMfaDevice>,
     /// Instance profiles by folded name.
     #[serde(default)]
     pub instance_profiles: EntityMap<NameKey, InstanceProfile>,
+    /// OpenID Connect identity providers, by URL without its scheme
+    /// ([`crate::names::OidcProviderUrl::resource`]).
+    #[serde(default)]
+    pub oidc_providers: EntityMap<String, OidcProvider>,
+    /// The deletion tasks of service-linked roles deleted so far (each
+    /// succeeded at once: iamd runs no resource that could use the role).
+    #[serde(default)]
+    pub service_linked_role_deletions: BTreeSet<String>,
     /// The account's alias (AWS allows one).
     #[serde(default)]
     pub account_alias: Option<AccountAlias>,
@@ -251,6 +262,11 @@ pub enum EntityRef {
         /// The device's name.
         device_name: MfaDeviceName,
     },
+    /// An OpenID Connect provider.
+    OidcProvider {
+        /// The provider's URL.
+        url: OidcProviderUrl,
+    },
     /// An instance profile.
     InstanceProfile {
         /// The instance profile's name.
@@ -276,6 +292,38 @@ pub struct InstanceProfile {
     pub roles: BTreeSet<NameKey>,
     /// Tags by folded key.
     pub tags: BTreeMap<NameKey, Tag>,
+}
+
+/// An OpenID Connect identity provider: whose ID tokens
+/// `sts:AssumeRoleWithWebIdentity` accepts, for which audiences.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcProvider {
+    /// The issuer URL, as given.
+    pub url: OidcProviderUrl,
+    /// The audiences (`aud`) its tokens may be for, in the order added.
+    pub client_ids: Vec<String>,
+    /// SHA-1 thumbprints of the issuer's certificate chain: recorded and
+    /// returned; iamd verifies the issuer's TLS certificate against the
+    /// system's trusted roots instead, as AWS now does for most providers.
+    pub thumbprints: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Tags by folded key.
+    pub tags: BTreeMap<NameKey, Tag>,
+}
+
+/// An SSH public key of a user. The shell parsed and checked it: `body`
+/// is its OpenSSH form (`ssh-rsa BASE64`), `fingerprint` the MD5 of the key
+/// blob as AWS reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshPublicKey {
+    /// `APKA...`.
+    pub id: String,
+    pub user_name: UserName,
+    pub body: String,
+    pub fingerprint: String,
+    pub status: AccessKeyStatus,
+    pub uploaded_at: DateTime<Utc>,
 }
 
 /// Which session tokens STS's global endpoint issues: version 1 tokens are
@@ -389,6 +437,10 @@ pub struct Role {
     /// "AWS JSON policy elements: Principal").
     #[serde(default)]
     pub trusted_ids: BTreeMap<String, String>,
+    /// Created by `CreateServiceLinkedRole`: only its service may change
+    /// it (`crate::service_linked`).
+    #[serde(default)]
+    pub service_linked: bool,
 }
 
 /// A customer managed policy.

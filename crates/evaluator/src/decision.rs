@@ -325,7 +325,10 @@ impl Authorizer {
         let has_account = req.principal().account().is_some()
             && !matches!(
                 kind,
-                PrincipalKind::Anonymous | PrincipalKind::Service | PrincipalKind::Other
+                PrincipalKind::Anonymous
+                    | PrincipalKind::Service
+                    | PrincipalKind::Other
+                    | PrincipalKind::WebIdentity
             );
         let mut deny = false;
 

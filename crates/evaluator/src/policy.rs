@@ -101,7 +101,9 @@ impl PrincipalMatcher {
             PrincipalKind::User | PrincipalKind::FederatedUser => {
                 [Some(listed(p.arn())), None, Some(account_listed)]
             }
-            PrincipalKind::Service | PrincipalKind::Other => [Some(listed(p.arn())), None, None],
+            PrincipalKind::Service | PrincipalKind::Other | PrincipalKind::WebIdentity => {
+                [Some(listed(p.arn())), None, None]
+            }
         };
         let mut present = chain.iter().flatten();
         match effect {
@@ -141,7 +143,11 @@ fn aws_grant(v: &str, req: &Request) -> Option<Grant> {
     if v == "*" {
         return Some(Grant::Direct);
     }
-    if p.kind() == PrincipalKind::Anonymous {
+    // A web identity is named only by a `Federated` principal.
+    if matches!(
+        p.kind(),
+        PrincipalKind::Anonymous | PrincipalKind::WebIdentity
+    ) {
         return None;
     }
     if *v == *p.arn() {

@@ -26,6 +26,12 @@ pub enum PrincipalKind {
     FederatedUser,
     /// An AWS service principal such as `s3.amazonaws.com`.
     Service,
+    /// A holder of an ID token of an identity provider
+    /// (`sts:AssumeRoleWithWebIdentity`): named by the provider's ARN,
+    /// which a trust policy's `Federated` principal matches, but of no
+    /// account: the request is unsigned, so no `aws:Principal*` key is
+    /// present, as in AWS.
+    WebIdentity,
     /// Anything else: matched only by exact text or `*`.
     Other,
 }
@@ -45,6 +51,17 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Whoever holds an ID token of the provider `provider_arn`.
+    pub fn web_identity(provider_arn: &str) -> Principal {
+        Principal {
+            kind: PrincipalKind::WebIdentity,
+            arn: provider_arn.to_owned(),
+            account: None,
+            role_arn: None,
+            user_name: None,
+        }
+    }
+
     /// The anonymous caller.
     pub fn anonymous() -> Principal {
         Principal {
@@ -163,6 +180,7 @@ impl Principal {
             PrincipalKind::FederatedUser => "FederatedUser",
             PrincipalKind::Service => "Service",
             PrincipalKind::Other => "Other",
+            PrincipalKind::WebIdentity => "WebIdentityUser",
         }
     }
 
@@ -320,13 +338,20 @@ impl Context {
 /// Sets the keys derivable from the principal and the time, unless set.
 fn fill_global_keys(context: &mut Context, principal: &Principal, now: DateTime<Utc>) {
     let mut fill = |key: &str, value: &str| context.insert_if_absent(key, value);
-    if principal.kind != PrincipalKind::Anonymous && !principal.principal_arn().is_empty() {
+    if matches!(
+        principal.kind,
+        PrincipalKind::Anonymous | PrincipalKind::WebIdentity
+    ) {
+        // Unsigned: no `aws:Principal*` key at all.
+    } else if !principal.principal_arn().is_empty() {
         fill("aws:PrincipalArn", principal.principal_arn());
         if let Some(acct) = principal.account() {
             fill("aws:PrincipalAccount", acct);
         }
     }
-    fill("aws:PrincipalType", principal.type_name());
+    if principal.kind != PrincipalKind::WebIdentity {
+        fill("aws:PrincipalType", principal.type_name());
+    }
     if let Some(name) = &principal.user_name {
         fill("aws:username", name);
     }

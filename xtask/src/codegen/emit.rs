@@ -440,13 +440,17 @@ fn errors(out: &mut String, shapes: &Shapes) -> Result<()> {
     Ok(())
 }
 
-/// An error's code: the model's `error.code`, else the shape's name
-/// without `Exception`.
+/// An error's code: the model's `error.code`, else the shape's whole name
+/// (`OrganizationNotFoundException`), `Exception` included. That is the
+/// code clients match the error by: botocore's `ServiceShape.error_code`
+/// falls back to the shape name, and the SDKs generated from Smithy models
+/// use the `awsQueryError` code when there is one and the shape name
+/// otherwise (aws-sdk-iam matches `"OrganizationNotFoundException"`).
 fn error_code(name: &str, shape: &Value) -> String {
     shape["error"]["code"]
         .as_str()
         .map(str::to_owned)
-        .unwrap_or_else(|| name.trim_end_matches("Exception").to_owned())
+        .unwrap_or_else(|| name.to_owned())
 }
 
 /// The first sentence of the model's documentation, as a doc comment.

@@ -715,6 +715,14 @@ impl Subject {
                     tags,
                 }
             }
+            // No policy of the account is anyone's: only a resource
+            // policy naming `*` could allow.
+            Caller::Anonymous => Subject {
+                principal: Principal::anonymous(),
+                key: None,
+                user_id: crate::auth::ANONYMOUS.to_owned(),
+                tags: Vec::new(),
+            },
         })
     }
 }
@@ -773,7 +781,7 @@ fn session_may_call(
     ]
     .contains(&action);
     match session.issued_by {
-        IssuedBy::AssumeRole => Ok(()),
+        IssuedBy::AssumeRole | IssuedBy::AssumeRoleWithWebIdentity => Ok(()),
         IssuedBy::GetFederationToken if service == "iam" => refused(
             "with temporary credentials from GetFederationToken: they do not call IAM",
         ),
@@ -807,6 +815,11 @@ pub fn session_keys(context: &mut Context, session: &Session, now: DateTime<Utc>
     }
     if let Some(source) = &session.source_identity {
         context.insert("aws:SourceIdentity", source.as_str());
+    }
+    if let Some(web) = &session.web_identity {
+        for (key, values) in &web.keys {
+            context.insert_many(key, values.clone());
+        }
     }
 }
 
@@ -915,12 +928,14 @@ mod tests {
         ];
         let request_tags = [
             "CreateInstanceProfile",
+            "CreateOpenIDConnectProvider",
             "CreatePolicy",
             "CreateRole",
             "CreateUser",
             "CreateVirtualMFADevice",
             "TagInstanceProfile",
             "TagMFADevice",
+            "TagOpenIDConnectProvider",
             "TagPolicy",
             "TagRole",
             "TagUser",
@@ -928,6 +943,7 @@ mod tests {
         let removed_tags = [
             "UntagInstanceProfile",
             "UntagMFADevice",
+            "UntagOpenIDConnectProvider",
             "UntagPolicy",
             "UntagRole",
             "UntagUser",

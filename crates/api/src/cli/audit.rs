@@ -224,6 +224,7 @@ async fn run(
         sign_in_failures: Default::default(),
         sessions: Default::default(),
         verifications: Default::default(),
+        issuers: Arc::new(crate::federation::Issuers::new(false)),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

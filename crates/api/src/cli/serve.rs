@@ -26,6 +26,11 @@ pub struct ServeArgs {
     /// account (otherwise refused).
     #[arg(long = "add-account")]
     pub add_account: bool,
+    /// Accept OpenID Connect providers at plain-HTTP loopback URLs
+    /// (http://127.0.0.1:PORT, http://localhost:PORT) for
+    /// AssumeRoleWithWebIdentity: for local and test issuers only.
+    #[arg(long = "allow-loopback-http-issuers")]
+    pub allow_loopback_http_issuers: bool,
     /// Connections served at once; more are accepted and closed at once.
     #[arg(long = "max-connections", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
@@ -89,6 +94,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         root_credentials: None,
         master_key: None,
         add_account: args.add_account,
+        allow_loopback_http_issuers: args.allow_loopback_http_issuers,
         server: ServerOptions {
             max_connections: args.max_connections as usize,
             header_timeout: Duration::from_secs(args.header_timeout_secs),

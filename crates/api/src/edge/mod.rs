@@ -435,8 +435,26 @@ impl Request<'_> {
             headers: &header_pairs,
             body: self.body,
         };
-        let (authenticated, view) =
-            match authenticate_at_position(self.state, &http, self.headers, now).await {
+        // AWS serves a few operations without credentials (the ID token is
+        // the credential): an unsigned request reaches only those, as the
+        // anonymous caller.
+        let unsigned = !self.headers.contains_key(axum::http::header::AUTHORIZATION)
+            && !crate::sigv4::is_presigned(http.query);
+        let unsigned_operation = service
+            .filter(|_| unsigned)
+            .and_then(|s| s.operation(action))
+            .filter(|spec| registry::accepts_unsigned(spec));
+        let (authenticated, view) = match unsigned_operation {
+            Some(spec) => (
+                auth::Authenticated {
+                    caller: auth::Caller::Anonymous,
+                    region: String::new(),
+                    service: spec.service.name().to_owned(),
+                    account_key: false,
+                },
+                self.state.projection.view(&self.state.account_id),
+            ),
+            None => match authenticate_at_position(self.state, &http, self.headers, now).await {
                 Ok(ok) => ok,
                 Err(e) => {
                     // Logged, never appended: the caller is unknown.
@@ -448,7 +466,8 @@ impl Request<'_> {
                     );
                     return Err(e);
                 }
-            };
+            },
+        };
         let params = match self.format {
             Format::Query => Params::from_request(
                 self.uri.query().unwrap_or(""),

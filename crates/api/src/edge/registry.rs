@@ -27,6 +27,9 @@ use crate::query::ApiError;
 pub enum Access {
     Authorized,
     Public,
+    /// Served to unsigned requests too (AWS's `AssumeRoleWithWebIdentity`:
+    /// the token is the credential); the handler authorizes by itself.
+    Unsigned,
 }
 
 macro_rules! registry {
@@ -48,6 +51,20 @@ macro_rules! registry {
                     }
                 )*
                 _ => &[],
+            }
+        }
+
+        /// Whether the operation is served to unsigned requests.
+        pub fn accepts_unsigned(spec: &OperationSpec) -> bool {
+            match spec.name {
+                $(
+                    stringify!($op)
+                        if spec.service == <$service::$op as Operation>::SPEC.service =>
+                    {
+                        registry!(@access $($access)?) == Access::Unsigned
+                    }
+                )*
+                _ => false,
             }
         }
 
@@ -86,6 +103,7 @@ registry! {
     sts::GetFederationToken => ops::sts::get_federation_token;
     sts::GetAccessKeyInfo => ops::sts::get_access_key_info;
     sts::DecodeAuthorizationMessage => ops::sts::decode_authorization_message;
+    sts::AssumeRoleWithWebIdentity => ops::web_identity::assume_role_with_web_identity, Unsigned;
     // Users
     iam::CreateUser [RequestedBoundary, RequestTags] => ops::users::create;
     iam::GetUser => ops::users::get;
@@ -121,6 +139,9 @@ registry! {
     iam::GetRolePolicy => ops::roles::get_policy;
     iam::ListRolePolicies => ops::roles::list_policies;
     iam::DeleteRolePolicy [StoredBoundary] => ops::roles::delete_policy;
+    iam::CreateServiceLinkedRole => ops::roles::create_service_linked;
+    iam::DeleteServiceLinkedRole => ops::roles::delete_service_linked;
+    iam::GetServiceLinkedRoleDeletionStatus => ops::roles::service_linked_deletion_status;
     // Instance profiles
     iam::CreateInstanceProfile [RequestTags] => ops::instance_profiles::create;
     iam::GetInstanceProfile => ops::instance_profiles::get;
@@ -132,6 +153,17 @@ registry! {
     iam::TagInstanceProfile [RequestTags] => ops::instance_profiles::tag;
     iam::UntagInstanceProfile [RemovedTagKeys] => ops::instance_profiles::untag;
     iam::ListInstanceProfileTags => ops::instance_profiles::list_tags;
+    // OpenID Connect identity providers
+    iam::CreateOpenIDConnectProvider [RequestTags] => ops::oidc_providers::create;
+    iam::GetOpenIDConnectProvider => ops::oidc_providers::get;
+    iam::ListOpenIDConnectProviders => ops::oidc_providers::list;
+    iam::DeleteOpenIDConnectProvider => ops::oidc_providers::delete;
+    iam::AddClientIDToOpenIDConnectProvider => ops::oidc_providers::add_client_id;
+    iam::RemoveClientIDFromOpenIDConnectProvider => ops::oidc_providers::remove_client_id;
+    iam::UpdateOpenIDConnectProviderThumbprint => ops::oidc_providers::update_thumbprint;
+    iam::TagOpenIDConnectProvider [RequestTags] => ops::oidc_providers::tag;
+    iam::UntagOpenIDConnectProvider [RemovedTagKeys] => ops::oidc_providers::untag;
+    iam::ListOpenIDConnectProviderTags => ops::oidc_providers::list_tags;
     // Managed policy attachments, permissions boundaries and tags of users, groups and roles
     iam::AttachUserPolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::attach_user_policy;
     iam::DetachUserPolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::detach_user_policy;
@@ -172,6 +204,12 @@ registry! {
     iam::UpdateAccessKey => ops::access_keys::update;
     iam::DeleteAccessKey => ops::access_keys::delete;
     iam::GetAccessKeyLastUsed => ops::access_keys::last_used;
+    // SSH public keys
+    iam::UploadSSHPublicKey => ops::ssh_keys::upload;
+    iam::GetSSHPublicKey => ops::ssh_keys::get;
+    iam::ListSSHPublicKeys => ops::ssh_keys::list;
+    iam::UpdateSSHPublicKey => ops::ssh_keys::update;
+    iam::DeleteSSHPublicKey => ops::ssh_keys::delete;
     // Passwords
     iam::CreateLoginProfile => ops::login::create;
     iam::GetLoginProfile => ops::login::get;
@@ -207,6 +245,15 @@ registry! {
     iam::SimulateCustomPolicy => ops::simulate::simulate_custom_policy;
     iam::GetContextKeysForPrincipalPolicy => ops::simulate::get_context_keys_for_principal_policy;
     iam::GetContextKeysForCustomPolicy => ops::simulate::get_context_keys_for_custom_policy;
+    // AWS Organizations features: an iamd account is in no organization
+    iam::ListOrganizationsFeatures => ops::organizations::list_features;
+    iam::EnableOrganizationsRootCredentialsManagement => ops::organizations::enable_root_credentials_management;
+    iam::DisableOrganizationsRootCredentialsManagement => ops::organizations::disable_root_credentials_management;
+    iam::EnableOrganizationsRootSessions => ops::organizations::enable_root_sessions;
+    iam::DisableOrganizationsRootSessions => ops::organizations::disable_root_sessions;
+    iam::GenerateOrganizationsAccessReport => ops::organizations::generate_access_report;
+    iam::GetOrganizationsAccessReport => ops::organizations::get_access_report;
+    sts::AssumeRoot => ops::organizations::assume_root;
     // iamd's own API (`/v1`): decisions and the audit trail
     iamd::Authorize => ops::decisions::authorize;
     iamd::AuthorizeBatch => ops::decisions::authorize_batch;
@@ -249,7 +296,7 @@ where
     let input: O::Input =
         decode_input(ctx.params.tree()).map_err(|v| ApiError::validation(v.message()))?;
     let output = handler(ctx, input).await?;
-    if access == Access::Authorized && ctx.checks.load(Ordering::Relaxed) == 0 {
+    if access != Access::Public && ctx.checks.load(Ordering::Relaxed) == 0 {
         // A handler that answered without authorizing anything is a bug;
         // refuse rather than answer.
         tracing::error!(operation = O::SPEC.name, "handler authorized nothing");

@@ -88,7 +88,7 @@ pub async fn summary(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetAccountSumm
         (Key::AccountMfaEnabled, flag(root_mfa)),
         (Key::InstanceProfiles, state.instance_profiles.len()),
         (Key::InstanceProfilesQuota, q.instance_profiles_per_account),
-        (Key::Providers, 0),
+        (Key::Providers, state.oidc_providers.len()),
         (Key::ServerCertificates, 0),
         (Key::ServerCertificatesQuota, SERVER_CERTIFICATES_QUOTA),
         (

@@ -393,7 +393,9 @@ pub fn verify_code(ctx: &OpContext<'_>, serial: &str, code: &str) -> Result<MfaC
         Caller::User { user_name, .. } => CredentialOwner::User {
             user_name: user_name.clone(),
         },
-        Caller::RoleSession { .. } | Caller::FederatedUser { .. } => return Err(mfa_failed()),
+        Caller::RoleSession { .. } | Caller::FederatedUser { .. } | Caller::Anonymous => {
+            return Err(mfa_failed())
+        }
     };
     let state = ctx.authorizing_state();
     let serial_number = Arn::parse(serial).map_err(|_| mfa_failed())?;

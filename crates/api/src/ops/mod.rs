@@ -16,14 +16,18 @@ mod inline;
 pub mod instance_profiles;
 pub mod login;
 pub mod mfa;
+pub mod oidc_providers;
+pub mod organizations;
 pub mod policies;
 pub mod roles;
 mod shapes;
 pub mod sign_in;
 pub mod simulate;
+pub mod ssh_keys;
 mod stored_policies;
 pub mod sts;
 pub mod users;
+pub mod web_identity;
 
 use std::sync::Arc;
 

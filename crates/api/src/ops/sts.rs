@@ -235,8 +235,9 @@ pub async fn get_session_token(
                 user_name: user_name.clone(),
             },
         ),
-        // Unreachable: these have a session.
-        Caller::RoleSession { .. } | Caller::FederatedUser { .. } => {
+        // Unreachable: these have a session, and an unsigned request
+        // never reaches this operation.
+        Caller::RoleSession { .. } | Caller::FederatedUser { .. } | Caller::Anonymous => {
             return Err(ApiError::new(
                 403,
                 "AccessDenied",
@@ -412,7 +413,7 @@ pub async fn decode_authorization_message(
 
 /// Records the issuance (which also spends the MFA code, on every node)
 /// and seals the credentials.
-async fn issue(
+pub(super) async fn issue(
     ctx: &OpContext<'_>,
     session: &Session,
     principal_arn: &str,
@@ -438,7 +439,7 @@ async fn issue(
 
 /// The inline session policy, checked as one (no `Principal`), kept
 /// minified.
-fn session_policy(text: Option<&str>) -> Result<Option<String>, ApiError> {
+pub(super) fn session_policy(text: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(text) = text else {
         return Ok(None);
     };
@@ -451,7 +452,7 @@ fn session_policy(text: Option<&str>) -> Result<Option<String>, ApiError> {
 }
 
 /// The managed session policies: each a policy ARN.
-fn policy_arns(given: &[sts::PolicyDescriptorType]) -> Result<Vec<String>, ApiError> {
+pub(super) fn policy_arns(given: &[sts::PolicyDescriptorType]) -> Result<Vec<String>, ApiError> {
     given
         .iter()
         .map(|d| {
@@ -528,7 +529,7 @@ fn session_tags(
 
 /// The percentage of the packed space the session policies and tags use;
 /// `PackedPolicyTooLarge` beyond it. `None` when there are none.
-fn packed_size(
+pub(super) fn packed_size(
     policy: Option<&str>,
     arns: &[String],
     tags: &[(String, String)],

@@ -114,9 +114,9 @@ pub async fn get(
                 });
             }
             crate::auth::Caller::User { user_name, .. } => user_name.clone(),
-            crate::auth::Caller::RoleSession { .. } | crate::auth::Caller::FederatedUser { .. } => {
-                return Err(crate::auth::Caller::needs_user_name())
-            }
+            crate::auth::Caller::RoleSession { .. }
+            | crate::auth::Caller::FederatedUser { .. }
+            | crate::auth::Caller::Anonymous => return Err(crate::auth::Caller::needs_user_name()),
         },
     };
     ctx.authorize(&ctx.user_target(&name))?;

@@ -52,6 +52,7 @@ impl TestApp {
             root_credentials: Some(root.clone()),
             master_key: Some(MasterKey::from_bytes([7; 32])),
             add_account: false,
+            allow_loopback_http_issuers: true,
             server,
         })
         .await

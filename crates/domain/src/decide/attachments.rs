@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::entities::{attachable_policy, group, group_ref, role, role_ref, user, user_ref};
+use super::entities::{
+    attachable_policy, group, group_ref, modifiable_role, role_ref, user, user_ref,
+};
 use super::errors::limit;
 use super::{not_routed_here, Ctx, Decision};
 use crate::arn::Arn;
@@ -39,7 +41,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             role_name,
             policy_arn,
         } => {
-            let r = role(state, role_name)?;
+            let r = modifiable_role(state, role_name)?;
             let quota = ("PolicyAttachmentsPerRole", quotas.managed_policies_per_role);
             attach(ctx, role_ref(r), &r.attached_policies, policy_arn, quota)
         }
@@ -61,7 +63,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             role_name,
             policy_arn,
         } => {
-            let r = role(state, role_name)?;
+            let r = modifiable_role(state, role_name)?;
             detach(ctx, role_ref(r), &r.attached_policies, policy_arn)
         }
         other => not_routed_here(other, "attachment"),

@@ -1,6 +1,6 @@
 //! Setting and removing the permissions boundary of users and roles.
 
-use super::entities::{attachable_policy, role, role_ref, user, user_ref};
+use super::entities::{attachable_policy, modifiable_role, role_ref, user, user_ref};
 use super::{not_routed_here, Ctx, Decision};
 use crate::arn::Arn;
 use crate::command::Command;
@@ -27,7 +27,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             role_name,
             permissions_boundary,
         } => {
-            let r = role(state, role_name)?;
+            let r = modifiable_role(state, role_name)?;
             put(
                 ctx,
                 role_ref(r),
@@ -40,7 +40,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             delete(ctx, user_ref(u), &u.permissions_boundary)
         }
         Command::DeleteRolePermissionsBoundary { role_name } => {
-            let r = role(state, role_name)?;
+            let r = modifiable_role(state, role_name)?;
             delete(ctx, role_ref(r), &r.permissions_boundary)
         }
         other => not_routed_here(other, "permissions boundary"),

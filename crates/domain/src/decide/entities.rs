@@ -37,6 +37,20 @@ pub(super) fn role<'a>(state: &'a AccountState, name: &RoleName) -> Result<&'a R
     find(&state.roles, name, "role")
 }
 
+/// The role `name`, to change its permissions, trust or membership:
+/// `UnmodifiableEntity` for a service-linked role, which only its service
+/// may change.
+pub(super) fn modifiable_role<'a>(
+    state: &'a AccountState,
+    name: &RoleName,
+) -> Result<&'a Role, DomainError> {
+    let r = role(state, name)?;
+    if r.service_linked {
+        return Err(crate::service_linked::protected(&r.name));
+    }
+    Ok(r)
+}
+
 /// The customer managed policy `arn` names, to change it: `AccessDenied`
 /// for an AWS managed policy (nobody may change those), `InvalidInput` if
 /// it is not a policy ARN, `NoSuchEntity` if it is not an existing policy

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::documents::check_document;
-use super::entities::{group, group_ref, role, role_ref, user, user_ref};
+use super::entities::{group, group_ref, modifiable_role, role_ref, user, user_ref};
 use super::errors::{limit, not_found};
 use super::{not_routed_here, Ctx, Decision};
 use crate::command::Command;
@@ -55,7 +55,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             policy_name,
             policy_document,
         } => {
-            let r = role(state, role_name)?;
+            let r = modifiable_role(state, role_name)?;
             let quota = ("RolePolicySize", quotas.role_inline_policy_size);
             let existing = &r.inline_policies;
             put(
@@ -85,7 +85,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             role_name,
             policy_name,
         } => {
-            let r = role(state, role_name)?;
+            let r = modifiable_role(state, role_name)?;
             delete(ctx, role_ref(r), &r.inline_policies, policy_name)
         }
         other => not_routed_here(other, "inline policy"),

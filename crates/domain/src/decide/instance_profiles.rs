@@ -1,7 +1,7 @@
 //! Instance profiles: creating and deleting them, the one role each may
 //! hold, and their tags.
 
-use super::entities::{check_new, path_or_root, role};
+use super::entities::{check_new, modifiable_role, path_or_root};
 use super::errors::{limit, must_first};
 use super::tags::{check_new_tags, tag, untag};
 use super::{not_routed_here, Ctx, Decision};
@@ -65,7 +65,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             role_name,
         } => {
             let p = instance_profile(state, instance_profile_name)?;
-            let r = role(state, role_name)?;
+            let r = modifiable_role(state, role_name)?;
             // AWS answers the quota's error also when the role is the one
             // the profile already holds.
             let (quota, max) = ROLES_PER_INSTANCE_PROFILE;
@@ -82,7 +82,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             role_name,
         } => {
             let p = instance_profile(state, instance_profile_name)?;
-            let r = role(state, role_name)?;
+            let r = modifiable_role(state, role_name)?;
             if !p.roles.contains(&r.name.key()) {
                 return Err(DomainError::NoSuchEntity(format!(
                     "The role with name {role_name} cannot be found in instance profile {}.",

@@ -25,8 +25,10 @@ mod instance_profiles;
 mod login;
 mod mfa;
 mod policies;
+mod providers;
 mod roles;
 mod sessions;
+mod ssh_keys;
 mod tags;
 mod users;
 
@@ -93,7 +95,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         | UpdateRole { .. }
         | UpdateAssumeRolePolicy { .. }
         | UpdateRoleDescription { .. }
-        | DeleteRole { .. } => roles::decide(&ctx, command),
+        | DeleteRole { .. }
+        | CreateServiceLinkedRole { .. }
+        | DeleteServiceLinkedRole { .. } => roles::decide(&ctx, command),
         CreatePolicy { .. }
         | DeletePolicy { .. }
         | CreatePolicyVersion { .. }
@@ -149,12 +153,22 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         RecordTemporaryCredentials(_) | RecordSignInFailure { .. } => {
             sessions::decide(&ctx, command)
         }
+        UploadSshPublicKey { .. } | UpdateSshPublicKey { .. } | DeleteSshPublicKey { .. } => {
+            ssh_keys::decide(&ctx, command)
+        }
         CreateInstanceProfile { .. }
         | DeleteInstanceProfile { .. }
         | AddRoleToInstanceProfile { .. }
         | RemoveRoleFromInstanceProfile { .. }
         | TagInstanceProfile { .. }
         | UntagInstanceProfile { .. } => instance_profiles::decide(&ctx, command),
+        CreateOpenIdConnectProvider { .. }
+        | DeleteOpenIdConnectProvider { .. }
+        | AddClientIdToOpenIdConnectProvider { .. }
+        | RemoveClientIdFromOpenIdConnectProvider { .. }
+        | UpdateOpenIdConnectProviderThumbprint { .. }
+        | TagOpenIdConnectProvider { .. }
+        | UntagOpenIdConnectProvider { .. } => providers::decide(&ctx, command),
         UpdateAccountPasswordPolicy { .. }
         | DeleteAccountPasswordPolicy
         | GenerateCredentialReport { .. }

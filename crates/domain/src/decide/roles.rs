@@ -2,7 +2,7 @@
 //! and deleting them.
 
 use super::documents::check_trust_policy;
-use super::entities::{attachable_policy, check_new, path_or_root, role};
+use super::entities::{attachable_policy, check_new, modifiable_role, path_or_root, role};
 use super::errors::{exists, must_first};
 use super::tags::check_new_tags;
 use super::{not_routed_here, Ctx, Decision};
@@ -44,6 +44,15 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 role_id.as_str(),
                 ("RolesPerAccount", quotas.roles_per_account),
             )?;
+            if path
+                .as_ref()
+                .is_some_and(|p| p.as_str().starts_with(crate::service_linked::PATH_PREFIX))
+            {
+                return Err(DomainError::InvalidInput(
+                    "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles"
+                        .into(),
+                ));
+            }
             let max = max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION);
             check_session_duration(max)?;
             check_trust_policy(
@@ -67,6 +76,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
                 tags: tags.clone(),
                 created_at: *now,
                 trusted_ids,
+                service_linked: false,
             })
         }
         Command::UpdateRole {
@@ -78,7 +88,7 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             role_name,
             policy_document,
         } => {
-            let role = role(state, role_name)?;
+            let role = modifiable_role(state, role_name)?;
             check_trust_policy(policy_document, quotas, "policyDocument")?;
             ctx.one(EventData::RoleTrustPolicyUpdated {
                 role_name: role.name.clone(),
@@ -97,6 +107,63 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             })
         }
         Command::DeleteRole { role_name } => delete(ctx, role_name),
+        Command::CreateServiceLinkedRole {
+            service,
+            role_name,
+            role_id,
+            description,
+            now,
+        } => {
+            if state.roles.contains_key(&role_name.key()) {
+                return Err(DomainError::InvalidInput(format!(
+                    "Service role name {role_name} has been taken in this account, please try a different suffix."
+                )));
+            }
+            if state.issued_ids.contains(role_id.as_str()) {
+                return Err(super::errors::id_taken(role_id.as_str()));
+            }
+            let path = crate::names::IamPath::parse(&format!(
+                "{}{service}/",
+                crate::service_linked::PATH_PREFIX
+            ))?;
+            ctx.one(EventData::RoleCreated {
+                role_name: role_name.clone(),
+                role_id: role_id.clone(),
+                path,
+                assume_role_policy_document: crate::service_linked::trust_policy(service),
+                description: description.clone(),
+                max_session_duration: DEFAULT_MAX_SESSION_DURATION,
+                permissions_boundary: None,
+                tags: Vec::new(),
+                created_at: *now,
+                trusted_ids: BTreeMap::new(),
+                service_linked: true,
+            })
+        }
+        Command::DeleteServiceLinkedRole {
+            role_name,
+            deletion_task_id,
+        } => {
+            let r = role(state, role_name)?;
+            if !r.service_linked {
+                return Err(DomainError::InvalidInput(format!(
+                    "Role {} is not a service-linked role.",
+                    r.name
+                )));
+            }
+            if state
+                .instance_profiles
+                .values()
+                .any(|p| p.roles.contains(&r.name.key()))
+            {
+                return Err(must_first("remove roles from instance profile"));
+            }
+            ctx.one(EventData::ServiceLinkedRoleDeleted {
+                role_name: r.name.clone(),
+                role_id: r.id.clone(),
+                deletion_task_id: deletion_task_id.clone(),
+            })
+        }
         other => not_routed_here(other, "role"),
     }
 }
@@ -126,7 +193,7 @@ fn update(
 
 /// A role is deleted only once it has no policies.
 fn delete(ctx: &Ctx, role_name: &RoleName) -> Decision {
-    let role = role(ctx.state, role_name)?;
+    let role = modifiable_role(ctx.state, role_name)?;
     if !role.inline_policies.is_empty() {
         return Err(must_first("delete policies"));
     }

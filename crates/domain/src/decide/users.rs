@@ -85,6 +85,9 @@ fn delete(ctx: &Ctx, user_name: &UserName) -> Decision {
     if !user.mfa_devices.is_empty() {
         return Err(must_first("delete MFA device"));
     }
+    if super::ssh_keys::keys_of(state, &user.name).next().is_some() {
+        return Err(must_first("delete SSH public keys"));
+    }
     if !user.inline_policies.is_empty() {
         return Err(must_first("delete policies"));
     }

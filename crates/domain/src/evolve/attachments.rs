@@ -53,6 +53,7 @@ fn attached_set<'a>(
             .map(|r| &mut r.attached_policies),
         EntityRef::Policy { .. }
         | EntityRef::MfaDevice { .. }
-        | EntityRef::InstanceProfile { .. } => None,
+        | EntityRef::InstanceProfile { .. }
+        | EntityRef::OidcProvider { .. } => None,
     }
 }

@@ -55,6 +55,7 @@ fn inline_map<'a>(
             .map(|r| &mut r.inline_policies),
         EntityRef::Policy { .. }
         | EntityRef::MfaDevice { .. }
-        | EntityRef::InstanceProfile { .. } => None,
+        | EntityRef::InstanceProfile { .. }
+        | EntityRef::OidcProvider { .. } => None,
     }
 }

@@ -23,7 +23,9 @@ mod instance_profiles;
 mod login;
 mod mfa;
 mod policies;
+mod providers;
 mod roles;
+mod ssh_keys;
 mod tags;
 mod users;
 
@@ -56,7 +58,8 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         | RoleUpdated { .. }
         | RoleTrustPolicyUpdated { .. }
         | RoleDescriptionUpdated { .. }
-        | RoleDeleted { .. } => roles::evolve(state, data),
+        | RoleDeleted { .. }
+        | ServiceLinkedRoleDeleted { .. } => roles::evolve(state, data),
         PolicyCreated { .. }
         | PolicyDeleted { .. }
         | PolicyVersionCreated { .. }
@@ -87,10 +90,18 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         | MfaDeviceDeactivated { .. }
         | VirtualMfaDeviceDeleted { .. }
         | MfaDeviceResynced { .. } => mfa::evolve(state, data),
+        SshPublicKeyUploaded { .. }
+        | SshPublicKeyStatusUpdated { .. }
+        | SshPublicKeyDeleted { .. } => ssh_keys::evolve(state, data),
         InstanceProfileCreated { .. }
         | InstanceProfileDeleted { .. }
         | RoleAddedToInstanceProfile { .. }
         | RoleRemovedFromInstanceProfile { .. } => instance_profiles::evolve(state, data),
+        OidcProviderCreated { .. }
+        | OidcProviderDeleted { .. }
+        | OidcProviderClientIdAdded { .. }
+        | OidcProviderClientIdRemoved { .. }
+        | OidcProviderThumbprintsUpdated { .. } => providers::evolve(state, data),
         PasswordPolicyUpdated { .. }
         | PasswordPolicyDeleted {}
         | CredentialReportGenerated { .. }

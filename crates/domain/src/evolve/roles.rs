@@ -19,6 +19,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             tags,
             created_at,
             trusted_ids,
+            service_linked,
         } => {
             state.issued_ids.insert(role_id.as_str().into());
             state.roles.entry(role_name.key()).or_insert_with(|| {
@@ -35,6 +36,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
                     permissions_boundary: permissions_boundary.clone(),
                     tags: tag_map(tags),
                     trusted_ids: trusted_ids.clone(),
+                    service_linked: *service_linked,
                 })
             });
         }
@@ -72,6 +74,16 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
         }
         EventData::RoleDeleted { role_name, .. } => {
             state.roles.remove(&role_name.key());
+        }
+        EventData::ServiceLinkedRoleDeleted {
+            role_name,
+            deletion_task_id,
+            ..
+        } => {
+            state.roles.remove(&role_name.key());
+            state
+                .service_linked_role_deletions
+                .insert(deletion_task_id.clone());
         }
         _ => {}
     }

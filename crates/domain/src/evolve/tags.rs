@@ -54,6 +54,10 @@ fn tag_slot<'a>(
             .instance_profiles
             .get_mut(&instance_profile_name.key())
             .map(|p| &mut p.tags),
+        EntityRef::OidcProvider { url } => state
+            .oidc_providers
+            .get_mut(url.resource())
+            .map(|p| &mut p.tags),
         EntityRef::Group { .. } => None,
     }
 }
