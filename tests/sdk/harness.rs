@@ -173,22 +173,24 @@ impl Node {
     }
 
     /// Stops the server, waiting for in-flight requests.
-    /// A new user `name` whose one inline policy is `document`, with an
-    /// access key: a client signing as them.
-    pub async fn user_with_policy(&self, name: &str, document: &str) -> aws_sdk_iam::Client {
+    /// A new user `name` with an access key and, when `document` is
+    /// given, that one inline policy: their keys.
+    pub async fn user_keys(&self, name: &str, document: Option<&str>) -> Keys {
         let root = self.root_iam();
         root.create_user()
             .user_name(name)
             .send()
             .await
             .must("CreateUser");
-        root.put_user_policy()
-            .user_name(name)
-            .policy_name("granted")
-            .policy_document(document)
-            .send()
-            .await
-            .must("PutUserPolicy");
+        if let Some(document) = document {
+            root.put_user_policy()
+                .user_name(name)
+                .policy_name("granted")
+                .policy_document(document)
+                .send()
+                .await
+                .must("PutUserPolicy");
+        }
         let created = root
             .create_access_key()
             .user_name(name)
@@ -196,7 +198,13 @@ impl Node {
             .await
             .must("CreateAccessKey");
         let key = created.access_key().expect("a key");
-        self.iam(&Keys::new(key.access_key_id(), key.secret_access_key()))
+        Keys::new(key.access_key_id(), key.secret_access_key())
+    }
+
+    /// A new user `name` whose one inline policy is `document`: a client
+    /// signing as them.
+    pub async fn user_with_policy(&self, name: &str, document: &str) -> aws_sdk_iam::Client {
+        self.iam(&self.user_keys(name, Some(document)).await)
     }
 
     pub async fn stop(mut self) {

@@ -9,7 +9,7 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_sdk_sts::types::PolicyDescriptorType;
 use iam_event_store::testing::TestDatabase;
 
-use crate::harness::{failure, policy, service_error, Keys, Node, Show, ACCOUNT};
+use crate::harness::{failure, policy, service_error, Node, ACCOUNT};
 
 const NO_ORGANIZATION: (&str, u16) = ("OrganizationNotFoundException", 400);
 const ENTITY_PATH: &str = "o-a1b2c3d4e5/r-f6g7h8i9j0example";
@@ -23,29 +23,7 @@ async fn user(
     name: &str,
     document: Option<&str>,
 ) -> (aws_sdk_iam::Client, aws_sdk_sts::Client) {
-    let root = node.root_iam();
-    root.create_user()
-        .user_name(name)
-        .send()
-        .await
-        .must("CreateUser");
-    if let Some(document) = document {
-        root.put_user_policy()
-            .user_name(name)
-            .policy_name("granted")
-            .policy_document(document)
-            .send()
-            .await
-            .must("PutUserPolicy");
-    }
-    let created = root
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .must("CreateAccessKey");
-    let key = created.access_key().expect("a key");
-    let keys = Keys::new(key.access_key_id(), key.secret_access_key());
+    let keys = node.user_keys(name, document).await;
     (node.iam(&keys), node.sts(&keys))
 }
 

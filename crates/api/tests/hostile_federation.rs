@@ -1573,41 +1573,7 @@ async fn a_node_without_loopback_issuers_neither_registers_nor_fetches_them() {
 
 /// `TestApp::spawn` with `allow_loopback_http_issuers: false`.
 async fn spawn_strict(database_url: &str) -> TestApp {
-    use iam_api::app::{Application, Config};
-    let root = iam_api::credentials::RootCredentials {
-        access_key_id: "AKIAROOTROOTROOT0001".into(),
-        secret_access_key: "rootsecretrootsecretrootsecretrootsecret".into(),
-    };
-    let data_dir =
-        std::env::temp_dir().join(format!("iamd-strict-{}", uuid::Uuid::new_v4().simple()));
-    let app = Application::build(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.to_owned(),
-        account_id: ACCOUNT.into(),
-        data_dir,
-        root_credentials: Some(root.clone()),
-        master_key: Some(iam_domain::secrets::MasterKey::from_bytes([7; 32])),
-        add_account: false,
-        allow_loopback_http_issuers: false,
-        server: iam_api::server::ServerOptions::default(),
-    })
-    .await
-    .expect("the strict node starts");
-    let addr = app.local_addr();
-    let metrics_addr = app.metrics_addr();
-    let state = app.state().clone();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async move {
-        let _ = rx.await;
-    }));
-    TestApp {
-        addr,
-        metrics_addr,
-        root,
-        state,
-        stop: Some(tx),
-        server: Some(server),
-    }
+    TestApp::spawn_configured(database_url, |c| c.allow_loopback_http_issuers = false).await
 }
 
 // ---------------------------------------------------------------------------

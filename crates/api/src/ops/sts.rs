@@ -50,18 +50,7 @@ pub async fn assume_role(
         ));
     }
     let state = ctx.authorizing_state();
-    let role = Arn::parse(&input.role_arn).ok().and_then(|arn| match arn {
-        Arn::Role {
-            account,
-            path,
-            name,
-        } if account.as_str() == ctx.account() => state
-            .roles
-            .get(&name.key())
-            .filter(|r| r.path == path)
-            .cloned(),
-        _ => None,
-    });
+    let role = role_named(ctx, &input.role_arn);
     let session_name = input.role_session_name.clone();
     if let Caller::FederatedUser { .. } = ctx.caller {
         return Err(ApiError::new(
@@ -204,6 +193,27 @@ pub async fn assume_role(
         session_token_utilization: None,
         session_token_size: None,
     })
+}
+
+/// The role of this account a request's `RoleArn` names exactly (its
+/// path included), as it is now; `None` for any other ARN.
+pub(super) fn role_named(
+    ctx: &OpContext<'_>,
+    role_arn: &str,
+) -> Option<iam_domain::state::Shared<iam_domain::state::Role>> {
+    match Arn::parse(role_arn).ok()? {
+        Arn::Role {
+            account,
+            path,
+            name,
+        } if account.as_str() == ctx.account() => ctx
+            .authorizing_state()
+            .roles
+            .get(&name.key())
+            .filter(|r| r.path == path)
+            .cloned(),
+        _ => None,
+    }
 }
 
 /// A trust policy that grants nothing: what a role that does not exist

@@ -15,7 +15,6 @@
 use chrono::Duration;
 use iam_domain::event::WebIdentity;
 use iam_domain::policy::PolicyDocument;
-use iam_domain::Arn;
 use iam_evaluator::{Authorizer, CompiledPolicy, Context, Outcome, PolicySet, Principal, Request};
 use iam_federation::{TokenError, UnverifiedToken};
 use iam_wire::sts;
@@ -121,18 +120,7 @@ pub async fn assume_role_with_web_identity(
         ctx.account(),
         provider.url.resource()
     );
-    let role = Arn::parse(&input.role_arn).ok().and_then(|arn| match arn {
-        Arn::Role {
-            account,
-            path,
-            name,
-        } if account.as_str() == ctx.account() => state
-            .roles
-            .get(&name.key())
-            .filter(|r| r.path == path)
-            .cloned(),
-        _ => None,
-    });
+    let role = super::sts::role_named(ctx, &input.role_arn);
     let prefix = provider.url.resource();
     let keys: Vec<(String, Vec<String>)> = vec![
         (format!("{prefix}:aud"), vec![audience.clone()]),

@@ -38,13 +38,18 @@ impl TestApp {
     /// With the serve loop's own limits (short timeouts, a small connection
     /// cap, TLS).
     pub async fn spawn_with(database_url: &str, server: ServerOptions) -> TestApp {
+        Self::spawn_configured(database_url, |c| c.server = server).await
+    }
+
+    /// With its configuration adjusted by `tweak` (limits, flags).
+    pub async fn spawn_configured(database_url: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let root = RootCredentials {
             access_key_id: "AKIAROOTROOTROOT0001".into(),
             secret_access_key: "rootsecretrootsecretrootsecretrootsecret".into(),
         };
         let data_dir =
             std::env::temp_dir().join(format!("iamd-server-{}", uuid::Uuid::new_v4().simple()));
-        let app = Application::build(Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: database_url.to_owned(),
             account_id: ACCOUNT.into(),
@@ -53,10 +58,10 @@ impl TestApp {
             master_key: Some(MasterKey::from_bytes([7; 32])),
             add_account: false,
             allow_loopback_http_issuers: true,
-            server,
-        })
-        .await
-        .expect("the server starts");
+            server: ServerOptions::default(),
+        };
+        tweak(&mut config);
+        let app = Application::build(config).await.expect("the server starts");
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
