@@ -596,11 +596,12 @@ async fn too_many_tags_are_refused_before_evaluation() {
 /// iamd does not have: NoSuchEntity, as AWS answers for a missing policy,
 /// and only after the call is authorized.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn aws_managed_policy_arns_are_missing_policies_after_authorization() {
+async fn unknown_aws_managed_policy_arns_are_missing_policies_after_authorization() {
     let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
-    let managed = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    // Not in iamd's catalogue (`iam_domain::aws_policies`).
+    let managed = "arn:aws:iam::aws:policy/AmazonS3NoSuchAccess";
     root.ok("CreateUser", &[("UserName", "u")]).await;
     for (action, params) in [
         (

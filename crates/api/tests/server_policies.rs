@@ -456,7 +456,12 @@ async fn listing_policies_pages_filters_and_tags() {
         .await;
     }
 
-    let pages = all_pages(&root, "ListPolicies", &[("MaxItems", "2")]).await;
+    let pages = all_pages(
+        &root,
+        "ListPolicies",
+        &[("MaxItems", "2"), ("Scope", "Local")],
+    )
+    .await;
     assert_eq!(pages.len(), 3);
     let names: Vec<String> = pages.iter().flat_map(|p| p.all("PolicyName")).collect();
     assert_eq!(names, vec!["Alpha", "Bravo", "Charlie", "Delta", "Echo"]);
@@ -474,8 +479,14 @@ async fn listing_policies_pages_filters_and_tags() {
     assert_eq!(team.all("PolicyName"), vec!["Bravo", "Delta"]);
     let local = root.ok("ListPolicies", &[("Scope", "Local")]).await;
     assert_eq!(local.all("PolicyName").len(), 5);
+    // `Scope=AWS`: the catalogue of AWS managed policies, none of the
+    // account's own.
     let aws = root.ok("ListPolicies", &[("Scope", "AWS")]).await;
-    assert!(aws.all("PolicyName").is_empty());
+    assert!(!aws.all("Arn").is_empty());
+    assert!(aws
+        .all("Arn")
+        .iter()
+        .all(|a| a.starts_with("arn:aws:iam::aws:policy/")));
     assert_eq!(aws.tag("IsTruncated").unwrap(), "false");
     expect_error(
         &root.call("ListPolicies", &[("Scope", "Mine")]).await,
