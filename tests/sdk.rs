@@ -19,6 +19,8 @@ mod account;
 mod authorization;
 #[path = "sdk/aws_managed_policies.rs"]
 mod aws_managed_policies;
+#[path = "sdk/certificates.rs"]
+mod certificates;
 #[path = "sdk/coverage.rs"]
 mod coverage;
 #[path = "sdk/groups.rs"]
@@ -39,6 +41,8 @@ mod paging;
 mod passwords_mfa;
 #[path = "sdk/roles.rs"]
 mod roles;
+#[path = "sdk/service_credentials.rs"]
+mod service_credentials;
 #[path = "sdk/ssh_keys.rs"]
 mod ssh_keys;
 #[path = "sdk/sts.rs"]

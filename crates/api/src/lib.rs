@@ -21,3 +21,4 @@ pub mod sealed;
 pub mod server;
 pub mod session;
 pub mod sigv4;
+pub mod x509;

@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::arn::Arn;
 use crate::ids::{
-    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId, UserId,
+    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId,
+    ServerCertificateId, UserId,
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    MfaDeviceName, OidcProviderUrl, PolicyName, RoleName, Tag, TagKey, UserName,
+    MfaDeviceName, OidcProviderUrl, PolicyName, RoleName, ServerCertificateName, Tag, TagKey,
+    UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -349,6 +351,80 @@ pub enum Command {
     DeleteSshPublicKey {
         user_name: UserName,
         ssh_public_key_id: String,
+    },
+
+    /// The shell generated the id, the service user name or alias, and
+    /// sealed the secret; `decide` checks the service and the quota.
+    CreateServiceSpecificCredential {
+        user_name: UserName,
+        service_name: String,
+        service_specific_credential_id: String,
+        service_user_name: Option<String>,
+        service_credential_alias: Option<String>,
+        secret: SealedSecret,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    },
+    ResetServiceSpecificCredential {
+        user_name: UserName,
+        service_specific_credential_id: String,
+        secret: SealedSecret,
+    },
+    UpdateServiceSpecificCredential {
+        user_name: UserName,
+        service_specific_credential_id: String,
+        status: AccessKeyStatus,
+    },
+    DeleteServiceSpecificCredential {
+        user_name: UserName,
+        service_specific_credential_id: String,
+    },
+
+    /// The shell parsed the certificate and checked its validity period.
+    UploadSigningCertificate {
+        owner: CredentialOwner,
+        certificate_id: String,
+        body: String,
+        now: DateTime<Utc>,
+    },
+    UpdateSigningCertificate {
+        owner: CredentialOwner,
+        certificate_id: String,
+        status: AccessKeyStatus,
+    },
+    DeleteSigningCertificate {
+        owner: CredentialOwner,
+        certificate_id: String,
+    },
+
+    /// The shell parsed the certificate and chain, matched the key to the
+    /// certificate and sealed it.
+    UploadServerCertificate {
+        server_certificate_name: ServerCertificateName,
+        path: Option<IamPath>,
+        server_certificate_id: ServerCertificateId,
+        body: String,
+        chain: Option<String>,
+        private_key: SealedSecret,
+        expiration: DateTime<Utc>,
+        tags: Vec<Tag>,
+        now: DateTime<Utc>,
+    },
+    UpdateServerCertificate {
+        server_certificate_name: ServerCertificateName,
+        new_server_certificate_name: Option<ServerCertificateName>,
+        new_path: Option<IamPath>,
+    },
+    DeleteServerCertificate {
+        server_certificate_name: ServerCertificateName,
+    },
+    TagServerCertificate {
+        server_certificate_name: ServerCertificateName,
+        tags: Vec<Tag>,
+    },
+    UntagServerCertificate {
+        server_certificate_name: ServerCertificateName,
+        tag_keys: Vec<TagKey>,
     },
 
     CreateInstanceProfile {

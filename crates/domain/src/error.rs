@@ -51,6 +51,12 @@ pub enum DomainError {
     /// The user already has this SSH public key.
     #[error("{0}")]
     DuplicateSshPublicKey(String),
+    /// The certificate is already associated with a user of the account.
+    #[error("{0}")]
+    DuplicateCertificate(String),
+    /// The service has no service-specific credentials.
+    #[error("{0}")]
+    NotSupportedService(String),
     /// A service-linked role: only its service may change it.
     #[error("{0}")]
     UnmodifiableEntity(String),
@@ -73,6 +79,8 @@ impl DomainError {
             DomainError::InvalidAuthenticationCode(_) => "InvalidAuthenticationCode",
             DomainError::UnmodifiableEntity(_) => "UnmodifiableEntity",
             DomainError::DuplicateSshPublicKey(_) => "DuplicateSSHPublicKey",
+            DomainError::DuplicateCertificate(_) => "DuplicateCertificate",
+            DomainError::NotSupportedService(_) => "NotSupportedService",
         }
     }
 
@@ -100,7 +108,9 @@ impl DomainError {
             | DomainError::AccessDenied(m)
             | DomainError::InvalidAuthenticationCode(m)
             | DomainError::UnmodifiableEntity(m)
-            | DomainError::DuplicateSshPublicKey(m) => m,
+            | DomainError::DuplicateSshPublicKey(m)
+            | DomainError::DuplicateCertificate(m)
+            | DomainError::NotSupportedService(m) => m,
         }
     }
 
@@ -108,7 +118,8 @@ impl DomainError {
     /// missing entities, 409 for conflicts), so the server need not guess.
     pub fn http_status(&self) -> u16 {
         match self {
-            DomainError::NoSuchEntity(_) => 404,
+            DomainError::NoSuchEntity(_) | DomainError::NotSupportedService(_) => 404,
+            DomainError::DuplicateCertificate(_) => 409,
             DomainError::EntityAlreadyExists(_) | DomainError::DeleteConflict(_) => 409,
             DomainError::LimitExceeded(_) | DomainError::ConcurrentModification(_) => 409,
             DomainError::AccessDenied(_) => 403,

@@ -19,11 +19,12 @@ use serde_json::{Map, Value};
 
 use crate::arn::Arn;
 use crate::ids::{
-    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId, UserId,
+    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId,
+    ServerCertificateId, UserId,
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    OidcProviderUrl, PolicyName, RoleName, Tag, TagKey, UserName,
+    OidcProviderUrl, PolicyName, RoleName, ServerCertificateName, Tag, TagKey, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -301,6 +302,69 @@ pub enum EventData {
     SshPublicKeyDeleted {
         user_name: UserName,
         ssh_public_key_id: String,
+    },
+
+    ServiceSpecificCredentialCreated {
+        user_name: UserName,
+        service_name: String,
+        service_specific_credential_id: String,
+        service_user_name: Option<String>,
+        service_credential_alias: Option<String>,
+        secret: SealedSecret,
+        created_at: DateTime<Utc>,
+        expires_at: Option<DateTime<Utc>>,
+    },
+    ServiceSpecificCredentialReset {
+        user_name: UserName,
+        service_specific_credential_id: String,
+        secret: SealedSecret,
+    },
+    ServiceSpecificCredentialStatusUpdated {
+        user_name: UserName,
+        service_specific_credential_id: String,
+        status: AccessKeyStatus,
+    },
+    ServiceSpecificCredentialDeleted {
+        user_name: UserName,
+        service_specific_credential_id: String,
+    },
+
+    SigningCertificateUploaded {
+        owner: CredentialOwner,
+        certificate_id: String,
+        body: String,
+        uploaded_at: DateTime<Utc>,
+    },
+    SigningCertificateStatusUpdated {
+        owner: CredentialOwner,
+        certificate_id: String,
+        status: AccessKeyStatus,
+    },
+    SigningCertificateDeleted {
+        owner: CredentialOwner,
+        certificate_id: String,
+    },
+
+    ServerCertificateUploaded {
+        server_certificate_name: ServerCertificateName,
+        server_certificate_id: ServerCertificateId,
+        path: IamPath,
+        body: String,
+        chain: Option<String>,
+        private_key: SealedSecret,
+        expiration: DateTime<Utc>,
+        tags: Vec<Tag>,
+        uploaded_at: DateTime<Utc>,
+    },
+    /// Renamed, moved, or both (each field the new value, or `None`).
+    ServerCertificateUpdated {
+        server_certificate_name: ServerCertificateName,
+        new_server_certificate_name: Option<ServerCertificateName>,
+        new_path: Option<IamPath>,
+    },
+    ServerCertificateDeleted {
+        server_certificate_name: ServerCertificateName,
+        server_certificate_id: ServerCertificateId,
     },
 
     InstanceProfileCreated {
@@ -616,6 +680,18 @@ impl EventData {
             SshPublicKeyUploaded { .. } => "SshPublicKeyUploaded",
             SshPublicKeyStatusUpdated { .. } => "SshPublicKeyStatusUpdated",
             SshPublicKeyDeleted { .. } => "SshPublicKeyDeleted",
+            ServiceSpecificCredentialCreated { .. } => "ServiceSpecificCredentialCreated",
+            ServiceSpecificCredentialReset { .. } => "ServiceSpecificCredentialReset",
+            ServiceSpecificCredentialStatusUpdated { .. } => {
+                "ServiceSpecificCredentialStatusUpdated"
+            }
+            ServiceSpecificCredentialDeleted { .. } => "ServiceSpecificCredentialDeleted",
+            SigningCertificateUploaded { .. } => "SigningCertificateUploaded",
+            SigningCertificateStatusUpdated { .. } => "SigningCertificateStatusUpdated",
+            SigningCertificateDeleted { .. } => "SigningCertificateDeleted",
+            ServerCertificateUploaded { .. } => "ServerCertificateUploaded",
+            ServerCertificateUpdated { .. } => "ServerCertificateUpdated",
+            ServerCertificateDeleted { .. } => "ServerCertificateDeleted",
             InstanceProfileCreated { .. } => "InstanceProfileCreated",
             InstanceProfileDeleted { .. } => "InstanceProfileDeleted",
             RoleAddedToInstanceProfile { .. } => "RoleAddedToInstanceProfile",

@@ -150,6 +150,11 @@ string_newtype!(
     |s| check_unique_id(s, &["AIPA"], "instance profile id")
 );
 string_newtype!(
+    /// A server certificate's unique id (`ASCA...`).
+    ServerCertificateId,
+    |s| check_unique_id(s, &["ASCA"], "server certificate id")
+);
+string_newtype!(
     /// A managed policy's unique id (`ANPA...`).
     PolicyId,
     |s| check_unique_id(s, &["ANPA"], "policy id")

@@ -73,6 +73,7 @@ pub mod names;
 pub mod password_policy;
 pub mod quotas;
 pub mod secrets;
+pub mod service_credentials;
 pub mod service_linked;
 pub mod state;
 

@@ -100,6 +100,11 @@ string_newtype!(
     |s| check_name(s, 128, "instanceProfileName")
 );
 string_newtype!(
+    /// A server certificate name: 1–128 characters of `[A-Za-z0-9+=,.@_-]`.
+    ServerCertificateName,
+    |s| check_name(s, 128, "serverCertificateName")
+);
+string_newtype!(
     /// An account alias: 3–63 lower-case letters, digits and hyphens, not
     /// starting or ending with a hyphen nor holding two in a row (the
     /// API's pattern `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`).
@@ -364,7 +369,8 @@ keyed!(
     PolicyName,
     InlinePolicyName,
     MfaDeviceName,
-    InstanceProfileName
+    InstanceProfileName,
+    ServerCertificateName
 );
 
 /// AWS's tag character class `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: Unicode letters,

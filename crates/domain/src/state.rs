@@ -17,11 +17,13 @@ use smol_str::SmolStr;
 
 use crate::arn::Arn;
 use crate::ids::{
-    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId, UserId,
+    AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId,
+    ServerCertificateId, UserId,
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    MfaDeviceName, NameKey, OidcProviderUrl, PolicyName, RoleName, Tag, UserName,
+    MfaDeviceName, NameKey, OidcProviderUrl, PolicyName, RoleName, ServerCertificateName, Tag,
+    UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -169,6 +171,16 @@ pub struct AccountState {
     /// Users' SSH public keys (for CodeCommit-style SSH), by id.
     #[serde(default)]
     pub ssh_public_keys: EntityMap<String, SshPublicKey>,
+    /// Users' service-specific credentials (CodeCommit, Keyspaces, Bedrock
+    /// and CloudWatch Logs), by id.
+    #[serde(default)]
+    pub service_specific_credentials: EntityMap<String, ServiceSpecificCredential>,
+    /// X.509 signing certificates of users and of the root user, by id.
+    #[serde(default)]
+    pub signing_certificates: EntityMap<String, SigningCertificate>,
+    /// Server certificates by folded name.
+    #[serde(default)]
+    pub server_certificates: EntityMap<NameKey, ServerCertificate>,
     /// Virtual MFA devices by folded device name.
     pub mfa_devices: EntityMap<NameKey, VirtualMfaDevice>,
     /// Instance profiles by folded name.
@@ -272,6 +284,11 @@ pub enum EntityRef {
         /// The instance profile's name.
         instance_profile_name: InstanceProfileName,
     },
+    /// A server certificate.
+    ServerCertificate {
+        /// The certificate's name.
+        server_certificate_name: ServerCertificateName,
+    },
 }
 
 /// An instance profile: the container that passes one role to an EC2
@@ -324,6 +341,58 @@ pub struct SshPublicKey {
     pub fingerprint: String,
     pub status: AccessKeyStatus,
     pub uploaded_at: DateTime<Utc>,
+}
+
+/// A service-specific credential of a user: a generated password (or, for
+/// API-key services, a secret) that only one service accepts. The secret is
+/// shown once, when created or reset; it is kept sealed (AAD: the id) so a
+/// service front end could verify it later, never in the clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSpecificCredential {
+    /// `ACCA...`.
+    pub id: String,
+    pub user_name: UserName,
+    /// The service's endpoint name (`codecommit.amazonaws.com`).
+    pub service_name: String,
+    /// `jane-at-123456789012`, for the services that take a user name and
+    /// password.
+    pub service_user_name: Option<String>,
+    /// The public part of an API key, for the services that take one.
+    pub service_credential_alias: Option<String>,
+    pub secret: SealedSecret,
+    pub status: AccessKeyStatus,
+    pub created_at: DateTime<Utc>,
+    /// When an API key stops working (`CredentialAgeDays`), if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An X.509 signing certificate of a user or of the root user. The shell
+/// parsed and checked it; `body` is the PEM as uploaded (trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningCertificate {
+    pub id: String,
+    pub owner: CredentialOwner,
+    pub body: String,
+    pub status: AccessKeyStatus,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// A server (TLS) certificate with its chain and private key. The shell
+/// parsed the certificate, checked that the key is its key, and sealed the
+/// key (AAD: the certificate's id); no operation returns the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerCertificate {
+    pub name: ServerCertificateName,
+    pub id: ServerCertificateId,
+    pub path: IamPath,
+    pub body: String,
+    pub chain: Option<String>,
+    pub private_key: SealedSecret,
+    /// The certificate's `notAfter`.
+    pub expiration: DateTime<Utc>,
+    pub uploaded_at: DateTime<Utc>,
+    /// Tags by folded key.
+    pub tags: BTreeMap<NameKey, Tag>,
 }
 
 /// Which session tokens STS's global endpoint issues: version 1 tokens are

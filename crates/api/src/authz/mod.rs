@@ -938,7 +938,9 @@ mod tests {
             "TagOpenIDConnectProvider",
             "TagPolicy",
             "TagRole",
+            "TagServerCertificate",
             "TagUser",
+            "UploadServerCertificate",
         ];
         let removed_tags = [
             "UntagInstanceProfile",
@@ -946,6 +948,7 @@ mod tests {
             "UntagOpenIDConnectProvider",
             "UntagPolicy",
             "UntagRole",
+            "UntagServerCertificate",
             "UntagUser",
         ];
         for action in crate::edge::registry::IMPLEMENTED.iter().map(|s| &s.name) {

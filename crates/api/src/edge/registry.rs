@@ -210,6 +210,26 @@ registry! {
     iam::ListSSHPublicKeys => ops::ssh_keys::list;
     iam::UpdateSSHPublicKey => ops::ssh_keys::update;
     iam::DeleteSSHPublicKey => ops::ssh_keys::delete;
+    // Service-specific credentials
+    iam::CreateServiceSpecificCredential => ops::service_credentials::create;
+    iam::ListServiceSpecificCredentials => ops::service_credentials::list;
+    iam::ResetServiceSpecificCredential => ops::service_credentials::reset;
+    iam::UpdateServiceSpecificCredential => ops::service_credentials::update;
+    iam::DeleteServiceSpecificCredential => ops::service_credentials::delete;
+    // Signing certificates
+    iam::UploadSigningCertificate => ops::certificates::upload_signing;
+    iam::ListSigningCertificates => ops::certificates::list_signing;
+    iam::UpdateSigningCertificate => ops::certificates::update_signing;
+    iam::DeleteSigningCertificate => ops::certificates::delete_signing;
+    // Server certificates
+    iam::UploadServerCertificate [RequestTags] => ops::certificates::upload_server;
+    iam::GetServerCertificate => ops::certificates::get_server;
+    iam::ListServerCertificates => ops::certificates::list_server;
+    iam::UpdateServerCertificate => ops::certificates::update_server;
+    iam::DeleteServerCertificate => ops::certificates::delete_server;
+    iam::TagServerCertificate [RequestTags] => ops::certificates::tag_server;
+    iam::UntagServerCertificate [RemovedTagKeys] => ops::certificates::untag_server;
+    iam::ListServerCertificateTags => ops::certificates::list_server_tags;
     // Passwords
     iam::CreateLoginProfile => ops::login::create;
     iam::GetLoginProfile => ops::login::get;

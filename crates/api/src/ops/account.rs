@@ -8,7 +8,7 @@ use iam_domain::aws_policies::{self, AwsManagedPolicy};
 use iam_domain::names::AccountAlias;
 use iam_domain::names::NameKey;
 use iam_domain::state::{
-    GlobalEndpointTokenVersion, Group, InlinePolicy, ManagedPolicy, Role, User,
+    CredentialOwner, GlobalEndpointTokenVersion, Group, InlinePolicy, ManagedPolicy, Role, User,
 };
 use iam_domain::AccountState;
 use iam_domain::Command;
@@ -22,9 +22,10 @@ use super::{encode_document, OpContext, OpResult};
 /// not enforce it (it has no setting), but reports AWS's value.
 const POLICY_VERSIONS_IN_USE_QUOTA: usize = 10_000;
 /// AWS's quotas on server certificates in an account and signing
-/// certificates of a user, reported as AWS reports them.
-const SERVER_CERTIFICATES_QUOTA: usize = 20;
-const SIGNING_CERTIFICATES_PER_USER_QUOTA: usize = 2;
+/// certificates of a user, which `decide` enforces.
+const SERVER_CERTIFICATES_QUOTA: usize = iam_domain::decide::SERVER_CERTIFICATES_PER_ACCOUNT.1;
+const SIGNING_CERTIFICATES_PER_USER_QUOTA: usize =
+    iam_domain::decide::SIGNING_CERTIFICATES_PER_USER.1;
 
 /// `GetAccountSummary`: usage and quotas under AWS's key names. Usage counts
 /// come from the account's state; quotas from the deployment's configured
@@ -89,7 +90,7 @@ pub async fn summary(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetAccountSumm
         (Key::InstanceProfiles, state.instance_profiles.len()),
         (Key::InstanceProfilesQuota, q.instance_profiles_per_account),
         (Key::Providers, state.oidc_providers.len()),
-        (Key::ServerCertificates, 0),
+        (Key::ServerCertificates, state.server_certificates.len()),
         (Key::ServerCertificatesQuota, SERVER_CERTIFICATES_QUOTA),
         (
             Key::SigningCertificatesPerUserQuota,
@@ -97,7 +98,15 @@ pub async fn summary(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetAccountSumm
         ),
         // The root user of iamd signs in with its access key only.
         (Key::AccountPasswordPresent, 0),
-        (Key::AccountSigningCertificatesPresent, 0),
+        (
+            Key::AccountSigningCertificatesPresent,
+            flag(
+                state
+                    .signing_certificates
+                    .values()
+                    .any(|c| c.owner == CredentialOwner::Root),
+            ),
+        ),
         (
             Key::GlobalEndpointTokenVersion,
             match state.global_endpoint_token_version {

@@ -8,7 +8,8 @@
 //! (it is computed when read, from the view of that moment, which the
 //! past-view cache keeps). A report is served for four hours, as AWS
 //! serves one, and generating again within them records nothing.
-//! Certificates are `false`/`N/A`: iamd has no signing certificates.
+//! The certificate columns report the owner's first two signing
+//! certificates, by upload time.
 
 use chrono::{DateTime, Utc};
 use iam_domain::decide::CREDENTIAL_REPORT_KEPT;
@@ -63,6 +64,26 @@ fn key_columns(key: Option<&AccessKey>) -> [String; 5] {
     }
 }
 
+/// The four columns of the owner's first two signing certificates.
+fn cert_columns(state: &AccountState, owner: &CredentialOwner) -> [String; 4] {
+    let mut certs: Vec<_> = state
+        .signing_certificates
+        .values()
+        .filter(|c| iam_domain::state::owner_eq(&c.owner, owner))
+        .collect();
+    certs.sort_by_key(|c| c.uploaded_at);
+    let cert = |i: usize| match certs.get(i) {
+        Some(c) => [
+            (c.status == AccessKeyStatus::Active).to_string(),
+            time(&c.uploaded_at),
+        ],
+        None => ["false".into(), "N/A".into()],
+    };
+    let [a, b] = cert(0);
+    let [c, d] = cert(1);
+    [a, b, c, d]
+}
+
 fn keys_of<'s>(state: &'s AccountState, owner: &CredentialOwner) -> Vec<&'s AccessKey> {
     let mut keys: Vec<&AccessKey> = state
         .access_keys
@@ -96,16 +117,14 @@ pub fn report(state: &AccountState, account: &str) -> String {
         ];
         cells.extend(key_columns(keys.first().copied()));
         cells.extend(key_columns(keys.get(1).copied()));
-        cells.extend(["false", "N/A", "false", "N/A"].map(String::from));
+        cells.extend(cert_columns(state, &CredentialOwner::Root));
         row(cells);
     }
     for u in state.users.values() {
-        let keys = keys_of(
-            state,
-            &CredentialOwner::User {
-                user_name: u.name.clone(),
-            },
-        );
+        let owner = CredentialOwner::User {
+            user_name: u.name.clone(),
+        };
+        let keys = keys_of(state, &owner);
         let login = u.login_profile.as_ref();
         let mut cells = vec![
             u.name.as_str().to_owned(),
@@ -119,7 +138,7 @@ pub fn report(state: &AccountState, account: &str) -> String {
         ];
         cells.extend(key_columns(keys.first().copied()));
         cells.extend(key_columns(keys.get(1).copied()));
-        cells.extend(["false", "N/A", "false", "N/A"].map(String::from));
+        cells.extend(cert_columns(state, &owner));
         row(cells);
     }
     out

@@ -320,7 +320,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The user an operation names, or the calling user when it names none.
-fn user_name(ctx: &OpContext<'_>, given: Option<&str>) -> Result<UserName, ApiError> {
+pub(super) fn user_name(ctx: &OpContext<'_>, given: Option<&str>) -> Result<UserName, ApiError> {
     match given {
         Some(name) => Ok(UserName::parse(name)?),
         None => match ctx.caller {

@@ -206,13 +206,7 @@ pub async fn list(
     ctx: &OpContext<'_>,
     input: iam::ListSSHPublicKeysRequest,
 ) -> OpResult<iam::ListSSHPublicKeysResponse> {
-    let user_name = match input.user_name.as_deref() {
-        Some(n) => UserName::parse(n)?,
-        None => match ctx.caller {
-            crate::auth::Caller::User { user_name, .. } => user_name.clone(),
-            _ => return Err(crate::auth::Caller::needs_user_name()),
-        },
-    };
+    let user_name = super::login::user_name(ctx, input.user_name.as_deref())?;
     ctx.authorize(&ctx.user_target(&user_name))?;
     let state = ctx.state();
     if !state.users.contains_key(&user_name.key()) {

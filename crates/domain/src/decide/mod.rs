@@ -16,6 +16,7 @@ mod access_keys;
 mod account;
 mod attachments;
 mod boundaries;
+mod certificates;
 mod documents;
 mod entities;
 mod errors;
@@ -27,12 +28,14 @@ mod mfa;
 mod policies;
 mod providers;
 mod roles;
+mod service_credentials;
 mod sessions;
 mod ssh_keys;
 mod tags;
 mod users;
 
 pub use account::CREDENTIAL_REPORT_KEPT;
+pub use certificates::{SERVER_CERTIFICATES_PER_ACCOUNT, SIGNING_CERTIFICATES_PER_USER};
 pub use documents::MAX_POLICY_DOCUMENT_LEN;
 pub use roles::{DEFAULT_MAX_SESSION_DURATION, MAX_SESSION_DURATION_RANGE};
 
@@ -156,6 +159,18 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         UploadSshPublicKey { .. } | UpdateSshPublicKey { .. } | DeleteSshPublicKey { .. } => {
             ssh_keys::decide(&ctx, command)
         }
+        CreateServiceSpecificCredential { .. }
+        | ResetServiceSpecificCredential { .. }
+        | UpdateServiceSpecificCredential { .. }
+        | DeleteServiceSpecificCredential { .. } => service_credentials::decide(&ctx, command),
+        UploadSigningCertificate { .. }
+        | UpdateSigningCertificate { .. }
+        | DeleteSigningCertificate { .. }
+        | UploadServerCertificate { .. }
+        | UpdateServerCertificate { .. }
+        | DeleteServerCertificate { .. }
+        | TagServerCertificate { .. }
+        | UntagServerCertificate { .. } => certificates::decide(&ctx, command),
         CreateInstanceProfile { .. }
         | DeleteInstanceProfile { .. }
         | AddRoleToInstanceProfile { .. }

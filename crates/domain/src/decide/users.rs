@@ -88,6 +88,18 @@ fn delete(ctx: &Ctx, user_name: &UserName) -> Decision {
     if super::ssh_keys::keys_of(state, &user.name).next().is_some() {
         return Err(must_first("delete SSH public keys"));
     }
+    if super::certificates::signing_certificates_of(state, &owner)
+        .next()
+        .is_some()
+    {
+        return Err(must_first("delete signing certificates"));
+    }
+    if super::service_credentials::credentials_of(state, &user.name)
+        .next()
+        .is_some()
+    {
+        return Err(must_first("delete service specific credentials"));
+    }
     if !user.inline_policies.is_empty() {
         return Err(must_first("delete policies"));
     }

@@ -54,6 +54,7 @@ fn attached_set<'a>(
         EntityRef::Policy { .. }
         | EntityRef::MfaDevice { .. }
         | EntityRef::InstanceProfile { .. }
+        | EntityRef::ServerCertificate { .. }
         | EntityRef::OidcProvider { .. } => None,
     }
 }

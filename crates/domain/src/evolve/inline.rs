@@ -56,6 +56,7 @@ fn inline_map<'a>(
         EntityRef::Policy { .. }
         | EntityRef::MfaDevice { .. }
         | EntityRef::InstanceProfile { .. }
+        | EntityRef::ServerCertificate { .. }
         | EntityRef::OidcProvider { .. } => None,
     }
 }

@@ -16,6 +16,7 @@ mod access_keys;
 mod account;
 mod attachments;
 mod boundaries;
+mod certificates;
 mod entities;
 mod groups;
 mod inline;
@@ -25,6 +26,7 @@ mod mfa;
 mod policies;
 mod providers;
 mod roles;
+mod service_credentials;
 mod ssh_keys;
 mod tags;
 mod users;
@@ -93,6 +95,16 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         SshPublicKeyUploaded { .. }
         | SshPublicKeyStatusUpdated { .. }
         | SshPublicKeyDeleted { .. } => ssh_keys::evolve(state, data),
+        ServiceSpecificCredentialCreated { .. }
+        | ServiceSpecificCredentialReset { .. }
+        | ServiceSpecificCredentialStatusUpdated { .. }
+        | ServiceSpecificCredentialDeleted { .. } => service_credentials::evolve(state, data),
+        SigningCertificateUploaded { .. }
+        | SigningCertificateStatusUpdated { .. }
+        | SigningCertificateDeleted { .. }
+        | ServerCertificateUploaded { .. }
+        | ServerCertificateUpdated { .. }
+        | ServerCertificateDeleted { .. } => certificates::evolve(state, data),
         InstanceProfileCreated { .. }
         | InstanceProfileDeleted { .. }
         | RoleAddedToInstanceProfile { .. }

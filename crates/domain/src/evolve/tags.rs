@@ -54,6 +54,12 @@ fn tag_slot<'a>(
             .instance_profiles
             .get_mut(&instance_profile_name.key())
             .map(|p| &mut p.tags),
+        EntityRef::ServerCertificate {
+            server_certificate_name,
+        } => state
+            .server_certificates
+            .get_mut(&server_certificate_name.key())
+            .map(|c| &mut c.tags),
         EntityRef::OidcProvider { url } => state
             .oidc_providers
             .get_mut(url.resource())

@@ -97,6 +97,22 @@ fn update(
             }
         },
     );
+    // A user's other credentials name it too, and follow the rename.
+    update_where(
+        &mut state.ssh_public_keys,
+        |k| k.user_name.key() == old,
+        |k| k.user_name = user.name.clone(),
+    );
+    update_where(
+        &mut state.service_specific_credentials,
+        |c| c.user_name.key() == old,
+        |c| c.user_name = user.name.clone(),
+    );
+    update_where(
+        &mut state.signing_certificates,
+        |c| owned_by_old(&c.owner),
+        |c| c.owner = new_owner.clone(),
+    );
     state.users.insert(new_key, user);
 }
 
