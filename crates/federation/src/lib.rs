@@ -1,4 +1,6 @@
-//! OpenID Connect ID token verification for `sts:AssumeRoleWithWebIdentity`.
+//! Identity federation for STS: OpenID Connect ID token verification for
+//! `sts:AssumeRoleWithWebIdentity`, and SAML 2.0 response verification for
+//! `sts:AssumeRoleWithSAML` (in [`saml`]).
 //!
 //! `AssumeRoleWithWebIdentity` trades an ID token from an external identity
 //! provider (an IAM OIDC provider: GitHub Actions, a Kubernetes cluster,
@@ -52,10 +54,22 @@
 //!     Ok(())
 //! }
 //! ```
+//!
+//! [`saml`] does the same for `AssumeRoleWithSAML`: it parses an identity
+//! provider's SAML metadata (its entity ID and signing certificates, as
+//! `CreateSAMLProvider` stores them) and verifies a base64 SAML response
+//! against it, giving the subject, the `Role` pairs, the session name and
+//! tags, and the other attributes. XML signatures are verified by the pure
+//! Rust `bergshamra` crate, with this crate enforcing the SAML profile around
+//! it (signatures only on the response or its one assertion, referencing
+//! their parent, exclusive c14n and SHA-2, keys only from the metadata), so
+//! that the assertion read is always the one that was signed. It is as pure
+//! as the OIDC part: no I/O, no clock, no state.
 
 mod discovery;
 mod json;
 mod jwks;
+pub mod saml;
 mod token;
 
 #[cfg(any(test, feature = "testing"))]
