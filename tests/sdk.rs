@@ -41,6 +41,8 @@ mod paging;
 mod passwords_mfa;
 #[path = "sdk/roles.rs"]
 mod roles;
+#[path = "sdk/saml.rs"]
+mod saml;
 #[path = "sdk/service_credentials.rs"]
 mod service_credentials;
 #[path = "sdk/ssh_keys.rs"]

@@ -15,6 +15,7 @@ const SOURCES: &[&str] = &[
     include_str!("organizations.rs"),
     include_str!("paging.rs"),
     include_str!("roles.rs"),
+    include_str!("saml.rs"),
     include_str!("service_credentials.rs"),
     include_str!("certificates.rs"),
     include_str!("ssh_keys.rs"),

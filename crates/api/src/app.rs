@@ -81,6 +81,8 @@ pub struct AppState {
     pub sessions: Arc<crate::session::OpenedTokens>,
     /// OpenID Connect issuers' keys fetched lately (`federation`).
     pub issuers: Arc<crate::federation::Issuers>,
+    /// SAML providers' metadata, parsed (`AssumeRoleWithSAML`).
+    pub saml_metadata: Arc<crate::federation::SamlMetadataCache>,
     /// Password verifications running now (`ops::sign_in::Verifications`).
     pub verifications: Arc<crate::ops::sign_in::Verifications>,
 }
@@ -368,6 +370,7 @@ impl Application {
             issuers: Arc::new(crate::federation::Issuers::new(
                 config.allow_loopback_http_issuers,
             )),
+            saml_metadata: Arc::default(),
         };
         Ok(Application {
             metrics_listener,

@@ -211,3 +211,44 @@ impl Issuers {
             .map_err(|_| FetchError::TimedOut(url.to_owned()))?
     }
 }
+
+/// SAML providers' metadata, parsed once per provider and revision: an
+/// unsigned `AssumeRoleWithSAML` must not make the node parse a metadata
+/// document (up to 10 MB) on every call.
+#[derive(Default)]
+pub struct SamlMetadataCache {
+    parsed: Mutex<HashMap<(String, u64), Arc<iam_federation::saml::SamlMetadata>>>,
+}
+
+impl SamlMetadataCache {
+    /// At most this many entries: an account has at most 100 providers;
+    /// older revisions are dropped all at once beyond it.
+    const MAX_ENTRIES: usize = 256;
+
+    /// The provider's parsed metadata (`None` when the stored document no
+    /// longer parses, which `CreateSAMLProvider` never lets happen).
+    pub fn get(
+        &self,
+        provider: &iam_domain::state::SamlProvider,
+    ) -> Option<Arc<iam_federation::saml::SamlMetadata>> {
+        let key = (provider.uuid.clone(), provider.revision);
+        if let Some(hit) = self.lock().get(&key) {
+            return Some(hit.clone());
+        }
+        let parsed =
+            Arc::new(iam_federation::saml::SamlMetadata::parse(&provider.metadata_document).ok()?);
+        let mut cache = self.lock();
+        if cache.len() >= Self::MAX_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, parsed.clone());
+        Some(parsed)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, u64), Arc<iam_federation::saml::SamlMetadata>>>
+    {
+        self.parsed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -58,6 +58,7 @@ pub enum IssuedBy {
     GetFederationToken,
     SignIn,
     AssumeRoleWithWebIdentity,
+    AssumeRoleWithSAML,
 }
 
 impl IssuedBy {
@@ -69,6 +70,7 @@ impl IssuedBy {
             IssuedBy::GetFederationToken => sts::GetFederationToken::SPEC.name,
             IssuedBy::SignIn => "SignIn",
             IssuedBy::AssumeRoleWithWebIdentity => sts::AssumeRoleWithWebIdentity::SPEC.name,
+            IssuedBy::AssumeRoleWithSAML => sts::AssumeRoleWithSAML::SPEC.name,
         }
     }
 }
@@ -117,7 +119,10 @@ pub struct Session {
     pub password_change_only: bool,
     /// The verified ID token a web identity session was issued for
     /// (`AssumeRoleWithWebIdentity`), and the condition keys it keeps
-    /// (`ISSUER:sub`, `ISSUER:aud`, `ISSUER:amr`, `aws:FederatedProvider`).
+    /// (`ISSUER:sub`, `ISSUER:aud`, `ISSUER:amr`, `aws:FederatedProvider`);
+    /// or the SAML assertion of an `AssumeRoleWithSAML` session (the
+    /// provider, `NameID` and recipient), which keeps only
+    /// `aws:FederatedProvider`: AWS's `saml:` keys are for trust policies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_identity: Option<WebIdentityClaims>,
     /// `aws:TokenIssueTime` as text, rendered once per opened session.

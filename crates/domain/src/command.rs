@@ -17,8 +17,8 @@ use crate::ids::{
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    MfaDeviceName, OidcProviderUrl, PolicyName, RoleName, ServerCertificateName, Tag, TagKey,
-    UserName,
+    MfaDeviceName, OidcProviderUrl, PolicyName, RoleName, SamlProviderName, ServerCertificateName,
+    Tag, TagKey, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -424,6 +424,32 @@ pub enum Command {
     },
     UntagServerCertificate {
         server_certificate_name: ServerCertificateName,
+        tag_keys: Vec<TagKey>,
+    },
+
+    /// The shell parsed the metadata (`valid_until` is its `validUntil`).
+    CreateSamlProvider {
+        name: SamlProviderName,
+        uuid: String,
+        metadata_document: String,
+        valid_until: Option<DateTime<Utc>>,
+        tags: Vec<Tag>,
+        now: DateTime<Utc>,
+    },
+    UpdateSamlProvider {
+        name: SamlProviderName,
+        metadata_document: String,
+        valid_until: Option<DateTime<Utc>>,
+    },
+    DeleteSamlProvider {
+        name: SamlProviderName,
+    },
+    TagSamlProvider {
+        name: SamlProviderName,
+        tags: Vec<Tag>,
+    },
+    UntagSamlProvider {
+        name: SamlProviderName,
         tag_keys: Vec<TagKey>,
     },
 

@@ -24,7 +24,8 @@ use crate::ids::{
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    OidcProviderUrl, PolicyName, RoleName, ServerCertificateName, Tag, TagKey, UserName,
+    OidcProviderUrl, PolicyName, RoleName, SamlProviderName, ServerCertificateName, Tag, TagKey,
+    UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -367,6 +368,23 @@ pub enum EventData {
         server_certificate_id: ServerCertificateId,
     },
 
+    SamlProviderCreated {
+        name: SamlProviderName,
+        uuid: String,
+        metadata_document: String,
+        valid_until: Option<DateTime<Utc>>,
+        tags: Vec<Tag>,
+        created_at: DateTime<Utc>,
+    },
+    SamlProviderUpdated {
+        name: SamlProviderName,
+        metadata_document: String,
+        valid_until: Option<DateTime<Utc>>,
+    },
+    SamlProviderDeleted {
+        name: SamlProviderName,
+    },
+
     InstanceProfileCreated {
         instance_profile_name: InstanceProfileName,
         instance_profile_id: InstanceProfileId,
@@ -692,6 +710,9 @@ impl EventData {
             ServerCertificateUploaded { .. } => "ServerCertificateUploaded",
             ServerCertificateUpdated { .. } => "ServerCertificateUpdated",
             ServerCertificateDeleted { .. } => "ServerCertificateDeleted",
+            SamlProviderCreated { .. } => "SamlProviderCreated",
+            SamlProviderUpdated { .. } => "SamlProviderUpdated",
+            SamlProviderDeleted { .. } => "SamlProviderDeleted",
             InstanceProfileCreated { .. } => "InstanceProfileCreated",
             InstanceProfileDeleted { .. } => "InstanceProfileDeleted",
             RoleAddedToInstanceProfile { .. } => "RoleAddedToInstanceProfile",

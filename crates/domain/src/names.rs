@@ -105,6 +105,23 @@ string_newtype!(
     |s| check_name(s, 128, "serverCertificateName")
 );
 string_newtype!(
+    /// A SAML provider name: 1–128 characters of `[A-Za-z0-9._-]` (the
+    /// API's pattern `[\w._-]+`).
+    SamlProviderName,
+    |s| {
+        let ok = (1..=128).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if ok {
+            Ok(())
+        } else {
+            Err(DomainError::validation(format!(
+                "The specified value for name is invalid. It must contain only alphanumeric characters and/or the following: ._- and be 1 to 128 characters long: {}",
+                shown(s)
+            )))
+        }
+    }
+);
+string_newtype!(
     /// An account alias: 3–63 lower-case letters, digits and hyphens, not
     /// starting or ending with a hyphen nor holding two in a row (the
     /// API's pattern `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`).
@@ -370,7 +387,8 @@ keyed!(
     InlinePolicyName,
     MfaDeviceName,
     InstanceProfileName,
-    ServerCertificateName
+    ServerCertificateName,
+    SamlProviderName
 );
 
 /// AWS's tag character class `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: Unicode letters,

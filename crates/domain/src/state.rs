@@ -22,8 +22,8 @@ use crate::ids::{
 };
 use crate::names::{
     AccountAlias, Description, GroupName, IamPath, InlinePolicyName, InstanceProfileName,
-    MfaDeviceName, NameKey, OidcProviderUrl, PolicyName, RoleName, ServerCertificateName, Tag,
-    UserName,
+    MfaDeviceName, NameKey, OidcProviderUrl, PolicyName, RoleName, SamlProviderName,
+    ServerCertificateName, Tag, UserName,
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
@@ -190,6 +190,9 @@ pub struct AccountState {
     /// ([`crate::names::OidcProviderUrl::resource`]).
     #[serde(default)]
     pub oidc_providers: EntityMap<String, OidcProvider>,
+    /// SAML identity providers by folded name.
+    #[serde(default)]
+    pub saml_providers: EntityMap<NameKey, SamlProvider>,
     /// The deletion tasks of service-linked roles deleted so far (each
     /// succeeded at once: iamd runs no resource that could use the role).
     #[serde(default)]
@@ -284,6 +287,11 @@ pub enum EntityRef {
         /// The instance profile's name.
         instance_profile_name: InstanceProfileName,
     },
+    /// A SAML provider.
+    SamlProvider {
+        /// The provider's name.
+        name: SamlProviderName,
+    },
     /// A server certificate.
     ServerCertificate {
         /// The certificate's name.
@@ -324,6 +332,26 @@ pub struct OidcProvider {
     /// system's trusted roots instead, as AWS now does for most providers.
     pub thumbprints: Vec<String>,
     /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Tags by folded key.
+    pub tags: BTreeMap<NameKey, Tag>,
+}
+
+/// A SAML identity provider: whose signed assertions
+/// `sts:AssumeRoleWithSAML` accepts. The shell parsed the metadata document
+/// (its entity id and signing certificates) before it reached the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlProvider {
+    pub name: SamlProviderName,
+    /// AWS's `SAMLProviderUUID`.
+    pub uuid: String,
+    /// The metadata document, as uploaded.
+    pub metadata_document: String,
+    /// The metadata's `validUntil`, if it has one.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// How many times the metadata was replaced: with the uuid, what a
+    /// cache of the parsed metadata is keyed by.
+    pub revision: u64,
     pub created_at: DateTime<Utc>,
     /// Tags by folded key.
     pub tags: BTreeMap<NameKey, Tag>,

@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn a_boundary_is_read_from_the_request_only_where_it_is_being_set() {
-        assert_eq!(with_keys().count(), 35);
+        assert_eq!(with_keys().count(), 38);
         for (action, keys) in with_keys() {
             if keys.contains(&RequestedBoundary) {
                 assert!(

@@ -781,7 +781,9 @@ fn session_may_call(
     ]
     .contains(&action);
     match session.issued_by {
-        IssuedBy::AssumeRole | IssuedBy::AssumeRoleWithWebIdentity => Ok(()),
+        IssuedBy::AssumeRole
+        | IssuedBy::AssumeRoleWithWebIdentity
+        | IssuedBy::AssumeRoleWithSAML => Ok(()),
         IssuedBy::GetFederationToken if service == "iam" => refused(
             "with temporary credentials from GetFederationToken: they do not call IAM",
         ),
@@ -931,6 +933,7 @@ mod tests {
             "CreateOpenIDConnectProvider",
             "CreatePolicy",
             "CreateRole",
+            "CreateSAMLProvider",
             "CreateUser",
             "CreateVirtualMFADevice",
             "TagInstanceProfile",
@@ -938,6 +941,7 @@ mod tests {
             "TagOpenIDConnectProvider",
             "TagPolicy",
             "TagRole",
+            "TagSAMLProvider",
             "TagServerCertificate",
             "TagUser",
             "UploadServerCertificate",
@@ -948,6 +952,7 @@ mod tests {
             "UntagOpenIDConnectProvider",
             "UntagPolicy",
             "UntagRole",
+            "UntagSAMLProvider",
             "UntagServerCertificate",
             "UntagUser",
         ];

@@ -225,6 +225,7 @@ async fn run(
         sessions: Default::default(),
         verifications: Default::default(),
         issuers: Arc::new(crate::federation::Issuers::new(false)),
+        saml_metadata: Arc::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

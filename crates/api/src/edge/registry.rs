@@ -104,6 +104,7 @@ registry! {
     sts::GetAccessKeyInfo => ops::sts::get_access_key_info;
     sts::DecodeAuthorizationMessage => ops::sts::decode_authorization_message;
     sts::AssumeRoleWithWebIdentity => ops::web_identity::assume_role_with_web_identity, Unsigned;
+    sts::AssumeRoleWithSAML => ops::saml::assume_role_with_saml, Unsigned;
     // Users
     iam::CreateUser [RequestedBoundary, RequestTags] => ops::users::create;
     iam::GetUser => ops::users::get;
@@ -164,6 +165,15 @@ registry! {
     iam::TagOpenIDConnectProvider [RequestTags] => ops::oidc_providers::tag;
     iam::UntagOpenIDConnectProvider [RemovedTagKeys] => ops::oidc_providers::untag;
     iam::ListOpenIDConnectProviderTags => ops::oidc_providers::list_tags;
+    // SAML identity providers
+    iam::CreateSAMLProvider [RequestTags] => ops::saml_providers::create;
+    iam::GetSAMLProvider => ops::saml_providers::get;
+    iam::ListSAMLProviders => ops::saml_providers::list;
+    iam::UpdateSAMLProvider => ops::saml_providers::update;
+    iam::DeleteSAMLProvider => ops::saml_providers::delete;
+    iam::TagSAMLProvider [RequestTags] => ops::saml_providers::tag;
+    iam::UntagSAMLProvider [RemovedTagKeys] => ops::saml_providers::untag;
+    iam::ListSAMLProviderTags => ops::saml_providers::list_tags;
     // Managed policy attachments, permissions boundaries and tags of users, groups and roles
     iam::AttachUserPolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::attach_user_policy;
     iam::DetachUserPolicy [StoredBoundary, RequestedPolicyArn] => ops::attachments::detach_user_policy;

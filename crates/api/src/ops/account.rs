@@ -89,7 +89,10 @@ pub async fn summary(ctx: &OpContext<'_>, _: ()) -> OpResult<iam::GetAccountSumm
         (Key::AccountMfaEnabled, flag(root_mfa)),
         (Key::InstanceProfiles, state.instance_profiles.len()),
         (Key::InstanceProfilesQuota, q.instance_profiles_per_account),
-        (Key::Providers, state.oidc_providers.len()),
+        (
+            Key::Providers,
+            state.oidc_providers.len() + state.saml_providers.len(),
+        ),
         (Key::ServerCertificates, state.server_certificates.len()),
         (Key::ServerCertificatesQuota, SERVER_CERTIFICATES_QUOTA),
         (

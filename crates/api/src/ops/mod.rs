@@ -21,6 +21,8 @@ pub mod oidc_providers;
 pub mod organizations;
 pub mod policies;
 pub mod roles;
+pub mod saml;
+pub mod saml_providers;
 pub mod service_credentials;
 mod shapes;
 pub mod sign_in;

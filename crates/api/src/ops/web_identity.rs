@@ -130,38 +130,14 @@ pub async fn assume_role_with_web_identity(
     ];
     let target = Target::arn(input.role_arn.clone());
     let allowed = role.as_ref().is_some_and(|r| {
-        let Ok(trust) = PolicyDocument::parse(&state.trust_policy_now(r)) else {
-            return false;
-        };
-        let mut context = Context::new();
-        for (k, v) in &keys {
-            if !v.is_empty() {
-                context.insert_many(k, v.clone());
-            }
-        }
-        context.insert("sts:RoleSessionName", input.role_session_name.as_str());
-        if let Some(ip) = ctx.facts.source_ip {
-            context.insert("aws:SourceIp", ip);
-        }
-        context.insert(
-            "aws:SecureTransport",
-            if ctx.facts.secure_transport {
-                "true"
-            } else {
-                "false"
-            },
-        );
-        let request = Request::new(
-            Principal::web_identity(&provider_arn),
-            "sts:AssumeRoleWithWebIdentity",
-            &state.role_arn(r).map(|a| a.to_string()).unwrap_or_default(),
-            Some(ctx.account().to_owned()),
-            context,
-            now,
-        );
-        let authorizer = Authorizer::new(PolicySet::new(Vec::new()))
-            .with_resource_policy(CompiledPolicy::compile(&trust));
-        authorizer.evaluate(&request).outcome == Outcome::Allow
+        trust_allows(
+            ctx,
+            r,
+            &provider_arn,
+            &["sts:AssumeRoleWithWebIdentity"],
+            &keys,
+            &input.role_session_name,
+        )
     });
     // Counted as this request's authorization either way: the trail
     // records the role it was about.
@@ -232,6 +208,59 @@ pub async fn assume_role_with_web_identity(
         provider: Some(provider_arn),
         audience: Some(audience),
         ..Default::default()
+    })
+}
+
+/// Whether the role's trust policy alone allows every one of `actions` to
+/// the federated principal `provider_arn` (an OIDC or SAML provider), with
+/// the provider's condition `keys` and the session name. No identity
+/// policy of the account is anyone's here.
+pub(super) fn trust_allows(
+    ctx: &OpContext<'_>,
+    role: &iam_domain::state::Role,
+    provider_arn: &str,
+    actions: &[&str],
+    keys: &[(String, Vec<String>)],
+    session_name: &str,
+) -> bool {
+    let state = ctx.authorizing_state();
+    let Ok(trust) = PolicyDocument::parse(&state.trust_policy_now(role)) else {
+        return false;
+    };
+    let mut context = Context::new();
+    for (k, v) in keys {
+        if !v.is_empty() {
+            context.insert_many(k, v.clone());
+        }
+    }
+    context.insert("sts:RoleSessionName", session_name);
+    if let Some(ip) = ctx.facts.source_ip {
+        context.insert("aws:SourceIp", ip);
+    }
+    context.insert(
+        "aws:SecureTransport",
+        if ctx.facts.secure_transport {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    let authorizer = Authorizer::new(PolicySet::new(Vec::new()))
+        .with_resource_policy(CompiledPolicy::compile(&trust));
+    let role_arn = state
+        .role_arn(role)
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    actions.iter().all(|action| {
+        let request = Request::new(
+            Principal::web_identity(provider_arn),
+            action,
+            &role_arn,
+            Some(ctx.account().to_owned()),
+            context.clone(),
+            ctx.now,
+        );
+        authorizer.evaluate(&request).outcome == Outcome::Allow
     })
 }
 

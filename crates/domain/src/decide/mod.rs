@@ -28,6 +28,7 @@ mod mfa;
 mod policies;
 mod providers;
 mod roles;
+mod saml_providers;
 mod service_credentials;
 mod sessions;
 mod ssh_keys;
@@ -159,6 +160,11 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         UploadSshPublicKey { .. } | UpdateSshPublicKey { .. } | DeleteSshPublicKey { .. } => {
             ssh_keys::decide(&ctx, command)
         }
+        CreateSamlProvider { .. }
+        | UpdateSamlProvider { .. }
+        | DeleteSamlProvider { .. }
+        | TagSamlProvider { .. }
+        | UntagSamlProvider { .. } => saml_providers::decide(&ctx, command),
         CreateServiceSpecificCredential { .. }
         | ResetServiceSpecificCredential { .. }
         | UpdateServiceSpecificCredential { .. }

@@ -55,6 +55,7 @@ fn attached_set<'a>(
         | EntityRef::MfaDevice { .. }
         | EntityRef::InstanceProfile { .. }
         | EntityRef::ServerCertificate { .. }
+        | EntityRef::SamlProvider { .. }
         | EntityRef::OidcProvider { .. } => None,
     }
 }

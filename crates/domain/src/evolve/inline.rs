@@ -57,6 +57,7 @@ fn inline_map<'a>(
         | EntityRef::MfaDevice { .. }
         | EntityRef::InstanceProfile { .. }
         | EntityRef::ServerCertificate { .. }
+        | EntityRef::SamlProvider { .. }
         | EntityRef::OidcProvider { .. } => None,
     }
 }

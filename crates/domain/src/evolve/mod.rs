@@ -26,6 +26,7 @@ mod mfa;
 mod policies;
 mod providers;
 mod roles;
+mod saml_providers;
 mod service_credentials;
 mod ssh_keys;
 mod tags;
@@ -95,6 +96,9 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         SshPublicKeyUploaded { .. }
         | SshPublicKeyStatusUpdated { .. }
         | SshPublicKeyDeleted { .. } => ssh_keys::evolve(state, data),
+        SamlProviderCreated { .. } | SamlProviderUpdated { .. } | SamlProviderDeleted { .. } => {
+            saml_providers::evolve(state, data)
+        }
         ServiceSpecificCredentialCreated { .. }
         | ServiceSpecificCredentialReset { .. }
         | ServiceSpecificCredentialStatusUpdated { .. }

@@ -54,6 +54,10 @@ fn tag_slot<'a>(
             .instance_profiles
             .get_mut(&instance_profile_name.key())
             .map(|p| &mut p.tags),
+        EntityRef::SamlProvider { name } => state
+            .saml_providers
+            .get_mut(&name.key())
+            .map(|p| &mut p.tags),
         EntityRef::ServerCertificate {
             server_certificate_name,
         } => state
