@@ -11,6 +11,8 @@
 #[path = "sdk/harness.rs"]
 mod harness;
 
+#[path = "sdk/access_advisor.rs"]
+mod access_advisor;
 #[path = "sdk/access_keys.rs"]
 mod access_keys;
 #[path = "sdk/account.rs"]

@@ -3,6 +3,7 @@
 //! (`.create_user()`, `.get_caller_identity()`, ...) in these sources.
 
 const SOURCES: &[&str] = &[
+    include_str!("access_advisor.rs"),
     include_str!("access_keys.rs"),
     include_str!("account.rs"),
     include_str!("authorization.rs"),

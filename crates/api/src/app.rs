@@ -81,6 +81,9 @@ pub struct AppState {
     pub sessions: Arc<crate::session::OpenedTokens>,
     /// OpenID Connect issuers' keys fetched lately (`federation`).
     pub issuers: Arc<crate::federation::Issuers>,
+    /// When this node last recorded each principal's use of each action
+    /// (`access_advisor`).
+    pub service_use: Arc<crate::access_advisor::ServiceUse>,
     /// SAML providers' metadata, parsed (`AssumeRoleWithSAML`).
     pub saml_metadata: Arc<crate::federation::SamlMetadataCache>,
     /// Password verifications running now (`ops::sign_in::Verifications`).
@@ -371,6 +374,7 @@ impl Application {
                 config.allow_loopback_http_issuers,
             )),
             saml_metadata: Arc::default(),
+            service_use: Arc::default(),
         };
         Ok(Application {
             metrics_listener,

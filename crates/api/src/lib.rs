@@ -5,6 +5,7 @@
 //! [`app::Application`] binds it to an address, and [`cli`] holds the
 //! subcommands of the `iamd` binary.
 
+pub mod access_advisor;
 pub mod app;
 pub mod auth;
 pub mod authz;

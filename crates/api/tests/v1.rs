@@ -511,9 +511,14 @@ async fn the_audit_trail_pages_filters_and_chains_and_holds_no_secret() {
     );
     let hers = body(&root.v1("GET", "/v1/events", &query, None).await);
     let hers = hers["events"].as_array().unwrap().clone();
-    // Her change, and the record of her key's use that came with it.
+    // Her change, and the records that came with it: her use of IAM (the
+    // access advisor's) and of her key.
     let types: Vec<&str> = hers.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["GroupCreated", "AccessKeyUsed"], "{hers:?}");
+    assert_eq!(
+        types,
+        ["GroupCreated", "ServiceAccessed", "AccessKeyUsed"],
+        "{hers:?}"
+    );
     assert_eq!(hers[0]["actor"]["arn"], alice_arn);
     assert!(hers[0]["actor"]["request_id"].is_string());
 
@@ -1432,5 +1437,142 @@ async fn the_past_is_read_under_todays_denies() {
         .as_str()
         .unwrap_or_default();
     assert!(agent.len() <= 256, "{} bytes", agent.len());
+    app.stop().await;
+}
+
+/// A decision about now is an attempt by the principal asked about: the
+/// access advisor reports it (User Guide: service last accessed data counts
+/// every attempt, allowed or not), written once per interval, never for a
+/// question about the past.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_about_now_feed_the_access_advisor_once_per_interval() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "alice")]).await;
+    root.ok(
+        "PutUserPolicy",
+        &[
+            ("UserName", "alice"),
+            ("PolicyName", "payroll"),
+            ("PolicyDocument", READ_PAYROLL),
+        ],
+    )
+    .await;
+    let ask = |action: &str, as_of: Value| {
+        json!({
+            "principal": format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+            "action": action,
+            "resource": "arn:aws:s3:::payroll/march.csv",
+            "as_of": as_of,
+        })
+    };
+    let past = head(&db).await;
+    let asked = body(
+        &root
+            .v1(
+                "POST",
+                "/v1/authorize",
+                "",
+                Some(&ask("s3:GetObject", json!(past))),
+            )
+            .await,
+    );
+    assert_eq!(asked["decision"], "Allow", "{asked}");
+    assert_eq!(
+        head(&db).await,
+        past,
+        "a question about the past writes nothing"
+    );
+    for action in ["s3:GetObject", "s3:PutObject"] {
+        let now = body(
+            &root
+                .v1("POST", "/v1/authorize", "", Some(&ask(action, Value::Null)))
+                .await,
+        );
+        assert!(now["decision"].is_string(), "{now}");
+    }
+    let recorded = head(&db).await;
+    assert_eq!(recorded, past + 2, "one record per action");
+    root.v1(
+        "POST",
+        "/v1/authorize",
+        "",
+        Some(&ask("s3:GetObject", Value::Null)),
+    )
+    .await;
+    assert_eq!(
+        head(&db).await,
+        recorded,
+        "the same use again within the interval"
+    );
+
+    let job = root
+        .ok(
+            "GenerateServiceLastAccessedDetails",
+            &[
+                ("Arn", &format!("arn:aws:iam::{ACCOUNT}:user/alice")),
+                ("Granularity", "ACTION_LEVEL"),
+            ],
+        )
+        .await
+        .tag("JobId")
+        .expect("a job id");
+    let report = root
+        .ok("GetServiceLastAccessedDetails", &[("JobId", &job)])
+        .await;
+    assert_eq!(report.all("ServiceNamespace"), ["s3"]);
+    assert_eq!(report.all("ActionName"), ["GetObject", "PutObject"]);
+    assert_eq!(
+        report.tag("LastAuthenticatedEntity").as_deref(),
+        Some(format!("arn:aws:iam::{ACCOUNT}:user/alice").as_str())
+    );
+    app.stop().await;
+}
+
+/// A server certificate's private key and a service-specific credential's
+/// password are sealed in the log, and the trail drops even the sealed
+/// form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trail_holds_no_private_key_nor_service_password() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    let key = include_str!("data/x509/ec-pkcs8.pem");
+    root.ok(
+        "UploadServerCertificate",
+        &[
+            ("ServerCertificateName", "web"),
+            ("CertificateBody", include_str!("data/x509/ec-cert.pem")),
+            ("PrivateKey", key),
+        ],
+    )
+    .await;
+    root.ok("CreateUser", &[("UserName", "alice")]).await;
+    let credential = root
+        .ok(
+            "CreateServiceSpecificCredential",
+            &[
+                ("UserName", "alice"),
+                ("ServiceName", "codecommit.amazonaws.com"),
+            ],
+        )
+        .await;
+    let password = credential.tag("ServicePassword").expect("a password");
+    let all = body(&root.v1("GET", "/v1/events", "", None).await);
+    let text = all.to_string();
+    let key_body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(!text.contains(&key_body[..40]), "no private key");
+    assert!(!text.contains(&password), "no password");
+    for e in all["events"].as_array().unwrap() {
+        assert!(e["data"].get("private_key").is_none(), "{e}");
+        assert!(e["data"].get("secret").is_none(), "{e}");
+    }
+    assert!(text.contains("ServerCertificateUploaded"), "{text}");
+    // Nor does any answer return the key.
+    let got = root
+        .ok("GetServerCertificate", &[("ServerCertificateName", "web")])
+        .await;
+    assert!(!got.body.contains(&key_body[..40]));
     app.stop().await;
 }

@@ -22,7 +22,21 @@ use crate::names::{
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
-use crate::state::{AccessKeyStatus, CredentialOwner, GlobalEndpointTokenVersion};
+use crate::state::{
+    AccessKeyStatus, Accessor, CredentialOwner, GlobalEndpointTokenVersion, ReportGranularity,
+};
+
+/// One use of a service by a user or role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccessRecord {
+    pub accessor: Accessor,
+    /// The service namespace (`iam`, `s3`).
+    pub service: String,
+    /// The action without its namespace (`GetUser`).
+    pub action: String,
+    pub region: Option<String>,
+    pub at: DateTime<Utc>,
+}
 
 /// A request to change one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -425,6 +439,22 @@ pub enum Command {
     UntagServerCertificate {
         server_certificate_name: ServerCertificateName,
         tag_keys: Vec<TagKey>,
+    },
+
+    /// Uses of services the shell saw (calls to iamd's AWS APIs, `/v1`
+    /// decisions), for the access advisor. Entities that no longer exist
+    /// are skipped; nothing is recorded when nothing is newer.
+    RecordServiceAccess {
+        accesses: Vec<ServiceAccessRecord>,
+    },
+    /// `log_position` is the view the report is of.
+    GenerateServiceLastAccessedDetails {
+        job_id: String,
+        arn: String,
+        granularity: ReportGranularity,
+        log_position: u64,
+        requester: String,
+        now: DateTime<Utc>,
     },
 
     /// The shell parsed the metadata (`valid_until` is its `validUntil`).

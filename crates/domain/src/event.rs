@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::arn::Arn;
+use crate::command::ServiceAccessRecord;
 use crate::ids::{
     AccessKeyId, AccountId, GroupId, InstanceProfileId, PolicyId, PolicyVersionId, RoleId,
     ServerCertificateId, UserId,
@@ -29,7 +30,9 @@ use crate::names::{
 };
 use crate::password_policy::PasswordPolicy;
 use crate::secrets::{PasswordHash, SealedSecret};
-use crate::state::{AccessKeyStatus, CredentialOwner, EntityRef, GlobalEndpointTokenVersion};
+use crate::state::{
+    AccessKeyStatus, CredentialOwner, EntityRef, GlobalEndpointTokenVersion, ReportGranularity,
+};
 
 /// The payload schema version this build writes.
 ///
@@ -366,6 +369,19 @@ pub enum EventData {
     ServerCertificateDeleted {
         server_certificate_name: ServerCertificateName,
         server_certificate_id: ServerCertificateId,
+    },
+
+    /// Uses of services the node saw (access advisor), recorded coarsely.
+    ServiceAccessed {
+        accesses: Vec<ServiceAccessRecord>,
+    },
+    ServiceLastAccessedReportRequested {
+        job_id: String,
+        arn: String,
+        granularity: ReportGranularity,
+        log_position: u64,
+        requester: String,
+        created_at: DateTime<Utc>,
     },
 
     SamlProviderCreated {
@@ -710,6 +726,8 @@ impl EventData {
             ServerCertificateUploaded { .. } => "ServerCertificateUploaded",
             ServerCertificateUpdated { .. } => "ServerCertificateUpdated",
             ServerCertificateDeleted { .. } => "ServerCertificateDeleted",
+            ServiceAccessed { .. } => "ServiceAccessed",
+            ServiceLastAccessedReportRequested { .. } => "ServiceLastAccessedReportRequested",
             SamlProviderCreated { .. } => "SamlProviderCreated",
             SamlProviderUpdated { .. } => "SamlProviderUpdated",
             SamlProviderDeleted { .. } => "SamlProviderDeleted",

@@ -193,6 +193,14 @@ pub struct AccountState {
     /// SAML identity providers by folded name.
     #[serde(default)]
     pub saml_providers: EntityMap<NameKey, SamlProvider>,
+    /// What each user and role was last seen using, by service (access
+    /// advisor), keyed by [`Accessor::key`].
+    #[serde(default)]
+    pub service_access: EntityMap<String, ServiceAccessLog>,
+    /// Access advisor reports asked for (`GenerateServiceLastAccessedDetails`),
+    /// by job id: each reports the view at its log position.
+    #[serde(default)]
+    pub access_reports: EntityMap<String, AccessReportJob>,
     /// The deletion tasks of service-linked roles deleted so far (each
     /// succeeded at once: iamd runs no resource that could use the role).
     #[serde(default)]
@@ -335,6 +343,67 @@ pub struct OidcProvider {
     pub created_at: DateTime<Utc>,
     /// Tags by folded key.
     pub tags: BTreeMap<NameKey, Tag>,
+}
+
+/// Whose use of a service the access advisor records: a user, or a role
+/// (for every session of it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Accessor {
+    User { user_name: UserName },
+    Role { role_name: RoleName },
+}
+
+impl Accessor {
+    /// The key of its log in [`AccountState::service_access`]: the kind and
+    /// the folded name, so a user and a role of one name stay apart.
+    pub fn key(&self) -> String {
+        match self {
+            Accessor::User { user_name } => Accessor::user_key(&user_name.key()),
+            Accessor::Role { role_name } => format!("role/{}", role_name.key().as_str()),
+        }
+    }
+
+    /// [`Accessor::key`] of the user whose folded name is `name`.
+    pub fn user_key(name: &NameKey) -> String {
+        format!("user/{}", name.as_str())
+    }
+}
+
+/// What one user or role was last seen using, by service namespace.
+pub type ServiceAccessLog = BTreeMap<String, ServiceAccess>;
+
+/// The last use of one service: when, in which region (for calls to iamd's
+/// own AWS APIs), and when each action was last used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccess {
+    pub at: DateTime<Utc>,
+    pub region: Option<String>,
+    /// Action name (without the namespace) to its last use.
+    pub actions: BTreeMap<String, DateTime<Utc>>,
+}
+
+/// `GenerateServiceLastAccessedDetails`'s granularity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportGranularity {
+    Service,
+    Action,
+}
+
+/// An access advisor report asked for: about which entity, by whom, and
+/// the log position whose view it reports (so every node serves the same
+/// report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessReportJob {
+    pub job_id: String,
+    /// The user, group, role or policy ARN reported on.
+    pub arn: String,
+    pub granularity: ReportGranularity,
+    pub log_position: u64,
+    /// The ARN of the caller that asked: only it may read the report.
+    pub requester: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A SAML identity provider: whose signed assertions

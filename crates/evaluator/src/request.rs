@@ -51,7 +51,8 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Whoever holds an ID token of the provider `provider_arn`.
+    /// Whoever holds an ID token or a SAML assertion of the identity
+    /// provider `provider_arn` (matched by a `Federated` principal only).
     pub fn web_identity(provider_arn: &str) -> Principal {
         Principal {
             kind: PrincipalKind::WebIdentity,

@@ -226,6 +226,7 @@ async fn run(
         verifications: Default::default(),
         issuers: Arc::new(crate::federation::Issuers::new(false)),
         saml_metadata: Arc::default(),
+        service_use: Arc::default(),
     };
     match crate::edge::call_local(&state, operation, &params).await {
         Ok(answer) => {

@@ -512,7 +512,10 @@ impl Request<'_> {
             first_target: Default::default(),
             denied: Default::default(),
         };
-        let body = match registry::dispatch(&ctx, self.format, self.request_id).await {
+        let result = registry::dispatch(&ctx, self.format, self.request_id).await;
+        // The access advisor counts attempts, allowed or not.
+        record_service_use(self.state, &authenticated, spec, now).await;
+        let body = match result {
             Ok(body) => body,
             Err(e) => {
                 record_denial(&ctx).await;
@@ -800,4 +803,34 @@ async fn authenticate_at_position(
     let view = state.projection.view(&state.account_id);
     let authenticated = authenticate(view.as_deref())?;
     Ok((authenticated, view))
+}
+
+/// Records the caller's use of this operation for the access advisor
+/// (`crate::access_advisor`): a user's or a role's, never the root user's
+/// nor an unsigned caller's.
+async fn record_service_use(
+    state: &AppState,
+    authenticated: &auth::Authenticated,
+    spec: &OperationSpec,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let accessor = match &authenticated.caller {
+        auth::Caller::User { user_name, .. } | auth::Caller::FederatedUser { user_name, .. } => {
+            iam_domain::state::Accessor::User {
+                user_name: user_name.clone(),
+            }
+        }
+        auth::Caller::RoleSession { role_name, .. } => iam_domain::state::Accessor::Role {
+            role_name: role_name.clone(),
+        },
+        auth::Caller::Root { .. } | auth::Caller::Anonymous => return,
+    };
+    let record = iam_domain::command::ServiceAccessRecord {
+        accessor,
+        service: spec.service.name().to_owned(),
+        action: spec.name.to_owned(),
+        region: (!authenticated.region.is_empty()).then(|| authenticated.region.clone()),
+        at: now,
+    };
+    crate::access_advisor::record(state, &authenticated.caller.arn(), vec![record]).await;
 }

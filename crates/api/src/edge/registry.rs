@@ -165,6 +165,11 @@ registry! {
     iam::TagOpenIDConnectProvider [RequestTags] => ops::oidc_providers::tag;
     iam::UntagOpenIDConnectProvider [RemovedTagKeys] => ops::oidc_providers::untag;
     iam::ListOpenIDConnectProviderTags => ops::oidc_providers::list_tags;
+    // Access advisor
+    iam::GenerateServiceLastAccessedDetails => ops::access_advisor::generate;
+    iam::GetServiceLastAccessedDetails => ops::access_advisor::get;
+    iam::GetServiceLastAccessedDetailsWithEntities => ops::access_advisor::get_with_entities;
+    iam::ListPoliciesGrantingServiceAccess => ops::access_advisor::list_policies_granting;
     // SAML identity providers
     iam::CreateSAMLProvider [RequestTags] => ops::saml_providers::create;
     iam::GetSAMLProvider => ops::saml_providers::get;

@@ -15,12 +15,14 @@ use crate::query::ApiError;
 /// bound counts those.
 const SCAN: u64 = 10_000;
 
-/// Payload fields that hold a secret's sealed or hashed form: the trail
-/// never carries them, sealed or not.
 /// The type of a refused request's record.
 const DENIED: &str = "AccessDenied";
 
-const SECRET_FIELDS: [&str; 3] = ["secret", "seed", "password_hash"];
+/// Payload fields that hold a secret's sealed or hashed form: the trail
+/// never carries them, sealed or not (access-key and service-specific
+/// credential secrets, MFA seeds, server certificates' private keys,
+/// password hashes).
+const SECRET_FIELDS: [&str; 4] = ["secret", "seed", "private_key", "password_hash"];
 
 fn without_secrets(value: &serde_json::Value) -> serde_json::Value {
     match value {

@@ -720,7 +720,59 @@ async fn answer(
         ctx.state.metrics.decision(&decision.decision);
         decisions.push(decision);
     }
+    // A question about now is an attempt to act now: the access advisor
+    // counts it for the principal asked about.
+    if as_of.is_none() {
+        let records = service_uses(&moment.view.state, questions, &subjects, ctx.now);
+        crate::access_advisor::record(ctx.state, &ctx.caller.arn(), records).await;
+    }
     Ok((decisions, moment.position))
+}
+
+/// The access advisor's records of a batch: one per user or role asked
+/// about and action asked, whatever the decision.
+fn service_uses(
+    state: &AccountState,
+    questions: &[&iamd::AuthorizeRequest],
+    subjects: &std::collections::HashMap<(&Option<String>, &Option<String>), Subject>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<iam_domain::command::ServiceAccessRecord> {
+    use iam_domain::state::Accessor;
+    let mut seen = std::collections::HashSet::new();
+    let mut records = Vec::new();
+    for request in questions {
+        let asked = (&request.principal, &request.access_key_id);
+        let accessor = match subjects.get(&asked) {
+            Some(Subject::User {
+                key: PrincipalKey::User(k),
+                ..
+            }) => state.users.get(k).map(|u| Accessor::User {
+                user_name: u.name.clone(),
+            }),
+            Some(Subject::Role {
+                key: PrincipalKey::Role(k),
+                ..
+            }) => state.roles.get(k).map(|r| Accessor::Role {
+                role_name: r.name.clone(),
+            }),
+            _ => None,
+        };
+        let Some(accessor) = accessor else { continue };
+        let Some((service, action)) = request.action.split_once(':') else {
+            continue;
+        };
+        if !seen.insert((asked, service, action)) {
+            continue;
+        }
+        records.push(iam_domain::command::ServiceAccessRecord {
+            accessor,
+            service: service.to_ascii_lowercase(),
+            action: action.to_owned(),
+            region: None,
+            at: now,
+        });
+    }
+    records
 }
 
 /// `GET /v1/view`: the account's view now or at `as_of`, as `iamd replay`

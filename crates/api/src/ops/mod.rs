@@ -2,6 +2,7 @@
 //! and validated from the model by `iam-wire`) and returns its typed
 //! output; `crate::edge` decodes, dispatches and encodes around them.
 
+pub mod access_advisor;
 pub mod access_keys;
 pub mod account;
 pub mod attachments;

@@ -12,6 +12,7 @@
 //! (`errors`), finding entities and the checks on new and renamed ones
 //! (`entities`), policy documents (`documents`) and tags (`tags`).
 
+mod access_advisor;
 mod access_keys;
 mod account;
 mod attachments;
@@ -35,6 +36,7 @@ mod ssh_keys;
 mod tags;
 mod users;
 
+pub use access_advisor::no_such_job;
 pub use account::CREDENTIAL_REPORT_KEPT;
 pub use certificates::{SERVER_CERTIFICATES_PER_ACCOUNT, SIGNING_CERTIFICATES_PER_USER};
 pub use documents::MAX_POLICY_DOCUMENT_LEN;
@@ -159,6 +161,9 @@ pub fn decide(state: &AccountState, command: &Command, quotas: &Quotas) -> Decis
         }
         UploadSshPublicKey { .. } | UpdateSshPublicKey { .. } | DeleteSshPublicKey { .. } => {
             ssh_keys::decide(&ctx, command)
+        }
+        RecordServiceAccess { .. } | GenerateServiceLastAccessedDetails { .. } => {
+            access_advisor::decide(&ctx, command)
         }
         CreateSamlProvider { .. }
         | UpdateSamlProvider { .. }

@@ -59,6 +59,20 @@ pub(super) fn decide(ctx: &Ctx, command: &Command) -> Decision {
             {
                 return Err(super::errors::id_taken(id));
             }
+            // The shell chose the user name from the state it read; a
+            // credential appended since may have taken it, and the service
+            // logs in by it.
+            if service_user_name.as_ref().is_some_and(|name| {
+                state.service_specific_credentials.values().any(|c| {
+                    &c.service_name == service_name && c.service_user_name.as_ref() == Some(name)
+                })
+            }) {
+                return Err(DomainError::ConcurrentModification(format!(
+                    "The service user name {} was just given to another credential. \
+                     Submit your request again.",
+                    service_user_name.as_deref().unwrap_or_default()
+                )));
+            }
             ctx.one(EventData::ServiceSpecificCredentialCreated {
                 user_name: u.name.clone(),
                 service_name: service_name.clone(),

@@ -12,6 +12,7 @@
 //! A family's function ignores any event that is not its own (none reaches
 //! it).
 
+mod access_advisor;
 mod access_keys;
 mod account;
 mod attachments;
@@ -96,6 +97,9 @@ pub fn evolve(state: &mut AccountState, event: &Event) {
         SshPublicKeyUploaded { .. }
         | SshPublicKeyStatusUpdated { .. }
         | SshPublicKeyDeleted { .. } => ssh_keys::evolve(state, data),
+        ServiceAccessed { .. } | ServiceLastAccessedReportRequested { .. } => {
+            access_advisor::evolve(state, data)
+        }
         SamlProviderCreated { .. } | SamlProviderUpdated { .. } | SamlProviderDeleted { .. } => {
             saml_providers::evolve(state, data)
         }

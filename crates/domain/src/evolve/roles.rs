@@ -74,6 +74,7 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
         }
         EventData::RoleDeleted { role_name, .. } => {
             state.roles.remove(&role_name.key());
+            forget_access(state, role_name);
         }
         EventData::ServiceLinkedRoleDeleted {
             role_name,
@@ -81,10 +82,22 @@ pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
             ..
         } => {
             state.roles.remove(&role_name.key());
+            forget_access(state, role_name);
             state
                 .service_linked_role_deletions
                 .insert(deletion_task_id.clone());
         }
         _ => {}
     }
+}
+
+/// A deleted role's access advisor records go with it: a new role of the
+/// same name starts without them.
+fn forget_access(state: &mut AccountState, role_name: &crate::names::RoleName) {
+    state.service_access.remove(
+        &crate::state::Accessor::Role {
+            role_name: role_name.clone(),
+        }
+        .key(),
+    );
 }

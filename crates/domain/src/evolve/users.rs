@@ -6,7 +6,9 @@ use super::entities::accepted_rename;
 use super::tags::tag_map;
 use crate::event::EventData;
 use crate::names::{IamPath, UserName};
-use crate::state::{owner_eq, retain, update_where, AccountState, CredentialOwner, Shared, User};
+use crate::state::{
+    owner_eq, retain, update_where, Accessor, AccountState, CredentialOwner, Shared, User,
+};
 
 pub(super) fn evolve(state: &mut AccountState, data: &EventData) {
     match data {
@@ -97,6 +99,17 @@ fn update(
             }
         },
     );
+    // Its access advisor records follow it.
+    let old_access = Accessor::user_key(&old);
+    if let Some(log) = state.service_access.remove(&old_access) {
+        state.service_access.insert(
+            Accessor::User {
+                user_name: user.name.clone(),
+            }
+            .key(),
+            log,
+        );
+    }
     // A user's other credentials name it too, and follow the rename.
     update_where(
         &mut state.ssh_public_keys,
@@ -132,6 +145,12 @@ fn delete(state: &mut AccountState, user_name: &UserName) {
         user_name: user.name.clone(),
     };
     retain(&mut state.access_keys, |_, k| !owner_eq(&k.owner, &owner));
+    state.service_access.remove(
+        &Accessor::User {
+            user_name: user.name.clone(),
+        }
+        .key(),
+    );
     update_where(
         &mut state.mfa_devices,
         |dev| {

@@ -130,7 +130,8 @@ pub enum SamlError {
     /// refused before parsing rather than parsed safely.
     #[error("XML document type declarations are not allowed")]
     DtdForbidden,
-    /// Not well-formed XML (or nested deeper than any SAML document needs).
+    /// Not well-formed XML (or nested deeper, or with more attributes on one
+    /// element, than any SAML document needs).
     #[error("the document is not well-formed XML")]
     NotXml,
 

@@ -19,6 +19,13 @@ pub(crate) const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// parser (or anything walking the tree) a deep recursion.
 const MAX_DEPTH: u32 = 64;
 
+/// How many attributes (namespace declarations included) one element may
+/// have. SAML elements have a handful. The parser checks each attribute
+/// against every earlier one of its element, so ten thousand attributes on
+/// one element of a 75 KB response cost a quarter of a second of CPU, for
+/// an unsigned caller; a megabyte of metadata, minutes.
+const MAX_ATTRIBUTES: usize = 64;
+
 /// Parses `text` as XML, refusing any DTD or entity declaration first.
 ///
 /// The scan is deliberately blunt: `<!DOCTYPE` or `<!ENTITY` anywhere, even
@@ -28,6 +35,9 @@ const MAX_DEPTH: u32 = 64;
 pub(crate) fn parse(text: &str) -> Result<Document<'_>, SamlError> {
     if declares_dtd(text) {
         return Err(SamlError::DtdForbidden);
+    }
+    if too_many_attributes(text) {
+        return Err(SamlError::NotXml);
     }
     Parser::new()
         .with_forbid_dtd(true)
@@ -43,6 +53,54 @@ fn declares_dtd(text: &str) -> bool {
         let rest = &bytes[at..];
         starts_with_ignore_case(rest, b"<!DOCTYPE") || starts_with_ignore_case(rest, b"<!ENTITY")
     })
+}
+
+/// Whether a start tag of `text` has more than [`MAX_ATTRIBUTES`]
+/// attributes, counted as the `=` outside quoted values. Comments, CDATA
+/// sections and processing instructions are skipped as the parser skips
+/// them, so that a quote in one cannot hide the attributes that follow.
+fn too_many_attributes(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let skip_to = |from: usize, end: &str| {
+        text.get(from..)
+            .and_then(|rest| rest.find(end))
+            .map_or(bytes.len(), |at| from + at + end.len())
+    };
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        if rest.starts_with(b"<!--") {
+            at = skip_to(at + 4, "-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            at = skip_to(at + 9, "]]>");
+        } else if rest.starts_with(b"<?") {
+            at = skip_to(at + 2, "?>");
+        } else if rest.starts_with(b"<") && !matches!(rest.get(1), Some(b'/' | b'!')) {
+            // A start tag: up to the first `>` outside a quoted value.
+            let mut quote = None;
+            let mut attributes = 0;
+            at += 1;
+            while let Some(&byte) = bytes.get(at) {
+                at += 1;
+                match (quote, byte) {
+                    (Some(open), _) if byte == open => quote = None,
+                    (Some(_), _) => {}
+                    (None, b'"' | b'\'') => quote = Some(byte),
+                    (None, b'>') => break,
+                    (None, b'=') => {
+                        attributes += 1;
+                        if attributes > MAX_ATTRIBUTES {
+                            return true;
+                        }
+                    }
+                    (None, _) => {}
+                }
+            }
+        } else {
+            at += 1;
+        }
+    }
+    false
 }
 
 fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> bool {
