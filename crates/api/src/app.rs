@@ -151,8 +151,16 @@ pub(crate) async fn record_key_use(
     }
 }
 
-/// The routes. Built apart from any socket so tests can drive it directly.
+/// The routes: the APIs and the web console (which calls the APIs'
+/// routes, in process). Built apart from any socket so tests can drive it
+/// directly.
 pub fn router(state: AppState) -> Router {
+    let api = api_router(state.clone());
+    api.clone().merge(crate::console::routes(state, api))
+}
+
+/// The APIs' routes alone.
+fn api_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod authz;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod credentials;
 pub mod edge;
 pub mod federation;

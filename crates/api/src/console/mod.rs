@@ -1,0 +1,792 @@
+//! The web console, served by `iamd serve` under `/console`: sign-in, a
+//! dashboard, users, the access explorer with its timeline, the audit
+//! trail, and a time slider that shows any page as of a past moment.
+//!
+//! Pages are rendered on the server (maud) and every piece of data on them
+//! comes from an API call made as the signed-in person (`api::Api`, through
+//! the same router as any client): the console never reads the store, and
+//! a person sees and changes only what their policies allow; a refusal
+//! shows AWS's reason. Assets (htmx, the stylesheet) are embedded in the
+//! binary; the Content-Security-Policy allows nothing inline and nothing
+//! from elsewhere. Sessions and CSRF: `session`.
+
+mod api;
+mod pages;
+pub mod session;
+mod timeline;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use maud::Markup;
+use serde_json::{json, Value};
+
+use iam_wire::iam::ops as iam;
+use iam_wire::sts::ops as sts;
+use iam_wire::Operation;
+
+use crate::app::AppState;
+use api::{Api, Keys, Refusal};
+use session::{ConsoleSession, Sessions};
+
+/// The Content-Security-Policy of every console response: only this
+/// origin's scripts and styles, none inline, no framing.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const HTMX: &[u8] = include_bytes!("../../assets/console/htmx.min.js");
+const CSS: &[u8] = include_bytes!("../../assets/console/console.css");
+
+/// What the console's handlers share.
+pub struct Console {
+    app: AppState,
+    /// The API routes the console calls (without the console's own).
+    api: Router,
+    sessions: Sessions,
+}
+
+/// The console's routes, calling `api` for everything they show.
+pub fn routes(app: AppState, api: Router) -> Router {
+    let console = Arc::new(Console {
+        app,
+        api,
+        sessions: Sessions::default(),
+    });
+    Router::new()
+        .route("/console", get(dashboard))
+        .route("/console/", get(dashboard))
+        .route("/console/sign-in", get(sign_in_page).post(sign_in))
+        .route("/console/sign-out", post(sign_out))
+        .route("/console/users", get(users).post(create_user))
+        .route("/console/users/{name}", get(user))
+        .route("/console/users/{name}/delete", post(delete_user))
+        .route("/console/users/{name}/attach", post(attach_policy))
+        .route("/console/users/{name}/detach", post(detach_policy))
+        .route("/console/access", get(access))
+        .route("/console/audit", get(audit))
+        .route("/console/events/{position}", get(event))
+        .route("/console/assets/{file}", get(asset))
+        .with_state(console)
+}
+
+/// Security headers on every console answer.
+fn secured(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn html(markup: Markup) -> Response {
+    secured(
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            markup.into_string(),
+        )
+            .into_response(),
+    )
+}
+
+fn to_sign_in() -> Response {
+    secured(Redirect::to("/console/sign-in").into_response())
+}
+
+/// The browser's connection, as the API should see it.
+#[derive(Clone, Copy)]
+struct Peer {
+    addr: SocketAddr,
+    tls: bool,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Peer, Self::Rejection> {
+        Ok(Peer {
+            addr: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+            tls: parts
+                .extensions
+                .get::<crate::server::Transport>()
+                .is_some_and(|t| t.tls),
+        })
+    }
+}
+
+/// A signed-in request: the session, its API, the moment asked about.
+struct Signed<'a> {
+    session: ConsoleSession,
+    api: Api<'a>,
+    /// The time slider's moment (a log position or RFC 3339 time).
+    as_of: Option<String>,
+}
+
+impl Console {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.app.clock.now()
+    }
+
+    fn signed<'a>(
+        &'a self,
+        headers: &HeaderMap,
+        peer: Peer,
+        query: &HashMap<String, String>,
+    ) -> Option<Signed<'a>> {
+        let id = session::cookie_id(headers)?;
+        let session = self.sessions.get(&id, self.now())?;
+        let as_of = query
+            .get("as_of")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        Some(Signed {
+            api: Api {
+                router: &self.api,
+                keys: session.keys.clone(),
+                peer: peer.addr,
+                tls: peer.tls,
+                as_of: as_of.clone(),
+                now: self.now(),
+            },
+            session,
+            as_of,
+        })
+    }
+}
+
+/// The moment a page shows, for links and the banner.
+fn moment(as_of: &Option<String>) -> String {
+    as_of
+        .as_ref()
+        .map(|m| format!("?as_of={}", urlencode(m)))
+        .unwrap_or_default()
+}
+
+fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
+        "console.css" => (CSS, "text/css; charset=utf-8"),
+        _ => return secured(StatusCode::NOT_FOUND.into_response()),
+    };
+    let mut response = ([(header::CONTENT_TYPE, kind)], body).into_response();
+    response = secured(response);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+async fn sign_in_page(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response {
+    let signed_in = session::cookie_id(&headers)
+        .and_then(|id| c.sessions.get(&id, c.now()))
+        .is_some();
+    if signed_in {
+        return secured(Redirect::to("/console/").into_response());
+    }
+    html(pages::sign_in(None))
+}
+
+/// Signs in with a password (through `/v1/sign-in`, as any client would)
+/// or with an access key pair (checked with `sts:GetCallerIdentity`).
+async fn sign_in(
+    State(c): State<Arc<Console>>,
+    peer: Peer,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let now = c.now();
+    let (keys, expires_at) = if form.get("method").map(String::as_str) == Some("keys") {
+        let keys = Keys {
+            access_key_id: field("access_key_id"),
+            secret_access_key: form.get("secret_access_key").cloned().unwrap_or_default(),
+            session_token: None,
+        };
+        (keys, now + session::MAX_SESSION)
+    } else {
+        let mut body = json!({
+            "account_id": field("account_id"),
+            "user_name": field("user_name"),
+            "password": form.get("password").cloned().unwrap_or_default(),
+        });
+        let code = field("mfa_code");
+        if !code.is_empty() {
+            body["mfa_code"] = json!(code);
+        }
+        match password_sign_in(&c, peer, &body).await {
+            Ok(found) => found,
+            Err(message) => return html(pages::sign_in(Some(&message))),
+        }
+    };
+    let api = Api {
+        router: &c.api,
+        keys: keys.clone(),
+        peer: peer.addr,
+        tls: peer.tls,
+        as_of: None,
+        now,
+    };
+    let me = match api.aws(sts::GetCallerIdentity::SPEC, &json!({})).await {
+        Ok(me) => me,
+        Err(e) => return html(pages::sign_in(Some(&e.to_string()))),
+    };
+    let id = c.sessions.start(
+        keys,
+        me["Arn"].as_str().unwrap_or_default().to_owned(),
+        me["Account"].as_str().unwrap_or_default().to_owned(),
+        expires_at,
+        now,
+    );
+    let mut response = Redirect::to("/console/").into_response();
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(Some(&id), peer.tls)) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    secured(response)
+}
+
+/// `/v1/sign-in` through the router: the same back-off, trail and answer.
+async fn password_sign_in(
+    c: &Console,
+    peer: Peer,
+    body: &Value,
+) -> Result<(Keys, chrono::DateTime<chrono::Utc>), String> {
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::post("/v1/sign-in")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .map_err(|_| "The sign-in could not be sent.".to_owned())?;
+    request.extensions_mut().insert(ConnectInfo(peer.addr));
+    request
+        .extensions_mut()
+        .insert(crate::server::Transport { tls: peer.tls });
+    let response = c
+        .api
+        .clone()
+        .oneshot(request)
+        .await
+        .map_err(|_| "The sign-in could not be sent.".to_owned())?;
+    let ok = response.status().is_success();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    if !ok {
+        return Err(answer["error"]["message"]
+            .as_str()
+            .unwrap_or("The sign-in failed.")
+            .to_owned());
+    }
+    let creds = &answer["credentials"];
+    let expires = creds["expiration"]
+        .as_str()
+        .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+        .map(|e| e.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| c.now());
+    Ok((
+        Keys {
+            access_key_id: creds["access_key_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            secret_access_key: creds["secret_access_key"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            session_token: creds["session_token"].as_str().map(str::to_owned),
+        },
+        expires,
+    ))
+}
+
+/// A form's CSRF check: whether it carries the session's token.
+fn checked(session: &ConsoleSession, form: &HashMap<String, String>) -> bool {
+    session.csrf_matches(form.get("csrf").map(String::as_str))
+}
+
+/// The answer to a form without the session's CSRF token.
+fn csrf_refused() -> Response {
+    secured(
+        (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            pages::message("Refused", "The form's CSRF token is not this session's.").into_string(),
+        )
+            .into_response(),
+    )
+}
+
+async fn sign_out(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let tls = peer.tls;
+    if let Some(id) = session::cookie_id(&headers) {
+        if let Some(s) = c.sessions.get(&id, c.now()) {
+            if !checked(&s, &form) {
+                return csrf_refused();
+            }
+        }
+        c.sessions.end(&id);
+    }
+    let mut response = Redirect::to("/console/sign-in").into_response();
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(None, tls)) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    secured(response)
+}
+
+/// The log's head, for the slider (0 when the caller may not verify).
+async fn head(api: &Api<'_>) -> (u64, Option<Value>) {
+    match api.v1("GET", "/v1/verify", "", None).await {
+        Ok(v) => (v["events"].as_u64().unwrap_or(0), Some(v)),
+        Err(_) => (0, None),
+    }
+}
+
+async fn dashboard(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &query) else {
+        return to_sign_in();
+    };
+    let summary = s.api.aws(iam::GetAccountSummary::SPEC, &json!({})).await;
+    let (head, verify) = head(&s.api).await;
+    let recent = s
+        .api
+        .v1(
+            "GET",
+            "/v1/events",
+            &format!("after={}&limit=10&outcome=changed", head.saturating_sub(10)),
+            None,
+        )
+        .await;
+    let report = credential_report(&s.api).await;
+    html(pages::dashboard(
+        &pages::Frame::of(&s, head, "Dashboard"),
+        summary,
+        verify,
+        recent,
+        report,
+    ))
+}
+
+/// The credential report's rows, generated first if need be.
+async fn credential_report(api: &Api<'_>) -> Result<Vec<HashMap<String, String>>, Refusal> {
+    let got = match api.aws(iam::GetCredentialReport::SPEC, &json!({})).await {
+        Ok(got) => got,
+        Err(e) if e.code.starts_with("Report") => {
+            api.aws(iam::GenerateCredentialReport::SPEC, &json!({}))
+                .await?;
+            api.aws(iam::GetCredentialReport::SPEC, &json!({})).await?
+        }
+        Err(e) => return Err(e),
+    };
+    use base64::Engine;
+    let csv = got["Content"]
+        .as_str()
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    let mut lines = csv.lines();
+    let names: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    Ok(lines
+        .map(|l| {
+            names
+                .iter()
+                .zip(l.split(','))
+                .map(|(k, v)| ((*k).to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect())
+}
+
+async fn users(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &query) else {
+        return to_sign_in();
+    };
+    let mut input = json!({"MaxItems": 50});
+    if let Some(m) = query.get("marker").filter(|m| !m.is_empty()) {
+        input["Marker"] = json!(m);
+    }
+    let listed = s.api.aws(iam::ListUsers::SPEC, &input).await;
+    let (head, _) = head(&s.api).await;
+    html(pages::users(
+        &pages::Frame::of(&s, head, "Users"),
+        listed,
+        query.get("q").map(String::as_str).unwrap_or_default(),
+        None,
+    ))
+}
+
+async fn create_user(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &HashMap::new()) else {
+        return to_sign_in();
+    };
+    if !checked(&s.session, &form) {
+        return csrf_refused();
+    }
+    let name = form.get("user_name").cloned().unwrap_or_default();
+    match s
+        .api
+        .aws(iam::CreateUser::SPEC, &json!({"UserName": name}))
+        .await
+    {
+        Ok(_) => {
+            secured(Redirect::to(&format!("/console/users/{}", urlencode(&name))).into_response())
+        }
+        Err(e) => {
+            let listed = s
+                .api
+                .aws(iam::ListUsers::SPEC, &json!({"MaxItems": 50}))
+                .await;
+            let (head, _) = head(&s.api).await;
+            html(pages::users(
+                &pages::Frame::of(&s, head, "Users"),
+                listed,
+                "",
+                Some(&e),
+            ))
+        }
+    }
+}
+
+async fn user(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &query) else {
+        return to_sign_in();
+    };
+    render_user(&s, &name, None).await
+}
+
+async fn render_user(s: &Signed<'_>, name: &str, error: Option<&Refusal>) -> Response {
+    let input = json!({"UserName": name});
+    let got = s.api.aws(iam::GetUser::SPEC, &input).await;
+    let attached = s.api.aws(iam::ListAttachedUserPolicies::SPEC, &input).await;
+    let inline = s.api.aws(iam::ListUserPolicies::SPEC, &input).await;
+    let groups = s.api.aws(iam::ListGroupsForUser::SPEC, &input).await;
+    let keys = s.api.aws(iam::ListAccessKeys::SPEC, &input).await;
+    let mfa = s.api.aws(iam::ListMFADevices::SPEC, &input).await;
+    let (head, _) = head(&s.api).await;
+    html(pages::user(
+        &pages::Frame::of(s, head, name),
+        name,
+        pages::UserParts {
+            user: got,
+            attached,
+            inline,
+            groups,
+            keys,
+            mfa,
+        },
+        error,
+    ))
+}
+
+/// What a user form asks for: an IAM action, its input, and where to go
+/// when it succeeds (the user's page when `None`).
+struct Change {
+    action: &'static iam_wire::OperationSpec,
+    input: Value,
+    then: Option<String>,
+}
+
+/// A form that changes a user, then the user's page (with the refusal, if
+/// there was one).
+async fn user_change(
+    c: &Console,
+    headers: &HeaderMap,
+    peer: Peer,
+    (name, form): (&str, &HashMap<String, String>),
+    Change {
+        action,
+        input,
+        then,
+    }: Change,
+) -> Response {
+    let Some(s) = c.signed(headers, peer, &HashMap::new()) else {
+        return to_sign_in();
+    };
+    if !checked(&s.session, form) {
+        return csrf_refused();
+    }
+    match s.api.aws(action, &input).await {
+        Ok(_) => secured(
+            Redirect::to(&then.unwrap_or_else(|| format!("/console/users/{}", urlencode(name))))
+                .into_response(),
+        ),
+        Err(e) => render_user(&s, name, Some(&e)).await,
+    }
+}
+
+async fn delete_user(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(name): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let input = json!({"UserName": name});
+    user_change(
+        &c,
+        &headers,
+        peer,
+        (&name, &form),
+        Change {
+            action: iam::DeleteUser::SPEC,
+            input,
+            then: Some("/console/users".into()),
+        },
+    )
+    .await
+}
+
+async fn attach_policy(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(name): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let input =
+        json!({"UserName": name, "PolicyArn": form.get("policy_arn").cloned().unwrap_or_default()});
+    user_change(
+        &c,
+        &headers,
+        peer,
+        (&name, &form),
+        Change {
+            action: iam::AttachUserPolicy::SPEC,
+            input,
+            then: None,
+        },
+    )
+    .await
+}
+
+async fn detach_policy(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(name): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let input =
+        json!({"UserName": name, "PolicyArn": form.get("policy_arn").cloned().unwrap_or_default()});
+    user_change(
+        &c,
+        &headers,
+        peer,
+        (&name, &form),
+        Change {
+            action: iam::DetachUserPolicy::SPEC,
+            input,
+            then: None,
+        },
+    )
+    .await
+}
+
+/// The access explorer: the decision now and at the slider's moment, and
+/// the access history as a timeline.
+async fn access(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &query) else {
+        return to_sign_in();
+    };
+    let field = |k: &str| {
+        query
+            .get(k)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let (principal, action, resource) = (field("principal"), field("action"), field("resource"));
+    let (head, _) = head(&s.api).await;
+    let mut results = None;
+    if !principal.is_empty() && !action.is_empty() && !resource.is_empty() {
+        let ask = |as_of: Value| json!({"principal": principal, "action": action, "resource": resource, "as_of": as_of});
+        let now = s
+            .api
+            .v1("POST", "/v1/authorize", "", Some(&ask(Value::Null)))
+            .await;
+        let then = match &s.as_of {
+            Some(m) => Some(
+                s.api
+                    .v1(
+                        "POST",
+                        "/v1/authorize",
+                        "",
+                        Some(&ask(m.parse::<u64>().map_or(json!(m), |p| json!(p)))),
+                    )
+                    .await,
+            ),
+            None => None,
+        };
+        let history = s
+            .api
+            .v1(
+                "GET",
+                "/v1/access-history",
+                &format!(
+                    "action={}&principal={}&resource={}",
+                    urlencode(&action),
+                    urlencode(&principal),
+                    urlencode(&resource)
+                ),
+                None,
+            )
+            .await;
+        results = Some(pages::AccessResults { now, then, history });
+    }
+    html(pages::access(
+        &pages::Frame::of(&s, head, "Access explorer"),
+        (&principal, &action, &resource),
+        results,
+        head,
+    ))
+}
+
+/// The `/v1/events` query of the audit page's filters.
+fn events_query(query: &HashMap<String, String>) -> String {
+    let mut parts = Vec::new();
+    for key in ["actor", "target", "type", "since", "until", "after"] {
+        if let Some(v) = query.get(key).filter(|v| !v.trim().is_empty()) {
+            parts.push(format!("{key}={}", urlencode(v.trim())));
+        }
+    }
+    if query.get("denied").is_some_and(|v| !v.is_empty()) {
+        parts.push("outcome=denied".into());
+    }
+    parts.push("limit=50".into());
+    parts.sort();
+    parts.join("&")
+}
+
+async fn audit(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &query) else {
+        return to_sign_in();
+    };
+    let listed = s
+        .api
+        .v1("GET", "/v1/events", &events_query(&query), None)
+        .await;
+    match query.get("format").map(String::as_str) {
+        Some("json") => {
+            let body = match &listed {
+                Ok(v) => v["events"].to_string(),
+                Err(e) => json!({"error": {"code": e.code, "message": e.message}}).to_string(),
+            };
+            return secured(
+                (
+                    [
+                        (header::CONTENT_TYPE, "application/json"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"iamd-events.json\"",
+                        ),
+                    ],
+                    body,
+                )
+                    .into_response(),
+            );
+        }
+        Some("csv") => {
+            return secured(
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"iamd-events.csv\"",
+                        ),
+                    ],
+                    pages::events_csv(listed.as_ref().ok()),
+                )
+                    .into_response(),
+            );
+        }
+        _ => {}
+    }
+    let (head, _) = head(&s.api).await;
+    html(pages::audit(
+        &pages::Frame::of(&s, head, "Audit trail"),
+        &query,
+        listed,
+    ))
+}
+
+async fn event(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Path(position): Path<u64>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &query) else {
+        return to_sign_in();
+    };
+    let got = s
+        .api
+        .v1("GET", &format!("/v1/events/{position}"), "", None)
+        .await;
+    let (head, _) = head(&s.api).await;
+    html(pages::event(
+        &pages::Frame::of(&s, head, &format!("Event {position}")),
+        got,
+    ))
+}

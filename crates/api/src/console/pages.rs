@@ -1,0 +1,585 @@
+//! The console's pages, rendered with maud (every value escaped). Each
+//! page is a frame (header, navigation, time slider, the as-of banner)
+//! around what the API answered, or around the API's refusal.
+
+use std::collections::HashMap;
+
+use maud::{html, Markup, DOCTYPE};
+use serde_json::Value;
+
+use super::api::Refusal;
+use super::{moment, urlencode, Signed};
+
+/// What every signed-in page shows around its content.
+pub struct Frame<'a> {
+    pub title: &'a str,
+    pub arn: &'a str,
+    pub csrf: &'a str,
+    pub as_of: Option<&'a str>,
+    pub head: u64,
+}
+
+impl<'a> Frame<'a> {
+    pub(super) fn of(s: &'a Signed<'_>, head: u64, title: &'a str) -> Frame<'a> {
+        Frame {
+            title,
+            arn: &s.session.arn,
+            csrf: &s.session.csrf,
+            as_of: s.as_of.as_deref(),
+            head,
+        }
+    }
+
+    fn link(&self, path: &str) -> String {
+        format!("{path}{}", moment(&self.as_of.map(str::to_owned)))
+    }
+
+    /// Whether the page shows a past moment (read-only).
+    fn past(&self) -> bool {
+        self.as_of.is_some()
+    }
+}
+
+fn document(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="htmx-config" content=r#"{"allowEval":false,"includeIndicatorStyles":false,"allowScriptTags":false}"#;
+                title { (title) " · iamd" }
+                link rel="stylesheet" href="/console/assets/console.css";
+                script src="/console/assets/htmx.min.js" defer {}
+            }
+            body { (body) }
+        }
+    }
+}
+
+fn page(frame: &Frame<'_>, content: Markup) -> Markup {
+    let slider_value = frame
+        .as_of
+        .and_then(|m| m.parse::<u64>().ok())
+        .unwrap_or(frame.head);
+    document(
+        frame.title,
+        html! {
+            header {
+                a.brand href="/console/" { "iamd" }
+                nav aria-label="Main" {
+                    a href=(frame.link("/console/")) { "Dashboard" }
+                    a href=(frame.link("/console/users")) { "Users" }
+                    a href=(frame.link("/console/access")) { "Access explorer" }
+                    a href=(frame.link("/console/audit")) { "Audit trail" }
+                }
+                span.who { (frame.arn) }
+                form.inline method="post" action="/console/sign-out" {
+                    input type="hidden" name="csrf" value=(frame.csrf);
+                    button type="submit" id="sign-out" { "Sign out" }
+                }
+            }
+            @if frame.head > 0 {
+                form.travel method="get" aria-label="Time travel" {
+                    label for="as_of" { "Log position" }
+                    input type="range" id="as_of" name="as_of" min="1" max=(frame.head) value=(slider_value);
+                    button type="submit" id="travel" { "View at this moment" }
+                    a href="?" id="now" { "Now" }
+                }
+            }
+            @if let Some(m) = frame.as_of {
+                div.banner role="status" id="as-of-banner" {
+                    "Viewing the account as of " (m) ". Read-only: nothing can be changed here."
+                }
+            }
+            main { h1 { (frame.title) } (content) }
+        },
+    )
+}
+
+pub fn message(title: &str, text: &str) -> Markup {
+    document(
+        title,
+        html! { main { h1 { (title) } p.error { (text) } a href="/console/" { "Back" } } },
+    )
+}
+
+fn refusal(e: &Refusal) -> Markup {
+    html! { div.error role="alert" { strong { (e.code) } ": " (e.message) } }
+}
+
+pub fn sign_in(error: Option<&str>) -> Markup {
+    document(
+        "Sign in",
+        html! {
+            main {
+                h1 { "Sign in to iamd" }
+                @if let Some(e) = error { div.error role="alert" id="sign-in-error" { (e) } }
+                form method="post" action="/console/sign-in" {
+                    fieldset {
+                        legend { "With a password" }
+                        input type="hidden" name="method" value="password";
+                        label for="account_id" { "Account" }
+                        input type="text" id="account_id" name="account_id" autocomplete="organization";
+                        label for="user_name" { "User name" }
+                        input type="text" id="user_name" name="user_name" autocomplete="username";
+                        label for="password" { "Password" }
+                        input type="password" id="password" name="password" autocomplete="current-password";
+                        label for="mfa_code" { "MFA code (if your user has a device)" }
+                        input type="text" id="mfa_code" name="mfa_code" inputmode="numeric" autocomplete="one-time-code";
+                        p { button type="submit" id="sign-in-password" { "Sign in" } }
+                    }
+                }
+                form method="post" action="/console/sign-in" {
+                    fieldset {
+                        legend { "With an access key" }
+                        input type="hidden" name="method" value="keys";
+                        label for="access_key_id" { "Access key id" }
+                        input type="text" id="access_key_id" name="access_key_id" autocomplete="off";
+                        label for="secret_access_key" { "Secret access key" }
+                        input type="password" id="secret_access_key" name="secret_access_key" autocomplete="off";
+                        p { button type="submit" id="sign-in-keys" { "Sign in" } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn count(summary: &Value, key: &str) -> String {
+    summary["SummaryMap"][key]
+        .as_i64()
+        .map_or_else(|| "?".into(), |n| n.to_string())
+}
+
+/// Credential report warnings: keys older than 90 days, password users
+/// without MFA, passwords never used.
+fn warnings(rows: &[HashMap<String, String>]) -> Vec<String> {
+    let now = chrono::Utc::now();
+    let old = |t: Option<&String>| {
+        t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .is_some_and(|t| now.signed_duration_since(t) > chrono::Duration::days(90))
+    };
+    let mut out = Vec::new();
+    for row in rows {
+        let user = row.get("user").cloned().unwrap_or_default();
+        let yes = |k: &str| row.get(k).is_some_and(|v| v == "true");
+        for n in ["1", "2"] {
+            if yes(&format!("access_key_{n}_active"))
+                && old(row.get(&format!("access_key_{n}_last_rotated")))
+            {
+                out.push(format!("{user}: access key {n} is older than 90 days"));
+            }
+        }
+        if yes("password_enabled") && !yes("mfa_active") {
+            out.push(format!(
+                "{user}: signs in with a password but has no MFA device"
+            ));
+        }
+        if yes("password_enabled") && row.get("password_last_used").is_some_and(|v| v == "N/A") {
+            out.push(format!("{user}: has a password that was never used"));
+        }
+    }
+    out
+}
+
+pub fn dashboard(
+    frame: &Frame<'_>,
+    summary: Result<Value, Refusal>,
+    verify: Option<Value>,
+    recent: Result<Value, Refusal>,
+    report: Result<Vec<HashMap<String, String>>, Refusal>,
+) -> Markup {
+    page(
+        frame,
+        html! {
+            @match &summary {
+                Ok(s) => {
+                    div.cards {
+                        @for (key, label) in [("Users", "Users"), ("Groups", "Groups"), ("Roles", "Roles"), ("Policies", "Policies")] {
+                            div.card { div.n id={"count-" (key)} { (count(s, key)) } div { (label) } }
+                        }
+                    }
+                }
+                Err(e) => (refusal(e)),
+            }
+            h2 { "The log" }
+            @match &verify {
+                Some(v) => p id="chain" {
+                    "Head: position " (v["events"].as_u64().unwrap_or(0)) ". "
+                    @if v["ok"].as_bool() == Some(true) {
+                        span.ok { "The hash chain verifies." }
+                    } @else {
+                        span.bad { "The hash chain does not verify: " (v["reason"].as_str().unwrap_or("")) }
+                    }
+                },
+                None => p { "You may not verify the log (iamd:VerifyLog)." },
+            }
+            h2 { "Recent changes" }
+            @match &recent {
+                Ok(r) => (events_table(r["events"].as_array().map(Vec::as_slice).unwrap_or_default(), frame)),
+                Err(e) => (refusal(e)),
+            }
+            h2 { "Credential warnings" }
+            @match &report {
+                Ok(rows) => {
+                    @let w = warnings(rows);
+                    @if w.is_empty() { p { "None." } }
+                    ul id="warnings" { @for line in &w { li { (line) } } }
+                }
+                Err(e) => (refusal(e)),
+            }
+        },
+    )
+}
+
+fn events_table(events: &[Value], frame: &Frame<'_>) -> Markup {
+    html! {
+        div.scroll {
+            table id="events" {
+                thead { tr { th { "Position" } th { "Time" } th { "Type" } th { "Action" } th { "Actor" } th { "Target" } } }
+                tbody {
+                    @for e in events {
+                        @let position = e["position"].as_u64().unwrap_or(0);
+                        tr {
+                            td { a href=(frame.link(&format!("/console/events/{position}"))) { (position) } }
+                            td { (e["recorded_at"].as_str().unwrap_or("")) }
+                            td.type { (e["type"].as_str().unwrap_or("")) }
+                            td { (e["action"].as_str().unwrap_or("")) }
+                            td { (e["actor"]["arn"].as_str().unwrap_or("")) }
+                            td { (e["target"].as_str().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn users(
+    frame: &Frame<'_>,
+    listed: Result<Value, Refusal>,
+    q: &str,
+    error: Option<&Refusal>,
+) -> Markup {
+    let needle = q.to_lowercase();
+    page(
+        frame,
+        html! {
+            @if let Some(e) = error { (refusal(e)) }
+            form method="get" role="search" {
+                @if let Some(m) = frame.as_of { input type="hidden" name="as_of" value=(m); }
+                label for="q" { "Search users" }
+                input type="search" id="q" name="q" value=(q);
+                button type="submit" { "Search" }
+            }
+            @match &listed {
+                Ok(v) => {
+                    div.scroll {
+                        table id="users" {
+                            thead { tr { th { "Name" } th { "Path" } th { "Created" } th { "ARN" } } }
+                            tbody {
+                                @for u in v["Users"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                                    @let name = u["UserName"].as_str().unwrap_or("");
+                                    @if needle.is_empty() || name.to_lowercase().contains(&needle) {
+                                        tr {
+                                            td { a href=(frame.link(&format!("/console/users/{}", urlencode(name)))) { (name) } }
+                                            td { (u["Path"].as_str().unwrap_or("")) }
+                                            td { (u["CreateDate"].as_str().unwrap_or("")) }
+                                            td { (u["Arn"].as_str().unwrap_or("")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(marker) = v["Marker"].as_str() {
+                        p { a href={ "/console/users?marker=" (urlencode(marker)) @if let Some(m) = frame.as_of { "&as_of=" (urlencode(m)) } } { "Next page" } }
+                    }
+                }
+                Err(e) => (refusal(e)),
+            }
+            @if !frame.past() {
+                h2 { "Create a user" }
+                form method="post" action="/console/users" {
+                    input type="hidden" name="csrf" value=(frame.csrf);
+                    label for="user_name" { "User name" }
+                    input type="text" id="user_name" name="user_name" required;
+                    p { button type="submit" id="create-user" { "Create user" } }
+                }
+            }
+        },
+    )
+}
+
+pub struct UserParts {
+    pub user: Result<Value, Refusal>,
+    pub attached: Result<Value, Refusal>,
+    pub inline: Result<Value, Refusal>,
+    pub groups: Result<Value, Refusal>,
+    pub keys: Result<Value, Refusal>,
+    pub mfa: Result<Value, Refusal>,
+}
+
+fn section(
+    title: &str,
+    part: &Result<Value, Refusal>,
+    body: impl FnOnce(&Value) -> Markup,
+) -> Markup {
+    html! {
+        h2 { (title) }
+        @match part {
+            Ok(v) => (body(v)),
+            Err(e) => (refusal(e)),
+        }
+    }
+}
+
+pub fn user(frame: &Frame<'_>, name: &str, parts: UserParts, error: Option<&Refusal>) -> Markup {
+    let base = format!("/console/users/{}", urlencode(name));
+    let writable = !frame.past();
+    page(
+        frame,
+        html! {
+            @if let Some(e) = error { (refusal(e)) }
+            @match &parts.user {
+                Ok(u) => dl {
+                    dt { "ARN" } dd id="user-arn" { (u["User"]["Arn"].as_str().unwrap_or("")) }
+                    dt { "Id" } dd { (u["User"]["UserId"].as_str().unwrap_or("")) }
+                    dt { "Created" } dd { (u["User"]["CreateDate"].as_str().unwrap_or("")) }
+                    dt { "Boundary" } dd { (u["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"].as_str().unwrap_or("none")) }
+                    dt { "Password last used" } dd { (u["User"]["PasswordLastUsed"].as_str().unwrap_or("never")) }
+                },
+                Err(e) => (refusal(e)),
+            }
+            (section("Managed policies", &parts.attached, |v| html! {
+                ul id="attached" {
+                    @for p in v["AttachedPolicies"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                        @let arn = p["PolicyArn"].as_str().unwrap_or("");
+                        li {
+                            (p["PolicyName"].as_str().unwrap_or("")) " (" (arn) ")"
+                            @if writable {
+                                " "
+                                form.inline method="post" action={(base) "/detach"} {
+                                    input type="hidden" name="csrf" value=(frame.csrf);
+                                    input type="hidden" name="policy_arn" value=(arn);
+                                    button type="submit" class="detach" { "Detach" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+            @if writable {
+                form method="post" action={(base) "/attach"} {
+                    input type="hidden" name="csrf" value=(frame.csrf);
+                    label for="policy_arn" { "Attach a managed policy (ARN)" }
+                    input type="text" id="policy_arn" name="policy_arn" required;
+                    p { button type="submit" id="attach" { "Attach" } }
+                }
+            }
+            (section("Inline policies", &parts.inline, |v| html! {
+                ul { @for n in v["PolicyNames"].as_array().map(Vec::as_slice).unwrap_or_default() { li { (n.as_str().unwrap_or("")) } } }
+            }))
+            (section("Groups", &parts.groups, |v| html! {
+                ul { @for g in v["Groups"].as_array().map(Vec::as_slice).unwrap_or_default() { li { (g["GroupName"].as_str().unwrap_or("")) } } }
+            }))
+            (section("Access keys", &parts.keys, |v| html! {
+                ul { @for k in v["AccessKeyMetadata"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                    li { (k["AccessKeyId"].as_str().unwrap_or("")) " — " (k["Status"].as_str().unwrap_or("")) }
+                } }
+            }))
+            (section("MFA devices", &parts.mfa, |v| html! {
+                ul { @for d in v["MFADevices"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                    li { (d["SerialNumber"].as_str().unwrap_or("")) }
+                } }
+            }))
+            @if writable {
+                h2 { "Delete" }
+                form method="post" action={(base) "/delete"} {
+                    input type="hidden" name="csrf" value=(frame.csrf);
+                    button type="submit" id="delete-user" { "Delete this user" }
+                }
+            }
+        },
+    )
+}
+
+pub struct AccessResults {
+    pub now: Result<Value, Refusal>,
+    pub then: Option<Result<Value, Refusal>>,
+    pub history: Result<Value, Refusal>,
+}
+
+fn decision(d: &Result<Value, Refusal>, id: &str) -> Markup {
+    html! {
+        @match d {
+            Ok(v) => {
+                @let name = v["decision"].as_str().unwrap_or("");
+                p { span id=(id) class={"decision-" (name)} { (name) } " at position " (v["position"].as_u64().unwrap_or(0)) }
+                @let matched = v["matched"].as_array().map(Vec::as_slice).unwrap_or_default();
+                @if !matched.is_empty() {
+                    ul { @for m in matched {
+                        li { (m["effect"].as_str().unwrap_or("")) " by " (m["policy"].as_str().unwrap_or(""))
+                             ", statement " (m["statement"].as_u64().unwrap_or(0))
+                             @if let Some(sid) = m["sid"].as_str() { " (" (sid) ")" } }
+                    } }
+                }
+                @if let Some(reason) = v["reason"].as_str() { p { (reason) } }
+            }
+            Err(e) => (refusal(e)),
+        }
+    }
+}
+
+pub fn access(
+    frame: &Frame<'_>,
+    (principal, action, resource): (&str, &str, &str),
+    results: Option<AccessResults>,
+    head: u64,
+) -> Markup {
+    page(
+        frame,
+        html! {
+            form method="get" {
+                @if let Some(m) = frame.as_of { input type="hidden" name="as_of" value=(m); }
+                div.filters {
+                    div { label for="principal" { "Principal ARN" } input type="text" id="principal" name="principal" value=(principal) required; }
+                    div { label for="action" { "Action" } input type="text" id="action" name="action" value=(action) required placeholder="s3:GetObject"; }
+                    div { label for="resource" { "Resource ARN" } input type="text" id="resource" name="resource" value=(resource) required; }
+                    div { button type="submit" id="explore" { "Ask" } }
+                }
+            }
+            @if let Some(r) = results {
+                h2 { "Now" }
+                (decision(&r.now, "decision-now"))
+                @if let Some(then) = &r.then {
+                    h2 { "As of " (frame.as_of.unwrap_or("")) }
+                    (decision(then, "decision-then"))
+                }
+                h2 { "Access history" }
+                @match &r.history {
+                    Ok(h) => {
+                        @let segments = h["segments"].as_array().map(Vec::as_slice).unwrap_or_default();
+                        (super::timeline::svg(segments, head.max(h["position"].as_u64().unwrap_or(0))))
+                        div.scroll { table id="segments" {
+                            thead { tr { th { "Decision" } th { "From" } th { "Changed by" } th { "Until" } } }
+                            tbody { @for s in segments {
+                                @let from = s["from"]["position"].as_u64().unwrap_or(0);
+                                tr {
+                                    td class={"decision-" (s["decision"].as_str().unwrap_or(""))} { (s["decision"].as_str().unwrap_or("")) }
+                                    td { a href=(frame.link(&format!("/console/events/{from}"))) { "#" (from) } " " (s["from"]["recorded_at"].as_str().unwrap_or("")) }
+                                    td { (s["from"]["type"].as_str().unwrap_or("")) }
+                                    td { @if let Some(to) = s["to"]["position"].as_u64() { "#" (to) } @else { "now" } }
+                                }
+                            } }
+                        } }
+                    }
+                    Err(e) => (refusal(e)),
+                }
+            }
+        },
+    )
+}
+
+pub fn audit(
+    frame: &Frame<'_>,
+    query: &HashMap<String, String>,
+    listed: Result<Value, Refusal>,
+) -> Markup {
+    let value = |k: &str| query.get(k).cloned().unwrap_or_default();
+    let filters: String = ["actor", "target", "type", "since", "until", "denied"]
+        .iter()
+        .filter_map(|k| {
+            query
+                .get(*k)
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", urlencode(v)))
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    page(
+        frame,
+        html! {
+            form method="get" id="audit-filters" {
+                div.filters {
+                    div { label for="actor" { "Actor ARN" } input type="text" id="actor" name="actor" value=(value("actor")); }
+                    div { label for="target" { "Target ARN" } input type="text" id="target" name="target" value=(value("target")); }
+                    div { label for="type" { "Event type" } input type="text" id="type" name="type" value=(value("type")) placeholder="UserCreated"; }
+                    div { label for="since" { "Since (RFC 3339)" } input type="text" id="since" name="since" value=(value("since")); }
+                    div { label for="until" { "Until (RFC 3339)" } input type="text" id="until" name="until" value=(value("until")); }
+                    div { label for="denied" { input type="checkbox" id="denied" name="denied" value="1" checked[!value("denied").is_empty()]; " Denied only" } }
+                    div { button type="submit" id="filter" { "Filter" } }
+                }
+            }
+            p {
+                a href={"/console/audit?format=csv&" (filters)} id="export-csv" { "Export CSV" } " · "
+                a href={"/console/audit?format=json&" (filters)} id="export-json" { "Export JSON" }
+            }
+            @match &listed {
+                Ok(v) => {
+                    (events_table(v["events"].as_array().map(Vec::as_slice).unwrap_or_default(), frame))
+                    @if let Some(next) = v["next"].as_u64() {
+                        p { a href={"/console/audit?after=" (next) "&" (filters)} id="next" { "Next page" } }
+                    }
+                }
+                Err(e) => (refusal(e)),
+            }
+        },
+    )
+}
+
+/// The events of a page as CSV: position, time, type, action, actor,
+/// target, hash.
+pub fn events_csv(listed: Option<&Value>) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    }
+    let mut out = String::from("position,recorded_at,type,action,actor,target,hash\n");
+    for e in listed
+        .and_then(|v| v["events"].as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let cells = [
+            e["position"].as_u64().unwrap_or(0).to_string(),
+            e["recorded_at"].as_str().unwrap_or("").to_owned(),
+            e["type"].as_str().unwrap_or("").to_owned(),
+            e["action"].as_str().unwrap_or("").to_owned(),
+            e["actor"]["arn"].as_str().unwrap_or("").to_owned(),
+            e["target"].as_str().unwrap_or("").to_owned(),
+            e["hash"].as_str().unwrap_or("").to_owned(),
+        ];
+        out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+pub fn event(frame: &Frame<'_>, got: Result<Value, Refusal>) -> Markup {
+    page(
+        frame,
+        html! {
+            @match &got {
+                Ok(e) => {
+                    @let e = if e["event"].is_object() { &e["event"] } else { e };
+                    dl {
+                        dt { "Type" } dd id="event-type" { (e["type"].as_str().unwrap_or("")) }
+                        dt { "Recorded" } dd { (e["recorded_at"].as_str().unwrap_or("")) }
+                        dt { "Actor" } dd { (e["actor"]["arn"].as_str().unwrap_or("")) }
+                        dt { "Target" } dd { (e["target"].as_str().unwrap_or("")) }
+                        dt { "Hash" } dd { code { (e["hash"].as_str().unwrap_or("")) } }
+                        dt { "Previous hash" } dd { code { (e["previous_hash"].as_str().unwrap_or("")) } }
+                    }
+                    h2 { "Data" }
+                    pre { (serde_json::to_string_pretty(&e["data"]).unwrap_or_default()) }
+                }
+                Err(e) => (refusal(e)),
+            }
+        },
+    )
+}
