@@ -19,10 +19,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, FromRequest, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Form, Router};
 use maud::Markup;
 use serde_json::{json, Value};
@@ -72,10 +72,75 @@ pub fn routes(app: AppState, api: Router) -> Router {
         .route("/console/audit", get(audit))
         .route("/console/events/{position}", get(event))
         .route("/console/assets/{file}", get(asset))
+        .route("/console/{*rest}", any(not_found))
+        .layer(axum::middleware::from_fn(guard))
         .with_state(console)
 }
 
-/// Security headers on every console answer.
+/// Around every console route: a form posted from another site (as the
+/// browser tells, `Sec-Fetch-Site`) is refused before its handler sees it,
+/// and every answer — rejections of extractors and 405s included — gets
+/// the security headers.
+async fn guard(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let from_elsewhere = request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site != "same-origin" && site != "none");
+    if request.method() == Method::POST && from_elsewhere {
+        return csrf_refused();
+    }
+    secured(next.run(request).await)
+}
+
+async fn not_found() -> Response {
+    secured(
+        (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            pages::message("Not found", "There is no such page.").into_string(),
+        )
+            .into_response(),
+    )
+}
+
+/// The largest console form (a sign-in, a policy ARN), with room to spare.
+const MAX_FORM: usize = 16 * 1024;
+
+/// A console form, read as the API reads bodies (`server::read_body`):
+/// within the serve loop's body timeout and body budget, at most
+/// [`MAX_FORM`] bytes; then parsed as axum's `Form`.
+struct Fields(HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Fields, Response> {
+        let (parts, body) = request.into_parts();
+        let (bytes, _reservation) =
+            match crate::server::read_body(body, &parts.extensions, MAX_FORM).await {
+                Ok(read) => read,
+                Err(e) => {
+                    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+                    let mut response = (status, e.message).into_response();
+                    // The rest of the body is not read: the connection
+                    // cannot carry another request.
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    return Err(response);
+                }
+            };
+        let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+        let Form(fields) = Form::<HashMap<String, String>>::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Fields(fields))
+    }
+}
+
+/// Security headers on every console answer (`no-store` unless the
+/// answer says how it may be cached).
 fn secured(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.insert(
@@ -91,7 +156,8 @@ fn secured(mut response: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
@@ -204,23 +270,41 @@ async fn asset(Path(file): Path<String>) -> Response {
     response
 }
 
-async fn sign_in_page(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response {
+async fn sign_in_page(State(c): State<Arc<Console>>, headers: HeaderMap, peer: Peer) -> Response {
     let signed_in = session::cookie_id(&headers)
         .and_then(|id| c.sessions.get(&id, c.now()))
         .is_some();
     if signed_in {
         return secured(Redirect::to("/console/").into_response());
     }
-    html(pages::sign_in(None))
+    sign_in_form(StatusCode::OK, None, peer.tls)
+}
+
+/// The sign-in page with a new sign-in token, in its forms and its cookie.
+fn sign_in_form(status: StatusCode, error: Option<&str>, tls: bool) -> Response {
+    let token = session::sign_in_token();
+    let mut response = html(pages::sign_in(&token, error));
+    *response.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(&session::set_sign_in_cookie(Some(&token), tls)) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
 }
 
 /// Signs in with a password (through `/v1/sign-in`, as any client would)
 /// or with an access key pair (checked with `sts:GetCallerIdentity`).
+/// The form must carry the sign-in token of its page's cookie: another
+/// site cannot sign a browser in (as the other site's person).
 async fn sign_in(
     State(c): State<Arc<Console>>,
+    headers: HeaderMap,
     peer: Peer,
-    Form(form): Form<HashMap<String, String>>,
+    Fields(form): Fields,
 ) -> Response {
+    if !session::sign_in_token_matches(&headers, form.get("csrf").map(String::as_str)) {
+        let expired = "The sign-in form has expired or did not come from this page: sign in again.";
+        return sign_in_form(StatusCode::FORBIDDEN, Some(expired), peer.tls);
+    }
     let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let now = c.now();
     let (keys, expires_at) = if form.get("method").map(String::as_str) == Some("keys") {
@@ -242,7 +326,7 @@ async fn sign_in(
         }
         match password_sign_in(&c, peer, &body).await {
             Ok(found) => found,
-            Err(message) => return html(pages::sign_in(Some(&message))),
+            Err(message) => return sign_in_form(StatusCode::OK, Some(&message), peer.tls),
         }
     };
     let api = Api {
@@ -255,7 +339,7 @@ async fn sign_in(
     };
     let me = match api.aws(sts::GetCallerIdentity::SPEC, &json!({})).await {
         Ok(me) => me,
-        Err(e) => return html(pages::sign_in(Some(&e.to_string()))),
+        Err(e) => return sign_in_form(StatusCode::OK, Some(&e.to_string()), peer.tls),
     };
     let id = c.sessions.start(
         keys,
@@ -265,8 +349,13 @@ async fn sign_in(
         now,
     );
     let mut response = Redirect::to("/console/").into_response();
-    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(Some(&id), peer.tls)) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
+    for cookie in [
+        session::set_cookie(Some(&id), peer.tls),
+        session::set_sign_in_cookie(None, peer.tls),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     secured(response)
 }
@@ -346,7 +435,7 @@ async fn sign_out(
     State(c): State<Arc<Console>>,
     headers: HeaderMap,
     peer: Peer,
-    Form(form): Form<HashMap<String, String>>,
+    Fields(form): Fields,
 ) -> Response {
     let tls = peer.tls;
     if let Some(id) = session::cookie_id(&headers) {
@@ -459,7 +548,7 @@ async fn create_user(
     State(c): State<Arc<Console>>,
     headers: HeaderMap,
     peer: Peer,
-    Form(form): Form<HashMap<String, String>>,
+    Fields(form): Fields,
 ) -> Response {
     let Some(s) = c.signed(&headers, peer, &HashMap::new()) else {
         return to_sign_in();
@@ -570,7 +659,7 @@ async fn delete_user(
     headers: HeaderMap,
     peer: Peer,
     Path(name): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    Fields(form): Fields,
 ) -> Response {
     let input = json!({"UserName": name});
     user_change(
@@ -592,7 +681,7 @@ async fn attach_policy(
     headers: HeaderMap,
     peer: Peer,
     Path(name): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    Fields(form): Fields,
 ) -> Response {
     let input =
         json!({"UserName": name, "PolicyArn": form.get("policy_arn").cloned().unwrap_or_default()});
@@ -615,7 +704,7 @@ async fn detach_policy(
     headers: HeaderMap,
     peer: Peer,
     Path(name): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    Fields(form): Fields,
 ) -> Response {
     let input =
         json!({"UserName": name, "PolicyArn": form.get("policy_arn").cloned().unwrap_or_default()});
@@ -774,11 +863,15 @@ async fn event(
     State(c): State<Arc<Console>>,
     headers: HeaderMap,
     peer: Peer,
-    Path(position): Path<u64>,
+    Path(position): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let Some(s) = c.signed(&headers, peer, &query) else {
         return to_sign_in();
+    };
+    // Not axum's `Path<u64>`, whose rejection repeats the path.
+    let Ok(position) = position.parse::<u64>() else {
+        return not_found().await;
     };
     let got = s
         .api

@@ -108,7 +108,9 @@ fn refusal(e: &Refusal) -> Markup {
     html! { div.error role="alert" { strong { (e.code) } ": " (e.message) } }
 }
 
-pub fn sign_in(error: Option<&str>) -> Markup {
+/// The sign-in page; its forms carry `token`, the sign-in token of the
+/// page's cookie.
+pub fn sign_in(token: &str, error: Option<&str>) -> Markup {
     document(
         "Sign in",
         html! {
@@ -118,6 +120,7 @@ pub fn sign_in(error: Option<&str>) -> Markup {
                 form method="post" action="/console/sign-in" {
                     fieldset {
                         legend { "With a password" }
+                        input type="hidden" name="csrf" value=(token);
                         input type="hidden" name="method" value="password";
                         label for="account_id" { "Account" }
                         input type="text" id="account_id" name="account_id" autocomplete="organization";
@@ -133,6 +136,7 @@ pub fn sign_in(error: Option<&str>) -> Markup {
                 form method="post" action="/console/sign-in" {
                     fieldset {
                         legend { "With an access key" }
+                        input type="hidden" name="csrf" value=(token);
                         input type="hidden" name="method" value="keys";
                         label for="access_key_id" { "Access key id" }
                         input type="text" id="access_key_id" name="access_key_id" autocomplete="off";
@@ -530,13 +534,20 @@ pub fn audit(
 }
 
 /// The events of a page as CSV: position, time, type, action, actor,
-/// target, hash.
+/// target, hash. A cell a spreadsheet would evaluate as a formula (one that
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return: a refusal
+/// names the resource as its caller spelled it) is written after a `'`.
 pub fn events_csv(listed: Option<&Value>) -> String {
     fn field(s: &str) -> String {
+        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{s}")
+        } else {
+            s.to_owned()
+        };
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
-            s.to_owned()
+            s
         }
     }
     let mut out = String::from("position,recorded_at,type,action,actor,target,hash\n");

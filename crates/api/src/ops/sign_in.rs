@@ -200,18 +200,12 @@ pub async fn sign_in(State(state): State<AppState>, request: axum::extract::Requ
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
     let now = state.clock.now();
-    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
-        Ok(body) => body,
-        Err(_) => {
-            return json_error(
-                &ApiError::new(
-                    413,
-                    "RequestEntityTooLarge",
-                    "The sign-in request is too large.",
-                ),
-                &request_id,
-            )
-        }
+    // Read within the server's body timeout and budget, as every other
+    // request is: a stalled body must not hold its connection.
+    let (parts, body) = request.into_parts();
+    let body = match crate::server::read_body(body, &parts.extensions, MAX_BODY).await {
+        Ok((body, _reservation)) => body,
+        Err(e) => return json_error(&e, &request_id),
     };
     let request = match parse(&body) {
         Ok(r) => r,
