@@ -65,9 +65,7 @@ pub fn routes(app: AppState, api: Router) -> Router {
         .route("/console/sign-out", post(sign_out))
         .route("/console/users", get(users).post(create_user))
         .route("/console/users/{name}", get(user))
-        .route("/console/users/{name}/delete", post(delete_user))
-        .route("/console/users/{name}/attach", post(attach_policy))
-        .route("/console/users/{name}/detach", post(detach_policy))
+        .route("/console/users/{name}/{change}", post(change_user))
         .route("/console/access", get(access))
         .route("/console/audit", get(audit))
         .route("/console/events/{position}", get(event))
@@ -654,72 +652,35 @@ async fn user_change(
     }
 }
 
-async fn delete_user(
+/// A user form: `delete`, `attach` or `detach` (a managed policy named by
+/// the form's `policy_arn`).
+async fn change_user(
     State(c): State<Arc<Console>>,
     headers: HeaderMap,
     peer: Peer,
-    Path(name): Path<String>,
+    Path((name, change)): Path<(String, String)>,
     Fields(form): Fields,
 ) -> Response {
-    let input = json!({"UserName": name});
-    user_change(
-        &c,
-        &headers,
-        peer,
-        (&name, &form),
-        Change {
+    let policy = || json!({"UserName": name, "PolicyArn": form.get("policy_arn").cloned().unwrap_or_default()});
+    let change = match change.as_str() {
+        "delete" => Change {
             action: iam::DeleteUser::SPEC,
-            input,
+            input: json!({"UserName": name}),
             then: Some("/console/users".into()),
         },
-    )
-    .await
-}
-
-async fn attach_policy(
-    State(c): State<Arc<Console>>,
-    headers: HeaderMap,
-    peer: Peer,
-    Path(name): Path<String>,
-    Fields(form): Fields,
-) -> Response {
-    let input =
-        json!({"UserName": name, "PolicyArn": form.get("policy_arn").cloned().unwrap_or_default()});
-    user_change(
-        &c,
-        &headers,
-        peer,
-        (&name, &form),
-        Change {
+        "attach" => Change {
             action: iam::AttachUserPolicy::SPEC,
-            input,
+            input: policy(),
             then: None,
         },
-    )
-    .await
-}
-
-async fn detach_policy(
-    State(c): State<Arc<Console>>,
-    headers: HeaderMap,
-    peer: Peer,
-    Path(name): Path<String>,
-    Fields(form): Fields,
-) -> Response {
-    let input =
-        json!({"UserName": name, "PolicyArn": form.get("policy_arn").cloned().unwrap_or_default()});
-    user_change(
-        &c,
-        &headers,
-        peer,
-        (&name, &form),
-        Change {
+        "detach" => Change {
             action: iam::DetachUserPolicy::SPEC,
-            input,
+            input: policy(),
             then: None,
         },
-    )
-    .await
+        _ => return not_found().await,
+    };
+    user_change(&c, &headers, peer, (&name, &form), change).await
 }
 
 /// The access explorer: the decision now and at the slider's moment, and

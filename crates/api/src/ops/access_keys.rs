@@ -3,7 +3,7 @@
 use iam_domain::ids::AccessKeyId;
 use iam_domain::names::UserName;
 use iam_domain::secrets::seal;
-use iam_domain::state::{AccessKey, AccessKeyStatus, CredentialOwner};
+use iam_domain::state::{AccessKey, CredentialOwner};
 use iam_domain::Command;
 use iam_wire::iam;
 
@@ -43,18 +43,11 @@ pub(super) fn owner_name(owner: &CredentialOwner) -> Option<String> {
     }
 }
 
-fn status(s: AccessKeyStatus) -> iam::StatusType {
-    match s {
-        AccessKeyStatus::Active => iam::StatusType::Active,
-        AccessKeyStatus::Inactive => iam::StatusType::Inactive,
-    }
-}
-
 fn metadata(k: &AccessKey) -> iam::AccessKeyMetadata {
     iam::AccessKeyMetadata {
         access_key_id: Some(k.id.as_str().to_owned()),
         create_date: Some(k.created_at),
-        status: Some(status(k.status)),
+        status: Some(super::shapes::status(k.status)),
         user_name: owner_name(&k.owner),
     }
 }
@@ -124,18 +117,7 @@ pub async fn list(
 pub async fn update(ctx: &OpContext<'_>, input: iam::UpdateAccessKeyRequest) -> OpResult<()> {
     let (owner, resource) = owner(ctx, input.user_name.as_deref())?;
     let id = AccessKeyId::parse(&input.access_key_id)?;
-    let status = match input.status {
-        iam::StatusType::Active => AccessKeyStatus::Active,
-        iam::StatusType::Inactive => AccessKeyStatus::Inactive,
-        // In the model's enumeration (for other credentials), not a state
-        // an access key can be put in.
-        iam::StatusType::Expired => {
-            return Err(ApiError::validation(
-                "1 validation error detected: Value 'Expired' at 'status' failed to satisfy \
-                 constraint: Member must satisfy enum value set: [Active, Inactive]",
-            ))
-        }
-    };
+    let status = super::shapes::requested_status(&input.status)?;
     ctx.authorize(&resource)?;
     ctx.execute(Command::UpdateAccessKey {
         owner,

@@ -8,7 +8,7 @@ use iam_domain::ids::ServerCertificateId;
 use iam_domain::names::ServerCertificateName;
 use iam_domain::secrets::seal;
 use iam_domain::state::owner_eq;
-use iam_domain::state::{AccessKeyStatus, AccountState, ServerCertificate, SigningCertificate};
+use iam_domain::state::{AccountState, ServerCertificate, SigningCertificate};
 use iam_domain::Command;
 use iam_wire::iam;
 
@@ -20,13 +20,6 @@ use crate::credentials::{random_bytes, unique_id};
 use crate::query::ApiError;
 use crate::x509::{check_chain, ParsedCertificate};
 
-fn status(s: AccessKeyStatus) -> iam::StatusType {
-    match s {
-        AccessKeyStatus::Active => iam::StatusType::Active,
-        AccessKeyStatus::Inactive => iam::StatusType::Inactive,
-    }
-}
-
 fn signing(c: &SigningCertificate) -> iam::SigningCertificate {
     iam::SigningCertificate {
         // The root user's certificates have no user name; AWS leaves the
@@ -34,7 +27,7 @@ fn signing(c: &SigningCertificate) -> iam::SigningCertificate {
         user_name: owner_name(&c.owner).unwrap_or_default(),
         certificate_id: c.id.clone(),
         certificate_body: c.body.clone(),
-        status: status(c.status),
+        status: super::shapes::status(c.status),
         upload_date: Some(c.uploaded_at),
     }
 }
@@ -104,10 +97,7 @@ pub async fn update_signing(
     ctx.execute(Command::UpdateSigningCertificate {
         owner,
         certificate_id: input.certificate_id,
-        status: match input.status {
-            iam::StatusType::Active => AccessKeyStatus::Active,
-            _ => AccessKeyStatus::Inactive,
-        },
+        status: super::shapes::requested_status(&input.status)?,
     })
     .await?;
     Ok(())

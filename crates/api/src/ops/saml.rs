@@ -21,7 +21,6 @@ use iam_wire::sts;
 
 use super::sts::{issue, packed_size, policy_arns, session_policy};
 use super::{OpContext, OpResult};
-use crate::authz::Target;
 use crate::query::ApiError;
 use crate::session::{IssuedBy, NewSession, Session, SessionPrincipal, WebIdentityClaims};
 
@@ -319,21 +318,13 @@ pub async fn assume_role_with_saml(
         && role.as_ref().is_some_and(|r| {
             super::web_identity::trust_allows(ctx, r, &provider_arn, &actions, &keys, &session_name)
         });
-    ctx.allow_without_policy(&Target::arn(input.role_arn.clone()));
-    let Some(role) = role.filter(|_| allowed) else {
-        *ctx.denied.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(("sts:AssumeRoleWithSAML".into(), input.role_arn.clone()));
-        return Err(ApiError::new(
-            403,
-            "AccessDenied",
-            "Not authorized to perform sts:AssumeRoleWithSAML",
-        ));
-    };
-    if requested > i64::from(role.max_session_duration) {
-        return Err(ApiError::validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
+    let role = super::web_identity::allowed_role(
+        ctx,
+        role.filter(|_| allowed),
+        "sts:AssumeRoleWithSAML",
+        &input.role_arn,
+        requested,
+    )?;
     // The `SessionDuration` attribute and `SessionNotOnOrAfter` can only
     // shorten the session (User Guide, "SessionDuration SAML attribute").
     let mut expires_at = now + Duration::seconds(requested);

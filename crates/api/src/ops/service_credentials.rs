@@ -14,7 +14,7 @@ use iam_domain::secrets::SealedSecret;
 use iam_domain::service_credentials::{
     credential_form, not_supported, CredentialForm, MAX_CREDENTIAL_AGE_DAYS,
 };
-use iam_domain::state::{AccessKeyStatus, AccountState, ServiceSpecificCredential};
+use iam_domain::state::{AccountState, ServiceSpecificCredential};
 use iam_domain::Command;
 use iam_wire::iam;
 
@@ -22,13 +22,6 @@ use super::shapes::Page;
 use super::{OpContext, OpResult};
 use crate::credentials::{random_bytes, unique_id};
 use crate::query::ApiError;
-
-fn status(s: AccessKeyStatus) -> iam::StatusType {
-    match s {
-        AccessKeyStatus::Active => iam::StatusType::Active,
-        AccessKeyStatus::Inactive => iam::StatusType::Inactive,
-    }
-}
 
 /// A new secret, sealed to the credential `id`: 33 random bytes as 44
 /// base64 characters (a CodeCommit password's length), or 48 as an API key.
@@ -64,14 +57,14 @@ fn shown(c: &ServiceSpecificCredential, secret: String) -> iam::ServiceSpecificC
         service_credential_secret: api_key.then_some(iam_wire::Secret(secret)),
         service_specific_credential_id: c.id.clone(),
         user_name: c.user_name.as_str().to_owned(),
-        status: status(c.status),
+        status: super::shapes::status(c.status),
     }
 }
 
 fn metadata(c: &ServiceSpecificCredential) -> iam::ServiceSpecificCredentialMetadata {
     iam::ServiceSpecificCredentialMetadata {
         user_name: c.user_name.as_str().to_owned(),
-        status: status(c.status),
+        status: super::shapes::status(c.status),
         service_user_name: c.service_user_name.clone(),
         service_credential_alias: c.service_credential_alias.clone(),
         create_date: c.created_at,
@@ -297,10 +290,7 @@ pub async fn update(
     ctx.execute(Command::UpdateServiceSpecificCredential {
         user_name,
         service_specific_credential_id: input.service_specific_credential_id,
-        status: match input.status {
-            iam::StatusType::Active => AccessKeyStatus::Active,
-            _ => AccessKeyStatus::Inactive,
-        },
+        status: super::shapes::requested_status(&input.status)?,
     })
     .await?;
     Ok(())

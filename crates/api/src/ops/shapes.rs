@@ -190,3 +190,28 @@ impl<'a> Managed<'a> {
         }
     }
 }
+
+/// A credential's status (access keys, SSH keys, certificates,
+/// service-specific credentials) as AWS's shapes spell it.
+pub fn status(s: iam_domain::state::AccessKeyStatus) -> iam::StatusType {
+    match s {
+        iam_domain::state::AccessKeyStatus::Active => iam::StatusType::Active,
+        iam_domain::state::AccessKeyStatus::Inactive => iam::StatusType::Inactive,
+    }
+}
+
+/// The status a request asks for. `Expired` is in the model's enumeration
+/// (an API key that expired is reported so) but is not a state a request
+/// can put a credential in.
+pub fn requested_status(
+    s: &iam::StatusType,
+) -> Result<iam_domain::state::AccessKeyStatus, ApiError> {
+    match s {
+        iam::StatusType::Active => Ok(iam_domain::state::AccessKeyStatus::Active),
+        iam::StatusType::Inactive => Ok(iam_domain::state::AccessKeyStatus::Inactive),
+        iam::StatusType::Expired => Err(ApiError::validation(
+            "1 validation error detected: Value 'Expired' at 'status' failed to satisfy \
+             constraint: Member must satisfy enum value set: [Active, Inactive]",
+        )),
+    }
+}

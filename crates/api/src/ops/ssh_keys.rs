@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use iam_domain::names::UserName;
-use iam_domain::state::{AccessKeyStatus, AccountState, SshPublicKey};
+use iam_domain::state::{AccountState, SshPublicKey};
 use iam_domain::Command;
 use iam_wire::iam;
 use md5::{Digest, Md5};
@@ -124,20 +124,13 @@ fn pem(body: &str) -> Option<String> {
     from_blob(&blob)?.to_public_key_pem(LineEnding::LF).ok()
 }
 
-fn status(s: AccessKeyStatus) -> iam::StatusType {
-    match s {
-        AccessKeyStatus::Active => iam::StatusType::Active,
-        AccessKeyStatus::Inactive => iam::StatusType::Inactive,
-    }
-}
-
 fn shape(k: &SshPublicKey, body: String) -> iam::SSHPublicKey {
     iam::SSHPublicKey {
         user_name: k.user_name.as_str().to_owned(),
         ssh_public_key_id: k.id.clone(),
         fingerprint: k.fingerprint.clone(),
         ssh_public_key_body: body,
-        status: status(k.status),
+        status: super::shapes::status(k.status),
         upload_date: Some(k.uploaded_at),
     }
 }
@@ -228,7 +221,7 @@ pub async fn list(
                 .map(|k| iam::SSHPublicKeyMetadata {
                     user_name: k.user_name.as_str().to_owned(),
                     ssh_public_key_id: k.id.clone(),
-                    status: status(k.status),
+                    status: super::shapes::status(k.status),
                     upload_date: k.uploaded_at,
                 })
                 .collect(),
@@ -244,10 +237,7 @@ pub async fn update(ctx: &OpContext<'_>, input: iam::UpdateSSHPublicKeyRequest) 
     ctx.execute(Command::UpdateSshPublicKey {
         user_name,
         ssh_public_key_id: input.ssh_public_key_id,
-        status: match input.status {
-            iam::StatusType::Active => AccessKeyStatus::Active,
-            _ => AccessKeyStatus::Inactive,
-        },
+        status: super::shapes::requested_status(&input.status)?,
     })
     .await?;
     Ok(())

@@ -128,7 +128,6 @@ pub async fn assume_role_with_web_identity(
         (format!("{prefix}:amr"), verified.amr().to_vec()),
         ("aws:FederatedProvider".into(), vec![provider_arn.clone()]),
     ];
-    let target = Target::arn(input.role_arn.clone());
     let allowed = role.as_ref().is_some_and(|r| {
         trust_allows(
             ctx,
@@ -141,24 +140,13 @@ pub async fn assume_role_with_web_identity(
     });
     // Counted as this request's authorization either way: the trail
     // records the role it was about.
-    ctx.allow_without_policy(&target);
-    let Some(role) = role.filter(|_| allowed) else {
-        *ctx.denied.lock().unwrap_or_else(|p| p.into_inner()) = Some((
-            "sts:AssumeRoleWithWebIdentity".into(),
-            input.role_arn.clone(),
-        ));
-        return Err(ApiError::new(
-            403,
-            "AccessDenied",
-            "Not authorized to perform sts:AssumeRoleWithWebIdentity",
-        ));
-    };
-    if duration > i64::from(role.max_session_duration) {
-        return Err(ApiError::validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
-
+    let role = allowed_role(
+        ctx,
+        role.filter(|_| allowed),
+        "sts:AssumeRoleWithWebIdentity",
+        &input.role_arn,
+        duration,
+    )?;
     let session_name = input.role_session_name.clone();
     let role_arn = state
         .role_arn(&role)
@@ -209,6 +197,36 @@ pub async fn assume_role_with_web_identity(
         audience: Some(audience),
         ..Default::default()
     })
+}
+
+/// The role a federated request may assume, counted as the request's
+/// authorization either way (the trail records the role it was about):
+/// `AccessDenied` (and the refusal recorded) when the trust policy did not
+/// allow it, `ValidationError` when the duration asked for exceeds the
+/// role's maximum.
+pub(super) fn allowed_role(
+    ctx: &OpContext<'_>,
+    allowed: Option<iam_domain::state::Shared<iam_domain::state::Role>>,
+    action: &str,
+    role_arn: &str,
+    duration: i64,
+) -> Result<iam_domain::state::Shared<iam_domain::state::Role>, ApiError> {
+    ctx.allow_without_policy(&Target::arn(role_arn.to_owned()));
+    let Some(role) = allowed else {
+        *ctx.denied.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((action.to_owned(), role_arn.to_owned()));
+        return Err(ApiError::new(
+            403,
+            "AccessDenied",
+            format!("Not authorized to perform {action}"),
+        ));
+    };
+    if duration > i64::from(role.max_session_duration) {
+        return Err(ApiError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    Ok(role)
 }
 
 /// Whether the role's trust policy alone allows every one of `actions` to
