@@ -507,16 +507,33 @@ async fn credential_report(api: &Api<'_>) -> Result<Vec<HashMap<String, String>>
         .and_then(|b| String::from_utf8(b).ok())
         .unwrap_or_default();
     let mut lines = csv.lines();
-    let names: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let names = csv_fields(lines.next().unwrap_or_default());
     Ok(lines
-        .map(|l| {
-            names
-                .iter()
-                .zip(l.split(','))
-                .map(|(k, v)| ((*k).to_owned(), v.to_owned()))
-                .collect()
-        })
+        .map(|l| names.iter().cloned().zip(csv_fields(l)).collect())
         .collect())
+}
+
+/// The fields of one CSV line as the credential report writes it: a field
+/// with a comma or a quote is quoted, its quotes doubled (IAM user names
+/// may hold commas).
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }
 
 async fn users(
@@ -843,4 +860,15 @@ async fn event(
         &pages::Frame::of(&s, head, &format!("Event {position}")),
         got,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn report_fields_keep_quoted_commas() {
+        assert_eq!(
+            super::csv_fields(r#"a,"b,c","d""e",,f"#),
+            ["a", "b,c", "d\"e", "", "f"]
+        );
+    }
 }
