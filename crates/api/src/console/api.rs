@@ -87,6 +87,28 @@ impl Api<'_> {
         self.send(method, path, query, body, "iamd", None).await
     }
 
+    /// The log position of the node's current view, as any answer names
+    /// it (`x-iamd-log-position`): the time slider's end. Asked with
+    /// `sts:GetCallerIdentity`, which every caller may call and which reads
+    /// nothing, rather than by verifying the whole log.
+    pub async fn head(&self) -> u64 {
+        use iam_wire::Operation;
+        let spec = iam_wire::sts::ops::GetCallerIdentity::SPEC;
+        let path = format!("/{}/{}", spec.service.name(), spec.name);
+        self.exchange(
+            "POST",
+            &path,
+            "",
+            Some(&Value::Object(Default::default())),
+            "sts",
+            None,
+        )
+        .await
+        .ok()
+        .and_then(|(_, position)| position)
+        .unwrap_or(0)
+    }
+
     async fn send(
         &self,
         method: &str,
@@ -96,6 +118,21 @@ impl Api<'_> {
         service: &str,
         as_of: Option<&str>,
     ) -> Result<Value, Refusal> {
+        self.exchange(method, path, query, body, service, as_of)
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// One call: its answer, and the log position the answer names.
+    async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: Option<&Value>,
+        service: &str,
+        as_of: Option<&str>,
+    ) -> Result<(Value, Option<u64>), Refusal> {
         let body = body.map(Value::to_string).unwrap_or_default();
         let host = "console.iamd.internal";
         let mut headers: Vec<(&str, &[u8])> = vec![
@@ -149,6 +186,11 @@ impl Api<'_> {
             .await
             .map_err(|_| internal())?;
         let status = response.status().as_u16();
+        let position = response
+            .headers()
+            .get(crate::app::POSITION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
             .await
             .map_err(|_| internal())?;
@@ -164,7 +206,7 @@ impl Api<'_> {
                     .to_owned(),
             });
         }
-        Ok(value)
+        Ok((value, position))
     }
 }
 
