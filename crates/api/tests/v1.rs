@@ -1576,3 +1576,73 @@ async fn the_trail_holds_no_private_key_nor_service_password() {
     assert!(!got.body.contains(&key_body[..40]));
     app.stop().await;
 }
+
+/// The policy editor's validator: AWS's message, iamd's reason and the
+/// place in the text; nothing stored; only callers allowed to ask.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_validate_without_being_stored() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    // Least privilege: a user without iamd:ValidatePolicy is refused.
+    let nobody = user_with_policy(
+        &root,
+        "nobody",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#,
+    )
+    .await;
+    let before = head(&db).await;
+    let validate = |document: &str, kind: Option<&str>| {
+        let mut ask = json!({ "document": document });
+        if let Some(kind) = kind {
+            ask["policy_type"] = json!(kind);
+        }
+        ask
+    };
+    let good = root
+        .v1("POST", "/v1/policies/validate", "", Some(&validate(READ_PAYROLL, None)))
+        .await;
+    assert_eq!(good.status, 200, "{}", good.body);
+    assert_eq!(body(&good), json!({"valid": true, "findings": []}));
+
+    let broken = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\" \"Resource\": \"*\"}\n  ]\n}";
+    let reply = root
+        .v1("POST", "/v1/policies/validate", "", Some(&validate(broken, None)))
+        .await;
+    let finding = &body(&reply)["findings"][0];
+    assert_eq!(body(&reply)["valid"], false);
+    assert_eq!(finding["code"], "MalformedPolicyDocument");
+    assert_eq!(finding["message"], "Syntax errors in policy.");
+    assert_eq!((finding["line"].as_i64(), finding["column"].as_i64()), (Some(4), Some(50)));
+
+    // A principal is wrong in an identity policy, required in a trust policy.
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    let as_identity = root
+        .v1("POST", "/v1/policies/validate", "", Some(&validate(trust, None)))
+        .await;
+    assert_eq!(
+        body(&as_identity)["findings"][0]["message"],
+        "Policy document should not specify a principal."
+    );
+    assert_eq!(body(&as_identity)["findings"][0]["path"], "Statement[0]");
+    let as_trust = root
+        .v1("POST", "/v1/policies/validate", "", Some(&validate(trust, Some("trust"))))
+        .await;
+    assert_eq!(body(&as_trust)["valid"], true, "{}", as_trust.body);
+    let unknown = root
+        .v1("POST", "/v1/policies/validate", "", Some(&validate(trust, Some("bucket"))))
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+
+    let refused_reply = nobody
+        .v1("POST", "/v1/policies/validate", "", Some(&validate(READ_PAYROLL, None)))
+        .await;
+    assert_eq!(refused_reply.status, 403, "{}", refused_reply.body);
+    assert!(body(&refused_reply)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("iamd:ValidatePolicy"));
+    // Validating stored nothing.
+    assert_eq!(changes_since(&db, before).await, Vec::<String>::new());
+    app.stop().await;
+}

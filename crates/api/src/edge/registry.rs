@@ -295,6 +295,7 @@ registry! {
     iamd::ListEvents => ops::audit::list_events;
     iamd::GetEvent => ops::audit::get_event;
     iamd::VerifyLog => ops::audit::verify_log;
+    iamd::ValidatePolicy => ops::policy_validation::validate_policy;
     iamd::GetView => ops::decisions::get_view;
     iamd::GetAccessHistory => ops::decisions::get_access_history;
     iamd::GetPermissionsDiff => ops::diff::get_permissions_diff;

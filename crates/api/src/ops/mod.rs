@@ -21,6 +21,7 @@ pub mod mfa;
 pub mod oidc_providers;
 pub mod organizations;
 pub mod policies;
+pub mod policy_validation;
 pub mod roles;
 pub mod saml;
 pub mod saml_providers;

@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use super::TextPosition;
+
 /// A malformed policy document. Maps to AWS's `MalformedPolicyDocument` error.
 ///
 /// Displays as `<path>: <message>`, e.g.
@@ -87,5 +89,42 @@ impl PolicyError {
     /// The AWS error code: always `MalformedPolicyDocument`.
     pub fn code(&self) -> &'static str {
         Self::CODE
+    }
+
+    /// Where in `text` (the document this error came from) an editor should
+    /// put the cursor: for a JSON syntax error, where the JSON parser
+    /// stopped; for an error inside a statement, that statement's opening
+    /// `{`; otherwise (a document-level error) nothing.
+    pub fn locate(&self, text: &str) -> Option<TextPosition> {
+        if self.path.is_empty() {
+            return self.json_position(text);
+        }
+        let spans = super::statement_spans(text)?;
+        let index = match self.path.strip_prefix("Statement") {
+            Some(rest) if rest.starts_with('[') => rest[1..].split(']').next()?.parse().ok()?,
+            Some(rest) if rest.is_empty() || rest.starts_with('.') => 0,
+            _ => return None,
+        };
+        spans.get(index).map(|s| s.start)
+    }
+
+    /// serde_json's "at line L column C" (C counts bytes), as a position
+    /// whose column counts characters.
+    fn json_position(&self, text: &str) -> Option<TextPosition> {
+        let at = self.message.strip_prefix("invalid JSON: ")?.rsplit(" at line ").next()?;
+        let (line, column) = at.split_once(" column ")?;
+        let (line, column): (usize, usize) = (line.parse().ok()?, column.parse().ok()?);
+        let text_line = text.split('\n').nth(line.checked_sub(1)?)?;
+        // A column past the line's end (an unexpected end of input) or
+        // inside a character stays on the line: the characters before it.
+        let bytes = column.min(text_line.len());
+        let chars = text_line
+            .char_indices()
+            .take_while(|(i, _)| *i < bytes)
+            .count();
+        Some(TextPosition {
+            line,
+            column: chars.max(1),
+        })
     }
 }

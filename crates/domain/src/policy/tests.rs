@@ -147,3 +147,32 @@ fn variables_only_in_2012() {
     .unwrap();
     assert!(!d.variables_enabled());
 }
+
+/// Where an editor puts the cursor for each kind of error.
+#[test]
+fn errors_locate_themselves_in_the_text() {
+    let at = |text: &str| {
+        PolicyDocument::parse_for(text, PolicyKind::Identity)
+            .unwrap_err()
+            .locate(text)
+            .map(|p| (p.line, p.column))
+    };
+    // A syntax error: where the JSON parser stopped, columns in characters.
+    assert_eq!(
+        at("{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"é\" \"Statement\": []\n}"),
+        Some((3, 13))
+    );
+    // Input that ends early stays on its last line.
+    assert_eq!(at("{\n  \"Statement\": ["), Some((2, 16)));
+    // An error inside the second statement: that statement's `{`.
+    let text = format!(
+        "{{\"Version\":\"2012-10-17\",\"Statement\":[\n  {OK},\n    {{\"Effect\":\"Allow\",\"Action\":\"s3\",\"Resource\":\"*\"}}\n]}}"
+    );
+    assert_eq!(at(&text), Some((3, 5)));
+    // A single statement object: the object itself.
+    let text = "{\"Version\":\"2012-10-17\",\n \"Statement\": {\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}";
+    assert_eq!(at(text), Some((2, 15)));
+    // A document-level error has no place.
+    assert_eq!(at("[]"), None);
+    assert_eq!(at("{\"Version\":\"2012-10-17\",\"Statement\":[],\"Other\":1}"), None);
+}

@@ -597,6 +597,90 @@ impl Encode for Outcome {
 impl ListItem for Outcome {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyFinding {
+    pub code: String,
+    pub message: String,
+    pub detail: String,
+    pub path: Option<String>,
+    pub line: Option<i64>,
+    pub column: Option<i64>,
+}
+impl Decode for PolicyFinding {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            code: r.req("code", &Constraint::NONE),
+            message: r.req("message", &Constraint::NONE),
+            detail: r.req("detail", &Constraint::NONE),
+            path: r.opt("path", &Constraint::NONE),
+            line: r.opt("line", &C_POSITION),
+            column: r.opt("column", &C_POSITION),
+        })
+    }
+}
+impl Encode for PolicyFinding {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "code", &self.code);
+        field(w, "message", &self.message);
+        field(w, "detail", &self.detail);
+        opt_field(w, "path", &self.path);
+        opt_field(w, "line", &self.line);
+        opt_field(w, "column", &self.column);
+    }
+}
+impl ListItem for PolicyFinding {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum PolicyType {
+    #[default]
+    Identity,
+    Resource,
+    Trust,
+    PermissionsBoundary,
+    Session,
+}
+impl PolicyType {
+    pub const VALUES: &'static [&'static str] = &["identity", "resource", "trust", "permissions-boundary", "session"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Resource => "resource",
+            Self::Trust => "trust",
+            Self::PermissionsBoundary => "permissions-boundary",
+            Self::Session => "session",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "identity" => Some(Self::Identity),
+            "resource" => Some(Self::Resource),
+            "trust" => Some(Self::Trust),
+            "permissions-boundary" => Some(Self::PermissionsBoundary),
+            "session" => Some(Self::Session),
+            _ => None,
+        }
+    }
+}
+impl AsRef<str> for PolicyType {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl Decode for PolicyType {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
+        decode_enum(node, path, v, Self::VALUES, Self::parse)
+    }
+}
+impl Encode for PolicyType {
+    const KIND: Kind = Kind::Text;
+    fn encode(&self, w: &mut dyn Writer) {
+        w.scalar(self.as_str(), Kind::Text);
+    }
+}
+impl ListItem for PolicyType {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Segment {
     pub decision: String,
     pub from: Boundary,
@@ -684,6 +768,52 @@ impl Encode for StatementChanges {
 impl ListItem for StatementChanges {}
 
 #[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidatePolicyRequest {
+    pub document: String,
+    pub policy_type: Option<PolicyType>,
+}
+impl Decode for ValidatePolicyRequest {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            document: r.req("document", &Constraint::NONE),
+            policy_type: r.opt("policy_type", &Constraint::NONE),
+        })
+    }
+}
+impl Encode for ValidatePolicyRequest {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "document", &self.document);
+        opt_field(w, "policy_type", &self.policy_type);
+    }
+}
+impl ListItem for ValidatePolicyRequest {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidatePolicyResponse {
+    pub valid: bool,
+    pub findings: Vec<PolicyFinding>,
+}
+impl Decode for ValidatePolicyResponse {
+    fn decode(node: &Node, path: &crate::decode::Path<'_>, v: &mut Violations) -> Option<Self> {
+        let mut r = Reader::new(node, path, v);
+        Some(Self {
+            valid: r.req("valid", &Constraint::NONE),
+            findings: r.req_list("findings", &Constraint::NONE, &Constraint::NONE),
+        })
+    }
+}
+impl Encode for ValidatePolicyResponse {
+    const KIND: Kind = Kind::Struct;
+    fn encode(&self, w: &mut dyn Writer) {
+        field(w, "valid", &self.valid);
+        field(w, "findings", &self.findings);
+    }
+}
+impl ListItem for ValidatePolicyResponse {}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VerifyLogResponse {
     pub ok: bool,
     pub events: i64,
@@ -724,6 +854,7 @@ pub const OPERATIONS: &[OperationSpec] = &[
     OperationSpec { name: "GetPermissionsDiff", service: Service::Iamd, method: "GET", path: "/v1/diff", result: None, errors: &["NoSuchEntity", "AccessDenied"] },
     OperationSpec { name: "GetView", service: Service::Iamd, method: "GET", path: "/v1/view", result: None, errors: &["AccessDenied"] },
     OperationSpec { name: "ListEvents", service: Service::Iamd, method: "GET", path: "/v1/events", result: None, errors: &["AccessDenied"] },
+    OperationSpec { name: "ValidatePolicy", service: Service::Iamd, method: "POST", path: "/v1/policies/validate", result: None, errors: &["AccessDenied"] },
     OperationSpec { name: "VerifyLog", service: Service::Iamd, method: "GET", path: "/v1/verify", result: None, errors: &["AccessDenied"] },
 ];
 
@@ -787,12 +918,20 @@ pub mod ops {
         const SPEC: &'static OperationSpec = &super::OPERATIONS[6];
     }
 
+    /// Checks a policy document as IAM would when it is stored for the given use (identity by default), without storing it: AWS's message, iamd's precise reason and where in the text the problem is.
+    pub struct ValidatePolicy;
+    impl Operation for ValidatePolicy {
+        type Input = super::ValidatePolicyRequest;
+        type Output = super::ValidatePolicyResponse;
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[7];
+    }
+
     /// Checks the whole log's hash chain.
     pub struct VerifyLog;
     impl Operation for VerifyLog {
         type Input = ();
         type Output = super::VerifyLogResponse;
-        const SPEC: &'static OperationSpec = &super::OPERATIONS[7];
+        const SPEC: &'static OperationSpec = &super::OPERATIONS[8];
     }
 }
 
