@@ -17,12 +17,13 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("projection") => projection(),
         Some("server") => server(&args[1..]),
         Some("history") => history(),
+        Some("console") => console(),
         Some("evaluator") => crate::status(
             crate::cargo()
                 .args(["bench", "-p", "iam-bench"])
                 .args(&args[1..]),
         ),
-        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | projection | server [--seconds N] | history | evaluator)"),
+        _ => bail!("usage: cargo xtask bench (event-store [--seconds N] | projection | server [--seconds N] | history | console | evaluator)"),
     }
 }
 
@@ -350,6 +351,67 @@ fn server_core(figures: &Figures) -> Result<()> {
 /// Audit and time-travel figures (issue 12): decisions as of past cuts,
 /// trail pages by actor and target, and access history, over HTTP on a
 /// 1,000,000-event log.
+/// The web console's pages on the history benchmark's log (1,000,000
+/// events; a user touched by 10,000 of them): server time over loopback
+/// and, in Debian's chromium, the browser's own server time and first
+/// contentful paint.
+fn console() -> Result<()> {
+    crate::status(
+        crate::cargo().args(["bench", "-p", "iam-api", "--bench", "history", "--no-run"]),
+    )?;
+    let pg = postgres::acquire(Purpose::Benchmarks)?;
+    eprintln!("xtask: PostgreSQL for the benchmark: {}", pg.description);
+    let figures = run_bench_with(
+        "iam-api",
+        "history",
+        &[],
+        &pg.url,
+        &[("IAMD_BENCH_ONLY", "console")],
+    )?;
+    let figure = |name: &str| figures.get(name);
+    println!(
+        "Log: {:.0} events, {:.0} of them the account's.\n",
+        figure("log_events")?,
+        figure("account_events")?
+    );
+    println!("| page | server, whole answer (p50 / max) | in chromium: server (p50) | in chromium: first contentful paint (p50 / max) | size |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, label) in [
+        ("console_dashboard", "dashboard"),
+        (
+            "console_chain",
+            "the chain's verification (loaded after the dashboard)",
+        ),
+        (
+            "console_access_hot",
+            "access explorer: history of the user touched by 10,000 events",
+        ),
+        (
+            "console_access_ordinary",
+            "access explorer: history of an ordinary user",
+        ),
+    ] {
+        let browser = if figures.has(&format!("{name}_browser_paint_p50_ms")) {
+            format!(
+                "{:.1} ms | {:.1} / {:.1} ms",
+                figure(&format!("{name}_browser_server_p50_ms"))?,
+                figure(&format!("{name}_browser_paint_p50_ms"))?,
+                figure(&format!("{name}_browser_paint_max_ms"))?
+            )
+        } else {
+            "| ".to_owned()
+        };
+        println!(
+            "| {label} | {:.1} / {:.1} ms | {browser} | {:.0} KB |",
+            figure(&format!("{name}_server_p50_ms"))?,
+            figure(&format!("{name}_server_max_ms"))?,
+            figure(&format!("{name}_bytes"))? / 1024.0
+        );
+    }
+    println!("\n{}", pg.description);
+    Ok(())
+}
+
 fn history() -> Result<()> {
     crate::status(
         crate::cargo().args(["bench", "-p", "iam-api", "--bench", "history", "--no-run"]),
@@ -445,10 +507,21 @@ impl Figures {
 
 /// Runs `cargo bench -p package --bench bench -- args` against `database_url`.
 fn run_bench(package: &str, bench: &str, args: &[&str], database_url: &str) -> Result<Figures> {
+    run_bench_with(package, bench, args, database_url, &[])
+}
+
+fn run_bench_with(
+    package: &str,
+    bench: &str,
+    args: &[&str],
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> Result<Figures> {
     let out = crate::cargo()
         .args(["bench", "-p", package, "--bench", bench, "--"])
         .args(args)
         .env("DATABASE_URL", database_url)
+        .envs(env.iter().copied())
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {

@@ -4,7 +4,7 @@
 //! - `codegen [--check]`: the wire crate's generated code from AWS's models.
 //! - `ci`: `codegen --check`, `cargo fmt --check`, `cargo clippy -D warnings`, then `test`.
 //! - `bench event-store`: the event store's throughput beside PostgreSQL's own ceiling.
-//! - `bench projection | server | history | evaluator`: the other benchmarks
+//! - `bench projection | server | history | console | evaluator`: the other benchmarks
 //!   BENCHMARKS.md records.
 
 mod bench;
@@ -39,6 +39,7 @@ fn run() -> Result<()> {
              bench projection       rebuild, catch-up and time travel on a 1,000,000-event log\n  \
              bench server [--seconds N]  requests/s over loopback beside a bare axum\n  \
              bench history          as-of decisions, trail pages, access history on 1,000,000 events\n  \
+             bench console          the web console's page loads (server and chromium) on the same log\n  \
              bench evaluator        policy evaluation vs cedar (BENCHMARKS.md)"
         ),
     }

@@ -17,7 +17,13 @@
 //! - `/v1/events` pages (100 events) by actor, by the hot target and by an
 //!   ordinary user's target, from 100 random starting positions each;
 //! - `/v1/access-history` of `hot` (10,000 events, 10,001 segments) and of
-//!   an ordinary user.
+//!   an ordinary user;
+//! - the web console (`IAMD_BENCH_ONLY=console`, `cargo xtask bench
+//!   console`): the dashboard, the chain's verification the dashboard
+//!   loads after it, and the access explorer with the access history of
+//!   `hot` and of an ordinary user, as server time (over loopback, the
+//!   whole answer) and, in Debian's chromium, the server time and the
+//!   first contentful paint the browser measured.
 
 use std::time::Instant;
 
@@ -29,6 +35,8 @@ use iam_domain::{Arn, Command, SCHEMA_VERSION};
 use iam_event_store::{ExpectedVersion, NewEvent};
 use sqlx::{Connection, Executor};
 
+#[path = "../tests/browser/mod.rs"]
+mod browser;
 mod client;
 #[path = "../../projection/benches/workload.rs"]
 mod workload;
@@ -140,6 +148,8 @@ async fn main() {
     // `IAMD_BENCH_ONLY=as_of|events|access_history`: one part alone.
     let only = std::env::var("IAMD_BENCH_ONLY").ok();
     let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    // The console needs chromium: only when asked for by name.
+    let part_named = |name: &str| only.as_deref() == Some(name);
 
     let root = RootCredentials {
         access_key_id: "AKIAROOTROOTROOT0001".into(),
@@ -334,6 +344,10 @@ async fn main() {
         figures(label, times);
     }
 
+    if part_named("console") {
+        console(addr, &root).await;
+    }
+
     // Access history.
     for (label, principal) in [("hot", HOT), ("ordinary", ORDINARY)]
         .into_iter()
@@ -362,4 +376,130 @@ async fn main() {
         println!("access_history_{label}_segments {segments}");
         figures(&format!("access_history_{label}"), times);
     }
+}
+
+/// A whole GET over a new loopback connection with the console's cookie:
+/// status, body, milliseconds to the last byte.
+async fn console_get(
+    addr: std::net::SocketAddr,
+    path: &str,
+    cookie: &str,
+    extra: &str,
+) -> (u16, String, f64) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "GET {path} HTTP/1.1\r\nhost: {addr}\r\ncookie: {cookie}\r\n{extra}connection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text, ms)
+}
+
+/// The console's pages on the big account, signed in as root with its
+/// key pair through the sign-in form.
+async fn console(addr: std::net::SocketAddr, root: &RootCredentials) {
+    use fantoccini::Locator;
+    let (b, _driver) = browser::browser().await;
+    let base = format!("http://{addr}");
+    b.goto(&format!("{base}/console/sign-in")).await.unwrap();
+    for (id, value) in [
+        ("access_key_id", root.access_key_id.as_str()),
+        ("secret_access_key", root.secret_access_key.as_str()),
+    ] {
+        b.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    b.find(Locator::Id("sign-in-keys"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait()
+        .at_most(std::time::Duration::from_secs(120))
+        .for_element(Locator::Id("count-Users"))
+        .await
+        .unwrap();
+    let cookie = b
+        .get_named_cookie(iam_api::console::session::COOKIE)
+        .await
+        .unwrap();
+    let cookie = format!("{}={}", cookie.name(), cookie.value());
+    let access = |principal: &str, resource: &str| {
+        format!(
+            "/console/access?action=s3%3AGetObject&principal={}&resource={}",
+            escape(principal),
+            escape(resource)
+        )
+    };
+    let pages = [
+        ("console_dashboard", "/console/".to_owned(), "", 10),
+        (
+            "console_chain",
+            "/console/chain".to_owned(),
+            "hx-request: true\r\n",
+            3,
+        ),
+        (
+            "console_access_hot",
+            access(HOT, "arn:aws:s3:::bucket/hot/report.csv"),
+            "",
+            5,
+        ),
+        (
+            "console_access_ordinary",
+            access(ORDINARY, "arn:aws:s3:::bucket/user-4321/report.csv"),
+            "",
+            5,
+        ),
+    ];
+    for (label, path, extra, n) in &pages {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..*n {
+            let (status, text, ms) = console_get(addr, path, &cookie, extra).await;
+            assert_eq!(status, 200, "{label}: {text}");
+            assert!(!text.contains("class=\"error\""), "{label}: {text}");
+            bytes = text.len();
+            times.push(ms);
+        }
+        println!("{label}_bytes {bytes}");
+        figures(&format!("{label}_server"), times);
+    }
+    // In the browser: each page loaded anew, five times.
+    for (label, path, extra, _) in &pages {
+        if !extra.is_empty() {
+            continue;
+        }
+        let (mut server, mut paint) = (Vec::new(), Vec::new());
+        for _ in 0..5 {
+            b.goto(&format!("{base}{path}")).await.unwrap();
+            let (s, p) = browser::load_times(&b).await;
+            assert!(p >= 0.0, "{label}: no first contentful paint");
+            server.push(s);
+            paint.push(p);
+        }
+        figures(&format!("{label}_browser_server"), server);
+        figures(&format!("{label}_browser_paint"), paint);
+    }
+    b.close().await.unwrap();
 }

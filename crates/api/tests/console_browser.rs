@@ -7,74 +7,18 @@
 //! skipped). The screenshots the README shows (docs/images/) are written
 //! here.
 
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use fantoccini::key::Key;
+use fantoccini::{Client as Browser, Locator};
 use iam_event_store::testing::TestDatabase;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+mod browser;
 mod support;
+use browser::{browser, load_times};
 use support::*;
-
-/// `chromedriver` on a free port, stopped when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn browser() -> (Browser, Driver) {
-    let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect(
-            "chromedriver is not installed: `apt-get install chromium chromium-driver` \
-             (.ci/run installs them)",
-        );
-    let driver = Driver { child, port };
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", driver.port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "chromedriver did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1440,1000"]
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a chromium session (is the chromium package installed?)");
-    (client, driver)
-}
 
 fn url(app: &TestApp, path: &str) -> String {
     format!("http://{}{path}", app.addr)
@@ -130,22 +74,6 @@ async fn screenshot(b: &Browser, name: &str) {
     std::fs::write(dir.join(name), png).unwrap();
 }
 
-/// Server time (request start to response start) and first contentful
-/// paint of the page just loaded, in milliseconds, as the browser measured
-/// them.
-async fn load_times(b: &Browser) -> (f64, f64) {
-    let v: Value = b
-        .execute(
-            "const n = performance.getEntriesByType('navigation')[0];
-             const p = performance.getEntriesByName('first-contentful-paint')[0];
-             return [n.responseStart - n.requestStart, p ? p.startTime : -1];",
-            vec![],
-        )
-        .await
-        .unwrap();
-    (v[0].as_f64().unwrap_or(-1.0), v[1].as_f64().unwrap_or(-1.0))
-}
-
 async fn sign_in_with_password(b: &Browser, app: &TestApp, user: &str, password: &str) {
     b.goto(&url(app, "/console/sign-in")).await.unwrap();
     fill(b, "account_id", ACCOUNT).await;
@@ -182,6 +110,12 @@ async fn an_administrator_works_through_the_console() {
     // Sign in; the dashboard.
     sign_in_with_password(&b, &app, "admin", "Correct-Horse-9").await;
     assert_eq!(text(&b, "count-Users").await, "1");
+    // The chain's verification arrives after the page (htmx).
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("chain-ok"))
+        .await
+        .unwrap();
     assert!(text(&b, "chain").await.contains("verifies"));
     let (server_ms, paint_ms) = load_times(&b).await;
     println!("dashboard: server {server_ms:.1} ms, first contentful paint {paint_ms:.1} ms");
@@ -231,6 +165,15 @@ async fn an_administrator_works_through_the_console() {
         .unwrap();
     assert!(text(&b, "as-of-banner").await.contains("Read-only"));
     assert_eq!(text(&b, "decision-then").await, "Allow");
+    // What alice lost since then, and the event that took it.
+    submit(&b, Locator::Id("diff-link")).await;
+    assert!(text(&b, "lost").await.contains("IAMReadOnlyAccess"));
+    assert!(text(&b, "diff-events")
+        .await
+        .contains("ManagedPolicyDetached"));
+    b.goto(&url(&app, &format!("{explore}&as_of={attached_at}")))
+        .await
+        .unwrap();
     b.goto(&url(
         &app,
         &format!("/console/users/alice?as_of={attached_at}"),
@@ -268,6 +211,143 @@ async fn an_administrator_works_through_the_console() {
     assert!(b.current_url().await.unwrap().path().ends_with("/sign-in"));
     b.close().await.unwrap();
     app.stop().await;
+}
+
+/// Whether the page needs no sideways scrolling at the window's width
+/// (wide tables scroll inside their own box), and every visible form
+/// control has a label.
+async fn fits_and_is_labelled(b: &Browser) -> (bool, Vec<String>) {
+    let v: Value = b
+        .execute(
+            "const fits = document.documentElement.scrollWidth <= window.innerWidth;
+             const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+               .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))
+               .map(e => e.id || e.name);
+             return [fits, unlabelled];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let unlabelled = v[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap_or_default().to_owned())
+        .collect();
+    (v[0].as_bool().unwrap(), unlabelled)
+}
+
+/// The `id` of the element that has the keyboard focus.
+async fn focused(b: &Browser) -> String {
+    b.active_element()
+        .await
+        .unwrap()
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// The console at a phone's 360 px and a desktop's 1440 px: nothing needs
+/// sideways scrolling, every control is labelled; and a person signs in
+/// and moves through a page with the keyboard alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn narrow_and_wide_screens_and_the_keyboard() {
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    root.ok("CreateUser", &[("UserName", "admin")]).await;
+    root.ok(
+        "AttachUserPolicy",
+        &[
+            ("UserName", "admin"),
+            ("PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+        ],
+    )
+    .await;
+    root.ok(
+        "CreateLoginProfile",
+        &[("UserName", "admin"), ("Password", "Correct-Horse-9")],
+    )
+    .await;
+    let (b, _driver) = browser().await;
+
+    // The keyboard alone: Tab from the top of the sign-in page reaches
+    // the password form's fields in order, Enter submits it.
+    b.goto(&url(&app, "/console/sign-in")).await.unwrap();
+    let tab = char::from(Key::Tab).to_string();
+    let body = b.find(Locator::Css("body")).await.unwrap();
+    body.send_keys(&tab).await.unwrap();
+    let mut order = Vec::new();
+    for value in [ACCOUNT, "admin", "Correct-Horse-9", ""] {
+        order.push(focused(&b).await);
+        let field = b.active_element().await.unwrap();
+        if !value.is_empty() {
+            field.send_keys(value).await.unwrap();
+        }
+        field.send_keys(&tab).await.unwrap();
+    }
+    assert_eq!(order, ["account_id", "user_name", "password", "mfa_code"]);
+    assert_eq!(focused(&b).await, "sign-in-password");
+    b.execute("window.__iamdOldPage = true;", vec![])
+        .await
+        .unwrap();
+    b.active_element()
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("count-Users"))
+        .await
+        .unwrap();
+    // The first Tabs of a signed-in page go through the navigation.
+    body_tab_from_top(&b).await;
+    assert_eq!(
+        b.active_element().await.unwrap().text().await.unwrap(),
+        "iamd"
+    );
+
+    let explore = format!(
+        "/console/access?principal={}&action=iam%3AGetUser&resource=*",
+        urlencode(&format!("arn:aws:iam::{ACCOUNT}:user/admin")),
+    );
+    for (width, height) in [(360, 780), (1440, 900)] {
+        b.set_window_size(width, height).await.unwrap();
+        for path in [
+            "/console/",
+            "/console/users",
+            "/console/users/admin",
+            explore.as_str(),
+            "/console/audit",
+            "/console/diff?principal=arn%3Aaws%3Aiam%3A%3A123456789012%3Auser%2Fadmin&from=1",
+        ] {
+            b.goto(&url(&app, path)).await.unwrap();
+            let (fits, unlabelled) = fits_and_is_labelled(&b).await;
+            assert!(fits, "{path} needs sideways scrolling at {width} px");
+            assert!(unlabelled.is_empty(), "{path}: unlabelled {unlabelled:?}");
+        }
+    }
+    b.close().await.unwrap();
+    app.stop().await;
+}
+
+/// Focus at the top of the page, then one Tab.
+async fn body_tab_from_top(b: &Browser) {
+    b.execute(
+        "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Tab).to_string())
+        .await
+        .unwrap();
 }
 
 /// A person without permissions sees AWS's reason for a refusal; a forged

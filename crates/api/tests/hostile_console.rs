@@ -405,7 +405,7 @@ async fn attack_stalled_console_forms_hold_every_connection_of_the_server() {
     let health = browse(app.addr, "GET", "/healthz", "", &[], None).await;
     assert_eq!(health.status, 200, "{}", health.body);
     // A form larger than any console form is refused whole.
-    let big = format!("method=keys&access_key_id={}", "A".repeat(20_000));
+    let big = format!("method=keys&access_key_id={}", "A".repeat(100_000));
     let reply = browse(app.addr, "POST", "/console/sign-in", "", &[], Some(&big)).await;
     assert_eq!(reply.status, 413, "{}", reply.body);
     app.stop().await;

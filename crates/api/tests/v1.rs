@@ -1600,25 +1600,43 @@ async fn policies_validate_without_being_stored() {
         ask
     };
     let good = root
-        .v1("POST", "/v1/policies/validate", "", Some(&validate(READ_PAYROLL, None)))
+        .v1(
+            "POST",
+            "/v1/policies/validate",
+            "",
+            Some(&validate(READ_PAYROLL, None)),
+        )
         .await;
     assert_eq!(good.status, 200, "{}", good.body);
     assert_eq!(body(&good), json!({"valid": true, "findings": []}));
 
     let broken = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\" \"Resource\": \"*\"}\n  ]\n}";
     let reply = root
-        .v1("POST", "/v1/policies/validate", "", Some(&validate(broken, None)))
+        .v1(
+            "POST",
+            "/v1/policies/validate",
+            "",
+            Some(&validate(broken, None)),
+        )
         .await;
     let finding = &body(&reply)["findings"][0];
     assert_eq!(body(&reply)["valid"], false);
     assert_eq!(finding["code"], "MalformedPolicyDocument");
     assert_eq!(finding["message"], "Syntax errors in policy.");
-    assert_eq!((finding["line"].as_i64(), finding["column"].as_i64()), (Some(4), Some(50)));
+    assert_eq!(
+        (finding["line"].as_i64(), finding["column"].as_i64()),
+        (Some(4), Some(50))
+    );
 
     // A principal is wrong in an identity policy, required in a trust policy.
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
     let as_identity = root
-        .v1("POST", "/v1/policies/validate", "", Some(&validate(trust, None)))
+        .v1(
+            "POST",
+            "/v1/policies/validate",
+            "",
+            Some(&validate(trust, None)),
+        )
         .await;
     assert_eq!(
         body(&as_identity)["findings"][0]["message"],
@@ -1626,16 +1644,31 @@ async fn policies_validate_without_being_stored() {
     );
     assert_eq!(body(&as_identity)["findings"][0]["path"], "Statement[0]");
     let as_trust = root
-        .v1("POST", "/v1/policies/validate", "", Some(&validate(trust, Some("trust"))))
+        .v1(
+            "POST",
+            "/v1/policies/validate",
+            "",
+            Some(&validate(trust, Some("trust"))),
+        )
         .await;
     assert_eq!(body(&as_trust)["valid"], true, "{}", as_trust.body);
     let unknown = root
-        .v1("POST", "/v1/policies/validate", "", Some(&validate(trust, Some("bucket"))))
+        .v1(
+            "POST",
+            "/v1/policies/validate",
+            "",
+            Some(&validate(trust, Some("bucket"))),
+        )
         .await;
     assert_eq!(unknown.status, 400, "{}", unknown.body);
 
     let refused_reply = nobody
-        .v1("POST", "/v1/policies/validate", "", Some(&validate(READ_PAYROLL, None)))
+        .v1(
+            "POST",
+            "/v1/policies/validate",
+            "",
+            Some(&validate(READ_PAYROLL, None)),
+        )
         .await;
     assert_eq!(refused_reply.status, 403, "{}", refused_reply.body);
     assert!(body(&refused_reply)["error"]["message"]

@@ -11,6 +11,9 @@
 //! from elsewhere. Sessions and CSRF: `session`.
 
 mod api;
+mod editor;
+mod entities;
+mod entity_pages;
 mod pages;
 pub mod session;
 mod timeline;
@@ -63,13 +66,15 @@ pub fn routes(app: AppState, api: Router) -> Router {
         .route("/console/", get(dashboard))
         .route("/console/sign-in", get(sign_in_page).post(sign_in))
         .route("/console/sign-out", post(sign_out))
+        .route("/console/chain", get(chain))
         .route("/console/users", get(users).post(create_user))
         .route("/console/users/{name}", get(user))
-        .route("/console/users/{name}/{change}", post(change_user))
         .route("/console/access", get(access))
+        .route("/console/diff", get(diff))
         .route("/console/audit", get(audit))
         .route("/console/events/{position}", get(event))
         .route("/console/assets/{file}", get(asset))
+        .merge(entities::routes())
         .route("/console/{*rest}", any(not_found))
         .layer(axum::middleware::from_fn(guard))
         .with_state(console)
@@ -102,8 +107,9 @@ async fn not_found() -> Response {
     )
 }
 
-/// The largest console form (a sign-in, a policy ARN), with room to spare.
-const MAX_FORM: usize = 16 * 1024;
+/// The largest console form (a policy document of the largest kind, 10,240
+/// characters, URL-encoded), with room to spare.
+const MAX_FORM: usize = 64 * 1024;
 
 /// A console form, read as the API reads bodies (`server::read_body`):
 /// within the serve loop's body timeout and body budget, at most
@@ -461,8 +467,6 @@ async fn dashboard(
         return to_sign_in();
     };
     let summary = s.api.aws(iam::GetAccountSummary::SPEC, &json!({})).await;
-    // The dashboard alone verifies the chain (it shows the result).
-    let verify = s.api.v1("GET", "/v1/verify", "", None).await.ok();
     let head = s.api.head().await;
     let recent = s
         .api
@@ -477,9 +481,30 @@ async fn dashboard(
     html(pages::dashboard(
         &pages::Frame::of(&s, head, "Dashboard"),
         summary,
-        verify,
         recent,
         report,
+    ))
+}
+
+/// Whether the log's hash chain verifies: a fragment for the dashboard
+/// (htmx asks with `HX-Request`), a page without script.
+async fn chain(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &query) else {
+        return to_sign_in();
+    };
+    let verify = s.api.v1("GET", "/v1/verify", "", None).await;
+    if headers.contains_key("hx-request") {
+        return html(pages::chain(&verify));
+    }
+    let head = s.api.head().await;
+    html(pages::chain_page(
+        &pages::Frame::of(&s, head, "The hash chain"),
+        &verify,
     ))
 }
 
@@ -611,6 +636,7 @@ async fn render_user(s: &Signed<'_>, name: &str, error: Option<&Refusal>) -> Res
     let groups = s.api.aws(iam::ListGroupsForUser::SPEC, &input).await;
     let keys = s.api.aws(iam::ListAccessKeys::SPEC, &input).await;
     let mfa = s.api.aws(iam::ListMFADevices::SPEC, &input).await;
+    let tags = s.api.aws(iam::ListUserTags::SPEC, &input).await;
     let head = s.api.head().await;
     html(pages::user(
         &pages::Frame::of(s, head, name),
@@ -622,76 +648,10 @@ async fn render_user(s: &Signed<'_>, name: &str, error: Option<&Refusal>) -> Res
             groups,
             keys,
             mfa,
+            tags,
         },
         error,
     ))
-}
-
-/// What a user form asks for: an IAM action, its input, and where to go
-/// when it succeeds (the user's page when `None`).
-struct Change {
-    action: &'static iam_wire::OperationSpec,
-    input: Value,
-    then: Option<String>,
-}
-
-/// A form that changes a user, then the user's page (with the refusal, if
-/// there was one).
-async fn user_change(
-    c: &Console,
-    headers: &HeaderMap,
-    peer: Peer,
-    (name, form): (&str, &HashMap<String, String>),
-    Change {
-        action,
-        input,
-        then,
-    }: Change,
-) -> Response {
-    let Some(s) = c.signed(headers, peer, &HashMap::new()) else {
-        return to_sign_in();
-    };
-    if !checked(&s.session, form) {
-        return csrf_refused();
-    }
-    match s.api.aws(action, &input).await {
-        Ok(_) => secured(
-            Redirect::to(&then.unwrap_or_else(|| format!("/console/users/{}", urlencode(name))))
-                .into_response(),
-        ),
-        Err(e) => render_user(&s, name, Some(&e)).await,
-    }
-}
-
-/// A user form: `delete`, `attach` or `detach` (a managed policy named by
-/// the form's `policy_arn`).
-async fn change_user(
-    State(c): State<Arc<Console>>,
-    headers: HeaderMap,
-    peer: Peer,
-    Path((name, change)): Path<(String, String)>,
-    Fields(form): Fields,
-) -> Response {
-    let policy = || json!({"UserName": name, "PolicyArn": form.get("policy_arn").cloned().unwrap_or_default()});
-    let change = match change.as_str() {
-        "delete" => Change {
-            action: iam::DeleteUser::SPEC,
-            input: json!({"UserName": name}),
-            then: Some("/console/users".into()),
-        },
-        "attach" => Change {
-            action: iam::AttachUserPolicy::SPEC,
-            input: policy(),
-            then: None,
-        },
-        "detach" => Change {
-            action: iam::DetachUserPolicy::SPEC,
-            input: policy(),
-            then: None,
-        },
-        _ => return not_found().await,
-    };
-    user_change(&c, &headers, peer, (&name, &form), change).await
 }
 
 /// The access explorer: the decision now and at the slider's moment, and
@@ -754,6 +714,43 @@ async fn access(
         (&principal, &action, &resource),
         results,
         head,
+    ))
+}
+
+/// What a principal gained and lost between two moments (`/v1/diff`), and
+/// the events in between.
+async fn diff(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    peer: Peer,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(s) = c.signed(&headers, peer, &query) else {
+        return to_sign_in();
+    };
+    let field = |k: &str| {
+        query
+            .get(k)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let (principal, from, to) = (field("principal"), field("from"), field("to"));
+    let head = s.api.head().await;
+    let mut changes = None;
+    if !principal.is_empty() && !from.is_empty() {
+        let mut ask = vec![
+            format!("from={}", urlencode(&from)),
+            format!("principal={}", urlencode(&principal)),
+        ];
+        if !to.is_empty() {
+            ask.push(format!("to={}", urlencode(&to)));
+        }
+        changes = Some(s.api.v1("GET", "/v1/diff", &ask.join("&"), None).await);
+    }
+    html(pages::diff(
+        &pages::Frame::of(&s, head, "Compare two moments"),
+        (&principal, &from, &to),
+        changes,
     ))
 }
 

@@ -30,12 +30,17 @@ impl<'a> Frame<'a> {
         }
     }
 
-    fn link(&self, path: &str) -> String {
-        format!("{path}{}", moment(&self.as_of.map(str::to_owned)))
+    /// `path` at the page's moment (`path` may have a query of its own).
+    pub(super) fn link(&self, path: &str) -> String {
+        let moment = moment(&self.as_of.map(str::to_owned));
+        match moment.strip_prefix('?') {
+            Some(m) if path.contains('?') => format!("{path}&{m}"),
+            _ => format!("{path}{moment}"),
+        }
     }
 
     /// Whether the page shows a past moment (read-only).
-    fn past(&self) -> bool {
+    pub(super) fn past(&self) -> bool {
         self.as_of.is_some()
     }
 }
@@ -57,7 +62,7 @@ fn document(title: &str, body: Markup) -> Markup {
     }
 }
 
-fn page(frame: &Frame<'_>, content: Markup) -> Markup {
+pub(super) fn page(frame: &Frame<'_>, content: Markup) -> Markup {
     let slider_value = frame
         .as_of
         .and_then(|m| m.parse::<u64>().ok())
@@ -70,6 +75,9 @@ fn page(frame: &Frame<'_>, content: Markup) -> Markup {
                 nav aria-label="Main" {
                     a href=(frame.link("/console/")) { "Dashboard" }
                     a href=(frame.link("/console/users")) { "Users" }
+                    a href=(frame.link("/console/groups")) { "Groups" }
+                    a href=(frame.link("/console/roles")) { "Roles" }
+                    a href=(frame.link("/console/policies")) { "Policies" }
                     a href=(frame.link("/console/access")) { "Access explorer" }
                     a href=(frame.link("/console/audit")) { "Audit trail" }
                 }
@@ -104,7 +112,7 @@ pub fn message(title: &str, text: &str) -> Markup {
     )
 }
 
-fn refusal(e: &Refusal) -> Markup {
+pub(super) fn refusal(e: &Refusal) -> Markup {
     html! { div.error role="alert" { strong { (e.code) } ": " (e.message) } }
 }
 
@@ -190,7 +198,6 @@ fn warnings(rows: &[HashMap<String, String>]) -> Vec<String> {
 pub fn dashboard(
     frame: &Frame<'_>,
     summary: Result<Value, Refusal>,
-    verify: Option<Value>,
     recent: Result<Value, Refusal>,
     report: Result<Vec<HashMap<String, String>>, Refusal>,
 ) -> Markup {
@@ -208,16 +215,10 @@ pub fn dashboard(
                 Err(e) => (refusal(e)),
             }
             h2 { "The log" }
-            @match &verify {
-                Some(v) => p id="chain" {
-                    "Head: position " (v["events"].as_u64().unwrap_or(0)) ". "
-                    @if v["ok"].as_bool() == Some(true) {
-                        span.ok { "The hash chain verifies." }
-                    } @else {
-                        span.bad { "The hash chain does not verify: " (v["reason"].as_str().unwrap_or("")) }
-                    }
-                },
-                None => p { "You may not verify the log (iamd:VerifyLog)." },
+            // Verifying reads the whole log (seconds on a million events):
+            // the page paints first and the result comes after.
+            div id="chain" hx-get="/console/chain" hx-trigger="load" aria-live="polite" {
+                p { "Head: position " (frame.head) ". " a href="/console/chain" { "Verify the hash chain" } }
             }
             h2 { "Recent changes" }
             @match &recent {
@@ -235,6 +236,32 @@ pub fn dashboard(
             }
         },
     )
+}
+
+/// Whether the hash chain verifies, as the dashboard shows it.
+pub fn chain(verify: &Result<Value, Refusal>) -> Markup {
+    html! {
+        @match verify {
+            Ok(v) => p {
+                "Head: position " (v["events"].as_u64().unwrap_or(0)) ". "
+                @if v["ok"].as_bool() == Some(true) {
+                    span.ok id="chain-ok" { "The hash chain verifies." }
+                } @else {
+                    span.bad id="chain-broken" {
+                        "The hash chain does not verify at position "
+                        (v["first_bad_position"].as_u64().unwrap_or(0)) ": "
+                        (v["reason"].as_str().unwrap_or(""))
+                    }
+                }
+            },
+            Err(e) => (refusal(e)),
+        }
+    }
+}
+
+/// The chain's verification as a page of its own (without script).
+pub fn chain_page(frame: &Frame<'_>, verify: &Result<Value, Refusal>) -> Markup {
+    page(frame, chain(verify))
 }
 
 fn events_table(events: &[Value], frame: &Frame<'_>) -> Markup {
@@ -323,9 +350,10 @@ pub struct UserParts {
     pub groups: Result<Value, Refusal>,
     pub keys: Result<Value, Refusal>,
     pub mfa: Result<Value, Refusal>,
+    pub tags: Result<Value, Refusal>,
 }
 
-fn section(
+pub(super) fn section(
     title: &str,
     part: &Result<Value, Refusal>,
     body: impl FnOnce(&Value) -> Markup,
@@ -356,48 +384,21 @@ pub fn user(frame: &Frame<'_>, name: &str, parts: UserParts, error: Option<&Refu
                 },
                 Err(e) => (refusal(e)),
             }
-            (section("Managed policies", &parts.attached, |v| html! {
-                ul id="attached" {
-                    @for p in v["AttachedPolicies"].as_array().map(Vec::as_slice).unwrap_or_default() {
-                        @let arn = p["PolicyArn"].as_str().unwrap_or("");
-                        li {
-                            (p["PolicyName"].as_str().unwrap_or("")) " (" (arn) ")"
-                            @if writable {
-                                " "
-                                form.inline method="post" action={(base) "/detach"} {
-                                    input type="hidden" name="csrf" value=(frame.csrf);
-                                    input type="hidden" name="policy_arn" value=(arn);
-                                    button type="submit" class="detach" { "Detach" }
-                                }
-                            }
-                        }
-                    }
-                }
-            }))
-            @if writable {
-                form method="post" action={(base) "/attach"} {
-                    input type="hidden" name="csrf" value=(frame.csrf);
-                    label for="policy_arn" { "Attach a managed policy (ARN)" }
-                    input type="text" id="policy_arn" name="policy_arn" required;
-                    p { button type="submit" id="attach" { "Attach" } }
-                }
-            }
-            (section("Inline policies", &parts.inline, |v| html! {
-                ul { @for n in v["PolicyNames"].as_array().map(Vec::as_slice).unwrap_or_default() { li { (n.as_str().unwrap_or("")) } } }
-            }))
+            (super::entity_pages::attached(frame, &base, &parts.attached))
+            (super::entity_pages::inline_policies(frame, &base, &parts.inline))
             (section("Groups", &parts.groups, |v| html! {
-                ul { @for g in v["Groups"].as_array().map(Vec::as_slice).unwrap_or_default() { li { (g["GroupName"].as_str().unwrap_or("")) } } }
-            }))
-            (section("Access keys", &parts.keys, |v| html! {
-                ul { @for k in v["AccessKeyMetadata"].as_array().map(Vec::as_slice).unwrap_or_default() {
-                    li { (k["AccessKeyId"].as_str().unwrap_or("")) " — " (k["Status"].as_str().unwrap_or("")) }
+                ul { @for g in v["Groups"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                    @let g = g["GroupName"].as_str().unwrap_or("");
+                    li { a href=(frame.link(&format!("/console/groups/{}", urlencode(g)))) { (g) } }
                 } }
             }))
+            (super::entity_pages::access_keys(frame, &base, &parts.keys))
             (section("MFA devices", &parts.mfa, |v| html! {
                 ul { @for d in v["MFADevices"].as_array().map(Vec::as_slice).unwrap_or_default() {
                     li { (d["SerialNumber"].as_str().unwrap_or("")) }
                 } }
             }))
+            (super::entity_pages::tags(frame, &base, &parts.tags))
             @if writable {
                 h2 { "Delete" }
                 form method="post" action={(base) "/delete"} {
@@ -461,6 +462,9 @@ pub fn access(
                     h2 { "As of " (frame.as_of.unwrap_or("")) }
                     (decision(then, "decision-then"))
                 }
+                @if let Some(m) = frame.as_of {
+                    p { a id="diff-link" href={"/console/diff?principal=" (urlencode(principal)) "&from=" (urlencode(m))} { "What " (principal) " gained and lost since " (m) } }
+                }
                 h2 { "Access history" }
                 @match &r.history {
                     Ok(h) => {
@@ -481,6 +485,65 @@ pub fn access(
                     }
                     Err(e) => (refusal(e)),
                 }
+            }
+        },
+    )
+}
+
+fn statements(list: &[Value], id: &str) -> Markup {
+    html! {
+        @if list.is_empty() { p { "None." } }
+        ul id=(id) {
+            @for st in list {
+                li {
+                    span class={"effect-" (st["effect"].as_str().unwrap_or(""))} { (st["effect"].as_str().unwrap_or("")) }
+                    " in " code { (st["policy"].as_str().unwrap_or("")) } ": "
+                    @for (key, label) in [("action", "Action"), ("not_action", "NotAction"), ("resource", "Resource"), ("not_resource", "NotResource"), ("condition", "Condition")] {
+                        @if !st[key].is_null() { " " (label) " " code { (st[key].to_string()) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The diff page: a principal and two moments (log positions or RFC 3339
+/// times; the second defaults to now), then the statements it gained and
+/// lost and the events in between that changed them.
+pub fn diff(
+    frame: &Frame<'_>,
+    (principal, from, to): (&str, &str, &str),
+    changes: Option<Result<Value, Refusal>>,
+) -> Markup {
+    page(
+        frame,
+        html! {
+            form method="get" {
+                @if let Some(m) = frame.as_of { input type="hidden" name="as_of" value=(m); }
+                div.filters {
+                    div { label for="principal" { "Principal ARN" } input type="text" id="principal" name="principal" value=(principal) required; }
+                    div { label for="from" { "From (log position or RFC 3339 time)" } input type="text" id="from" name="from" value=(from) required; }
+                    div { label for="to" { "To (empty: now)" } input type="text" id="to" name="to" value=(to); }
+                    div { button type="submit" id="compare" { "Compare" } }
+                }
+            }
+            @match &changes {
+                Some(Ok(d)) => {
+                    p id="diff-range" { "From position " (d["from"].as_u64().unwrap_or(0)) " to position " (d["to"].as_u64().unwrap_or(0)) "." }
+                    h2 { "Gained" }
+                    (statements(d["statements"]["added"].as_array().map(Vec::as_slice).unwrap_or_default(), "gained"))
+                    h2 { "Lost" }
+                    (statements(d["statements"]["removed"].as_array().map(Vec::as_slice).unwrap_or_default(), "lost"))
+                    h2 { "The events in between that changed them" }
+                    ul id="diff-events" {
+                        @for e in d["events"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                            @let position = e["position"].as_u64().unwrap_or(0);
+                            li { a href=(frame.link(&format!("/console/events/{position}"))) { "#" (position) } " " (e["type"].as_str().unwrap_or("")) " at " (e["recorded_at"].as_str().unwrap_or("")) }
+                        }
+                    }
+                }
+                Some(Err(e)) => (refusal(e)),
+                None => {}
             }
         },
     )

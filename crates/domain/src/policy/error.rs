@@ -111,7 +111,11 @@ impl PolicyError {
     /// serde_json's "at line L column C" (C counts bytes), as a position
     /// whose column counts characters.
     fn json_position(&self, text: &str) -> Option<TextPosition> {
-        let at = self.message.strip_prefix("invalid JSON: ")?.rsplit(" at line ").next()?;
+        let at = self
+            .message
+            .strip_prefix("invalid JSON: ")?
+            .rsplit(" at line ")
+            .next()?;
         let (line, column) = at.split_once(" column ")?;
         let (line, column): (usize, usize) = (line.parse().ok()?, column.parse().ok()?);
         let text_line = text.split('\n').nth(line.checked_sub(1)?)?;

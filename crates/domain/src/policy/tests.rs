@@ -174,5 +174,8 @@ fn errors_locate_themselves_in_the_text() {
     assert_eq!(at(text), Some((2, 15)));
     // A document-level error has no place.
     assert_eq!(at("[]"), None);
-    assert_eq!(at("{\"Version\":\"2012-10-17\",\"Statement\":[],\"Other\":1}"), None);
+    assert_eq!(
+        at("{\"Version\":\"2012-10-17\",\"Statement\":[],\"Other\":1}"),
+        None
+    );
 }
