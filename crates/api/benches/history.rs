@@ -145,11 +145,15 @@ async fn main() {
             .await
             .unwrap();
     }
-    // `IAMD_BENCH_ONLY=as_of|events|access_history`: one part alone.
+    // `IAMD_BENCH_ONLY=as_of|events|access_history|console`: one part alone
+    // (the console, which needs chromium, only when named)
     let only = std::env::var("IAMD_BENCH_ONLY").ok();
-    let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
-    // The console needs chromium: only when asked for by name.
-    let part_named = |name: &str| only.as_deref() == Some(name);
+    // (or several: `IAMD_BENCH_ONLY=console,access_history`)
+    let part_named = |name: &str| {
+        only.as_deref()
+            .is_some_and(|o| o.split(',').any(|p| p == name))
+    };
+    let part = |name: &str| only.is_none() || part_named(name);
 
     let root = RootCredentials {
         access_key_id: "AKIAROOTROOTROOT0001".into(),
@@ -348,7 +352,9 @@ async fn main() {
         console(addr, &root).await;
     }
 
-    // Access history.
+    // Access history (on a new connection: the console's part may have
+    // outlasted the old one's keep-alive).
+    let mut client = Conn::open(addr, &root.access_key_id, &root.secret_access_key).await;
     for (label, principal) in [("hot", HOT), ("ordinary", ORDINARY)]
         .into_iter()
         .filter(|_| part("access_history"))
@@ -466,9 +472,21 @@ async fn console(addr: std::net::SocketAddr, root: &RootCredentials) {
             5,
         ),
         (
+            "console_history_hot",
+            access(HOT, "arn:aws:s3:::bucket/hot/report.csv") + "&part=history",
+            "hx-request: true\r\n",
+            5,
+        ),
+        (
             "console_access_ordinary",
             access(ORDINARY, "arn:aws:s3:::bucket/user-4321/report.csv"),
             "",
+            5,
+        ),
+        (
+            "console_history_ordinary",
+            access(ORDINARY, "arn:aws:s3:::bucket/user-4321/report.csv") + "&part=history",
+            "hx-request: true\r\n",
             5,
         ),
     ];
@@ -491,15 +509,34 @@ async fn console(addr: std::net::SocketAddr, root: &RootCredentials) {
             continue;
         }
         let (mut server, mut paint) = (Vec::new(), Vec::new());
+        let mut complete = Vec::new();
         for _ in 0..5 {
             b.goto(&format!("{base}{path}")).await.unwrap();
             let (s, p) = browser::load_times(&b).await;
             assert!(p >= 0.0, "{label}: no first contentful paint");
             server.push(s);
             paint.push(p);
+            // The access history arrives after the page: the time from
+            // the navigation's start until the timeline is in the page.
+            if path.contains("/access") {
+                let ms: serde_json::Value = b
+                    .execute_async(
+                        "const done = arguments[arguments.length - 1];
+                         const check = () => document.querySelector('svg.timeline')
+                           ? done(performance.now()) : setTimeout(check, 5);
+                         check();",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                complete.push(ms.as_f64().unwrap());
+            }
         }
         figures(&format!("{label}_browser_server"), server);
         figures(&format!("{label}_browser_paint"), paint);
+        if !complete.is_empty() {
+            figures(&format!("{label}_browser_timeline"), complete);
+        }
     }
     b.close().await.unwrap();
 }

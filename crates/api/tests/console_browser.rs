@@ -151,6 +151,12 @@ async fn an_administrator_works_through_the_console() {
     assert!(!text(&b, "attached").await.contains("IAMReadOnlyAccess"));
     b.goto(&url(&app, &explore)).await.unwrap();
     assert_eq!(text(&b, "decision-now").await, "ImplicitDeny");
+    // The history arrives after the page (htmx).
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("svg.timeline"))
+        .await
+        .unwrap();
     let bands = b.find_all(Locator::Css("svg.timeline rect")).await.unwrap();
     let mut decisions = Vec::new();
     for band in &bands {
@@ -325,6 +331,13 @@ async fn narrow_and_wide_screens_and_the_keyboard() {
             "/console/diff?principal=arn%3Aaws%3Aiam%3A%3A123456789012%3Auser%2Fadmin&from=1",
         ] {
             b.goto(&url(&app, path)).await.unwrap();
+            if path.contains("access") {
+                b.wait()
+                    .at_most(Duration::from_secs(20))
+                    .for_element(Locator::Css("svg.timeline"))
+                    .await
+                    .unwrap();
+            }
             let (fits, unlabelled) = fits_and_is_labelled(&b).await;
             assert!(fits, "{path} needs sideways scrolling at {width} px");
             assert!(unlabelled.is_empty(), "{path}: unlabelled {unlabelled:?}");

@@ -6,23 +6,15 @@
 //! API itself; refusals, CSRF, pages as of a past moment and escaping are
 //! checked as well.
 
-use std::net::SocketAddr;
-
-use iam_api::console::session::COOKIE;
 use iam_event_store::testing::TestDatabase;
 use serde_json::{json, Value};
 
+mod console_forms;
 mod support;
+use console_forms::*;
 use support::*;
 
-/// Markup that runs script if it ever reaches a page unescaped.
-const MARKUP: &str = "\"'><svg/onload=alert(1)>";
-
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/IAMReadOnlyAccess";
-
-fn enc(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
-}
 
 /// `text` as maud writes it in a page.
 fn escaped(text: &str) -> String {
@@ -32,120 +24,18 @@ fn escaped(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A request as a browser sends it.
-async fn browse(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    cookies: &str,
-    extra: &[(&str, &str)],
-    body: Option<&str>,
-) -> Reply {
-    let mut text = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
-    if !cookies.is_empty() {
-        text.push_str(&format!("cookie: {cookies}\r\n"));
-    }
-    for (k, v) in extra {
-        text.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if let Some(body) = body {
-        text.push_str("content-type: application/x-www-form-urlencoded\r\n");
-        text.push_str(&format!("content-length: {}\r\n", body.len()));
-    }
-    text.push_str("\r\n");
-    text.push_str(body.unwrap_or_default());
-    send_raw(addr, text.into_bytes()).await
-}
-
-async fn get(app: &TestApp, path: &str, jar: &Jar) -> Reply {
-    browse(app.addr, "GET", path, &jar.header(), &[], None).await
-}
-
-/// A form posted from one of the console's own pages.
-async fn post(app: &TestApp, path: &str, jar: &Jar, body: &str) -> Reply {
-    let origin = format!("http://{}", app.addr);
-    browse(
-        app.addr,
-        "POST",
-        path,
-        &jar.header(),
-        &[("origin", &origin), ("sec-fetch-site", "same-origin")],
-        Some(body),
-    )
-    .await
-}
-
-/// A browser's cookies for the server.
-#[derive(Default, Clone, Debug)]
-struct Jar(Vec<(String, String)>);
-
-impl Jar {
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn take(&mut self, reply: &Reply) {
-        for (name, value) in set_cookies(reply) {
-            self.0.retain(|(k, _)| *k != name);
-            if !value.is_empty() {
-                self.0.push((name, value));
-            }
-        }
-    }
-}
-
-fn set_cookies(reply: &Reply) -> Vec<(String, String)> {
-    reply
-        .headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-        .filter_map(|(_, v)| {
-            let pair = v.split(';').next()?;
-            let (name, value) = pair.split_once('=')?;
-            Some((name.trim().to_owned(), value.trim().to_owned()))
-        })
-        .collect()
-}
-
-/// The hidden CSRF field of a page's forms.
-fn csrf_of(body: &str) -> Option<String> {
-    let open = r#"name="csrf" value=""#;
-    let at = body.find(open)? + open.len();
-    let end = body[at..].find('"')? + at;
-    Some(body[at..end].to_owned())
-}
-
 /// Signs in through the sign-in page with an access key pair: the jar and
 /// the session's CSRF token.
-async fn sign_in_keys(app: &TestApp, key: &str, secret: &str) -> (Jar, String) {
-    let mut jar = Jar::default();
-    let page = get(app, "/console/sign-in", &jar).await;
-    jar.take(&page);
-    let token = csrf_of(&page.body).expect("a sign-in token");
-    let body = form(&[
-        ("csrf", &token),
-        ("method", "keys"),
-        ("access_key_id", key),
-        ("secret_access_key", secret),
-    ]);
-    let reply = post(app, "/console/sign-in", &jar, &body).await;
-    assert_eq!(reply.status, 303, "{}", reply.body);
-    jar.take(&reply);
-    assert!(jar.0.iter().any(|(k, _)| k == COOKIE));
-    let page = get(app, "/console/users", &jar).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let csrf = csrf_of(&page.body).expect("a CSRF field");
+async fn signed_in_with_keys(app: &TestApp, key: &str, secret: &str) -> (Jar, String) {
+    let jar = sign_in_keys(app, key, secret).await;
+    let csrf = session_csrf(app, &jar).await;
     (jar, csrf)
 }
 
 /// A signed-in administrator (the account's root keys).
 async fn admin(app: &TestApp) -> (Jar, String) {
     let root = app.root();
-    sign_in_keys(app, &root.key, &root.secret).await
+    signed_in_with_keys(app, &root.key, &root.secret).await
 }
 
 /// A form body with the session's CSRF token first.
@@ -1199,7 +1089,7 @@ async fn a_person_without_permissions_sees_access_denied_and_changes_nothing() {
     let policy_page = entities(&root).await;
     root.ok("CreateUser", &[("UserName", "nobody")]).await;
     let key = root.ok("CreateAccessKey", &[("UserName", "nobody")]).await;
-    let (jar, csrf) = sign_in_keys(
+    let (jar, csrf) = signed_in_with_keys(
         &app,
         &key.tag("AccessKeyId").unwrap(),
         &key.tag("SecretAccessKey").unwrap(),

@@ -665,16 +665,39 @@ async fn access(
     let Some(s) = c.signed(&headers, peer, &query) else {
         return to_sign_in();
     };
-    let field = |k: &str| {
-        query
-            .get(k)
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let field = |k: &str| trimmed(&query, k);
     let (principal, action, resource) = (field("principal"), field("action"), field("resource"));
+    let asked = !principal.is_empty() && !action.is_empty() && !resource.is_empty();
+    // The history replays the account from the principal's creation (a
+    // second on a long log): htmx asks for it after the page has painted.
+    let history = async {
+        s.api
+            .v1(
+                "GET",
+                "/v1/access-history",
+                &format!(
+                    "action={}&principal={}&resource={}",
+                    urlencode(&action),
+                    urlencode(&principal),
+                    urlencode(&resource)
+                ),
+                None,
+            )
+            .await
+    };
+    let inline_history = query.get("part").map(String::as_str) == Some("history");
+    if asked && inline_history && headers.contains_key("hx-request") {
+        let head = s.api.head().await;
+        return html(pages::history(
+            &pages::Frame::of(&s, head, "Access history"),
+            &principal,
+            &history.await,
+            head,
+        ));
+    }
     let head = s.api.head().await;
     let mut results = None;
-    if !principal.is_empty() && !action.is_empty() && !resource.is_empty() {
+    if asked {
         let ask = |as_of: Value| json!({"principal": principal, "action": action, "resource": resource, "as_of": as_of});
         let now = s
             .api
@@ -693,20 +716,11 @@ async fn access(
             ),
             None => None,
         };
-        let history = s
-            .api
-            .v1(
-                "GET",
-                "/v1/access-history",
-                &format!(
-                    "action={}&principal={}&resource={}",
-                    urlencode(&action),
-                    urlencode(&principal),
-                    urlencode(&resource)
-                ),
-                None,
-            )
-            .await;
+        // Without script, `part=history` shows the history in the page.
+        let history = match inline_history {
+            true => Some(history.await),
+            false => None,
+        };
         results = Some(pages::AccessResults { now, then, history });
     }
     html(pages::access(
@@ -715,6 +729,14 @@ async fn access(
         results,
         head,
     ))
+}
+
+/// A query field, trimmed (empty when absent).
+fn trimmed(query: &HashMap<String, String>, key: &str) -> String {
+    query
+        .get(key)
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// What a principal gained and lost between two moments (`/v1/diff`), and
@@ -728,12 +750,7 @@ async fn diff(
     let Some(s) = c.signed(&headers, peer, &query) else {
         return to_sign_in();
     };
-    let field = |k: &str| {
-        query
-            .get(k)
-            .map(|v| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let field = |k: &str| trimmed(&query, k);
     let (principal, from, to) = (field("principal"), field("from"), field("to"));
     let head = s.api.head().await;
     let mut changes = None;

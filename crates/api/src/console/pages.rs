@@ -413,7 +413,8 @@ pub fn user(frame: &Frame<'_>, name: &str, parts: UserParts, error: Option<&Refu
 pub struct AccessResults {
     pub now: Result<Value, Refusal>,
     pub then: Option<Result<Value, Refusal>>,
-    pub history: Result<Value, Refusal>,
+    /// The history in the page (`None`: htmx loads it after the page).
+    pub history: Option<Result<Value, Refusal>>,
 }
 
 fn decision(d: &Result<Value, Refusal>, id: &str) -> Markup {
@@ -436,6 +437,10 @@ fn decision(d: &Result<Value, Refusal>, id: &str) -> Markup {
         }
     }
 }
+
+/// The most segments the access history's table lists (the latest); the
+/// timeline draws them all.
+const SEGMENT_ROWS: usize = 100;
 
 pub fn access(
     frame: &Frame<'_>,
@@ -467,12 +472,44 @@ pub fn access(
                 }
                 h2 { "Access history" }
                 @match &r.history {
-                    Ok(h) => {
+                    Some(h) => (history(frame, principal, h, head)),
+                    None => {
+                        @let url = format!("/console/access?action={}&principal={}&resource={}&part=history{}", urlencode(action), urlencode(principal), urlencode(resource), frame.as_of.map(|m| format!("&as_of={}", urlencode(m))).unwrap_or_default());
+                        div id="history" hx-get=(url) hx-trigger="load" hx-swap="outerHTML" aria-live="polite" {
+                            p { "Reading the access history… " a href=(url) { "Show it" } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The access history: the timeline, then its latest segments (the
+/// fragment htmx puts in the explorer's page).
+pub fn history(
+    frame: &Frame<'_>,
+    principal: &str,
+    history: &Result<Value, Refusal>,
+    head: u64,
+) -> Markup {
+    html! {
+        div id="history" {
+            @match history {
+                Ok(h) => {
                         @let segments = h["segments"].as_array().map(Vec::as_slice).unwrap_or_default();
                         (super::timeline::svg(segments, head.max(h["position"].as_u64().unwrap_or(0))))
+                        @let shown = &segments[segments.len().saturating_sub(SEGMENT_ROWS)..];
+                        @if shown.len() < segments.len() {
+                            p id="segments-note" {
+                                "The last " (shown.len()) " of " (segments.len()) " segments; "
+                                a href=(format!("/console/audit?target={}", urlencode(principal))) { "the audit trail" }
+                                " has every change to " (principal) "."
+                            }
+                        }
                         div.scroll { table id="segments" {
                             thead { tr { th { "Decision" } th { "From" } th { "Changed by" } th { "Until" } } }
-                            tbody { @for s in segments {
+                            tbody { @for s in shown {
                                 @let from = s["from"]["position"].as_u64().unwrap_or(0);
                                 tr {
                                     td class={"decision-" (s["decision"].as_str().unwrap_or(""))} { (s["decision"].as_str().unwrap_or("")) }
@@ -485,9 +522,8 @@ pub fn access(
                     }
                     Err(e) => (refusal(e)),
                 }
-            }
-        },
-    )
+        }
+    }
 }
 
 fn statements(list: &[Value], id: &str) -> Markup {

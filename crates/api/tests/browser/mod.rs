@@ -71,14 +71,23 @@ pub async fn browser() -> (Browser, Driver) {
 /// paint of the page just loaded, in milliseconds, as the browser measured
 /// them.
 pub async fn load_times(b: &Browser) -> (f64, f64) {
-    let v: Value = b
-        .execute(
-            "const n = performance.getEntriesByType('navigation')[0];
-             const p = performance.getEntriesByName('first-contentful-paint')[0];
-             return [n.responseStart - n.requestStart, p ? p.startTime : -1];",
-            vec![],
-        )
-        .await
-        .unwrap();
-    (v[0].as_f64().unwrap_or(-1.0), v[1].as_f64().unwrap_or(-1.0))
+    // The paint entry is recorded shortly after the load event: wait for
+    // it (at most 5 s).
+    let started = Instant::now();
+    loop {
+        let v: Value = b
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0];
+                 const p = performance.getEntriesByName('first-contentful-paint')[0];
+                 return [n.responseStart - n.requestStart, p ? p.startTime : -1];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let times = (v[0].as_f64().unwrap_or(-1.0), v[1].as_f64().unwrap_or(-1.0));
+        if times.1 >= 0.0 || started.elapsed() > Duration::from_secs(5) {
+            return times;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
