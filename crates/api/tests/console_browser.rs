@@ -28,6 +28,22 @@ async fn text(b: &Browser, id: &str) -> String {
     b.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
 }
 
+/// The text of element `id` once it contains `needle` (within 20 s).
+async fn eventually_text(b: &Browser, id: &str, needle: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let now = text(b, id).await;
+        if now.contains(needle) {
+            return now;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{id} never said {needle:?}: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn fill(b: &Browser, id: &str, value: &str) {
     let e = b.find(Locator::Id(id)).await.unwrap();
     e.clear().await.unwrap();
@@ -209,6 +225,24 @@ async fn an_administrator_works_through_the_console() {
         .unwrap()
         .unwrap();
     assert!(csv.contains("type=ManagedPolicyDetached"), "{csv}");
+
+    // The policy editor checks the text as it is typed: AWS's message and
+    // the place, then "valid" once it is fixed.
+    b.goto(&url(&app, "/console/policies")).await.unwrap();
+    let editor = b.find(Locator::Id("document")).await.unwrap();
+    editor.clear().await.unwrap();
+    editor
+        .send_keys("{\"Version\": \"2012-10-17\",\n\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3\", \"Resource\": \"*\"}]}")
+        .await
+        .unwrap();
+    let said = eventually_text(&b, "document-validation", "line 2, column 15").await;
+    assert!(said.contains("prefaced by a vendor"), "{said}");
+    editor.clear().await.unwrap();
+    editor
+        .send_keys(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#)
+        .await
+        .unwrap();
+    eventually_text(&b, "document-validation", "Valid policy.").await;
 
     // Sign out: the console is closed to this browser.
     click(&b, "sign-out").await;
