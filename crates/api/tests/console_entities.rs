@@ -24,27 +24,6 @@ fn escaped(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Signs in through the sign-in page with an access key pair: the jar and
-/// the session's CSRF token.
-async fn signed_in_with_keys(app: &TestApp, key: &str, secret: &str) -> (Jar, String) {
-    let jar = sign_in_keys(app, key, secret).await;
-    let csrf = session_csrf(app, &jar).await;
-    (jar, csrf)
-}
-
-/// A signed-in administrator (the account's root keys).
-async fn admin(app: &TestApp) -> (Jar, String) {
-    let root = app.root();
-    signed_in_with_keys(app, &root.key, &root.secret).await
-}
-
-/// A form body with the session's CSRF token first.
-fn with_csrf(csrf: &str, fields: &[(&str, &str)]) -> String {
-    let mut all = vec![("csrf", csrf)];
-    all.extend_from_slice(fields);
-    form(&all)
-}
-
 /// A form that must succeed: a redirect to `to`.
 #[track_caller]
 fn redirected(reply: &Reply, to: &str) {

@@ -42,8 +42,17 @@ fn text(v: &Value) -> &str {
 
 /// The console page of a managed policy: its ARN in the path, each part
 /// between slashes encoded (ARNs of policies with a path hold slashes).
+///
+/// A policy path may hold `.` or `..` segments (`/../../users/bob/`), which
+/// a browser resolves in a link or a form's action even percent-encoded
+/// (`%2E%2E`): such an ARN is written as one segment, its slashes encoded
+/// too, so the page's own forms post to the page and nowhere else.
 pub fn policy_path(arn: &str) -> String {
-    let parts: Vec<String> = arn.split('/').map(urlencode).collect();
+    let parts: Vec<&str> = arn.split('/').collect();
+    if parts.iter().any(|p| *p == "." || *p == "..") {
+        return format!("/console/policies/{}", urlencode(arn));
+    }
+    let parts: Vec<String> = parts.into_iter().map(urlencode).collect();
     format!("/console/policies/{}", parts.join("/"))
 }
 

@@ -108,8 +108,9 @@ impl PolicyError {
         spans.get(index).map(|s| s.start)
     }
 
-    /// serde_json's "at line L column C" (C counts bytes), as a position
-    /// whose column counts characters.
+    /// serde_json's "at line L column C" (lines end at `\n` only, C counts
+    /// bytes), as a position of the text's own convention (`spans`: a line
+    /// also ends at a lone `\r`, and columns count characters).
     fn json_position(&self, text: &str) -> Option<TextPosition> {
         let at = self
             .message
@@ -118,17 +119,39 @@ impl PolicyError {
             .next()?;
         let (line, column) = at.split_once(" column ")?;
         let (line, column): (usize, usize) = (line.parse().ok()?, column.parse().ok()?);
-        let text_line = text.split('\n').nth(line.checked_sub(1)?)?;
+        if line == 0 {
+            return None;
+        }
+        let mut start = 0;
+        for _ in 1..line {
+            start += text.get(start..)?.find('\n')? + 1;
+        }
+        let text_line = text[start..].split('\n').next().unwrap_or_default();
         // A column past the line's end (an unexpected end of input) or
-        // inside a character stays on the line: the characters before it.
-        let bytes = column.min(text_line.len());
-        let chars = text_line
-            .char_indices()
-            .take_while(|(i, _)| *i < bytes)
-            .count();
-        Some(TextPosition {
-            line,
-            column: chars.max(1),
-        })
+        // inside a character stays on the line: the character there, or
+        // the line's last.
+        let within = column
+            .saturating_sub(1)
+            .min(text_line.len().saturating_sub(1));
+        let offset = start + within;
+        let (mut line, mut column, mut after_cr) = (1, 1, false);
+        for (i, c) in text.char_indices() {
+            if i + c.len_utf8() > offset {
+                break;
+            }
+            match c {
+                '\n' if after_cr => after_cr = false,
+                '\n' | '\r' => {
+                    line += 1;
+                    column = 1;
+                    after_cr = c == '\r';
+                }
+                _ => {
+                    column += 1;
+                    after_cr = false;
+                }
+            }
+        }
+        Some(TextPosition { line, column })
     }
 }
