@@ -88,6 +88,8 @@ pub struct AppState {
     pub saml_metadata: Arc<crate::federation::SamlMetadataCache>,
     /// Password verifications running now (`ops::sign_in::Verifications`).
     pub verifications: Arc<crate::ops::sign_in::Verifications>,
+    /// Whole-log verifications, one at a time (`ops::audit::VerificationGate`).
+    pub log_verifications: Arc<crate::ops::audit::VerificationGate>,
 }
 
 /// How often an access key's last use is written to the log: at most once
@@ -378,6 +380,7 @@ impl Application {
             sign_in_failures: Default::default(),
             sessions: Default::default(),
             verifications: Default::default(),
+            log_verifications: Default::default(),
             issuers: Arc::new(crate::federation::Issuers::new(
                 config.allow_loopback_http_issuers,
             )),

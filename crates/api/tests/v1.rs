@@ -1679,3 +1679,54 @@ async fn policies_validate_without_being_stored() {
     assert_eq!(changes_since(&db, before).await, Vec::<String>::new());
     app.stop().await;
 }
+
+/// Verifications asked for at once share a run, and a verification asked
+/// for after the log was tampered with sees the tampering (no result from
+/// before the request is reused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verifications_at_once_share_a_run_and_never_answer_from_before() {
+    use sqlx::{Connection, Executor};
+    let db = TestDatabase::for_server().await;
+    let app = TestApp::spawn(db.url()).await;
+    let root = app.root();
+    for i in 0..5 {
+        root.ok("CreateUser", &[("UserName", &format!("u{i}"))])
+            .await;
+    }
+    let mut asks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let root = root.clone();
+        asks.spawn(async move { root.v1("GET", "/v1/verify", "", None).await });
+    }
+    let answers = asks.join_all().await;
+    for reply in &answers {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(body(reply)["ok"], true, "{}", reply.body);
+    }
+    let tamper = "UPDATE events SET payload = '{\"user\": \"mallory\"}' WHERE position = 3";
+    if db.url().starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
+        // The append-only triggers are the log's; the attacker drops them.
+        let triggers: Vec<(String,)> =
+            sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        for (name,) in triggers {
+            conn.execute(format!("DROP TRIGGER \"{name}\"").as_str())
+                .await
+                .unwrap();
+        }
+        conn.execute(tamper).await.unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(db.url()).await.unwrap();
+        conn.execute("SET session_replication_role = replica")
+            .await
+            .unwrap();
+        conn.execute(tamper).await.unwrap();
+    }
+    let after = root.v1("GET", "/v1/verify", "", None).await;
+    assert_eq!(body(&after)["ok"], false, "{}", after.body);
+    assert_eq!(body(&after)["first_bad_position"], 3, "{}", after.body);
+    app.stop().await;
+}

@@ -224,6 +224,7 @@ async fn run(
         sign_in_failures: Default::default(),
         sessions: Default::default(),
         verifications: Default::default(),
+        log_verifications: Default::default(),
         issuers: Arc::new(crate::federation::Issuers::new(false)),
         saml_metadata: Arc::default(),
         service_use: Arc::default(),
