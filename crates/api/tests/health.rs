@@ -24,6 +24,7 @@ fn state(store: std::sync::Arc<dyn iam_event_store::EventStore>) -> AppState {
         sign_in_failures: Default::default(),
         sessions: Default::default(),
         verifications: Default::default(),
+        log_verifications: Default::default(),
         issuers: std::sync::Arc::new(iam_api::federation::Issuers::new(false)),
         saml_metadata: std::sync::Arc::default(),
         service_use: std::sync::Arc::default(),
