@@ -133,25 +133,10 @@ impl PolicyError {
         let within = column
             .saturating_sub(1)
             .min(text_line.len().saturating_sub(1));
-        let offset = start + within;
-        let (mut line, mut column, mut after_cr) = (1, 1, false);
-        for (i, c) in text.char_indices() {
-            if i + c.len_utf8() > offset {
-                break;
-            }
-            match c {
-                '\n' if after_cr => after_cr = false,
-                '\n' | '\r' => {
-                    line += 1;
-                    column = 1;
-                    after_cr = c == '\r';
-                }
-                _ => {
-                    column += 1;
-                    after_cr = false;
-                }
-            }
+        let mut offset = start + within;
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
         }
-        Some(TextPosition { line, column })
+        super::spans::positions(text, &[offset])?.pop()
     }
 }

@@ -212,8 +212,9 @@ impl Scanner<'_> {
 }
 
 /// The line and column of each byte offset; `offsets` ascending, each at a
-/// character boundary. `None` when some offset is not found.
-fn positions(text: &str, offsets: &[usize]) -> Option<Vec<TextPosition>> {
+/// character boundary (the text's end included). `None` when some offset
+/// is not found.
+pub(super) fn positions(text: &str, offsets: &[usize]) -> Option<Vec<TextPosition>> {
     let mut out = Vec::with_capacity(offsets.len());
     let mut wanted = offsets.iter().copied().peekable();
     let (mut line, mut column) = (1, 1);
@@ -238,6 +239,9 @@ fn positions(text: &str, offsets: &[usize]) -> Option<Vec<TextPosition>> {
                 after_cr = false;
             }
         }
+    }
+    while wanted.next_if_eq(&text.len()).is_some() {
+        out.push(TextPosition { line, column });
     }
     (out.len() == offsets.len()).then_some(out)
 }
