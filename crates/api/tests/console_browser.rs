@@ -28,6 +28,15 @@ async fn text(b: &Browser, id: &str) -> String {
     b.find(Locator::Id(id)).await.unwrap().text().await.unwrap()
 }
 
+/// Waits (at most 20 s) for an element a fragment brings.
+async fn wait_for(b: &Browser, locator: Locator<'_>) {
+    b.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(locator)
+        .await
+        .unwrap();
+}
+
 /// The text of element `id` once it contains `needle` (within 20 s).
 async fn eventually_text(b: &Browser, id: &str, needle: &str) -> String {
     let started = Instant::now();
@@ -90,6 +99,25 @@ async fn screenshot(b: &Browser, name: &str) {
     std::fs::write(dir.join(name), png).unwrap();
 }
 
+/// A user `admin` with AdministratorAccess and the password
+/// `Correct-Horse-9`.
+async fn administrator(root: &Client) {
+    root.ok("CreateUser", &[("UserName", "admin")]).await;
+    root.ok(
+        "AttachUserPolicy",
+        &[
+            ("UserName", "admin"),
+            ("PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+        ],
+    )
+    .await;
+    root.ok(
+        "CreateLoginProfile",
+        &[("UserName", "admin"), ("Password", "Correct-Horse-9")],
+    )
+    .await;
+}
+
 async fn sign_in_with_password(b: &Browser, app: &TestApp, user: &str, password: &str) {
     b.goto(&url(app, "/console/sign-in")).await.unwrap();
     fill(b, "account_id", ACCOUNT).await;
@@ -107,31 +135,14 @@ async fn an_administrator_works_through_the_console() {
     let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
-    root.ok("CreateUser", &[("UserName", "admin")]).await;
-    root.ok(
-        "AttachUserPolicy",
-        &[
-            ("UserName", "admin"),
-            ("PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
-        ],
-    )
-    .await;
-    root.ok(
-        "CreateLoginProfile",
-        &[("UserName", "admin"), ("Password", "Correct-Horse-9")],
-    )
-    .await;
+    administrator(&root).await;
     let (b, _driver) = browser().await;
 
     // Sign in; the dashboard.
     sign_in_with_password(&b, &app, "admin", "Correct-Horse-9").await;
     assert_eq!(text(&b, "count-Users").await, "1");
     // The chain's verification arrives after the page (htmx).
-    b.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("chain-ok"))
-        .await
-        .unwrap();
+    wait_for(&b, Locator::Id("chain-ok")).await;
     assert!(text(&b, "chain").await.contains("verifies"));
     let (server_ms, paint_ms) = load_times(&b).await;
     println!("dashboard: server {server_ms:.1} ms, first contentful paint {paint_ms:.1} ms");
@@ -168,11 +179,7 @@ async fn an_administrator_works_through_the_console() {
     b.goto(&url(&app, &explore)).await.unwrap();
     assert_eq!(text(&b, "decision-now").await, "ImplicitDeny");
     // The history arrives after the page (htmx).
-    b.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css("svg.timeline"))
-        .await
-        .unwrap();
+    wait_for(&b, Locator::Css("svg.timeline")).await;
     let bands = b.find_all(Locator::Css("svg.timeline rect")).await.unwrap();
     let mut decisions = Vec::new();
     for band in &bands {
@@ -296,20 +303,7 @@ async fn narrow_and_wide_screens_and_the_keyboard() {
     let db = TestDatabase::for_server().await;
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
-    root.ok("CreateUser", &[("UserName", "admin")]).await;
-    root.ok(
-        "AttachUserPolicy",
-        &[
-            ("UserName", "admin"),
-            ("PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
-        ],
-    )
-    .await;
-    root.ok(
-        "CreateLoginProfile",
-        &[("UserName", "admin"), ("Password", "Correct-Horse-9")],
-    )
-    .await;
+    administrator(&root).await;
     let (b, _driver) = browser().await;
 
     // The keyboard alone: Tab from the top of the sign-in page reaches
@@ -338,11 +332,7 @@ async fn narrow_and_wide_screens_and_the_keyboard() {
         .send_keys(&char::from(Key::Enter).to_string())
         .await
         .unwrap();
-    b.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id("count-Users"))
-        .await
-        .unwrap();
+    wait_for(&b, Locator::Id("count-Users")).await;
     // The first Tabs of a signed-in page go through the navigation.
     body_tab_from_top(&b).await;
     assert_eq!(
@@ -366,11 +356,7 @@ async fn narrow_and_wide_screens_and_the_keyboard() {
         ] {
             b.goto(&url(&app, path)).await.unwrap();
             if path.contains("access") {
-                b.wait()
-                    .at_most(Duration::from_secs(20))
-                    .for_element(Locator::Css("svg.timeline"))
-                    .await
-                    .unwrap();
+                wait_for(&b, Locator::Css("svg.timeline")).await;
             }
             let (fits, unlabelled) = fits_and_is_labelled(&b).await;
             assert!(fits, "{path} needs sideways scrolling at {width} px");
