@@ -61,15 +61,25 @@ fn policy_page(arn: &str) -> String {
     format!("/console/policies/{}", parts.join("/"))
 }
 
-fn policy_text(action: &str) -> String {
-    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
-        .to_string()
-}
-
 fn trust_service(service: &str) -> String {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
     .to_string()
+}
+
+/// A role EC2 may assume.
+async fn ec2_role(root: &Client, name: &str) {
+    root.ok(
+        "CreateRole",
+        &[
+            ("RoleName", name),
+            (
+                "AssumeRolePolicyDocument",
+                &trust_service("ec2.amazonaws.com"),
+            ),
+        ],
+    )
+    .await;
 }
 
 /// The number of forms a page has that post (the sign-out form is one).
@@ -483,17 +493,7 @@ async fn inline_policies_are_put_edited_and_deleted() {
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "alice")]).await;
     root.ok("CreateGroup", &[("GroupName", "devs")]).await;
-    root.ok(
-        "CreateRole",
-        &[
-            ("RoleName", "app"),
-            (
-                "AssumeRolePolicyDocument",
-                &trust_service("ec2.amazonaws.com"),
-            ),
-        ],
-    )
-    .await;
+    ec2_role(&root, "app").await;
     let (jar, csrf) = admin(&app).await;
 
     let user = get(&app, "/console/users/alice", &jar).await;
@@ -740,17 +740,7 @@ async fn a_malformed_save_keeps_the_typed_text_and_shows_the_error() {
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "alice")]).await;
-    root.ok(
-        "CreateRole",
-        &[
-            ("RoleName", "app"),
-            (
-                "AssumeRolePolicyDocument",
-                &trust_service("ec2.amazonaws.com"),
-            ),
-        ],
-    )
-    .await;
+    ec2_role(&root, "app").await;
     let (jar, csrf) = admin(&app).await;
     let before = head(&db).await;
     let typed = format!(
@@ -824,17 +814,7 @@ async fn tags_are_added_and_removed_on_users_and_roles() {
     let app = TestApp::spawn(db.url()).await;
     let root = app.root();
     root.ok("CreateUser", &[("UserName", "alice")]).await;
-    root.ok(
-        "CreateRole",
-        &[
-            ("RoleName", "app"),
-            (
-                "AssumeRolePolicyDocument",
-                &trust_service("ec2.amazonaws.com"),
-            ),
-        ],
-    )
-    .await;
+    ec2_role(&root, "app").await;
     let (jar, csrf) = admin(&app).await;
     for (page, list_op, key, name) in [
         ("/console/users/alice", "ListUserTags", "UserName", "alice"),
@@ -1038,17 +1018,7 @@ async fn entities(root: &Client) -> String {
         ],
     )
     .await;
-    root.ok(
-        "CreateRole",
-        &[
-            ("RoleName", "app"),
-            (
-                "AssumeRolePolicyDocument",
-                &trust_service("ec2.amazonaws.com"),
-            ),
-        ],
-    )
-    .await;
+    ec2_role(&root, "app").await;
     let made = root
         .json(
             "iam",

@@ -25,11 +25,6 @@ async fn iam(root: &Client, action: &str, input: Value) -> (u16, Value) {
     (reply.status, v)
 }
 
-fn policy_text(action: &str) -> String {
-    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
-        .to_string()
-}
-
 /// A path as a browser resolves it in a link or a form's action (WHATWG
 /// URL): `.` and `..` segments, percent-encoded or not, are removed.
 fn resolve(target: &str) -> String {

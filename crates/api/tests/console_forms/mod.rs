@@ -177,3 +177,9 @@ pub fn with_csrf(csrf: &str, fields: &[(&str, &str)]) -> String {
     all.extend_from_slice(fields);
     form(&all)
 }
+
+/// An identity policy allowing `action` on everything.
+pub fn policy_text(action: &str) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+        .to_string()
+}
