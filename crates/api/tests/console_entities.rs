@@ -1018,7 +1018,7 @@ async fn entities(root: &Client) -> String {
         ],
     )
     .await;
-    ec2_role(&root, "app").await;
+    ec2_role(root, "app").await;
     let made = root
         .json(
             "iam",

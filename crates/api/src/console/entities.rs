@@ -118,10 +118,7 @@ impl Kind {
     fn input(self, name: &str, more: Value) -> Value {
         let mut input = json!({});
         input[self.ops().key] = json!(name);
-        if let (Some(all), Value::Object(more)) = (input.as_object_mut(), more) {
-            all.extend(more);
-        }
-        input
+        with(input, more)
     }
 }
 
@@ -253,6 +250,14 @@ async fn apply(
     }
 }
 
+/// `input` with the members of `more` (an object) added.
+fn with(mut input: Value, more: Value) -> Value {
+    if let (Some(all), Value::Object(more)) = (input.as_object_mut(), more) {
+        all.extend(more);
+    }
+    input
+}
+
 fn field(form: &Form, key: &str) -> Value {
     json!(form.get(key).map(String::as_str).unwrap_or_default())
 }
@@ -350,13 +355,9 @@ fn policy_change(arn: &str, form: &Form) -> Option<Change> {
         ),
         _ => return None,
     };
-    let mut input = json!({"PolicyArn": arn});
-    if let (Some(all), Value::Object(more)) = (input.as_object_mut(), more) {
-        all.extend(more);
-    }
     Some(Change {
         action,
-        input,
+        input: with(json!({"PolicyArn": arn}), more),
         then,
     })
 }
@@ -366,6 +367,11 @@ fn create(listing: Listing, form: &Form) -> Change {
     let f = |key: &str| field(form, key);
     let name = |key: &str| form.get(key).cloned().unwrap_or_default();
     match listing {
+        Listing::Users => Change {
+            action: iam::CreateUser::SPEC,
+            input: json!({"UserName": f("user_name")}),
+            then: Then::To(Kind::User.page(&name("user_name"))),
+        },
         Listing::Groups => Change {
             action: iam::CreateGroup::SPEC,
             input: json!({"GroupName": f("group_name")}),
@@ -406,6 +412,7 @@ fn put_inline(kind: Kind, owner: &str, form: &Form) -> (Target, Option<Change>) 
 
 async fn render_list(s: &Signed<'_>, listing: Listing, query: &Form, draft: Draft<'_>) -> Response {
     let spec = match listing {
+        Listing::Users => iam::ListUsers::SPEC,
         Listing::Groups => iam::ListGroups::SPEC,
         Listing::Roles => iam::ListRoles::SPEC,
         Listing::Policies => iam::ListPolicies::SPEC,
@@ -574,7 +581,12 @@ pub(super) fn routes() -> Router<Arc<Console>> {
                 },
             ),
         );
-    for listing in [Listing::Groups, Listing::Roles, Listing::Policies] {
+    for listing in [
+        Listing::Users,
+        Listing::Groups,
+        Listing::Roles,
+        Listing::Policies,
+    ] {
         router = router.route(listing.base(), list_routes(listing));
     }
     for kind in Kind::ALL {

@@ -368,6 +368,7 @@ fn delete_form(
 /// The lists of groups, roles and customer managed policies.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Listing {
+    Users,
     Groups,
     Roles,
     Policies,
@@ -376,6 +377,7 @@ pub enum Listing {
 impl Listing {
     pub fn base(self) -> &'static str {
         match self {
+            Listing::Users => "/console/users",
             Listing::Groups => "/console/groups",
             Listing::Roles => "/console/roles",
             Listing::Policies => "/console/policies",
@@ -384,6 +386,7 @@ impl Listing {
 
     pub fn title(self) -> &'static str {
         match self {
+            Listing::Users => "Users",
             Listing::Groups => "Groups",
             Listing::Roles => "Roles",
             Listing::Policies => "Policies",
@@ -392,6 +395,7 @@ impl Listing {
 
     fn noun(self) -> &'static str {
         match self {
+            Listing::Users => "user",
             Listing::Groups => "group",
             Listing::Roles => "role",
             Listing::Policies => "policy",
@@ -401,6 +405,7 @@ impl Listing {
     /// The answer's list and each member's name.
     fn keys(self) -> (&'static str, &'static str) {
         match self {
+            Listing::Users => ("Users", "UserName"),
             Listing::Groups => ("Groups", "GroupName"),
             Listing::Roles => ("Roles", "RoleName"),
             Listing::Policies => ("Policies", "PolicyName"),
@@ -420,6 +425,7 @@ impl Listing {
     fn create_fields(self, draft: Draft<'_>) -> Markup {
         let field = format!("{}_name", self.noun());
         let label = match self {
+            Listing::Users => "User name",
             Listing::Groups => "Group name",
             Listing::Roles => "Role name",
             Listing::Policies => "Policy name",
@@ -428,7 +434,7 @@ impl Listing {
             label for=(field) { (label) }
             input type="text" id=(field) name=(field) value=(draft.field(&field).unwrap_or("")) required;
             @match self {
-                Listing::Groups => {}
+                Listing::Users | Listing::Groups => {}
                 Listing::Roles => (editor("document", "Trust policy (who may assume the role)", "trust",
                     draft.field("document").unwrap_or(TRUST_TEMPLATE))),
                 Listing::Policies => (editor("document", "Policy document", "identity",

@@ -67,7 +67,6 @@ pub fn routes(app: AppState, api: Router) -> Router {
         .route("/console/sign-in", get(sign_in_page).post(sign_in))
         .route("/console/sign-out", post(sign_out))
         .route("/console/chain", get(chain))
-        .route("/console/users", get(users).post(create_user))
         .route("/console/users/{name}", get(user))
         .route("/console/access", get(access))
         .route("/console/diff", get(diff))
@@ -553,66 +552,6 @@ fn csv_fields(line: &str) -> Vec<String> {
     }
     fields.push(field);
     fields
-}
-
-async fn users(
-    State(c): State<Arc<Console>>,
-    headers: HeaderMap,
-    peer: Peer,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let Some(s) = c.signed(&headers, peer, &query) else {
-        return to_sign_in();
-    };
-    let mut input = json!({"MaxItems": 50});
-    if let Some(m) = query.get("marker").filter(|m| !m.is_empty()) {
-        input["Marker"] = json!(m);
-    }
-    let listed = s.api.aws(iam::ListUsers::SPEC, &input).await;
-    let head = s.api.head().await;
-    html(pages::users(
-        &pages::Frame::of(&s, head, "Users"),
-        listed,
-        query.get("q").map(String::as_str).unwrap_or_default(),
-        None,
-    ))
-}
-
-async fn create_user(
-    State(c): State<Arc<Console>>,
-    headers: HeaderMap,
-    peer: Peer,
-    Fields(form): Fields,
-) -> Response {
-    let Some(s) = c.signed(&headers, peer, &HashMap::new()) else {
-        return to_sign_in();
-    };
-    if !checked(&s.session, &form) {
-        return csrf_refused();
-    }
-    let name = form.get("user_name").cloned().unwrap_or_default();
-    match s
-        .api
-        .aws(iam::CreateUser::SPEC, &json!({"UserName": name}))
-        .await
-    {
-        Ok(_) => {
-            secured(Redirect::to(&format!("/console/users/{}", urlencode(&name))).into_response())
-        }
-        Err(e) => {
-            let listed = s
-                .api
-                .aws(iam::ListUsers::SPEC, &json!({"MaxItems": 50}))
-                .await;
-            let head = s.api.head().await;
-            html(pages::users(
-                &pages::Frame::of(&s, head, "Users"),
-                listed,
-                "",
-                Some(&e),
-            ))
-        }
-    }
 }
 
 async fn user(

@@ -287,62 +287,6 @@ fn events_table(events: &[Value], frame: &Frame<'_>) -> Markup {
     }
 }
 
-pub fn users(
-    frame: &Frame<'_>,
-    listed: Result<Value, Refusal>,
-    q: &str,
-    error: Option<&Refusal>,
-) -> Markup {
-    let needle = q.to_lowercase();
-    page(
-        frame,
-        html! {
-            @if let Some(e) = error { (refusal(e)) }
-            form method="get" role="search" {
-                @if let Some(m) = frame.as_of { input type="hidden" name="as_of" value=(m); }
-                label for="q" { "Search users" }
-                input type="search" id="q" name="q" value=(q);
-                button type="submit" { "Search" }
-            }
-            @match &listed {
-                Ok(v) => {
-                    div.scroll {
-                        table id="users" {
-                            thead { tr { th { "Name" } th { "Path" } th { "Created" } th { "ARN" } } }
-                            tbody {
-                                @for u in v["Users"].as_array().map(Vec::as_slice).unwrap_or_default() {
-                                    @let name = u["UserName"].as_str().unwrap_or("");
-                                    @if needle.is_empty() || name.to_lowercase().contains(&needle) {
-                                        tr {
-                                            td { a href=(frame.link(&format!("/console/users/{}", urlencode(name)))) { (name) } }
-                                            td { (u["Path"].as_str().unwrap_or("")) }
-                                            td { (u["CreateDate"].as_str().unwrap_or("")) }
-                                            td { (u["Arn"].as_str().unwrap_or("")) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    @if let Some(marker) = v["Marker"].as_str() {
-                        p { a href={ "/console/users?marker=" (urlencode(marker)) @if let Some(m) = frame.as_of { "&as_of=" (urlencode(m)) } } { "Next page" } }
-                    }
-                }
-                Err(e) => (refusal(e)),
-            }
-            @if !frame.past() {
-                h2 { "Create a user" }
-                form method="post" action="/console/users" {
-                    input type="hidden" name="csrf" value=(frame.csrf);
-                    label for="user_name" { "User name" }
-                    input type="text" id="user_name" name="user_name" required;
-                    p { button type="submit" id="create-user" { "Create user" } }
-                }
-            }
-        },
-    )
-}
-
 pub struct UserParts {
     pub user: Result<Value, Refusal>,
     pub attached: Result<Value, Refusal>,
